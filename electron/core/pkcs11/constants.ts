@@ -1,0 +1,52 @@
+import * as pkcs11js from 'pkcs11js';
+
+/**
+ * Constants pkcs11js does not define: EdDSA (PKCS#11 3.0) and ML-DSA (PKCS#11 3.2).
+ * Values from the OASIS PKCS#11 3.0/3.2 headers.
+ */
+export const CKK_EC_EDWARDS = 0x40;
+export const CKM_EC_EDWARDS_KEY_PAIR_GEN = 0x1055;
+export const CKM_EDDSA = 0x1057;
+export const CKK_ML_DSA = 0x4a;
+export const CKM_ML_DSA_KEY_PAIR_GEN = 0x1c;
+export const CKM_ML_DSA = 0x1d;
+export const CKA_PARAMETER_SET = 0x61d;
+export const CKP_ML_DSA = { 'ml-dsa-44': 1, 'ml-dsa-65': 2, 'ml-dsa-87': 3 } as const;
+
+const known: Record<number, string> = {};
+for (const [k, v] of Object.entries(pkcs11js)) {
+  if (k.startsWith('CKM_') && typeof v === 'number' && known[v] === undefined) known[v] = k;
+}
+Object.assign(known, {
+  [CKM_EC_EDWARDS_KEY_PAIR_GEN]: 'CKM_EC_EDWARDS_KEY_PAIR_GEN',
+  [CKM_EDDSA]: 'CKM_EDDSA',
+  [CKM_ML_DSA_KEY_PAIR_GEN]: 'CKM_ML_DSA_KEY_PAIR_GEN',
+  [CKM_ML_DSA]: 'CKM_ML_DSA',
+});
+
+export function mechanismName(type: number): string {
+  return known[type] ?? `0x${type.toString(16).padStart(8, '0')}`;
+}
+
+/** DER OIDs carried in CKA_EC_PARAMS. */
+export const EC_PARAMS = {
+  'ec-p256': Buffer.from('06082a8648ce3d030107', 'hex'),
+  'ec-p384': Buffer.from('06052b81040022', 'hex'),
+  'ec-p521': Buffer.from('06052b81040023', 'hex'),
+  ed25519: Buffer.from('06032b6570', 'hex'),
+} as const;
+
+/** Mechanism flag bits worth showing an operator. */
+export const MECHANISM_FLAGS: [number, string][] = [
+  [pkcs11js.CKF_HW, 'hw'],
+  [pkcs11js.CKF_ENCRYPT, 'encrypt'],
+  [pkcs11js.CKF_DECRYPT, 'decrypt'],
+  [pkcs11js.CKF_DIGEST, 'digest'],
+  [pkcs11js.CKF_SIGN, 'sign'],
+  [pkcs11js.CKF_VERIFY, 'verify'],
+  [pkcs11js.CKF_GENERATE, 'generate'],
+  [pkcs11js.CKF_GENERATE_KEY_PAIR, 'generate_key_pair'],
+  [pkcs11js.CKF_WRAP, 'wrap'],
+  [pkcs11js.CKF_UNWRAP, 'unwrap'],
+  [pkcs11js.CKF_DERIVE, 'derive'],
+];

@@ -1,0 +1,171 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeSoftHsmStore, useStoreInThisProcess, SOFTHSM_LIB } from '../../../test/softhsm';
+import { QpkiError } from '../errors';
+import { verifySignature } from '../keys/verify';
+import { SIGNATURE_ALGORITHMS, signatureFitsKey, type KeyAlgorithm } from '../keys/algorithms';
+import { initToken, loadModule, type Pkcs11Module } from './index';
+
+const store = makeSoftHsmStore();
+useStoreInThisProcess(store);
+const PIN = 'user-pin-1234567';
+const SO_PIN = 'so-pin-12345678';
+let mod: Pkcs11Module;
+let serial: string;
+
+before(() => {
+  serial = store.initToken('CA Token', SO_PIN, PIN);
+  mod = loadModule(SOFTHSM_LIB);
+});
+after(() => {
+  mod.finalize();
+  store.cleanup();
+});
+
+function code(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(e instanceof QpkiError, `expected QpkiError, got ${e}`);
+    return e.code;
+  }
+  assert.fail('expected an error');
+}
+
+async function acode(fn: () => Promise<unknown>): Promise<string> {
+  try {
+    await fn();
+  } catch (e) {
+    assert.ok(e instanceof QpkiError, `expected QpkiError, got ${e}`);
+    return e.code;
+  }
+  assert.fail('expected an error');
+}
+
+test('a missing module and a file that is not a PKCS#11 library give MODULE_LOAD_FAILED', () => {
+  assert.equal(code(() => loadModule('/nonexistent/libpkcs11.so')), 'MODULE_LOAD_FAILED');
+  const fake = join(store.dir, 'not-a-module.so');
+  writeFileSync(fake, 'this is not a shared object');
+  assert.equal(code(() => loadModule(fake)), 'MODULE_LOAD_FAILED');
+  assert.equal(code(() => loadModule('/usr/lib/x86_64-linux-gnu/libz.so.1')), 'MODULE_LOAD_FAILED');
+});
+
+test('module info, slots and the token found by label and by serial', () => {
+  assert.match(mod.info().manufacturer, /SoftHSM/);
+  const slots = mod.listSlots();
+  const withToken = slots.find((s) => s.token?.label === 'CA Token');
+  assert.ok(withToken, 'the initialized token is listed');
+  assert.equal(withToken.token!.serial, serial);
+  assert.equal(withToken.token!.flags.initialized, true);
+  assert.equal(withToken.token!.flags.loginRequired, true);
+  assert.ok(withToken.token!.minPinLen >= 4);
+  assert.equal(mod.findToken({ label: 'CA Token' }).token.serial, serial);
+  assert.equal(mod.findToken({ serial }).token.label, 'CA Token');
+  assert.equal(code(() => mod.findToken({ label: 'No Such Token' })), 'TOKEN_NOT_FOUND');
+  const mechs = mod.mechanisms(withToken.slotId);
+  const ecdsa = mechs.find((m) => m.name === 'CKM_ECDSA');
+  assert.ok(ecdsa && ecdsa.flags.includes('sign') && ecdsa.maxKeySize >= 521);
+});
+
+test('PIN paths: empty, wrong (state reported), right, already logged in', () => {
+  const s1 = mod.openSession({ label: 'CA Token' });
+  try {
+    assert.equal(code(() => s1.login('')), 'PIN_REQUIRED');
+    assert.equal(code(() => s1.login('wrong-pin-000000')), 'PIN_INCORRECT');
+    const r = s1.login(PIN);
+    assert.equal(r.alreadyLoggedIn, false);
+    assert.ok(s1.isLoggedIn);
+    // The login state is per application: a second session sees CKR_USER_ALREADY_LOGGED_IN, which is success.
+    const s2 = mod.openSession({ serial });
+    try {
+      assert.equal(s2.login(PIN).alreadyLoggedIn, true);
+    } finally {
+      s2.close();
+    }
+  } finally {
+    s1.close();
+  }
+});
+
+test('token initialization with C_InitToken + C_InitPIN, found again by label; weak PINs warned', () => {
+  const free = mod.listSlots().find((s) => s.tokenPresent && !s.token?.flags.initialized);
+  assert.ok(free, 'SoftHSM2 offers a free slot');
+  assert.equal(code(() => initToken(mod, { slotId: free.slotId, label: 'Too Short', soPin: '12', userPin: '123456789012' })), 'PIN_LEN_RANGE');
+  const r = initToken(mod, { slotId: free.slotId, label: 'Second Token', soPin: '123456', userPin: 'a-long-user-pin-1' });
+  assert.equal(r.token.label, 'Second Token');
+  assert.ok(r.token.flags.initialized && r.token.flags.userPinInitialized);
+  assert.equal(r.warnings.length, 1, 'the 6-character SO PIN is warned about');
+  assert.ok(!r.warnings.join(' ').includes('123456'), 'a warning never contains the PIN');
+  const s = mod.openSession({ label: 'Second Token' });
+  try {
+    s.login('a-long-user-pin-1');
+  } finally {
+    s.close();
+  }
+});
+
+const ALGS: KeyAlgorithm[] = ['ec-p256', 'ec-p384', 'ec-p521', 'rsa-2048', 'ed25519'];
+
+test('keys generated in the token are sensitive, never extractable, and sign with every fitting mechanism', async () => {
+  const s = mod.openSession({ label: 'CA Token' });
+  try {
+    assert.equal(await acode(() => s.generateKey({ algorithm: 'ec-p256', label: 'before-login' })), 'NOT_LOGGED_IN');
+    s.login(PIN);
+    const offered = s.keyAlgorithms();
+    for (const a of ALGS) assert.ok(offered.includes(a), `SoftHSM2 offers ${a}`);
+    assert.ok(!offered.includes('ml-dsa-65'), 'SoftHSM2 2.6 has no ML-DSA');
+    assert.equal(await acode(() => s.generateKey({ algorithm: 'ml-dsa-65', label: 'pq' })), 'MECHANISM_UNSUPPORTED');
+    for (const algorithm of ALGS) {
+      const rep = await s.generateKey({ algorithm, label: `key-${algorithm}` });
+      const a = rep.key.attributes;
+      assert.deepEqual(
+        [a.token, a.private, a.sensitive, a.extractable, a.alwaysSensitive, a.neverExtractable, a.local, a.sign],
+        [true, true, true, false, true, true, true, true],
+        `${algorithm} attributes`,
+      );
+      assert.equal(rep.testSignature.verified, true);
+      assert.equal(rep.key.id.length, 40, 'id derived from the public key (SHA-1)');
+      const signer = s.signer(rep.key);
+      const msg = new TextEncoder().encode(`message for ${algorithm}`);
+      for (const sig of SIGNATURE_ALGORITHMS.filter((x) => signatureFitsKey(x, algorithm))) {
+        const signature = await signer.sign(sig, msg);
+        assert.ok(verifySignature(rep.key.spki, sig, msg, signature), `${algorithm}/${sig} verifies`);
+        assert.ok(!verifySignature(rep.key.spki, sig, new TextEncoder().encode('other'), signature), `${algorithm}/${sig} does not verify other data`);
+      }
+    }
+    assert.equal(await acode(() => s.generateKey({ algorithm: 'ec-p256', label: 'key-ec-p256' })), 'KEY_LABEL_EXISTS');
+    // An explicit id is kept; a second key with the same id makes lookup by id ambiguous.
+    await s.generateKey({ algorithm: 'ec-p256', label: 'twin-a', id: 'a1b2' });
+    await s.generateKey({ algorithm: 'ec-p256', label: 'twin-b', id: 'a1b2' });
+    assert.equal(code(() => s.findKey({ id: 'a1b2' })), 'KEY_AMBIGUOUS');
+    assert.equal(s.findKey({ id: 'a1b2', label: 'twin-b' }).label, 'twin-b');
+    assert.equal(code(() => s.findKey({ label: 'nope' })), 'KEY_NOT_FOUND');
+  } finally {
+    s.close();
+  }
+});
+
+test('an independent reader (pkcs11-tool) sees the CA key as sensitive and never extractable', () => {
+  const out = execFileSync('pkcs11-tool', ['--module', SOFTHSM_LIB, '--token-label', 'CA Token', '--login', '--pin', PIN, '-O', '--type', 'privkey', '--label', 'key-ec-p384'], { env: store.env, encoding: 'utf8' });
+  const block = out.split(/\n(?=\S)/).find((b) => /label:\s+key-ec-p384\s*$/m.test(b));
+  assert.ok(block, 'pkcs11-tool lists the key');
+  assert.match(block, /Private Key Object; EC/);
+  const access = /Access:\s+(.*)/.exec(block)![1].split(',').map((x) => x.trim());
+  assert.ok(access.includes('sensitive') && access.includes('never extractable') && access.includes('always sensitive') && access.includes('local'), access.join(','));
+  assert.ok(!access.includes('extractable'), 'not extractable');
+  assert.equal(/Usage:\s+(.*)/.exec(block)![1].trim(), 'sign', 'a CA key signs and nothing else');
+});
+
+test('signing after logout is refused; a closed session is reported', async () => {
+  const s = mod.openSession({ label: 'CA Token' });
+  s.login(PIN);
+  const key = s.findKey({ label: 'key-ec-p256' });
+  const signer = s.signer(key);
+  s.logout();
+  assert.equal(await acode(() => signer.sign('ecdsa-sha256', new Uint8Array([1]))), 'NOT_LOGGED_IN');
+  s.close();
+  assert.equal(code(() => s.listKeys()), 'SESSION_CLOSED');
+});

@@ -1,0 +1,402 @@
+import { createHash, randomBytes } from 'node:crypto';
+import * as pkcs11js from 'pkcs11js';
+import { QpkiError } from '../errors';
+import { defaultSignatureAlgorithm, keyFamily, type KeyAlgorithm } from '../keys/algorithms';
+import type { Signer } from '../keys/signer';
+import { verifySignature } from '../keys/verify';
+import { CKA_PARAMETER_SET, CKK_EC_EDWARDS, CKK_ML_DSA, CKM_EC_EDWARDS_KEY_PAIR_GEN, CKM_ML_DSA_KEY_PAIR_GEN, CKP_ML_DSA, EC_PARAMS } from './constants';
+import { isCkr, mapPkcs11Error } from './errors';
+import type { Pkcs11Module } from './module';
+import { ecCurveFromParams, ecSpki, keyIdFromSpki, mlDsaSpki, rsaKeyAlgorithm, rsaSpki, sha256Hex } from './publicKey';
+import { Pkcs11Signer, type PinProvider } from './signer';
+import type { GeneratedKeyReport, KeyAttributes, KeyInfo, TokenSummary } from './types';
+
+export interface LoginResult {
+  /** What the token said about its PIN before login, for the operator to see. */
+  warnings: string[];
+  alreadyLoggedIn: boolean;
+}
+
+/** Key algorithms and the generation mechanism each needs. */
+const KEYGEN_MECHANISM: Record<string, number> = {
+  ec: pkcs11js.CKM_EC_KEY_PAIR_GEN,
+  rsa: pkcs11js.CKM_RSA_PKCS_KEY_PAIR_GEN,
+  ed25519: CKM_EC_EDWARDS_KEY_PAIR_GEN,
+  'ml-dsa': CKM_ML_DSA_KEY_PAIR_GEN,
+};
+
+function bool(b: Buffer | undefined): boolean {
+  return !!b && b.length > 0 && b[0] !== 0;
+}
+
+function ulong(b: Buffer): number {
+  return b.length >= 8 ? Number(b.readBigUInt64LE(0)) : b.readUInt32LE(0);
+}
+
+/**
+ * One open session on one token. All key work for a ceremony goes through it: login, finding and
+ * generating keys, and signers whose private key never leaves the token.
+ */
+export class TokenSession {
+  readonly module: Pkcs11Module;
+  readonly slot: Buffer;
+  readonly handle: Buffer;
+  readonly token: TokenSummary;
+  private closed = false;
+  private loggedIn = false;
+  private readonly onClose: () => void;
+  private mechanismCache?: Set<number>;
+
+  constructor(module: Pkcs11Module, slot: Buffer, handle: Buffer, token: TokenSummary, onClose: () => void) {
+    this.module = module;
+    this.slot = slot;
+    this.handle = handle;
+    this.token = token;
+    this.onClose = onClose;
+  }
+
+  get lib(): pkcs11js.PKCS11 {
+    if (this.closed) throw new QpkiError('SESSION_CLOSED', 'The token session is closed. Open the token again.');
+    return this.module.lib;
+  }
+
+  get isLoggedIn(): boolean {
+    return this.loggedIn && !this.closed;
+  }
+
+  /** Current token state (PIN flags change after failed logins). */
+  tokenState(): TokenSummary {
+    return this.module.tokenSummary(this.slot);
+  }
+
+  mechanisms(): Set<number> {
+    if (!this.mechanismCache) this.mechanismCache = new Set(this.module.mechanismTypes(this.slot));
+    return this.mechanismCache;
+  }
+
+  hasMechanism(m: number): boolean {
+    return this.mechanisms().has(m);
+  }
+
+  /** The key algorithms this token can generate, judged from its mechanism list and key size limits. */
+  keyAlgorithms(): KeyAlgorithm[] {
+    const out: KeyAlgorithm[] = [];
+    const info = (m: number) => this.lib.C_GetMechanismInfo(this.slot, m);
+    if (this.hasMechanism(pkcs11js.CKM_EC_KEY_PAIR_GEN)) {
+      const i = info(pkcs11js.CKM_EC_KEY_PAIR_GEN);
+      for (const [alg, bits] of [['ec-p256', 256], ['ec-p384', 384], ['ec-p521', 521]] as const) {
+        if (i.maxKeySize === 0 || (bits >= i.minKeySize && bits <= i.maxKeySize)) out.push(alg);
+      }
+    }
+    if (this.hasMechanism(pkcs11js.CKM_RSA_PKCS_KEY_PAIR_GEN)) {
+      const i = info(pkcs11js.CKM_RSA_PKCS_KEY_PAIR_GEN);
+      for (const bits of [2048, 3072, 4096] as const) {
+        if (i.maxKeySize === 0 || (bits >= i.minKeySize && bits <= i.maxKeySize)) out.push(`rsa-${bits}`);
+      }
+    }
+    if (this.hasMechanism(CKM_EC_EDWARDS_KEY_PAIR_GEN)) out.push('ed25519');
+    if (this.hasMechanism(CKM_ML_DSA_KEY_PAIR_GEN)) out.push('ml-dsa-44', 'ml-dsa-65', 'ml-dsa-87');
+    return out;
+  }
+
+  /**
+   * Log in as the user. Reads the PIN flags first: a locked PIN is refused without trying; on the
+   * final try the caller must confirm, since one more wrong PIN locks the token.
+   */
+  login(pin: string | undefined, opts: { confirmFinalTry?: boolean } = {}): LoginResult {
+    const state = this.tokenState();
+    const f = state.flags;
+    const warnings: string[] = [];
+    if (f.userPinLocked) throw new QpkiError('PIN_LOCKED', `The user PIN of token "${state.label}" is locked; the security officer must unlock it. No login was attempted.`);
+    if (f.userPinFinalTry && !opts.confirmFinalTry) {
+      throw new QpkiError('PIN_FINAL_TRY', `Token "${state.label}" allows one more PIN attempt: a wrong PIN will lock it. Confirm to proceed (--force on the command line).`);
+    }
+    if (f.userPinFinalTry) warnings.push('Final PIN try: a wrong PIN locks the token.');
+    else if (f.userPinCountLow) warnings.push('A wrong PIN was entered recently: few tries are left before the token locks.');
+    if (f.userPinToBeChanged) warnings.push('The token asks for the user PIN to be changed.');
+    if (!f.protectedAuthPath && (pin === undefined || pin === '')) {
+      throw new QpkiError('PIN_REQUIRED', 'A PIN is required to log in to the token.');
+    }
+    if (pin !== undefined && pin !== '' && (pin.length < state.minPinLen || pin.length > state.maxPinLen)) {
+      throw new QpkiError('PIN_LEN_RANGE', `The token accepts PINs of ${state.minPinLen} to ${state.maxPinLen} characters.`);
+    }
+    try {
+      this.lib.C_Login(this.handle, pkcs11js.CKU_USER, f.protectedAuthPath && !pin ? undefined : pin);
+    } catch (e) {
+      if (isCkr(e, 'CKR_USER_ALREADY_LOGGED_IN')) {
+        this.loggedIn = true;
+        return { warnings, alreadyLoggedIn: true };
+      }
+      const err = mapPkcs11Error(e, 'Login');
+      if (err.code === 'PIN_INCORRECT') {
+        // Report the state the token is in now, so the operator knows how careful to be.
+        let now = '';
+        try {
+          const nf = this.tokenState().flags;
+          now = nf.userPinLocked ? ' The PIN is now locked.' : nf.userPinFinalTry ? ' One try is left before the token locks.' : nf.userPinCountLow ? ' Few tries are left.' : '';
+        } catch {
+          /* the state read is informative only */
+        }
+        throw new QpkiError('PIN_INCORRECT', `The PIN is incorrect.${now}`, { ckr: err.details?.ckr });
+      }
+      throw err;
+    }
+    this.loggedIn = true;
+    return { warnings, alreadyLoggedIn: false };
+  }
+
+  logout(): void {
+    if (this.closed || !this.loggedIn) return;
+    try {
+      this.module.lib.C_Logout(this.handle);
+    } catch {
+      /* a removed token cannot be logged out of; the session goes with it */
+    }
+    this.loggedIn = false;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.logout();
+    try {
+      this.module.lib.C_CloseSession(this.handle);
+    } catch {
+      /* idem */
+    }
+    this.closed = true;
+    this.onClose();
+  }
+
+  private find(template: pkcs11js.Template, max = 1000): Buffer[] {
+    const lib = this.lib;
+    try {
+      lib.C_FindObjectsInit(this.handle, template);
+      try {
+        return lib.C_FindObjects(this.handle, max);
+      } finally {
+        lib.C_FindObjectsFinal(this.handle);
+      }
+    } catch (e) {
+      throw mapPkcs11Error(e, 'Searching the token');
+    }
+  }
+
+  private attrs(obj: Buffer, types: number[]): Map<number, Buffer | undefined> {
+    const out = new Map<number, Buffer | undefined>();
+    try {
+      const got = this.lib.C_GetAttributeValue(this.handle, obj, types.map((type) => ({ type })));
+      for (const a of got) out.set(a.type, a.value as Buffer | undefined);
+    } catch (e) {
+      // Some attributes may be absent on some tokens: read them one by one.
+      if (!isCkr(e, 'CKR_ATTRIBUTE_TYPE_INVALID') && !isCkr(e, 'CKR_ATTRIBUTE_SENSITIVE')) throw mapPkcs11Error(e, 'Reading key attributes');
+      for (const type of types) {
+        try {
+          out.set(type, this.lib.C_GetAttributeValue(this.handle, obj, [{ type }])[0].value as Buffer);
+        } catch {
+          out.set(type, undefined);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Private keys that can sign, with their public halves. */
+  listKeys(): KeyInfo[] {
+    const privs = this.find([
+      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
+      { type: pkcs11js.CKA_TOKEN, value: true },
+    ]);
+    const out: KeyInfo[] = [];
+    for (const p of privs) {
+      try {
+        out.push(this.keyInfo(p));
+      } catch (e) {
+        if (e instanceof QpkiError && e.code === 'KEY_INVALID') continue; // a key type we do not sign with
+        throw e;
+      }
+    }
+    return out;
+  }
+
+  /** Objects (of any class) carrying this label. */
+  objectsWithLabel(label: string): number {
+    return this.find([{ type: pkcs11js.CKA_LABEL, value: label }]).length;
+  }
+
+  private publicKeyFor(id: Buffer, label: string): Buffer | undefined {
+    const byId = id.length ? this.find([{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY }, { type: pkcs11js.CKA_ID, value: id }]) : [];
+    if (byId.length === 1) return byId[0];
+    const byLabel = this.find([{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY }, { type: pkcs11js.CKA_LABEL, value: label }]);
+    return byLabel.length === 1 ? byLabel[0] : undefined;
+  }
+
+  private keyInfo(priv: Buffer): KeyInfo {
+    const a = this.attrs(priv, [
+      pkcs11js.CKA_LABEL, pkcs11js.CKA_ID, pkcs11js.CKA_KEY_TYPE, pkcs11js.CKA_TOKEN, pkcs11js.CKA_PRIVATE,
+      pkcs11js.CKA_SENSITIVE, pkcs11js.CKA_EXTRACTABLE, pkcs11js.CKA_ALWAYS_SENSITIVE, pkcs11js.CKA_NEVER_EXTRACTABLE,
+      pkcs11js.CKA_LOCAL, pkcs11js.CKA_SIGN, pkcs11js.CKA_ALWAYS_AUTHENTICATE,
+    ]);
+    const label = a.get(pkcs11js.CKA_LABEL)?.toString('utf8') ?? '';
+    const id = a.get(pkcs11js.CKA_ID) ?? Buffer.alloc(0);
+    const keyType = ulong(a.get(pkcs11js.CKA_KEY_TYPE)!);
+    const attributes: KeyAttributes = {
+      token: bool(a.get(pkcs11js.CKA_TOKEN)),
+      private: bool(a.get(pkcs11js.CKA_PRIVATE)),
+      sensitive: bool(a.get(pkcs11js.CKA_SENSITIVE)),
+      extractable: bool(a.get(pkcs11js.CKA_EXTRACTABLE)),
+      alwaysSensitive: bool(a.get(pkcs11js.CKA_ALWAYS_SENSITIVE)),
+      neverExtractable: bool(a.get(pkcs11js.CKA_NEVER_EXTRACTABLE)),
+      local: bool(a.get(pkcs11js.CKA_LOCAL)),
+      sign: bool(a.get(pkcs11js.CKA_SIGN)),
+      alwaysAuthenticate: bool(a.get(pkcs11js.CKA_ALWAYS_AUTHENTICATE)),
+    };
+    const pub = this.publicKeyFor(id, label);
+    if (!pub) throw new QpkiError('KEY_INVALID', `Key "${label}" has no matching public key object on the token.`);
+    let keyAlgorithm: KeyAlgorithm;
+    let spki: Uint8Array;
+    let sizeBits: number;
+    if (keyType === pkcs11js.CKK_EC || keyType === CKK_EC_EDWARDS) {
+      const pa = this.attrs(pub, [pkcs11js.CKA_EC_PARAMS, pkcs11js.CKA_EC_POINT]);
+      keyAlgorithm = ecCurveFromParams(pa.get(pkcs11js.CKA_EC_PARAMS)!);
+      spki = ecSpki(keyAlgorithm, pa.get(pkcs11js.CKA_EC_POINT)!);
+      sizeBits = keyAlgorithm === 'ed25519' ? 255 : Number(keyAlgorithm.slice(4));
+    } else if (keyType === pkcs11js.CKK_RSA) {
+      const pa = this.attrs(pub, [pkcs11js.CKA_MODULUS, pkcs11js.CKA_PUBLIC_EXPONENT]);
+      const mod = pa.get(pkcs11js.CKA_MODULUS)!;
+      sizeBits = mod.length * 8;
+      keyAlgorithm = rsaKeyAlgorithm(sizeBits);
+      spki = rsaSpki(mod, pa.get(pkcs11js.CKA_PUBLIC_EXPONENT)!);
+    } else if (keyType === CKK_ML_DSA) {
+      const pa = this.attrs(pub, [CKA_PARAMETER_SET, pkcs11js.CKA_VALUE]);
+      const set = ulong(pa.get(CKA_PARAMETER_SET)!);
+      const alg = (Object.entries(CKP_ML_DSA).find(([, v]) => v === set)?.[0] ?? '') as KeyAlgorithm;
+      if (!alg) throw new QpkiError('KEY_INVALID', `Unknown ML-DSA parameter set ${set}.`);
+      keyAlgorithm = alg;
+      spki = mlDsaSpki(alg, pa.get(pkcs11js.CKA_VALUE)!);
+      sizeBits = 0;
+    } else {
+      throw new QpkiError('KEY_INVALID', `Key "${label}" has a key type (0x${keyType.toString(16)}) this tool does not sign with.`);
+    }
+    return { label, id: id.toString('hex'), keyAlgorithm, sizeBits, attributes, spki, publicKeyFingerprint: sha256Hex(spki) };
+  }
+
+  /**
+   * The private key named by label and/or id (hex). Several matches is an error that lists them,
+   * so a ceremony never signs with a key nobody chose.
+   */
+  findKey(ref: { label?: string; id?: string }): KeyInfo {
+    if (!ref.label && !ref.id) throw new QpkiError('INPUT_INVALID', 'Name the key by label or id.');
+    if (ref.id !== undefined && !/^([0-9a-fA-F]{2})+$/.test(ref.id)) throw new QpkiError('INPUT_INVALID', `Key id must be hex (e.g. 01a2), got "${ref.id}".`);
+    const hits = this.listKeys().filter((k) => (ref.label === undefined || k.label === ref.label) && (ref.id === undefined || k.id === ref.id.toLowerCase()));
+    const what = [ref.label !== undefined ? `label "${ref.label}"` : '', ref.id !== undefined ? `id ${ref.id}` : ''].filter(Boolean).join(' and ');
+    if (hits.length === 0) throw new QpkiError('KEY_NOT_FOUND', `No private key with ${what} on token "${this.token.label}".`);
+    if (hits.length > 1) {
+      throw new QpkiError('KEY_AMBIGUOUS', `${hits.length} private keys have ${what}: ${hits.map((k) => `id ${k.id} (${k.keyAlgorithm})`).join(', ')}. Name the key by id.`);
+    }
+    return hits[0];
+  }
+
+  private privateHandle(key: KeyInfo): Buffer {
+    const tmpl: pkcs11js.Template = [{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY }, { type: pkcs11js.CKA_LABEL, value: key.label }];
+    if (key.id) tmpl.push({ type: pkcs11js.CKA_ID, value: Buffer.from(key.id, 'hex') });
+    const h = this.find(tmpl, 2);
+    if (h.length !== 1) throw new QpkiError('KEY_NOT_FOUND', `The key "${key.label}" is no longer on the token.`);
+    return h[0];
+  }
+
+  /**
+   * Generate a signing key pair inside the token: private key token/private/sensitive, never
+   * extractable, sign only. The attributes are read back and a test signature is verified in
+   * software before the key is reported.
+   */
+  async generateKey(spec: { algorithm: KeyAlgorithm; label: string; id?: string }): Promise<GeneratedKeyReport> {
+    const started = performance.now();
+    const { algorithm, label } = spec;
+    if (!label || label.length > 128 || /[\u0000-\u001f\u007f]/.test(label)) throw new QpkiError('INPUT_INVALID', 'The key label must be 1 to 128 printable characters.');
+    if (spec.id !== undefined && !/^([0-9a-fA-F]{2}){1,64}$/.test(spec.id)) throw new QpkiError('INPUT_INVALID', `Key id must be hex (e.g. 01a2), got "${spec.id}".`);
+    if (!this.loggedIn) throw new QpkiError('NOT_LOGGED_IN', 'Log in to the token before generating a key.');
+    const fam = keyFamily(algorithm);
+    const mech = KEYGEN_MECHANISM[fam];
+    if (!this.hasMechanism(mech) || !this.keyAlgorithms().includes(algorithm)) {
+      const offered = this.keyAlgorithms();
+      const hint = fam === 'ml-dsa' ? ' This token has no PKCS#11 3.2 ML-DSA mechanisms: use a software ML-DSA key instead (hybrid: classical key in the token, ML-DSA key in a file).' : '';
+      throw new QpkiError('MECHANISM_UNSUPPORTED', `Token "${this.token.label}" cannot generate ${algorithm} keys. It offers: ${offered.join(', ') || 'none'}.${hint}`);
+    }
+    if (this.objectsWithLabel(label) > 0) {
+      throw new QpkiError('KEY_LABEL_EXISTS', `Token "${this.token.label}" already has an object labelled "${label}". Choose another label, or use the existing key (--use-existing-key).`);
+    }
+    // A temporary random id until the public key is known; then both halves get the derived id.
+    const tempId = randomBytes(16);
+    const common = (cls: number): pkcs11js.Template => [
+      { type: pkcs11js.CKA_CLASS, value: cls },
+      { type: pkcs11js.CKA_TOKEN, value: true },
+      { type: pkcs11js.CKA_LABEL, value: label },
+      { type: pkcs11js.CKA_ID, value: spec.id ? Buffer.from(spec.id, 'hex') : tempId },
+    ];
+    const pub = common(pkcs11js.CKO_PUBLIC_KEY);
+    pub.push({ type: pkcs11js.CKA_VERIFY, value: true }, { type: pkcs11js.CKA_PRIVATE, value: false });
+    const priv = common(pkcs11js.CKO_PRIVATE_KEY);
+    priv.push(
+      { type: pkcs11js.CKA_PRIVATE, value: true },
+      { type: pkcs11js.CKA_SENSITIVE, value: true },
+      { type: pkcs11js.CKA_EXTRACTABLE, value: false },
+      { type: pkcs11js.CKA_SIGN, value: true },
+    );
+    if (fam === 'ec') pub.push({ type: pkcs11js.CKA_EC_PARAMS, value: EC_PARAMS[algorithm as 'ec-p256'] });
+    if (fam === 'ed25519') pub.push({ type: pkcs11js.CKA_EC_PARAMS, value: EC_PARAMS.ed25519 });
+    // A CA key signs and nothing else.
+    priv.push({ type: pkcs11js.CKA_DECRYPT, value: false }, { type: pkcs11js.CKA_UNWRAP, value: false });
+    if (fam === 'ec') priv.push({ type: pkcs11js.CKA_DERIVE, value: false });
+    if (fam === 'rsa') {
+      pub.push({ type: pkcs11js.CKA_MODULUS_BITS, value: Number(algorithm.slice(4)) }, { type: pkcs11js.CKA_PUBLIC_EXPONENT, value: Buffer.from([1, 0, 1]) });
+    }
+    if (fam === 'ml-dsa') pub.push({ type: CKA_PARAMETER_SET, value: CKP_ML_DSA[algorithm as 'ml-dsa-44'] });
+    let pair: pkcs11js.KeyPair;
+    try {
+      pair = await this.lib.C_GenerateKeyPairAsync(this.handle, { mechanism: mech }, pub, priv);
+    } catch (e) {
+      throw mapPkcs11Error(e, `Generating a ${algorithm} key in token "${this.token.label}"`);
+    }
+    try {
+      if (!spec.id) {
+        const info = this.keyInfoForPair(pair.privateKey, pair.publicKey, algorithm);
+        const derived = keyIdFromSpki(info);
+        this.lib.C_SetAttributeValue(this.handle, pair.publicKey, [{ type: pkcs11js.CKA_ID, value: derived }]);
+        this.lib.C_SetAttributeValue(this.handle, pair.privateKey, [{ type: pkcs11js.CKA_ID, value: derived }]);
+      }
+      const key = this.keyInfo(pair.privateKey);
+      if (!key.attributes.sensitive || key.attributes.extractable || !key.attributes.token || !key.attributes.private) {
+        throw new QpkiError('KEY_CHECK_FAILED', `The token did not keep the requested protection on key "${label}" (sensitive=${key.attributes.sensitive}, extractable=${key.attributes.extractable}). The key must not be used.`);
+      }
+      const sigAlg = defaultSignatureAlgorithm(algorithm);
+      const probe = createHash('sha256').update(`qpki key generation self-test ${label} ${new Date().toISOString()}`).digest();
+      const sig = await this.signer(key).sign(sigAlg, probe);
+      const verified = verifySignature(key.spki, sigAlg, probe, sig);
+      if (!verified) throw new QpkiError('KEY_CHECK_FAILED', `The test signature made by the new key "${label}" did not verify. The key must not be used.`);
+      return { key, testSignature: { algorithm: sigAlg, verified }, durationMs: performance.now() - started };
+    } catch (e) {
+      // A key that failed its checks is removed, so nobody picks it later by mistake.
+      try { this.lib.C_DestroyObject(this.handle, pair.privateKey); } catch { /* best effort */ }
+      try { this.lib.C_DestroyObject(this.handle, pair.publicKey); } catch { /* best effort */ }
+      throw e instanceof QpkiError ? e : mapPkcs11Error(e, 'Checking the new key');
+    }
+  }
+
+  private keyInfoForPair(_priv: Buffer, pub: Buffer, algorithm: KeyAlgorithm): Uint8Array {
+    const fam = keyFamily(algorithm);
+    if (fam === 'rsa') {
+      const pa = this.attrs(pub, [pkcs11js.CKA_MODULUS, pkcs11js.CKA_PUBLIC_EXPONENT]);
+      return rsaSpki(pa.get(pkcs11js.CKA_MODULUS)!, pa.get(pkcs11js.CKA_PUBLIC_EXPONENT)!);
+    }
+    if (fam === 'ml-dsa') return mlDsaSpki(algorithm, this.attrs(pub, [pkcs11js.CKA_VALUE]).get(pkcs11js.CKA_VALUE)!);
+    return ecSpki(algorithm, this.attrs(pub, [pkcs11js.CKA_EC_POINT]).get(pkcs11js.CKA_EC_POINT)!);
+  }
+
+  /**
+   * A Signer for a key in this token. `contextPin` is asked for only when the key needs a
+   * context-specific login for every signature (CKA_ALWAYS_AUTHENTICATE).
+   */
+  signer(key: KeyInfo, contextPin?: PinProvider): Signer {
+    return new Pkcs11Signer(this, key, () => this.privateHandle(key), contextPin);
+  }
+}

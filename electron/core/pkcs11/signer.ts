@@ -1,0 +1,150 @@
+import { createHash } from 'node:crypto';
+import * as pkcs11js from 'pkcs11js';
+import { QpkiError } from '../errors';
+import { signatureFitsKey, type KeyAlgorithm, type SignatureAlgorithm } from '../keys/algorithms';
+import type { KeyStorageRef, Signer } from '../keys/signer';
+import { CKM_EDDSA, CKM_ML_DSA } from './constants';
+import { mapPkcs11Error } from './errors';
+import type { TokenSession } from './session';
+import type { KeyInfo } from './types';
+
+/** Asked for the PIN again when a key wants a context-specific login for each signature. */
+export type PinProvider = () => string | Promise<string>;
+
+const HASH: Record<string, { node: string; ckm: number; mgf: number; len: number; digestInfo: string }> = {
+  sha256: { node: 'sha256', ckm: pkcs11js.CKM_SHA256, mgf: pkcs11js.CKG_MGF1_SHA256, len: 32, digestInfo: '3031300d060960864801650304020105000420' },
+  sha384: { node: 'sha384', ckm: pkcs11js.CKM_SHA384, mgf: pkcs11js.CKG_MGF1_SHA384, len: 48, digestInfo: '3041300d060960864801650304020205000430' },
+  sha512: { node: 'sha512', ckm: pkcs11js.CKM_SHA512, mgf: pkcs11js.CKG_MGF1_SHA512, len: 64, digestInfo: '3051300d060960864801650304020305000440' },
+};
+
+const RSA_PKCS_WITH_HASH: Record<string, number> = {
+  sha256: pkcs11js.CKM_SHA256_RSA_PKCS,
+  sha384: pkcs11js.CKM_SHA384_RSA_PKCS,
+  sha512: pkcs11js.CKM_SHA512_RSA_PKCS,
+};
+const RSA_PSS_WITH_HASH: Record<string, number> = {
+  sha256: pkcs11js.CKM_SHA256_RSA_PKCS_PSS,
+  sha384: pkcs11js.CKM_SHA384_RSA_PKCS_PSS,
+  sha512: pkcs11js.CKM_SHA512_RSA_PKCS_PSS,
+};
+
+function hashOf(alg: SignatureAlgorithm): (typeof HASH)[string] {
+  return HASH[alg.slice(alg.lastIndexOf('-') + 1)];
+}
+
+/** DER INTEGER body for an unsigned big-endian value. */
+function derUnsigned(v: Buffer): Buffer {
+  let i = 0;
+  while (i < v.length - 1 && v[i] === 0) i++;
+  let b = v.subarray(i);
+  if (b[0] & 0x80) b = Buffer.concat([Buffer.from([0]), b]);
+  return Buffer.concat([Buffer.from([0x02]), derLength(b.length), b]);
+}
+
+function derLength(n: number): Buffer {
+  if (n < 0x80) return Buffer.from([n]);
+  if (n < 0x100) return Buffer.from([0x81, n]);
+  return Buffer.from([0x82, n >> 8, n & 0xff]);
+}
+
+/** PKCS#11 returns ECDSA signatures as r‖s; X.509 carries Ecdsa-Sig-Value ::= SEQUENCE { r, s }. */
+export function ecdsaRawToDer(raw: Uint8Array): Uint8Array {
+  if (raw.length === 0 || raw.length % 2 !== 0) throw new QpkiError('PKCS11_ERROR', `The token returned an ECDSA signature of odd length ${raw.length}.`);
+  const half = raw.length / 2;
+  const body = Buffer.concat([derUnsigned(Buffer.from(raw.subarray(0, half))), derUnsigned(Buffer.from(raw.subarray(half)))]);
+  return new Uint8Array(Buffer.concat([Buffer.from([0x30]), derLength(body.length), body]));
+}
+
+const EC_SIG_LEN: Partial<Record<KeyAlgorithm, number>> = { 'ec-p256': 64, 'ec-p384': 96, 'ec-p521': 132, ed25519: 64 };
+
+/** Signs inside the token; the private key never leaves it. */
+export class Pkcs11Signer implements Signer {
+  readonly keyAlgorithm: KeyAlgorithm;
+  readonly spki: Uint8Array;
+  readonly storage: KeyStorageRef;
+  private handle?: Buffer;
+  private readonly outBuf: Buffer;
+
+  constructor(
+    private readonly session: TokenSession,
+    private readonly key: KeyInfo,
+    private readonly resolveHandle: () => Buffer,
+    private readonly contextPin?: PinProvider,
+  ) {
+    this.keyAlgorithm = key.keyAlgorithm;
+    this.spki = key.spki;
+    this.storage = {
+      type: 'pkcs11',
+      lib: session.module.path,
+      token_label: session.token.label,
+      token_serial: session.token.serial,
+      key_label: key.label,
+      key_id: key.id,
+    };
+    this.outBuf = Buffer.alloc(key.keyAlgorithm.startsWith('rsa-') ? 1024 : key.keyAlgorithm.startsWith('ml-dsa') ? 8192 : 256);
+  }
+
+  /** The mechanism and the bytes to give C_Sign for this algorithm, from what the token advertises. */
+  private plan(alg: SignatureAlgorithm, data: Uint8Array): { mechanism: pkcs11js.Mechanism; input: Buffer; ecdsa: boolean } {
+    const s = this.session;
+    const unsupported = (what: string) =>
+      new QpkiError('MECHANISM_UNSUPPORTED', `Token "${s.token.label}" does not offer ${what}, needed for ${alg} signatures.`);
+    if (alg.startsWith('ecdsa-')) {
+      if (!s.hasMechanism(pkcs11js.CKM_ECDSA)) throw unsupported('CKM_ECDSA');
+      const h = hashOf(alg);
+      return { mechanism: { mechanism: pkcs11js.CKM_ECDSA }, input: createHash(h.node).update(data).digest(), ecdsa: true };
+    }
+    if (alg.startsWith('rsa-pkcs1-')) {
+      const h = hashOf(alg);
+      const combined = RSA_PKCS_WITH_HASH[h.node];
+      if (s.hasMechanism(combined)) return { mechanism: { mechanism: combined }, input: Buffer.from(data), ecdsa: false };
+      if (!s.hasMechanism(pkcs11js.CKM_RSA_PKCS)) throw unsupported('CKM_RSA_PKCS');
+      const digest = createHash(h.node).update(data).digest();
+      return { mechanism: { mechanism: pkcs11js.CKM_RSA_PKCS }, input: Buffer.concat([Buffer.from(h.digestInfo, 'hex'), digest]), ecdsa: false };
+    }
+    if (alg.startsWith('rsa-pss-')) {
+      const h = hashOf(alg);
+      const parameter = { hashAlg: h.ckm, mgf: h.mgf, saltLen: h.len, type: pkcs11js.CK_PARAMS_RSA_PSS };
+      const combined = RSA_PSS_WITH_HASH[h.node];
+      if (s.hasMechanism(combined)) return { mechanism: { mechanism: combined, parameter }, input: Buffer.from(data), ecdsa: false };
+      if (!s.hasMechanism(pkcs11js.CKM_RSA_PKCS_PSS)) throw unsupported('CKM_RSA_PKCS_PSS');
+      return { mechanism: { mechanism: pkcs11js.CKM_RSA_PKCS_PSS, parameter }, input: createHash(h.node).update(data).digest(), ecdsa: false };
+    }
+    if (alg === 'ed25519') {
+      if (!s.hasMechanism(CKM_EDDSA)) throw unsupported('CKM_EDDSA');
+      return { mechanism: { mechanism: CKM_EDDSA }, input: Buffer.from(data), ecdsa: false };
+    }
+    if (!s.hasMechanism(CKM_ML_DSA)) throw unsupported('CKM_ML_DSA (PKCS#11 3.2)');
+    return { mechanism: { mechanism: CKM_ML_DSA }, input: Buffer.from(data), ecdsa: false };
+  }
+
+  async sign(alg: SignatureAlgorithm, data: Uint8Array): Promise<Uint8Array> {
+    if (!signatureFitsKey(alg, this.keyAlgorithm)) {
+      throw new QpkiError('MECHANISM_UNSUPPORTED', `A ${this.keyAlgorithm} key cannot make ${alg} signatures.`);
+    }
+    if (!this.session.isLoggedIn) throw new QpkiError('NOT_LOGGED_IN', 'Log in to the token before signing.');
+    const { mechanism, input, ecdsa } = this.plan(alg, data);
+    const lib = this.session.lib;
+    const sessionHandle = this.session.handle;
+    this.handle ??= this.resolveHandle();
+    let sig: Buffer;
+    try {
+      lib.C_SignInit(sessionHandle, mechanism, this.handle);
+      if (this.key.attributes.alwaysAuthenticate) {
+        if (!this.contextPin) throw new QpkiError('PIN_REQUIRED', `Key "${this.key.label}" asks for the PIN before every signature.`);
+        lib.C_Login(sessionHandle, pkcs11js.CKU_CONTEXT_SPECIFIC, await this.contextPin());
+      }
+      sig = lib.C_Sign(sessionHandle, input, this.outBuf);
+    } catch (e) {
+      this.handle = undefined;
+      throw mapPkcs11Error(e, `Signing with key "${this.key.label}"`);
+    }
+    const out = new Uint8Array(sig); // copy: outBuf is reused
+    if (ecdsa) {
+      const want = EC_SIG_LEN[this.keyAlgorithm];
+      if (want && out.length !== want) throw new QpkiError('PKCS11_ERROR', `The token returned a ${out.length}-byte ECDSA signature; expected ${want}.`);
+      return ecdsaRawToDer(out);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,95 @@
+import type { KeyAlgorithm, SignatureAlgorithm } from '../keys/algorithms';
+
+export interface TokenFlags {
+  initialized: boolean;
+  loginRequired: boolean;
+  userPinInitialized: boolean;
+  protectedAuthPath: boolean;
+  writeProtected: boolean;
+  rng: boolean;
+  userPinCountLow: boolean;
+  userPinFinalTry: boolean;
+  userPinLocked: boolean;
+  userPinToBeChanged: boolean;
+  soPinCountLow: boolean;
+  soPinFinalTry: boolean;
+  soPinLocked: boolean;
+  soPinToBeChanged: boolean;
+}
+
+export interface TokenSummary {
+  label: string;
+  manufacturer: string;
+  model: string;
+  serial: string;
+  flags: TokenFlags;
+  minPinLen: number;
+  maxPinLen: number;
+  /** Bytes, or null when the token does not say (CK_UNAVAILABLE_INFORMATION). */
+  freePublicMemory: number | null;
+  freePrivateMemory: number | null;
+  totalPublicMemory: number | null;
+  totalPrivateMemory: number | null;
+  hardwareVersion: string;
+  firmwareVersion: string;
+}
+
+export interface SlotSummary {
+  /** Decimal slot id. Informational only: slot ids change, tokens are found by label or serial. */
+  slotId: string;
+  description: string;
+  manufacturer: string;
+  tokenPresent: boolean;
+  removable: boolean;
+  hardware: boolean;
+  token?: TokenSummary;
+}
+
+export interface MechanismSummary {
+  name: string;
+  type: number;
+  minKeySize: number;
+  maxKeySize: number;
+  flags: string[];
+}
+
+export interface ModuleInfo {
+  path: string;
+  cryptokiVersion: string;
+  manufacturer: string;
+  description: string;
+  libraryVersion: string;
+}
+
+export interface KeyAttributes {
+  token: boolean;
+  private: boolean;
+  sensitive: boolean;
+  extractable: boolean;
+  alwaysSensitive: boolean;
+  neverExtractable: boolean;
+  local: boolean;
+  sign: boolean;
+  alwaysAuthenticate: boolean;
+}
+
+export interface KeyInfo {
+  label: string;
+  /** CKA_ID, lower-case hex. */
+  id: string;
+  keyAlgorithm: KeyAlgorithm;
+  sizeBits: number;
+  attributes: KeyAttributes;
+  /** DER SubjectPublicKeyInfo from the matching public key object. */
+  spki: Uint8Array;
+  /** SHA-256 of the SubjectPublicKeyInfo, hex. */
+  publicKeyFingerprint: string;
+}
+
+export interface GeneratedKeyReport {
+  key: KeyInfo;
+  testSignature: { algorithm: SignatureAlgorithm; verified: boolean };
+  durationMs: number;
+}
+
+export type TokenRef = { label?: string; serial?: string };
