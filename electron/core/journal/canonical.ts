@@ -1,0 +1,74 @@
+/**
+ * RFC 8785 JSON Canonicalization Scheme (JCS), the byte form every journal hash is taken over.
+ *
+ * Why not `import canonicalize from 'canonicalize'`: that package (v4) is ESM-only and its
+ * `exports` map offers only the `import` condition, so it cannot be `require`d — and this
+ * project's TypeScript runs as CommonJS under tsx (tests) and in the bundled CLI/main process.
+ * JCS on ES values is small: sort object keys by UTF-16 code units, serialize strings and
+ * numbers exactly as ES `JSON.stringify` does. `canonical.test.ts` checks this function against
+ * the `canonicalize` package (loaded with a dynamic import) on many inputs, so they cannot drift.
+ */
+import { createHash } from 'node:crypto';
+import { QpkiError } from '../errors';
+
+export function canonicalJson(value: unknown): string {
+  return encode(value, new Set());
+}
+
+/** Lowercase hex SHA-256 of the canonical encoding. */
+export function canonicalSha256(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value), 'utf8').digest('hex');
+}
+
+function encode(value: unknown, seen: Set<object>): string {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'number':
+      if (!Number.isFinite(value)) throw notJson('a number that is NaN or infinite');
+      return JSON.stringify(value);
+    case 'string':
+      if (hasLoneSurrogate(value)) throw notJson('a string with a lone surrogate');
+      return JSON.stringify(value);
+    case 'object':
+      break;
+    default:
+      throw notJson(`a ${typeof value}`);
+  }
+  const obj = value as object;
+  if (seen.has(obj)) throw notJson('a circular reference');
+  seen.add(obj);
+  let out: string;
+  if (Array.isArray(obj)) {
+    out = '[' + obj.map((v) => encode(v === undefined ? null : v, seen)).join(',') + ']';
+  } else {
+    const rec = obj as Record<string, unknown>;
+    const parts: string[] = [];
+    for (const key of Object.keys(rec).sort()) {
+      if (rec[key] === undefined) continue;
+      parts.push(encode(key, seen) + ':' + encode(rec[key], seen));
+    }
+    out = '{' + parts.join(',') + '}';
+  }
+  seen.delete(obj);
+  return out;
+}
+
+function hasLoneSurrogate(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const n = i + 1 < s.length ? s.charCodeAt(i + 1) : 0;
+      if (n < 0xdc00 || n > 0xdfff) return true;
+      i++;
+    } else if (c >= 0xdc00 && c <= 0xdfff) {
+      return true;
+    }
+  }
+  return false;
+}
+
+function notJson(what: string): QpkiError {
+  return new QpkiError('INTERNAL', `Journal data must be plain JSON; it contained ${what}.`);
+}

@@ -1,0 +1,90 @@
+/**
+ * Human-readable forms of journal entries, shared by `qpki journal show` (text) and the
+ * printable transcript (HTML), so both describe a step with the same words.
+ */
+import type { JournalEntry, JournalKind } from './chain';
+import { ZERO_HASH } from './chain';
+
+const DESCRIPTIONS: Record<JournalKind, string> = {
+  'ceremony.opened': 'Ceremony opened',
+  preflight: 'Preflight checks',
+  'module.loaded': 'PKCS#11 module loaded',
+  'token.chosen': 'Token chosen',
+  'token.initialized': 'Token initialized',
+  'login.succeeded': 'Login succeeded',
+  'login.failed': 'Login failed',
+  'key.generated': 'Key generated',
+  'key.selected': 'Existing key selected',
+  'certificate.signed': 'Certificate signed',
+  'csr.accepted': 'CSR accepted',
+  'csr.refused': 'CSR refused',
+  'crl.generated': 'CRL generated',
+  'certificate.revoked': 'Certificate revoked',
+  'issuance.started': 'Issuance started',
+  'ceremony.closed': 'Ceremony closed',
+  error: 'Error',
+};
+
+export function describeKind(kind: JournalKind): string {
+  return DESCRIPTIONS[kind] ?? kind;
+}
+
+/** `ab12cd34…` → `ab12 cd34 …`: groups of 2 bytes are easy to read aloud and compare on paper. */
+export function groupHex(hex: string, bytesPerGroup = 2): string {
+  const clean = hex.toLowerCase();
+  const size = bytesPerGroup * 2;
+  const groups: string[] = [];
+  for (let i = 0; i < clean.length; i += size) groups.push(clean.slice(i, i + size));
+  return groups.join(' ');
+}
+
+/** Nested facts as `[dotted.path, text]` rows; arrays of plain values are joined with ", ". */
+export function flattenFacts(facts: Record<string, unknown>, prefix = ''): [string, string][] {
+  const rows: [string, string][] = [];
+  for (const [key, value] of Object.entries(facts)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (Array.isArray(value)) {
+      if (value.every((v) => v === null || typeof v !== 'object')) rows.push([path, value.map(String).join(', ')]);
+      else value.forEach((v, i) => rows.push(...flattenValue(`${path}[${i}]`, v)));
+    } else {
+      rows.push(...flattenValue(path, value));
+    }
+  }
+  return rows;
+}
+
+function flattenValue(path: string, value: unknown): [string, string][] {
+  if (value !== null && typeof value === 'object') return flattenFacts(value as Record<string, unknown>, path);
+  return [[path, String(value)]];
+}
+
+/** `2025-03-01T09:30:00.123Z` → `2025-03-01 09:30:00.123 UTC`. */
+export function readableTime(iso: string): string {
+  return iso.replace('T', ' ').replace(/Z$/, ' UTC');
+}
+
+/**
+ * Makes recorded text safe to print on a terminal: control characters (newlines, ANSI escapes)
+ * and bidirectional overrides are shown as \u escapes, so a hostile subject name cannot fake
+ * extra journal lines or recolour the output.
+ */
+export function safeText(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+    (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+}
+
+/** Text for `qpki journal show`: one block per entry, then the last hash to compare with paper. */
+export function formatJournal(entries: JournalEntry[]): string {
+  const out: string[] = [];
+  out.push(`Ceremony journal: ${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}`, '');
+  for (const e of entries) {
+    out.push(`#${e.seq}  ${readableTime(e.time)}  ${describeKind(e.kind)} (${e.kind})`);
+    const who = e.witnesses.length ? `   witnesses: ${safeText(e.witnesses.join(', '))}` : '   witnesses: none';
+    out.push(`    operator: ${safeText(e.operator)}${who}`);
+    for (const [k, v] of flattenFacts(e.facts)) out.push(`    ${safeText(k)}: ${safeText(v)}`);
+    out.push(`    hash: ${e.hash}`, '');
+  }
+  const last = entries.length ? entries[entries.length - 1].hash : ZERO_HASH;
+  out.push(`Last hash: ${groupHex(last)}`);
+  return out.join('\n') + '\n';
+}
