@@ -1,0 +1,133 @@
+/**
+ * Finding and reading profiles: built-ins under resources/profiles, or a .yaml file by path.
+ * YAML is parsed with a small alias budget so an alias bomb is refused instead of expanded.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { QpkiError } from '../errors';
+import { compileProfile } from './compile';
+import type { Profile, ProfileSummary } from './types';
+
+/** Profiles and variable files are small; anything larger is a mistake or an attack. */
+export const MAX_YAML_BYTES = 256 * 1024;
+const MAX_ALIASES = 16;
+
+/** Parses YAML safely: bounded size, few aliases, no duplicate keys. `code` names what failed. */
+export function parseYamlSafe(text: string, what: string, code: 'PROFILE_INVALID' | 'INPUT_INVALID'): unknown {
+  if (text.length > MAX_YAML_BYTES) throw new QpkiError(code, `${what} is larger than ${MAX_YAML_BYTES / 1024} KiB`);
+  try {
+    return parseYaml(text, { maxAliasCount: MAX_ALIASES, uniqueKeys: true, merge: false, prettyErrors: false });
+  } catch (e) {
+    const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    throw new QpkiError(code, `${what} is not valid YAML: ${msg}`);
+  }
+}
+
+function readText(path: string, what: string, code: 'PROFILE_INVALID' | 'INPUT_INVALID'): string {
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch {
+    throw new QpkiError(code === 'PROFILE_INVALID' ? 'PROFILE_NOT_FOUND' : 'IO_ERROR', `${what} ${path} cannot be read: no such file`);
+  }
+  if (size > MAX_YAML_BYTES) throw new QpkiError(code, `${what} ${path} is larger than ${MAX_YAML_BYTES / 1024} KiB`);
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new QpkiError('IO_ERROR', `${what} ${path} cannot be read: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+}
+
+function candidateRoots(): string[] {
+  const roots: string[] = [];
+  if (typeof __dirname !== 'undefined') roots.push(__dirname);
+  if (process.argv[1]) roots.push(dirname(resolve(process.argv[1])));
+  roots.push(process.cwd());
+  return roots;
+}
+
+/**
+ * The built-in profile folder: QPKI_PROFILES_DIR when set, else the first `resources/profiles`
+ * found walking up from this module (source under tsx, or the bundle in dist/), the script,
+ * or the working directory; a packaged app also looks in its resources folder.
+ */
+export function builtinProfilesDir(): string {
+  const env = process.env.QPKI_PROFILES_DIR;
+  if (env) return resolve(env);
+  for (const start of candidateRoots()) {
+    let dir = resolve(start);
+    for (;;) {
+      const c = join(dir, 'resources', 'profiles');
+      if (existsSync(c) && statSync(c).isDirectory()) return c;
+      const up = dirname(dir);
+      if (up === dir) break;
+      dir = up;
+    }
+  }
+  const packaged = (process as { resourcesPath?: string }).resourcesPath;
+  if (packaged) for (const c of [join(packaged, 'profiles'), join(packaged, 'resources', 'profiles')]) if (existsSync(c)) return c;
+  throw new QpkiError('PROFILE_NOT_FOUND', 'The built-in profiles folder (resources/profiles) was not found; set QPKI_PROFILES_DIR');
+}
+
+const BUILTIN_NAME = /^[a-z0-9][a-z0-9_-]*(\/[a-z0-9][a-z0-9_-]*)*$/;
+
+function builtinNames(dir: string): string[] {
+  const names: string[] = [];
+  const walk = (d: string): void => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else if (entry.isFile() && entry.name.endsWith('.yaml')) names.push(relative(dir, p).slice(0, -'.yaml'.length).split(sep).join('/'));
+    }
+  };
+  walk(dir);
+  return names.sort();
+}
+
+const builtinCache = new Map<string, Profile>();
+
+function loadBuiltin(dir: string, name: string): Profile {
+  const path = join(dir, ...name.split('/')) + '.yaml';
+  const key = path;
+  const hit = builtinCache.get(key);
+  if (hit) return hit;
+  const text = readText(path, `Profile ${name}`, 'PROFILE_INVALID');
+  const profile = compileProfile(parseYamlSafe(text, `Profile ${name}`, 'PROFILE_INVALID'), 'builtin');
+  if (profile.name !== name) throw new QpkiError('PROFILE_INVALID', `profile ${name}: its name field says "${profile.name}"`);
+  builtinCache.set(key, profile);
+  return profile;
+}
+
+function looksLikePath(s: string): boolean {
+  return /\.ya?ml$/i.test(s) || s.startsWith('.') || s.startsWith('/') || s.includes('\\');
+}
+
+/** A built-in profile by name (ec/root-ca), or a profile file by path (./my-profile.yaml). */
+export function loadProfile(nameOrPath: string): Profile {
+  if (typeof nameOrPath !== 'string' || nameOrPath.trim() === '')
+    throw new QpkiError('PROFILE_NOT_FOUND', 'No profile was named; give a built-in name such as ec/root-ca or a .yaml path');
+  if (looksLikePath(nameOrPath)) {
+    const path = resolve(nameOrPath);
+    const text = readText(path, 'Profile file', 'PROFILE_INVALID');
+    return compileProfile(parseYamlSafe(text, `Profile file ${path}`, 'PROFILE_INVALID'), path);
+  }
+  const dir = builtinProfilesDir();
+  if (!BUILTIN_NAME.test(nameOrPath) || !builtinNames(dir).includes(nameOrPath))
+    throw new QpkiError('PROFILE_NOT_FOUND', `Profile "${nameOrPath}" is not a built-in profile; run "qpki profile list" to see them, or give a path to a .yaml file`);
+  return loadBuiltin(dir, nameOrPath);
+}
+
+export function listProfiles(): ProfileSummary[] {
+  const dir = builtinProfilesDir();
+  return builtinNames(dir).map((n) => {
+    const p = loadBuiltin(dir, n);
+    return {
+      name: p.name,
+      description: p.description,
+      algorithm: p.algorithm,
+      ...(p.altAlgorithm && { altAlgorithm: p.altAlgorithm }),
+      isCa: p.isCa,
+    };
+  });
+}
