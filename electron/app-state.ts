@@ -1,0 +1,68 @@
+/**
+ * Main-process ceremony state: the loaded module, the open token session, the chosen key.
+ * The renderer only ever names these things; the handles stay here. No PIN is kept: a PIN goes
+ * from the login request straight to C_Login.
+ */
+import type { Pkcs11Module } from './core/pkcs11/module';
+import type { TokenSession } from './core/pkcs11/session';
+import type { KeyAlgorithm } from './core/keys/algorithms';
+import { QpkiError } from './core/errors';
+
+export type KeyChoice =
+  | { kind: 'pkcs11'; label: string; id: string }
+  | { kind: 'software'; algorithm: KeyAlgorithm };
+
+export interface AppStateOptions {
+  version: string;
+  production: boolean;
+  /** The SoftHSM2 library if this machine has one (offers the development token). */
+  softhsmPath: string | null;
+  /** Folder for the development token store (under userData; a temp dir in tests). */
+  devTokenDir: string | null;
+  /** Default parent folder for new CA directories. */
+  dataDir: string;
+}
+
+export class AppState {
+  readonly options: AppStateOptions;
+  module: Pkcs11Module | null = null;
+  session: TokenSession | null = null;
+  key: KeyChoice | null = null;
+  /** The CA directory the ceremony is working in (for the journal panel). */
+  caDir: string | null = null;
+  /** Files this session wrote or opened, the only ones export may read. */
+  readonly knownFiles = new Set<string>();
+
+  constructor(options: AppStateOptions) {
+    this.options = options;
+  }
+
+  requireModule(): Pkcs11Module {
+    if (!this.module) throw new QpkiError('MODULE_LOAD_FAILED', 'No PKCS#11 module is loaded. Choose the key storage first.');
+    return this.module;
+  }
+
+  requireSession(): TokenSession {
+    if (!this.session) throw new QpkiError('SESSION_CLOSED', 'No token is open. Choose the token again.');
+    return this.session;
+  }
+
+  /** Log out and close the token session, if any. Safe to call at any time, any number of times. */
+  endSession(): boolean {
+    const s = this.session;
+    this.session = null;
+    this.key = this.key?.kind === 'software' ? this.key : null;
+    if (!s) return false;
+    try { s.logout(); } catch { /* the token may already be gone; closing is what matters */ }
+    try { s.close(); } catch { /* idem */ }
+    return true;
+  }
+
+  /** The ceremony is over (window closed, app quitting): nothing of it remains in memory. */
+  endCeremony(): void {
+    this.endSession();
+    this.key = null;
+    this.caDir = null;
+    this.knownFiles.clear();
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * The main process: one hardened window, no network, no navigation, no permissions, and the
+ * token session closed whenever the ceremony ends. Everything else lives in core/ and handlers.ts.
+ */
+import { app, BrowserWindow, Menu, session, dialog } from 'electron';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { AppState } from './app-state';
+import { createHandlers } from './handlers';
+import { registerIpc } from './ipc';
+import { finalizeAllModules } from './core/pkcs11/module';
+import { findSoftHsm } from './handlers';
+import { CSP_HEADER, isAllowedRequest, windowOptions } from './window-config';
+
+const production = app.isPackaged;
+const rendererIndex = join(__dirname, '..', 'renderer', 'index.html');
+const appBaseUrl = pathToFileURL(rendererIndex).href;
+
+/**
+ * The development token store lives in the app's data folder. SoftHSM2 reads SOFTHSM2_CONF once,
+ * at C_Initialize, so it is set before any module loads — unless the operator set their own.
+ */
+function prepareDevTokenStore(): string {
+  const dir = join(app.getPath('userData'), 'softhsm-dev');
+  const tokens = join(dir, 'tokens');
+  mkdirSync(tokens, { recursive: true });
+  const conf = join(dir, 'softhsm2.conf');
+  if (!existsSync(conf)) {
+    writeFileSync(conf, `directories.tokendir = ${tokens}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`);
+  }
+  if (!process.env.SOFTHSM2_CONF) process.env.SOFTHSM2_CONF = conf;
+  return dir;
+}
+
+app.enableSandbox();
+app.commandLine.appendSwitch('disable-background-networking');
+app.commandLine.appendSwitch('disable-component-update');
+
+const state = new AppState({
+  version: app.getVersion(),
+  production,
+  softhsmPath: findSoftHsm(),
+  devTokenDir: null,
+  dataDir: app.getPath('documents'),
+});
+
+function harden(): void {
+  const ses = session.defaultSession;
+  ses.webRequest.onBeforeRequest((details, callback) => {
+    callback({ cancel: !isAllowedRequest(details.url, appBaseUrl, production) });
+  });
+  ses.webRequest.onHeadersReceived((details, callback) => {
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP_HEADER] } });
+  });
+  ses.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  ses.setPermissionCheckHandler(() => false);
+  ses.setDevicePermissionHandler(() => false);
+  ses.on('will-download', (event) => event.preventDefault());
+  ses.setSpellCheckerEnabled(false);
+}
+
+app.on('web-contents-created', (_event, contents) => {
+  contents.on('will-navigate', (event) => event.preventDefault());
+  contents.on('will-redirect', (event) => event.preventDefault());
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+});
+
+function createWindow(): BrowserWindow {
+  const win = new BrowserWindow(windowOptions({ preloadPath: join(__dirname, 'preload.cjs'), production }));
+  if (production) win.removeMenu();
+  win.once('ready-to-show', () => win.show());
+  // Closing the window ends the ceremony: log out, close the session, forget the key choice.
+  win.on('closed', () => state.endCeremony());
+  void win.loadURL(appBaseUrl);
+  return win;
+}
+
+app.whenReady().then(() => {
+  if (production) Menu.setApplicationMenu(null);
+  state.options.devTokenDir = prepareDevTokenStore();
+  harden();
+  const handlers = createHandlers(state, {
+    async chooseDirectory(purpose) {
+      const win = BrowserWindow.getFocusedWindow();
+      const opts = {
+        title: purpose === 'open-ca' ? 'Open a CA directory' : 'Choose where to create the CA directory',
+        properties: ['openDirectory', 'createDirectory'] as Array<'openDirectory' | 'createDirectory'>,
+      };
+      const r = win ? await dialog.showOpenDialog(win, opts) : await dialog.showOpenDialog(opts);
+      return r.canceled || r.filePaths.length === 0 ? null : r.filePaths[0];
+    },
+    async chooseSavePath(suggested) {
+      const win = BrowserWindow.getFocusedWindow();
+      const opts = { title: 'Export certificate', defaultPath: suggested };
+      const r = win ? await dialog.showSaveDialog(win, opts) : await dialog.showSaveDialog(opts);
+      return r.canceled || !r.filePath ? null : r.filePath;
+    },
+  });
+  registerIpc(handlers, appBaseUrl);
+  createWindow();
+});
+
+app.on('window-all-closed', () => {
+  state.endCeremony();
+  app.quit();
+});
+
+app.on('will-quit', () => {
+  state.endCeremony();
+  finalizeAllModules();
+});
+

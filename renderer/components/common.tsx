@@ -1,0 +1,121 @@
+/** Small shared pieces: the error box, the progress line, the step indicator, the certificate view. */
+import { useEffect, useRef, type ReactNode } from 'react';
+import type { ErrorPayload } from '../../shared/error-codes';
+import type { DescribedT } from '../../shared/contract';
+import { ERROR_WORDS } from '../error-words';
+import { CEREMONY_STEPS, type Screen } from '../store';
+
+export function ErrorBox({ error, onDismiss }: { error: ErrorPayload | null; onDismiss?: () => void }) {
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (error) box.current?.focus();
+  }, [error]);
+  if (!error) return null;
+  const words = ERROR_WORDS[error.code] ?? ERROR_WORDS.INTERNAL;
+  return (
+    <div className="error" role="alert" tabIndex={-1} ref={box} data-testid="error" data-code={error.code}>
+      <p className="error-title">{words.title}</p>
+      <p>{words.next}</p>
+      <p className="error-detail">
+        Details ({error.code}): {error.message}
+      </p>
+      {onDismiss && (
+        <button type="button" className="secondary" onClick={onDismiss}>
+          Dismiss
+        </button>
+      )}
+    </div>
+  );
+}
+
+export function Busy({ busy }: { busy: string | null }) {
+  return (
+    <div className="busy" role="status" aria-live="polite">
+      {busy ? (
+        <>
+          <span className="spinner" aria-hidden="true" /> {busy}…
+        </>
+      ) : null}
+    </div>
+  );
+}
+
+export function StepIndicator({ screen }: { screen: Screen }) {
+  const idx = CEREMONY_STEPS.findIndex((s) => s.screen === screen);
+  if (idx < 0) return null;
+  return (
+    <nav aria-label="Ceremony steps">
+      <ol className="steps">
+        {CEREMONY_STEPS.map((s, i) => (
+          <li key={s.screen} className={i < idx ? 'done' : i === idx ? 'current' : ''} aria-current={i === idx ? 'step' : undefined}>
+            <span className="step-num">{i + 1}</span> {s.label}
+          </li>
+        ))}
+      </ol>
+    </nav>
+  );
+}
+
+export function Screen({ title, intro, children }: { title: string; intro?: ReactNode; children: ReactNode }) {
+  const h = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    h.current?.focus();
+  }, [title]);
+  return (
+    <section className="screen" aria-labelledby="screen-title">
+      <h1 id="screen-title" tabIndex={-1} ref={h}>
+        {title}
+      </h1>
+      {intro && <div className="intro">{intro}</div>}
+      {children}
+    </section>
+  );
+}
+
+export function Badge({ ok, children }: { ok: boolean; children: ReactNode }) {
+  return <span className={ok ? 'badge ok' : 'badge bad'}>{children}</span>;
+}
+
+/** A certificate, CSR or CRL laid out like a browser's certificate viewer. */
+export function DescribedView({ doc, testId }: { doc: DescribedT; testId?: string }) {
+  return (
+    <div className="described" data-testid={testId}>
+      <h2>{doc.title}</h2>
+      <dl className="fields">
+        {doc.fields.map((f, i) => (
+          <div key={i} className="field-row">
+            <dt>{f.label}</dt>
+            <dd>{f.value}</dd>
+          </div>
+        ))}
+        <div className="field-row">
+          <dt>SHA-256 fingerprint</dt>
+          <dd className="mono" data-testid="fingerprint">
+            {doc.sha256}
+          </dd>
+        </div>
+      </dl>
+      {doc.extensions.length > 0 && (
+        <>
+          <h3>Extensions</h3>
+          <dl className="fields">
+            {doc.extensions.map((e, i) => (
+              <div key={i} className="field-row">
+                <dt>
+                  {e.name}
+                  {e.critical ? ' (critical)' : ''}
+                  <span className="oid">{e.oid}</span>
+                </dt>
+                <dd>{e.value}</dd>
+              </div>
+            ))}
+          </dl>
+        </>
+      )}
+    </div>
+  );
+}
+
+export function Actions({ children }: { children: ReactNode }) {
+  return <div className="actions">{children}</div>;
+}

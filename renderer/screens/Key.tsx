@@ -1,0 +1,118 @@
+import { useState } from 'react';
+import { actions, useWizard } from '../store';
+import { Actions, Badge, Screen } from '../components/common';
+import type { KeyAlgorithmT, KeyInfoT } from '../../shared/contract';
+
+function AttributeBadges({ a }: { a: Record<string, boolean> }) {
+  return (
+    <span className="badges">
+      <Badge ok={!!a.sensitive}>{a.sensitive ? 'Sensitive' : 'Not sensitive'}</Badge>
+      <Badge ok={!a.extractable}>{a.extractable ? 'Extractable' : 'Not extractable'}</Badge>
+      <Badge ok={!!a.neverExtractable}>{a.neverExtractable ? 'Never extractable' : 'Was extractable'}</Badge>
+      <Badge ok={!!a.local}>{a.local ? 'Generated in token' : 'Imported'}</Badge>
+    </span>
+  );
+}
+
+function keyLine(k: KeyInfoT): string {
+  return `${k.algorithm ?? k.type}${k.size ? `, ${k.size} bits` : ''}`;
+}
+
+export function Key() {
+  const keys = useWizard((s) => s.keys);
+  const algorithms = useWizard((s) => s.algorithms);
+  const generated = useWizard((s) => s.generated);
+  const chosen = useWizard((s) => s.key);
+  const busy = useWizard((s) => s.busy);
+  const token = useWizard((s) => s.token);
+  const [alg, setAlg] = useState<KeyAlgorithmT | ''>('');
+  const [label, setLabel] = useState('ca-key');
+  const [id, setId] = useState('');
+  const algorithm = alg || (algorithms.includes('ec-p384') ? 'ec-p384' : algorithms[0]);
+  const idOk = id === '' || /^([0-9a-fA-F]{2}){1,32}$/.test(id);
+  return (
+    <Screen title="The CA key" intro={<p>Generate a new key inside “{token?.label}”, or choose a key already on it.</p>}>
+      <form
+        className="panel"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (algorithm && label.trim() && idOk) void actions.generateKey(algorithm, label.trim(), id || undefined);
+        }}
+      >
+        <h2>Generate a new key in the token</h2>
+        <div className="field">
+          <label htmlFor="key-alg">Algorithm (only those this token can generate)</label>
+          <select id="key-alg" value={algorithm ?? ''} onChange={(e) => setAlg(e.target.value as KeyAlgorithmT)} data-testid="key-alg">
+            {algorithms.map((a) => <option key={a} value={a}>{a}</option>)}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="key-label">Key label</label>
+          <input id="key-label" value={label} maxLength={32} spellCheck={false} onChange={(e) => setLabel(e.target.value)} data-testid="key-label" />
+        </div>
+        <div className="field">
+          <label htmlFor="key-id">Key ID (optional, hexadecimal)</label>
+          <input id="key-id" className="mono" value={id} spellCheck={false} onChange={(e) => setId(e.target.value)} aria-invalid={!idOk || undefined} aria-describedby="key-id-hint" />
+          <p id="key-id-hint" className={idOk ? 'hint' : 'field-error'}>{idOk ? 'Leave empty to derive it from the public key.' : 'Use pairs of hexadecimal digits, e.g. 01a2.'}</p>
+        </div>
+        <Actions>
+          <button type="submit" disabled={!algorithm || !label.trim() || !idOk || !!busy} data-testid="generate-key">Generate the key</button>
+        </Actions>
+        {busy === 'Generating the key inside the token' && <p role="status" className="progress"><span className="spinner" aria-hidden="true" /> Generating inside the token. This can take a while for RSA keys.</p>}
+      </form>
+
+      {generated && (
+        <div className="panel success" data-testid="generated">
+          <h2>Key generated: “{generated.key.label}”</h2>
+          <dl className="fields compact">
+            <div className="field-row"><dt>Type</dt><dd>{keyLine(generated.key)}</dd></div>
+            <div className="field-row"><dt>ID</dt><dd className="mono">{generated.key.id}</dd></div>
+            <div className="field-row"><dt>Attributes read back</dt><dd><AttributeBadges a={generated.key.attributes} /></dd></div>
+            <div className="field-row"><dt>Public key SHA-256</dt><dd className="mono">{generated.key.fingerprint}</dd></div>
+            <div className="field-row">
+              <dt>Test signature</dt>
+              <dd data-testid="test-signature">
+                <Badge ok={generated.testSignature.verified}>{generated.testSignature.verified ? 'Verified' : 'FAILED'}</Badge> {generated.testSignature.algorithm}
+              </dd>
+            </div>
+          </dl>
+        </div>
+      )}
+
+      <div className="panel">
+        <h2>Or choose an existing key</h2>
+        {keys.length === 0 ? (
+          <p>No private key on this token yet.</p>
+        ) : (
+          <table className="key-table">
+            <caption className="sr-only">Keys on the token</caption>
+            <thead>
+              <tr><th scope="col">Label</th><th scope="col">ID</th><th scope="col">Type</th><th scope="col">Attributes</th><th scope="col"><span className="sr-only">Choose</span></th></tr>
+            </thead>
+            <tbody>
+              {keys.map((k) => (
+                <tr key={`${k.label}/${k.id}`} className={chosen && chosen.id === k.id && chosen.label === k.label ? 'chosen' : ''}>
+                  <td>{k.label}</td>
+                  <td className="mono small">{k.id}</td>
+                  <td>{keyLine(k)}</td>
+                  <td><AttributeBadges a={k.attributes} /></td>
+                  <td>
+                    <button type="button" className="secondary" aria-label={`Use key ${k.label}`} onClick={() => void actions.selectKey(k)}>
+                      {chosen && chosen.id === k.id && chosen.label === k.label ? 'Chosen' : 'Use'}
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </div>
+      <Actions>
+        <button type="button" className="secondary" onClick={() => actions.go('pin')}>Back</button>
+        <button type="button" disabled={!chosen} onClick={() => { void actions.loadProfiles(); actions.go('profile'); }} data-testid="key-next">
+          Continue with {chosen ? `“${chosen.label}”` : 'the chosen key'}
+        </button>
+      </Actions>
+    </Screen>
+  );
+}

@@ -1,0 +1,36 @@
+import { actions, useWizard } from '../store';
+import { Actions, Badge, DescribedView, Screen } from '../components/common';
+
+export function Result() {
+  const issued = useWizard((s) => s.issued);
+  const exported = useWizard((s) => s.exported);
+  const keystore = useWizard((s) => s.keystore);
+  if (!issued) return null;
+  const isCa = issued.certificate.fields.some((f) => f.label === 'Basic constraints' && /CA: ?true/i.test(f.value)) ||
+    issued.certificate.extensions.some((e) => /basic constraints/i.test(e.name) && /CA: ?true/i.test(e.value));
+  return (
+    <Screen title="Certificate signed" intro={<p>The certificate was signed{keystore === 'pkcs11' ? ' by the token' : ''}, verified and saved.</p>}>
+      <div className="panel" data-testid="result">
+        <p data-testid="verification">
+          <Badge ok={issued.verification.ok}>{issued.verification.ok ? 'Signature verified' : 'NOT VERIFIED'}</Badge> {issued.verification.message}
+        </p>
+        <p>Saved to <span className="mono" data-testid="saved-to">{issued.savedTo}</span></p>
+        <Actions>
+          <button type="button" className="secondary" onClick={() => void actions.exportCertificate('pem')} data-testid="export-pem">Export PEM…</button>
+          <button type="button" className="secondary" onClick={() => void actions.exportCertificate('der')} data-testid="export-der">Export DER…</button>
+        </Actions>
+        {exported && <p role="status" data-testid="exported">Exported to <span className="mono">{exported}</span></p>}
+      </div>
+      <DescribedView doc={issued.certificate} testId="certificate" />
+      <div className="panel">
+        <h2>Next steps</h2>
+        <Actions>
+          {isCa && <button type="button" onClick={() => void actions.startIssue('csr')} data-testid="next-sub-ca">Issue a subordinate CA from a CSR</button>}
+          {isCa && <button type="button" onClick={() => void actions.startIssue('end-entity')} data-testid="next-ee">Issue an end-entity certificate</button>}
+          {isCa && <button type="button" onClick={() => void actions.startIssue('crl')} data-testid="next-crl">Generate a CRL</button>}
+          <button type="button" className="secondary" onClick={() => void actions.endCeremony()} data-testid="end-ceremony">End the ceremony and log out</button>
+        </Actions>
+      </div>
+    </Screen>
+  );
+}

@@ -1,0 +1,74 @@
+import { useState } from 'react';
+import { actions, useWizard } from '../store';
+import { Actions, Screen } from '../components/common';
+import { KEY_ALGORITHMS, type KeyAlgorithmT } from '../../shared/contract';
+
+export function Storage() {
+  const known = useWizard((s) => s.knownModules);
+  const purpose = useWizard((s) => s.purpose);
+  const module = useWizard((s) => s.module);
+  const present = known.filter((m) => m.present);
+  const [path, setPath] = useState(module?.path ?? present[0]?.path ?? '');
+  const [kind, setKind] = useState<'pkcs11' | 'software'>('pkcs11');
+  const [alg, setAlg] = useState<KeyAlgorithmT>('ec-p384');
+  return (
+    <Screen title="Where will the CA key live?" intro={<p>A PKCS#11 token (an HSM or smart card) keeps the key inside the hardware. The software keystore keeps it in a file in the CA directory on this computer.</p>}>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (kind === 'pkcs11') void actions.loadModule(path.trim());
+          else void actions.useSoftware(alg);
+        }}
+      >
+        <fieldset>
+          <legend>Key storage</legend>
+          <label className="check">
+            <input type="radio" name="kind" checked={kind === 'pkcs11'} onChange={() => setKind('pkcs11')} /> PKCS#11 token (recommended)
+          </label>
+          {purpose !== 'init' && (
+            <label className="check">
+              <input type="radio" name="kind" checked={kind === 'software'} onChange={() => setKind('software')} data-testid="kind-software" /> Software keystore (embedded default)
+            </label>
+          )}
+        </fieldset>
+        {kind === 'pkcs11' ? (
+          <>
+            <fieldset>
+              <legend>PKCS#11 libraries found on this computer</legend>
+              {present.length === 0 && <p>No well-known library was found. Type the path of your vendor’s library below.</p>}
+              {present.map((m) => (
+                <label className="check" key={m.path}>
+                  <input type="radio" name="module" checked={path === m.path} onChange={() => setPath(m.path)} />
+                  <span>
+                    {m.vendor} <span className="mono small">{m.path}</span>
+                  </span>
+                </label>
+              ))}
+            </fieldset>
+            <div className="field">
+              <label htmlFor="module-path">Library path</label>
+              <input id="module-path" className="mono" spellCheck={false} value={path} onChange={(e) => setPath(e.target.value)} data-testid="module-path" />
+              <p className="hint">The vendor’s PKCS#11 library file (.so on Linux, .dylib on macOS, .dll on Windows).</p>
+            </div>
+          </>
+        ) : (
+          <div className="field">
+            <label htmlFor="sw-alg">Key algorithm</label>
+            <select id="sw-alg" value={alg} onChange={(e) => setAlg(e.target.value as KeyAlgorithmT)}>
+              {KEY_ALGORITHMS.map((a) => (
+                <option key={a} value={a}>{a}</option>
+              ))}
+            </select>
+            <p className="hint">The key is generated when the CA is created and saved in the CA directory.</p>
+          </div>
+        )}
+        <Actions>
+          <button type="button" className="secondary" onClick={() => actions.go('start')}>Back</button>
+          <button type="submit" disabled={kind === 'pkcs11' && !path.trim()} data-testid="storage-next">
+            Continue
+          </button>
+        </Actions>
+      </form>
+    </Screen>
+  );
+}

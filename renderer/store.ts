@@ -1,0 +1,384 @@
+/**
+ * The wizard's state. It holds what the operator chose and what main reported — never a PIN:
+ * the login and token-initialization actions take PINs as arguments, pass them on once and
+ * keep nothing (renderer/store.test.ts scans the whole state for a canary PIN).
+ */
+import { createStore } from 'zustand/vanilla';
+import { useStore } from 'zustand';
+import { call, toPayload } from './api';
+import type { ErrorPayload } from '../shared/error-codes';
+import type {
+  CaSummaryT, DescribedT, GeneratedKeyT, IssuedT, JournalEntryT, KeyInfoT, ModuleInfoT, Output,
+  ProfileSummaryT, ReviewT, SlotSummaryT, TokenSummaryT, VariableDefT, KeyAlgorithmT,
+} from '../shared/contract';
+
+export type Screen =
+  | 'start' | 'storage' | 'token' | 'pin' | 'key' | 'profile' | 'review' | 'result'
+  | 'init' | 'inspect' | 'ca' | 'issue';
+
+export const CEREMONY_STEPS: Array<{ screen: Screen; label: string }> = [
+  { screen: 'start', label: 'Start' },
+  { screen: 'storage', label: 'Key storage' },
+  { screen: 'token', label: 'Token' },
+  { screen: 'pin', label: 'PIN' },
+  { screen: 'key', label: 'Key' },
+  { screen: 'profile', label: 'Profile' },
+  { screen: 'review', label: 'Review' },
+  { screen: 'result', label: 'Result' },
+];
+
+export type Purpose = 'ceremony' | 'init' | 'ca';
+export type IssueMode = 'csr' | 'end-entity' | 'crl';
+export type VarValue = string | number | boolean | string[];
+
+export interface WizardState {
+  screen: Screen;
+  purpose: Purpose;
+  busy: string | null;
+  error: ErrorPayload | null;
+  appInfo: Output<'appInfo'> | null;
+  knownModules: Output<'knownModules'>['modules'];
+  module: ModuleInfoT | null;
+  devToken: boolean;
+  slots: SlotSummaryT[];
+  slotsLoaded: boolean;
+  mechanisms: Record<string, Output<'tokenMechanisms'>>;
+  token: TokenSummaryT | null;
+  loggedIn: boolean;
+  keystore: 'pkcs11' | 'software';
+  keys: KeyInfoT[];
+  algorithms: KeyAlgorithmT[];
+  generated: GeneratedKeyT | null;
+  key: KeyInfoT | null;
+  softwareAlgorithm: KeyAlgorithmT | null;
+  profiles: ProfileSummaryT[];
+  profile: { name: string; description: string; kind: string; variables: VariableDefT[] } | null;
+  vars: Record<string, VarValue>;
+  caDir: string;
+  review: ReviewT | null;
+  issued: IssuedT | null;
+  ca: CaSummaryT | null;
+  issueMode: IssueMode;
+  crl: { crl: DescribedT; savedTo: string } | null;
+  initialized: SlotSummaryT | null;
+  inspected: DescribedT | null;
+  verification: { ok: boolean; message: string } | null;
+  journal: { dir: string | null; entries: JournalEntryT[]; intact: boolean } | null;
+  exported: string | null;
+}
+
+const initial: WizardState = {
+  screen: 'start',
+  purpose: 'ceremony',
+  busy: null,
+  error: null,
+  appInfo: null,
+  knownModules: [],
+  module: null,
+  devToken: false,
+  slots: [],
+  slotsLoaded: false,
+  mechanisms: {},
+  token: null,
+  loggedIn: false,
+  keystore: 'pkcs11',
+  keys: [],
+  algorithms: [],
+  generated: null,
+  key: null,
+  softwareAlgorithm: null,
+  profiles: [],
+  profile: null,
+  vars: {},
+  caDir: '',
+  review: null,
+  issued: null,
+  ca: null,
+  issueMode: 'csr',
+  crl: null,
+  initialized: null,
+  inspected: null,
+  verification: null,
+  journal: null,
+  exported: null,
+};
+
+export function createWizardStore() {
+  const store = createStore<WizardState>()(() => ({ ...initial }));
+  const set = store.setState;
+  const get = store.getState;
+
+  /** Run one step against main: shows progress, turns failures into the on-screen error. */
+  async function run<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
+    set({ busy: what, error: null });
+    try {
+      return await fn();
+    } catch (e) {
+      set({ error: toPayload(e) });
+      return undefined;
+    } finally {
+      set({ busy: null });
+    }
+  }
+
+  async function refreshJournal(): Promise<void> {
+    try {
+      const j = await call('readJournal', get().caDir ? { dir: get().caDir } : {});
+      set({ journal: j });
+    } catch {
+      /* the journal panel is informative; its own absence is not an error to show */
+    }
+  }
+
+  const actions = {
+    go(screen: Screen) {
+      set({ screen, error: null });
+    },
+    clearError() {
+      set({ error: null });
+    },
+    async boot() {
+      await run('Starting', async () => {
+        const [info, mods] = await Promise.all([call('appInfo', {}), call('knownModules', {})]);
+        set({ appInfo: info, knownModules: mods.modules });
+      });
+    },
+    begin(purpose: Purpose) {
+      set({ purpose, screen: purpose === 'ca' ? 'ca' : 'storage', error: null, devToken: false });
+    },
+    async prepareDevToken() {
+      await run('Preparing the development token store', async () => {
+        const r = await call('prepareDevToken', {});
+        set({ module: r.module, devToken: true, purpose: 'init', keystore: 'pkcs11' });
+        await actions.refreshSlots();
+        set({ screen: 'init' });
+      });
+    },
+    async loadModule(path: string) {
+      const ok = await run('Loading the PKCS#11 library', async () => {
+        const m = await call('loadModule', { path });
+        set({ module: m, keystore: 'pkcs11', slots: [], slotsLoaded: false, token: null, loggedIn: false });
+        return true;
+      });
+      if (ok) {
+        await actions.refreshSlots();
+        set({ screen: get().purpose === 'init' ? 'init' : 'token' });
+      }
+    },
+    async useSoftware(algorithm: KeyAlgorithmT) {
+      await run('Choosing the software keystore', async () => {
+        await call('useSoftwareKeystore', { algorithm });
+        set({ keystore: 'software', softwareAlgorithm: algorithm, module: null, token: null, loggedIn: false, key: null, generated: null });
+        await actions.loadProfiles();
+        set({ screen: 'profile' });
+      });
+    },
+    async refreshSlots() {
+      await run('Reading the slots', async () => {
+        const r = await call('listSlots', {});
+        set({ slots: r.slots, slotsLoaded: true });
+      });
+    },
+    async loadMechanisms(slotId: string) {
+      await run('Reading the mechanisms', async () => {
+        const r = await call('tokenMechanisms', { slotId });
+        set({ mechanisms: { ...get().mechanisms, [slotId]: r } });
+      });
+    },
+    async openToken(serial: string, label?: string) {
+      await run('Opening the token', async () => {
+        const r = await call('openToken', { serial, label });
+        set({ token: r.token, loggedIn: false, keys: [], key: null, generated: null, screen: 'pin' });
+      });
+    },
+    /** The PIN is an argument, sent once, never stored. */
+    async login(pin: string, confirmFinalTry: boolean): Promise<boolean> {
+      const ok = await run('Logging in', async () => {
+        const r = await call('login', { pin, confirmFinalTry });
+        set({ token: r.token, loggedIn: true });
+        return true;
+      });
+      if (!ok) {
+        // Refresh the PIN state so "count low / final try / locked" shows what the token now says.
+        const token = get().token;
+        if (token) {
+          try {
+            const s = await call('listSlots', {});
+            const t = s.slots.find((x) => x.token?.serial === token.serial)?.token;
+            if (t) set({ token: t, slots: s.slots });
+          } catch { /* keep the last known state */ }
+        }
+        return false;
+      }
+      if (get().purpose === 'ca') {
+        set({ screen: 'ca' });
+      } else {
+        await actions.loadKeys();
+        set({ screen: 'key' });
+      }
+      return true;
+    },
+    async initToken(slotId: string, label: string, soPin: string, userPin: string): Promise<boolean> {
+      const r = await run('Initializing the token', async () => {
+        const out = await call('initToken', { slotId, label, soPin, userPin });
+        set({ initialized: out.slot });
+        await actions.refreshSlots();
+        return true;
+      });
+      return r === true;
+    },
+    async loadKeys() {
+      await run('Reading the keys', async () => {
+        const [k, a] = await Promise.all([call('listKeys', {}), call('keyAlgorithms', {})]);
+        set({ keys: k.keys, algorithms: a.algorithms });
+      });
+    },
+    async generateKey(algorithm: KeyAlgorithmT, label: string, id?: string) {
+      await run('Generating the key inside the token', async () => {
+        const r = await call('generateKey', { algorithm, label, id: id || undefined });
+        set({ generated: r, key: r.key });
+        const k = await call('listKeys', {});
+        set({ keys: k.keys });
+      });
+    },
+    async selectKey(key: KeyInfoT) {
+      await run('Choosing the key', async () => {
+        const r = await call('selectKey', { label: key.label, id: key.id });
+        set({ key: r.key, generated: null });
+      });
+    },
+    async loadProfiles() {
+      if (get().profiles.length) return;
+      await run('Reading the profiles', async () => {
+        const r = await call('listProfiles', {});
+        set({ profiles: r.profiles });
+      });
+    },
+    async chooseProfile(name: string) {
+      await run('Reading the profile', async () => {
+        const p = await call('getProfile', { name });
+        const vars: Record<string, VarValue> = {};
+        for (const v of p.variables) {
+          if (v.default !== undefined && v.default !== null) vars[v.name] = v.default as VarValue;
+        }
+        set({ profile: p, vars });
+      });
+    },
+    setVar(name: string, value: VarValue | undefined) {
+      const vars = { ...get().vars };
+      if (value === undefined) delete vars[name];
+      else vars[name] = value;
+      set({ vars });
+    },
+    setCaDir(dir: string) {
+      set({ caDir: dir });
+    },
+    async chooseDirectory(purpose: 'open-ca' | 'new-ca'): Promise<string | null> {
+      const r = await run('Choosing a directory', () => call('chooseDirectory', { purpose }));
+      if (r?.path) set({ caDir: r.path });
+      return r?.path ?? null;
+    },
+    async preview() {
+      const s = get();
+      if (!s.profile) return;
+      await run('Preparing the review', async () => {
+        const r = await call('previewCa', { profile: s.profile!.name, vars: s.vars, dir: s.caDir });
+        set({ review: r, screen: 'review' });
+      });
+    },
+    async sign(confirmation: string) {
+      const s = get();
+      if (!s.profile) return;
+      await run('Signing with the token', async () => {
+        const r = await call('signCa', { profile: s.profile!.name, vars: s.vars, dir: s.caDir, confirmation });
+        set({ issued: r, screen: 'result', exported: null });
+        await refreshJournal();
+      });
+    },
+    async openCa(dir: string) {
+      await run('Opening the CA directory', async () => {
+        const r = await call('openCa', { dir });
+        set({ ca: r, caDir: r.dir, purpose: 'ca' });
+        await refreshJournal();
+      });
+    },
+    async startIssue(mode: IssueMode) {
+      set({ issueMode: mode, profile: null, vars: {}, issued: null, crl: null, error: null });
+      if (get().issued === null && get().ca === null && get().caDir) await actions.openCa(get().caDir);
+      if (mode !== 'crl') await actions.loadProfiles();
+      set({ screen: 'issue' });
+    },
+    async issueFromCsr(csrPem: string) {
+      const s = get();
+      if (!s.profile) return;
+      await run('Signing with the token', async () => {
+        const r = await call('issueFromCsr', { dir: s.caDir, csrPem, profile: s.profile!.name, vars: s.vars });
+        set({ issued: r, screen: 'result', exported: null });
+        await refreshJournal();
+      });
+    },
+    async issueCertificate(csrPem?: string) {
+      const s = get();
+      if (!s.profile) return;
+      await run('Signing with the token', async () => {
+        const r = await call('issueCertificate', { dir: s.caDir, profile: s.profile!.name, vars: s.vars, csrPem: csrPem || undefined });
+        set({ issued: r, screen: 'result', exported: null });
+        await refreshJournal();
+      });
+    },
+    async generateCrl(days: number) {
+      await run('Signing the CRL with the token', async () => {
+        const r = await call('generateCrl', { dir: get().caDir, days });
+        set({ crl: r });
+        await refreshJournal();
+      });
+    },
+    async exportCertificate(format: 'pem' | 'der') {
+      const issued = get().issued;
+      if (!issued) return;
+      await run('Exporting', async () => {
+        const r = await call('exportCertificate', { path: issued.savedTo, format });
+        set({ exported: r.savedTo });
+      });
+    },
+    async inspect(data: string, encoding: 'pem' | 'base64') {
+      await run('Reading the document', async () => {
+        const r = await call('describeDocument', { data, encoding });
+        set({ inspected: r, verification: null });
+      });
+    },
+    async verifyInspected(issuer: { data: string; encoding: 'pem' | 'base64' } | null, caDir: string | null) {
+      const doc = get().inspected;
+      if (!doc) return;
+      await run('Verifying', async () => {
+        const r = await call('verifyDocument', {
+          document: { data: doc.pem, encoding: 'pem' },
+          issuer: issuer ?? undefined,
+          caDir: caDir || undefined,
+        });
+        set({ verification: r });
+      });
+    },
+    refreshJournal,
+    /** Log out, close the session and forget everything about this ceremony. */
+    async endCeremony() {
+      await run('Ending the ceremony', async () => {
+        await call('endSession', {});
+      });
+      const { appInfo, knownModules } = get();
+      set({ ...initial, appInfo, knownModules });
+    },
+  };
+
+  return { store, actions };
+}
+
+export type WizardStore = ReturnType<typeof createWizardStore>;
+
+const wizard = createWizardStore();
+export const wizardStore = wizard.store;
+export const actions = wizard.actions;
+
+export function useWizard<T>(selector: (s: WizardState) => T): T {
+  return useStore(wizardStore, selector);
+}

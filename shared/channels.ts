@@ -1,0 +1,43 @@
+/**
+ * The names of the functions the renderer may call, one per IPC channel. Kept free of zod so the
+ * preload bundle stays tiny; shared/contract.ts maps each name to its schemas, and its type
+ * check fails if this list and the contract drift apart.
+ */
+export const CHANNELS = [
+  'appInfo',
+  'knownModules',
+  'loadModule',
+  'listSlots',
+  'tokenMechanisms',
+  'initToken',
+  'prepareDevToken',
+  'openToken',
+  'login',
+  'endSession',
+  'listKeys',
+  'keyAlgorithms',
+  'generateKey',
+  'selectKey',
+  'useSoftwareKeystore',
+  'listProfiles',
+  'getProfile',
+  'validateVariables',
+  'previewCa',
+  'signCa',
+  'openCa',
+  'issueFromCsr',
+  'issueCertificate',
+  'generateCrl',
+  'describeDocument',
+  'verifyDocument',
+  'exportCertificate',
+  'chooseDirectory',
+  'readJournal',
+] as const;
+
+export type Channel = (typeof CHANNELS)[number];
+
+/** The IPC channel string for a function name: one namespace, nothing generic. */
+export function ipcChannel(name: Channel): string {
+  return `qpki:${name}`;
+}

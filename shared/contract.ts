@@ -1,0 +1,267 @@
+/**
+ * The IPC contract: for every function the renderer may call, the zod schema of its request and
+ * of its answer. Main validates both sides with these; the renderer's types are inferred from
+ * them, so the two cannot drift. Payloads are plain JSON: bytes travel as PEM or base64.
+ */
+import { z } from 'zod';
+import { CHANNELS, type Channel } from './channels';
+import { ERROR_CODES, IPC_ERROR_CODES } from './error-codes';
+
+export const KEY_ALGORITHMS = [
+  'ec-p256', 'ec-p384', 'ec-p521', 'rsa-2048', 'rsa-3072', 'rsa-4096', 'ed25519', 'ml-dsa-44', 'ml-dsa-65', 'ml-dsa-87',
+] as const;
+const KeyAlgorithm = z.enum(KEY_ALGORITHMS);
+
+const Empty = z.object({}).strict();
+/** PINs: bounded, never logged; the schema only says what a PIN may look like. */
+const Pin = z.string().min(1).max(256);
+const Label = z.string().min(1).max(32);
+const Path = z.string().min(1).max(4096);
+const Pem = z.string().min(1).max(2_000_000);
+const VarValue = z.union([z.string(), z.number(), z.boolean(), z.array(z.string())]);
+const Vars = z.record(z.string(), VarValue);
+
+export const ModuleInfo = z.object({
+  path: z.string(),
+  manufacturer: z.string(),
+  description: z.string(),
+  libraryVersion: z.string(),
+  cryptokiVersion: z.string(),
+});
+
+export const TokenFlags = z.record(z.string(), z.boolean());
+
+export const TokenSummary = z.object({
+  label: z.string(),
+  manufacturer: z.string(),
+  model: z.string(),
+  serial: z.string(),
+  flags: TokenFlags,
+  minPinLen: z.number(),
+  maxPinLen: z.number(),
+  freePublicMemory: z.number().nullable(),
+  freePrivateMemory: z.number().nullable(),
+});
+
+export const SlotSummary = z.object({
+  slotId: z.string(),
+  description: z.string(),
+  tokenPresent: z.boolean(),
+  token: TokenSummary.nullable(),
+});
+
+export const KeyInfo = z.object({
+  label: z.string(),
+  id: z.string(),
+  type: z.string(),
+  algorithm: z.string().nullable(),
+  size: z.number().nullable(),
+  attributes: z.record(z.string(), z.boolean()),
+  fingerprint: z.string().nullable(),
+});
+
+export const GeneratedKey = z.object({
+  key: KeyInfo,
+  testSignature: z.object({ algorithm: z.string(), verified: z.boolean() }),
+});
+
+export const VariableDef = z.object({
+  name: z.string(),
+  type: z.string(),
+  description: z.string().optional(),
+  required: z.boolean(),
+  default: z.unknown().optional(),
+  pattern: z.string().optional(),
+  enum: z.array(z.string()).optional(),
+  min: z.number().optional(),
+  max: z.number().optional(),
+  constraints: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const ProfileSummary = z.object({
+  name: z.string(),
+  description: z.string(),
+  kind: z.string(),
+});
+
+export const Field = z.object({ label: z.string(), value: z.string() });
+export const Extension = z.object({ oid: z.string(), name: z.string(), critical: z.boolean(), value: z.string() });
+
+export const Described = z.object({
+  kind: z.enum(['certificate', 'csr', 'crl']),
+  title: z.string(),
+  fields: z.array(Field),
+  extensions: z.array(Extension),
+  sha256: z.string(),
+  pem: z.string(),
+});
+
+export const Verification = z.object({ ok: z.boolean(), message: z.string() });
+
+export const Review = z.object({
+  subject: z.string(),
+  issuer: z.string(),
+  notBefore: z.string(),
+  notAfter: z.string(),
+  extensions: z.array(Extension),
+  keyAlgorithm: z.string(),
+  signatureAlgorithm: z.string(),
+  keyFingerprint: z.string(),
+  keyStorage: z.string(),
+  dir: z.string(),
+  commonName: z.string(),
+});
+
+export const Issued = z.object({
+  certificate: Described,
+  verification: Verification,
+  savedTo: z.string(),
+  dir: z.string(),
+  serial: z.string(),
+});
+
+export const CaSummary = z.object({
+  dir: z.string(),
+  subject: z.string(),
+  keyStorage: z.string(),
+  certificate: Described,
+});
+
+export const JournalEntry = z.object({
+  seq: z.number(),
+  time: z.string(),
+  kind: z.string(),
+  facts: z.record(z.string(), z.unknown()),
+  hash: z.string(),
+});
+
+const Document = z.object({ data: z.string().min(1).max(4_000_000), encoding: z.enum(['pem', 'base64']) });
+
+export const contract = {
+  appInfo: {
+    input: Empty,
+    output: z.object({
+      version: z.string(),
+      production: z.boolean(),
+      softhsmPath: z.string().nullable(),
+      devTokenDir: z.string().nullable(),
+    }),
+  },
+  knownModules: {
+    input: Empty,
+    output: z.object({ modules: z.array(z.object({ vendor: z.string(), path: z.string(), present: z.boolean() })) }),
+  },
+  loadModule: { input: z.object({ path: Path }).strict(), output: ModuleInfo },
+  listSlots: { input: Empty, output: z.object({ module: ModuleInfo, slots: z.array(SlotSummary) }) },
+  tokenMechanisms: {
+    input: z.object({ slotId: z.string().regex(/^\d+$/) }).strict(),
+    output: z.object({ mechanisms: z.array(z.string()), keyAlgorithms: z.array(z.string()) }),
+  },
+  initToken: {
+    input: z.object({ slotId: z.string().regex(/^\d+$/), label: Label, soPin: Pin, userPin: Pin }).strict(),
+    output: z.object({ slot: SlotSummary, warnings: z.array(z.string()) }),
+  },
+  prepareDevToken: {
+    input: Empty,
+    output: z.object({ module: ModuleInfo, freeSlotId: z.string().nullable(), suggestedLabel: z.string(), dir: z.string() }),
+  },
+  openToken: {
+    input: z.object({ serial: z.string().min(1).max(64), label: z.string().max(32).optional() }).strict(),
+    output: z.object({ slotId: z.string(), token: TokenSummary }),
+  },
+  login: {
+    input: z.object({ pin: Pin, confirmFinalTry: z.boolean() }).strict(),
+    output: z.object({ token: TokenSummary, warnings: z.array(z.string()) }),
+  },
+  endSession: { input: Empty, output: z.object({ ended: z.boolean() }) },
+  listKeys: { input: Empty, output: z.object({ keys: z.array(KeyInfo) }) },
+  keyAlgorithms: { input: Empty, output: z.object({ algorithms: z.array(KeyAlgorithm) }) },
+  generateKey: {
+    input: z.object({ algorithm: KeyAlgorithm, label: Label, id: z.string().regex(/^([0-9a-fA-F]{2}){1,32}$/).optional() }).strict(),
+    output: GeneratedKey,
+  },
+  selectKey: { input: z.object({ label: z.string().max(64), id: z.string().max(128) }).strict(), output: z.object({ key: KeyInfo }) },
+  useSoftwareKeystore: {
+    input: z.object({ algorithm: KeyAlgorithm }).strict(),
+    output: z.object({ algorithm: KeyAlgorithm }),
+  },
+  listProfiles: { input: Empty, output: z.object({ profiles: z.array(ProfileSummary) }) },
+  getProfile: {
+    input: z.object({ name: z.string().min(1).max(128) }).strict(),
+    output: z.object({ name: z.string(), description: z.string(), kind: z.string(), variables: z.array(VariableDef) }),
+  },
+  validateVariables: {
+    input: z.object({ profile: z.string().min(1).max(128), vars: Vars }).strict(),
+    output: z.object({ errors: z.record(z.string(), z.string()) }),
+  },
+  previewCa: {
+    input: z.object({ profile: z.string().min(1).max(128), vars: Vars, dir: Path }).strict(),
+    output: Review,
+  },
+  signCa: {
+    input: z.object({ profile: z.string().min(1).max(128), vars: Vars, dir: Path, confirmation: z.string().max(256) }).strict(),
+    output: Issued,
+  },
+  openCa: { input: z.object({ dir: Path }).strict(), output: CaSummary },
+  issueFromCsr: {
+    input: z.object({ dir: Path, csrPem: Pem, profile: z.string().min(1).max(128), vars: Vars }).strict(),
+    output: Issued,
+  },
+  issueCertificate: {
+    input: z.object({ dir: Path, profile: z.string().min(1).max(128), vars: Vars, csrPem: Pem.optional() }).strict(),
+    output: Issued,
+  },
+  generateCrl: {
+    input: z.object({ dir: Path, days: z.number().int().min(1).max(3650) }).strict(),
+    output: z.object({ crl: Described, savedTo: z.string() }),
+  },
+  describeDocument: { input: Document.strict(), output: Described },
+  verifyDocument: {
+    input: z.object({ document: Document, issuer: Document.optional(), caDir: Path.optional() }).strict(),
+    output: Verification,
+  },
+  exportCertificate: {
+    input: z.object({ path: Path, format: z.enum(['pem', 'der']) }).strict(),
+    output: z.object({ savedTo: z.string().nullable() }),
+  },
+  chooseDirectory: {
+    input: z.object({ purpose: z.enum(['open-ca', 'new-ca']) }).strict(),
+    output: z.object({ path: z.string().nullable() }),
+  },
+  readJournal: {
+    input: z.object({ dir: Path.optional() }).strict(),
+    output: z.object({ dir: z.string().nullable(), entries: z.array(JournalEntry), intact: z.boolean() }),
+  },
+} satisfies Record<Channel, { input: z.ZodType; output: z.ZodType }>;
+
+// Both directions: every channel has a contract entry, and every entry is a listed channel.
+type _ContractCoversChannels = Exclude<Channel, keyof typeof contract> extends never ? true : never;
+type _ChannelsCoverContract = Exclude<keyof typeof contract, Channel> extends never ? true : never;
+export const CONTRACT_MATCHES_CHANNELS: _ContractCoversChannels & _ChannelsCoverContract = true;
+
+export type Contract = typeof contract;
+export type Input<C extends Channel> = z.input<Contract[C]['input']>;
+export type Output<C extends Channel> = z.output<Contract[C]['output']>;
+
+export const ErrorPayloadSchema = z.object({ code: z.enum([...ERROR_CODES, ...IPC_ERROR_CODES]), message: z.string() });
+export type Result<T> = { ok: true; value: T } | { ok: false; error: z.infer<typeof ErrorPayloadSchema> };
+
+/** The API the preload exposes as `window.qpki`: one named function per channel. */
+export type QpkiApi = { [C in Channel]: (input: Input<C>) => Promise<Result<Output<C>>> };
+
+export type ModuleInfoT = z.infer<typeof ModuleInfo>;
+export type SlotSummaryT = z.infer<typeof SlotSummary>;
+export type TokenSummaryT = z.infer<typeof TokenSummary>;
+export type KeyInfoT = z.infer<typeof KeyInfo>;
+export type GeneratedKeyT = z.infer<typeof GeneratedKey>;
+export type VariableDefT = z.infer<typeof VariableDef>;
+export type ProfileSummaryT = z.infer<typeof ProfileSummary>;
+export type DescribedT = z.infer<typeof Described>;
+export type ReviewT = z.infer<typeof Review>;
+export type IssuedT = z.infer<typeof Issued>;
+export type CaSummaryT = z.infer<typeof CaSummary>;
+export type JournalEntryT = z.infer<typeof JournalEntry>;
+export type KeyAlgorithmT = z.infer<typeof KeyAlgorithm>;
+
+export { CHANNELS };
+export type { Channel };

@@ -1,0 +1,61 @@
+/**
+ * The error codes that cross IPC, copied from electron/core/errors.ts so the renderer never
+ * imports core. shared/error-codes.test.ts fails if the two lists drift apart.
+ */
+export const ERROR_CODES = [
+  'INPUT_INVALID',
+  'MODULE_LOAD_FAILED',
+  'TOKEN_NOT_FOUND',
+  'TOKEN_AMBIGUOUS',
+  'TOKEN_NOT_PRESENT',
+  'TOKEN_NOT_INITIALIZED',
+  'TOKEN_WRITE_PROTECTED',
+  'SLOT_NOT_FOUND',
+  'PIN_INCORRECT',
+  'PIN_LOCKED',
+  'PIN_FINAL_TRY',
+  'PIN_LEN_RANGE',
+  'PIN_REQUIRED',
+  'NOT_LOGGED_IN',
+  'SESSION_CLOSED',
+  'MECHANISM_UNSUPPORTED',
+  'KEY_NOT_FOUND',
+  'KEY_AMBIGUOUS',
+  'KEY_LABEL_EXISTS',
+  'KEY_INVALID',
+  'KEY_CHECK_FAILED',
+  'PASSPHRASE_REQUIRED',
+  'PASSPHRASE_INCORRECT',
+  'PROFILE_NOT_FOUND',
+  'PROFILE_INVALID',
+  'VARIABLE_INVALID',
+  'CA_EXISTS',
+  'CA_NOT_FOUND',
+  'CA_INVALID',
+  'CA_LOCKED',
+  'CERT_INVALID',
+  'CSR_INVALID',
+  'CSR_SIGNATURE_INVALID',
+  'CRL_INVALID',
+  'PEM_INVALID',
+  'SERIAL_NOT_FOUND',
+  'ALREADY_REVOKED',
+  'OUTPUT_EXISTS',
+  'JOURNAL_BROKEN',
+  'IO_ERROR',
+  'PKCS11_ERROR',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Refusals made by the IPC layer itself (not by core): kept apart so core's list stays core's. */
+export const IPC_ERROR_CODES = ['SENDER_REFUSED', 'RESPONSE_INVALID'] as const;
+export type IpcErrorCode = (typeof IPC_ERROR_CODES)[number];
+
+export type AnyErrorCode = ErrorCode | IpcErrorCode;
+
+export interface ErrorPayload {
+  code: AnyErrorCode;
+  message: string;
+}
