@@ -38,13 +38,22 @@ export function groupHex(hex: string, bytesPerGroup = 2): string {
   return groups.join(' ');
 }
 
+/** `groupHex` split into lines of `groupsPerLine` groups, so long fingerprints line up on paper. */
+export function groupHexLines(hex: string, groupsPerLine = 8): string[] {
+  const groups = groupHex(hex).split(' ');
+  const out: string[] = [];
+  for (let i = 0; i < groups.length; i += groupsPerLine) out.push(groups.slice(i, i + groupsPerLine).join(' '));
+  return out;
+}
+
 /** Nested facts as `[dotted.path, text]` rows; arrays of plain values are joined with ", ". */
 export function flattenFacts(facts: Record<string, unknown>, prefix = ''): [string, string][] {
   const rows: [string, string][] = [];
   for (const [key, value] of Object.entries(facts)) {
     const path = prefix ? `${prefix}.${key}` : key;
     if (Array.isArray(value)) {
-      if (value.every((v) => v === null || typeof v !== 'object')) rows.push([path, value.map(String).join(', ')]);
+      if (value.length === 0) rows.push([path, 'none']);
+      else if (value.every((v) => v === null || typeof v !== 'object')) rows.push([path, value.map(String).join(', ')]);
       else value.forEach((v, i) => rows.push(...flattenValue(`${path}[${i}]`, v)));
     } else {
       rows.push(...flattenValue(path, value));

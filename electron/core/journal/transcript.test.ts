@@ -1,0 +1,134 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Journal, readJournal, journalPath } from './journal';
+import { renderTranscriptHtml, transcriptPdf, chromiumAvailable, isFingerprintKey } from './transcript';
+import { groupHex } from './format';
+import { QpkiError } from '../errors';
+
+const HOSTILE = `CN=<script>alert(1)</script>"><img src=x onerror=alert(2)>&amp;'`;
+
+/** A small ceremony, as the app records it; returns the CA directory. */
+function sampleCeremony(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'qpki-transcript-ca-'));
+  const j = Journal.open(dir, { operator: 'Alice Operator', witnesses: ['Bob Witness', 'Carol <Auditor>'] });
+  j.append('ceremony.opened', { appVersion: '0.1.0', appSha256: '3f'.repeat(32) });
+  j.append('preflight', { networkInterfacesUp: [], freeDiskBytes: 52_000_000_000, clock: '2025-06-01T09:00:00.000Z' });
+  j.append('module.loaded', { path: '/usr/lib/softhsm/libsofthsm2.so', sha256: '9a'.repeat(32) });
+  j.append('token.chosen', { label: 'root-ca-2025', serial: '5b3c0e1a9f7d2c44', model: 'SoftHSM v2' });
+  j.append('login.succeeded', { user: 'CKU_USER' });
+  j.append('key.generated', { label: 'root-key', algorithm: 'ec-p384', spkiSha256: 'c0ffee'.repeat(10) + 'beef', extractable: false, sensitive: true });
+  j.append('certificate.signed', { subject: HOSTILE, serial: 0x7f3a19n, notAfter: '2045-06-01T00:00:00Z', fingerprint: 'AB:CD:'.repeat(15) + 'EF:01' });
+  j.append('crl.generated', { number: 1n, nextUpdate: '2026-06-01T00:00:00Z', sha256: '42'.repeat(32) });
+  j.append('ceremony.closed', { certificates: 1 });
+  return dir;
+}
+
+describe('transcript HTML', () => {
+  test('is self-contained, escapes hostile text, and carries every fingerprint and the final hash with QR codes', async () => {
+    const dir = sampleCeremony();
+    try {
+      const entries = readJournal(dir);
+      const html = await renderTranscriptHtml(entries, { caDir: dir + '/<b>x</b>', title: 'Root <CA> ceremony' });
+      // No injection: the hostile subject and names appear only escaped.
+      assert.ok(!html.includes('<script>'));
+      assert.ok(!html.includes('<img'));
+      assert.ok(!html.includes('<b>x</b>'));
+      assert.ok(!html.includes('Carol <Auditor>'));
+      assert.ok(html.includes('CN=&lt;script&gt;alert(1)&lt;/script&gt;&quot;&gt;&lt;img src=x onerror=alert(2)&gt;&amp;amp;&#39;'));
+      assert.ok(html.includes('<title>Root &lt;CA&gt; ceremony</title>'));
+      // Self-contained: no external resources, scripts forbidden.
+      assert.doesNotMatch(html, /\b(src|href)\s*=\s*["']?(https?:|\/\/|file:)/i);
+      assert.doesNotMatch(html, /<script|<link|@import|url\(/i);
+      assert.match(html, /Content-Security-Policy" content="default-src 'none'/);
+      // Every fingerprint (5: appSha256, sha256 ×2, spkiSha256, fingerprint) plus the final hash has a QR SVG.
+      assert.equal((html.match(/<svg /g) ?? []).length, 6);
+      for (const fp of ['3f'.repeat(32), '9a'.repeat(32), 'c0ffee'.repeat(10) + 'beef', 'abcd'.repeat(15) + 'ef01', '42'.repeat(32)]) {
+        assert.ok(html.includes(groupHex(fp)), fp);
+      }
+      const last = entries[entries.length - 1].hash;
+      assert.ok(html.includes(`${groupHex(last.slice(0, 32))}<br>${groupHex(last.slice(32))}`), 'final hash in two lines of 8 groups');
+      for (const fp of ['3f'.repeat(32), '42'.repeat(32)]) assert.ok(html.includes(`${groupHex(fp.slice(0, 32))}<br>${groupHex(fp.slice(32))}`));
+      assert.match(html, /Hash chain checked: 9 entries/);
+      // Signature lines for the operator and each witness.
+      assert.equal((html.match(/class="sign"/g) ?? []).length, 3);
+      assert.ok(html.includes('Carol &lt;Auditor&gt;'));
+      assert.match(html, /size: A4/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('the QR code encodes the hex it is printed beside', async () => {
+    // Decode-free check: the SVG for a value equals the qrcode package's SVG for that exact text.
+    const QRCode = (await import('qrcode')).default;
+    const dir = sampleCeremony();
+    try {
+      const entries = readJournal(dir);
+      const html = await renderTranscriptHtml(entries, { caDir: dir });
+      const svg = await QRCode.toString(entries[entries.length - 1].hash, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 });
+      assert.ok(html.includes(svg));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a broken chain is announced on the transcript', async () => {
+    const dir = sampleCeremony();
+    try {
+      const entries = readJournal(dir);
+      entries.splice(3, 1);
+      const html = await renderTranscriptHtml(entries, { caDir: dir });
+      assert.match(html, /Hash chain BROKEN at entry 4/);
+      assert.doesNotMatch(html, /Hash chain checked/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('fingerprint keys', () => {
+    for (const k of ['fingerprint', 'certFingerprint', 'spkiSha256', 'a.b.SHA256', 'list[2].sha256']) assert.ok(isFingerprintKey(k), k);
+    for (const k of ['sha256Algorithm', 'fingerprints', 'label']) assert.ok(!isFingerprintKey(k), k);
+  });
+});
+
+describe('transcript PDF', () => {
+  test('headless Chromium prints an A4 PDF, and will not overwrite one', async (t) => {
+    if (!chromiumAvailable()) {
+      console.log('SKIP: /usr/bin/chromium is not installed, so the PDF cannot be printed here');
+      t.skip('chromium not installed');
+      return;
+    }
+    const dir = sampleCeremony();
+    try {
+      const html = await renderTranscriptHtml(readJournal(dir), { caDir: dir });
+      const out = join(dir, 'transcript.pdf');
+      const t0 = performance.now();
+      await transcriptPdf(html, out);
+      const ms = performance.now() - t0;
+      const pdf = readFileSync(out);
+      assert.equal(pdf.subarray(0, 5).toString('latin1'), '%PDF-');
+      // A4 is 595 × 842 points.
+      assert.match(pdf.toString('latin1'), /MediaBox\s*\[\s*0 0 59[45](\.\d+)? 84[12](\.\d+)?\s*\]/);
+      console.log(`transcript PDF: ${pdf.length} bytes in ${ms.toFixed(0)} ms`);
+      await assert.rejects(transcriptPdf(html, out), (e: unknown) => e instanceof QpkiError && e.code === 'OUTPUT_EXISTS');
+      // Nothing of the journal changed by printing.
+      assert.ok(readFileSync(journalPath(dir), 'utf8').endsWith('\n'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a missing Chromium is a clear IO_ERROR', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qpki-nochrome-'));
+    try {
+      await assert.rejects(transcriptPdf('<p>x</p>', join(dir, 'x.pdf'), { chromium: join(dir, 'no-chromium') }), (e: unknown) => e instanceof QpkiError && e.code === 'IO_ERROR' && /apt-get install chromium/.test(e.message));
+      writeFileSync(join(dir, 'exists.pdf'), 'x');
+      await assert.rejects(transcriptPdf('<p>x</p>', join(dir, 'exists.pdf')), (e: unknown) => e instanceof QpkiError && e.code === 'OUTPUT_EXISTS');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

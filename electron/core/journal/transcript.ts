@@ -1,0 +1,266 @@
+/**
+ * The printable ceremony transcript: what the witnesses read, compare with the screen and sign.
+ * One self-contained HTML page (inline CSS, inline SVG QR codes, no external resources, a CSP
+ * that forbids scripts), printed to A4 — by Electron's printToPDF in the app and by headless
+ * Chromium from the command line (`transcriptPdf`).
+ */
+import { execFile } from 'node:child_process';
+import { copyFileSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import QRCode from 'qrcode';
+import { QpkiError } from '../errors';
+import { canonicalJson } from './canonical';
+import { checkChain, ZERO_HASH, type JournalEntry } from './chain';
+import { describeKind, flattenFacts, groupHex, groupHexLines, readableTime } from './format';
+
+export interface TranscriptMeta {
+  caDir: string;
+  title?: string;
+}
+
+interface Fingerprint {
+  seq: number;
+  step: string;
+  name: string;
+  value: string;
+  hex: boolean;
+}
+
+/** A fact is a fingerprint when its own key ends with `fingerprint` or `sha256` (any case). */
+export function isFingerprintKey(path: string): boolean {
+  const last = path.split('.').pop()!.replace(/\[\d+\]$/, '');
+  return /(fingerprint|sha256)$/i.test(last);
+}
+
+function normalizeHex(value: string): string | undefined {
+  const clean = value.replace(/[\s:]/g, '').toLowerCase();
+  return /^[0-9a-f]+$/.test(clean) && clean.length % 2 === 0 ? clean : undefined;
+}
+
+export async function renderTranscriptHtml(entries: JournalEntry[], meta: TranscriptMeta): Promise<string> {
+  const title = meta.title?.trim() || 'Key ceremony transcript';
+  const chain = checkChain(entries.map((e) => canonicalJson(e) + '\n').join(''));
+  const finalHash = entries.length ? entries[entries.length - 1].hash : ZERO_HASH;
+  const operators = distinct(entries.map((e) => e.operator));
+  const witnesses = distinct(entries.flatMap((e) => e.witnesses));
+
+  const fingerprints: Fingerprint[] = [];
+  for (const e of entries) {
+    for (const [name, value] of flattenFacts(e.facts)) {
+      if (!isFingerprintKey(name)) continue;
+      const hex = normalizeHex(value);
+      fingerprints.push({ seq: e.seq, step: describeKind(e.kind), name, value: hex ?? value, hex: hex !== undefined });
+    }
+  }
+
+  const qr = async (text: string) => QRCode.toString(text, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 });
+  const fpQrs = await Promise.all(fingerprints.map((f) => qr(f.value)));
+  const finalQr = await qr(finalHash);
+
+  const chainLine = chain.ok
+    ? `<p class="ok">Hash chain checked: ${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}, each linked to the one before.</p>`
+    : `<p class="bad">Hash chain BROKEN at entry ${chain.firstBroken!.seq}: ${esc(chain.firstBroken!.reason)}. Do not sign; investigate first.</p>`;
+  const period = entries.length
+    ? `${esc(readableTime(entries[0].time))} to ${esc(readableTime(entries[entries.length - 1].time))}`
+    : 'no entries';
+
+  const hexBlock = (hex: string) => groupHexLines(hex).map(esc).join('<br>');
+  const rows = entries.map((e, i) => {
+    const facts = flattenFacts(e.facts)
+      .map(([k, v]) => {
+        const hex = isFingerprintKey(k) ? normalizeHex(v) : undefined;
+        return `<div class="fact"><span class="k">${esc(k)}</span> <span class="${hex ? 'v hex' : 'v'}">${esc(hex ? groupHex(hex) : v)}</span></div>`;
+      })
+      .join('');
+    // Witnesses are shown where they start or change, not repeated on every row.
+    const changed = i === 0 || e.witnesses.join('\n') !== entries[i - 1].witnesses.join('\n');
+    const seen = e.witnesses.length ? `witnessed by ${esc(e.witnesses.join(', '))}` : 'no witnesses';
+    const people = `${esc(e.operator)}${changed ? `<div class="muted">${seen}</div>` : ''}`;
+    return `<tr class="${e.kind === 'error' || e.kind === 'login.failed' || e.kind === 'csr.refused' ? 'alert' : ''}">
+<td class="num">${e.seq}</td><td class="time">${esc(readableTime(e.time))}</td>
+<td><div class="step">${esc(describeKind(e.kind))}</div><div class="kind">${esc(e.kind)}</div>${facts}</td>
+<td>${people}</td></tr>`;
+  });
+
+  const fpBlocks = fingerprints.map((f, i) => `<div class="fp">
+<div class="qr" role="img" aria-label="QR code of ${esc(f.name)} of step ${f.seq}">${fpQrs[i]}</div>
+<div><div class="fp-label">Step ${f.seq} · ${esc(f.step)} · <span class="k">${esc(f.name)}</span></div>
+<div class="hex big">${f.hex ? hexBlock(f.value) : esc(f.value)}</div></div></div>`);
+
+  const signers = [
+    ...operators.map((name) => ({ name, role: 'Operator' })),
+    ...witnesses.map((name) => ({ name, role: 'Witness' })),
+  ];
+  const signBlocks = (signers.length ? signers : [{ name: '', role: 'Operator' }]).map((s) => `<div class="sign">
+<div class="sign-role">${esc(s.role)}</div>
+<div class="sign-grid">
+<div><div class="printed">${esc(s.name) || '&nbsp;'}</div><div class="under">Name</div></div>
+<div><div class="line"></div><div class="under">Signature</div></div>
+<div><div class="line"></div><div class="under">Date</div></div>
+</div></div>`);
+
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<title>${esc(title)}</title>
+<style>${css(groupHex(finalHash.slice(0, 16)))}</style>
+</head>
+<body>
+<header>
+<h1>${esc(title)}</h1>
+<table class="meta">
+<tr><th>CA directory</th><td class="path">${esc(meta.caDir)}</td></tr>
+<tr><th>Period</th><td>${period}</td></tr>
+<tr><th>Operator${operators.length === 1 ? '' : 's'}</th><td>${esc(operators.join(', ')) || 'none recorded'}</td></tr>
+<tr><th>Witnesses</th><td>${esc(witnesses.join(', ')) || 'none recorded'}</td></tr>
+</table>
+${chainLine}
+</header>
+
+<h2>Steps</h2>
+<table class="steps">
+<thead><tr><th class="num">#</th><th class="time">Time (UTC)</th><th>Step and facts</th><th class="who">By</th></tr></thead>
+<tbody>
+${rows.join('\n') || '<tr><td colspan="4">The journal has no entries.</td></tr>'}
+</tbody>
+</table>
+
+${fingerprints.length ? `<h2>Fingerprints</h2>\n<p class="muted">Compare each with the screen, the certificate files, or by scanning the code.</p>\n${fpBlocks.join('\n')}` : ''}
+
+<section class="final">
+<h2>Final journal hash</h2>
+<div class="fp">
+<div class="qr" role="img" aria-label="QR code of the final journal hash">${finalQr}</div>
+<div><div class="fp-label">SHA-256 of entry ${entries.length} (journal.jsonl): write it down; <code>qpki</code> can check the journal against it later.</div>
+<div class="hex big">${hexBlock(finalHash)}</div></div>
+</div>
+</section>
+
+<section class="signatures">
+<h2>Signatures</h2>
+<p>By signing, I confirm that I saw the steps above take place, and that the final journal hash printed here matches the one the application showed at the end of the ceremony.</p>
+${signBlocks.join('\n')}
+</section>
+</body>
+</html>
+`;
+}
+
+function css(hashPrefix: string): string {
+  return `
+@page { size: A4; margin: 14mm 13mm 16mm 13mm;
+  @bottom-left { content: "Journal ${hashPrefix} …"; font: 7.5pt "DejaVu Sans Mono", monospace; color: #444; }
+  @bottom-right { content: "Page " counter(page) " of " counter(pages); font: 7.5pt "DejaVu Sans", sans-serif; color: #444; } }
+* { box-sizing: border-box; }
+html { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+body { font: 9.5pt/1.4 "DejaVu Sans", "Liberation Sans", Arial, sans-serif; color: #000; margin: 0; }
+@media screen { body { max-width: 210mm; margin: 0 auto; padding: 12mm; background: #fff; } }
+h1 { font-size: 17pt; margin: 0 0 3mm; }
+h2 { font-size: 12pt; margin: 6mm 0 2mm; border-bottom: 1pt solid #000; padding-bottom: 1mm; break-after: avoid; }
+table { width: 100%; border-collapse: collapse; }
+th, td { text-align: left; vertical-align: top; padding: 1.6mm 2mm; }
+.meta th { width: 32mm; font-weight: 600; }
+.meta td, .meta th { border-bottom: 0.5pt solid #bbb; }
+.path, code, .hex { font-family: "DejaVu Sans Mono", "Liberation Mono", monospace; }
+.path { word-break: break-all; }
+.steps thead { display: table-header-group; }
+.steps thead th { border-bottom: 1pt solid #000; font-size: 8.5pt; }
+.steps td { border-bottom: 0.5pt solid #bbb; }
+.steps tr { break-inside: avoid; }
+.steps tr.alert td { background: #f3f3f3; }
+.num { width: 8mm; text-align: right; }
+.time { width: 30mm; font-size: 8.5pt; }
+.who { width: 38mm; }
+.step { font-weight: 600; }
+.kind { font-size: 7.5pt; color: #555; font-family: "DejaVu Sans Mono", monospace; }
+.fact { font-size: 8.5pt; overflow-wrap: anywhere; }
+.k { color: #444; }
+.k::after { content: ":"; }
+.hex { word-spacing: 0.15em; }
+.big { font-size: 10.5pt; line-height: 1.6; overflow-wrap: anywhere; }
+.muted { color: #555; font-size: 8.5pt; }
+.ok { border-left: 2.5pt solid #000; padding: 1mm 3mm; }
+.bad { border: 2pt solid #000; padding: 2mm 3mm; font-weight: 700; }
+.fp { display: flex; gap: 5mm; align-items: center; border: 0.5pt solid #999; padding: 3mm; margin-bottom: 3mm; break-inside: avoid; }
+.fp > div:last-child { flex: 1; min-width: 0; }
+.fp-label { font-size: 8.5pt; margin-bottom: 1.5mm; }
+.qr { flex: none; width: 30mm; height: 30mm; }
+.qr svg { width: 100%; height: 100%; display: block; }
+.final .qr { width: 38mm; height: 38mm; }
+.signatures { break-inside: avoid-page; }
+.sign { break-inside: avoid; margin: 5mm 0 2mm; }
+.sign-role { font-weight: 600; margin-bottom: 1mm; }
+.sign-grid { display: grid; grid-template-columns: 1.3fr 1.3fr 0.8fr; gap: 6mm; align-items: end; }
+.printed { min-height: 9mm; display: flex; align-items: flex-end; border-bottom: 0.75pt solid #000; padding-bottom: 1mm; }
+.line { height: 9mm; border-bottom: 0.75pt solid #000; }
+.under { font-size: 7.5pt; color: #444; margin-top: 0.8mm; }
+`;
+}
+
+function distinct(names: string[]): string[] {
+  return [...new Set(names)];
+}
+
+/** Text for HTML element content and attribute values. */
+export function esc(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+export const CHROMIUM = '/usr/bin/chromium';
+
+export function chromiumAvailable(path = CHROMIUM): boolean {
+  return existsSync(path);
+}
+
+/**
+ * Prints the transcript to an A4 PDF with headless Chromium (the command line's route; the app
+ * uses Electron's printToPDF on the same HTML). Refuses to overwrite `outPdf`.
+ */
+export async function transcriptPdf(html: string, outPdf: string, opts: { chromium?: string; timeoutMs?: number } = {}): Promise<void> {
+  const chromium = opts.chromium ?? CHROMIUM;
+  const target = resolve(outPdf);
+  if (existsSync(target)) throw new QpkiError('OUTPUT_EXISTS', `${target} already exists; choose another file name.`);
+  if (!chromiumAvailable(chromium)) {
+    throw new QpkiError('IO_ERROR', `Chromium is needed to print the PDF and is not at ${chromium}: install it (apt-get install chromium), or open the HTML transcript in a browser and print it.`);
+  }
+  const work = mkdtempSync(join(tmpdir(), 'qpki-transcript-'));
+  try {
+    const page = join(work, 'transcript.html');
+    const pdf = join(work, 'transcript.pdf');
+    writeFileSync(page, html, 'utf8');
+    await run(chromium, [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--disable-dev-shm-usage', '--no-pdf-header-footer',
+      `--user-data-dir=${join(work, 'profile')}`, `--print-to-pdf=${pdf}`, pathToFileURL(page).href,
+    ], opts.timeoutMs ?? 60_000);
+    if (!existsSync(pdf) || readFileSync(pdf).subarray(0, 5).toString('latin1') !== '%PDF-') {
+      throw new QpkiError('IO_ERROR', 'Chromium did not produce a PDF of the transcript; open the HTML transcript in a browser and print it instead.');
+    }
+    try {
+      copyFileSync(pdf, target, constants.COPYFILE_EXCL);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') throw new QpkiError('OUTPUT_EXISTS', `${target} already exists; choose another file name.`);
+      throw new QpkiError('IO_ERROR', `Cannot write ${target}${code ? ` (${code})` : ''}.`);
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function run(cmd: string, args: string[], timeoutMs: number): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024 }, (err, _stdout, stderr) => {
+      if (err) {
+        const detail = String(stderr).split('\n').find((l) => /error/i.test(l))?.trim();
+        reject(new QpkiError('IO_ERROR', `Chromium failed to print the transcript${err.killed ? ' (timed out)' : ''}${detail ? `: ${detail.slice(0, 200)}` : ''}.`));
+      } else {
+        resolvePromise();
+      }
+    });
+  });
+}
