@@ -1,0 +1,9 @@
+/** The ceremony record: journal, fingerprints, preflight checks and the printable transcript. */
+export {
+  Journal, verifyJournal, readJournal, repairJournalTail, formatJournal, toFacts, journalPath,
+  JOURNAL_FILE, JOURNAL_KINDS, ZERO_HASH, type JournalEntry, type JournalKind, type JournalVerification,
+} from './journal';
+export { appFingerprint, fileSha256 } from './fingerprint';
+export { preflight, MIN_FREE_DISK_BYTES, type PreflightReport } from './preflight';
+export { renderTranscriptHtml, transcriptPdf, chromiumAvailable, type TranscriptMeta } from './transcript';
+export { describeKind, groupHex, safeText } from './format';
