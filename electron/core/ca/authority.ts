@@ -1,0 +1,481 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Certificate, Name } from '@peculiar/asn1-x509';
+import { QpkiError } from '../errors';
+import { defaultSignatureAlgorithm, signatureFitsKey, type KeyAlgorithm, type SignatureAlgorithm } from '../keys/algorithms';
+import type { KeyStorageRef, Signer } from '../keys/signer';
+import { generateSoftwareKey, signerFromPkcs8, softwareSigner, writeKeyFile } from '../keys/software';
+import { keyAlgorithmOfSpki } from '../keys/verify';
+import { Journal } from '../journal/journal';
+import { loadModule, type PinProvider, type TokenSession } from '../pkcs11/index';
+import { buildExtensions, buildSubject, renderSubject, resolveVariables, subjectKeyIdentifier, validityDaysFor, type Profile, type VariableValues } from '../profiles/index';
+import { buildCertificate, newSerial, serialHex, type AltSigning } from '../x509/certificate';
+import { buildCrl, REVOCATION_REASONS, type RevocationReason } from '../x509/crl';
+import { pemOrDer, toPem } from '../x509/pem';
+import { lockCaDir, readText, writeFileAtomic } from './fsx';
+import { readIndex, writeIndex, type IndexEntry } from './indexFile';
+import { activeVersion, qpkiAlgorithmId, readMeta, writeMeta, type CaMeta, type KeyRef } from './meta';
+
+const DAY_MS = 86_400_000;
+
+export function sha256Hex(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** How a new CA key is made or found. */
+export type NewCaKey =
+  | { kind: 'pkcs11'; session: TokenSession; label: string; id?: string; useExisting?: boolean }
+  | { kind: 'software'; passphrase: string | null };
+
+/** How an existing CA's keys are unlocked. Secrets are asked for when needed and not kept. */
+export interface CaKeyAccess {
+  /** A logged-in session to reuse (the app keeps one for the ceremony). */
+  session?: TokenSession;
+  /** The token PIN, asked only when a token key must be logged in to. */
+  pin?: PinProvider;
+  confirmFinalTry?: boolean;
+  /** Passphrase of a software key file; `what` names the file. */
+  passphrase?: (what: string) => string | undefined | Promise<string | undefined>;
+}
+
+export interface IssuedCertificate {
+  serial: string;
+  der: Uint8Array;
+  pem: string;
+  path: string;
+  subject: string;
+  issuer: string;
+  notBefore: Date;
+  notAfter: Date;
+  fingerprint: string;
+  profile: string;
+  warnings: string[];
+}
+
+export interface InitCaResult {
+  dir: string;
+  certificate: IssuedCertificate;
+  key: { storage: KeyStorageRef; algorithm: KeyAlgorithm; publicKeyFingerprint: string; generated?: { attributes?: Record<string, boolean>; testSignatureVerified: boolean } };
+  altKey?: { storage: KeyStorageRef; algorithm: KeyAlgorithm; publicKeyFingerprint: string };
+}
+
+function nameString(n: Name): string {
+  // RFC 4514 order (most specific first) is what people read; @peculiar/x509 would do the same.
+  return [...n]
+    .reverse()
+    .map((rdn) => rdn.map((atv) => `${SHORT[atv.type] ?? atv.type}=${escapeDn(atv.value.toString())}`).join('+'))
+    .join(', ');
+}
+
+const SHORT: Record<string, string> = {
+  '2.5.4.3': 'CN', '2.5.4.6': 'C', '2.5.4.7': 'L', '2.5.4.8': 'ST', '2.5.4.10': 'O', '2.5.4.11': 'OU', '2.5.4.5': 'serialNumber', '1.2.840.113549.1.9.1': 'E', '2.5.4.97': 'organizationIdentifier',
+};
+
+function escapeDn(v: string): string {
+  return v.replace(/([,+"\\<>;])/g, '\\$1').replace(/^([ #])/, '\\$1').replace(/ $/, '\\ ');
+}
+
+function opensslSubject(n: Name): string {
+  return [...n].map((rdn) => rdn.map((atv) => `/${SHORT[atv.type] ?? atv.type}=${atv.value.toString().replace(/\//g, '\\/')}`).join('+')).join('');
+}
+
+function certFacts(der: Uint8Array) {
+  const c = AsnConvert.parse(der, Certificate);
+  const t = c.tbsCertificate;
+  return {
+    subject: nameString(t.subject),
+    issuer: nameString(t.issuer),
+    notBefore: t.validity.notBefore.getTime(),
+    notAfter: t.validity.notAfter.getTime(),
+    spki: new Uint8Array(AsnConvert.serialize(t.subjectPublicKeyInfo)),
+    serial: Buffer.from(t.serialNumber).toString('hex').toUpperCase(),
+    tbs: t,
+  };
+}
+
+/** Render the subject and validate variables once, so errors name the variable before anything is signed. */
+export function prepareSubject(profile: Profile, vars: Record<string, unknown>): { values: VariableValues; subject: Name; days: number } {
+  const values = resolveVariables(profile, vars);
+  const subject = buildSubject(profile, values);
+  for (const v of Object.values(renderSubject(profile, values))) {
+    if (v && /[\t\n\r]/.test(v)) throw new QpkiError('VARIABLE_INVALID', 'Subject values must not contain tabs or line breaks.');
+  }
+  return { values, subject, days: validityDaysFor(profile, values) };
+}
+
+function signatureFor(profile: Profile | undefined, key: KeyAlgorithm): SignatureAlgorithm {
+  const want = profile?.signatureAlgorithm;
+  return want && signatureFitsKey(want, key) ? want : defaultSignatureAlgorithm(key);
+}
+
+/**
+ * An open CA directory with its signing key(s). Every change goes through here, under the
+ * directory lock, written atomically and recorded in the journal.
+ */
+export class CertificateAuthority {
+  readonly dir: string;
+  readonly meta: CaMeta;
+  readonly certDer: Uint8Array;
+  readonly signer: Signer;
+  readonly altSigner?: Signer;
+  readonly journal: Journal;
+  readonly subjectName: Name;
+  readonly subjectString: string;
+  readonly notAfter: Date;
+
+  constructor(dir: string, meta: CaMeta, certDer: Uint8Array, signer: Signer, altSigner: Signer | undefined, journal: Journal) {
+    this.dir = dir;
+    this.meta = meta;
+    this.certDer = certDer;
+    this.signer = signer;
+    this.altSigner = altSigner;
+    this.journal = journal;
+    const f = certFacts(certDer);
+    this.subjectName = f.tbs.subject;
+    this.subjectString = f.subject;
+    this.notAfter = new Date(f.notAfter);
+    if (!Buffer.from(f.spki).equals(Buffer.from(signer.spki))) {
+      throw new QpkiError('KEY_INVALID', `The key found for this CA does not match the public key in its certificate (${dir}). Refusing to sign with it.`);
+    }
+  }
+
+  get signatureAlgorithm(): SignatureAlgorithm {
+    const s = activeVersion(this.meta).signature_algorithm as SignatureAlgorithm | undefined;
+    return s && signatureFitsKey(s, this.signer.keyAlgorithm) ? s : defaultSignatureAlgorithm(this.signer.keyAlgorithm);
+  }
+
+  get certPem(): string {
+    return toPem(this.certDer, 'CERTIFICATE');
+  }
+
+  private alt(): AltSigning | undefined {
+    return this.altSigner ? { signer: this.altSigner, signatureAlgorithm: defaultSignatureAlgorithm(this.altSigner.keyAlgorithm) } : undefined;
+  }
+
+  /** The chain from this CA up to its root, PEM, this CA first. */
+  chainPem(): string {
+    const p = join(this.dir, 'chain.crt');
+    return existsSync(p) ? readText(p) : this.certPem;
+  }
+
+  /**
+   * Issue a certificate for `spki` from `profile`. The profile decides the extensions and the
+   * subject; validity never runs past the CA's own. The journal records the serial before the
+   * token signs, so a crash mid-issuance is accounted for.
+   */
+  async issue(opts: { profile: Profile; vars: Record<string, unknown>; spki: Uint8Array; subjectAltSpki?: Uint8Array; now?: Date; source?: string }): Promise<IssuedCertificate> {
+    const { profile } = opts;
+    const { values, subject, days } = prepareSubject(profile, opts.vars);
+    keyAlgorithmOfSpki(opts.spki); // refuses keys we cannot describe
+    if (profile.altAlgorithm && !opts.subjectAltSpki) {
+      throw new QpkiError('INPUT_INVALID', `Profile ${profile.name} is a Catalyst hybrid: the subject needs an alternative ${profile.altAlgorithm} public key.`);
+    }
+    const unlock = lockCaDir(this.dir);
+    try {
+      const warnings: string[] = [];
+      const now = opts.now ?? new Date();
+      const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000);
+      let notAfter = new Date(notBefore.getTime() + days * DAY_MS);
+      if (notAfter > this.notAfter) {
+        notAfter = this.notAfter;
+        warnings.push(`Validity shortened to end with the CA certificate (${this.notAfter.toISOString()}).`);
+      }
+      const index = readIndex(this.dir);
+      const used = new Set(index.map((e) => e.serial));
+      let serial = newSerial();
+      while (used.has(serialHex(serial).toUpperCase())) serial = newSerial();
+      const sHex = serialHex(serial).toUpperCase();
+      const extensions = buildExtensions(profile, values, { subjectSpki: opts.spki, issuerSpki: this.signer.spki });
+      this.journal.append('issuance.started', { serial: sHex, profile: profile.name, subject: nameString(subject), source: opts.source ?? 'request' });
+      const der = await buildCertificate({
+        serial,
+        issuer: this.subjectName,
+        subject,
+        notBefore,
+        notAfter,
+        spki: opts.spki,
+        extensions,
+        signer: this.signer,
+        signatureAlgorithm: this.signatureAlgorithm,
+        subjectAltSpki: opts.subjectAltSpki,
+        alt: this.alt(),
+      });
+      const rel = `certs/${sHex}.crt`;
+      const pem = toPem(der, 'CERTIFICATE');
+      // Certificate first (never overwriting), then the index, then the serial: a crash leaves at
+      // most one certificate file that the index does not list yet, which `ca check` reports.
+      writeFileAtomic(join(this.dir, rel), pem, { createOnly: true });
+      index.push({ status: 'V', expires: notAfter, serial: sHex, file: 'unknown', subject: opensslSubject(subject) });
+      writeIndex(this.dir, index);
+      writeFileAtomic(join(this.dir, 'serial'), sHex + '\n');
+      const out: IssuedCertificate = {
+        serial: sHex,
+        der,
+        pem,
+        path: join(this.dir, rel),
+        subject: nameString(subject),
+        issuer: this.subjectString,
+        notBefore,
+        notAfter,
+        fingerprint: sha256Hex(der),
+        profile: profile.name,
+        warnings,
+      };
+      this.journal.append('certificate.signed', {
+        serial: sHex,
+        profile: profile.name,
+        subject: out.subject,
+        issuer: out.issuer,
+        notBefore: notBefore.toISOString(),
+        notAfter: notAfter.toISOString(),
+        certificateSha256Fingerprint: out.fingerprint,
+        path: rel,
+        hybrid: !!this.altSigner,
+      });
+      return out;
+    } finally {
+      unlock();
+    }
+  }
+
+  /** Mark a certificate revoked in the index (the next CRL lists it). */
+  revoke(serial: string, reason: RevocationReason = 'unspecified', now = new Date()): IndexEntry {
+    if (!(reason in REVOCATION_REASONS)) throw new QpkiError('INPUT_INVALID', `Unknown revocation reason "${reason}". Use one of: ${Object.keys(REVOCATION_REASONS).join(', ')}.`);
+    const want = serial.replace(/^0x/i, '').replace(/:/g, '').toUpperCase();
+    if (!/^[0-9A-F]+$/.test(want)) throw new QpkiError('INPUT_INVALID', `"${serial}" is not a hex serial number.`);
+    const unlock = lockCaDir(this.dir);
+    try {
+      const index = readIndex(this.dir);
+      const e = index.find((x) => x.serial === want || x.serial.replace(/^0+/, '') === want.replace(/^0+/, ''));
+      if (!e) throw new QpkiError('SERIAL_NOT_FOUND', `No certificate with serial ${want} was issued by this CA.`);
+      if (e.status === 'R') throw new QpkiError('ALREADY_REVOKED', `Certificate ${e.serial} is already revoked (since ${e.revoked?.date.toISOString()}).`);
+      e.status = 'R';
+      e.revoked = { date: new Date(Math.floor(now.getTime() / 1000) * 1000), reason };
+      writeIndex(this.dir, index);
+      this.journal.append('certificate.revoked', { serial: e.serial, reason, subject: e.subject, time: e.revoked.date.toISOString() });
+      return e;
+    } finally {
+      unlock();
+    }
+  }
+
+  /** Sign a new CRL listing every revoked certificate; PEM and DER written atomically. */
+  async generateCrl(opts: { days: number; now?: Date }): Promise<{ pem: string; der: Uint8Array; number: bigint; paths: string[]; fingerprint: string; revoked: number; nextUpdate: Date }> {
+    if (!Number.isInteger(opts.days) || opts.days < 1 || opts.days > 3660) throw new QpkiError('INPUT_INVALID', 'CRL validity must be a whole number of days between 1 and 3660.');
+    const unlock = lockCaDir(this.dir);
+    try {
+      const now = opts.now ?? new Date();
+      const numPath = join(this.dir, 'crlnumber');
+      const current = existsSync(numPath) ? readText(numPath).trim() : '01';
+      if (!/^[0-9A-Fa-f]+$/.test(current)) throw new QpkiError('CA_INVALID', 'The crlnumber file is corrupt.');
+      const number = BigInt('0x' + current);
+      const revoked = readIndex(this.dir)
+        .filter((e) => e.status === 'R' && e.revoked)
+        .map((e) => ({ serial: new Uint8Array(Buffer.from(e.serial.length % 2 ? '0' + e.serial : e.serial, 'hex')), date: e.revoked!.date, reason: e.revoked!.reason }));
+      const nextUpdate = new Date(now.getTime() + opts.days * DAY_MS);
+      const der = await buildCrl({
+        issuer: this.subjectName,
+        issuerKeyId: subjectKeyIdentifier(this.signer.spki),
+        thisUpdate: now,
+        nextUpdate,
+        crlNumber: number,
+        revoked,
+        signer: this.signer,
+        signatureAlgorithm: this.signatureAlgorithm,
+        alt: this.alt(),
+      });
+      const pem = toPem(der, 'X509 CRL');
+      const paths = [join(this.dir, 'crl', 'ca.crl'), join(this.dir, 'crl', 'ca.crl.der')];
+      writeFileAtomic(paths[0], pem);
+      writeFileAtomic(paths[1], der);
+      let next = (number + 1n).toString(16).toUpperCase();
+      if (next.length % 2) next = '0' + next;
+      writeFileAtomic(numPath, next + '\n');
+      const fingerprint = sha256Hex(der);
+      this.journal.append('crl.generated', { crlNumber: number.toString(), revoked: revoked.length, thisUpdate: now.toISOString(), nextUpdate: nextUpdate.toISOString(), crlSha256Fingerprint: fingerprint });
+      return { pem, der, number, paths, fingerprint, revoked: revoked.length, nextUpdate };
+    } finally {
+      unlock();
+    }
+  }
+}
+
+async function signerForRef(dir: string, ref: KeyRef, access: CaKeyAccess): Promise<Signer> {
+  const s = ref.storage;
+  if (s.type === 'software') {
+    const path = isAbsolute(s.path) ? s.path : join(dir, s.path);
+    const pass = s.encrypted ? await access.passphrase?.(path) : undefined;
+    if (s.encrypted && pass === undefined) throw new QpkiError('PASSPHRASE_REQUIRED', `The CA key ${path} is encrypted; give its passphrase.`);
+    // Keep the metadata's relative path in the storage reference the signer reports.
+    return { ...softwareSigner(path, pass), storage: s };
+  }
+  let session = access.session;
+  if (!session || session.module.path !== s.lib || session.token.serial !== s.token_serial) {
+    const mod = loadModule(s.lib);
+    session = mod.openSession(s.token_serial ? { serial: s.token_serial } : { label: s.token_label });
+  }
+  if (!session.isLoggedIn) {
+    const pin = access.pin ? await access.pin() : undefined;
+    session.login(pin, { confirmFinalTry: access.confirmFinalTry });
+  }
+  const key = session.findKey({ label: s.key_label, id: s.key_id || undefined });
+  return session.signer(key, access.pin);
+}
+
+/** Open an existing CA directory and unlock its key(s). */
+export async function openCa(dir: string, access: CaKeyAccess = {}): Promise<CertificateAuthority> {
+  const abs = resolve(dir);
+  const meta = readMeta(abs);
+  const v = activeVersion(meta);
+  const certPath = join(abs, 'versions', meta.active, 'certs', `ca.${v.algos[0]}.pem`);
+  const certDer = pemOrDer(readText(certPath), ['CERTIFICATE']);
+  const classical = v.keys.find((k) => k.id === 'default' || k.id === 'classical') ?? v.keys[0];
+  const pqc = v.keys.find((k) => k.id === 'pqc' && k !== classical);
+  const signer = await signerForRef(abs, classical as KeyRef, access);
+  const altSigner = pqc ? await signerForRef(abs, pqc as KeyRef, access) : undefined;
+  return new CertificateAuthority(abs, meta, certDer, signer, altSigner, Journal.open(abs));
+}
+
+/** Read a CA's metadata and certificate without unlocking any key (ca info, the app's CA view). */
+export function describeCaDir(dir: string): { dir: string; meta: CaMeta; certPem: string; subject: string; notAfter: Date; issued: IndexEntry[] } {
+  const abs = resolve(dir);
+  const meta = readMeta(abs);
+  const v = activeVersion(meta);
+  const certDer = pemOrDer(readText(join(abs, 'versions', meta.active, 'certs', `ca.${v.algos[0]}.pem`)), ['CERTIFICATE']);
+  const f = certFacts(certDer);
+  return { dir: abs, meta, certPem: toPem(certDer, 'CERTIFICATE'), subject: f.subject, notAfter: new Date(f.notAfter), issued: readIndex(abs) };
+}
+
+async function makeKey(stage: string, key: NewCaKey, algorithm: KeyAlgorithm, keyName: string): Promise<{ signer: Signer; generated?: InitCaResult['key']['generated'] }> {
+  if (key.kind === 'software') {
+    const { pkcs8 } = generateSoftwareKey(algorithm);
+    const rel = `versions/v1/keys/${keyName}`;
+    mkdirSync(join(stage, 'versions', 'v1', 'keys'), { recursive: true, mode: 0o700 });
+    writeKeyFile(join(stage, rel), pkcs8, key.passphrase);
+    return { signer: signerFromPkcs8(pkcs8, { type: 'software', path: rel, encrypted: key.passphrase !== null }), generated: { testSignatureVerified: true } };
+  }
+  const { session } = key;
+  if (key.useExisting) {
+    const info = session.findKey({ label: key.label, id: key.id });
+    if (info.keyAlgorithm !== algorithm) {
+      throw new QpkiError('KEY_INVALID', `Key "${info.label}" is ${info.keyAlgorithm}, but the profile needs ${algorithm}.`);
+    }
+    if (info.attributes.extractable || !info.attributes.sensitive) {
+      throw new QpkiError('KEY_INVALID', `Key "${info.label}" is extractable or not sensitive; a CA key must never leave the token.`);
+    }
+    return { signer: session.signer(info) };
+  }
+  const rep = await session.generateKey({ algorithm, label: key.label, id: key.id });
+  return { signer: session.signer(rep.key), generated: { attributes: { ...rep.key.attributes }, testSignatureVerified: rep.testSignature.verified } };
+}
+
+/**
+ * Create a CA directory: key (in the token or a file), CA certificate (self-signed, or issued by
+ * `parent`), metadata, index, serial and CRL number. Everything is assembled in a staging
+ * directory beside the target and renamed into place at the end, so a failure part-way leaves
+ * no CA directory at all. An existing CA is never overwritten.
+ */
+export async function initCa(opts: { dir: string; profile: Profile; vars: Record<string, unknown>; key: NewCaKey; altKey?: { passphrase: string | null }; parent?: CertificateAuthority; now?: Date }): Promise<InitCaResult> {
+  const dir = resolve(opts.dir);
+  const { profile } = opts;
+  if (!profile.isCa) throw new QpkiError('PROFILE_INVALID', `Profile ${profile.name} is not a CA profile (basicConstraints ca: true).`);
+  if (existsSync(join(dir, 'ca.meta.json'))) throw new QpkiError('CA_EXISTS', `${dir} already holds a CA; it is never overwritten.`);
+  if (existsSync(dir) && readdirSync(dir).length > 0) throw new QpkiError('OUTPUT_EXISTS', `${dir} exists and is not empty; choose a new directory for the CA.`);
+  if (profile.altAlgorithm && !opts.altKey) throw new QpkiError('INPUT_INVALID', `Profile ${profile.name} is a Catalyst hybrid: an ${profile.altAlgorithm} key (software file) is needed too.`);
+  const { values, subject, days } = prepareSubject(profile, opts.vars);
+  mkdirSync(dirname(dir), { recursive: true });
+  const stage = join(dirname(dir), `.${basename(dir)}.partial-${randomBytes(4).toString('hex')}`);
+  mkdirSync(stage, { mode: 0o755 });
+  try {
+    const algo = qpkiAlgorithmId(profile.algorithm);
+    const made = await makeKey(stage, opts.key, profile.algorithm, `ca.${algo}.key`);
+    let altSigner: Signer | undefined;
+    if (profile.altAlgorithm && opts.altKey) {
+      altSigner = (await makeKey(stage, { kind: 'software', passphrase: opts.altKey.passphrase }, profile.altAlgorithm, `ca.${qpkiAlgorithmId(profile.altAlgorithm)}.key`)).signer;
+    }
+    const now = opts.now ?? new Date();
+    let certificate: IssuedCertificate;
+    let chain: string;
+    if (opts.parent) {
+      certificate = await opts.parent.issue({ profile, vars: opts.vars, spki: made.signer.spki, subjectAltSpki: altSigner?.spki, now, source: `subordinate CA ${dir}` });
+      chain = certificate.pem + opts.parent.chainPem();
+    } else {
+      const serial = newSerial();
+      const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000);
+      const notAfter = new Date(notBefore.getTime() + days * DAY_MS);
+      const der = await buildCertificate({
+        serial,
+        issuer: subject,
+        subject,
+        notBefore,
+        notAfter,
+        spki: made.signer.spki,
+        extensions: buildExtensions(profile, values, { subjectSpki: made.signer.spki, issuerSpki: made.signer.spki }),
+        signer: made.signer,
+        signatureAlgorithm: signatureFor(profile, profile.algorithm),
+        subjectAltSpki: altSigner?.spki,
+        alt: altSigner ? { signer: altSigner, signatureAlgorithm: defaultSignatureAlgorithm(altSigner.keyAlgorithm) } : undefined,
+      });
+      const pem = toPem(der, 'CERTIFICATE');
+      certificate = {
+        serial: serialHex(serial).toUpperCase(), der, pem, path: join(dir, 'ca.crt'), subject: nameString(subject), issuer: nameString(subject),
+        notBefore, notAfter, fingerprint: sha256Hex(der), profile: profile.name, warnings: [],
+      };
+      chain = pem;
+    }
+    const algos = [algo, ...(profile.altAlgorithm ? [qpkiAlgorithmId(profile.altAlgorithm)] : [])];
+    writeFileAtomic(join(stage, 'versions', 'v1', 'certs', `ca.${algo}.pem`), certificate.pem);
+    if (profile.altAlgorithm) writeFileAtomic(join(stage, 'versions', 'v1', 'certs', `ca.${algos[1]}.pem`), certificate.pem);
+    writeFileAtomic(join(stage, 'ca.crt'), certificate.pem);
+    writeFileAtomic(join(stage, 'chain.crt'), chain);
+    writeFileAtomic(join(stage, 'index.txt'), '');
+    writeFileAtomic(join(stage, 'serial'), certificate.serial + '\n');
+    writeFileAtomic(join(stage, 'crlnumber'), '01\n');
+    mkdirSync(join(stage, 'certs'), { recursive: true });
+    mkdirSync(join(stage, 'crl'), { recursive: true });
+    const rendered = renderSubject(profile, values);
+    const created = now.toISOString();
+    const keys: KeyRef[] = [{ id: altSigner ? 'classical' : 'default', algorithm: algo, storage: made.signer.storage }];
+    if (altSigner) keys.push({ id: 'pqc', algorithm: algos[1], storage: altSigner.storage });
+    const meta: CaMeta = {
+      subject: { common_name: rendered.cn ?? '', ...(rendered.o ? { organization: [rendered.o] } : {}), ...(rendered.c ? { country: [rendered.c] } : {}), dn: certificate.subject },
+      created,
+      active: 'v1',
+      ...(opts.parent ? { parent: opts.parent.dir } : {}),
+      versions: {
+        v1: { profiles: [profile.name], algos, status: 'active', created, activated_at: created, keys, signature_algorithm: signatureFor(profile, profile.algorithm) },
+      },
+    };
+    writeMeta(stage, meta);
+    if (existsSync(dir)) rmSync(dir, { recursive: false }); // an empty directory, checked above
+    renameSync(stage, dir);
+    certificate.path = join(dir, 'ca.crt');
+    const journal = Journal.open(dir);
+    journal.append('key.generated', {
+      role: 'CA key',
+      algorithm: profile.algorithm,
+      storage: made.signer.storage,
+      attributes: made.generated?.attributes ?? null,
+      testSignatureVerified: made.generated?.testSignatureVerified ?? null,
+      existing: !made.generated,
+      publicKeySha256Fingerprint: sha256Hex(made.signer.spki),
+    });
+    if (altSigner) journal.append('key.generated', { role: 'CA alternative (post-quantum) key', algorithm: altSigner.keyAlgorithm, storage: altSigner.storage, publicKeySha256Fingerprint: sha256Hex(altSigner.spki) });
+    journal.append('certificate.signed', {
+      serial: certificate.serial, profile: profile.name, subject: certificate.subject, issuer: certificate.issuer,
+      notBefore: certificate.notBefore.toISOString(), notAfter: certificate.notAfter.toISOString(),
+      certificateSha256Fingerprint: certificate.fingerprint, path: 'ca.crt', selfSigned: !opts.parent, hybrid: !!altSigner,
+    });
+    return {
+      dir,
+      certificate,
+      key: { storage: made.signer.storage, algorithm: profile.algorithm, publicKeyFingerprint: sha256Hex(made.signer.spki), generated: made.generated },
+      altKey: altSigner ? { storage: altSigner.storage, algorithm: altSigner.keyAlgorithm, publicKeyFingerprint: sha256Hex(altSigner.spki) } : undefined,
+    };
+  } catch (e) {
+    rmSync(stage, { recursive: true, force: true });
+    throw e;
+  }
+}

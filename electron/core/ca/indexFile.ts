@@ -1,0 +1,74 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { QpkiError } from '../errors';
+import type { RevocationReason } from '../x509/crl';
+import { readText, writeFileAtomic } from './fsx';
+
+/** One line of OpenSSL's index.txt: status, expiry, revocation, serial (hex), file, subject. */
+export interface IndexEntry {
+  status: 'V' | 'R' | 'E';
+  expires: Date;
+  revoked?: { date: Date; reason?: RevocationReason };
+  /** Upper-case hex, as OpenSSL writes it. */
+  serial: string;
+  file: string;
+  subject: string;
+}
+
+export const INDEX_FILE = 'index.txt';
+
+/** OpenSSL index dates: YYMMDDHHMMSSZ (UTCTime), GeneralizedTime from 2050. */
+export function indexDate(d: Date): string {
+  const iso = d.toISOString();
+  const y = d.getUTCFullYear();
+  const rest = iso.slice(5, 7) + iso.slice(8, 10) + iso.slice(11, 13) + iso.slice(14, 16) + iso.slice(17, 19) + 'Z';
+  return (y >= 2050 ? String(y) : String(y).slice(2)) + rest;
+}
+
+export function parseIndexDate(s: string): Date {
+  const m = /^(\d{2}|\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s);
+  if (!m) throw new QpkiError('CA_INVALID', `Bad date "${s}" in ${INDEX_FILE}.`);
+  let y = Number(m[1]);
+  if (m[1].length === 2) y += y >= 50 ? 1900 : 2000;
+  return new Date(Date.UTC(y, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])));
+}
+
+/** OpenSSL's one-line DN form: /C=FR/O=ACME/CN=Root, with '/' in values escaped. */
+export function opensslDn(rfc4514: string, parts: [string, string][]): string {
+  if (!parts.length) return rfc4514;
+  return parts.map(([k, v]) => `/${k}=${v.replace(/\//g, '\\/')}`).join('');
+}
+
+export function formatIndexLine(e: IndexEntry): string {
+  const rev = e.revoked ? indexDate(e.revoked.date) + (e.revoked.reason ? `,${e.revoked.reason}` : '') : '';
+  // Tabs and newlines inside a subject would break the format: they are refused when names are built.
+  return [e.status, indexDate(e.expires), rev, e.serial, e.file, e.subject].join('\t');
+}
+
+export function parseIndex(text: string): IndexEntry[] {
+  const out: IndexEntry[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (!line) return;
+    const f = line.split('\t');
+    if (f.length !== 6 || !['V', 'R', 'E'].includes(f[0]) || !/^[0-9A-F]+$/.test(f[3])) throw new QpkiError('CA_INVALID', `${INDEX_FILE} line ${i + 1} is malformed.`);
+    const [d, reason] = f[2] ? f[2].split(',') : [];
+    out.push({
+      status: f[0] as IndexEntry['status'],
+      expires: parseIndexDate(f[1]),
+      revoked: d ? { date: parseIndexDate(d), reason: reason as RevocationReason | undefined } : undefined,
+      serial: f[3],
+      file: f[4],
+      subject: f[5],
+    });
+  });
+  return out;
+}
+
+export function readIndex(dir: string): IndexEntry[] {
+  const p = join(dir, INDEX_FILE);
+  return existsSync(p) ? parseIndex(readText(p)) : [];
+}
+
+export function writeIndex(dir: string, entries: IndexEntry[]): void {
+  writeFileAtomic(join(dir, INDEX_FILE), entries.map((e) => formatIndexLine(e) + '\n').join(''));
+}

@@ -1,0 +1,72 @@
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { CertificationRequest, CertificationRequestInfo } from '@peculiar/asn1-csr';
+import { Attribute, Extension, Extensions, Name, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
+import { QpkiError } from '../errors';
+import type { KeyAlgorithm, SignatureAlgorithm } from '../keys/algorithms';
+import type { Signer } from '../keys/signer';
+import { keyAlgorithmOfSpki, signatureAlgorithmFromIdentifier, signatureAlgorithmIdentifierObject, verifySignature } from '../keys/verify';
+import { assembleSigned } from './certificate';
+import { children, slice, whole } from './der';
+import { pemOrDer } from './pem';
+
+const OID_EXTENSION_REQUEST = '1.2.840.113549.1.9.14';
+
+/** A PKCS#10 request signed by `signer` (a key in the token or in a file). */
+export async function buildCsr(opts: { subject: Name; signer: Signer; signatureAlgorithm: SignatureAlgorithm; extensions?: Extension[] }): Promise<Uint8Array> {
+  const info = new CertificationRequestInfo({
+    subject: opts.subject,
+    subjectPKInfo: AsnConvert.parse(opts.signer.spki, SubjectPublicKeyInfo),
+  });
+  if (opts.extensions?.length) {
+    info.attributes.push(new Attribute({ type: OID_EXTENSION_REQUEST, values: [AsnConvert.serialize(new Extensions(opts.extensions))] }));
+  }
+  const infoDer = new Uint8Array(AsnConvert.serialize(info));
+  const signature = await opts.signer.sign(opts.signatureAlgorithm, infoDer);
+  return assembleSigned(infoDer, new Uint8Array(AsnConvert.serialize(signatureAlgorithmIdentifierObject(opts.signatureAlgorithm))), signature);
+}
+
+export interface ParsedCsr {
+  der: Uint8Array;
+  subject: Name;
+  spki: Uint8Array;
+  keyAlgorithm: KeyAlgorithm;
+  signatureAlgorithm: SignatureAlgorithm;
+  requestedExtensions: Extension[];
+}
+
+/**
+ * Parse a CSR (PEM or DER) and check its signature with the key it carries: a request nobody
+ * can prove they hold the key for is refused (CSR_SIGNATURE_INVALID).
+ */
+export function parseAndVerifyCsr(data: Uint8Array | string): ParsedCsr {
+  const der = pemOrDer(data, ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST']);
+  let csr: CertificationRequest;
+  let infoDer: Uint8Array;
+  try {
+    const top = whole(der);
+    const parts = children(der, top);
+    if (top.tag !== 0x30 || parts.length !== 3) throw new Error('not a SEQUENCE of three');
+    infoDer = slice(der, parts[0]);
+    csr = AsnConvert.parse(der, CertificationRequest);
+  } catch (e) {
+    throw new QpkiError('CSR_INVALID', `The file is not a valid PKCS#10 certificate request (${e instanceof Error ? e.message : e}).`);
+  }
+  const spki = new Uint8Array(AsnConvert.serialize(csr.certificationRequestInfo.subjectPKInfo));
+  let keyAlgorithm: KeyAlgorithm;
+  let signatureAlgorithm: SignatureAlgorithm;
+  try {
+    keyAlgorithm = keyAlgorithmOfSpki(spki);
+    signatureAlgorithm = signatureAlgorithmFromIdentifier(new Uint8Array(AsnConvert.serialize(csr.signatureAlgorithm)));
+  } catch (e) {
+    throw new QpkiError('CSR_INVALID', `The request's key or signature algorithm is not supported: ${e instanceof Error ? e.message : e}`);
+  }
+  if (!verifySignature(spki, signatureAlgorithm, infoDer, new Uint8Array(csr.signature))) {
+    throw new QpkiError('CSR_SIGNATURE_INVALID', 'The request is not signed by the key it contains (bad signature). It was refused.');
+  }
+  const requestedExtensions: Extension[] = [];
+  for (const a of csr.certificationRequestInfo.attributes) {
+    if (a.type !== OID_EXTENSION_REQUEST) continue;
+    for (const v of a.values) requestedExtensions.push(...AsnConvert.parse(v, Extensions));
+  }
+  return { der, subject: csr.certificationRequestInfo.subject, spki, keyAlgorithm, signatureAlgorithm, requestedExtensions };
+}

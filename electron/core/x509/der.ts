@@ -1,0 +1,97 @@
+import { QpkiError } from '../errors';
+
+/** One DER TLV located in a buffer. */
+export interface Tlv {
+  tag: number;
+  /** Offset of the tag byte. */
+  start: number;
+  /** Offset of the first content byte. */
+  contentStart: number;
+  /** Offset just past the content. */
+  end: number;
+}
+
+/** Read the TLV at `offset`. Only single-byte tags and definite lengths (DER). */
+export function readTlv(buf: Uint8Array, offset: number): Tlv {
+  const bad = (why: string) => new QpkiError('INPUT_INVALID', `Malformed DER: ${why} at offset ${offset}.`);
+  if (offset + 2 > buf.length) throw bad('truncated header');
+  const tag = buf[offset];
+  if ((tag & 0x1f) === 0x1f) throw bad('multi-byte tag');
+  let len = buf[offset + 1];
+  let p = offset + 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    if (n === 0 || n > 4) throw bad('unsupported length');
+    if (p + n > buf.length) throw bad('truncated length');
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + buf[p + i];
+    p += n;
+  }
+  if (p + len > buf.length) throw bad('length beyond the data');
+  return { tag, start: offset, contentStart: p, end: p + len };
+}
+
+/** The TLVs directly inside a constructed TLV. */
+export function children(buf: Uint8Array, parent: Tlv): Tlv[] {
+  const out: Tlv[] = [];
+  let p = parent.contentStart;
+  while (p < parent.end) {
+    const t = readTlv(buf, p);
+    if (t.end > parent.end) throw new QpkiError('INPUT_INVALID', 'Malformed DER: child runs past its parent.');
+    out.push(t);
+    p = t.end;
+  }
+  return out;
+}
+
+export function encodeLength(n: number): Uint8Array {
+  if (n < 0x80) return Uint8Array.of(n);
+  const bytes: number[] = [];
+  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
+  return Uint8Array.of(0x80 | bytes.length, ...bytes);
+}
+
+export function encodeTlv(tag: number, parts: Uint8Array[]): Uint8Array {
+  const len = parts.reduce((a, p) => a + p.length, 0);
+  const head = encodeLength(len);
+  const out = new Uint8Array(1 + head.length + len);
+  out[0] = tag;
+  out.set(head, 1);
+  let p = 1 + head.length;
+  for (const part of parts) {
+    out.set(part, p);
+    p += part.length;
+  }
+  return out;
+}
+
+export function slice(buf: Uint8Array, t: Tlv): Uint8Array {
+  return buf.subarray(t.start, t.end);
+}
+
+/** Parse exactly one TLV spanning the whole buffer (no trailing bytes). */
+export function whole(buf: Uint8Array): Tlv {
+  const t = readTlv(buf, 0);
+  if (t.end !== buf.length) throw new QpkiError('INPUT_INVALID', `Malformed DER: ${buf.length - t.end} trailing bytes.`);
+  return t;
+}
+
+/** DER of an OBJECT IDENTIFIER value (content bytes only), for comparing extension ids. */
+export function oidContent(oid: string): Uint8Array {
+  const arcs = oid.split('.').map((x) => BigInt(x));
+  const out: number[] = [];
+  const push = (v: bigint) => {
+    const tmp: number[] = [Number(v & 0x7fn)];
+    for (v >>= 7n; v > 0n; v >>= 7n) tmp.unshift(Number(v & 0x7fn) | 0x80);
+    out.push(...tmp);
+  };
+  push(arcs[0] * 40n + arcs[1]);
+  for (const a of arcs.slice(2)) push(a);
+  return Uint8Array.from(out);
+}
+
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -1,0 +1,225 @@
+import { createHash } from 'node:crypto';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Certificate, CertificateList, Extension } from '@peculiar/asn1-x509';
+import { CertificationRequest } from '@peculiar/asn1-csr';
+import { QpkiError } from '../errors';
+import type { SignatureAlgorithm } from '../keys/algorithms';
+import { keyAlgorithmOfSpki, signatureAlgorithmFromIdentifier, verifySignature } from '../keys/verify';
+import { catalystParts, preTbs, OID_ALT_SIGNATURE_ALGORITHM, OID_ALT_SIGNATURE_VALUE, OID_SUBJECT_ALT_PUBLIC_KEY_INFO } from './catalyst';
+import { children, readTlv, slice, whole } from './der';
+import { parsePemBlocks } from './pem';
+import * as px509 from './peculiar';
+
+export type DocumentKind = 'certificate' | 'csr' | 'crl';
+
+export interface SignatureCheck {
+  /** Which signature: the primary one, or the Catalyst alternative. */
+  which: 'primary' | 'alternative';
+  algorithm: SignatureAlgorithm | string;
+  /** true / false when checked; null when no key to check against was given. */
+  valid: boolean | null;
+  against: string;
+}
+
+export interface ExtensionView {
+  oid: string;
+  name: string;
+  critical: boolean;
+  /** Human-readable value lines. */
+  value: string[];
+}
+
+export interface Described {
+  kind: DocumentKind;
+  der: Uint8Array;
+  pem: string;
+  sha256: string;
+  sha1: string;
+  subject?: string;
+  issuer?: string;
+  serial?: string;
+  notBefore?: string;
+  notAfter?: string;
+  thisUpdate?: string;
+  nextUpdate?: string;
+  publicKey?: { algorithm: string; sha256: string };
+  altPublicKey?: { algorithm: string; sha256: string };
+  signatureAlgorithm: string;
+  extensions: ExtensionView[];
+  revoked?: { serial: string; date: string; reason?: string }[];
+  signatures: SignatureCheck[];
+  /** The full text dump (openssl-like). */
+  text: string;
+}
+
+const EXT_NAMES: Record<string, string> = {
+  '2.5.29.14': 'Subject Key Identifier', '2.5.29.15': 'Key Usage', '2.5.29.17': 'Subject Alternative Name', '2.5.29.19': 'Basic Constraints',
+  '2.5.29.20': 'CRL Number', '2.5.29.21': 'CRL Reason', '2.5.29.30': 'Name Constraints', '2.5.29.31': 'CRL Distribution Points',
+  '2.5.29.32': 'Certificate Policies', '2.5.29.35': 'Authority Key Identifier', '2.5.29.37': 'Extended Key Usage',
+  '1.3.6.1.5.5.7.1.1': 'Authority Information Access', '1.3.6.1.5.5.7.48.1.5': 'OCSP No Check',
+  [OID_SUBJECT_ALT_PUBLIC_KEY_INFO]: 'Subject Alt Public Key Info (Catalyst)', [OID_ALT_SIGNATURE_ALGORITHM]: 'Alt Signature Algorithm (Catalyst)', [OID_ALT_SIGNATURE_VALUE]: 'Alt Signature Value (Catalyst)',
+};
+
+function hex(b: ArrayBuffer | Uint8Array): string {
+  return Buffer.from(b instanceof Uint8Array ? b : new Uint8Array(b)).toString('hex');
+}
+
+function colonHex(h: string): string {
+  return (h.match(/../g) ?? []).join(':').toUpperCase();
+}
+
+/** Detect the kind of a DER document from its structure. */
+export function detectKind(der: Uint8Array): DocumentKind {
+  const top = whole(der);
+  const parts = children(der, top);
+  if (top.tag !== 0x30 || parts.length !== 3) throw new QpkiError('INPUT_INVALID', 'Not a certificate, CSR or CRL (expected a signed SEQUENCE of three parts).');
+  const tbs = children(der, parts[0]);
+  // TBSCertificate starts with [0] version or an INTEGER serial followed by an AlgorithmIdentifier.
+  if (tbs[0]?.tag === 0xa0) return 'certificate';
+  if (tbs[0]?.tag === 0x02 && tbs[1]?.tag === 0x02) return 'certificate';
+  if (tbs[0]?.tag === 0x02 && tbs[1]?.tag === 0x30 && tbs[2]?.tag === 0x30 && tbs[3]?.tag === 0x30 && tbs[4]?.tag === 0xa0 - 0x10 + 0x10) return 'csr';
+  if (tbs[0]?.tag === 0x02 && tbs[1]?.tag === 0x30 && tbs[3]?.tag === 0xa0) return 'csr';
+  if (tbs[0]?.tag === 0x02 && tbs[1]?.tag === 0x30 && tbs[2]?.tag === 0x30 && (tbs[3]?.tag === 0x17 || tbs[3]?.tag === 0x18)) return 'crl';
+  if (tbs[0]?.tag === 0x30 && tbs[1]?.tag === 0x30 && (tbs[2]?.tag === 0x17 || tbs[2]?.tag === 0x18)) return 'crl';
+  throw new QpkiError('INPUT_INVALID', 'Not a certificate, CSR or CRL (unrecognized structure).');
+}
+
+/** Decode input that may be PEM (any of the three labels) or DER. */
+export function decodeInput(data: Uint8Array | string): { der: Uint8Array; kind: DocumentKind } {
+  const text = typeof data === 'string' ? data : Buffer.from(data.subarray(0, Math.min(data.length, 1 << 20))).toString('latin1');
+  let der: Uint8Array;
+  if (text.includes('-----BEGIN')) {
+    const blocks = parsePemBlocks(typeof data === 'string' ? data : Buffer.from(data).toString('latin1'));
+    if (!blocks.length) throw new QpkiError('PEM_INVALID', 'The PEM text has no complete BEGIN/END block.');
+    const b = blocks[0];
+    const kindOf: Record<string, DocumentKind> = { CERTIFICATE: 'certificate', 'CERTIFICATE REQUEST': 'csr', 'NEW CERTIFICATE REQUEST': 'csr', 'X509 CRL': 'crl' };
+    if (!kindOf[b.label]) throw new QpkiError('PEM_INVALID', `A PEM block labelled "${b.label}" is not a certificate, CSR or CRL.`);
+    der = b.der;
+    const k = detectKind(der);
+    if (k !== kindOf[b.label]) throw new QpkiError('PEM_INVALID', `The PEM label says ${b.label} but the content is a ${k}.`);
+    return { der, kind: k };
+  }
+  if (typeof data === 'string') throw new QpkiError('PEM_INVALID', 'The text is not PEM (no BEGIN line).');
+  der = data;
+  return { der, kind: detectKind(der) };
+}
+
+function extensionViews(exts: Extension[] | undefined, parsed: { type: string; toString(f?: string): string }[] | undefined): ExtensionView[] {
+  return (exts ?? []).map((e, i) => {
+    let value: string[];
+    try {
+      const text = parsed?.[i]?.toString('text') ?? '';
+      value = text.split('\n').slice(1).map((l) => l.trim()).filter(Boolean);
+    } catch {
+      value = [];
+    }
+    if (!value.length) value = [colonHex(hex(e.extnValue.buffer)).slice(0, 200)];
+    return { oid: e.extnID, name: EXT_NAMES[e.extnID] ?? e.extnID, critical: e.critical, value };
+  });
+}
+
+function sigAlgName(id: Uint8Array): SignatureAlgorithm | string {
+  try {
+    return signatureAlgorithmFromIdentifier(id);
+  } catch (e) {
+    return e instanceof QpkiError ? `unsupported (${e.message})` : 'unsupported';
+  }
+}
+
+function keyName(spki: Uint8Array): string {
+  try {
+    return keyAlgorithmOfSpki(spki);
+  } catch {
+    return 'unsupported key';
+  }
+}
+
+function check(which: SignatureCheck['which'], algorithm: SignatureAlgorithm | string, spki: Uint8Array | undefined, data: Uint8Array, sig: Uint8Array, against: string): SignatureCheck {
+  if (!spki || algorithm.startsWith('unsupported')) return { which, algorithm, valid: null, against };
+  return { which, algorithm, valid: verifySignature(spki, algorithm as SignatureAlgorithm, data, sig), against };
+}
+
+/**
+ * Decode a certificate, CSR or CRL and verify its signature(s): a CSR against its own key, a
+ * certificate or CRL against `issuer` (a certificate; for a self-signed certificate, itself when
+ * no issuer is given). Catalyst alternative signatures are checked separately.
+ */
+export function describeDocument(data: Uint8Array | string, issuer?: Uint8Array | string): Described {
+  const { der, kind } = decodeInput(data);
+  const issuerDer = issuer !== undefined ? decodeInput(issuer) : undefined;
+  if (issuerDer && issuerDer.kind !== 'certificate') throw new QpkiError('INPUT_INVALID', 'The issuer must be a certificate.');
+  const top = whole(der);
+  const [tbsT, algT, sigT] = children(der, top);
+  const tbsDer = slice(der, tbsT);
+  const sigAlgDer = slice(der, algT);
+  const sigBits = der.subarray(sigT.contentStart + 1, sigT.end);
+  const sha256 = createHash('sha256').update(der).digest('hex');
+  const sha1 = createHash('sha1').update(der).digest('hex');
+  const pem = `-----BEGIN ${kind === 'certificate' ? 'CERTIFICATE' : kind === 'csr' ? 'CERTIFICATE REQUEST' : 'X509 CRL'}-----\n${Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END ${kind === 'certificate' ? 'CERTIFICATE' : kind === 'csr' ? 'CERTIFICATE REQUEST' : 'X509 CRL'}-----\n`;
+  const algorithm = sigAlgName(sigAlgDer);
+  try {
+    if (kind === 'csr') {
+      const csr = AsnConvert.parse(der, CertificationRequest);
+      const p = new px509.Pkcs10CertificateRequest(new Uint8Array(der));
+      const spki = new Uint8Array(AsnConvert.serialize(csr.certificationRequestInfo.subjectPKInfo));
+      return {
+        kind, der, pem, sha256, sha1, subject: p.subject, signatureAlgorithm: String(algorithm),
+        publicKey: { algorithm: keyName(spki), sha256: createHash('sha256').update(spki).digest('hex') },
+        extensions: extensionViews(p.extensions.map((e) => AsnConvert.parse(e.rawData, Extension)), p.extensions),
+        signatures: [check('primary', algorithm, spki, tbsDer, sigBits, 'the key in the request')],
+        text: p.toString('text'),
+      };
+    }
+    if (kind === 'certificate') {
+      const cert = AsnConvert.parse(der, Certificate);
+      const t = cert.tbsCertificate;
+      const p = new px509.X509Certificate(new Uint8Array(der));
+      const spki = new Uint8Array(AsnConvert.serialize(t.subjectPublicKeyInfo));
+      const selfIssued = p.subject === p.issuer;
+      const issuerSpki = issuerDer ? new Uint8Array(AsnConvert.serialize(AsnConvert.parse(issuerDer.der, Certificate).tbsCertificate.subjectPublicKeyInfo)) : selfIssued ? spki : undefined;
+      const issuerCat = issuerDer ? catalystParts(AsnConvert.parse(issuerDer.der, Certificate).tbsCertificate.extensions) : undefined;
+      const cat = catalystParts(t.extensions);
+      const against = issuerDer ? 'the issuer certificate' : selfIssued ? 'its own key (self-signed)' : 'no issuer given';
+      const signatures = [check('primary', algorithm, issuerSpki, tbsDer, sigBits, against)];
+      if (cat.altSignature && cat.altAlgorithm) {
+        const altAlg = sigAlgName(cat.altAlgorithm);
+        const altKey = issuerDer ? issuerCat?.altSpki : selfIssued ? cat.altSpki : undefined;
+        signatures.push(check('alternative', altAlg, altKey, preTbs(tbsDer, 'certificate'), cat.altSignature, altKey ? against + ' (alternative key)' : 'no issuer alternative key'));
+      }
+      return {
+        kind, der, pem, sha256, sha1, subject: p.subject, issuer: p.issuer, serial: p.serialNumber.toUpperCase(),
+        notBefore: p.notBefore.toISOString(), notAfter: p.notAfter.toISOString(), signatureAlgorithm: String(algorithm),
+        publicKey: { algorithm: keyName(spki), sha256: createHash('sha256').update(spki).digest('hex') },
+        altPublicKey: cat.altSpki ? { algorithm: keyName(cat.altSpki), sha256: createHash('sha256').update(cat.altSpki).digest('hex') } : undefined,
+        extensions: extensionViews(t.extensions, p.extensions),
+        signatures,
+        text: p.toString('text'),
+      };
+    }
+    const crl = AsnConvert.parse(der, CertificateList);
+    const t = crl.tbsCertList;
+    const p = new px509.X509Crl(new Uint8Array(der));
+    const issuerCert = issuerDer ? AsnConvert.parse(issuerDer.der, Certificate).tbsCertificate : undefined;
+    const issuerSpki = issuerCert ? new Uint8Array(AsnConvert.serialize(issuerCert.subjectPublicKeyInfo)) : undefined;
+    const cat = catalystParts(t.crlExtensions);
+    const signatures = [check('primary', algorithm, issuerSpki, tbsDer, sigBits, issuerCert ? 'the issuer certificate' : 'no issuer given')];
+    if (cat.altSignature && cat.altAlgorithm) {
+      const altKey = issuerCert ? catalystParts(issuerCert.extensions).altSpki : undefined;
+      signatures.push(check('alternative', sigAlgName(cat.altAlgorithm), altKey, preTbs(tbsDer, 'crl'), cat.altSignature, altKey ? 'the issuer alternative key' : 'no issuer alternative key'));
+    }
+    return {
+      kind, der, pem, sha256, sha1, issuer: p.issuer, thisUpdate: p.thisUpdate.toISOString(), nextUpdate: p.nextUpdate?.toISOString(),
+      signatureAlgorithm: String(algorithm),
+      extensions: extensionViews(t.crlExtensions, p.extensions),
+      revoked: (t.revokedCertificates ?? []).map((r) => ({ serial: hex(r.userCertificate).toUpperCase(), date: r.revocationDate.getTime().toISOString() })),
+      signatures,
+      text: p.toString('text'),
+    };
+  } catch (e) {
+    if (e instanceof QpkiError) throw e;
+    const code = kind === 'csr' ? 'CSR_INVALID' : kind === 'crl' ? 'CRL_INVALID' : 'CERT_INVALID';
+    throw new QpkiError(code, `The ${kind === 'csr' ? 'request' : kind === 'crl' ? 'CRL' : 'certificate'} cannot be decoded: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+void readTlv;
