@@ -47,6 +47,13 @@ export class AppState {
     return this.session;
   }
 
+  /** The open session, logged in: key work never runs on a session that has not logged in. */
+  requireLogin(): TokenSession {
+    const s = this.requireSession();
+    if (!s.isLoggedIn) throw new QpkiError('NOT_LOGGED_IN', 'Log in to the token first.');
+    return s;
+  }
+
   /** Log out and close the token session, if any. Safe to call at any time, any number of times. */
   endSession(): boolean {
     const s = this.session;

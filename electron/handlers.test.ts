@@ -1,0 +1,93 @@
+import { test, describe, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { makeSoftHsmStore, SOFTHSM_LIB } from '../test/softhsm';
+import { makeHarness } from './test-harness';
+
+// SoftHSM2 reads SOFTHSM2_CONF at C_Initialize (the first loadModule), so this precedes it.
+const store = makeSoftHsmStore();
+process.env.SOFTHSM2_CONF = store.conf;
+
+const USER_PIN = 'user-pin-1234567';
+const h = makeHarness({ softhsmPath: SOFTHSM_LIB, devTokenDir: store.dir });
+after(() => {
+  h.state.endCeremony();
+  store.cleanup();
+});
+
+type R = { ok: boolean; value?: any; error?: { code: string; message: string } };
+const call = (name: keyof typeof h.handlers, input: unknown) => h.handlers[name](input) as Promise<R>;
+
+describe('handler table on SoftHSM2', () => {
+  test('invalid input is refused with INPUT_INVALID and the value is not echoed', async () => {
+    const secret = 'x'.repeat(300);
+    const r = await call('login', { pin: secret, confirmFinalTry: false });
+    assert.equal(r.ok, false);
+    assert.equal(r.error!.code, 'INPUT_INVALID');
+    assert.equal(r.error!.message.includes('xxxxxxxx'), false);
+    const r2 = await call('loadModule', { path: '/x', extra: true });
+    assert.equal(r2.error!.code, 'INPUT_INVALID');
+  });
+
+  test('nothing works before a module is loaded', async () => {
+    const r = await call('listSlots', {});
+    assert.equal(r.error!.code, 'MODULE_LOAD_FAILED');
+  });
+
+  test('a missing module is MODULE_LOAD_FAILED', async () => {
+    const r = await call('loadModule', { path: '/nonexistent/libnothing.so' });
+    assert.equal(r.error!.code, 'MODULE_LOAD_FAILED');
+  });
+
+  test('development token: prepare, initialize, found again by label', async () => {
+    const prep = await call('prepareDevToken', {});
+    assert.equal(prep.ok, true, JSON.stringify(prep.error));
+    assert.ok(prep.value.freeSlotId);
+    const init = await call('initToken', { slotId: prep.value.freeSlotId, label: 'ceremony-1', soPin: 'so-pin-123456789', userPin: USER_PIN });
+    assert.equal(init.ok, true, JSON.stringify(init.error));
+    assert.equal(init.value.slot.token.label, 'ceremony-1');
+    assert.equal(init.value.slot.token.flags.initialized, true);
+    assert.deepEqual(init.value.warnings, []);
+    const slots = await call('listSlots', {});
+    assert.ok(slots.value.slots.some((s: any) => s.token?.label === 'ceremony-1' && s.token.serial === init.value.slot.token.serial));
+  });
+
+  test('wrong PIN is PIN_INCORRECT; right PIN logs in; keys generate with read-back; session ends', async () => {
+    const slots = await call('listSlots', {});
+    const t = slots.value.slots.find((s: any) => s.token?.label === 'ceremony-1').token;
+    const open = await call('openToken', { serial: t.serial });
+    assert.equal(open.ok, true, JSON.stringify(open.error));
+    const bad = await call('login', { pin: 'wrong-pin-000000', confirmFinalTry: false });
+    assert.equal(bad.error!.code, 'PIN_INCORRECT');
+    const notYet = await call('listKeys', {});
+    assert.equal(notYet.error!.code, 'NOT_LOGGED_IN');
+    const ok = await call('login', { pin: USER_PIN, confirmFinalTry: false });
+    assert.equal(ok.ok, true, JSON.stringify(ok.error));
+    const algs = await call('keyAlgorithms', {});
+    assert.ok(algs.value.algorithms.includes('ec-p256'));
+    const gen = await call('generateKey', { algorithm: 'ec-p256', label: 'ca-key' });
+    assert.equal(gen.ok, true, JSON.stringify(gen.error));
+    assert.equal(gen.value.key.attributes.sensitive, true);
+    assert.equal(gen.value.key.attributes.extractable, false);
+    assert.equal(gen.value.testSignature.verified, true);
+    const keys = await call('listKeys', {});
+    assert.equal(keys.value.keys.length, 1);
+    assert.ok(h.state.session?.isLoggedIn);
+    const end = await call('endSession', {});
+    assert.equal(end.value.ended, true);
+    assert.equal(h.state.session, null);
+    const after = await call('listKeys', {});
+    assert.equal(after.error!.code, 'SESSION_CLOSED');
+  });
+
+  test('profiles: only built-ins, with their variables', async () => {
+    const list = await call('listProfiles', {});
+    assert.ok(list.value.profiles.some((p: any) => p.name === 'ec/root-ca' && p.kind === 'root-ca'));
+    assert.ok(list.value.profiles.some((p: any) => p.name === 'ec/tls-server' && p.kind === 'end-entity'));
+    const p = await call('getProfile', { name: 'ec/root-ca' });
+    assert.ok(p.value.variables.some((v: any) => v.name === 'cn' && v.required));
+    const file = await call('getProfile', { name: '/etc/passwd' });
+    assert.equal(file.error!.code, 'PROFILE_NOT_FOUND');
+    const v = await call('validateVariables', { profile: 'ec/root-ca', vars: { cn: 'Root', country: 'fr' } });
+    assert.deepEqual(Object.keys(v.value.errors), ['country']);
+  });
+});

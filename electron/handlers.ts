@@ -1,0 +1,321 @@
+/**
+ * The handler table: one function per contract channel. Each validates its input with the
+ * contract, calls core, and validates its answer before it leaves; failures become
+ * `{ ok:false, error:{code,message} }`. No `electron` import: ipc.ts registers this table, and
+ * the e2e bridge drives the very same table over Playwright.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { z } from 'zod';
+import { CHANNELS, contract, type Channel, type Input, type Output, type Result } from '../shared/contract';
+import { QpkiError, toErrorPayload } from './core/errors';
+import { KNOWN_MODULE_PATHS, initToken, loadModule, type KeyInfo as CoreKeyInfo, type SlotSummary as CoreSlot, type TokenSummary as CoreToken } from './core/pkcs11';
+import { keyFamily } from './core/keys/algorithms';
+import { listProfiles, loadProfile, validateVariable, type VariableDef } from './core/profiles';
+import { Journal, readJournal, verifyJournal, type JournalKind } from './core/journal/journal';
+import type { AppState } from './app-state';
+import * as caOps from './ca-ops';
+
+export interface HandlerDeps {
+  /** Ask the operator for a directory (a dialog in the app; a fixed answer in tests). */
+  chooseDirectory(purpose: 'open-ca' | 'new-ca'): Promise<string | null>;
+  /** Ask where to save an export (a dialog in the app). */
+  chooseSavePath(suggested: string): Promise<string | null>;
+}
+
+export type Handler = (input: unknown) => Promise<Result<unknown>>;
+export type Handlers = Record<Channel, Handler>;
+type Impl = { [C in Channel]: (input: Input<C>) => Promise<Output<C>> | Output<C> };
+
+/** The first SoftHSM2 library present on this machine, or null. */
+export function findSoftHsm(): string | null {
+  const env = process.env.QPKI_SOFTHSM_LIB;
+  if (env && existsSync(env)) return env;
+  const soft = KNOWN_MODULE_PATHS.find((v) => v.vendor.startsWith('SoftHSM2'));
+  return soft?.paths.find((p) => existsSync(p)) ?? null;
+}
+
+/** Zod's complaint in words, naming the fields but never echoing a value (it may be a PIN). */
+function inputProblem(error: z.ZodError): string {
+  const parts = error.issues.slice(0, 3).map((i) => `${i.path.join('.') || 'request'}: ${i.message}`);
+  return `The request was refused: ${parts.join('; ')}.`;
+}
+
+function token(t: CoreToken) {
+  return {
+    label: t.label,
+    manufacturer: t.manufacturer,
+    model: t.model,
+    serial: t.serial,
+    flags: { ...t.flags },
+    minPinLen: t.minPinLen,
+    maxPinLen: t.maxPinLen,
+    freePublicMemory: t.freePublicMemory,
+    freePrivateMemory: t.freePrivateMemory,
+  };
+}
+
+function slot(s: CoreSlot) {
+  return { slotId: s.slotId, description: s.description, tokenPresent: s.tokenPresent, token: s.token ? token(s.token) : null };
+}
+
+export function keyInfo(k: CoreKeyInfo) {
+  return {
+    label: k.label,
+    id: k.id,
+    type: keyFamily(k.keyAlgorithm),
+    algorithm: k.keyAlgorithm,
+    size: k.sizeBits,
+    attributes: { ...k.attributes },
+    fingerprint: k.publicKeyFingerprint,
+  };
+}
+
+function profileKind(p: { name: string; isCa: boolean }): string {
+  if (!p.isCa) return 'end-entity';
+  return /root/.test(p.name) ? 'root-ca' : 'ca';
+}
+
+/** Only built-in profiles cross IPC: the renderer names a profile, never a file to read. */
+function builtinProfile(name: string) {
+  if (!listProfiles().some((p) => p.name === name)) {
+    throw new QpkiError('PROFILE_NOT_FOUND', `Profile "${name}" is not one of the built-in profiles.`);
+  }
+  return loadProfile(name);
+}
+
+function validateVars(defs: VariableDef[], vars: Record<string, unknown>): Record<string, string> {
+  const errors: Record<string, string> = {};
+  for (const d of defs) {
+    try {
+      validateVariable(d, vars[d.name]);
+    } catch (e) {
+      errors[d.name] = e instanceof Error ? e.message : String(e);
+    }
+  }
+  for (const name of Object.keys(vars)) if (!defs.some((d) => d.name === name)) errors[name] = `The profile has no variable "${name}".`;
+  return errors;
+}
+
+export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
+  /** Record a fact in the CA's journal once the ceremony has a CA directory; before that, hold it. */
+  const pending: Array<{ kind: JournalKind; facts: Record<string, unknown> }> = [];
+  function record(kind: JournalKind, facts: Record<string, unknown>): void {
+    if (!state.caDir || !existsSync(state.caDir)) {
+      pending.push({ kind, facts });
+      return;
+    }
+    const j = Journal.open(state.caDir);
+    for (const p of pending.splice(0)) j.append(p.kind, p.facts);
+    j.append(kind, facts);
+  }
+  function flushJournal(): void {
+    if (state.caDir && existsSync(state.caDir) && pending.length) {
+      const j = Journal.open(state.caDir);
+      for (const p of pending.splice(0)) j.append(p.kind, p.facts);
+    }
+  }
+
+  const impl: Impl = {
+    appInfo: () => ({
+      version: state.options.version,
+      production: state.options.production,
+      softhsmPath: state.options.softhsmPath,
+      devTokenDir: state.options.devTokenDir,
+    }),
+    knownModules: () => ({
+      modules: KNOWN_MODULE_PATHS.flatMap((v) => v.paths.map((p) => ({ vendor: v.vendor, path: p, present: existsSync(p) }))),
+    }),
+    loadModule: ({ path }) => {
+      const m = loadModule(resolve(path));
+      if (state.module !== m) state.endSession();
+      state.module = m;
+      const info = m.info();
+      record('module.loaded', { path: info.path, manufacturer: info.manufacturer, description: info.description, libraryVersion: info.libraryVersion });
+      return info;
+    },
+    listSlots: () => {
+      const m = state.requireModule();
+      return { module: m.info(), slots: m.listSlots().map(slot) };
+    },
+    tokenMechanisms: ({ slotId }) => {
+      const m = state.requireModule();
+      const mechanisms = m.mechanisms(slotId).map((x) => x.name);
+      const t = m.listSlots().find((s) => s.slotId === slotId)?.token;
+      let keyAlgorithms: string[] = [];
+      if (t?.flags.initialized) {
+        const s = m.openSession({ serial: t.serial });
+        try {
+          keyAlgorithms = s.keyAlgorithms();
+        } finally {
+          s.close();
+        }
+      }
+      return { mechanisms, keyAlgorithms };
+    },
+    initToken: ({ slotId, label, soPin, userPin }) => {
+      const m = state.requireModule();
+      const r = initToken(m, { slotId, label, soPin, userPin });
+      const found = m.findToken({ label, serial: r.token.serial });
+      record('token.initialized', { label, serial: r.token.serial, slotId: found.slot.slotId });
+      return { slot: slot(found.slot), warnings: r.warnings };
+    },
+    prepareDevToken: () => {
+      const lib = state.options.softhsmPath;
+      const dir = state.options.devTokenDir;
+      if (!lib || !dir) throw new QpkiError('MODULE_LOAD_FAILED', 'SoftHSM2 is not installed on this computer, so no development token can be made.');
+      const m = loadModule(lib);
+      if (state.module !== m) state.endSession();
+      state.module = m;
+      const free = m.listSlots().find((s) => s.tokenPresent && s.token && !s.token.flags.initialized);
+      return { module: m.info(), freeSlotId: free?.slotId ?? null, suggestedLabel: 'DEV NOT FOR PRODUCTION', dir };
+    },
+    openToken: ({ serial, label }) => {
+      const m = state.requireModule();
+      state.endSession();
+      const s = m.openSession({ serial, ...(label !== undefined ? { label } : {}) });
+      state.session = s;
+      const found = m.findToken({ serial });
+      record('token.chosen', { label: s.token.label, serial: s.token.serial, model: s.token.model, manufacturer: s.token.manufacturer });
+      return { slotId: found.slot.slotId, token: token(s.tokenState()) };
+    },
+    login: ({ pin, confirmFinalTry }) => {
+      const s = state.requireSession();
+      try {
+        const r = s.login(pin, { confirmFinalTry });
+        record('login.succeeded', { token: s.token.label, serial: s.token.serial });
+        return { token: token(s.tokenState()), warnings: r.warnings };
+      } catch (e) {
+        const p = toErrorPayload(e);
+        record('login.failed', { token: s.token.label, serial: s.token.serial, code: p.code });
+        throw e;
+      }
+    },
+    endSession: () => {
+      const ended = state.endSession();
+      if (ended) {
+        try { record('ceremony.closed', { reason: 'operator ended the session' }); } catch { /* closing must not fail on the record */ }
+      }
+      pending.length = 0;
+      state.caDir = null;
+      return { ended };
+    },
+    listKeys: () => ({ keys: state.requireLogin().listKeys().map(keyInfo) }),
+    keyAlgorithms: () => ({ algorithms: state.requireLogin().keyAlgorithms() }),
+    generateKey: async ({ algorithm, label, id }) => {
+      const s = state.requireLogin();
+      const r = await s.generateKey({ algorithm, label, ...(id ? { id: id.toLowerCase() } : {}) });
+      state.key = { kind: 'pkcs11', label: r.key.label, id: r.key.id };
+      record('key.generated', {
+        label: r.key.label, id: r.key.id, algorithm: r.key.keyAlgorithm, publicKeyFingerprint: r.key.publicKeyFingerprint,
+        attributes: { ...r.key.attributes }, testSignature: { ...r.testSignature },
+      });
+      return { key: keyInfo(r.key), testSignature: { algorithm: r.testSignature.algorithm, verified: r.testSignature.verified } };
+    },
+    selectKey: ({ label, id }) => {
+      const k = state.requireLogin().findKey({ label, id });
+      state.key = { kind: 'pkcs11', label: k.label, id: k.id };
+      record('key.selected', { label: k.label, id: k.id, algorithm: k.keyAlgorithm, publicKeyFingerprint: k.publicKeyFingerprint });
+      return { key: keyInfo(k) };
+    },
+    useSoftwareKeystore: ({ algorithm }) => {
+      state.endSession();
+      state.key = { kind: 'software', algorithm };
+      return { algorithm };
+    },
+    listProfiles: () => ({
+      profiles: listProfiles().map((p) => ({ name: p.name, description: p.description, kind: profileKind(p) })),
+    }),
+    getProfile: ({ name }) => {
+      const p = builtinProfile(name);
+      return {
+        name: p.name,
+        description: p.description,
+        kind: profileKind(p),
+        variables: p.variables.map((v) => ({ ...v })),
+      };
+    },
+    validateVariables: ({ profile, vars }) => ({ errors: validateVars(builtinProfile(profile).variables, vars) }),
+    previewCa: ({ profile, vars, dir }) => caOps.preview(state, builtinProfile(profile), vars, resolve(dir)),
+    signCa: async ({ profile, vars, dir, confirmation }) => {
+      const out = await caOps.signRoot(state, builtinProfile(profile), vars, resolve(dir), confirmation, pending);
+      state.caDir = out.dir;
+      flushJournal();
+      return out;
+    },
+    openCa: ({ dir }) => {
+      const out = caOps.open(state, resolve(dir));
+      state.caDir = out.dir;
+      flushJournal();
+      return out;
+    },
+    issueFromCsr: async ({ dir, csrPem, profile, vars }) => caOps.issueFromCsr(state, resolve(dir), csrPem, builtinProfile(profile), vars),
+    issueCertificate: async ({ dir, profile, vars, csrPem }) => {
+      if (!csrPem) throw new QpkiError('CSR_INVALID', 'An end-entity certificate is issued from the holder’s certificate request: paste it or open its file.');
+      return caOps.issueFromCsr(state, resolve(dir), csrPem, builtinProfile(profile), vars);
+    },
+    generateCrl: async ({ dir, days }) => caOps.generateCrl(state, resolve(dir), days),
+    describeDocument: ({ data, encoding }) => caOps.describe(encoding === 'pem' ? data : Buffer.from(data, 'base64')),
+    verifyDocument: ({ document, issuer, caDir }) =>
+      caOps.verify(
+        document.encoding === 'pem' ? document.data : Buffer.from(document.data, 'base64'),
+        issuer ? (issuer.encoding === 'pem' ? issuer.data : Buffer.from(issuer.data, 'base64')) : null,
+        caDir ? resolve(caDir) : null,
+      ),
+    exportCertificate: async ({ path, format }) => {
+      const src = resolve(path);
+      if (!state.knownFiles.has(src)) throw new QpkiError('INPUT_INVALID', 'Only a certificate signed or opened in this session can be exported.');
+      const pem = readFileSync(src, 'utf8');
+      const dest = await deps.chooseSavePath(join(dirname(src), basename(src).replace(/\.(pem|crt|cer)$/i, '') + (format === 'pem' ? '.pem' : '.der')));
+      if (!dest) return { savedTo: null };
+      const body = format === 'pem' ? pem : caOps.pemToDer(pem);
+      try {
+        writeFileSync(dest, body, { flag: 'wx' });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new QpkiError('OUTPUT_EXISTS', `${dest} already exists; choose another name.`);
+        throw new QpkiError('IO_ERROR', `Cannot write ${dest}: ${(e as Error).message}`);
+      }
+      return { savedTo: dest };
+    },
+    chooseDirectory: async ({ purpose }) => ({ path: await deps.chooseDirectory(purpose) }),
+    readJournal: ({ dir }) => {
+      const d = dir ? resolve(dir) : state.caDir;
+      if (!d || !existsSync(join(d, 'journal.jsonl'))) return { dir: d ?? null, entries: [], intact: true };
+      const entries = readJournal(d);
+      const v = verifyJournal(d);
+      return {
+        dir: d,
+        entries: entries.map((e) => ({ seq: e.seq, time: e.time, kind: e.kind, facts: e.facts, hash: e.hash })),
+        intact: v.ok,
+      };
+    },
+  };
+
+  // Calls are serialized: a token session is one conversation, and so is the CA directory.
+  let queue: Promise<unknown> = Promise.resolve();
+  const handlers = {} as Handlers;
+  for (const name of CHANNELS) {
+    const entry = contract[name];
+    const run = impl[name] as (input: unknown) => unknown;
+    handlers[name] = (raw: unknown) => {
+      const job = queue.then(async (): Promise<Result<unknown>> => {
+        const parsed = entry.input.safeParse(raw ?? {});
+        if (!parsed.success) return { ok: false, error: { code: 'INPUT_INVALID', message: inputProblem(parsed.error) } };
+        let out: unknown;
+        try {
+          out = await run(parsed.data);
+        } catch (e) {
+          return { ok: false, error: toErrorPayload(e) };
+        }
+        const checked = entry.output.safeParse(out);
+        if (!checked.success) {
+          return { ok: false, error: { code: 'RESPONSE_INVALID', message: `The answer to ${name} did not match the contract: ${inputProblem(checked.error)}` } };
+        }
+        return { ok: true, value: checked.data };
+      });
+      queue = job.catch(() => undefined);
+      return job;
+    };
+  }
+  return handlers;
+}

@@ -1,0 +1,43 @@
+/**
+ * Builds the app's handler table on a private SoftHSM2 store, for unit tests and the e2e bridge:
+ * the same table ipc.ts registers, with dialogs answered by the test.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AppState } from './app-state';
+import { createHandlers, type Handlers } from './handlers';
+import { buildApi } from './preload-api';
+import { CHANNELS, type Channel } from '../shared/channels';
+
+export interface Harness {
+  state: AppState;
+  handlers: Handlers;
+  /** What the next directory or save dialog answers. */
+  answers: { directory: string | null; savePath: string | null };
+  /** The renderer's API object over the table (the preload builder, with the handler table as transport). */
+  api(): Record<Channel, (input?: unknown) => Promise<unknown>>;
+  /** Invoke by IPC channel name, as the preload would. */
+  invoke(channel: string, input: unknown): Promise<unknown>;
+}
+
+export function makeHarness(opts: { softhsmPath: string | null; devTokenDir: string | null; dataDir?: string }): Harness {
+  const state = new AppState({
+    version: '0.0.0-test',
+    production: true,
+    softhsmPath: opts.softhsmPath,
+    devTokenDir: opts.devTokenDir,
+    dataDir: opts.dataDir ?? mkdtempSync(join(tmpdir(), 'qpki-data-')),
+  });
+  const answers = { directory: null as string | null, savePath: null as string | null };
+  const handlers = createHandlers(state, {
+    chooseDirectory: async () => answers.directory,
+    chooseSavePath: async () => answers.savePath,
+  });
+  const invoke = async (channel: string, input: unknown) => {
+    const name = channel.replace(/^qpki:/, '') as Channel;
+    if (!(CHANNELS as readonly string[]).includes(name)) return { ok: false, error: { code: 'SENDER_REFUSED', message: 'unknown channel' } };
+    return handlers[name](input);
+  };
+  return { state, handlers, answers, invoke, api: () => buildApi(invoke) };
+}

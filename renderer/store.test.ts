@@ -1,0 +1,69 @@
+/**
+ * A PIN never enters the wizard's store: drive the store through token initialization and
+ * login (wrong PIN, then right PIN) on a real SoftHSM2 token, through the real handler table,
+ * and look for the canary PINs anywhere in the serialized state.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { makeSoftHsmStore, SOFTHSM_LIB } from '../test/softhsm';
+import { makeHarness } from '../electron/test-harness';
+import { setApi } from './api';
+import { createWizardStore } from './store';
+import type { QpkiApi } from '../shared/contract';
+
+const hsm = makeSoftHsmStore();
+process.env.SOFTHSM2_CONF = hsm.conf;
+const h = makeHarness({ softhsmPath: SOFTHSM_LIB, devTokenDir: hsm.dir });
+setApi(h.api() as unknown as QpkiApi);
+after(() => {
+  h.state.endCeremony();
+  hsm.cleanup();
+});
+
+const SO_CANARY = 'CANARY-SO-7f3a9c21';
+const USER_CANARY = 'CANARY-USER-5be04d88';
+const WRONG_CANARY = 'CANARY-WRONG-19ac77e0';
+
+function assertNoCanary(state: unknown, where: string) {
+  const text = JSON.stringify(state);
+  for (const c of [SO_CANARY, USER_CANARY, WRONG_CANARY]) assert.equal(text.includes(c), false, `${c} found in the store ${where}`);
+  // Also no fragment long enough to matter.
+  assert.equal(/CANARY/.test(text), false, `a canary fragment is in the store ${where}`);
+}
+
+test('no PIN in the store through init, failed login and login', async () => {
+  const { store, actions } = createWizardStore();
+  const seen: unknown[] = [];
+  store.subscribe((s) => seen.push(JSON.parse(JSON.stringify(s))));
+
+  await actions.boot();
+  await actions.prepareDevToken();
+  const s0 = store.getState();
+  assert.equal(s0.screen, 'init');
+  const free = s0.slots.find((x) => x.tokenPresent && !x.token?.flags.initialized);
+  assert.ok(free);
+  assert.equal(await actions.initToken(free.slotId, 'canary-token', SO_CANARY, USER_CANARY), true, JSON.stringify(store.getState().error));
+  const t = store.getState().initialized?.token;
+  assert.equal(t?.label, 'canary-token');
+  assertNoCanary(store.getState(), 'after init');
+
+  actions.begin('ceremony');
+  await actions.openToken(t!.serial, t!.label);
+  assert.equal(store.getState().screen, 'pin');
+  assert.equal(await actions.login(WRONG_CANARY, false), false);
+  assert.equal(store.getState().error?.code, 'PIN_INCORRECT');
+  assertNoCanary(store.getState(), 'after a failed login');
+
+  assert.equal(await actions.login(USER_CANARY, false), true, JSON.stringify(store.getState().error));
+  assert.equal(store.getState().loggedIn, true);
+  assert.equal(store.getState().screen, 'key');
+  assertNoCanary(store.getState(), 'after login');
+
+  // Every intermediate state, not only the last one.
+  assert.ok(seen.length > 5);
+  for (const [i, s] of seen.entries()) assertNoCanary(s, `at update ${i}`);
+
+  await actions.endCeremony();
+  assert.equal(store.getState().loggedIn, false);
+  assert.equal(h.state.session, null);
+});
