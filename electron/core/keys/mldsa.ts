@@ -29,7 +29,7 @@ const PARAMS = {
 } as const;
 
 export function isMlDsa(alg: string): alg is MlDsaAlgorithm {
-  return alg in PARAMS;
+  return Object.prototype.hasOwnProperty.call(PARAMS, alg);
 }
 
 export function mlDsaOid(alg: MlDsaAlgorithm): string {
