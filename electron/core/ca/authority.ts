@@ -12,10 +12,11 @@ import { Journal } from '../journal/journal';
 import { loadModule, type PinProvider, type TokenSession } from '../pkcs11/index';
 import { buildExtensions, buildSubject, renderSubject, resolveVariables, subjectKeyIdentifier, validityDaysFor, type Profile, type VariableValues } from '../profiles/index';
 import { buildCertificate, newSerial, serialHex, type AltSigning } from '../x509/certificate';
-import { buildCrl, REVOCATION_REASONS, type RevocationReason } from '../x509/crl';
+import { buildCrl, type RevocationReason } from '../x509/crl';
 import { pemOrDer, toPem } from '../x509/pem';
 import { lockCaDir, readText, writeFileAtomic } from './fsx';
 import { readIndex, writeIndex, type IndexEntry } from './indexFile';
+import { revokeInIndex } from './revoke';
 import { activeVersion, qpkiAlgorithmId, readMeta, writeMeta, type CaMeta, type KeyRef } from './meta';
 
 const DAY_MS = 86_400_000;
@@ -242,23 +243,7 @@ export class CertificateAuthority {
 
   /** Mark a certificate revoked in the index (the next CRL lists it). */
   revoke(serial: string, reason: RevocationReason = 'unspecified', now = new Date()): IndexEntry {
-    if (!(reason in REVOCATION_REASONS)) throw new QpkiError('INPUT_INVALID', `Unknown revocation reason "${reason}". Use one of: ${Object.keys(REVOCATION_REASONS).join(', ')}.`);
-    const want = serial.replace(/^0x/i, '').replace(/:/g, '').toUpperCase();
-    if (!/^[0-9A-F]+$/.test(want)) throw new QpkiError('INPUT_INVALID', `"${serial}" is not a hex serial number.`);
-    const unlock = lockCaDir(this.dir);
-    try {
-      const index = readIndex(this.dir);
-      const e = index.find((x) => x.serial === want || x.serial.replace(/^0+/, '') === want.replace(/^0+/, ''));
-      if (!e) throw new QpkiError('SERIAL_NOT_FOUND', `No certificate with serial ${want} was issued by this CA.`);
-      if (e.status === 'R') throw new QpkiError('ALREADY_REVOKED', `Certificate ${e.serial} is already revoked (since ${e.revoked?.date.toISOString()}).`);
-      e.status = 'R';
-      e.revoked = { date: new Date(Math.floor(now.getTime() / 1000) * 1000), reason };
-      writeIndex(this.dir, index);
-      this.journal.append('certificate.revoked', { serial: e.serial, reason, subject: e.subject, time: e.revoked.date.toISOString() });
-      return e;
-    } finally {
-      unlock();
-    }
+    return revokeInIndex(this.dir, serial, reason, now);
   }
 
   /** Sign a new CRL listing every revoked certificate; PEM and DER written atomically. */

@@ -1,0 +1,52 @@
+/**
+ * `qpki`: the command line over the ceremony engine, following the reference design's usage
+ * (`ca init --profile … --pkcs11-lib … --dir …`, `credential enroll --ca-dir …`).
+ */
+import { Command, CommanderError } from 'commander';
+import { QpkiError, toErrorPayload } from './core/errors';
+import { finalizeAllModules } from './core/pkcs11/index';
+import { registerCaCommands } from './cli/caCommands';
+import { registerCertCommands } from './cli/certCommands';
+import { registerJournalCommands } from './cli/journalCommands';
+import { registerTokenCommands } from './cli/tokenCommands';
+import { setJson } from './cli/output';
+
+declare const QPKI_VERSION: string | undefined;
+
+export function buildProgram(): Command {
+  const program = new Command('qpki')
+    .description('Offline CA key ceremonies with the CA key in a PKCS#11 token')
+    .version(typeof QPKI_VERSION === 'string' ? QPKI_VERSION : 'dev')
+    .option('--json', 'machine-readable output')
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  program.hook('preAction', (cmd) => setJson(!!cmd.optsWithGlobals().json));
+  registerCaCommands(program);
+  registerCertCommands(program);
+  registerTokenCommands(program);
+  registerJournalCommands(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    const { code, message } = toErrorPayload(e);
+    process.stderr.write(`error [${code}]: ${message}\n`);
+    if (!(e instanceof QpkiError) && process.env.QPKI_DEBUG) process.stderr.write(String((e as Error).stack) + '\n');
+    return 1;
+  } finally {
+    finalizeAllModules();
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((c) => process.exit(c));
+}

@@ -1,0 +1,228 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { QpkiError } from '../core/errors';
+import { describeCaDir, initCa, openCa, type CaKeyAccess, type NewCaKey } from '../core/ca/index';
+import { checkCaDir } from '../core/ca/check';
+import { loadModule } from '../core/pkcs11/index';
+import { loadProfile, loadVarFile, parseVarArgs } from '../core/profiles/index';
+import { buildCsr } from '../core/x509/csr';
+import { toPem } from '../core/x509/pem';
+import { prepareSubject } from '../core/ca/authority';
+import { defaultSignatureAlgorithm } from '../core/keys/algorithms';
+import { generateSoftwareKey, signerFromPkcs8, writeKeyFile } from '../core/keys/software';
+import { addTokenOptions, openLoggedIn, resolveToken, type TokenOptions } from './token';
+import { emit } from './output';
+import { lazySecret, readSecret, warn } from './secrets';
+import { writeFileAtomic } from '../core/ca/fsx';
+
+export interface VarOptions {
+  var?: string[];
+  varFile?: string;
+}
+
+export function collect(v: string, prev: string[] = []): string[] {
+  return [...prev, v];
+}
+
+export function addVarOptions(c: Command): Command {
+  return c.option('--var <key=value>', 'profile variable (repeatable)', collect, []).option('--var-file <file>', 'YAML file of profile variables');
+}
+
+export function varsFrom(o: VarOptions): Record<string, unknown> {
+  return { ...(o.varFile ? loadVarFile(o.varFile) : {}), ...parseVarArgs(o.var ?? []) };
+}
+
+export interface PassphraseOptions {
+  passphraseEnv?: string;
+  passphraseFile?: string;
+}
+
+export function addPassphraseOptions(c: Command, prefix = '', what = 'the new key file'): Command {
+  const p = prefix ? `${prefix}-` : '';
+  return c
+    .option(`--${p}passphrase-env <var>`, `passphrase for ${what}, from this environment variable`)
+    .option(`--${p}passphrase-file <file>`, `passphrase for ${what}, from the first line of this file`);
+}
+
+/** Passphrase for a key file about to be written: flag, env, file or prompt; null = unencrypted. */
+export async function newKeyPassphrase(what: string, env: string | undefined, file: string | undefined, opts: { unencrypted?: boolean; allowUnencryptedWithoutTty?: boolean }): Promise<string | null> {
+  if (opts.unencrypted) {
+    warn(`${what} is written UNENCRYPTED (--unencrypted-key), protected only by file mode 0600.`);
+    return null;
+  }
+  const v = await readSecret(`passphrase for ${what}`, '--passphrase', { env, file }, { confirm: true });
+  if (v === undefined) {
+    if (opts.allowUnencryptedWithoutTty) {
+      warn(`no passphrase given and no terminal: ${what} is written UNENCRYPTED, protected only by file mode 0600.`);
+      return null;
+    }
+    throw new QpkiError('PASSPHRASE_REQUIRED', `A passphrase is needed for ${what}: give --passphrase-env VAR or --passphrase-file FILE, run on a terminal, or pass --unencrypted-key.`);
+  }
+  if (v.length < 12) warn(`the passphrase for ${what} is shorter than 12 characters.`);
+  return v;
+}
+
+/** Key access for an existing CA: token PIN and key-file passphrases, asked only when needed. */
+export function caAccess(o: TokenOptions & { caPassphraseEnv?: string; caPassphraseFile?: string; pqcPassphraseEnv?: string; pqcPassphraseFile?: string }): CaKeyAccess {
+  const pin = lazySecret('token PIN', '--pkcs11-pin', { value: o.pkcs11Pin, env: o.pkcs11PinEnv ?? (o.hsmConfig ? resolveToken(o, false)?.ref && undefined : undefined), file: o.pkcs11PinFile }, 'PIN_REQUIRED');
+  const t = o.hsmConfig || o.pkcs11Lib ? resolveToken({ ...o, pkcs11Token: o.pkcs11Token ?? '-', pkcs11Lib: o.pkcs11Lib }, false) : undefined;
+  const ca = lazySecret('CA key passphrase', '--ca-passphrase', { env: o.caPassphraseEnv, file: o.caPassphraseFile }, 'PASSPHRASE_REQUIRED');
+  const pqc = lazySecret('post-quantum CA key passphrase', '--pqc-passphrase', { env: o.pqcPassphraseEnv ?? o.caPassphraseEnv, file: o.pqcPassphraseFile ?? o.caPassphraseFile }, 'PASSPHRASE_REQUIRED');
+  return {
+    pin: t ? t.pin : pin,
+    confirmFinalTry: o.force,
+    passphrase: (path) => (/ml-dsa/.test(path) ? pqc() : ca()),
+  };
+}
+
+type InitOptions = TokenOptions & VarOptions & PassphraseOptions & {
+  profile: string;
+  dir?: string;
+  caDir?: string;
+  pkcs11KeyLabel?: string;
+  keyLabel?: string;
+  pkcs11KeyId?: string;
+  keyId?: string;
+  useExistingKey?: boolean;
+  parent?: string;
+  unencryptedKey?: boolean;
+  pqcPassphraseEnv?: string;
+  pqcPassphraseFile?: string;
+  parentPassphraseEnv?: string;
+  parentPassphraseFile?: string;
+  out?: string;
+};
+
+function caDirOf(o: { dir?: string; caDir?: string }, fallback?: string): string {
+  const d = o.dir ?? o.caDir ?? fallback;
+  if (!d) throw new QpkiError('INPUT_INVALID', 'Give the CA directory with --dir (or --ca-dir).');
+  return d;
+}
+
+async function newKeySpec(o: InitOptions, what: string): Promise<{ key: NewCaKey; close: () => void }> {
+  const t = resolveToken(o, false);
+  if (t) {
+    const label = o.pkcs11KeyLabel ?? o.keyLabel;
+    if (!label) throw new QpkiError('INPUT_INVALID', 'Give the key label with --pkcs11-key-label.');
+    const session = await openLoggedIn(t, o.force);
+    return { key: { kind: 'pkcs11', session, label, id: o.pkcs11KeyId ?? o.keyId, useExisting: o.useExistingKey }, close: () => session.close() };
+  }
+  if (o.useExistingKey) throw new QpkiError('INPUT_INVALID', '--use-existing-key needs a token (--pkcs11-lib or --hsm-config).');
+  const passphrase = await newKeyPassphrase(what, o.passphraseEnv, o.passphraseFile, { unencrypted: o.unencryptedKey });
+  return { key: { kind: 'software', passphrase }, close: () => {} };
+}
+
+export function registerCaCommands(program: Command): void {
+  const ca = program.command('ca').description('certificate authorities');
+
+  const init = ca.command('init').description('create a CA: key in the token (or a file), CA certificate, CA directory').requiredOption('--profile <name>', 'CA profile, e.g. ec/root-ca');
+  init.option('--dir <dir>', 'CA directory to create').option('--ca-dir <dir>', 'synonym of --dir');
+  addTokenOptions(init);
+  init
+    .option('--pkcs11-key-label <label>', 'label of the CA key in the token')
+    .addOption(new (require('commander').Option)('--key-label <label>', 'synonym of --pkcs11-key-label').hideHelp())
+    .option('--pkcs11-key-id <hex>', 'CKA_ID of the key (default: derived from the public key)')
+    .addOption(new (require('commander').Option)('--key-id <hex>', 'synonym of --pkcs11-key-id').hideHelp())
+    .option('--use-existing-key', 'use a key already in the token instead of generating one')
+    .option('--parent <ca-dir>', 'issue the CA certificate from this parent CA (subordinate CA)')
+    .option('--unencrypted-key', 'write a software CA key without a passphrase (not recommended)');
+  addVarOptions(init);
+  addPassphraseOptions(init, '', 'the new CA key file');
+  addPassphraseOptions(init, 'pqc', 'the post-quantum (ML-DSA) CA key file');
+  addPassphraseOptions(init, 'parent', "the parent CA's key file");
+  init.action(async (o: InitOptions) => {
+    const dir = caDirOf(o);
+    const profile = loadProfile(o.profile);
+    const vars = varsFrom(o);
+    prepareSubject(profile, vars); // variable errors before any PIN prompt or key generation
+    if (existsSync(join(dir, 'ca.meta.json'))) throw new QpkiError('CA_EXISTS', `${resolve(dir)} already holds a CA; it is never overwritten.`);
+    const parent = o.parent ? await openCa(o.parent, { ...caAccess({ ...o, caPassphraseEnv: o.parentPassphraseEnv, caPassphraseFile: o.parentPassphraseFile }) }) : undefined;
+    const { key, close } = await newKeySpec(o, 'the new CA key file');
+    try {
+      const altKey = profile.altAlgorithm ? { passphrase: key.kind === 'software' ? key.passphrase : await newKeyPassphrase('the post-quantum CA key file', o.pqcPassphraseEnv, o.pqcPassphraseFile, { unencrypted: o.unencryptedKey }) } : undefined;
+      const r = await initCa({ dir, profile, vars, key, altKey, parent });
+      emit(r, () => [
+        `CA created in ${r.dir}`,
+        `  subject:      ${r.certificate.subject}`,
+        `  issuer:       ${r.certificate.issuer}`,
+        `  serial:       ${r.certificate.serial}`,
+        `  valid:        ${r.certificate.notBefore.toISOString()} → ${r.certificate.notAfter.toISOString()}`,
+        `  key:          ${r.key.algorithm} ${r.key.storage.type === 'pkcs11' ? `in token "${r.key.storage.token_label}" (serial ${r.key.storage.token_serial}), label "${r.key.storage.key_label}", id ${r.key.storage.key_id}` : `file ${r.key.storage.path}${r.key.storage.encrypted ? ' (encrypted)' : ' (UNENCRYPTED)'}`}`,
+        ...(r.key.generated?.attributes ? [`  attributes:   ${Object.entries(r.key.generated.attributes).map(([k, v]) => `${k}=${v}`).join(' ')}`] : []),
+        ...(r.key.generated ? [`  test signature verified: ${r.key.generated.testSignatureVerified ? 'yes' : 'NO'}`] : []),
+        ...(r.altKey ? [`  alt key:      ${r.altKey.algorithm} file ${r.altKey.storage.type === 'software' ? r.altKey.storage.path : ''}`] : []),
+        `  SHA-256:      ${r.certificate.fingerprint}`,
+        `  certificate:  ${r.certificate.path}`,
+      ]);
+    } finally {
+      close();
+    }
+  });
+
+  const csr = ca.command('csr').description('generate a CA key and a CSR for an external parent').requiredOption('--profile <name>', 'CA profile the parent will apply').requiredOption('--out <file>', 'CSR file to write');
+  addTokenOptions(csr);
+  csr.option('--pkcs11-key-label <label>', 'label of the key in the token').option('--pkcs11-key-id <hex>', 'CKA_ID').option('--use-existing-key', 'use a key already in the token')
+    .option('--key-out <file>', 'where to write a software key (default: next to the CSR)').option('--unencrypted-key', 'write the software key without a passphrase');
+  addVarOptions(csr);
+  addPassphraseOptions(csr);
+  csr.action(async (o: InitOptions & { keyOut?: string }) => {
+    const profile = loadProfile(o.profile);
+    const vars = varsFrom(o);
+    const { subject } = prepareSubject(profile, vars);
+    if (existsSync(o.out!)) throw new QpkiError('OUTPUT_EXISTS', `${o.out} exists; it is never overwritten.`);
+    const { key, close } = await newKeySpec(o, 'the new CA key file');
+    try {
+      let signer;
+      let keyPath: string | undefined;
+      if (key.kind === 'pkcs11') {
+        const info = key.useExisting ? key.session.findKey({ label: key.label, id: key.id }) : (await key.session.generateKey({ algorithm: profile.algorithm, label: key.label, id: key.id })).key;
+        signer = key.session.signer(info);
+      } else {
+        keyPath = o.keyOut ?? o.out!.replace(/\.(csr|pem|req)$/i, '') + '.key';
+        const { pkcs8 } = generateSoftwareKey(profile.algorithm);
+        writeKeyFile(keyPath, pkcs8, key.passphrase);
+        signer = signerFromPkcs8(pkcs8, { type: 'software', path: keyPath, encrypted: key.passphrase !== null });
+      }
+      const der = await buildCsr({ subject, signer, signatureAlgorithm: defaultSignatureAlgorithm(signer.keyAlgorithm) });
+      writeFileAtomic(o.out!, toPem(der, 'CERTIFICATE REQUEST'), { createOnly: true });
+      emit({ csr: o.out, key: signer.storage }, () => [`CSR written to ${o.out}`, keyPath ? `key written to ${keyPath}` : `key in token: "${(signer.storage as { key_label: string }).key_label}"`]);
+    } finally {
+      close();
+    }
+  });
+
+  ca.command('info').description('show a CA directory').option('--dir <dir>').option('--ca-dir <dir>').action((o: { dir?: string; caDir?: string }) => {
+    const d = describeCaDir(caDirOf(o, './ca'));
+    const v = d.meta.versions[d.meta.active];
+    emit({ dir: d.dir, meta: d.meta, subject: d.subject, notAfter: d.notAfter, issued: d.issued.length, revoked: d.issued.filter((e) => e.status === 'R').length }, () => [
+      `CA ${d.dir}`,
+      `  subject:   ${d.subject}`,
+      `  expires:   ${d.notAfter.toISOString()}`,
+      `  profiles:  ${v.profiles.join(', ')}`,
+      `  algorithm: ${v.algos.join(' + ')}`,
+      ...v.keys.map((k) => `  key (${k.id}): ${k.storage.type === 'pkcs11' ? `token "${k.storage.token_label}" serial ${k.storage.token_serial}, label "${k.storage.key_label}", id ${k.storage.key_id}, module ${k.storage.lib}` : `file ${k.storage.path}${k.storage.encrypted ? ' (encrypted)' : ''}`}`),
+      `  issued:    ${d.issued.length} certificate(s), ${d.issued.filter((e) => e.status === 'R').length} revoked`,
+    ]);
+  });
+
+  ca.command('export').description('export the CA certificate (or chain)').option('--dir <dir>').option('--ca-dir <dir>').option('--bundle <kind>', 'ca | chain', 'ca').option('--out <file>', 'output file (default: stdout)').action((o: { dir?: string; caDir?: string; bundle: string; out?: string }) => {
+    const dir = resolve(caDirOf(o, './ca'));
+    const d = describeCaDir(dir);
+    if (!['ca', 'chain'].includes(o.bundle)) throw new QpkiError('INPUT_INVALID', '--bundle is ca or chain.');
+    const pem = o.bundle === 'chain' && existsSync(join(dir, 'chain.crt')) ? require('node:fs').readFileSync(join(dir, 'chain.crt'), 'utf8') : d.certPem;
+    if (o.out) {
+      writeFileAtomic(o.out, pem, { createOnly: true });
+      process.stderr.write(`written to ${o.out}\n`);
+    } else process.stdout.write(pem);
+  });
+
+  ca.command('check').description('check that index, serial, certificates and journal agree').option('--dir <dir>').option('--ca-dir <dir>').action((o: { dir?: string; caDir?: string }) => {
+    const r = checkCaDir(caDirOf(o, './ca'));
+    emit(r, () => [r.ok ? `CA directory consistent: ${r.certificates} certificate(s), journal ${r.journalEntries} entries intact.` : 'CA directory has problems:', ...r.problems.map((p) => `  - ${p}`), ...r.notes.map((n) => `  note: ${n}`)]);
+    if (!r.ok) process.exitCode = 1;
+  });
+
+  void writeFileSync;
+  void loadModule;
+}

@@ -1,0 +1,84 @@
+import { Command, Option } from 'commander';
+import { QpkiError } from '../core/errors';
+import { loadModule, type Pkcs11Module, type TokenRef, type TokenSession } from '../core/pkcs11/index';
+import { loadHsmConfig } from './hsmConfig';
+import { lazySecret } from './secrets';
+
+export interface TokenOptions {
+  pkcs11Lib?: string;
+  pkcs11Token?: string;
+  pkcs11TokenSerial?: string;
+  pkcs11Slot?: string;
+  pkcs11Pin?: string;
+  pkcs11PinEnv?: string;
+  pkcs11PinFile?: string;
+  hsmConfig?: string;
+  force?: boolean;
+}
+
+/** The PKCS#11 options shared by every command that reaches a token. */
+export function addTokenOptions(c: Command): Command {
+  return c
+    .option('--pkcs11-lib <path>', 'PKCS#11 module (vendor library)')
+    .option('--pkcs11-token <label>', 'token label')
+    .option('--pkcs11-token-serial <serial>', 'token serial number')
+    .addOption(new Option('--pkcs11-slot <id>', 'slot id (only where a label or serial cannot be used)').hideHelp())
+    .option('--pkcs11-pin <pin>', 'user PIN (visible to other processes: prefer --pkcs11-pin-env, --pkcs11-pin-file or the prompt)')
+    .option('--pkcs11-pin-env <var>', 'read the user PIN from this environment variable')
+    .option('--pkcs11-pin-file <file>', 'read the user PIN from the first line of this file (- for stdin)')
+    .option('--hsm-config <file>', "QPKI hsm.yaml (type: pkcs11, pkcs11: {lib, token|token_serial, pin_env})")
+    .option('--force', 'proceed on the token\'s final PIN try (a wrong PIN then locks it)');
+}
+
+export interface ResolvedToken {
+  lib: string;
+  ref: TokenRef & { slot?: string };
+  pin: () => Promise<string>;
+}
+
+export function resolveToken(o: TokenOptions, required = true): ResolvedToken | undefined {
+  let lib = o.pkcs11Lib;
+  let label = o.pkcs11Token;
+  let serial = o.pkcs11TokenSerial;
+  let slot = o.pkcs11Slot;
+  let pinEnv = o.pkcs11PinEnv;
+  if (o.hsmConfig) {
+    const c = loadHsmConfig(o.hsmConfig);
+    lib ??= c.lib;
+    label ??= c.token;
+    serial ??= c.token_serial;
+    slot ??= c.slot !== undefined ? String(c.slot) : undefined;
+    pinEnv ??= c.pin_env;
+  }
+  if (!lib) {
+    if (required) throw new QpkiError('INPUT_INVALID', 'Give the PKCS#11 module with --pkcs11-lib (or --hsm-config).');
+    return undefined;
+  }
+  if (!label && !serial && !slot) throw new QpkiError('INPUT_INVALID', 'Name the token with --pkcs11-token LABEL or --pkcs11-token-serial SERIAL.');
+  return {
+    lib,
+    ref: { label, serial, slot },
+    pin: lazySecret('token PIN', '--pkcs11-pin', { value: o.pkcs11Pin, env: pinEnv, file: o.pkcs11PinFile }, 'PIN_REQUIRED'),
+  };
+}
+
+export function tokenRefFor(mod: Pkcs11Module, ref: ResolvedToken['ref']): TokenRef {
+  if (ref.label || ref.serial) return { label: ref.label, serial: ref.serial };
+  const slot = mod.listSlots().find((s) => s.slotId === ref.slot);
+  if (!slot?.token) throw new QpkiError('SLOT_NOT_FOUND', `Slot ${ref.slot} has no token.`);
+  return { serial: slot.token.serial };
+}
+
+/** Open the token and log in (the PIN is read now, used once, and not kept). */
+export async function openLoggedIn(t: ResolvedToken, force?: boolean): Promise<TokenSession> {
+  const mod = loadModule(t.lib);
+  const session = mod.openSession(tokenRefFor(mod, t.ref));
+  try {
+    const r = session.login(await t.pin(), { confirmFinalTry: force });
+    for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+  } catch (e) {
+    session.close();
+    throw e;
+  }
+  return session;
+}
