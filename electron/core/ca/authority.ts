@@ -7,7 +7,7 @@ import { QpkiError } from '../errors';
 import { defaultSignatureAlgorithm, signatureFitsKey, type KeyAlgorithm, type SignatureAlgorithm } from '../keys/algorithms';
 import type { KeyStorageRef, Signer } from '../keys/signer';
 import { generateSoftwareKey, signerFromPkcs8, softwareSigner, writeKeyFile } from '../keys/software';
-import { keyAlgorithmOfSpki } from '../keys/verify';
+import { keyAlgorithmOfSpki, verifySignature } from '../keys/verify';
 import { Journal } from '../journal/journal';
 import { loadModule, type PinProvider, type TokenSession } from '../pkcs11/index';
 import { buildExtensions, buildSubject, renderSubject, resolveVariables, subjectKeyIdentifier, validityDaysFor, type Profile, type VariableValues } from '../profiles/index';
@@ -339,7 +339,13 @@ async function makeKey(stage: string, key: NewCaKey, algorithm: KeyAlgorithm, ke
     const rel = `versions/v1/keys/${keyName}`;
     mkdirSync(join(stage, 'versions', 'v1', 'keys'), { recursive: true, mode: 0o700 });
     writeKeyFile(join(stage, rel), pkcs8, key.passphrase);
-    return { signer: signerFromPkcs8(pkcs8, { type: 'software', path: rel, encrypted: key.passphrase !== null }), generated: { testSignatureVerified: true } };
+    const signer = signerFromPkcs8(pkcs8, { type: 'software', path: rel, encrypted: key.passphrase !== null });
+    // The same proof as for a token key: a test signature verified with the public key alone.
+    const probe = new TextEncoder().encode(`qpki key generation self-test ${keyName} ${new Date().toISOString()}`);
+    const sigAlg = defaultSignatureAlgorithm(algorithm);
+    const testSignatureVerified = verifySignature(signer.spki, sigAlg, probe, await signer.sign(sigAlg, probe));
+    if (!testSignatureVerified) throw new QpkiError('KEY_CHECK_FAILED', `The test signature of the new ${algorithm} key did not verify.`);
+    return { signer, generated: { testSignatureVerified } };
   }
   const { session } = key;
   if (key.useExisting) {
