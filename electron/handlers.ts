@@ -102,7 +102,8 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
   const pending: Array<{ kind: JournalKind; facts: Record<string, unknown> }> = [];
   function record(kind: JournalKind, facts: Record<string, unknown>): void {
     if (!state.caDir || !existsSync(state.caDir)) {
-      pending.push({ kind, facts });
+      // Written once the CA directory exists; the fact keeps when it happened.
+      pending.push({ kind, facts: { ...facts, observedAt: new Date().toISOString() } });
       return;
     }
     const j = Journal.open(state.caDir);
@@ -224,7 +225,7 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
       return { algorithm };
     },
     listProfiles: () => ({
-      profiles: listProfiles().map((p) => ({ name: p.name, description: p.description, kind: profileKind(p) })),
+      profiles: listProfiles().map((p) => ({ name: p.name, description: p.description, kind: profileKind(p), algorithm: p.algorithm })),
     }),
     getProfile: ({ name }) => {
       const p = builtinProfile(name);
@@ -236,9 +237,9 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
       };
     },
     validateVariables: ({ profile, vars }) => ({ errors: validateVars(builtinProfile(profile).variables, vars) }),
-    previewCa: ({ profile, vars, dir }) => caOps.preview(state, builtinProfile(profile), vars, resolve(dir)),
-    signCa: async ({ profile, vars, dir, confirmation }) => {
-      const out = await caOps.signRoot(state, builtinProfile(profile), vars, resolve(dir), confirmation, pending);
+    previewCa: async ({ profile, vars, dir }) => caOps.preview(state, builtinProfile(profile), vars, resolve(dir)),
+    signCa: async ({ profile, vars, dir, confirmation, passphrase }) => {
+      const out = await caOps.signRoot(state, builtinProfile(profile), vars, resolve(dir), confirmation, pending, passphrase ?? null);
       state.caDir = out.dir;
       flushJournal();
       return out;
@@ -249,12 +250,12 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
       flushJournal();
       return out;
     },
-    issueFromCsr: async ({ dir, csrPem, profile, vars }) => caOps.issueFromCsr(state, resolve(dir), csrPem, builtinProfile(profile), vars),
-    issueCertificate: async ({ dir, profile, vars, csrPem }) => {
+    issueFromCsr: async ({ dir, csrPem, profile, vars, passphrase }) => caOps.issueFromCsr(state, resolve(dir), csrPem, builtinProfile(profile), vars, passphrase ?? null),
+    issueCertificate: async ({ dir, profile, vars, csrPem, passphrase }) => {
       if (!csrPem) throw new QpkiError('CSR_INVALID', 'An end-entity certificate is issued from the holder’s certificate request: paste it or open its file.');
-      return caOps.issueFromCsr(state, resolve(dir), csrPem, builtinProfile(profile), vars);
+      return caOps.issueFromCsr(state, resolve(dir), csrPem, builtinProfile(profile), vars, passphrase ?? null);
     },
-    generateCrl: async ({ dir, days }) => caOps.generateCrl(state, resolve(dir), days),
+    generateCrl: async ({ dir, days, passphrase }) => caOps.generateCrl(state, resolve(dir), days, passphrase ?? null),
     describeDocument: ({ data, encoding }) => caOps.describe(encoding === 'pem' ? data : Buffer.from(data, 'base64')),
     verifyDocument: ({ document, issuer, caDir }) =>
       caOps.verify(

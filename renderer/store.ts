@@ -286,11 +286,12 @@ export function createWizardStore() {
         set({ review: r, screen: 'review' });
       });
     },
-    async sign(confirmation: string) {
+    /** The passphrase (software keystore only) is an argument, sent once, never stored. */
+    async sign(confirmation: string, passphrase?: string) {
       const s = get();
       if (!s.profile) return;
-      await run('Signing with the token', async () => {
-        const r = await call('signCa', { profile: s.profile!.name, vars: s.vars, dir: s.caDir, confirmation });
+      await run(s.keystore === 'software' ? 'Signing' : 'Signing with the token', async () => {
+        const r = await call('signCa', { profile: s.profile!.name, vars: s.vars, dir: s.caDir, confirmation, passphrase: passphrase || undefined });
         set({ issued: r, screen: 'result', exported: null });
         await refreshJournal();
       });
@@ -302,33 +303,44 @@ export function createWizardStore() {
         await refreshJournal();
       });
     },
+    /** An opened CA whose key is in a token: load its module, open its token, ask for the PIN. */
+    async loginForCa() {
+      const t = get().ca?.token;
+      if (!t) return;
+      await run('Opening the CA’s token', async () => {
+        const m = await call('loadModule', { path: t.lib });
+        set({ module: m, keystore: 'pkcs11', purpose: 'ca' });
+        const r = await call('openToken', { serial: t.serial });
+        set({ token: r.token, loggedIn: false, screen: 'pin' });
+      });
+    },
     async startIssue(mode: IssueMode) {
-      set({ issueMode: mode, profile: null, vars: {}, issued: null, crl: null, error: null });
-      if (get().issued === null && get().ca === null && get().caDir) await actions.openCa(get().caDir);
+      set({ issueMode: mode, profile: null, vars: {}, issued: null, crl: null, error: null, purpose: 'ca' });
+      if (get().ca === null && get().caDir) await actions.openCa(get().caDir);
       if (mode !== 'crl') await actions.loadProfiles();
       set({ screen: 'issue' });
     },
-    async issueFromCsr(csrPem: string) {
+    async issueFromCsr(csrPem: string, passphrase?: string) {
       const s = get();
       if (!s.profile) return;
-      await run('Signing with the token', async () => {
-        const r = await call('issueFromCsr', { dir: s.caDir, csrPem, profile: s.profile!.name, vars: s.vars });
+      await run('Signing with the CA key', async () => {
+        const r = await call('issueFromCsr', { dir: s.caDir, csrPem, profile: s.profile!.name, vars: s.vars, passphrase: passphrase || undefined });
         set({ issued: r, screen: 'result', exported: null });
         await refreshJournal();
       });
     },
-    async issueCertificate(csrPem?: string) {
+    async issueCertificate(csrPem?: string, passphrase?: string) {
       const s = get();
       if (!s.profile) return;
-      await run('Signing with the token', async () => {
-        const r = await call('issueCertificate', { dir: s.caDir, profile: s.profile!.name, vars: s.vars, csrPem: csrPem || undefined });
+      await run('Signing with the CA key', async () => {
+        const r = await call('issueCertificate', { dir: s.caDir, profile: s.profile!.name, vars: s.vars, csrPem: csrPem || undefined, passphrase: passphrase || undefined });
         set({ issued: r, screen: 'result', exported: null });
         await refreshJournal();
       });
     },
-    async generateCrl(days: number) {
-      await run('Signing the CRL with the token', async () => {
-        const r = await call('generateCrl', { dir: get().caDir, days });
+    async generateCrl(days: number, passphrase?: string) {
+      await run('Signing the CRL', async () => {
+        const r = await call('generateCrl', { dir: get().caDir, days, passphrase: passphrase || undefined });
         set({ crl: r });
         await refreshJournal();
       });

@@ -18,6 +18,8 @@ const Pin = z.string().min(1).max(256);
 const Label = z.string().min(1).max(32);
 const Path = z.string().min(1).max(4096);
 const Pem = z.string().min(1).max(2_000_000);
+/** The passphrase of a software CA key file: sent with the one request that signs, never kept. */
+const Passphrase = z.string().min(1).max(1024).optional();
 const VarValue = z.union([z.string(), z.number(), z.boolean(), z.array(z.string())]);
 const Vars = z.record(z.string(), VarValue);
 
@@ -82,6 +84,7 @@ export const ProfileSummary = z.object({
   name: z.string(),
   description: z.string(),
   kind: z.string(),
+  algorithm: z.string(),
 });
 
 export const Field = z.object({ label: z.string(), value: z.string() });
@@ -124,6 +127,7 @@ export const CaSummary = z.object({
   dir: z.string(),
   subject: z.string(),
   keyStorage: z.string(),
+  token: z.object({ lib: z.string(), label: z.string(), serial: z.string() }).nullable(),
   certificate: Described,
 });
 
@@ -199,20 +203,20 @@ export const contract = {
     output: Review,
   },
   signCa: {
-    input: z.object({ profile: z.string().min(1).max(128), vars: Vars, dir: Path, confirmation: z.string().max(256) }).strict(),
+    input: z.object({ profile: z.string().min(1).max(128), vars: Vars, dir: Path, confirmation: z.string().max(256), passphrase: Passphrase }).strict(),
     output: Issued,
   },
   openCa: { input: z.object({ dir: Path }).strict(), output: CaSummary },
   issueFromCsr: {
-    input: z.object({ dir: Path, csrPem: Pem, profile: z.string().min(1).max(128), vars: Vars }).strict(),
+    input: z.object({ dir: Path, csrPem: Pem, profile: z.string().min(1).max(128), vars: Vars, passphrase: Passphrase }).strict(),
     output: Issued,
   },
   issueCertificate: {
-    input: z.object({ dir: Path, profile: z.string().min(1).max(128), vars: Vars, csrPem: Pem.optional() }).strict(),
+    input: z.object({ dir: Path, profile: z.string().min(1).max(128), vars: Vars, csrPem: Pem.optional(), passphrase: Passphrase }).strict(),
     output: Issued,
   },
   generateCrl: {
-    input: z.object({ dir: Path, days: z.number().int().min(1).max(3650) }).strict(),
+    input: z.object({ dir: Path, days: z.number().int().min(1).max(3650), passphrase: Passphrase }).strict(),
     output: z.object({ crl: Described, savedTo: z.string() }),
   },
   describeDocument: { input: Document.strict(), output: Described },

@@ -13,7 +13,7 @@ export function JournalPanel() {
           <p className={journal.intact ? 'hint' : 'field-error'} data-testid="journal-state">
             {journal.intact ? `${journal.entries.length} entries, hash chain intact.` : 'The hash chain does NOT verify.'}
           </p>
-          <ol className="journal-list">
+          <ol className="journal-list" tabIndex={0} aria-label="Journal entries">
             {journal.entries.map((e) => (
               <li key={e.seq}>
                 <span className="small">{e.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}</span> <strong>{e.kind}</strong>

@@ -4,6 +4,8 @@ import { Actions, DescribedView, Screen } from '../components/common';
 import { VariableForm, validateAll } from '../components/VariableForm';
 import { ProfilePicker } from './Profile';
 import { readFileForInspection } from './Inspector';
+import { useRef } from 'react';
+import { PinField, type PinHandle } from '../components/PinField';
 
 /** Open an existing CA directory; once open (and logged in), choose what to sign. */
 export function Ca() {
@@ -30,8 +32,8 @@ export function Ca() {
       {ca && (
         <>
           <p>Key storage: {ca.keyStorage}</p>
-          {ca.keyStorage.startsWith('PKCS#11') && !loggedIn && (
-            <p className="notice">To sign with this CA, choose its token and log in: <button type="button" onClick={() => actions.go('storage')} data-testid="ca-login">Choose the token</button></p>
+          {ca.token && !loggedIn && (
+            <p className="notice">To sign with this CA, log in to its token: <button type="button" onClick={() => void actions.loginForCa()} data-testid="ca-login">Log in to “{ca.token?.label}”</button></p>
           )}
           {loggedIn && token && <p role="status">Logged in to “{token.label}”.</p>}
           <Actions>
@@ -58,17 +60,22 @@ export function Issue() {
   const [confirmed, setConfirmed] = useState(false);
   const [showAll, setShowAll] = useState(false);
   const [days, setDays] = useState(30);
+  const softwareCa = useWizard((s) => !!s.ca && s.ca.token === null);
+  const pass = useRef<PinHandle>(null);
+  const takePass = () => (softwareCa ? pass.current?.take() || undefined : undefined);
+  const passField = softwareCa ? <PinField ref={pass} label="CA key file passphrase" testId="ca-passphrase" /> : null;
   const errors = profile ? validateAll(profile.variables, vars) : {};
   const title = mode === 'csr' ? 'Issue a subordinate CA from a CSR' : mode === 'end-entity' ? 'Issue an end-entity certificate' : 'Generate a CRL';
   if (mode === 'crl') {
     return (
       <Screen title={title} intro={<p>CA directory: <span className="mono">{caDir}</span></p>}>
-        <form onSubmit={(e) => { e.preventDefault(); if (confirmed) void actions.generateCrl(days); }}>
+        <form onSubmit={(e) => { e.preventDefault(); if (confirmed) void actions.generateCrl(days, takePass()); }}>
           <div className="field">
             <label htmlFor="crl-days">Valid for (days)</label>
             <input id="crl-days" type="number" min={1} max={3650} value={days} onChange={(e) => setDays(Number(e.target.value))} />
           </div>
-          <label className="check"><input type="checkbox" checked={confirmed} onChange={(e) => setConfirmed(e.target.checked)} /> Sign the CRL with the CA key.</label>
+          {passField}
+          <label className="check"><input type="checkbox" checked={confirmed} onChange={(e) => setConfirmed(e.target.checked)} data-testid="confirm-crl" /> Sign the CRL with the CA key.</label>
           <Actions>
             <button type="button" className="secondary" onClick={() => actions.go('ca')}>Back</button>
             <button type="submit" className="sign" disabled={!confirmed || !!busy} data-testid="sign-crl">Sign with token</button>
@@ -91,10 +98,10 @@ export function Issue() {
         e.preventDefault();
         setShowAll(true);
         if (!ready) return;
-        if (mode === 'csr') void actions.issueFromCsr(csr);
-        else void actions.issueCertificate(csr);
+        if (mode === 'csr') void actions.issueFromCsr(csr, takePass());
+        else void actions.issueCertificate(csr, takePass());
       }}>
-        <ProfilePicker filter={(k) => (mode === 'csr' ? k === 'ca' || k === 'issuing-ca' || k === 'sub-ca' : k !== 'root-ca' && k !== 'ca' && k !== 'issuing-ca')} />
+        <ProfilePicker filter={(k) => (mode === 'csr' ? k === 'ca' : k === 'end-entity')} />
         <div className="field">
           <label htmlFor="csr">Certificate request (PEM)</label>
           <textarea id="csr" className="mono" rows={6} spellCheck={false} value={csr} onChange={(e) => setCsr(e.target.value)} data-testid="csr"
@@ -108,6 +115,7 @@ export function Issue() {
           </p>
         </div>
         {profile && <VariableForm defs={profile.variables} vars={vars} onChange={actions.setVar} showAll={showAll} />}
+        {passField}
         <label className="check"><input type="checkbox" checked={confirmed} onChange={(e) => setConfirmed(e.target.checked)} data-testid="confirm-issue" /> The witnesses have checked the request and the details.</label>
         <Actions>
           <button type="button" className="secondary" onClick={() => actions.go('ca')}>Back</button>

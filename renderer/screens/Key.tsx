@@ -97,9 +97,14 @@ export function Key() {
                   <td>{keyLine(k)}</td>
                   <td><AttributeBadges a={k.attributes} /></td>
                   <td>
-                    <button type="button" className="secondary" aria-label={`Use key ${k.label}`} onClick={() => void actions.selectKey(k)}>
-                      {chosen && chosen.id === k.id && chosen.label === k.label ? 'Chosen' : 'Use'}
-                    </button>
+                    {(() => {
+                      const text = chosen && chosen.id === k.id && chosen.label === k.label ? 'Chosen' : 'Use';
+                      return (
+                        <button type="button" className="secondary" aria-label={`${text} key ${k.label}`} onClick={() => void actions.selectKey(k)}>
+                          {text}
+                        </button>
+                      );
+                    })()}
                   </td>
                 </tr>
               ))}

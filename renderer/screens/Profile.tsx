@@ -3,10 +3,10 @@ import { actions, useWizard } from '../store';
 import { Actions, Screen } from '../components/common';
 import { VariableForm, validateAll } from '../components/VariableForm';
 
-export function ProfilePicker({ filter }: { filter?: (kind: string) => boolean }) {
+export function ProfilePicker({ filter }: { filter?: (kind: string, algorithm: string) => boolean }) {
   const profiles = useWizard((s) => s.profiles);
   const profile = useWizard((s) => s.profile);
-  const shown = filter ? profiles.filter((p) => filter(p.kind)) : profiles;
+  const shown = filter ? profiles.filter((p) => filter(p.kind, p.algorithm)) : profiles;
   return (
     <div className="field">
       <label htmlFor="profile">Profile</label>
@@ -27,6 +27,7 @@ export function Profile() {
   const vars = useWizard((s) => s.vars);
   const caDir = useWizard((s) => s.caDir);
   const keystore = useWizard((s) => s.keystore);
+  const keyAlg = useWizard((s) => (s.keystore === 'software' ? s.softwareAlgorithm : s.key?.algorithm ?? null));
   const [showAll, setShowAll] = useState(false);
   const errors = profile ? validateAll(profile.variables, vars) : {};
   const ok = !!profile && Object.keys(errors).length === 0 && caDir.trim() !== '';
@@ -40,7 +41,8 @@ export function Profile() {
           if (ok) void actions.preview();
         }}
       >
-        <ProfilePicker filter={(k) => k === 'root-ca' || k === 'ca' || k === ''} />
+        <ProfilePicker filter={(k, alg) => k === 'root-ca' && (!keyAlg || alg === keyAlg)} />
+        <p className="hint">Root CA profiles for a {keyAlg ?? 'matching'} key are listed.</p>
         {profile && (
           <>
             <p className="hint">{profile.description}</p>

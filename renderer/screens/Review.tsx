@@ -1,4 +1,5 @@
-import { useState } from 'react';
+import { useRef, useState } from 'react';
+import { PinField, type PinHandle } from '../components/PinField';
 import { actions, useWizard } from '../store';
 import { Actions, Screen } from '../components/common';
 
@@ -7,6 +8,9 @@ export function Review() {
   const busy = useWizard((s) => s.busy);
   const [typed, setTyped] = useState('');
   const [witnessed, setWitnessed] = useState(false);
+  const keystore = useWizard((s) => s.keystore);
+  const pass = useRef<PinHandle>(null);
+  const [passMissing, setPassMissing] = useState(false);
   if (!review) return null;
   const matches = typed.trim() === review.commonName;
   return (
@@ -34,7 +38,13 @@ export function Review() {
         className="panel confirm"
         onSubmit={(e) => {
           e.preventDefault();
-          if (matches && witnessed) void actions.sign(typed.trim());
+          if (!matches || !witnessed) return;
+          if (keystore === 'software') {
+            const p = pass.current?.take() ?? '';
+            if (!p) { setPassMissing(true); return; }
+            setPassMissing(false);
+            void actions.sign(typed.trim(), p);
+          } else void actions.sign(typed.trim());
         }}
       >
         <h2>Confirmation</h2>
@@ -42,6 +52,9 @@ export function Review() {
           <label htmlFor="confirm-cn">Type the CA’s common name to confirm: <strong>{review.commonName}</strong></label>
           <input id="confirm-cn" value={typed} spellCheck={false} autoComplete="off" onChange={(e) => setTyped(e.target.value)} data-testid="confirm-cn" />
         </div>
+        {keystore === 'software' && (
+          <PinField ref={pass} label="Passphrase for the new CA key file" hint="The key file is encrypted with it. 12 or more characters; keep it apart from the backup." invalid={passMissing ? 'Type a passphrase: the CA key file is always encrypted.' : null} testId="passphrase" />
+        )}
         <label className="check">
           <input type="checkbox" checked={witnessed} onChange={(e) => setWitnessed(e.target.checked)} data-testid="confirm-witness" />
           The witnesses have checked the details above.
@@ -49,7 +62,7 @@ export function Review() {
         <Actions>
           <button type="button" className="secondary" onClick={() => actions.go('profile')}>Back</button>
           <button type="submit" className="sign" disabled={!matches || !witnessed || !!busy} data-testid="sign">
-            Sign with token
+            {keystore === 'software' ? 'Sign with the key file' : 'Sign with token'}
           </button>
         </Actions>
       </form>

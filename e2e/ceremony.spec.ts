@@ -1,0 +1,213 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { test, expect } from './fixtures';
+import { makeToken, openTokenThroughUi, opensslCsr, opensslVerify } from './helpers';
+
+const SO_PIN = 'so-pin-0123456789';
+const USER_PIN = 'user-pin-0123456789';
+
+test('token initialization: development token, PINs twice, found again by label', async ({ app }) => {
+  const { page } = app;
+  await expect(page.getByTestId('start-ceremony')).toBeVisible();
+  await app.screen('start');
+  await page.getByTestId('dev-token').click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Initialize a token');
+  await expect(page.getByText('NOT FOR PRODUCTION').first()).toBeVisible();
+  await page.getByTestId('token-label').fill('e2e-initialized');
+  await page.getByTestId('so-pin').fill(SO_PIN);
+  await page.getByTestId('so-pin2').fill(SO_PIN);
+  await page.getByTestId('user-pin').fill('short1');
+  await page.getByTestId('user-pin2').fill('short1');
+  await expect(page.getByText(/shorter than the recommended 12/)).toBeVisible();
+  await page.getByTestId('user-pin').fill(USER_PIN);
+  await page.getByTestId('user-pin2').fill(USER_PIN + 'x');
+  await page.getByTestId('confirm-init').check();
+  await app.screen('init-form');
+  await page.getByTestId('init-token').click();
+  await expect(page.getByTestId('init-problem')).toContainText('The two user PINs differ');
+  // Mismatch clears every PIN field: nothing lingers.
+  for (const id of ['so-pin', 'so-pin2', 'user-pin', 'user-pin2']) await expect(page.getByTestId(id)).toHaveValue('');
+  await page.getByTestId('so-pin').fill(SO_PIN);
+  await page.getByTestId('so-pin2').fill(SO_PIN);
+  await page.getByTestId('user-pin').fill(USER_PIN);
+  await page.getByTestId('user-pin2').fill(USER_PIN);
+  await page.getByTestId('init-token').click();
+  await expect(page.getByTestId('initialized')).toContainText('e2e-initialized');
+  await app.screen('initialized');
+  const slots = app.harness.state.module!.listSlots();
+  expect(slots.some((s) => s.token?.label === 'e2e-initialized' && s.token.flags.userPinInitialized)).toBe(true);
+  expect(app.foreign).toEqual([]);
+});
+
+test('a wrong PIN is refused and explained in words', async ({ app }) => {
+  const { page } = app;
+  await makeToken(app, 'e2e-wrong-pin', SO_PIN, USER_PIN);
+  await openTokenThroughUi(app, 'e2e-wrong-pin');
+  await expect(page.getByTestId('pin-state')).toContainText('PIN state: normal');
+  await app.screen('pin');
+  await page.getByTestId('pin').fill('not-the-pin-000');
+  await page.getByTestId('login').click();
+  const err = page.getByTestId('error');
+  await expect(err).toHaveAttribute('data-code', 'PIN_INCORRECT');
+  await expect(err).toContainText('The PIN is incorrect.');
+  await expect(err).toContainText('Each wrong try brings the token closer to locking');
+  await expect(page.getByTestId('pin')).toHaveValue('');
+  await app.screen('pin-wrong');
+  expect(app.foreign).toEqual([]);
+});
+
+test('an invalid variable is shown inline before any review', async ({ app }) => {
+  const { page } = app;
+  await page.getByTestId('start-ceremony').click();
+  await page.getByTestId('kind-software').check();
+  await page.getByTestId('storage-next').click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Profile and details');
+  await page.getByTestId('profile').selectOption('ec/root-ca');
+  await page.getByTestId('var-cn').fill('Software Root');
+  await page.getByTestId('var-country').fill('fr');
+  await page.getByTestId('var-country').blur();
+  await expect(page.getByTestId('var-error-country')).toContainText('pattern');
+  await expect(page.getByTestId('var-country')).toHaveAttribute('aria-invalid', 'true');
+  await page.getByTestId('to-review').click();
+  await expect(page.getByTestId('form-invalid')).toBeVisible();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Profile and details');
+  await app.screen('profile-invalid');
+  expect(app.foreign).toEqual([]);
+});
+
+test.describe.serial('root ceremony, then an issuing CA and a TLS server from CSRs', () => {
+  test('full root ceremony on the token, verified by openssl', async ({ app }) => {
+    const { page } = app;
+    await makeToken(app, 'e2e-root', SO_PIN, USER_PIN);
+    await openTokenThroughUi(app, 'e2e-root');
+    await page.getByTestId('pin').fill(USER_PIN);
+    await page.getByRole('button', { name: 'Show User PIN' }).click();
+    await expect(page.getByRole('button', { name: 'Hide User PIN' })).toHaveAttribute('aria-pressed', 'true');
+    await page.getByTestId('login').click();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('The CA key');
+    await expect(page.getByTestId('session-state')).toContainText('Logged in to “e2e-root”');
+    await app.screen('key');
+    await page.getByTestId('key-alg').selectOption('ec-p384');
+    await page.getByTestId('key-label').fill('root-key');
+    await page.getByTestId('generate-key').click();
+    await expect(page.getByTestId('generated')).toContainText('Key generated: “root-key”');
+    await expect(page.getByTestId('generated')).toContainText('Sensitive');
+    await expect(page.getByTestId('generated')).toContainText('Not extractable');
+    await expect(page.getByTestId('test-signature')).toContainText('Verified');
+    await app.screen('key-generated');
+    await page.getByTestId('key-next').click();
+    await page.getByTestId('profile').selectOption('ec/root-ca');
+    await page.getByTestId('var-cn').fill('E2E Root CA');
+    await page.getByTestId('var-organization').fill('QPKI Test');
+    await page.getByTestId('var-country').fill('FR');
+    const dir = join(app.workDir, 'root');
+    await page.getByTestId('ca-dir').fill(dir);
+    await app.screen('profile');
+    await page.getByTestId('to-review').click();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Review before signing');
+    await expect(page.getByTestId('review')).toContainText('CN=E2E Root CA');
+    await expect(page.getByTestId('sign')).toBeDisabled();
+    await app.screen('review');
+    await page.getByTestId('confirm-cn').fill('E2E Root CA');
+    await page.getByTestId('confirm-witness').check();
+    await page.getByTestId('sign').click();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Certificate signed');
+    await expect(page.getByTestId('verification')).toContainText('Signature verified');
+    await expect(page.getByTestId('certificate')).toContainText('Basic Constraints');
+    const saved = (await page.getByTestId('saved-to').textContent())!;
+    expect(saved).toBe(join(dir, 'ca.crt'));
+    await app.screen('result');
+    // Independent checks: openssl verifies the file, and its fingerprint is the one shown.
+    expect(opensslVerify(['-x509_strict', '-CAfile', saved, saved])).toContain(': OK');
+    const fp = execFileSync('openssl', ['x509', '-in', saved, '-noout', '-fingerprint', '-sha256'], { encoding: 'utf8' }).split('=')[1].trim();
+    await expect(page.getByTestId('fingerprint')).toHaveText(fp);
+    // Export PEM into a chosen path.
+    app.harness.answers.savePath = join(app.workDir, 'exported.pem');
+    await page.getByTestId('export-pem').click();
+    await expect(page.getByTestId('exported')).toContainText('exported.pem');
+    expect(readFileSync(join(app.workDir, 'exported.pem'), 'utf8')).toBe(readFileSync(saved, 'utf8'));
+    // The journal panel shows the ceremony.
+    await expect(page.getByTestId('journal-state')).toContainText('hash chain intact');
+
+    // An issuing CA from a CSR, signed by the token.
+    const csr = opensslCsr(app.workDir, 'issuing', 'prime256v1', '/CN=E2E Issuing CA');
+    await page.getByTestId('next-sub-ca').click();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Issue a subordinate CA from a CSR');
+    await page.getByTestId('profile').selectOption('ec/issuing-ca');
+    await page.getByTestId('csr').fill(readFileSync(csr, 'utf8'));
+    await page.getByTestId('var-cn').fill('E2E Issuing CA');
+    await page.getByTestId('confirm-issue').check();
+    await app.screen('issue-sub-ca');
+    await page.getByTestId('sign-issue').click();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Certificate signed');
+    await expect(page.getByTestId('verification')).toContainText('Signature verified');
+    const sub = (await page.getByTestId('saved-to').textContent())!;
+    await app.screen('result-sub-ca');
+    expect(opensslVerify(['-x509_strict', '-CAfile', saved, sub])).toContain(': OK');
+    expect(execFileSync('openssl', ['x509', '-in', sub, '-noout', '-text'], { encoding: 'utf8' })).toMatch(/CA:TRUE/);
+
+    // A TLS server certificate from ec/tls-server, again from a CSR.
+    const tls = opensslCsr(app.workDir, 'server', 'prime256v1', '/CN=server.example.com');
+    await page.getByTestId('next-ee').click();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Issue an end-entity certificate');
+    await page.getByTestId('profile').selectOption('ec/tls-server');
+    await page.getByTestId('csr').fill(readFileSync(tls, 'utf8'));
+    await page.getByTestId('var-cn').fill('server.example.com');
+    await page.getByTestId('confirm-issue').check();
+    await app.screen('issue-tls');
+    await page.getByTestId('sign-issue').click();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Certificate signed');
+    const leaf = (await page.getByTestId('saved-to').textContent())!;
+    await app.screen('result-tls');
+    expect(opensslVerify(['-x509_strict', '-purpose', 'sslserver', '-CAfile', saved, leaf])).toContain(': OK');
+    expect(execFileSync('openssl', ['x509', '-in', leaf, '-noout', '-ext', 'subjectAltName'], { encoding: 'utf8' })).toContain('DNS:server.example.com');
+
+    // Ending the ceremony logs out and closes the session.
+    await page.getByTestId('end-ceremony').click();
+    await expect(page.getByTestId('start-ceremony')).toBeVisible();
+    expect(app.harness.state.session).toBeNull();
+    expect(app.foreign).toEqual([]);
+  });
+});
+
+test('inspector: open a DER certificate, paste PEM, verify against the issuer', async ({ app }) => {
+  const { page } = app;
+  const key = join(app.workDir, 'i.key');
+  const pem = join(app.workDir, 'i.pem');
+  const der = join(app.workDir, 'i.der');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', pem, '-subj', '/CN=Inspector Test', '-days', '30'], { stdio: 'pipe' });
+  execFileSync('openssl', ['x509', '-in', pem, '-outform', 'DER', '-out', der]);
+  await page.getByTestId('start-inspect').click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Inspect a file');
+  await app.screen('inspector');
+  await page.getByTestId('inspect-file').setInputFiles(der);
+  await expect(page.getByTestId('inspected')).toContainText('CN=Inspector Test');
+  const fp = execFileSync('openssl', ['x509', '-in', pem, '-noout', '-fingerprint', '-sha256'], { encoding: 'utf8' }).split('=')[1].trim();
+  await expect(page.getByTestId('fingerprint')).toHaveText(fp);
+  await page.getByTestId('issuer-file').setInputFiles(pem);
+  await page.getByTestId('verify').click();
+  await expect(page.getByTestId('verify-result')).toContainText('Valid');
+  await app.screen('inspector-verified');
+  await page.getByTestId('paste-pem').fill('-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n');
+  await page.getByTestId('decode').click();
+  await expect(page.getByTestId('error')).toBeVisible();
+  await app.screen('inspector-error');
+  expect(app.foreign).toEqual([]);
+});
+
+test('the page reaches no network: CSP blocks fetch, no foreign request is made', async ({ app }) => {
+  const { page } = app;
+  await expect(page.getByTestId('start-ceremony')).toBeVisible();
+  const outcome = await page.evaluate(() => fetch('https://example.com').then(() => 'fetched', (e: Error) => `blocked: ${e.message}`));
+  expect(outcome).toMatch(/^blocked/);
+  const csp = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
+  expect(csp).toContain("connect-src 'none'");
+  expect(app.foreign.filter((u) => !u.startsWith('https://example.com'))).toEqual([]);
+  // Keyboard only: Tab reaches the first task and Enter starts it.
+  await page.keyboard.press('Tab');
+  let guard = 0;
+  while (!(await page.getByTestId('start-ceremony').evaluate((el) => el === document.activeElement)) && guard++ < 10) await page.keyboard.press('Tab');
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Where will the CA key live?');
+});
