@@ -6,7 +6,7 @@ import { QpkiError } from '../errors';
 import type { SignatureAlgorithm } from '../keys/algorithms';
 import { keyAlgorithmOfSpki, signatureAlgorithmFromIdentifier, verifySignature } from '../keys/verify';
 import { catalystParts, preTbs, OID_ALT_SIGNATURE_ALGORITHM, OID_ALT_SIGNATURE_VALUE, OID_SUBJECT_ALT_PUBLIC_KEY_INFO } from './catalyst';
-import { children, readTlv, slice, whole } from './der';
+import { bytesEqual, children, slice, whole, type Tlv } from './der';
 import { parsePemBlocks } from './pem';
 import * as px509 from './peculiar';
 
@@ -16,9 +16,11 @@ export interface SignatureCheck {
   /** Which signature: the primary one, or the Catalyst alternative. */
   which: 'primary' | 'alternative';
   algorithm: SignatureAlgorithm | string;
-  /** true / false when checked; null when no key to check against was given. */
+  /** true / false when checked; null when no key to check against was given or the algorithm is unknown. */
   valid: boolean | null;
   against: string;
+  /** Why a signature was found invalid or was not checked, when that is not plain. */
+  reason?: string;
 }
 
 export interface ExtensionView {
@@ -113,30 +115,82 @@ function extensionViews(exts: Extension[] | undefined, parsed: { type: string; t
     } catch {
       value = [];
     }
+    const raw = new Uint8Array(e.extnValue.buffer);
+    const special = catalystView(e.extnID, raw) ?? (e.extnID === '2.5.29.20' ? crlNumberView(raw) : undefined);
+    if (special) value = special;
     if (!value.length) value = [colonHex(hex(e.extnValue.buffer)).slice(0, 200)];
     return { oid: e.extnID, name: EXT_NAMES[e.extnID] ?? e.extnID, critical: e.critical, value };
   });
 }
 
-function sigAlgName(id: Uint8Array): SignatureAlgorithm | string {
+/**
+ * The signature algorithm an AlgorithmIdentifier names. A known algorithm with parameters its
+ * specification forbids (NULL after an ML-DSA or ECDSA OID, say) is malformed, which makes the
+ * signature invalid; only an algorithm we do not know leaves it unchecked.
+ */
+function sigAlgName(id: Uint8Array): { algorithm: SignatureAlgorithm | string; malformed?: string } {
   try {
-    return signatureAlgorithmFromIdentifier(id);
+    return { algorithm: signatureAlgorithmFromIdentifier(id) };
   } catch (e) {
-    return e instanceof QpkiError ? `unsupported (${e.message})` : 'unsupported';
+    const message = e instanceof QpkiError ? e.message : 'unreadable algorithm identifier';
+    if (/^Unsupported signature algorithm/.test(message)) return { algorithm: `unsupported (${message})` };
+    return { algorithm: 'malformed', malformed: message };
   }
 }
 
 function keyName(spki: Uint8Array): string {
   try {
     return keyAlgorithmOfSpki(spki);
-  } catch {
-    return 'unsupported key';
+  } catch (e) {
+    return `invalid key (${e instanceof QpkiError ? e.message : 'unreadable'})`;
   }
 }
 
-function check(which: SignatureCheck['which'], algorithm: SignatureAlgorithm | string, spki: Uint8Array | undefined, data: Uint8Array, sig: Uint8Array, against: string): SignatureCheck {
-  if (!spki || algorithm.startsWith('unsupported')) return { which, algorithm, valid: null, against };
-  return { which, algorithm, valid: verifySignature(spki, algorithm as SignatureAlgorithm, data, sig), against };
+function check(which: SignatureCheck['which'], alg: ReturnType<typeof sigAlgName>, spki: Uint8Array | undefined, data: Uint8Array, sig: Uint8Array, against: string): SignatureCheck {
+  const { algorithm } = alg;
+  if (alg.malformed) return { which, algorithm, valid: false, against, reason: alg.malformed };
+  if (algorithm.startsWith('unsupported')) return { which, algorithm, valid: null, against, reason: 'the signature algorithm is not supported' };
+  if (!spki) return { which, algorithm, valid: null, against };
+  try {
+    return { which, algorithm, valid: verifySignature(spki, algorithm as SignatureAlgorithm, data, sig), against };
+  } catch (e) {
+    // The signer's key itself is malformed (for example ML-DSA with NULL parameters): nothing verifies under it.
+    return { which, algorithm, valid: false, against, reason: e instanceof QpkiError ? e.message : 'the key does not decode' };
+  }
+}
+
+/** RFC 5280 §4.1.1.2: the signature field inside the TBS must equal the outer signatureAlgorithm. */
+function innerMatchesOuter(c: SignatureCheck, inner: Uint8Array, outer: Uint8Array): SignatureCheck {
+  if (c.valid === false || bytesEqual(inner, outer)) return c;
+  return { ...c, valid: false, reason: 'the signature algorithm inside the signed part differs from the outer one' };
+}
+
+/** One-line views of the Catalyst extensions: a 2.5 KB key or a 4.6 KB signature in hex helps no one. */
+function catalystView(oid: string, value: Uint8Array): string[] | undefined {
+  try {
+    if (oid === OID_SUBJECT_ALT_PUBLIC_KEY_INFO) return [`${keyName(value)}, ${value.length} bytes, SHA-256 ${createHash('sha256').update(value).digest('hex')}`];
+    if (oid === OID_ALT_SIGNATURE_ALGORITHM) {
+      const a = sigAlgName(value);
+      return [a.malformed ? `malformed: ${a.malformed}` : String(a.algorithm)];
+    }
+    if (oid === OID_ALT_SIGNATURE_VALUE) {
+      const t = whole(value);
+      return [`${t.end - t.contentStart - 1}-byte signature`];
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+function crlNumberView(value: Uint8Array): string[] | undefined {
+  try {
+    const t = whole(value);
+    if (t.tag !== 0x02) return undefined;
+    return [BigInt('0x' + (hex(value.subarray(t.contentStart, t.end)) || '0')).toString()];
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -163,7 +217,7 @@ export function describeDocument(data: Uint8Array | string, issuer?: Uint8Array 
       const p = new px509.Pkcs10CertificateRequest(new Uint8Array(der));
       const spki = new Uint8Array(AsnConvert.serialize(csr.certificationRequestInfo.subjectPKInfo));
       return {
-        kind, der, pem, sha256, sha1, subject: p.subject, signatureAlgorithm: String(algorithm),
+        kind, der, pem, sha256, sha1, subject: p.subject, signatureAlgorithm: String(algorithm.algorithm),
         publicKey: { algorithm: keyName(spki), sha256: createHash('sha256').update(spki).digest('hex') },
         extensions: extensionViews(p.extensions.map((e) => AsnConvert.parse(e.rawData, Extension)), p.extensions),
         signatures: [check('primary', algorithm, spki, tbsDer, sigBits, 'the key in the request')],
@@ -180,15 +234,13 @@ export function describeDocument(data: Uint8Array | string, issuer?: Uint8Array 
       const issuerCat = issuerDer ? catalystParts(AsnConvert.parse(issuerDer.der, Certificate).tbsCertificate.extensions) : undefined;
       const cat = catalystParts(t.extensions);
       const against = issuerDer ? 'the issuer certificate' : selfIssued ? 'its own key (self-signed)' : 'no issuer given';
-      const signatures = [check('primary', algorithm, issuerSpki, tbsDer, sigBits, against)];
-      if (cat.altSignature && cat.altAlgorithm) {
-        const altAlg = sigAlgName(cat.altAlgorithm);
-        const altKey = issuerDer ? issuerCat?.altSpki : selfIssued ? cat.altSpki : undefined;
-        signatures.push(check('alternative', altAlg, altKey, preTbs(tbsDer, 'certificate'), cat.altSignature, altKey ? against + ' (alternative key)' : 'no issuer alternative key'));
-      }
+      const signatures = [innerMatchesOuter(check('primary', algorithm, issuerSpki, tbsDer, sigBits, against), innerSignatureField(der, tbsT, 'certificate'), sigAlgDer)];
+      const altKey = issuerDer ? issuerCat?.altSpki : selfIssued ? cat.altSpki : undefined;
+      const alt = alternativeCheck(cat, altKey, () => preTbs(tbsDer, 'certificate'), altKey ? against + ' (alternative key)' : issuerDer ? 'the issuer certificate, which has no alternative key' : 'no issuer given');
+      if (alt) signatures.push(alt);
       return {
         kind, der, pem, sha256, sha1, subject: p.subject, issuer: p.issuer, serial: p.serialNumber.toUpperCase(),
-        notBefore: p.notBefore.toISOString(), notAfter: p.notAfter.toISOString(), signatureAlgorithm: String(algorithm),
+        notBefore: p.notBefore.toISOString(), notAfter: p.notAfter.toISOString(), signatureAlgorithm: String(algorithm.algorithm),
         publicKey: { algorithm: keyName(spki), sha256: createHash('sha256').update(spki).digest('hex') },
         altPublicKey: cat.altSpki ? { algorithm: keyName(cat.altSpki), sha256: createHash('sha256').update(cat.altSpki).digest('hex') } : undefined,
         extensions: extensionViews(t.extensions, p.extensions),
@@ -202,16 +254,15 @@ export function describeDocument(data: Uint8Array | string, issuer?: Uint8Array 
     const issuerCert = issuerDer ? AsnConvert.parse(issuerDer.der, Certificate).tbsCertificate : undefined;
     const issuerSpki = issuerCert ? new Uint8Array(AsnConvert.serialize(issuerCert.subjectPublicKeyInfo)) : undefined;
     const cat = catalystParts(t.crlExtensions);
-    const signatures = [check('primary', algorithm, issuerSpki, tbsDer, sigBits, issuerCert ? 'the issuer certificate' : 'no issuer given')];
-    if (cat.altSignature && cat.altAlgorithm) {
-      const altKey = issuerCert ? catalystParts(issuerCert.extensions).altSpki : undefined;
-      signatures.push(check('alternative', sigAlgName(cat.altAlgorithm), altKey, preTbs(tbsDer, 'crl'), cat.altSignature, altKey ? 'the issuer alternative key' : 'no issuer alternative key'));
-    }
+    const signatures = [innerMatchesOuter(check('primary', algorithm, issuerSpki, tbsDer, sigBits, issuerCert ? 'the issuer certificate' : 'no issuer given'), innerSignatureField(der, tbsT, 'crl'), sigAlgDer)];
+    const altKey = issuerCert ? catalystParts(issuerCert.extensions).altSpki : undefined;
+    const alt = alternativeCheck(cat, altKey, () => preTbs(tbsDer, 'crl'), altKey ? 'the issuer certificate (alternative key)' : issuerCert ? 'the issuer certificate, which has no alternative key' : 'no issuer given');
+    if (alt) signatures.push(alt);
     return {
       kind, der, pem, sha256, sha1, issuer: p.issuer, thisUpdate: p.thisUpdate.toISOString(), nextUpdate: p.nextUpdate?.toISOString(),
-      signatureAlgorithm: String(algorithm),
+      signatureAlgorithm: String(algorithm.algorithm),
       extensions: extensionViews(t.crlExtensions, p.extensions),
-      revoked: (t.revokedCertificates ?? []).map((r) => ({ serial: hex(r.userCertificate).toUpperCase(), date: r.revocationDate.getTime().toISOString() })),
+      revoked: (t.revokedCertificates ?? []).map((r) => ({ serial: hex(r.userCertificate).toUpperCase(), date: r.revocationDate.getTime().toISOString(), reason: revocationReason(r.crlEntryExtensions) })),
       signatures,
       text: p.toString('text'),
     };
@@ -222,4 +273,32 @@ export function describeDocument(data: Uint8Array | string, issuer?: Uint8Array 
   }
 }
 
-void readTlv;
+/** The `signature` AlgorithmIdentifier inside a TBSCertificate or TBSCertList. */
+function innerSignatureField(der: Uint8Array, tbsT: Tlv, kind: 'certificate' | 'crl'): Uint8Array {
+  const f = children(der, tbsT);
+  const i = kind === 'certificate' ? (f[0]?.tag === 0xa0 ? 2 : 1) : f[0]?.tag === 0x02 ? 1 : 0;
+  return f[i] ? slice(der, f[i]) : new Uint8Array(0);
+}
+
+/**
+ * The Catalyst alternative signature check, when the document carries one: both
+ * altSignatureAlgorithm and altSignatureValue must be there, and the pre-TBS is verified with
+ * the issuer's subjectAltPublicKeyInfo.
+ */
+function alternativeCheck(cat: ReturnType<typeof catalystParts>, altKey: Uint8Array | undefined, pre: () => Uint8Array, against: string): SignatureCheck | undefined {
+  if (!cat.altSignature && !cat.altAlgorithm) return undefined;
+  if (!cat.altSignature || !cat.altAlgorithm) {
+    return { which: 'alternative', algorithm: cat.altAlgorithm ? String(sigAlgName(cat.altAlgorithm).algorithm) : 'missing', valid: false, against, reason: 'altSignatureAlgorithm and altSignatureValue must come together' };
+  }
+  return check('alternative', sigAlgName(cat.altAlgorithm), altKey, pre(), cat.altSignature, against);
+}
+
+const REASON_NAMES = ['unspecified', 'keyCompromise', 'cACompromise', 'affiliationChanged', 'superseded', 'cessationOfOperation', 'certificateHold', 'unused', 'removeFromCRL', 'privilegeWithdrawn', 'aACompromise'];
+
+function revocationReason(exts: Extension[] | undefined): string | undefined {
+  const e = exts?.find((x) => x.extnID === '2.5.29.21');
+  if (!e) return undefined;
+  const v = new Uint8Array(e.extnValue.buffer);
+  // ENUMERATED, one content byte for every defined reason.
+  return v[0] === 0x0a && v[1] === 1 ? REASON_NAMES[v[2]] ?? `reason ${v[2]}` : 'malformed';
+}
