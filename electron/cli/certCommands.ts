@@ -55,9 +55,9 @@ export function printDescribed(d: Described): string[] {
     `  SHA-256 fingerprint: ${(d.sha256.match(/../g) ?? []).join(':').toUpperCase()}`,
     '  extensions:',
     ...d.extensions.flatMap((e) => [`    ${e.name}${e.critical ? ' (critical)' : ''}`, ...e.value.map((v) => `      ${v}`)]),
-    ...(d.revoked ? [`  revoked: ${d.revoked.length}`, ...d.revoked.map((r) => `    ${r.serial} at ${r.date}`)] : []),
+    ...(d.revoked ? [`  revoked: ${d.revoked.length}`, ...d.revoked.map((r) => `    ${r.serial} at ${r.date}${r.reason ? ` (${r.reason})` : ''}`)] : []),
     '  verification:',
-    ...d.signatures.map((s) => `    ${s.which} signature (${s.algorithm}): ${s.valid === null ? 'not checked' : s.valid ? 'VALID' : 'INVALID'} — against ${s.against}`),
+    ...d.signatures.map((s) => `    ${s.which} signature (${s.algorithm}): ${s.valid === null ? 'not checked' : s.valid ? 'VALID' : 'INVALID'} — against ${s.against}${s.reason ? ` (${s.reason})` : ''}`),
   ];
   return lines;
 }
