@@ -48,6 +48,12 @@ export function loadVarFile(path: string): Record<string, unknown> {
   return out;
 }
 
+/** A refused value as the message shows it: quoted, and cut short so a pasted blob stays one line. */
+function shownValue(v: unknown): string {
+  const s = Array.isArray(v) ? v.map(String).join(',') : v === undefined || v === null ? '' : String(v);
+  return JSON.stringify(s.length > 120 ? s.slice(0, 117) + '...' : s);
+}
+
 /** Checks every input against the profile: unknown names, types, defaults, all rules. */
 export function resolveVariables(profile: Profile, input: Record<string, unknown>): VariableValues {
   const known = new Set(profile.variables.map((v) => v.name));
@@ -55,7 +61,7 @@ export function resolveVariables(profile: Profile, input: Record<string, unknown
     if (!known.has(k))
       throw new QpkiError(
         'VARIABLE_INVALID',
-        `variable "${k}" is not defined by profile ${profile.name} (it has: ${[...known].join(', ') || 'no variables'})`,
+        `variable "${k}" is not defined by profile ${profile.name} (unknown variable; value ${shownValue(input[k])} refused; it has: ${[...known].join(', ') || 'no variables'})`,
         { variable: k, rule: 'unknown' },
       );
   }
