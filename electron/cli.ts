@@ -18,15 +18,28 @@ export function buildProgram(): Command {
     .description('Offline CA key ceremonies with the CA key in a PKCS#11 token')
     .version(typeof QPKI_VERSION === 'string' ? QPKI_VERSION : 'dev')
     .option('--json', 'machine-readable output')
-    .showHelpAfterError()
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .exitOverride();
   program.hook('preAction', (cmd) => setJson(!!cmd.optsWithGlobals().json));
   registerCaCommands(program);
   registerCertCommands(program);
   registerTokenCommands(program);
   registerJournalCommands(program);
+  oneLineUsageErrors(program);
   return program;
+}
+
+/**
+ * A usage error is one line in the same form as every other failure (`error [CODE]: …`), with
+ * the help command to run, instead of the whole help text after it. Exit status 2 tells it apart.
+ */
+function oneLineUsageErrors(cmd: Command): void {
+  const path: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) path.unshift(c.name());
+  cmd.configureOutput({
+    writeErr: (s) => process.stderr.write(s),
+    outputError: (s, write) => write(`error [INPUT_INVALID]: ${s.trim().replace(/^error: /, '')} (see: ${path.join(' ')} --help)\n`),
+  });
+  for (const sub of cmd.commands) oneLineUsageErrors(sub);
 }
 
 export async function main(argv: string[]): Promise<number> {

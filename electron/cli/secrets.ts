@@ -6,6 +6,8 @@ import { QpkiError } from '../core/errors';
  * or a hidden prompt on a terminal. A PIN given as an argument still works (the reference usage
  * shows it) but draws a warning, since other processes can read command lines.
  */
+export type SecretCode = 'PIN_REQUIRED' | 'PASSPHRASE_REQUIRED';
+
 export interface SecretSources {
   value?: string;
   env?: string;
@@ -65,17 +67,24 @@ export function promptHidden(prompt: string): Promise<string> {
  * Returns undefined when none is given and there is no terminal (the caller decides whether
  * that is an error).
  */
-export async function readSecret(what: string, flagName: string, s: SecretSources, opts: { confirm?: boolean } = {}): Promise<string | undefined> {
+export async function readSecret(what: string, flagName: string, s: SecretSources, opts: { confirm?: boolean; code?: SecretCode } = {}): Promise<string | undefined> {
+  const code = opts.code ?? (/PIN/.test(what) ? 'PIN_REQUIRED' : 'PASSPHRASE_REQUIRED');
   if (s.value !== undefined) {
     warn(`a ${what} given with ${flagName} is visible to other processes and may stay in shell history; prefer ${flagName}-env, ${flagName}-file or the prompt.`);
     return s.value;
   }
   if (s.env !== undefined) {
     const v = process.env[s.env];
-    if (v === undefined) throw new QpkiError('INPUT_INVALID', `The environment variable ${s.env} (${what}) is not set.`);
+    // Unset and empty are both a missing secret (an empty PIN reaching C_Login says nothing useful).
+    if (v === undefined) throw new QpkiError(code, `The environment variable ${s.env} (${what}) is not set; set it, or use ${flagName}-file or the prompt.`);
+    if (v === '') throw new QpkiError(code, `The environment variable ${s.env} (${what}) is empty; set it to the ${what}.`);
     return v;
   }
-  if (s.file !== undefined) return fromFile(s.file, what);
+  if (s.file !== undefined) {
+    const v = fromFile(s.file, what);
+    if (v === '') throw new QpkiError(code, `The ${what} file ${s.file} is empty (its first line is the ${what}).`);
+    return v;
+  }
   if (!process.stdin.isTTY) return undefined;
   const v = await promptHidden(`${what[0].toUpperCase()}${what.slice(1)}: `);
   if (opts.confirm) {
@@ -86,10 +95,10 @@ export async function readSecret(what: string, flagName: string, s: SecretSource
 }
 
 /** A provider that asks once, lazily, and keeps the value only for this command's lifetime. */
-export function lazySecret(what: string, flagName: string, s: SecretSources, code: 'PIN_REQUIRED' | 'PASSPHRASE_REQUIRED'): () => Promise<string> {
+export function lazySecret(what: string, flagName: string, s: SecretSources, code: SecretCode): () => Promise<string> {
   let cached: Promise<string> | undefined;
   return () => {
-    cached ??= readSecret(what, flagName, s).then((v) => {
+    cached ??= readSecret(what, flagName, s, { code }).then((v) => {
       if (v === undefined) throw new QpkiError(code, `A ${what} is needed: give ${flagName}-env VAR, ${flagName}-file FILE, or run on a terminal to be prompted.`);
       return v;
     });
