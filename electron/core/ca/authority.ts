@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate, Name } from '@peculiar/asn1-x509';
@@ -14,8 +14,8 @@ import { buildExtensions, buildSubject, renderSubject, resolveVariables, subject
 import { buildCertificate, newSerial, serialHex, type AltSigning } from '../x509/certificate';
 import { buildCrl, type RevocationReason } from '../x509/crl';
 import { pemOrDer, toPem } from '../x509/pem';
-import { lockCaDir, readText, writeFileAtomic } from './fsx';
-import { readIndex, writeIndex, type IndexEntry } from './indexFile';
+import { lockCaDir, overwriteSmallFile, readText, syncPaths, writeFileAtomic } from './fsx';
+import { appendIndex, readIndex, type IndexEntry } from './indexFile';
 import { revokeInIndex } from './revoke';
 import { activeVersion, qpkiAlgorithmId, readMeta, writeMeta, type CaMeta, type KeyRef } from './meta';
 
@@ -161,10 +161,89 @@ export class CertificateAuthority {
     return existsSync(p) ? readText(p) : this.certPem;
   }
 
+  /** Issued serials as listed in index.txt, re-read only when the file changed under us. */
+  private indexCache?: { serials: Set<string>; size: number; mtimeMs: number };
+  /** Serializes issuances in this process; the directory lock keeps other processes out. */
+  private queue: Promise<unknown> = Promise.resolve();
+  /** One fsync barrier shared by the issuances that finished since the last one (group commit). */
+  private pendingSync?: Promise<void>;
+
+  private issuedSerials(): Set<string> {
+    const p = join(this.dir, 'index.txt');
+    const st = existsSync(p) ? statSync(p) : undefined;
+    const c = this.indexCache;
+    if (c && st && c.size === st.size && c.mtimeMs === st.mtimeMs) return c.serials;
+    const serials = new Set(readIndex(this.dir).map((e) => e.serial));
+    this.indexCache = { serials, size: st?.size ?? 0, mtimeMs: st?.mtimeMs ?? 0 };
+    return serials;
+  }
+
+  /** The directory lock, taken at the first change and kept until close(): one writer per CA. */
+  private unlock?: () => void;
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(() => {
+      this.unlock ??= lockCaDir(this.dir);
+      return fn();
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Release the directory lock (the CA object stays usable and takes it again when needed). */
+  async close(): Promise<void> {
+    await this.queue;
+    if (this.unflushed) await this.flush();
+    await this.pendingSync;
+    this.unlock?.();
+    this.unlock = undefined;
+  }
+
+  /**
+   * Make the issuances written so far durable: the journal, the index, the new certificate
+   * files and the directories that name them. Issuances that complete together share one
+   * barrier, so a busy CA pays one flush per batch rather than several per certificate.
+   */
+  private durable(): Promise<void> {
+    if (this.durability === 'deferred') {
+      this.unflushed = true;
+      return Promise.resolve();
+    }
+    return this.flush();
+  }
+
+  /**
+   * `each` (the default, and what a ceremony wants): an issuance returns once it is on disk.
+   * `deferred` (bulk runs, rehearsals, load tests): writes stay whole-or-nothing if the process
+   * dies, but reach the disk at the next `flush()` or `close()`, so a power cut can lose the
+   * issuances since then.
+   */
+  durability: 'each' | 'deferred' = 'each';
+  private unflushed = false;
+
+  /** Flush everything written so far (shared by callers that arrive together). */
+  flush(): Promise<void> {
+    this.unflushed = false;
+    this.pendingSync ??= new Promise<void>((resolveSync, rejectSync) => {
+      setImmediate(() => {
+        this.pendingSync = undefined;
+        try {
+          this.journal.sync();
+          syncPaths([join(this.dir, 'index.txt'), join(this.dir, 'certs'), this.dir]);
+          resolveSync();
+        } catch (e) {
+          rejectSync(e);
+        }
+      });
+    });
+    return this.pendingSync;
+  }
+
   /**
    * Issue a certificate for `spki` from `profile`. The profile decides the extensions and the
    * subject; validity never runs past the CA's own. The journal records the serial before the
-   * token signs, so a crash mid-issuance is accounted for.
+   * token signs, so a crash mid-issuance is accounted for. The promise resolves once the
+   * certificate, the index line and the journal entries are on disk.
    */
   async issue(opts: { profile: Profile; vars: Record<string, unknown>; spki: Uint8Array; subjectAltSpki?: Uint8Array; now?: Date; source?: string }): Promise<IssuedCertificate> {
     const { profile } = opts;
@@ -173,8 +252,9 @@ export class CertificateAuthority {
     if (profile.altAlgorithm && !opts.subjectAltSpki) {
       throw new QpkiError('INPUT_INVALID', `Profile ${profile.name} is a Catalyst hybrid: the subject needs an alternative ${profile.altAlgorithm} public key.`);
     }
-    const unlock = lockCaDir(this.dir);
-    try {
+    const extensions = buildExtensions(profile, values, { subjectSpki: opts.spki, issuerSpki: this.signer.spki });
+    const subjectString = nameString(subject);
+    const out = await this.exclusive(async () => {
       const warnings: string[] = [];
       const now = opts.now ?? new Date();
       const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000);
@@ -183,13 +263,11 @@ export class CertificateAuthority {
         notAfter = this.notAfter;
         warnings.push(`Validity shortened to end with the CA certificate (${this.notAfter.toISOString()}).`);
       }
-      const index = readIndex(this.dir);
-      const used = new Set(index.map((e) => e.serial));
+      const used = this.issuedSerials();
       let serial = newSerial();
       while (used.has(serialHex(serial).toUpperCase())) serial = newSerial();
       const sHex = serialHex(serial).toUpperCase();
-      const extensions = buildExtensions(profile, values, { subjectSpki: opts.spki, issuerSpki: this.signer.spki });
-      this.journal.append('issuance.started', { serial: sHex, profile: profile.name, subject: nameString(subject), source: opts.source ?? 'request' });
+      this.journal.append('issuance.started', { serial: sHex, profile: profile.name, subject: subjectString, source: opts.source ?? 'request' }, { sync: false });
       const der = await buildCertificate({
         serial,
         issuer: this.subjectName,
@@ -205,18 +283,20 @@ export class CertificateAuthority {
       });
       const rel = `certs/${sHex}.crt`;
       const pem = toPem(der, 'CERTIFICATE');
-      // Certificate first (never overwriting), then the index, then the serial: a crash leaves at
-      // most one certificate file that the index does not list yet, which `ca check` reports.
-      writeFileAtomic(join(this.dir, rel), pem, { createOnly: true });
-      index.push({ status: 'V', expires: notAfter, serial: sHex, file: 'unknown', subject: opensslSubject(subject) });
-      writeIndex(this.dir, index);
-      writeFileAtomic(join(this.dir, 'serial'), sHex + '\n');
-      const out: IssuedCertificate = {
+      // Certificate first (never overwriting), then the index line, then the serial: a crash
+      // leaves at most one certificate file the index does not list yet, which `ca check` reports.
+      writeFileAtomic(join(this.dir, rel), pem, { createOnly: true, sync: false });
+      appendIndex(this.dir, { status: 'V', expires: notAfter, serial: sHex, file: 'unknown', subject: opensslSubject(subject) });
+      used.add(sHex);
+      const st = statSync(join(this.dir, 'index.txt'));
+      this.indexCache = { serials: used, size: st.size, mtimeMs: st.mtimeMs };
+      overwriteSmallFile(join(this.dir, 'serial'), sHex + '\n');
+      const issued: IssuedCertificate = {
         serial: sHex,
         der,
         pem,
         path: join(this.dir, rel),
-        subject: nameString(subject),
+        subject: subjectString,
         issuer: this.subjectString,
         notBefore,
         notAfter,
@@ -224,21 +304,25 @@ export class CertificateAuthority {
         profile: profile.name,
         warnings,
       };
-      this.journal.append('certificate.signed', {
-        serial: sHex,
-        profile: profile.name,
-        subject: out.subject,
-        issuer: out.issuer,
-        notBefore: notBefore.toISOString(),
-        notAfter: notAfter.toISOString(),
-        certificateSha256Fingerprint: out.fingerprint,
-        path: rel,
-        hybrid: !!this.altSigner,
-      });
-      return out;
-    } finally {
-      unlock();
-    }
+      this.journal.append(
+        'certificate.signed',
+        {
+          serial: sHex,
+          profile: profile.name,
+          subject: issued.subject,
+          issuer: issued.issuer,
+          notBefore: notBefore.toISOString(),
+          notAfter: notAfter.toISOString(),
+          certificateSha256Fingerprint: issued.fingerprint,
+          path: rel,
+          hybrid: !!this.altSigner,
+        },
+        { sync: false },
+      );
+      return issued;
+    });
+    await this.durable();
+    return out;
   }
 
   /** Mark a certificate revoked in the index (the next CRL lists it). */

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { QpkiError } from '../errors';
@@ -15,12 +15,12 @@ function fsyncDir(dir: string): void {
   }
 }
 
-function writeTemp(path: string, data: string | Uint8Array, mode: number): string {
+function writeTemp(path: string, data: string | Uint8Array, mode: number, sync: boolean): string {
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   const fd = openSync(tmp, 'wx', mode);
   try {
     writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
-    fsyncSync(fd);
+    if (sync) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
@@ -30,11 +30,13 @@ function writeTemp(path: string, data: string | Uint8Array, mode: number): strin
 /**
  * Write a file so that it appears whole or not at all: temporary file in the same directory,
  * fsync, then rename (replace) or link (create only: an existing file is never replaced), then
- * fsync the directory.
+ * fsync the directory. With `sync: false` the caller makes the write durable later, together
+ * with others (see `syncPaths`); it is still whole-or-nothing if the process dies.
  */
-export function writeFileAtomic(path: string, data: string | Uint8Array, opts: { mode?: number; createOnly?: boolean } = {}): void {
+export function writeFileAtomic(path: string, data: string | Uint8Array, opts: { mode?: number; createOnly?: boolean; sync?: boolean } = {}): void {
+  const sync = opts.sync ?? true;
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = writeTemp(path, data, opts.mode ?? 0o644);
+  const tmp = writeTemp(path, data, opts.mode ?? 0o644, sync);
   try {
     if (opts.createOnly) {
       try {
@@ -52,7 +54,25 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, opts: {
     if (e instanceof QpkiError) throw e;
     throw new QpkiError('IO_ERROR', `Cannot write ${path}: ${(e as Error).message}`);
   }
-  fsyncDir(dirname(path));
+  if (sync) fsyncDir(dirname(path));
+}
+
+/** fsync files and directories written with `sync: false`, in one go. */
+export function syncPaths(paths: string[]): void {
+  for (const p of paths) {
+    let fd: number | undefined;
+    try {
+      fd = openSync(p, 'r');
+      fsyncSync(fd);
+    } catch (e) {
+      // A directory some filesystems cannot fsync is not an error; a file that cannot be flushed is.
+      if ((e as NodeJS.ErrnoException).code !== 'EISDIR' && (e as NodeJS.ErrnoException).code !== 'EINVAL') {
+        throw new QpkiError('IO_ERROR', `Cannot flush ${p} to disk: ${(e as Error).message}`);
+      }
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  }
 }
 
 export function readText(path: string): string {
@@ -63,30 +83,80 @@ export function readText(path: string): string {
   }
 }
 
+/** Locks this process holds, by CA directory: re-entrant, released when the count drops to 0. */
+const held = new Map<string, number>();
+let exitHook = false;
+
 /**
  * One writer per CA directory: a lock file created exclusively with the owner's pid. A lock
- * left by a process that no longer exists (a crash) is taken over.
+ * left by a process that no longer exists (a crash) is taken over. Re-entrant within a process.
  */
 export function lockCaDir(dir: string): () => void {
   const path = join(dir, '.lock');
+  const count = held.get(path);
+  if (count !== undefined) {
+    held.set(path, count + 1);
+    return once(() => release(path));
+  }
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(path, 'wx', 0o600);
       writeSync(fd, String(process.pid));
       closeSync(fd);
-      return () => {
-        try { unlinkSync(path); } catch { /* already gone */ }
-      };
+      held.set(path, 1);
+      if (!exitHook) {
+        exitHook = true;
+        process.on('exit', () => {
+          for (const p of held.keys()) try { unlinkSync(p); } catch { /* already gone */ }
+        });
+      }
+      return once(() => release(path));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new QpkiError('IO_ERROR', `Cannot lock ${dir}: ${(e as Error).message}`);
-      const pid = Number(readFileSync(path, 'utf8').trim());
-      if (pid && pid !== process.pid && isAlive(pid)) {
+      let pid = 0;
+      try { pid = Number(readFileSync(path, 'utf8').trim()); } catch { /* removed meanwhile */ }
+      if (pid && isAlive(pid)) {
         throw new QpkiError('CA_LOCKED', `The CA directory ${dir} is in use by process ${pid}. Wait for it to finish.`);
       }
       try { unlinkSync(path); } catch { /* raced with another taker */ }
     }
   }
   throw new QpkiError('CA_LOCKED', `The CA directory ${dir} is locked.`);
+}
+
+function release(path: string): void {
+  const n = (held.get(path) ?? 1) - 1;
+  if (n > 0) {
+    held.set(path, n);
+    return;
+  }
+  held.delete(path);
+  try { unlinkSync(path); } catch { /* already gone */ }
+}
+
+function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (!done) {
+      done = true;
+      fn();
+    }
+  };
+}
+
+/**
+ * Replace a small file's content in place (one write at offset 0, then truncate): no new block
+ * is allocated and none freed, which keeps frequent updates (the serial file) cheap.
+ */
+export function overwriteSmallFile(path: string, content: string): void {
+  const buf = Buffer.from(content, 'utf8');
+  const fd = openSync(path, existsSync(path) ? 'r+' : 'w', 0o644);
+  try {
+    writeSync(fd, buf, 0, buf.length, 0);
+    ftruncateSync(fd, buf.length);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function isAlive(pid: number): boolean {

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { QpkiError } from '../errors';
 import type { RevocationReason } from '../x509/crl';
@@ -71,4 +71,12 @@ export function readIndex(dir: string): IndexEntry[] {
 
 export function writeIndex(dir: string, entries: IndexEntry[]): void {
   writeFileAtomic(join(dir, INDEX_FILE), entries.map((e) => formatIndexLine(e) + '\n').join(''));
+}
+
+/**
+ * Add one line to index.txt with a single O_APPEND write: a process killed mid-issuance leaves
+ * the line whole or absent, and an issuance costs no rewrite of the whole index.
+ */
+export function appendIndex(dir: string, e: IndexEntry): void {
+  appendFileSync(join(dir, INDEX_FILE), formatIndexLine(e) + '\n');
 }

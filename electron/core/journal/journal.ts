@@ -69,7 +69,7 @@ export class Journal {
   }
 
   /** Appends one entry (O_APPEND, fsync) and returns it. Facts are converted with `toFacts`. */
-  append(kind: JournalKind, facts: Record<string, unknown>): JournalEntry {
+  append(kind: JournalKind, facts: Record<string, unknown>, opts: { sync?: boolean } = {}): JournalEntry {
     if (!(JOURNAL_KINDS as readonly string[]).includes(kind)) {
       throw new QpkiError('INTERNAL', `Unknown journal entry kind "${String(kind)}".`);
     }
@@ -87,9 +87,25 @@ export class Journal {
       prev: this.tail.hash,
     };
     const entry: JournalEntry = { ...body, hash: entryHash(body) };
-    appendLine(this.file, canonicalJson(entry) + '\n');
+    appendLine(this.file, canonicalJson(entry) + '\n', opts.sync ?? true);
     this.tail = { seq: entry.seq, hash: entry.hash };
     return entry;
+  }
+
+  /**
+   * Make every entry appended so far durable. Callers that append several entries for one
+   * operation (issuance) append them unsynced and call this once, with their other writes.
+   */
+  sync(): void {
+    let fd: number | undefined;
+    try {
+      fd = openSync(this.file, 'r');
+      fsyncSync(fd);
+    } catch (e) {
+      throw ioError(`Cannot flush the journal ${this.file}`, e);
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
   }
 
   /** Hash of the last entry (64 zeros for an empty journal): the value to write on paper. */
@@ -235,7 +251,7 @@ function readTail(file: string): Tail {
   try {
     const size = fstatSync(fd).size;
     if (size === 0) return { seq: 0, hash: ZERO_HASH };
-    let chunk = 64 * 1024;
+    let chunk = 8 * 1024; // an entry is a few hundred bytes; grown below if one is longer
     for (;;) {
       const start = Math.max(0, size - chunk);
       const buf = Buffer.alloc(size - start);
@@ -270,7 +286,7 @@ function parseTail(file: string, line: string): Tail {
   return { seq: entry.seq, hash: entry.hash };
 }
 
-function appendLine(file: string, line: string): void {
+function appendLine(file: string, line: string, sync: boolean): void {
   let fd: number;
   try {
     fd = openSync(file, 'a', 0o644);
@@ -279,7 +295,7 @@ function appendLine(file: string, line: string): void {
   }
   try {
     writeAll(fd, Buffer.from(line, 'utf8'));
-    fsyncSync(fd);
+    if (sync) fsyncSync(fd);
   } catch (e) {
     throw ioError(`Cannot write to the journal ${file}`, e);
   } finally {
