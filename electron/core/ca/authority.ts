@@ -8,7 +8,7 @@ import { defaultSignatureAlgorithm, signatureFitsKey, type KeyAlgorithm, type Si
 import type { KeyStorageRef, Signer } from '../keys/signer';
 import { generateSoftwareKey, signerFromPkcs8, softwareSigner, writeKeyFile } from '../keys/software';
 import { keyAlgorithmOfSpki, verifySignature } from '../keys/verify';
-import { Journal } from '../journal/journal';
+import { Journal, type JournalKind } from '../journal/journal';
 import { loadModule, type PinProvider, type TokenSession } from '../pkcs11/index';
 import { buildExtensions, buildSubject, renderSubject, resolveVariables, subjectKeyIdentifier, validityDaysFor, type Profile, type VariableValues } from '../profiles/index';
 import { buildCertificate, newSerial, serialHex, type AltSigning } from '../x509/certificate';
@@ -452,7 +452,23 @@ async function makeKey(stage: string, key: NewCaKey, algorithm: KeyAlgorithm, ke
  * directory beside the target and renamed into place at the end, so a failure part-way leaves
  * no CA directory at all. An existing CA is never overwritten.
  */
-export async function initCa(opts: { dir: string; profile: Profile; vars: Record<string, unknown>; key: NewCaKey; altKey?: { passphrase: string | null }; parent?: CertificateAuthority; now?: Date }): Promise<InitCaResult> {
+export async function initCa(opts: {
+  dir: string;
+  profile: Profile;
+  vars: Record<string, unknown>;
+  key: NewCaKey;
+  altKey?: { passphrase: string | null };
+  parent?: CertificateAuthority;
+  now?: Date;
+  /**
+   * Ceremony events that happened before the CA directory existed (ceremony opened, preflight,
+   * module loaded, token chosen, login, key generated in the token): written first, in order,
+   * so the journal reads as the ceremony happened.
+   */
+  journalPreamble?: { kind: JournalKind; facts: Record<string, unknown> }[];
+  /** Operator and witnesses named at the start of the ceremony. */
+  participants?: { operator: string; witnesses: string[] };
+}): Promise<InitCaResult> {
   const dir = resolve(opts.dir);
   const { profile } = opts;
   if (!profile.isCa) throw new QpkiError('PROFILE_INVALID', `Profile ${profile.name} is not a CA profile (basicConstraints ca: true).`);
@@ -527,8 +543,9 @@ export async function initCa(opts: { dir: string; profile: Profile; vars: Record
     if (existsSync(dir)) rmSync(dir, { recursive: false }); // an empty directory, checked above
     renameSync(stage, dir);
     certificate.path = join(dir, 'ca.crt');
-    const journal = Journal.open(dir);
-    journal.append('key.generated', {
+    const journal = Journal.open(dir, opts.participants);
+    for (const e of opts.journalPreamble ?? []) journal.append(e.kind, e.facts, { sync: false });
+    journal.append(made.generated ? 'key.generated' : 'key.selected', {
       role: 'CA key',
       algorithm: profile.algorithm,
       storage: made.signer.storage,
