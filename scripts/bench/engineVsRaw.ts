@@ -1,0 +1,123 @@
+/**
+ * Section 1: how much of the token's raw signing rate survives the engine. Same token, same
+ * P-256 key, same run: raw C_SignInit+C_Sign through pkcs11js, then the engine's Signer, then
+ * whole issuances (certificate, files, index, journal). Issue target: issuance ≥ 25 % of raw.
+ */
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import * as pkcs11js from 'pkcs11js';
+import { openBenchCa, RawSession, fixedSubjectSpki, type BenchHsm } from './hsm';
+import { breakdown, formatBreakdown, profileInProcess, type Breakdown } from './profile';
+import { say, type Report } from './report';
+
+const SECTION = '1 engine vs raw';
+const TARGET_RATIO = 0.25;
+
+/** Run `op` repeatedly for about `ms` milliseconds (after a short warm-up); operations per second. */
+export async function rateFor(ms: number, op: (i: number) => unknown | Promise<unknown>, warmup = 20): Promise<{ perSec: number; count: number; ms: number }> {
+  for (let i = 0; i < warmup; i++) await op(i);
+  const start = performance.now();
+  let count = 0;
+  let elapsed = 0;
+  while (elapsed < ms) {
+    await op(count);
+    count++;
+    elapsed = performance.now() - start;
+  }
+  return { perSec: (count * 1000) / elapsed, count, ms: elapsed };
+}
+
+export async function benchEngineVsRaw(hsm: BenchHsm, report: Report, opts: { seconds: number; profileDir: string }): Promise<{ msPerIssuance: number; breakdown?: Breakdown }> {
+  const keyLabel = 'bench-ca-key';
+  const { mod, session, ca, subjectProfile } = await openBenchCa(hsm, 'engine-ca', keyLabel);
+  const spki = fixedSubjectSpki();
+  const runMs = opts.seconds * 1000;
+
+  // (a) Raw: our own session on the same module, the CA's private key, a 32-byte digest.
+  const raw = new RawSession(mod.lib, session.slot, hsm.pin);
+  let rawRate: number;
+  try {
+    const key = raw.privateKey(keyLabel);
+    const digest = createHash('sha256').update('bench').digest();
+    const out = Buffer.alloc(256);
+    const r = await rateFor(runMs, () => {
+      mod.lib.C_SignInit(raw.handle, { mechanism: pkcs11js.CKM_ECDSA }, key);
+      mod.lib.C_Sign(raw.handle, digest, out);
+    }, 100);
+    rawRate = r.perSec;
+    say(`  raw C_Sign (P-256, CKM_ECDSA): ${r.perSec.toFixed(0)}/s over ${r.count}`);
+  } finally {
+    raw.close();
+  }
+
+  // Intermediate: the engine's Signer alone (hash + C_Sign + r‖s → DER).
+  const tbsLike = new Uint8Array(600).fill(7);
+  const s = await rateFor(runMs / 2, () => ca.signer.sign('ecdsa-sha256', tbsLike), 50);
+  say(`  engine Signer.sign: ${s.perSec.toFixed(0)}/s over ${s.count}`);
+
+  // (b) Whole issuances into a fresh CA directory, one at a time, each durable when it returns.
+  let n = 0;
+  const issueOnce = () => ca.issue({ profile: subjectProfile, vars: { cn: `host-${n++}.bench.example` }, spki });
+  const iss = await rateFor(runMs, issueOnce, 10);
+  const ratio = iss.perSec / rawRate;
+  const msPerIssuance = 1000 / iss.perSec;
+  say(`  ca.issue, one at a time: ${iss.perSec.toFixed(1)}/s over ${iss.count} (${msPerIssuance.toFixed(2)} ms each)`);
+
+  report.add({ section: SECTION, name: 'raw C_Sign rate (P-256)', value: rawRate, unit: 'sig/s' });
+  report.add({ section: SECTION, name: 'engine Signer.sign rate', value: s.perSec, unit: 'sig/s' });
+  report.add({ section: SECTION, name: 'ca.issue rate, one at a time (ec/tls-server)', value: iss.perSec, unit: 'cert/s' });
+  report.add({ section: SECTION, name: 'time per issuance, one at a time', value: msPerIssuance, unit: 'ms' });
+  report.check(SECTION, 'issuance / raw C_Sign, one at a time', Math.round(ratio * 1000) / 10, '%', { atLeast: TARGET_RATIO * 100 });
+
+  // Engines that queue issuances and share one flush among those finishing together (group
+  // commit) are also measured with callers in flight, and with durability deferred to the end.
+  const groupCommit = typeof (ca as { flush?: unknown }).flush === 'function';
+  let concurrent: number | null = null;
+  let deferred: number | null = null;
+  if (groupCommit) {
+    const inFlight = 16;
+    const c = await rateFor(runMs, () => Promise.all(Array.from({ length: inFlight }, issueOnce)), 1);
+    concurrent = (c.perSec * inFlight);
+    say(`  ca.issue, ${inFlight} callers in flight: ${concurrent.toFixed(1)}/s over ${c.count * inFlight}`);
+    report.add({ section: SECTION, name: `ca.issue rate, ${inFlight} in flight (shared flush)`, value: concurrent, unit: 'cert/s' });
+    report.check(SECTION, `issuance / raw C_Sign, ${inFlight} in flight`, Math.round((concurrent / rawRate) * 1000) / 10, '%', { atLeast: TARGET_RATIO * 100 });
+    const tunable = ca as unknown as { durability?: string; flush(): Promise<void> };
+    if ('durability' in tunable) {
+      tunable.durability = 'deferred';
+      try {
+        const t0 = performance.now();
+        const d = await rateFor(runMs, issueOnce, 10);
+        await tunable.flush();
+        deferred = (d.count * 1000) / (performance.now() - t0);
+        say(`  ca.issue, durability deferred to one flush at the end: ${deferred.toFixed(1)}/s over ${d.count}`);
+        report.add({ section: SECTION, name: 'ca.issue rate, durability deferred (bulk mode)', value: deferred, unit: 'cert/s' });
+      } finally {
+        tunable.durability = 'each';
+      }
+    }
+  } else {
+    say('  this engine locks the CA directory per issuance without a shared flush: no in-flight measurement');
+  }
+  report.detail('engineVsRaw', { rawSignPerSec: rawRate, signerPerSec: s.perSec, issuePerSec: iss.perSec, issued: iss.count, ratio, concurrentPerSec: concurrent, deferredPerSec: deferred });
+
+  // Where the time goes, always measured (the lead needs it whether or not the target is met).
+  const profileCount = 300;
+  const path = join(opts.profileDir, 'issue.cpuprofile');
+  const { profile } = await profileInProcess(path, async () => {
+    for (let i = 0; i < profileCount; i++) await issueOnce();
+  });
+  const b = breakdown(profile, profileCount);
+  say(`  profile of ${profileCount} issuances one at a time (saved to ${path}):`);
+  say(formatBreakdown(b));
+  report.detail('issueProfile', b);
+  const byComponent = new Map<string, number>();
+  for (const r of b.rows) byComponent.set(r.component, (byComponent.get(r.component) ?? 0) + r.msPerIssuance);
+  for (const [component, ms] of [...byComponent.entries()].sort((a, b2) => b2[1] - a[1])) {
+    if (component !== 'idle' && (ms / b.perIssuance >= 0.02 || component.startsWith('certificate'))) report.add({ section: SECTION, name: `  per issuance: ${component}`, value: ms, unit: 'ms' });
+  }
+  const fsyncMs = b.rows.filter((r) => r.kind === 'fsync').reduce((a, r) => a + r.msPerIssuance, 0);
+  report.add({ section: SECTION, name: '  per issuance: all fsync calls', value: fsyncMs, unit: 'ms' });
+  await (ca as { close?: () => Promise<void> }).close?.();
+  session.close();
+  return { msPerIssuance, breakdown: b };
+}

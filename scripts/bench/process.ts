@@ -1,0 +1,172 @@
+/**
+ * Section 2: one issuance as a whole process, the way an operator runs it: `qpki credential
+ * enroll` (software subject key, CA key in the token) against `openssl req -x509` signing with
+ * the same token key through the Debian PKCS#11 engine. Target: qpki ≤ 3 × OpenSSL (median).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { CpuProfile } from './profile';
+import { median, say, type Report } from './report';
+import { CA_PROFILE, TOKEN_LABEL, type BenchHsm } from './hsm';
+
+const SECTION = '2 process vs openssl';
+const ROOT = resolve(__dirname, '..', '..');
+const QPKI = join(ROOT, 'bin', 'qpki.cjs');
+const BUNDLE = join(ROOT, 'dist', 'cli.cjs');
+const ENGINE = '/usr/lib/x86_64-linux-gnu/engines-3/pkcs11.so';
+const TARGET_FACTOR = 3;
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, what: string): number {
+  const t0 = performance.now();
+  const r = spawnSync(cmd, args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const ms = performance.now() - t0;
+  if (r.error) throw new Error(`${what}: ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`${what} exited ${r.status}: ${(r.stderr || r.stdout).trim().split('\n').slice(-1)[0]}`);
+  return ms;
+}
+
+function which(tool: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
+}
+
+export async function benchProcess(hsm: BenchHsm, report: Report, opts: { runs: number; profileDir: string }): Promise<void> {
+  if (!existsSync(BUNDLE)) throw new Error('dist/cli.cjs is missing: run `npm run build:cli` (npm ci does it)');
+  const env = { ...hsm.childEnv };
+  const work = join(hsm.store.dir, 'process');
+  mkdirSync(work, { recursive: true });
+  const caDir = join(work, 'ca');
+  const keyLabel = 'process-ca-key';
+  const initMs = run(process.execPath, [QPKI, 'ca', 'init', '--profile', CA_PROFILE, '--pkcs11-lib', hsm.lib, '--pkcs11-token', TOKEN_LABEL,
+    '--pkcs11-pin-env', 'BENCH_PIN', '--pkcs11-key-label', keyLabel, '--var', 'cn=Bench Process CA', '--dir', caDir], env, 'qpki ca init');
+  say(`  qpki ca init (token key generation included): ${initMs.toFixed(0)} ms`);
+  report.add({ section: SECTION, name: 'qpki ca init (once, keygen in token)', value: initMs, unit: 'ms' });
+
+  let i = 0;
+  const enrollArgs = () => [QPKI, 'credential', 'enroll', '--ca-dir', caDir, '--profile', 'ec/tls-server', '--var', `cn=p${i++}.bench.example`,
+    '--pkcs11-pin-env', 'BENCH_PIN', '--unencrypted-key', '--cred-dir', join(work, 'creds')];
+  const qpki = () => run(process.execPath, enrollArgs(), env, 'qpki credential enroll');
+
+  // OpenSSL through the Debian engine, same token and key. Its configuration names the module;
+  // the PIN travels in the key URI (a throwaway token's PIN, never printed).
+  let openssl: (() => number) | undefined;
+  let opensslMissing = '';
+  if (!which('openssl')) opensslMissing = 'openssl is not installed (apt-get install openssl)';
+  else if (!existsSync(ENGINE)) opensslMissing = `${ENGINE} is missing (apt-get install libengine-pkcs11-openssl)`;
+  else {
+    const conf = join(work, 'openssl.cnf');
+    writeFileSync(conf, [
+      'openssl_conf = openssl_init',
+      '[openssl_init]', 'engines = engine_section',
+      '[engine_section]', 'pkcs11 = pkcs11_section',
+      '[pkcs11_section]', 'engine_id = pkcs11', `dynamic_path = ${ENGINE}`, `MODULE_PATH = ${hsm.lib}`, 'init = 0',
+      '[req]', 'distinguished_name = dn', '[dn]', '',
+    ].join('\n'));
+    const osslEnv = { ...env, OPENSSL_CONF: conf, PKCS11_MODULE_PATH: hsm.lib };
+    const uri = `pkcs11:token=${encodeURIComponent(TOKEN_LABEL)};object=${keyLabel};type=private?pin-value=${hsm.pin}`;
+    let j = 0;
+    openssl = () => run('openssl', ['req', '-new', '-x509', '-engine', 'pkcs11', '-keyform', 'engine', '-key', uri, '-subj', '/CN=x', '-days', '1', '-out', join(work, `ossl-${j++}.pem`)], osslEnv, 'openssl req -x509 (pkcs11 engine)');
+  }
+
+  // One warm-up each (page cache, token files), then interleaved runs so drift hits both alike.
+  qpki();
+  openssl?.();
+  const q: number[] = [];
+  const o: number[] = [];
+  for (let k = 0; k < opts.runs; k++) {
+    q.push(qpki());
+    if (openssl) o.push(openssl());
+  }
+  const version: number[] = [];
+  const bare: number[] = [];
+  for (let k = 0; k < opts.runs; k++) {
+    version.push(run(process.execPath, [QPKI, '--version'], env, 'qpki --version'));
+    bare.push(run(process.execPath, ['-e', '0'], env, 'node -e 0'));
+  }
+  const qMed = median(q);
+  report.add({ section: SECTION, name: `qpki credential enroll (median of ${q.length})`, value: qMed, unit: 'ms' });
+  if (openssl) {
+    const oMed = median(o);
+    report.add({ section: SECTION, name: `openssl req -x509 via engine (median of ${o.length})`, value: oMed, unit: 'ms' });
+    report.check(SECTION, 'qpki / openssl', Math.round((qMed / oMed) * 100) / 100, '×', { atMost: TARGET_FACTOR });
+  } else {
+    report.note(SECTION, 'skipped', `OpenSSL comparison skipped: ${opensslMissing}`);
+    say(`  OpenSSL comparison skipped: ${opensslMissing}`);
+  }
+  report.add({ section: SECTION, name: 'qpki --version (startup)', value: median(version), unit: 'ms' });
+  report.add({ section: SECTION, name: 'node -e 0 (bare runtime, reference)', value: median(bare), unit: 'ms' });
+  report.add({ section: SECTION, name: '  bundle load (--version − bare node)', value: median(version) - median(bare), unit: 'ms' });
+  report.add({ section: SECTION, name: '  enroll work (enroll − --version)', value: qMed - median(version), unit: 'ms' });
+  report.detail('process', { enrollMs: q, opensslMs: o, versionMs: version, nodeMs: bare });
+
+  // Where a whole enroll spends its time (always: the target is far from trivially met).
+  const profDir = join(opts.profileDir, 'enroll');
+  rmSync(profDir, { recursive: true, force: true });
+  mkdirSync(profDir, { recursive: true });
+  const args = enrollArgs();
+  run(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-interval', '200', ...args], env, 'qpki credential enroll (profiled)');
+  const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+  if (file) {
+    const summary = summarizeCliProfile(JSON.parse(readFileSync(join(profDir, file), 'utf8')) as CpuProfile);
+    say(`  profile of one enroll (${join(profDir, file)}):`);
+    for (const l of summary.lines) say('  ' + l);
+    report.detail('enrollProfile', summary.phases);
+    for (const [phase, ms] of Object.entries(summary.phases)) report.add({ section: SECTION, name: `  enroll profile: ${phase}`, value: ms, unit: 'ms' });
+  }
+}
+
+const COMMANDER_PLUMBING = new Set(['main', 'parseAsync', 'parse', '_parseCommand', '_dispatchSubcommand', '_chainOrCall', 'listener', 'wrapped', 'action']);
+
+/**
+ * Split a CLI profile along its timeline: node's own start-up, then loading the bundle (compile
+ * and module top level, per bundled module through esbuild's per-module wrapper functions, which
+ * are named after the module's path), then the command from the first sample inside `main`.
+ */
+export function summarizeCliProfile(p: CpuProfile): { phases: Record<string, number>; lines: string[] } {
+  const parent = new Map<number, number>();
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const stackOf = (id: number) => {
+    const s: { functionName: string; url: string }[] = [];
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) s.push(byId.get(cur)!.callFrame);
+    return s.reverse();
+  };
+  const phases: Record<string, number> = {};
+  const modules = new Map<string, number>();
+  const inCommand = new Map<string, number>();
+  const add = (m: Map<string, number> | Record<string, number>, k: string, v: number) => {
+    if (m instanceof Map) m.set(k, (m.get(k) ?? 0) + v);
+    else m[k] = (m[k] ?? 0) + v;
+  };
+  let commandStarted = false;
+  for (let i = 0; i < p.samples.length; i++) {
+    const dt = (p.timeDeltas[i + 1] ?? 0) / 1000;
+    const stack = stackOf(p.samples[i]);
+    if (!commandStarted && stack.some((f) => f.functionName === 'main' && f.url.endsWith('/dist/cli.cjs'))) commandStarted = true;
+    const seen = new Set<string>();
+    if (!commandStarted) {
+      const loading = stack.some((f) => f.url.endsWith('/bin/qpki.cjs'));
+      add(phases, loading ? 'loading the bundle (compile + top level)' : 'node start-up', dt);
+      for (const f of stack) {
+        // esbuild names each bundled module's wrapper after its path: "node_modules/zod/v4/core/core.js".
+        const m = /^(node_modules\/(@[^/]+\/)?[^/]+|electron\/[^"]+)/.exec(f.functionName);
+        if (!m || seen.has(m[1])) continue;
+        seen.add(m[1]);
+        add(modules, m[1], dt);
+      }
+      continue;
+    }
+    add(phases, 'running the command', dt);
+    for (const f of stack) {
+      const counts = (f.url.endsWith('/dist/cli.cjs') && f.functionName !== '' && !COMMANDER_PLUMBING.has(f.functionName) && !/^(node_modules|electron)\//.test(f.functionName)) || (f.url === 'node:fs' && /Sync$/.test(f.functionName));
+      if (!counts || seen.has(f.functionName)) continue;
+      seen.add(f.functionName);
+      add(inCommand, f.functionName, dt);
+    }
+  }
+  const top = (m: Map<string, number>, n: number) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => `  ${v.toFixed(0).padStart(6)}  ${k}`);
+  const lines = ['phase times (ms, CPU profile):', ...Object.entries(phases).map(([k, v]) => `  ${v.toFixed(0).padStart(6)}  ${k}`)];
+  lines.push('bundled packages by load time (ms, including what they load):', ...top(modules, 10));
+  lines.push('heaviest functions while running the command (ms, inclusive):', ...top(inCommand, 16));
+  return { phases, lines };
+}
