@@ -7,6 +7,7 @@ import type { Pkcs11Module } from './core/pkcs11/module';
 import type { TokenSession } from './core/pkcs11/session';
 import type { KeyAlgorithm } from './core/keys/algorithms';
 import { QpkiError } from './core/errors';
+import { CeremonyRecord } from './ceremony';
 
 export type KeyChoice =
   | { kind: 'pkcs11'; label: string; id: string }
@@ -21,6 +22,8 @@ export interface AppStateOptions {
   devTokenDir: string | null;
   /** Default parent folder for new CA directories. */
   dataDir: string;
+  /** The app's own files, fingerprinted into the ceremony record (the app root; dist/ when built). */
+  appRoot?: string;
 }
 
 export class AppState {
@@ -32,6 +35,8 @@ export class AppState {
   caDir: string | null = null;
   /** Files this session wrote or opened, the only ones export may read. */
   readonly knownFiles = new Set<string>();
+  /** Who runs the ceremony, and the events recorded before its CA directory existed. */
+  readonly ceremony = new CeremonyRecord();
 
   constructor(options: AppStateOptions) {
     this.options = options;
@@ -67,6 +72,9 @@ export class AppState {
 
   /** The ceremony is over (window closed, app quitting): nothing of it remains in memory. */
   endCeremony(): void {
+    if (this.ceremony.isOpen) {
+      try { this.ceremony.close('the app window was closed'); } catch { /* closing must not fail on the record */ }
+    }
     this.endSession();
     this.key = null;
     this.caDir = null;

@@ -15,7 +15,7 @@ import { buildCertificate, newSerial } from './core/x509/certificate';
 import { describeDocument, type Described } from './core/x509/describe';
 import { parseAndVerifyCsr } from './core/x509/csr';
 import { describeCaDir, initCa, openCa as openCaCore, prepareSubject, sha256Hex, type NewCaKey } from './core/ca';
-import type { JournalKind } from './core/journal/journal';
+import type { CertificateAuthority } from './core/ca/authority';
 import type { Output } from '../shared/contract';
 
 const DAY_MS = 86_400_000;
@@ -121,8 +121,7 @@ export async function preview(state: AppState, profile: Profile, vars: Record<st
 }
 
 export async function signRoot(
-  state: AppState, profile: Profile, vars: Record<string, unknown>, dir: string, confirmation: string,
-  pending: Array<{ kind: JournalKind; facts: Record<string, unknown> }>, passphrase: string | null,
+  state: AppState, profile: Profile, vars: Record<string, unknown>, dir: string, confirmation: string, passphrase: string | null,
 ): Promise<Output<'signCa'>> {
   const { values } = prepareSubject(profile, vars);
   const cn = String(values.cn ?? '');
@@ -138,9 +137,16 @@ export async function signRoot(
     chosenKey(state, profile);
     key = { kind: 'software', passphrase };
   }
-  const r = await initCa({ dir, profile, vars, key });
+  // What the ceremony recorded before this directory existed opens its journal, in order.
+  const journalPreamble = state.ceremony.takePreamble();
+  let r;
+  try {
+    r = await initCa({ dir, profile, vars, key, journalPreamble, ...(state.ceremony.participants ? { participants: state.ceremony.participants } : {}) });
+  } catch (e) {
+    if (!existsSync(join(dir, 'journal.jsonl'))) state.ceremony.restorePreamble(journalPreamble);
+    throw e;
+  }
   state.caDir = r.dir;
-  void pending;
   const d = describeDocument(r.certificate.pem, r.certificate.pem);
   state.knownFiles.add(r.certificate.path);
   return { certificate: view(d), verification: verification(d), savedTo: r.certificate.path, dir: r.dir, serial: r.certificate.serial };
@@ -174,27 +180,59 @@ async function unlock(state: AppState, dir: string, passphrase: string | null) {
     if (!s || !s.isLoggedIn || s.token.serial !== storage.token_serial) {
       throw new QpkiError('NOT_LOGGED_IN', `Log in to the CA's token “${storage.token_label}” (serial ${storage.token_serial}) first.`);
     }
-    return openCaCore(dir, { session: s });
+    return withParticipants(state, await openCaCore(dir, { session: s }));
   }
-  return openCaCore(dir, { passphrase: () => passphrase ?? undefined });
+  return withParticipants(state, await openCaCore(dir, { passphrase: () => passphrase ?? undefined }));
+}
+
+/** Issuances and CRLs are journaled by core under the people named at the ceremony's start. */
+function withParticipants(state: AppState, ca: CertificateAuthority): CertificateAuthority {
+  const p = state.ceremony.participants;
+  if (p) ca.journal.setParticipants(p.operator, p.witnesses);
+  return ca;
+}
+
+/** The CA directory `dir` names, checked to be one (so nothing is ever written into another folder). */
+export function caDirOf(dir: string): string {
+  return describeCaDir(dir).dir;
 }
 
 export async function issueFromCsr(state: AppState, dir: string, csrPem: string, profile: Profile, vars: Record<string, unknown>, passphrase: string | null): Promise<Output<'issueFromCsr'>> {
-  const csr = parseAndVerifyCsr(csrPem);
-  if (csr.keyAlgorithm !== profile.algorithm && profile.isCa) {
-    throw new QpkiError('KEY_INVALID', `The request carries a ${csr.keyAlgorithm} key, but profile ${profile.name} is for ${profile.algorithm} keys.`);
+  const csrSha256 = sha256Hex(new TextEncoder().encode(csrPem));
+  let csr;
+  try {
+    csr = parseAndVerifyCsr(csrPem);
+    if (csr.keyAlgorithm !== profile.algorithm && profile.isCa) {
+      throw new QpkiError('KEY_INVALID', `The request carries a ${csr.keyAlgorithm} key, but profile ${profile.name} is for ${profile.algorithm} keys.`);
+    }
+  } catch (e) {
+    if (e instanceof QpkiError) state.ceremony.record('csr.refused', { profile: profile.name, code: e.code, reason: e.message, pemSha256: csrSha256 });
+    throw e;
   }
   const ca = await unlock(state, dir, passphrase);
-  const issued = await ca.issue({ profile, vars, spki: csr.spki, source: 'certificate request' });
-  const d = describeDocument(issued.pem, ca.certPem);
-  state.knownFiles.add(issued.path);
-  return { certificate: view(d), verification: verification(d), savedTo: issued.path, dir: ca.dir, serial: issued.serial };
+  try {
+    const subject = describeDocument(csr.der).subject ?? '';
+    ca.journal.append('csr.accepted', {
+      profile: profile.name, subject, keyAlgorithm: csr.keyAlgorithm, signatureAlgorithm: csr.signatureAlgorithm,
+      csrSha256: sha256Hex(csr.der), publicKeySha256Fingerprint: sha256Hex(csr.spki),
+    });
+    const issued = await ca.issue({ profile, vars, spki: csr.spki, source: 'certificate request' });
+    const d = describeDocument(issued.pem, ca.certPem);
+    state.knownFiles.add(issued.path);
+    return { certificate: view(d), verification: verification(d), savedTo: issued.path, dir: ca.dir, serial: issued.serial };
+  } finally {
+    await ca.close();
+  }
 }
 
 export async function generateCrl(state: AppState, dir: string, days: number, passphrase: string | null): Promise<Output<'generateCrl'>> {
   const ca = await unlock(state, dir, passphrase);
-  const r = await ca.generateCrl({ days });
-  return { crl: view(describeDocument(r.pem, ca.certPem)), savedTo: r.paths[0] };
+  try {
+    const r = await ca.generateCrl({ days });
+    return { crl: view(describeDocument(r.pem, ca.certPem)), savedTo: r.paths[0] };
+  } finally {
+    await ca.close();
+  }
 }
 
 export function describe(data: string | Uint8Array): Output<'describeDocument'> {

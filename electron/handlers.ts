@@ -12,7 +12,8 @@ import { QpkiError, toErrorPayload } from './core/errors';
 import { KNOWN_MODULE_PATHS, initToken, loadModule, type KeyInfo as CoreKeyInfo, type SlotSummary as CoreSlot, type TokenSummary as CoreToken } from './core/pkcs11';
 import { keyFamily } from './core/keys/algorithms';
 import { listProfiles, loadProfile, validateVariable, type VariableDef } from './core/profiles';
-import { Journal, readJournal, verifyJournal, type JournalKind } from './core/journal/journal';
+import { readJournal, toFacts, verifyJournal, type JournalKind } from './core/journal/journal';
+import { fileSha256, renderTranscriptHtml } from './core/journal';
 import type { AppState } from './app-state';
 import * as caOps from './ca-ops';
 
@@ -20,7 +21,20 @@ export interface HandlerDeps {
   /** Ask the operator for a directory (a dialog in the app; a fixed answer in tests). */
   chooseDirectory(purpose: 'open-ca' | 'new-ca'): Promise<string | null>;
   /** Ask where to save an export (a dialog in the app). */
-  chooseSavePath(suggested: string): Promise<string | null>;
+  chooseSavePath(suggested: string, what?: 'certificate' | 'transcript'): Promise<string | null>;
+  /** Print the transcript page to an A4 PDF at `dest` (printToPDF in the app, headless Chromium in tests). */
+  printPdf(html: string, dest: string): Promise<void>;
+}
+
+/** The folder holding the app's files (package.json beside dist/ or the sources), for its fingerprint. */
+export function findAppRoot(from: string): string {
+  let dir = resolve(from);
+  for (;;) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    const up = dirname(dir);
+    if (up === dir) return resolve(from);
+    dir = up;
+  }
 }
 
 export type Handler = (input: unknown) => Promise<Result<unknown>>;
@@ -37,7 +51,9 @@ export function findSoftHsm(): string | null {
 
 /** Zod's complaint in words, naming the fields but never echoing a value (it may be a PIN). */
 function inputProblem(error: z.ZodError): string {
-  const parts = error.issues.slice(0, 3).map((i) => `${i.path.join('.') || 'request'}: ${i.message}`);
+  // Field names come from the request too (unknown keys): each part is cut short.
+  const short = (t: string) => (t.length > 120 ? `${t.slice(0, 117)}...` : t);
+  const parts = error.issues.slice(0, 3).map((i) => short(`${i.path.map(String).join('.') || 'request'}: ${i.message}`));
   return `The request was refused: ${parts.join('; ')}.`;
 }
 
@@ -98,24 +114,9 @@ function validateVars(defs: VariableDef[], vars: Record<string, unknown>): Recor
 }
 
 export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
-  /** Record a fact in the CA's journal once the ceremony has a CA directory; before that, hold it. */
-  const pending: Array<{ kind: JournalKind; facts: Record<string, unknown> }> = [];
-  function record(kind: JournalKind, facts: Record<string, unknown>): void {
-    if (!state.caDir || !existsSync(state.caDir)) {
-      // Written once the CA directory exists; the fact keeps when it happened.
-      pending.push({ kind, facts: { ...facts, observedAt: new Date().toISOString() } });
-      return;
-    }
-    const j = Journal.open(state.caDir);
-    for (const p of pending.splice(0)) j.append(p.kind, p.facts);
-    j.append(kind, facts);
-  }
-  function flushJournal(): void {
-    if (state.caDir && existsSync(state.caDir) && pending.length) {
-      const j = Journal.open(state.caDir);
-      for (const p of pending.splice(0)) j.append(p.kind, p.facts);
-    }
-  }
+  const ceremony = state.ceremony;
+  /** Record a fact of the ceremony: in the CA's journal once there is one, held in order before. */
+  const record = (kind: JournalKind, facts: Record<string, unknown>) => ceremony.record(kind, facts);
 
   const impl: Impl = {
     appInfo: () => ({
@@ -132,7 +133,10 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
       if (state.module !== m) state.endSession();
       state.module = m;
       const info = m.info();
-      record('module.loaded', { path: info.path, manufacturer: info.manufacturer, description: info.description, libraryVersion: info.libraryVersion });
+      record('module.loaded', {
+        path: info.path, librarySha256: fileSha256(info.path), manufacturer: info.manufacturer, description: info.description,
+        libraryVersion: info.libraryVersion, cryptokiVersion: info.cryptokiVersion,
+      });
       return info;
     },
     listSlots: () => {
@@ -171,13 +175,42 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
       const free = m.listSlots().find((s) => s.tokenPresent && s.token && !s.token.flags.initialized);
       return { module: m.info(), freeSlotId: free?.slotId ?? null, suggestedLabel: 'DEV NOT FOR PRODUCTION', dir };
     },
+    openCeremony: ({ operator, witnesses, purpose }) => {
+      if (ceremony.isOpen && ceremony.dir) ceremony.close('a new ceremony was opened');
+      const r = ceremony.open({ operator, witnesses }, purpose, { version: state.options.version, root: state.options.appRoot ?? findAppRoot(__dirname) }, state.options.dataDir);
+      const p = r.preflight;
+      return {
+        preflight: { networkInterfacesUp: p.networkInterfacesUp, clock: { iso: p.clock.iso, tz: p.clock.tz }, freeDiskBytes: p.freeDiskBytes, warnings: p.warnings },
+        appSha256: r.app.sha256,
+        appFiles: r.app.files,
+        version: state.options.version,
+      };
+    },
+    closeCeremony: () => {
+      const out = ceremony.close('the operator closed the ceremony');
+      state.endSession();
+      return out;
+    },
+    exportTranscript: async ({ dir }) => {
+      const d = dir ? resolve(dir) : (ceremony.dir ?? ceremony.lastDir ?? state.caDir);
+      if (!d || !existsSync(join(d, 'journal.jsonl'))) throw new QpkiError('CA_NOT_FOUND', 'There is no ceremony journal to print yet: it starts when the CA directory is created or opened.');
+      const entries = readJournal(d);
+      const html = await renderTranscriptHtml(entries, { caDir: d });
+      const finalHash = entries.length ? entries[entries.length - 1].hash : '0'.repeat(64);
+      const dest = await deps.chooseSavePath(join(state.options.dataDir, `${basename(d)}-transcript-${new Date().toISOString().slice(0, 10)}.pdf`), 'transcript');
+      if (!dest) return { savedTo: null, entries: entries.length, finalHash };
+      const target = resolve(dest);
+      if (existsSync(target)) throw new QpkiError('OUTPUT_EXISTS', `${target} already exists; choose another name.`);
+      await deps.printPdf(html, target);
+      return { savedTo: target, entries: entries.length, finalHash };
+    },
     openToken: ({ serial, label }) => {
       const m = state.requireModule();
       state.endSession();
       const s = m.openSession({ serial, ...(label !== undefined ? { label } : {}) });
       state.session = s;
       const found = m.findToken({ serial });
-      record('token.chosen', { label: s.token.label, serial: s.token.serial, model: s.token.model, manufacturer: s.token.manufacturer });
+      record('token.chosen', { label: s.token.label, serial: s.token.serial, model: s.token.model, manufacturer: s.token.manufacturer, slotId: found.slot.slotId });
       return { slotId: found.slot.slotId, token: token(s.tokenState()) };
     },
     login: ({ pin, confirmFinalTry }) => {
@@ -193,11 +226,10 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
       }
     },
     endSession: () => {
-      const ended = state.endSession();
-      if (ended) {
-        try { record('ceremony.closed', { reason: 'operator ended the session' }); } catch { /* closing must not fail on the record */ }
+      if (ceremony.isOpen) {
+        try { ceremony.close('the operator started over'); } catch { /* ending the session must not fail on the record */ }
       }
-      pending.length = 0;
+      const ended = state.endSession();
       state.caDir = null;
       return { ended };
     },
@@ -208,15 +240,16 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
       const r = await s.generateKey({ algorithm, label, ...(id ? { id: id.toLowerCase() } : {}) });
       state.key = { kind: 'pkcs11', label: r.key.label, id: r.key.id };
       record('key.generated', {
-        label: r.key.label, id: r.key.id, algorithm: r.key.keyAlgorithm, publicKeyFingerprint: r.key.publicKeyFingerprint,
-        attributes: { ...r.key.attributes }, testSignature: { ...r.testSignature },
+        label: r.key.label, id: r.key.id, algorithm: r.key.keyAlgorithm, sizeBits: r.key.sizeBits, token: s.token.label, tokenSerial: s.token.serial,
+        attributes: { ...r.key.attributes }, publicKeySha256Fingerprint: r.key.publicKeyFingerprint,
+        testSignature: { algorithm: r.testSignature.algorithm, verified: r.testSignature.verified },
       });
       return { key: keyInfo(r.key), testSignature: { algorithm: r.testSignature.algorithm, verified: r.testSignature.verified } };
     },
     selectKey: ({ label, id }) => {
       const k = state.requireLogin().findKey({ label, id });
       state.key = { kind: 'pkcs11', label: k.label, id: k.id };
-      record('key.selected', { label: k.label, id: k.id, algorithm: k.keyAlgorithm, publicKeyFingerprint: k.publicKeyFingerprint });
+      record('key.selected', { label: k.label, id: k.id, algorithm: k.keyAlgorithm, attributes: { ...k.attributes }, publicKeySha256Fingerprint: k.publicKeyFingerprint });
       return { key: keyInfo(k) };
     },
     useSoftwareKeystore: ({ algorithm }) => {
@@ -239,23 +272,30 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
     validateVariables: ({ profile, vars }) => ({ errors: validateVars(builtinProfile(profile).variables, vars) }),
     previewCa: async ({ profile, vars, dir }) => caOps.preview(state, builtinProfile(profile), vars, resolve(dir)),
     signCa: async ({ profile, vars, dir, confirmation, passphrase }) => {
-      const out = await caOps.signRoot(state, builtinProfile(profile), vars, resolve(dir), confirmation, pending, passphrase ?? null);
+      const out = await caOps.signRoot(state, builtinProfile(profile), vars, resolve(dir), confirmation, passphrase ?? null);
       state.caDir = out.dir;
-      flushJournal();
+      ceremony.attach(out.dir);
       return out;
     },
     openCa: ({ dir }) => {
       const out = caOps.open(state, resolve(dir));
       state.caDir = out.dir;
-      flushJournal();
+      ceremony.attach(out.dir);
       return out;
     },
-    issueFromCsr: async ({ dir, csrPem, profile, vars, passphrase }) => caOps.issueFromCsr(state, resolve(dir), csrPem, builtinProfile(profile), vars, passphrase ?? null),
-    issueCertificate: async ({ dir, profile, vars, csrPem, passphrase }) => {
-      if (!csrPem) throw new QpkiError('CSR_INVALID', 'An end-entity certificate is issued from the holder’s certificate request: paste it or open its file.');
+    issueFromCsr: async ({ dir, csrPem, profile, vars, passphrase }) => {
+      ceremony.attach(caOps.caDirOf(resolve(dir)));
       return caOps.issueFromCsr(state, resolve(dir), csrPem, builtinProfile(profile), vars, passphrase ?? null);
     },
-    generateCrl: async ({ dir, days, passphrase }) => caOps.generateCrl(state, resolve(dir), days, passphrase ?? null),
+    issueCertificate: async ({ dir, profile, vars, csrPem, passphrase }) => {
+      if (!csrPem) throw new QpkiError('CSR_INVALID', 'An end-entity certificate is issued from the holder’s certificate request: paste it or open its file.');
+      ceremony.attach(caOps.caDirOf(resolve(dir)));
+      return caOps.issueFromCsr(state, resolve(dir), csrPem, builtinProfile(profile), vars, passphrase ?? null);
+    },
+    generateCrl: async ({ dir, days, passphrase }) => {
+      ceremony.attach(caOps.caDirOf(resolve(dir)));
+      return caOps.generateCrl(state, resolve(dir), days, passphrase ?? null);
+    },
     describeDocument: ({ data, encoding }) => caOps.describe(encoding === 'pem' ? data : Buffer.from(data, 'base64')),
     verifyDocument: ({ document, issuer, caDir }) =>
       caOps.verify(
@@ -281,13 +321,19 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
     chooseDirectory: async ({ purpose }) => ({ path: await deps.chooseDirectory(purpose) }),
     readJournal: ({ dir }) => {
       const d = dir ? resolve(dir) : state.caDir;
-      if (!d || !existsSync(join(d, 'journal.jsonl'))) return { dir: d ?? null, entries: [], intact: true };
+      const pending = ceremony.pendingEvents().map((p) => ({ time: p.time, kind: p.kind, facts: toFacts(p.facts) }));
+      const who = ceremony.participants
+        ? { operator: ceremony.participants.operator, witnesses: [...ceremony.participants.witnesses], purpose: ceremony.purpose ?? '', closed: ceremony.closed }
+        : null;
+      if (!d || !existsSync(join(d, 'journal.jsonl'))) return { dir: d ?? null, entries: [], intact: true, pending, ceremony: who };
       const entries = readJournal(d);
       const v = verifyJournal(d);
       return {
         dir: d,
-        entries: entries.map((e) => ({ seq: e.seq, time: e.time, kind: e.kind, facts: e.facts, hash: e.hash })),
+        entries: entries.map((e) => ({ seq: e.seq, time: e.time, kind: e.kind, operator: e.operator, witnesses: e.witnesses, facts: e.facts, hash: e.hash })),
         intact: v.ok,
+        pending,
+        ceremony: who,
       };
     },
   };
@@ -300,7 +346,8 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
     const run = impl[name] as (input: unknown) => unknown;
     handlers[name] = (raw: unknown) => {
       const job = queue.then(async (): Promise<Result<unknown>> => {
-        const parsed = entry.input.safeParse(raw ?? {});
+        // Only a missing argument means "no fields"; null, strings, arrays are refused like any bad input.
+        const parsed = entry.input.safeParse(raw === undefined ? {} : raw);
         if (!parsed.success) return { ok: false, error: { code: 'INPUT_INVALID', message: inputProblem(parsed.error) } };
         let out: unknown;
         try {

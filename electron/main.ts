@@ -10,6 +10,7 @@ import { AppState } from './app-state';
 import { createHandlers } from './handlers';
 import { registerIpc } from './ipc';
 import { finalizeAllModules } from './core/pkcs11/module';
+import { QpkiError } from './core/errors';
 import { findSoftHsm } from './handlers';
 import { CSP_HEADER, isAllowedRequest, windowOptions } from './window-config';
 
@@ -33,6 +34,33 @@ function prepareDevTokenStore(): string {
   return dir;
 }
 
+/**
+ * The transcript printed by Chromium inside Electron: a hidden window on its own session (no
+ * preload, no script, no network) shows the self-contained page, printToPDF makes the A4 PDF.
+ */
+async function printTranscript(html: string, dest: string): Promise<void> {
+  const ses = session.fromPartition('qpki-transcript');
+  const pageUrl = `data:text/html;charset=utf-8;base64,${Buffer.from(html, 'utf8').toString('base64')}`;
+  ses.webRequest.onBeforeRequest((details, callback) => callback({ cancel: details.url !== pageUrl }));
+  const win = new BrowserWindow({
+    show: false,
+    webPreferences: { session: ses, sandbox: true, contextIsolation: true, nodeIntegration: false, javascript: false, webSecurity: true, spellcheck: false },
+  });
+  try {
+    await win.loadURL(pageUrl);
+    const pdf = await win.webContents.printToPDF({ pageSize: 'A4', printBackground: true, preferCSSPageSize: true });
+    try {
+      writeFileSync(dest, pdf, { flag: 'wx' });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') throw new QpkiError('OUTPUT_EXISTS', `${dest} already exists; choose another name.`);
+      throw new QpkiError('IO_ERROR', `Cannot write ${dest}${code ? ` (${code})` : ''}.`);
+    }
+  } finally {
+    win.destroy();
+  }
+}
+
 app.enableSandbox();
 app.commandLine.appendSwitch('disable-background-networking');
 app.commandLine.appendSwitch('disable-component-update');
@@ -43,6 +71,8 @@ const state = new AppState({
   softhsmPath: findSoftHsm(),
   devTokenDir: null,
   dataDir: app.getPath('documents'),
+  // The files that make this app (app.asar when packaged): their SHA-256 opens every ceremony record.
+  appRoot: app.getAppPath(),
 });
 
 function harden(): void {
@@ -91,12 +121,15 @@ app.whenReady().then(() => {
       const r = win ? await dialog.showOpenDialog(win, opts) : await dialog.showOpenDialog(opts);
       return r.canceled || r.filePaths.length === 0 ? null : r.filePaths[0];
     },
-    async chooseSavePath(suggested) {
+    async chooseSavePath(suggested, what) {
       const win = BrowserWindow.getFocusedWindow();
-      const opts = { title: 'Export certificate', defaultPath: suggested };
+      const opts = what === 'transcript'
+        ? { title: 'Save the ceremony transcript (PDF)', defaultPath: suggested, filters: [{ name: 'PDF', extensions: ['pdf'] }] }
+        : { title: 'Export certificate', defaultPath: suggested };
       const r = win ? await dialog.showSaveDialog(win, opts) : await dialog.showSaveDialog(opts);
       return r.canceled || !r.filePath ? null : r.filePath;
     },
+    printPdf: printTranscript,
   });
   registerIpc(handlers, appBaseUrl);
   createWindow();

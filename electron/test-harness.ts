@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppState } from './app-state';
 import { createHandlers, type Handlers } from './handlers';
+import { transcriptPdf } from './core/journal/transcript';
 import { buildApi } from './preload-api';
 import { CHANNELS, type Channel } from '../shared/channels';
 
@@ -21,18 +22,21 @@ export interface Harness {
   invoke(channel: string, input: unknown): Promise<unknown>;
 }
 
-export function makeHarness(opts: { softhsmPath: string | null; devTokenDir: string | null; dataDir?: string }): Harness {
+export function makeHarness(opts: { softhsmPath: string | null; devTokenDir: string | null; dataDir?: string; appRoot?: string }): Harness {
   const state = new AppState({
     version: '0.0.0-test',
     production: true,
     softhsmPath: opts.softhsmPath,
     devTokenDir: opts.devTokenDir,
     dataDir: opts.dataDir ?? mkdtempSync(join(tmpdir(), 'qpki-data-')),
+    ...(opts.appRoot ? { appRoot: opts.appRoot } : {}),
   });
   const answers = { directory: null as string | null, savePath: null as string | null };
   const handlers = createHandlers(state, {
     chooseDirectory: async () => answers.directory,
     chooseSavePath: async () => answers.savePath,
+    // The same page the app prints with printToPDF, printed by headless Chromium.
+    printPdf: (html, dest) => transcriptPdf(html, dest),
   });
   const invoke = async (channel: string, input: unknown) => {
     const name = channel.replace(/^qpki:/, '') as Channel;

@@ -16,12 +16,19 @@ const Empty = z.object({}).strict();
 /** PINs: bounded, never logged; the schema only says what a PIN may look like. */
 const Pin = z.string().min(1).max(256);
 const Label = z.string().min(1).max(32);
+const SlotId = z.string().max(20).regex(/^\d+$/);
 const Path = z.string().min(1).max(4096);
 const Pem = z.string().min(1).max(2_000_000);
 /** The passphrase of a software CA key file: sent with the one request that signs, never kept. */
 const Passphrase = z.string().min(1).max(1024).optional();
-const VarValue = z.union([z.string(), z.number(), z.boolean(), z.array(z.string())]);
-const Vars = z.record(z.string(), VarValue);
+/** Profile variables: bounded like the profile rules bound them (4096 characters a value). */
+const VarText = z.string().max(4096);
+const VarValue = z.union([VarText, z.number(), z.boolean(), z.array(VarText).max(64)]);
+const MAX_VARS = 64;
+const Vars = z.record(z.string().min(1).max(64), VarValue).refine((v) => Object.keys(v).length <= MAX_VARS, { message: `at most ${MAX_VARS} variables` });
+const ProfileName = z.string().min(1).max(128);
+/** A person named in the record: printable, as the journal accepts it. */
+const PersonName = z.string().trim().min(1).max(200).regex(/^[^\u0000-\u001f\u007f]+$/, 'control characters are not allowed');
 
 export const ModuleInfo = z.object({
   path: z.string(),
@@ -135,8 +142,20 @@ export const JournalEntry = z.object({
   seq: z.number(),
   time: z.string(),
   kind: z.string(),
+  operator: z.string(),
+  witnesses: z.array(z.string()),
   facts: z.record(z.string(), z.unknown()),
   hash: z.string(),
+});
+
+/** An event of the ceremony not yet in a journal: it is written once the CA directory exists. */
+export const PendingEntry = z.object({ time: z.string(), kind: z.string(), facts: z.record(z.string(), z.unknown()) });
+
+export const Preflight = z.object({
+  networkInterfacesUp: z.array(z.object({ name: z.string(), addresses: z.array(z.string()) })),
+  clock: z.object({ iso: z.string(), tz: z.string() }),
+  freeDiskBytes: z.number(),
+  warnings: z.array(z.string()),
 });
 
 const Document = z.object({ data: z.string().min(1).max(4_000_000), encoding: z.enum(['pem', 'base64']) });
@@ -158,16 +177,32 @@ export const contract = {
   loadModule: { input: z.object({ path: Path }).strict(), output: ModuleInfo },
   listSlots: { input: Empty, output: z.object({ module: ModuleInfo, slots: z.array(SlotSummary) }) },
   tokenMechanisms: {
-    input: z.object({ slotId: z.string().regex(/^\d+$/) }).strict(),
+    input: z.object({ slotId: SlotId }).strict(),
     output: z.object({ mechanisms: z.array(z.string()), keyAlgorithms: z.array(z.string()) }),
   },
   initToken: {
-    input: z.object({ slotId: z.string().regex(/^\d+$/), label: Label, soPin: Pin, userPin: Pin }).strict(),
+    input: z.object({ slotId: SlotId, label: Label, soPin: Pin, userPin: Pin }).strict(),
     output: z.object({ slot: SlotSummary, warnings: z.array(z.string()) }),
   },
   prepareDevToken: {
     input: Empty,
     output: z.object({ module: ModuleInfo, freeSlotId: z.string().nullable(), suggestedLabel: z.string(), dir: z.string() }),
+  },
+  openCeremony: {
+    input: z.object({
+      operator: PersonName,
+      witnesses: z.array(PersonName).min(1).max(20),
+      purpose: z.string().trim().min(1).max(500),
+    }).strict(),
+    output: z.object({ preflight: Preflight, appSha256: z.string(), appFiles: z.number(), version: z.string() }),
+  },
+  closeCeremony: {
+    input: Empty,
+    output: z.object({ dir: z.string().nullable(), finalHash: z.string().nullable(), entries: z.number(), intact: z.boolean() }),
+  },
+  exportTranscript: {
+    input: z.object({ dir: Path.optional() }).strict(),
+    output: z.object({ savedTo: z.string().nullable(), entries: z.number(), finalHash: z.string() }),
   },
   openToken: {
     input: z.object({ serial: z.string().min(1).max(64), label: z.string().max(32).optional() }).strict(),
@@ -191,28 +226,28 @@ export const contract = {
   },
   listProfiles: { input: Empty, output: z.object({ profiles: z.array(ProfileSummary) }) },
   getProfile: {
-    input: z.object({ name: z.string().min(1).max(128) }).strict(),
+    input: z.object({ name: ProfileName }).strict(),
     output: z.object({ name: z.string(), description: z.string(), kind: z.string(), variables: z.array(VariableDef) }),
   },
   validateVariables: {
-    input: z.object({ profile: z.string().min(1).max(128), vars: Vars }).strict(),
+    input: z.object({ profile: ProfileName, vars: Vars }).strict(),
     output: z.object({ errors: z.record(z.string(), z.string()) }),
   },
   previewCa: {
-    input: z.object({ profile: z.string().min(1).max(128), vars: Vars, dir: Path }).strict(),
+    input: z.object({ profile: ProfileName, vars: Vars, dir: Path }).strict(),
     output: Review,
   },
   signCa: {
-    input: z.object({ profile: z.string().min(1).max(128), vars: Vars, dir: Path, confirmation: z.string().max(256), passphrase: Passphrase }).strict(),
+    input: z.object({ profile: ProfileName, vars: Vars, dir: Path, confirmation: z.string().max(256), passphrase: Passphrase }).strict(),
     output: Issued,
   },
   openCa: { input: z.object({ dir: Path }).strict(), output: CaSummary },
   issueFromCsr: {
-    input: z.object({ dir: Path, csrPem: Pem, profile: z.string().min(1).max(128), vars: Vars, passphrase: Passphrase }).strict(),
+    input: z.object({ dir: Path, csrPem: Pem, profile: ProfileName, vars: Vars, passphrase: Passphrase }).strict(),
     output: Issued,
   },
   issueCertificate: {
-    input: z.object({ dir: Path, profile: z.string().min(1).max(128), vars: Vars, csrPem: Pem.optional(), passphrase: Passphrase }).strict(),
+    input: z.object({ dir: Path, profile: ProfileName, vars: Vars, csrPem: Pem.optional(), passphrase: Passphrase }).strict(),
     output: Issued,
   },
   generateCrl: {
@@ -234,7 +269,14 @@ export const contract = {
   },
   readJournal: {
     input: z.object({ dir: Path.optional() }).strict(),
-    output: z.object({ dir: z.string().nullable(), entries: z.array(JournalEntry), intact: z.boolean() }),
+    output: z.object({
+      dir: z.string().nullable(),
+      entries: z.array(JournalEntry),
+      intact: z.boolean(),
+      /** Events recorded before the CA directory existed, in the order they happened. */
+      pending: z.array(PendingEntry),
+      ceremony: z.object({ operator: z.string(), witnesses: z.array(z.string()), purpose: z.string(), closed: z.boolean() }).nullable(),
+    }),
   },
 } satisfies Record<Channel, { input: z.ZodType; output: z.ZodType }>;
 
@@ -265,6 +307,8 @@ export type ReviewT = z.infer<typeof Review>;
 export type IssuedT = z.infer<typeof Issued>;
 export type CaSummaryT = z.infer<typeof CaSummary>;
 export type JournalEntryT = z.infer<typeof JournalEntry>;
+export type PendingEntryT = z.infer<typeof PendingEntry>;
+export type PreflightT = z.infer<typeof Preflight>;
 export type KeyAlgorithmT = z.infer<typeof KeyAlgorithm>;
 
 export { CHANNELS };

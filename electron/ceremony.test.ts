@@ -1,0 +1,162 @@
+/**
+ * A whole ceremony through the handler table on SoftHSM2: the journal must read in the order
+ * things happened, carry the facts an auditor needs, verify, and print to a PDF.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeSoftHsmStore, SOFTHSM_LIB } from '../test/softhsm';
+import { makeHarness } from './test-harness';
+import { readJournal, verifyJournal } from './core/journal/journal';
+import { chromiumAvailable } from './core/journal/transcript';
+
+const store = makeSoftHsmStore();
+process.env.SOFTHSM2_CONF = store.conf;
+
+const USER_PIN = 'ceremony-user-pin-1234';
+const work = mkdtempSync(join(tmpdir(), 'qpki-ceremony-'));
+const h = makeHarness({ softhsmPath: SOFTHSM_LIB, devTokenDir: store.dir, dataDir: work });
+after(() => {
+  h.state.endCeremony();
+  store.cleanup();
+});
+
+type R = { ok: boolean; value?: any; error?: { code: string; message: string } };
+const call = async (name: keyof typeof h.handlers, input: unknown = {}) => (await h.handlers[name](input)) as R;
+const ok = async (name: keyof typeof h.handlers, input: unknown = {}) => {
+  const r = await call(name, input);
+  assert.equal(r.ok, true, `${name}: ${JSON.stringify(r.error)}`);
+  return r.value;
+};
+
+function opensslCsr(name: string, subject: string): string {
+  const csr = join(work, `${name}.csr`);
+  execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(work, `${name}.key`), '-out', csr, '-subj', subject], { stdio: 'pipe' });
+  return readFileSync(csr, 'utf8');
+}
+
+test('a root ceremony journals every step in order, under the named people, and prints', async () => {
+  const opened = await ok('openCeremony', { operator: 'Alice Operator', witnesses: ['Bob Witness', 'Carol Witness'], purpose: 'Root CA key ceremony (test)' });
+  assert.match(opened.appSha256, /^[0-9a-f]{64}$/);
+  assert.ok(opened.appFiles > 0);
+  assert.ok(opened.preflight.freeDiskBytes > 0);
+  // Nothing is written before the CA directory exists: the events wait, in order.
+  let j = await ok('readJournal', {});
+  assert.deepEqual(j.pending.map((p: any) => p.kind), ['ceremony.opened', 'preflight']);
+  assert.equal(j.ceremony.operator, 'Alice Operator');
+
+  const prep = await ok('prepareDevToken');
+  await ok('initToken', { slotId: prep.freeSlotId, label: 'journal-root', soPin: 'so-pin-0987654321', userPin: USER_PIN });
+  const mod = await ok('loadModule', { path: SOFTHSM_LIB });
+  assert.ok(mod.path);
+  const slots = await ok('listSlots');
+  const tok = slots.slots.find((s: any) => s.token?.label === 'journal-root').token;
+  await ok('openToken', { serial: tok.serial });
+  const bad = await call('login', { pin: 'wrong-pin-000000', confirmFinalTry: false });
+  assert.equal(bad.error!.code, 'PIN_INCORRECT');
+  await ok('login', { pin: USER_PIN, confirmFinalTry: false });
+  const gen = await ok('generateKey', { algorithm: 'ec-p384', label: 'root-key' });
+  j = await ok('readJournal', {});
+  assert.deepEqual(j.pending.map((p: any) => p.kind), [
+    'ceremony.opened', 'preflight', 'token.initialized', 'module.loaded', 'token.chosen', 'login.failed', 'login.succeeded', 'key.generated',
+  ]);
+
+  const dir = join(work, 'root');
+  const vars = { cn: 'Journal Root', organization: 'QPKI Test', country: 'FR' };
+  await ok('signCa', { profile: 'ec/root-ca', vars, dir, confirmation: 'Journal Root' });
+  j = await ok('readJournal', {});
+  assert.deepEqual(j.pending, [], 'the held events went into the new journal');
+
+  const good = opensslCsr('sub', '/CN=Journal Issuing');
+  await ok('issueFromCsr', { dir, csrPem: good, profile: 'ec/issuing-ca', vars: { cn: 'Journal Issuing' } });
+  const tampered = good.replace(/(\n[A-Za-z0-9+/]{20})([A-Za-z0-9+/])/, (_m, a: string, c: string) => a + (c === 'A' ? 'B' : 'A'));
+  const refused = await call('issueFromCsr', { dir, csrPem: tampered, profile: 'ec/issuing-ca', vars: { cn: 'Journal Issuing' } });
+  assert.equal(refused.ok, false);
+  await ok('generateCrl', { dir, days: 7 });
+  const closed = await ok('closeCeremony');
+  assert.equal(closed.dir, dir);
+  assert.equal(closed.intact, true);
+  assert.equal(h.state.session, null, 'closing the ceremony logs out');
+
+  const v = verifyJournal(dir);
+  assert.equal(v.ok, true);
+  assert.equal(v.lastHash, closed.finalHash);
+  const entries = readJournal(dir);
+  const kinds = entries.map((e) => e.kind);
+  assert.deepEqual(kinds, [
+    'ceremony.opened', 'preflight', 'token.initialized', 'module.loaded', 'token.chosen', 'login.failed', 'login.succeeded', 'key.generated',
+    'key.selected', 'certificate.signed',
+    'csr.accepted', 'issuance.started', 'certificate.signed',
+    'csr.refused',
+    'crl.generated',
+    'ceremony.closed',
+  ]);
+  for (const e of entries) {
+    assert.equal(e.operator, 'Alice Operator', `${e.kind} operator`);
+    assert.deepEqual(e.witnesses, ['Bob Witness', 'Carol Witness'], `${e.kind} witnesses`);
+  }
+  const byKind = (k: string) => entries.find((e) => e.kind === k)!.facts as Record<string, any>;
+  assert.equal(byKind('ceremony.opened').purpose, 'Root CA key ceremony (test)');
+  assert.equal(byKind('ceremony.opened').appSha256, opened.appSha256);
+  assert.ok(Array.isArray(byKind('preflight').networkInterfacesUp));
+  assert.equal(byKind('module.loaded').librarySha256, createHash('sha256').update(readFileSync(SOFTHSM_LIB)).digest('hex'));
+  assert.equal(byKind('token.chosen').serial, tok.serial);
+  assert.ok(byKind('token.chosen').model && byKind('token.chosen').manufacturer);
+  assert.equal(byKind('login.failed').code, 'PIN_INCORRECT');
+  const kg = byKind('key.generated');
+  assert.equal(kg.algorithm, 'ec-p384');
+  assert.equal(kg.label, 'root-key');
+  assert.equal(kg.id, gen.key.id);
+  assert.equal(kg.attributes.sensitive, true);
+  assert.equal(kg.attributes.extractable, false);
+  assert.equal(kg.testSignature.verified, true);
+  assert.match(kg.publicKeySha256Fingerprint, /^[0-9a-f]{64}$/);
+  assert.equal(byKind('csr.accepted').subject, 'CN=Journal Issuing');
+  assert.match(byKind('csr.refused').code, /^CSR_/);
+  assert.equal(byKind('csr.refused').code, refused.error!.code);
+  const close = byKind('ceremony.closed');
+  assert.equal(close.journalHashBefore, entries[entries.length - 2].hash);
+  assert.equal(close.entriesBefore, entries.length - 1);
+  // No PIN in the record, in any form.
+  const text = readFileSync(join(dir, 'journal.jsonl'), 'utf8');
+  assert.equal(text.includes(USER_PIN), false);
+  assert.equal(text.includes('so-pin-0987654321'), false);
+
+  // The transcript of the closed ceremony, printed to the path the operator chose.
+  if (!chromiumAvailable()) {
+    console.log('# transcript PDF not printed: no Chromium at /usr/bin/chromium');
+    return;
+  }
+  const pdf = join(work, 'transcript.pdf');
+  h.answers.savePath = pdf;
+  const t = await ok('exportTranscript', {});
+  assert.equal(t.savedTo, pdf);
+  assert.equal(t.finalHash, closed.finalHash);
+  assert.equal(readFileSync(pdf).subarray(0, 5).toString('latin1'), '%PDF-');
+  const again = await call('exportTranscript', {});
+  assert.equal(again.error!.code, 'OUTPUT_EXISTS', 'a transcript is never overwritten');
+  h.answers.savePath = null;
+  assert.equal((await ok('exportTranscript', {})).savedTo, null, 'a cancelled dialog writes nothing');
+});
+
+test('an existing CA opened in a new ceremony gets the ceremony written first, then its steps', async () => {
+  const dir = join(work, 'root');
+  const before = readJournal(dir).length;
+  await ok('openCeremony', { operator: 'Dave', witnesses: ['Erin'], purpose: 'Quarterly CRL' });
+  await ok('openCa', { dir });
+  const slots = await ok('listSlots');
+  const tok = slots.slots.find((s: any) => s.token?.label === 'journal-root').token;
+  await ok('openToken', { serial: tok.serial });
+  await ok('login', { pin: USER_PIN, confirmFinalTry: false });
+  await ok('generateCrl', { dir, days: 30 });
+  await ok('closeCeremony');
+  const added = readJournal(dir).slice(before);
+  assert.deepEqual(added.map((e) => e.kind), ['ceremony.opened', 'preflight', 'token.chosen', 'login.succeeded', 'crl.generated', 'ceremony.closed']);
+  assert.ok(added.every((e) => e.operator === 'Dave' && e.witnesses.join() === 'Erin'));
+  assert.equal(verifyJournal(dir).ok, true);
+  assert.equal(existsSync(join(dir, 'journal.jsonl')), true);
+});
