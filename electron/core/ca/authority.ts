@@ -8,6 +8,8 @@ import { defaultSignatureAlgorithm, signatureFitsKey, type KeyAlgorithm, type Si
 import type { KeyStorageRef, Signer } from '../keys/signer';
 import { generateSoftwareKey, signerFromPkcs8, softwareSigner, writeKeyFile } from '../keys/software';
 import { keyAlgorithmOfSpki, verifySignature } from '../keys/verify';
+import { isMlDsa } from '../keys/mldsa';
+import { CKM_ML_DSA } from '../pkcs11/constants';
 import { Journal, type JournalKind } from '../journal/journal';
 import { loadModule, type PinProvider, type TokenSession } from '../pkcs11/index';
 import { buildExtensions, buildSubject, renderSubject, resolveVariables, subjectKeyIdentifier, validityDaysFor, type Profile, type VariableValues } from '../profiles/index';
@@ -433,6 +435,10 @@ async function makeKey(stage: string, key: NewCaKey, algorithm: KeyAlgorithm, ke
   }
   const { session } = key;
   if (key.useExisting) {
+    // Without CKM_ML_DSA the token can neither hold nor use an ML-DSA key: say that, not "key not found".
+    if (isMlDsa(algorithm) && !session.hasMechanism(CKM_ML_DSA)) {
+      throw new QpkiError('MECHANISM_UNSUPPORTED', `Token "${session.token.label}" has no ML-DSA (PKCS#11 3.2 CKM_ML_DSA), so it cannot hold a ${algorithm} CA key. Use a software ML-DSA key (leave out the token options) or a hybrid/catalyst profile (classical key in the token, ML-DSA key in a file).`);
+    }
     const info = session.findKey({ label: key.label, id: key.id });
     if (info.keyAlgorithm !== algorithm) {
       throw new QpkiError('KEY_INVALID', `Key "${info.label}" is ${info.keyAlgorithm}, but the profile needs ${algorithm}.`);
