@@ -343,6 +343,11 @@ describe('ML-DSA in the token: SoftHSM2 2.6 has none, and qpki says so without f
     assert.deepEqual(readdirSync(tlab.dir).filter((n) => n.includes('pqhsm')), [], 'no staging directory left behind');
     assert.equal(objects(), before, 'no key generated in the token');
     assert.doesNotMatch(r.stdout, /CA created/);
+    // Pointing at an existing key changes nothing: the token cannot hold one.
+    const existing = tlab.run(['ca', 'init', '--profile', 'ml/root-ca', ...tokenArgs(), '--pkcs11-key-label', 'pq-root', '--use-existing-key', '--var', 'cn=PQ in HSM', '--dir', 'pqhsm'], PIN_ENV);
+    assert.equal(errorLine(existing).code, 'MECHANISM_UNSUPPORTED');
+    assert.match(errorLine(existing).message, /has no ML-DSA .* software ML-DSA key .* hybrid\/catalyst profile/);
+    assert.ok(!existsSync(tlab.path('pqhsm')));
     // Without the token options the same profile makes a software ML-DSA CA: the fallback is explicit, not silent.
     ok(tlab.run(['ca', 'init', '--profile', 'ml/root-ca', '--var', 'cn=PQ in a file', '--dir', 'pqsoft', ...pass('--passphrase-env')], PASS));
     assert.ok(existsSync(join(tlab.dir, 'pqsoft', 'versions', 'v1', 'keys', 'ca.ml-dsa-87.key')));
