@@ -49,11 +49,20 @@ export function findSoftHsm(): string | null {
   return soft?.paths.find((p) => existsSync(p)) ?? null;
 }
 
+/** A field name as it may be shown: names come from the request too, so odd ones are not echoed. */
+function fieldName(k: PropertyKey): string {
+  const t = String(k);
+  return /^[A-Za-z_][A-Za-z0-9_-]{0,39}$/.test(t) || /^\d{1,6}$/.test(t) ? t : '(unnamed)';
+}
+
 /** Zod's complaint in words, naming the fields but never echoing a value (it may be a PIN). */
 function inputProblem(error: z.ZodError): string {
-  // Field names come from the request too (unknown keys): each part is cut short.
-  const short = (t: string) => (t.length > 120 ? `${t.slice(0, 117)}...` : t);
-  const parts = error.issues.slice(0, 3).map((i) => short(`${i.path.map(String).join('.') || 'request'}: ${i.message}`));
+  const parts = error.issues.slice(0, 3).map((i) => {
+    const where = i.path.map(fieldName).join('.') || 'request';
+    if (i.code === 'unrecognized_keys') return `${where}: unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.slice(0, 5).map(fieldName).join(', ')}`;
+    const m = i.message.length > 120 ? `${i.message.slice(0, 117)}...` : i.message;
+    return `${where}: ${m}`;
+  });
   return `The request was refused: ${parts.join('; ')}.`;
 }
 
