@@ -115,6 +115,15 @@ export async function benchProcess(hsm: BenchHsm, report: Report, opts: { runs: 
   }
 }
 
+/** Within loading: reading the 2-3 MB bundle, compiling it, native addons, or running module top levels. */
+function loadPart(stack: { functionName: string; url: string }[]): string {
+  if (stack.some((f) => f.url.includes('/pkcs11js/'))) return 'pkcs11js native addon';
+  if (stack.some((f) => f.functionName === 'wrapSafe' || f.functionName === 'compileFunction')) return 'compiling dist/cli.cjs';
+  if (stack.some((f) => f.functionName === 'loadSource' || f.functionName === 'readFileSync')) return 'reading files';
+  if (stack.some((f) => f.functionName === '(garbage collector)')) return 'GC';
+  return 'module top-level code';
+}
+
 const COMMANDER_PLUMBING = new Set(['main', 'parseAsync', 'parse', '_parseCommand', '_dispatchSubcommand', '_chainOrCall', 'listener', 'wrapped', 'action']);
 
 /**
@@ -133,6 +142,7 @@ export function summarizeCliProfile(p: CpuProfile): { phases: Record<string, num
   };
   const phases: Record<string, number> = {};
   const modules = new Map<string, number>();
+  const loadParts = new Map<string, number>();
   const inCommand = new Map<string, number>();
   const add = (m: Map<string, number> | Record<string, number>, k: string, v: number) => {
     if (m instanceof Map) m.set(k, (m.get(k) ?? 0) + v);
@@ -146,7 +156,8 @@ export function summarizeCliProfile(p: CpuProfile): { phases: Record<string, num
     const seen = new Set<string>();
     if (!commandStarted) {
       const loading = stack.some((f) => f.url.endsWith('/bin/qpki.cjs'));
-      add(phases, loading ? 'loading the bundle (compile + top level)' : 'node start-up', dt);
+      add(phases, loading ? 'loading the bundle (read, compile, top level)' : 'node start-up', dt);
+      if (loading) add(loadParts, loadPart(stack), dt);
       for (const f of stack) {
         // esbuild names each bundled module's wrapper after its path: "node_modules/zod/v4/core/core.js".
         const m = /^(node_modules\/(@[^/]+\/)?[^/]+|electron\/[^"]+)/.exec(f.functionName);
@@ -166,6 +177,7 @@ export function summarizeCliProfile(p: CpuProfile): { phases: Record<string, num
   }
   const top = (m: Map<string, number>, n: number) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => `  ${v.toFixed(0).padStart(6)}  ${k}`);
   const lines = ['phase times (ms, CPU profile):', ...Object.entries(phases).map(([k, v]) => `  ${v.toFixed(0).padStart(6)}  ${k}`)];
+  lines.push('loading the bundle, by kind of work (ms):', ...top(loadParts, 6));
   lines.push('bundled packages by load time (ms, including what they load):', ...top(modules, 10));
   lines.push('heaviest functions while running the command (ms, inclusive):', ...top(inCommand, 16));
   return { phases, lines };
