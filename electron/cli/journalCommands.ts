@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { resolve } from 'node:path';
 import { formatJournal, readJournal, verifyJournal } from '../core/journal/journal';
 import { renderTranscriptHtml, transcriptPdf } from '../core/journal/transcript';
@@ -7,18 +7,19 @@ import { emit } from './output';
 
 export function registerJournalCommands(program: Command): void {
   const journal = program.command('journal').description('the ceremony record');
-  journal.command('verify').description('check the hash chain; report the first broken entry').option('--ca-dir <dir>', 'CA directory', './ca').option('--known-hash <hex>', 'a journal hash written down earlier (detects cut-off entries)').action((o: { caDir: string; knownHash?: string }) => {
-    const r = verifyJournal(resolve(o.caDir), { knownHash: o.knownHash });
+  journal.command('verify').description('check the hash chain; report the first broken entry').option('--ca-dir <dir>', 'CA directory', './ca').addOption(new Option('--dir <dir>', 'synonym of --ca-dir').hideHelp()).option('--known-hash <hex>', 'a journal hash written down earlier (detects cut-off entries)').action((o: { caDir: string; dir?: string; knownHash?: string }) => {
+    const r = verifyJournal(resolve(o.dir ?? o.caDir), { knownHash: o.knownHash });
     emit(r, () => (r.ok ? [`journal intact: ${r.entries} entries, last hash ${r.lastHash}`] : [`journal BROKEN at entry ${r.firstBroken?.seq} (line ${r.firstBroken?.line}): ${r.firstBroken?.reason}`, `  ${r.entries} entries before it are intact`]));
     if (!r.ok) process.exitCode = 1;
   });
-  journal.command('show').description('print the journal').option('--ca-dir <dir>', 'CA directory', './ca').action((o: { caDir: string }) => {
-    const entries = readJournal(resolve(o.caDir));
+  journal.command('show').description('print the journal').option('--ca-dir <dir>', 'CA directory', './ca').addOption(new Option('--dir <dir>', 'synonym of --ca-dir').hideHelp()).action((o: { caDir: string; dir?: string }) => {
+    const entries = readJournal(resolve(o.dir ?? o.caDir));
     emit(entries, () => [formatJournal(entries)]);
   });
-  journal.command('transcript').description('printable transcript (HTML, or PDF with --pdf) for witnesses to sign').option('--ca-dir <dir>', 'CA directory', './ca').requiredOption('--out <file>', 'output file (.html or .pdf)').action(async (o: { caDir: string; out: string }) => {
-    const entries = readJournal(resolve(o.caDir));
-    const html = await renderTranscriptHtml(entries, { caDir: resolve(o.caDir) });
+  journal.command('transcript').description('printable transcript for witnesses to sign (HTML, or PDF when --out ends in .pdf)').option('--ca-dir <dir>', 'CA directory', './ca').addOption(new Option('--dir <dir>', 'synonym of --ca-dir').hideHelp()).requiredOption('--out <file>', 'output file (.html or .pdf)').action(async (o: { caDir: string; dir?: string; out: string }) => {
+    const caDir = resolve(o.dir ?? o.caDir);
+    const entries = readJournal(caDir);
+    const html = await renderTranscriptHtml(entries, { caDir });
     if (o.out.endsWith('.pdf')) await transcriptPdf(html, o.out);
     else {
       const { writeFileAtomic } = await import('../core/ca/fsx');
@@ -28,11 +29,11 @@ export function registerJournalCommands(program: Command): void {
   });
 
   const profile = program.command('profile').description('certificate profiles');
-  profile.command('list').action(() => {
+  profile.command('list').description('list the built-in profiles').action(() => {
     const all = listProfiles();
     emit(all, () => all.map((p) => `${p.name.padEnd(30)} ${p.algorithm}${p.altAlgorithm ? ' + ' + p.altAlgorithm : ''}${p.isCa ? '  CA' : ''}  ${p.description}`));
   });
-  profile.command('show').argument('<name>').action((name: string) => {
+  profile.command('show').description('show a profile: algorithm, validity and variables').argument('<name>', 'built-in name (e.g. ec/tls-server) or path to a .yaml file').action((name: string) => {
     const p = loadProfile(name);
     emit(p, () => [`${p.name}: ${p.description}`, `  algorithm: ${p.algorithm}${p.altAlgorithm ? ' + ' + p.altAlgorithm : ''}, validity ${p.validityDays} days, CA: ${p.isCa}`, '  variables:', ...p.variables.map((v) => `    ${v.name} (${v.type}${v.required ? ', required' : ''}${v.default !== undefined ? `, default ${JSON.stringify(v.default)}` : ''})${v.description ? ' — ' + v.description : ''}`)]);
   });

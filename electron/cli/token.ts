@@ -26,7 +26,7 @@ export function addTokenOptions(c: Command): Command {
     .option('--pkcs11-pin <pin>', 'user PIN (visible to other processes: prefer --pkcs11-pin-env, --pkcs11-pin-file or the prompt)')
     .option('--pkcs11-pin-env <var>', 'read the user PIN from this environment variable')
     .option('--pkcs11-pin-file <file>', 'read the user PIN from the first line of this file (- for stdin)')
-    .option('--hsm-config <file>', "QPKI hsm.yaml (type: pkcs11, pkcs11: {lib, token|token_serial, pin_env})")
+    .option('--hsm-config <file>', "QPKI hsm.yaml (type: pkcs11, pkcs11: {lib, token | token_serial | slot, pin_env})")
     .option('--force', 'proceed on the token\'s final PIN try (a wrong PIN then locks it)');
 }
 
