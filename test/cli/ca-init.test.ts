@@ -60,7 +60,7 @@ describe('qpki ca init: where the key lives and how it is unlocked', () => {
     assert.equal(errorLine(none).code, 'TOKEN_NOT_FOUND');
   });
 
-  test('--hsm-config in QPKI format: token label, token_serial or slot, PIN from pin_env', () => {
+  test('--hsm-config in QPKI format: token label, token_serial or slot, PIN from pin_env (and --ca-dir as a synonym of --dir)', () => {
     const l = lab();
     const slotId = /slot (\d+): token "CA Token"/.exec(ok(l.run(['token', 'list', '--pkcs11-lib', SOFTHSM_LIB])))![1];
     const variants: [string, string][] = [
@@ -71,7 +71,7 @@ describe('qpki ca init: where the key lives and how it is unlocked', () => {
     for (const [name, line] of variants) {
       const cfg = l.path(`hsm-${name}.yaml`);
       writeFileSync(cfg, `type: pkcs11\npkcs11:\n  lib: ${SOFTHSM_LIB}\n  ${line}\n  pin_env: HSM_PIN\n`);
-      const out = ok(l.run(['ca', 'init', '--profile', 'ec/root-ca', '--hsm-config', cfg, '--pkcs11-key-label', `key-${name}`, '--var', `cn=HSM config ${name}`, '--dir', `ca-${name}`], { HSM_PIN: USER_PIN }));
+      const out = ok(l.run(['ca', 'init', '--profile', 'ec/root-ca', '--hsm-config', cfg, '--pkcs11-key-label', `key-${name}`, '--var', `cn=HSM config ${name}`, name === 'label' ? '--ca-dir' : '--dir', `ca-${name}`], { HSM_PIN: USER_PIN }));
       assert.match(out, new RegExp(`in token "CA Token".*label "key-${name}"`), name);
       // The CA opened later through the same file signs again (credential enroll).
       ok(l.run(['credential', 'enroll', '--ca-dir', `ca-${name}`, '--hsm-config', cfg, '--profile', 'ec/tls-server', '--var', `cn=${name}.example.com`, '--cred-dir', `creds-${name}`], { HSM_PIN: USER_PIN }));

@@ -153,6 +153,7 @@ describe('qpki errors: token, module, CA directory', () => {
     assert.equal(other.code, 1);
     errorLine(other);
     assert.deepEqual(treeHash(l.path('creds')), credsBefore);
+    assert.deepEqual(tokenKeyLabels(l), ['one'], 'no key generated for a CA that cannot be created');
   });
 
   test('a directory that is not a CA: CA_NOT_FOUND for every command that opens one', () => {
