@@ -19,6 +19,7 @@ apt-get "${opts[@]}" -qq update
 for d in "$work"/*.deb; do dpkg-deb -x "$d" "$work/x"; done
 for j in bcprov bcpkix bcutil; do
   src=$(ls "$work"/x/usr/share/java/$j-1.*.jar | head -1)
-  cp "$src" "$dest/$j.jar"
+  # Renamed into place: a test running at the same time sees a whole jar or none.
+  cp "$src" "$dest/$j.jar.$$" && mv -f "$dest/$j.jar.$$" "$dest/$j.jar"
 done
 ls "$dest"
