@@ -33,7 +33,8 @@ import {
 const PASS = { QPKI_TEST_PASS: 'pq-test-passphrase-1234' };
 const pass = (flag: string) => [flag, 'QPKI_TEST_PASS'];
 const RFC9881_KU = new Set(['digital_signature', 'content_commitment', 'key_cert_sign', 'crl_sign']);
-const FIXTURE = '/work/shared/fixtures/ml-dsa/ML-DSA-44.crt';
+// Kept in the repository (test/fixtures), so this check runs wherever the tests do.
+const FIXTURE = join(__dirname, '..', 'fixtures', 'ml-dsa', 'ML-DSA-44.crt');
 
 let lab: Lab;
 /** [issuer, document] for every signed thing the command line made. */
