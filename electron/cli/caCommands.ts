@@ -1,10 +1,9 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { QpkiError } from '../core/errors';
 import { describeCaDir, initCa, openCa, type CaKeyAccess, type NewCaKey } from '../core/ca/index';
 import { checkCaDir } from '../core/ca/check';
-import { loadModule } from '../core/pkcs11/index';
 import { loadProfile, loadVarFile, parseVarArgs } from '../core/profiles/index';
 import { buildCsr } from '../core/x509/csr';
 import { toPem } from '../core/x509/pem';
@@ -65,7 +64,8 @@ export async function newKeyPassphrase(what: string, env: string | undefined, fi
 
 /** Key access for an existing CA: token PIN and key-file passphrases, asked only when needed. */
 export function caAccess(o: TokenOptions & { caPassphraseEnv?: string; caPassphraseFile?: string; pqcPassphraseEnv?: string; pqcPassphraseFile?: string }): CaKeyAccess {
-  const pin = lazySecret('token PIN', '--pkcs11-pin', { value: o.pkcs11Pin, env: o.pkcs11PinEnv ?? (o.hsmConfig ? resolveToken(o, false)?.ref && undefined : undefined), file: o.pkcs11PinFile }, 'PIN_REQUIRED');
+  // Without token options the CA's own token is used (from ca.meta.json); only the PIN comes from here.
+  const pin = lazySecret('token PIN', '--pkcs11-pin', { value: o.pkcs11Pin, env: o.pkcs11PinEnv, file: o.pkcs11PinFile }, 'PIN_REQUIRED');
   const t = o.hsmConfig || o.pkcs11Lib ? resolveToken({ ...o, pkcs11Token: o.pkcs11Token ?? '-', pkcs11Lib: o.pkcs11Lib }, false) : undefined;
   const ca = lazySecret('CA key passphrase', '--ca-passphrase', { env: o.caPassphraseEnv, file: o.caPassphraseFile }, 'PASSPHRASE_REQUIRED');
   const pqc = lazySecret('post-quantum CA key passphrase', '--pqc-passphrase', { env: o.pqcPassphraseEnv ?? o.caPassphraseEnv, file: o.pqcPassphraseFile ?? o.caPassphraseFile }, 'PASSPHRASE_REQUIRED');
@@ -121,9 +121,9 @@ export function registerCaCommands(program: Command): void {
   addTokenOptions(init);
   init
     .option('--pkcs11-key-label <label>', 'label of the CA key in the token')
-    .addOption(new (require('commander').Option)('--key-label <label>', 'synonym of --pkcs11-key-label').hideHelp())
+    .addOption(new Option('--key-label <label>', 'synonym of --pkcs11-key-label').hideHelp())
     .option('--pkcs11-key-id <hex>', 'CKA_ID of the key (default: derived from the public key)')
-    .addOption(new (require('commander').Option)('--key-id <hex>', 'synonym of --pkcs11-key-id').hideHelp())
+    .addOption(new Option('--key-id <hex>', 'synonym of --pkcs11-key-id').hideHelp())
     .option('--use-existing-key', 'use a key already in the token instead of generating one')
     .option('--parent <ca-dir>', 'issue the CA certificate from this parent CA (subordinate CA)')
     .option('--unencrypted-key', 'write a software CA key without a passphrase (not recommended)');
@@ -192,7 +192,7 @@ export function registerCaCommands(program: Command): void {
     }
   });
 
-  ca.command('info').description('show a CA directory').option('--dir <dir>').option('--ca-dir <dir>').action((o: { dir?: string; caDir?: string }) => {
+  ca.command('info').description('show a CA directory').option('--dir <dir>', 'CA directory (default: ./ca)').addOption(new Option('--ca-dir <dir>', 'synonym of --dir').hideHelp()).action((o: { dir?: string; caDir?: string }) => {
     const d = describeCaDir(caDirOf(o, './ca'));
     const v = d.meta.versions[d.meta.active];
     emit({ dir: d.dir, meta: d.meta, subject: d.subject, notAfter: d.notAfter, issued: d.issued.length, revoked: d.issued.filter((e) => e.status === 'R').length }, () => [
@@ -206,11 +206,11 @@ export function registerCaCommands(program: Command): void {
     ]);
   });
 
-  ca.command('export').description('export the CA certificate (or chain)').option('--dir <dir>').option('--ca-dir <dir>').option('--bundle <kind>', 'ca | chain', 'ca').option('--out <file>', 'output file (default: stdout)').action((o: { dir?: string; caDir?: string; bundle: string; out?: string }) => {
+  ca.command('export').description('export the CA certificate (or chain)').option('--dir <dir>', 'CA directory (default: ./ca)').addOption(new Option('--ca-dir <dir>', 'synonym of --dir').hideHelp()).option('--bundle <kind>', 'ca | chain', 'ca').option('--out <file>', 'output file (default: stdout)').action((o: { dir?: string; caDir?: string; bundle: string; out?: string }) => {
     const dir = resolve(caDirOf(o, './ca'));
     const d = describeCaDir(dir);
     if (!['ca', 'chain'].includes(o.bundle)) throw new QpkiError('INPUT_INVALID', '--bundle is ca or chain.');
-    const pem = o.bundle === 'chain' && existsSync(join(dir, 'chain.crt')) ? require('node:fs').readFileSync(join(dir, 'chain.crt'), 'utf8') : d.certPem;
+    const pem = o.bundle === 'chain' && existsSync(join(dir, 'chain.crt')) ? readFileSync(join(dir, 'chain.crt'), 'utf8') : d.certPem;
     if (o.out) {
       writeFileAtomic(o.out, pem, { createOnly: true });
       process.stderr.write(`written to ${o.out}\n`);
@@ -223,6 +223,4 @@ export function registerCaCommands(program: Command): void {
     if (!r.ok) process.exitCode = 1;
   });
 
-  void writeFileSync;
-  void loadModule;
 }
