@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { test, expect } from './fixtures';
-import { makeToken, openTokenThroughUi, opensslCsr, opensslVerify } from './helpers';
+import { makeToken, openCeremonyThroughUi, openTokenThroughUi, opensslCsr, opensslVerify, PEOPLE } from './helpers';
+import { readJournal, verifyJournal } from '../electron/core/journal/journal';
 
 const SO_PIN = 'so-pin-0123456789';
 const USER_PIN = 'user-pin-0123456789';
@@ -59,7 +60,7 @@ test('a wrong PIN is refused and explained in words', async ({ app }) => {
 
 test('an invalid variable is shown inline before any review', async ({ app }) => {
   const { page } = app;
-  await page.getByTestId('start-ceremony').click();
+  await openCeremonyThroughUi(app);
   await page.getByTestId('kind-software').check();
   await page.getByTestId('storage-next').click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Profile and details');
@@ -80,7 +81,7 @@ test.describe.serial('root ceremony, then an issuing CA and a TLS server from CS
   test('full root ceremony on the token, verified by openssl', async ({ app }) => {
     const { page } = app;
     await makeToken(app, 'e2e-root', SO_PIN, USER_PIN);
-    await openTokenThroughUi(app, 'e2e-root');
+    await openTokenThroughUi(app, 'e2e-root', { shots: true });
     await page.getByTestId('pin').fill(USER_PIN);
     await page.getByRole('button', { name: 'Show User PIN' }).click();
     await expect(page.getByRole('button', { name: 'Hide User PIN' })).toHaveAttribute('aria-pressed', 'true');
@@ -163,10 +164,35 @@ test.describe.serial('root ceremony, then an issuing CA and a TLS server from CS
     expect(opensslVerify(['-x509_strict', '-purpose', 'sslserver', '-CAfile', saved, leaf])).toContain(': OK');
     expect(execFileSync('openssl', ['x509', '-in', leaf, '-noout', '-ext', 'subjectAltName'], { encoding: 'utf8' })).toContain('DNS:server.example.com');
 
-    // Ending the ceremony logs out and closes the session.
+    // The journal panel followed the ceremony: every step is listed, still in the CA's journal.
+    await expect(page.getByTestId('journal-entries').locator('li[data-kind="certificate.signed"]')).toHaveCount(3);
+
+    // Closing the ceremony logs out, closes the record with its final hash, and prints the transcript.
     await page.getByTestId('end-ceremony').click();
-    await expect(page.getByTestId('start-ceremony')).toBeVisible();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Ceremony closed');
     expect(app.harness.state.session).toBeNull();
+    const v = verifyJournal(dir);
+    expect(v.ok).toBe(true);
+    await expect(page.getByTestId('final-hash')).toHaveText(v.lastHash.match(/.{4}/g)!.join(' '));
+    const entries = readJournal(dir);
+    const kinds = entries.map((e) => e.kind);
+    expect(kinds[0]).toBe('ceremony.opened');
+    expect(kinds[kinds.length - 1]).toBe('ceremony.closed');
+    expect(kinds).toEqual([
+      'ceremony.opened', 'preflight', 'module.loaded', 'token.chosen', 'login.succeeded', 'key.generated', 'key.selected', 'certificate.signed',
+      'csr.accepted', 'issuance.started', 'certificate.signed', 'csr.accepted', 'issuance.started', 'certificate.signed', 'ceremony.closed',
+    ]);
+    expect(entries.every((e) => e.operator === PEOPLE.operator && e.witnesses.join('|') === PEOPLE.witnesses.join('|'))).toBe(true);
+    expect(entries[0].facts.purpose).toBe(PEOPLE.purpose);
+    await app.screen('closed');
+    const pdf = join(app.workDir, 'ceremony-transcript.pdf');
+    app.harness.answers.savePath = pdf;
+    await page.getByTestId('export-transcript').click();
+    await expect(page.getByTestId('transcript-saved')).toContainText('ceremony-transcript.pdf');
+    expect(readFileSync(pdf).subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    await app.screen('transcript-saved');
+    await page.getByTestId('back-to-start').click();
+    await expect(page.getByTestId('start-ceremony')).toBeVisible();
     expect(app.foreign).toEqual([]);
   });
 });
@@ -209,5 +235,8 @@ test('the page reaches no network: CSP blocks fetch, no foreign request is made'
   let guard = 0;
   while (!(await page.getByTestId('start-ceremony').evaluate((el) => el === document.activeElement)) && guard++ < 10) await page.keyboard.press('Tab');
   await page.keyboard.press('Enter');
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Where will the CA key live?');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Open the ceremony');
+  // The ceremony form by keyboard: the operator field is the next stop after the heading.
+  await page.keyboard.press('Tab');
+  await expect(page.getByTestId('operator')).toBeFocused();
 });

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { SOFTHSM_LIB } from '../test/softhsm';
 import { expect, type App } from './fixtures';
@@ -19,10 +20,50 @@ export async function makeToken(app: App, label: string, soPin: string, userPin:
   expect(r2.ok, JSON.stringify(r2.error)).toBe(true);
 }
 
-/** From the start screen to the PIN screen of the token labelled `label`. */
-export async function openTokenThroughUi(app: App, label: string): Promise<void> {
+export interface People {
+  operator: string;
+  witnesses: string[];
+  purpose: string;
+}
+
+export const PEOPLE: People = { operator: 'Alice Operator', witnesses: ['Bob Witness', 'Carol Witness'], purpose: 'E2E rehearsal of the root CA ceremony' };
+
+/**
+ * From the start screen through the ceremony step (names, purpose, preflight) to the next
+ * screen. `shots` takes screenshots of the form and of the preflight result.
+ */
+export async function openCeremonyThroughUi(app: App, people: People = PEOPLE, opts: { shots?: boolean; card?: string } = {}): Promise<void> {
   const { page } = app;
-  await page.getByTestId('start-ceremony').click();
+  await page.getByTestId(opts.card ?? 'start-ceremony').click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Open the ceremony');
+  await page.getByTestId('operator').fill(people.operator);
+  for (let i = 0; i < people.witnesses.length; i++) {
+    if (i > 0) await page.getByTestId('add-witness').click();
+    await page.getByTestId(`witness-${i}`).fill(people.witnesses[i]);
+  }
+  await page.getByTestId('purpose').fill(people.purpose);
+  if (opts.shots) await app.screen('ceremony');
+  await page.getByTestId('open-ceremony').click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Before you start: this computer');
+  await expect(page.getByTestId('app-sha256')).toHaveText(/^([0-9a-f]{4} ){15}[0-9a-f]{4}$/);
+  // A network interface up other than loopback is shown as a warning (this machine may well have one).
+  const up = Object.entries(networkInterfaces()).filter(([, a]) => (a ?? []).some((x) => !x.internal)).map(([n]) => n);
+  const net = page.getByTestId('preflight-network');
+  if (up.length) {
+    await expect(net).toContainText('WARNING');
+    await expect(net).toHaveClass(/check-warn/);
+    for (const name of up) await expect(net).toContainText(name);
+  } else {
+    await expect(net).toContainText('No network interface is up');
+  }
+  if (opts.shots) await app.screen('preflight');
+  await page.getByTestId('ceremony-continue').click();
+}
+
+/** From the start screen (through the ceremony step) to the PIN screen of the token labelled `label`. */
+export async function openTokenThroughUi(app: App, label: string, opts: { shots?: boolean; people?: People } = {}): Promise<void> {
+  const { page } = app;
+  await openCeremonyThroughUi(app, opts.people ?? PEOPLE, { shots: opts.shots });
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Where will the CA key live?');
   await page.getByTestId('module-path').fill(SOFTHSM_LIB);
   await app.screen('storage');

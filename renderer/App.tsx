@@ -3,6 +3,7 @@ import { actions, useWizard } from './store';
 import { Busy, ErrorBox, StepIndicator } from './components/common';
 import { JournalPanel } from './components/JournalPanel';
 import { Start } from './screens/Start';
+import { Ceremony, Closed } from './screens/Ceremony';
 import { Storage } from './screens/Storage';
 import { Token } from './screens/Token';
 import { Pin } from './screens/Pin';
@@ -16,6 +17,8 @@ import { Ca, Issue } from './screens/Ca';
 
 const SCREENS = {
   start: Start,
+  ceremony: Ceremony,
+  closed: Closed,
   storage: Storage,
   token: Token,
   pin: Pin,

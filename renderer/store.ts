@@ -13,11 +13,12 @@ import type {
 } from '../shared/contract';
 
 export type Screen =
-  | 'start' | 'storage' | 'token' | 'pin' | 'key' | 'profile' | 'review' | 'result'
+  | 'start' | 'ceremony' | 'closed' | 'storage' | 'token' | 'pin' | 'key' | 'profile' | 'review' | 'result'
   | 'init' | 'inspect' | 'ca' | 'issue';
 
 export const CEREMONY_STEPS: Array<{ screen: Screen; label: string }> = [
   { screen: 'start', label: 'Start' },
+  { screen: 'ceremony', label: 'Ceremony' },
   { screen: 'storage', label: 'Key storage' },
   { screen: 'token', label: 'Token' },
   { screen: 'pin', label: 'PIN' },
@@ -25,6 +26,7 @@ export const CEREMONY_STEPS: Array<{ screen: Screen; label: string }> = [
   { screen: 'profile', label: 'Profile' },
   { screen: 'review', label: 'Review' },
   { screen: 'result', label: 'Result' },
+  { screen: 'closed', label: 'Transcript' },
 ];
 
 export type Purpose = 'ceremony' | 'init' | 'ca';
@@ -63,8 +65,12 @@ export interface WizardState {
   initialized: SlotSummaryT | null;
   inspected: DescribedT | null;
   verification: { ok: boolean; message: string } | null;
-  journal: { dir: string | null; entries: JournalEntryT[]; intact: boolean } | null;
+  journal: Output<'readJournal'> | null;
   exported: string | null;
+  /** The opened ceremony: preflight results and the app's fingerprint (names are in the journal). */
+  ceremony: Output<'openCeremony'> | null;
+  closed: Output<'closeCeremony'> | null;
+  transcript: string | null;
 }
 
 const initial: WizardState = {
@@ -101,6 +107,9 @@ const initial: WizardState = {
   verification: null,
   journal: null,
   exported: null,
+  ceremony: null,
+  closed: null,
+  transcript: null,
 };
 
 export function createWizardStore() {
@@ -112,8 +121,12 @@ export function createWizardStore() {
   async function run<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
     set({ busy: what, error: null });
     try {
-      return await fn();
+      const out = await fn();
+      // The journal panel follows the ceremony step by step.
+      if (get().ceremony) await refreshJournal();
+      return out;
     } catch (e) {
+      if (get().ceremony) await refreshJournal();
       set({ error: toPayload(e) });
       return undefined;
     } finally {
@@ -123,7 +136,8 @@ export function createWizardStore() {
 
   async function refreshJournal(): Promise<void> {
     try {
-      const j = await call('readJournal', get().caDir ? { dir: get().caDir } : {});
+      const dir = get().closed?.dir ?? get().caDir;
+      const j = await call('readJournal', dir ? { dir } : {});
       set({ journal: j });
     } catch {
       /* the journal panel is informative; its own absence is not an error to show */
@@ -143,8 +157,35 @@ export function createWizardStore() {
         set({ appInfo: info, knownModules: mods.modules });
       });
     },
+    /** A ceremony and an existing CA's work start by naming the people; token initialization does not. */
     begin(purpose: Purpose) {
-      set({ purpose, screen: purpose === 'ca' ? 'ca' : 'storage', error: null, devToken: false });
+      const screen: Screen = purpose === 'init' ? 'storage' : 'ceremony';
+      set({ purpose, screen, error: null, devToken: false });
+    },
+    async openCeremony(operator: string, witnesses: string[], purpose: string) {
+      await run('Opening the ceremony and checking this computer', async () => {
+        const r = await call('openCeremony', { operator, witnesses, purpose });
+        set({ ceremony: r, closed: null, transcript: null });
+      });
+    },
+    /** After the preflight: on to the key storage, or to the CA directory for work on an existing CA. */
+    continueCeremony() {
+      set({ screen: get().purpose === 'ca' ? 'ca' : 'storage', error: null });
+    },
+    /** Close the record (its last entry carries the final hash), log out, and offer the transcript. */
+    async closeCeremony() {
+      await run('Closing the ceremony', async () => {
+        const r = await call('closeCeremony', {});
+        set({ closed: r, screen: 'closed', loggedIn: false, token: null, key: null });
+        await refreshJournal();
+      });
+    },
+    async exportTranscript() {
+      await run('Printing the transcript', async () => {
+        const dir = get().closed?.dir ?? undefined;
+        const r = await call('exportTranscript', dir ? { dir } : {});
+        set({ transcript: r.savedTo });
+      });
     },
     async prepareDevToken() {
       await run('Preparing the development token store', async () => {

@@ -1,26 +1,51 @@
 import { useWizard, actions } from '../store';
 
-/** The ceremony journal as it grows: what witnesses compare with their paper record. */
+function shortTime(iso: string): string {
+  return iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+}
+
+/**
+ * The ceremony journal as it grows: what witnesses compare with their paper record. Events
+ * before the CA directory exists are shown as held: they open its journal when it is created.
+ */
 export function JournalPanel() {
   const journal = useWizard((s) => s.journal);
   const caDir = useWizard((s) => s.caDir);
-  if (!caDir && !journal) return null;
+  const ceremony = useWizard((s) => s.ceremony);
+  if (!caDir && !journal && !ceremony) return null;
+  const pending = journal?.pending ?? [];
   return (
     <aside className="journal" aria-labelledby="journal-title">
       <h2 id="journal-title">Ceremony journal</h2>
-      {journal ? (
+      {journal?.ceremony && (
+        <p className="small" data-testid="journal-people">
+          Operator {journal.ceremony.operator}; witnesses {journal.ceremony.witnesses.join(', ')}
+          {journal.ceremony.closed ? ' · closed' : ''}
+        </p>
+      )}
+      {journal && (journal.entries.length > 0 || pending.length > 0) ? (
         <>
-          <p className={journal.intact ? 'hint' : 'field-error'} data-testid="journal-state">
-            {journal.intact ? `${journal.entries.length} entries, hash chain intact.` : 'The hash chain does NOT verify.'}
-          </p>
-          <ol className="journal-list" tabIndex={0} aria-label="Journal entries">
+          {journal.entries.length > 0 && (
+            <p className={journal.intact ? 'hint' : 'field-error'} data-testid="journal-state">
+              {journal.intact ? `${journal.entries.length} entries, hash chain intact.` : 'The hash chain does NOT verify.'}
+            </p>
+          )}
+          <ol className="journal-list" tabIndex={0} aria-label="Journal entries" data-testid="journal-entries">
             {journal.entries.map((e) => (
-              <li key={e.seq}>
-                <span className="small">{e.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}</span> <strong>{e.kind}</strong>
+              <li key={`j${e.seq}`} data-kind={e.kind}>
+                <span className="small">{shortTime(e.time)}</span> <strong>{e.kind}</strong>
                 <span className="mono small"> {e.hash.slice(0, 16)}…</span>
               </li>
             ))}
+            {pending.map((e, i) => (
+              <li key={`p${i}`} data-kind={e.kind} className="pending">
+                <span className="small">{shortTime(e.time)}</span> <strong>{e.kind}</strong> <span className="small">(held)</span>
+              </li>
+            ))}
           </ol>
+          {pending.length > 0 && (
+            <p className="hint" data-testid="journal-pending">{pending.length} held: written at the head of the journal when the CA directory is created or opened.</p>
+          )}
         </>
       ) : (
         <p className="hint">No journal yet: it starts when the CA directory is created.</p>

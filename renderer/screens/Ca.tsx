@@ -40,6 +40,7 @@ export function Ca() {
             <button type="button" onClick={() => void actions.startIssue('csr')} data-testid="ca-sub-ca">Issue a subordinate CA from a CSR</button>
             <button type="button" onClick={() => void actions.startIssue('end-entity')} data-testid="ca-ee">Issue an end-entity certificate</button>
             <button type="button" onClick={() => void actions.startIssue('crl')} data-testid="ca-crl">Generate a CRL</button>
+            <button type="button" className="secondary" onClick={() => void actions.closeCeremony()} data-testid="ca-close-ceremony">Close the ceremony…</button>
           </Actions>
           <DescribedView doc={ca.certificate} />
         </>
@@ -84,6 +85,9 @@ export function Issue() {
         {crl && (
           <>
             <p role="status">Saved to <span className="mono" data-testid="crl-saved">{crl.savedTo}</span></p>
+            <Actions>
+              <button type="button" className="secondary" onClick={() => void actions.closeCeremony()} data-testid="crl-close-ceremony">Close the ceremony and log out…</button>
+            </Actions>
             <DescribedView doc={crl.crl} />
           </>
         )}

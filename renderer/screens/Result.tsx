@@ -28,7 +28,7 @@ export function Result() {
           {isCa && <button type="button" onClick={() => void actions.startIssue('csr')} data-testid="next-sub-ca">Issue a subordinate CA from a CSR</button>}
           {isCa && <button type="button" onClick={() => void actions.startIssue('end-entity')} data-testid="next-ee">Issue an end-entity certificate</button>}
           {isCa && <button type="button" onClick={() => void actions.startIssue('crl')} data-testid="next-crl">Generate a CRL</button>}
-          <button type="button" className="secondary" onClick={() => void actions.endCeremony()} data-testid="end-ceremony">End the ceremony and log out</button>
+          <button type="button" className="secondary" onClick={() => void actions.closeCeremony()} data-testid="end-ceremony">Close the ceremony and log out…</button>
         </Actions>
       </div>
     </Screen>
