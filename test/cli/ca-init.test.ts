@@ -50,12 +50,15 @@ describe('qpki ca init: where the key lives and how it is unlocked', () => {
     assert.ok(!existsSync(l.path('ca2')));
   });
 
-  test('--pkcs11-token-serial with --pkcs11-pin-file; an unknown serial is TOKEN_NOT_FOUND', () => {
+  test('--pkcs11-token-serial with --pkcs11-pin-file (a file, or - for stdin); an unknown serial is TOKEN_NOT_FOUND', () => {
     const l = lab();
     const pinFile = l.path('pin.txt');
     writeFileSync(pinFile, USER_PIN + '\n', { mode: 0o600 });
     const out = ok(l.run(['ca', 'init', '--profile', 'ec/root-ca', '--pkcs11-lib', SOFTHSM_LIB, '--pkcs11-token-serial', l.serial, '--pkcs11-pin-file', pinFile, '--pkcs11-key-label', 'k', '--var', 'cn=By Serial', '--dir', 'ca']));
     assert.match(out, new RegExp(`serial ${l.serial}`));
+    // '-' reads the PIN from standard input (a pipe from a secret store).
+    const piped = l.run(['crl', 'gen', '--ca-dir', 'ca', '--pkcs11-pin-file', '-'], {}, USER_PIN + '\n');
+    assert.match(ok(piped), /CRL #\d+ signed/);
     const none = l.run(['ca', 'init', '--profile', 'ec/root-ca', '--pkcs11-lib', SOFTHSM_LIB, '--pkcs11-token-serial', '0000000000000000', '--pkcs11-pin-file', pinFile, '--pkcs11-key-label', 'k2', '--var', 'cn=X', '--dir', 'ca2']);
     assert.equal(errorLine(none).code, 'TOKEN_NOT_FOUND');
   });

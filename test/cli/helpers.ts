@@ -165,3 +165,45 @@ export function firstPem(text: string): string {
 export function wrotePaths(stdout: string): string[] {
   return [...stdout.matchAll(/^\s*wrote:\s+(.+)$/gm)].map((m) => m[1].trim());
 }
+
+/**
+ * Run qpki on a pseudo-terminal (Python's pty module), answering each prompt (a line ending in
+ * ':') with the next answer; '\x03' sends Ctrl-C. Returns everything the terminal showed.
+ */
+const PTY_RUN = `
+import os, pty, sys, time, select, json
+answers, cwd, cmd = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.chdir(cwd)
+    os.execvp(cmd[0], cmd)
+out, ai, seen = b'', 0, 0
+deadline = time.time() + 40
+while time.time() < deadline:
+    r, _, _ = select.select([fd], [], [], 0.1)
+    if not r:
+        continue
+    try:
+        data = os.read(fd, 4096)
+    except OSError:
+        break
+    if not data:
+        break
+    out += data
+    if out.rstrip().endswith(b':') and len(out) > seen and ai < len(answers):
+        seen = len(out)
+        time.sleep(0.05)
+        a = answers[ai]
+        os.write(fd, a.encode() + (b'' if a == '\\x03' else b'\\r'))
+        ai += 1
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(json.dumps({'code': os.waitstatus_to_exitcode(status), 'screen': out.decode('utf8', 'replace'), 'answered': ai}))
+`;
+
+export function qpkiOnTerminal(lab: Lab, args: string[], answers: string[]): { code: number; screen: string; answered: number } {
+  const r = spawnSync('python3', ['-c', PTY_RUN, JSON.stringify(answers), lab.dir, process.execPath, QPKI, ...args], { env: lab.env, encoding: 'utf8', timeout: 60_000 });
+  if (r.status !== 0) throw new Error(`pty runner failed: ${r.stderr}`);
+  const res = JSON.parse(r.stdout) as { code: number; screen: string; answered: number };
+  transcript.push({ code: res.code, stdout: res.screen, stderr: '' });
+  return res;
+}
