@@ -6,7 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureCliBuilt, errorLine, firstPem, makeLab, ok, pemToDer, PIN_ENV, sh, SOFTHSM_LIB, tokenArgs, USER_PIN, wrotePaths, type Lab } from './helpers';
 import { pythonCertFacts, pythonCrlFacts } from './independent';
@@ -207,5 +207,23 @@ describe('qpki seed commands and the chain they build', () => {
     assert.equal(g2.code, 1);
     errorLine(g2);
     assert.ok(statSync(garbage).size > 0);
+  });
+  test('journal verify and ca check exit 1 on an edited journal (checked on a copy of the CA)', () => {
+    const copy = lab.path('tampered-ca');
+    cpSync(lab.path('hsm-ca'), copy, { recursive: true });
+    const jpath = join(copy, 'journal.jsonl');
+    const lines = readFileSync(jpath, 'utf8').split('\n');
+    const i = lines.findIndex((l) => l.includes('server.example.com'));
+    assert.ok(i > 0);
+    lines[i] = lines[i].replace('server.example.com', 'server.example.org');
+    writeFileSync(jpath, lines.join('\n'));
+    const v = lab.run(['journal', 'verify', '--ca-dir', copy]);
+    assert.equal(v.code, 1);
+    assert.match(v.stdout, new RegExp(`journal BROKEN at entry ${i + 1}`));
+    const c = lab.run(['ca', 'check', '--dir', copy]);
+    assert.equal(c.code, 1);
+    assert.match(c.stdout, /problems/);
+    // The original is still intact.
+    assert.match(ok(lab.run(['journal', 'verify', '--ca-dir', './hsm-ca'])), /journal intact/);
   });
 });
