@@ -37,6 +37,16 @@ export function journalPath(caDir: string): string {
 interface Tail {
   seq: number;
   hash: string;
+  /** File size right after this process's own last append; unset when the tail was read. */
+  size?: number;
+}
+
+function fileSize(file: string): number | undefined {
+  try {
+    return statSync(file).size;
+  } catch {
+    return undefined;
+  }
 }
 
 export class Journal {
@@ -75,8 +85,9 @@ export class Journal {
     }
     const plain = toFacts(facts);
     assertNoSecrets(plain);
-    // Re-read: another process (the CLI beside the app) may have appended since we last wrote.
-    this.tail = readTail(this.file);
+    // Another process (the CLI beside the app) may have appended since we last wrote: re-read
+    // the tail unless the file is exactly as long as our own last append left it.
+    if (this.tail.size === undefined || fileSize(this.file) !== this.tail.size) this.tail = readTail(this.file);
     const body: Omit<JournalEntry, 'hash'> = {
       seq: this.tail.seq + 1,
       time: new Date().toISOString(),
@@ -87,8 +98,8 @@ export class Journal {
       prev: this.tail.hash,
     };
     const entry: JournalEntry = { ...body, hash: entryHash(body) };
-    appendLine(this.file, canonicalJson(entry) + '\n', opts.sync ?? true);
-    this.tail = { seq: entry.seq, hash: entry.hash };
+    const size = appendLine(this.file, canonicalJson(entry) + '\n', opts.sync ?? true);
+    this.tail = { seq: entry.seq, hash: entry.hash, size };
     return entry;
   }
 
@@ -286,7 +297,8 @@ function parseTail(file: string, line: string): Tail {
   return { seq: entry.seq, hash: entry.hash };
 }
 
-function appendLine(file: string, line: string, sync: boolean): void {
+/** Append one line; returns the file's size afterwards. */
+function appendLine(file: string, line: string, sync: boolean): number {
   let fd: number;
   try {
     fd = openSync(file, 'a', 0o644);
@@ -296,6 +308,7 @@ function appendLine(file: string, line: string, sync: boolean): void {
   try {
     writeAll(fd, Buffer.from(line, 'utf8'));
     if (sync) fsyncSync(fd);
+    return fstatSync(fd).size;
   } catch (e) {
     throw ioError(`Cannot write to the journal ${file}`, e);
   } finally {

@@ -35,8 +35,24 @@ export function rsaPssSaltLength(alg: SignatureAlgorithm): number {
   return HASH_LENGTH[signatureHash(alg)!];
 }
 
+/**
+ * Keys already checked, by their DER: issuing many certificates for one key, or checking a key
+ * the CSR step already checked, need not decode and validate the point again.
+ */
+const checkedKeys = new Map<string, KeyAlgorithm>();
+
 /** Key algorithm of a DER SubjectPublicKeyInfo; KEY_INVALID for anything the engine does not support. */
 export function keyAlgorithmOfSpki(spki: Uint8Array): KeyAlgorithm {
+  const id = Buffer.from(spki).toString('base64');
+  const hit = checkedKeys.get(id);
+  if (hit) return hit;
+  const alg = checkSpki(spki);
+  if (checkedKeys.size >= 64) checkedKeys.delete(checkedKeys.keys().next().value!);
+  checkedKeys.set(id, alg);
+  return alg;
+}
+
+function checkSpki(spki: Uint8Array): KeyAlgorithm {
   const p = parseSpki(spki);
   const mldsa = mlDsaAlgorithmOfOid(p.algorithm);
   if (mldsa) {
