@@ -1,11 +1,39 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { readJournal, verifyJournal } from '../journal/journal';
+import { existsSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { checkChain, type JournalEntry } from '../journal/chain';
+import { Journal, journalPath, repairJournalTail } from '../journal/journal';
 import { QpkiError } from '../errors';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Certificate } from '@peculiar/asn1-x509';
+import { signatureAlgorithmFromIdentifier, verifySignature } from '../keys/verify';
+import { catalystParts, preTbs } from '../x509/catalyst';
+import { children, slice, whole } from '../x509/der';
 import { describeDocument } from '../x509/describe';
-import { readText } from './fsx';
-import { readIndex } from './indexFile';
+import { pemOrDer } from '../x509/pem';
+import { lockCaDir, readText } from './fsx';
+import { readIndex, type IndexEntry } from './indexFile';
 import { activeVersion, readMeta } from './meta';
+
+/**
+ * Where an issuance that a crash interrupted stopped. Issuance writes, in this order: journal
+ * `issuance.started`, certificate file, index.txt, serial file, journal `certificate.signed`.
+ */
+export type InterruptedState =
+  /** Stopped before the certificate file was written: nothing was issued. */
+  | 'not-signed'
+  /** The certificate file exists but index.txt does not list it: signed, never delivered. */
+  | 'signed-not-indexed'
+  /** Listed in index.txt, but the journal lacks its `certificate.signed` entry. */
+  | 'indexed-not-journaled';
+
+export interface InterruptedIssuance {
+  serial: string;
+  /** Journal entry of the `issuance.started`. */
+  seq: number;
+  state: InterruptedState;
+  /** True once `ca check --repair` recorded it in the journal. */
+  recorded: boolean;
+}
 
 export interface CaCheckResult {
   ok: boolean;
@@ -13,14 +41,83 @@ export interface CaCheckResult {
   journalEntries: number;
   problems: string[];
   notes: string[];
-  /** Serials whose issuance started but never finished (a crash mid-issuance). */
+  /** Serials whose issuance started but never finished and that the journal does not yet account for. */
   inFlight: string[];
+  interrupted: InterruptedIssuance[];
+  /** The journal ends in a line that a crash cut short (bytes after the last newline). */
+  journalTornTail?: { bytes: number };
+  /** Temporary files that atomic writes left behind (paths relative to the CA directory). */
+  tempFiles: string[];
+  /** The process id in a lock file whose process no longer runs. */
+  staleLockPid?: number;
+  /** Whether `--repair` has something to do. */
+  repairable: boolean;
+}
+
+/** The temporary names fsx.writeFileAtomic uses: `.<name>.<12 hex>.tmp` beside the target. */
+const TEMP_FILE = /^\..+\.[0-9a-f]{12}\.tmp$/;
+
+function tempFilesIn(abs: string): string[] {
+  const out: string[] = [];
+  const dirs = [abs, join(abs, 'certs'), join(abs, 'crl')];
+  const versions = join(abs, 'versions');
+  if (existsSync(versions)) for (const v of readdirSync(versions)) dirs.push(join(versions, v), join(versions, v, 'certs'), join(versions, v, 'keys'));
+  for (const d of dirs) {
+    if (!existsSync(d) || !statSync(d).isDirectory()) continue;
+    for (const f of readdirSync(d)) if (TEMP_FILE.test(f)) out.push(relative(abs, join(d, f)));
+  }
+  return out;
+}
+
+function staleLock(abs: string): { pid: number; alive: boolean } | undefined {
+  const p = join(abs, '.lock');
+  if (!existsSync(p)) return undefined;
+  const pid = Number(readFileSync(p, 'utf8').trim());
+  if (!Number.isSafeInteger(pid) || pid <= 0) return { pid: 0, alive: false };
+  try {
+    process.kill(pid, 0);
+    return { pid, alive: true };
+  } catch (e) {
+    return { pid, alive: (e as NodeJS.ErrnoException).code === 'EPERM' };
+  }
+}
+
+/** The CA's keys, read once: issued certificates are checked against them without a full decode. */
+interface IssuerKeys {
+  spki: Uint8Array;
+  altSpki?: Uint8Array;
+}
+
+function issuerKeys(caPem: string): IssuerKeys {
+  const t = AsnConvert.parse(pemOrDer(caPem, ['CERTIFICATE']), Certificate).tbsCertificate;
+  return { spki: new Uint8Array(AsnConvert.serialize(t.subjectPublicKeyInfo)), altSpki: catalystParts(t.extensions).altSpki };
+}
+
+/** Serial (upper-case hex) of an issued certificate and whether its signature(s) verify under the CA. */
+function checkIssued(pem: string, ca: IssuerKeys): { serial: string; valid: boolean } {
+  const der = pemOrDer(pem, ['CERTIFICATE']);
+  const [tbsT, algT, sigT] = children(der, whole(der));
+  const tbsDer = slice(der, tbsT);
+  const t = AsnConvert.parse(der, Certificate).tbsCertificate;
+  const serial = Buffer.from(t.serialNumber).toString('hex').toUpperCase();
+  let valid = verifySignature(ca.spki, signatureAlgorithmFromIdentifier(slice(der, algT)), tbsDer, der.subarray(sigT.contentStart + 1, sigT.end));
+  if (valid && ca.altSpki) {
+    const cat = catalystParts(t.extensions);
+    valid = !!(cat.altSignature && cat.altAlgorithm) && verifySignature(ca.altSpki, signatureAlgorithmFromIdentifier(cat.altAlgorithm), preTbs(tbsDer, 'certificate'), cat.altSignature);
+  }
+  return { serial, valid };
+}
+
+function factSerial(e: JournalEntry): string {
+  return String((e.facts as { serial?: unknown }).serial ?? '');
 }
 
 /**
  * Consistency of a CA directory after a crash or a pulled token: index, serial file, certificate
  * files and journal must agree; no serial appears twice; every issued certificate verifies under
- * the CA key.
+ * the CA key. A crash leaves at most one interrupted issuance, which the journal names (an
+ * `issuance.started` without its `certificate.signed`); that is reported, not counted as a problem.
+ * A journal whose last line a crash cut short is a problem `--repair` fixes (see repairCaDir).
  */
 export function checkCaDir(dir: string): CaCheckResult {
   const abs = resolve(dir);
@@ -29,62 +126,177 @@ export function checkCaDir(dir: string): CaCheckResult {
   const meta = readMeta(abs);
   const v = activeVersion(meta);
   const caPem = readText(join(abs, 'versions', meta.active, 'certs', `ca.${v.algos[0]}.pem`));
-  let index: ReturnType<typeof readIndex> = [];
+  const caSerial = describeDocument(caPem).serial;
+  const keys = issuerKeys(caPem);
+
+  let index: IndexEntry[] = [];
   try {
     index = readIndex(abs);
   } catch (e) {
     problems.push(e instanceof QpkiError ? e.message : String(e));
   }
-  const seen = new Set<string>();
+  const indexed = new Set<string>();
   for (const e of index) {
-    if (seen.has(e.serial)) problems.push(`serial ${e.serial} appears twice in index.txt`);
-    seen.add(e.serial);
+    if (indexed.has(e.serial)) problems.push(`serial ${e.serial} appears twice in index.txt`);
+    indexed.add(e.serial);
     const p = join(abs, 'certs', `${e.serial}.crt`);
     if (!existsSync(p)) {
       problems.push(`index.txt lists ${e.serial} but certs/${e.serial}.crt is missing`);
       continue;
     }
     try {
-      const d = describeDocument(readText(p), caPem);
+      const d = checkIssued(readText(p), keys);
       if (d.serial !== e.serial) problems.push(`certs/${e.serial}.crt holds serial ${d.serial}`);
-      if (d.signatures.some((s) => s.valid !== true)) problems.push(`certs/${e.serial}.crt does not verify under the CA key`);
+      if (!d.valid) problems.push(`certs/${e.serial}.crt does not verify under the CA key`);
     } catch (err) {
       problems.push(`certs/${e.serial}.crt is unreadable: ${err instanceof Error ? err.message : err}`);
     }
   }
-  const files = existsSync(join(abs, 'certs')) ? readdirSync(join(abs, 'certs')).filter((f) => f.endsWith('.crt')) : [];
-  for (const f of files) {
-    const serial = f.replace(/\.crt$/, '');
-    if (!seen.has(serial)) problems.push(`certs/${f} is not in index.txt (an issuance interrupted after signing)`);
+  const certFiles = existsSync(join(abs, 'certs')) ? readdirSync(join(abs, 'certs')).filter((f) => f.endsWith('.crt') && !f.startsWith('.')).map((f) => f.slice(0, -4)) : [];
+  const onDisk = new Set(certFiles);
+
+  // Journal: intact chain, or an intact chain followed by one line a crash cut short.
+  let text = '';
+  try {
+    text = existsSync(journalPath(abs)) ? readFileSync(journalPath(abs), 'utf8') : '';
+  } catch (e) {
+    problems.push(`the journal cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }
-  for (const f of readdirSync(join(abs, 'certs')).filter((x) => x.endsWith('.tmp'))) notes.push(`leftover temporary file certs/${f} (harmless; may be deleted)`);
-  const serialFile = existsSync(join(abs, 'serial')) ? readText(join(abs, 'serial')).trim() : '';
-  if (index.length && serialFile && !seen.has(serialFile)) {
-    const caSerial = describeDocument(caPem).serial;
-    if (serialFile !== caSerial) problems.push(`the serial file names ${serialFile}, which index.txt does not list`);
+  const chain = checkChain(text);
+  let journalTornTail: CaCheckResult['journalTornTail'];
+  const lines = text.split('\n');
+  const tornTail = !chain.ok && chain.firstBroken?.reason === 'truncated last entry' && chain.firstBroken.line === lines.length;
+  if (tornTail) {
+    journalTornTail = { bytes: Buffer.byteLength(lines[lines.length - 1], 'utf8') };
+    problems.push(`the journal's last line (${journalTornTail.bytes} bytes) was cut short by a crash; nothing more can be recorded until it is set aside: run \`qpki ca check --repair\` (the fragment is kept in a .torn file and the repair is journaled)`);
+  } else if (!chain.ok) {
+    problems.push(`journal broken at entry ${chain.firstBroken?.seq} (line ${chain.firstBroken?.line}): ${chain.firstBroken?.reason}`);
   }
-  const j = verifyJournal(abs);
-  if (!j.ok) problems.push(`journal broken at entry ${j.firstBroken?.seq} (line ${j.firstBroken?.line}): ${j.firstBroken?.reason}`);
-  const inFlight: string[] = [];
-  if (j.ok) {
-    const entries = readJournal(abs);
-    const started = new Map<string, number>();
-    for (const e of entries) {
-      const s = String((e.facts as { serial?: unknown }).serial ?? '');
-      if (e.kind === 'issuance.started') started.set(s, e.seq);
-      if (e.kind === 'certificate.signed') started.delete(s);
+  const entries = chain.entries;
+
+  // Issuances started but never finished, and whether a repair already recorded them.
+  const started = new Map<string, number>();
+  const signed = new Set<string>();
+  const recorded = new Set<string>();
+  for (const e of entries) {
+    const s = factSerial(e);
+    if (e.kind === 'issuance.started') started.set(s, e.seq);
+    if (e.kind === 'certificate.signed') {
+      signed.add(s);
+      started.delete(s);
     }
-    for (const [serial, seq] of started) {
-      inFlight.push(serial);
-      if (seen.has(serial)) problems.push(`serial ${serial} is in index.txt but the journal has no certificate.signed entry for it`);
-      else notes.push(`issuance of serial ${serial} (journal entry ${seq}) did not complete; no certificate with that serial was recorded`);
-    }
+    if (e.kind === 'error' && (e.facts as { event?: unknown }).event === 'issuance.interrupted') recorded.add(s);
+  }
+  const interrupted: InterruptedIssuance[] = [];
+  for (const [serial, seq] of started) {
+    const state: InterruptedState = indexed.has(serial) ? 'indexed-not-journaled' : onDisk.has(serial) ? 'signed-not-indexed' : 'not-signed';
+    interrupted.push({ serial, seq, state, recorded: recorded.has(serial) });
+    if (recorded.has(serial)) continue;
+    const what =
+      state === 'not-signed' ? 'stopped before signing; no certificate with that serial exists'
+      : state === 'signed-not-indexed' ? `stopped after signing: certs/${serial}.crt exists but index.txt does not list it and it was never delivered`
+      : 'completed on disk (index.txt lists it) but the journal lost its certificate.signed entry';
+    notes.push(`issuance of serial ${serial} (journal entry ${seq}) was interrupted: ${what}. \`qpki ca check --repair\` records this in the journal.`);
+  }
+  const inFlight = interrupted.filter((i) => !i.recorded).map((i) => i.serial);
+  const interruptedSerials = new Set(interrupted.map((i) => i.serial));
+
+  for (const serial of certFiles) {
+    if (!indexed.has(serial) && !interruptedSerials.has(serial)) problems.push(`certs/${serial}.crt is not in index.txt and the journal records no issuance of it`);
+  }
+  if (entries.length) {
     for (const e of entries) {
-      if (e.kind === 'certificate.signed' && (e.facts as { path?: string }).path?.startsWith('certs/')) {
-        const s = String((e.facts as { serial?: unknown }).serial);
-        if (!seen.has(s)) problems.push(`the journal records certificate ${s} as signed but index.txt does not list it`);
+      if (e.kind === 'certificate.signed' && (e.facts as { path?: string }).path?.startsWith('certs/') && !indexed.has(factSerial(e))) {
+        problems.push(`the journal records certificate ${factSerial(e)} as signed but index.txt does not list it`);
       }
     }
+    for (const s of indexed) {
+      if (!signed.has(s) && !interruptedSerials.has(s)) problems.push(`index.txt lists ${s} but the journal records no issuance of it`);
+    }
   }
-  return { ok: problems.length === 0, certificates: index.length, journalEntries: j.entries, problems, notes, inFlight };
+
+  // The serial file names the last serial written: the newest index entry, or the one before it
+  // (or the CA's own) when a crash came between writing the index and the serial file.
+  const serialFile = existsSync(join(abs, 'serial')) ? readText(join(abs, 'serial')).trim() : '';
+  const last = index[index.length - 1]?.serial;
+  const acceptable = new Set<string>([last ?? caSerial ?? '']);
+  if (last && interruptedSerials.has(last)) acceptable.add(index[index.length - 2]?.serial ?? caSerial ?? '');
+  if (!serialFile) problems.push('the serial file is missing or empty');
+  else if (!acceptable.has(serialFile)) problems.push(`the serial file names ${serialFile}, but the last serial issued is ${last ?? caSerial}`);
+
+  const tempFiles = tempFilesIn(abs);
+  for (const f of tempFiles) notes.push(`leftover temporary file ${f} from an interrupted write (harmless; --repair deletes it)`);
+  const lock = staleLock(abs);
+  if (lock?.alive) notes.push(`the CA directory is in use by process ${lock.pid}`);
+  else if (lock) notes.push(`a lock left by process ${lock.pid}, which no longer runs (the next command takes it over; --repair removes it)`);
+
+  return {
+    ok: problems.length === 0,
+    certificates: index.length,
+    journalEntries: entries.length,
+    problems,
+    notes,
+    inFlight,
+    interrupted,
+    journalTornTail,
+    tempFiles,
+    staleLockPid: lock && !lock.alive ? lock.pid : undefined,
+    // A dead process's lock alone needs no repair: the next command takes it over.
+    repairable: !!journalTornTail || tempFiles.length > 0 || inFlight.length > 0,
+  };
+}
+
+export interface CaRepairResult {
+  /** The torn journal line set aside, or null when the journal ended cleanly. */
+  journal: { removedBytes: number; removedSha256: string; savedTo: string } | null;
+  removedTempFiles: string[];
+  /** Interrupted issuances now recorded in the journal (`error` entries, event issuance.interrupted). */
+  recordedInterruptions: string[];
+  staleLockRemoved: boolean;
+  /** The check after the repair. */
+  after: CaCheckResult;
+}
+
+/**
+ * Repairs what a crash leaves behind, and only that: sets aside a journal line cut short (kept
+ * byte for byte in a .torn file, the repair journaled), deletes atomic-write temporary files and a
+ * dead process's lock, and records interrupted issuances in the journal. Certificates, index.txt
+ * and the serial file are never changed. Refuses when the journal is broken other than at its
+ * tail (that is tampering or damage for a person to look at, not a crash).
+ */
+export function repairCaDir(dir: string, who?: { operator: string; witnesses: string[] }): CaRepairResult {
+  const abs = resolve(dir);
+  const before = checkCaDir(abs);
+  const unlock = lockCaDir(abs); // takes over a dead process's lock; refuses while another runs
+  const staleLockRemoved = before.staleLockPid !== undefined;
+  let done: Omit<CaRepairResult, 'after' | 'staleLockRemoved'>;
+  try {
+    const journal = before.journalTornTail ? repairJournalTail(abs, who) : null;
+    const mid = journal ? checkCaDir(abs) : before;
+    const removedTempFiles: string[] = [];
+    for (const f of mid.tempFiles) {
+      try {
+        unlinkSync(join(abs, f));
+        removedTempFiles.push(f);
+      } catch (e) {
+        throw new QpkiError('IO_ERROR', `Cannot delete ${f}: ${(e as NodeJS.ErrnoException).code ?? 'error'}.`);
+      }
+    }
+    const recordedInterruptions: string[] = [];
+    const chainBroken = mid.problems.some((p) => p.startsWith('journal broken'));
+    if (!chainBroken && mid.inFlight.length) {
+      const j = Journal.open(abs, who);
+      for (const i of mid.interrupted.filter((x) => !x.recorded)) {
+        const cert = join(abs, 'certs', `${i.serial}.crt`);
+        const facts: Record<string, unknown> = { event: 'issuance.interrupted', serial: i.serial, startedEntry: i.seq, state: i.state };
+        if (i.state !== 'not-signed' && existsSync(cert)) facts.certificateSha256Fingerprint = describeDocument(readText(cert)).sha256;
+        j.append('error', facts);
+        recordedInterruptions.push(i.serial);
+      }
+    }
+    done = { journal, removedTempFiles, recordedInterruptions };
+  } finally {
+    unlock();
+  }
+  return { ...done, staleLockRemoved, after: checkCaDir(abs) };
 }
