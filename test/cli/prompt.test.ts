@@ -27,6 +27,13 @@ describe('qpki prompts on a terminal', () => {
     assert.ok(!r.screen.includes('*'.repeat(USER_PIN.length)), 'no mask that tells the length either');
   });
 
+  test('a subordinate CA whose parent key is in the same token: the PIN is asked once', () => {
+    const r = qpkiOnTerminal(lab, ['ca', 'init', '--profile', 'ec/issuing-ca', '--parent', 'ca', '--pkcs11-lib', SOFTHSM_LIB, '--pkcs11-token', 'CA Token', '--pkcs11-key-label', 'sub-key', '--var', 'cn=Prompt Sub', '--dir', 'sub'], [USER_PIN, USER_PIN]);
+    assert.equal(r.code, 0, r.screen);
+    assert.equal((r.screen.match(/Token PIN:/g) ?? []).length, 1, r.screen);
+    assert.match(r.screen, /CA created in .*sub/);
+  });
+
   test('a wrong PIN typed at the prompt is PIN_INCORRECT; Ctrl-C cancels with one line', () => {
     const wrong = qpkiOnTerminal(lab, ['crl', 'gen', '--ca-dir', 'ca'], ['typed-wrong-PIN']);
     assert.equal(wrong.code, 1);
