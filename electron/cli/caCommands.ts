@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { QpkiError } from '../core/errors';
 import { describeCaDir, initCa, openCa, type CaKeyAccess, type NewCaKey } from '../core/ca/index';
-import { checkCaDir } from '../core/ca/check';
+import { checkCaDir, repairCaDir, type CaCheckResult } from '../core/ca/check';
 import { loadProfile, loadVarFile, parseVarArgs } from '../core/profiles/index';
 import { buildCsr } from '../core/x509/csr';
 import { toPem } from '../core/x509/pem';
@@ -221,10 +221,31 @@ export function registerCaCommands(program: Command): void {
     } else process.stdout.write(pem);
   });
 
-  ca.command('check').description('check that index, serial, certificates and journal agree').option('--dir <dir>').option('--ca-dir <dir>').action((o: { dir?: string; caDir?: string }) => {
-    const r = checkCaDir(caDirOf(o, './ca'));
-    emit(r, () => [r.ok ? `CA directory consistent: ${r.certificates} certificate(s), journal ${r.journalEntries} entries intact.` : 'CA directory has problems:', ...r.problems.map((p) => `  - ${p}`), ...r.notes.map((n) => `  note: ${n}`)]);
-    if (!r.ok) process.exitCode = 1;
-  });
+  ca.command('check').description('check that index, serial, certificates and journal agree')
+    .option('--dir <dir>').option('--ca-dir <dir>')
+    .option('--repair', 'after a crash: set aside a torn last journal line, delete temporary files, record interrupted issuances (never touches certificates or the index)')
+    .action((o: { dir?: string; caDir?: string; repair?: boolean }) => {
+      const dir = caDirOf(o, './ca');
+      const lines = (r: CaCheckResult) => [
+        r.ok ? `CA directory consistent: ${r.certificates} certificate(s), journal ${r.journalEntries} entries intact.` : 'CA directory has problems:',
+        ...r.problems.map((p) => `  - ${p}`),
+        ...r.notes.map((n) => `  note: ${n}`),
+      ];
+      if (!o.repair) {
+        const r = checkCaDir(dir);
+        emit(r, () => [...lines(r), ...(r.repairable ? ['  run `qpki ca check --repair` to set right what the crash left (certificates and index.txt are never changed).'] : [])]);
+        if (!r.ok) process.exitCode = 1;
+        return;
+      }
+      const rep = repairCaDir(dir);
+      emit(rep, () => [
+        rep.journal ? `journal: a torn last line of ${rep.journal.removedBytes} bytes (SHA-256 ${rep.journal.removedSha256}) moved to ${rep.journal.savedTo}; the repair is journaled` : 'journal: ends cleanly, nothing set aside',
+        ...rep.removedTempFiles.map((f) => `deleted temporary file ${f}`),
+        ...rep.recordedInterruptions.map((s) => `recorded the interrupted issuance of serial ${s} in the journal`),
+        ...(rep.staleLockRemoved ? ['removed the lock of a process that no longer runs'] : []),
+        ...lines(rep.after),
+      ]);
+      if (!rep.after.ok) process.exitCode = 1;
+    });
 
 }
