@@ -155,7 +155,7 @@ test('an existing CA opened in a new ceremony gets the ceremony written first, t
   await ok('generateCrl', { dir, days: 30 });
   await ok('closeCeremony');
   const added = readJournal(dir).slice(before);
-  assert.deepEqual(added.map((e) => e.kind), ['ceremony.opened', 'preflight', 'token.chosen', 'login.succeeded', 'crl.generated', 'ceremony.closed']);
+  assert.deepEqual(added.map((e) => e.kind), ['ceremony.opened', 'preflight', 'module.loaded', 'token.chosen', 'login.succeeded', 'crl.generated', 'ceremony.closed']);
   assert.ok(added.every((e) => e.operator === 'Dave' && e.witnesses.join() === 'Erin'));
   assert.equal(verifyJournal(dir).ok, true);
   assert.equal(existsSync(join(dir, 'journal.jsonl')), true);

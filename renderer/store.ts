@@ -71,6 +71,8 @@ export interface WizardState {
   ceremony: Output<'openCeremony'> | null;
   closed: Output<'closeCeremony'> | null;
   transcript: string | null;
+  /** A token chosen before the ceremony step (just initialized): opened right after it. */
+  afterCeremony: { serial: string; label: string } | null;
 }
 
 const initial: WizardState = {
@@ -110,6 +112,7 @@ const initial: WizardState = {
   ceremony: null,
   closed: null,
   transcript: null,
+  afterCeremony: null,
 };
 
 export function createWizardStore() {
@@ -158,9 +161,10 @@ export function createWizardStore() {
       });
     },
     /** A ceremony and an existing CA's work start by naming the people; token initialization does not. */
-    begin(purpose: Purpose) {
+    begin(purpose: Purpose, thenToken?: { serial: string; label: string }) {
       const screen: Screen = purpose === 'init' ? 'storage' : 'ceremony';
-      set({ purpose, screen, error: null, devToken: false });
+      // A token just initialized stays the development token it was.
+      set({ purpose, screen, error: null, ...(thenToken ? { afterCeremony: thenToken } : { devToken: false, afterCeremony: null }) });
     },
     async openCeremony(operator: string, witnesses: string[], purpose: string) {
       await run('Opening the ceremony and checking this computer', async () => {
@@ -170,6 +174,12 @@ export function createWizardStore() {
     },
     /** After the preflight: on to the key storage, or to the CA directory for work on an existing CA. */
     continueCeremony() {
+      const t = get().afterCeremony;
+      if (t) {
+        set({ afterCeremony: null });
+        void actions.openToken(t.serial, t.label);
+        return;
+      }
       set({ screen: get().purpose === 'ca' ? 'ca' : 'storage', error: null });
     },
     /** Close the record (its last entry carries the final hash), log out, and offer the transcript. */

@@ -44,7 +44,7 @@ export function InitToken() {
         </div>
         <Actions>
           <button type="button" className="secondary" onClick={() => void actions.endCeremony()}>Back to start</button>
-          <button type="button" onClick={() => { continueWithCeremony(); void actions.openToken(t.serial, t.label); }} data-testid="init-use-token">Use this token for a ceremony</button>
+          <button type="button" onClick={() => continueWithCeremony(t.serial, t.label)} data-testid="init-use-token">Use this token for a ceremony</button>
         </Actions>
       </Screen>
     );
@@ -119,7 +119,8 @@ export function InitToken() {
   );
 }
 
-function continueWithCeremony(): void {
-  // After initialization the operator carries on with a ceremony on the new token.
-  actions.begin('ceremony');
+function continueWithCeremony(serial: string, label: string): void {
+  // After initialization the operator carries on with a ceremony on the new token: first the
+  // ceremony step (people, purpose, preflight), then straight to this token's PIN.
+  actions.begin('ceremony', { serial, label });
 }
