@@ -28,6 +28,8 @@ export class CeremonyRecord {
   /** The journal of the last closed ceremony, for the transcript. */
   lastDir: string | null = null;
   closed = false;
+  /** PKCS#11 libraries this ceremony has recorded (path → recorded), so each is named once before use. */
+  readonly modules = new Set<string>();
   private pending: PendingEvent[] = [];
 
   /** Opens a ceremony: who, why, which app, and the preflight checks of this machine. */
@@ -126,5 +128,6 @@ export class CeremonyRecord {
     this.dir = null;
     this.closed = false;
     this.pending = [];
+    this.modules.clear();
   }
 }

@@ -126,11 +126,13 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
   const ceremony = state.ceremony;
   /** Record a fact of the ceremony: in the CA's journal once there is one, held in order before. */
   const record = (kind: JournalKind, facts: Record<string, unknown>) => ceremony.record(kind, facts);
-  const recordModule = (info: { path: string; manufacturer: string; description: string; libraryVersion: string; cryptokiVersion: string }) =>
+  const recordModule = (info: { path: string; manufacturer: string; description: string; libraryVersion: string; cryptokiVersion: string }) => {
+    ceremony.modules.add(info.path);
     record('module.loaded', {
       path: info.path, librarySha256: fileSha256(info.path), manufacturer: info.manufacturer, description: info.description,
       libraryVersion: info.libraryVersion, cryptokiVersion: info.cryptokiVersion,
     });
+  };
 
   const impl: Impl = {
     appInfo: () => ({
@@ -189,8 +191,6 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
     openCeremony: ({ operator, witnesses, purpose }) => {
       if (ceremony.isOpen && ceremony.dir) ceremony.close('a new ceremony was opened');
       const r = ceremony.open({ operator, witnesses }, purpose, { version: state.options.version, root: state.options.appRoot ?? findAppRoot(__dirname) }, state.options.dataDir);
-      // A module already loaded (the development token's) is the one this ceremony uses.
-      if (state.module) recordModule(state.module.info());
       const p = r.preflight;
       return {
         preflight: { networkInterfacesUp: p.networkInterfacesUp, clock: { iso: p.clock.iso, tz: p.clock.tz }, freeDiskBytes: p.freeDiskBytes, warnings: p.warnings },
@@ -220,6 +220,9 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
     openToken: ({ serial, label }) => {
       const m = state.requireModule();
       state.endSession();
+      // The library this token is reached through is on the record before the token is (loaded
+      // before the ceremony opened, for the development token).
+      if (!ceremony.modules.has(m.info().path)) recordModule(m.info());
       const s = m.openSession({ serial, ...(label !== undefined ? { label } : {}) });
       state.session = s;
       const found = m.findToken({ serial });
