@@ -132,6 +132,21 @@ describe('qpki errors: token, module, CA directory', () => {
     assert.match(errorLine(r).message, /No Such Token/);
   });
 
+  test('two tokens with the same label: TOKEN_AMBIGUOUS naming the serials; the serial then picks one', () => {
+    const l = lab();
+    const second = l.store.initToken('CA Token', 'so-PIN-2222222222', 'user-PIN-2222222222');
+    const r = l.run(initArgs('k', 'ca', ['--pkcs11-pin-env', 'QPKI_TEST_PIN']), PIN_ENV);
+    assert.equal(r.code, 1);
+    const e = errorLine(r);
+    assert.equal(e.code, 'TOKEN_AMBIGUOUS');
+    assert.ok(e.message.includes(l.serial) && e.message.includes(second), e.line);
+    assert.ok(!existsSync(l.path('ca')));
+    const out = ok(l.run(['ca', 'init', '--profile', 'ec/root-ca', '--pkcs11-lib', SOFTHSM_LIB, '--pkcs11-token-serial', second, '--pkcs11-pin-env', 'P2', '--pkcs11-key-label', 'k', '--var', 'cn=Second', '--dir', 'ca'], { P2: 'user-PIN-2222222222' }));
+    assert.match(out, new RegExp(`serial ${second}`));
+    // The CA remembers the serial, so it opens without naming the token again.
+    ok(l.run(['crl', 'gen', '--ca-dir', 'ca', '--pkcs11-pin-env', 'P2'], { P2: 'user-PIN-2222222222' }));
+  });
+
   test('an existing CA dir is CA_EXISTS and every file in it is untouched; no key is generated', () => {
     const l = lab();
     ok(l.run(initArgs('one', 'ca', ['--pkcs11-pin-env', 'QPKI_TEST_PIN']), PIN_ENV));
