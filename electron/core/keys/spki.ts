@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { QpkiError } from '../errors';
@@ -67,4 +68,21 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   let diff = 0;
   for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
   return diff === 0;
+}
+
+const keyIds = new Map<string, Uint8Array>();
+
+/**
+ * The key identifier of a public key: SHA-1 of the subjectPublicKey BIT STRING contents
+ * (RFC 5280 section 4.2.1.2, method 1). Used for the SKI, the AKI and a token key's CKA_ID.
+ * An issuer's identifier is needed for every certificate it signs, so results are kept.
+ */
+export function subjectKeyIdentifier(spki: Uint8Array): Uint8Array {
+  const id = Buffer.from(spki).toString('base64');
+  const hit = keyIds.get(id);
+  if (hit) return hit;
+  const ski = new Uint8Array(createHash('sha1').update(parseSpki(spki).publicKey).digest());
+  if (keyIds.size >= 64) keyIds.delete(keyIds.keys().next().value!);
+  keyIds.set(id, ski);
+  return ski;
 }

@@ -4,6 +4,7 @@ import { AlgorithmIdentifier, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { RSAPublicKey } from '@peculiar/asn1-rsa';
 import { ECParameters } from '@peculiar/asn1-ecc';
 import { QpkiError } from '../errors';
+import { subjectKeyIdentifier } from '../keys/spki';
 import type { KeyAlgorithm } from '../keys/algorithms';
 import { EC_PARAMS } from './constants';
 
@@ -81,8 +82,7 @@ export function sha256Hex(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** CKA_ID derived from the public key: SHA-1 of the subjectPublicKey bits, the same value as the SKI. */
+/** CKA_ID derived from the public key: the same value as the certificate's SKI. */
 export function keyIdFromSpki(spki: Uint8Array): Buffer {
-  const info = AsnConvert.parse(spki, SubjectPublicKeyInfo);
-  return createHash('sha1').update(new Uint8Array(info.subjectPublicKey)).digest();
+  return Buffer.from(subjectKeyIdentifier(spki));
 }

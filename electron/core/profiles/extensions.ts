@@ -27,7 +27,6 @@ import {
   PolicyQualifierInfo,
   SubjectAlternativeName,
   SubjectKeyIdentifier,
-  SubjectPublicKeyInfo,
   UserNotice,
   id_ad_caIssuers,
   id_ad_ocsp,
@@ -44,7 +43,6 @@ import {
   id_qt_csp,
   id_qt_unotice,
 } from '@peculiar/asn1-x509';
-import { sha1 } from '@noble/hashes/legacy.js';
 import * as asn1js from 'asn1js';
 import { QpkiError } from '../errors';
 import { EKU_OIDS, normalizeKeyUsage } from './compile';
@@ -66,15 +64,9 @@ import type { Profile, VariableValues } from './types';
 export const id_pkix_ocsp_nocheck = '1.3.6.1.5.5.7.48.1.5';
 
 /** SHA-1 of the subjectPublicKey BIT STRING contents (RFC 5280 section 4.2.1.2, method 1). */
-export function subjectKeyIdentifier(spki: Uint8Array): Uint8Array {
-  let info: SubjectPublicKeyInfo;
-  try {
-    info = AsnConvert.parse(spki, SubjectPublicKeyInfo);
-  } catch {
-    throw new QpkiError('KEY_INVALID', 'The public key is not a DER SubjectPublicKeyInfo');
-  }
-  return sha1(new Uint8Array(info.subjectPublicKey));
-}
+export { subjectKeyIdentifier } from '../keys/spki';
+
+import { subjectKeyIdentifier } from '../keys/spki';
 
 function ext(extnID: string, critical: boolean, value: unknown): Extension {
   return new Extension({ extnID, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { Extension, Extensions, Name, SubjectPublicKeyInfo, TBSCertificate, Validity, Version } from '@peculiar/asn1-x509';
+import { Extension, Extensions, Name } from '@peculiar/asn1-x509';
 import { QpkiError } from '../errors';
 import type { SignatureAlgorithm } from '../keys/algorithms';
 import type { Signer } from '../keys/signer';
-import { signatureAlgorithmIdentifierObject } from '../keys/verify';
+import { signatureAlgorithmIdentifier, signatureAlgorithmIdentifierObject } from '../keys/verify';
 import { encodeTlv } from './der';
 import { altSignatureAlgorithmExtension, altSignatureValueExtension, preTbs, subjectAltPublicKeyInfoExtension } from './catalyst';
 
@@ -49,6 +49,49 @@ export interface CertificateSpec {
   alt?: AltSigning;
 }
 
+const nameDer = new WeakMap<Name, Uint8Array>();
+
+/** DER of a Name, kept for the Name objects a CA reuses (its own subject as issuer). */
+function encodeName(n: Name): Uint8Array {
+  let der = nameDer.get(n);
+  if (!der) {
+    der = new Uint8Array(AsnConvert.serialize(n));
+    nameDer.set(n, der);
+  }
+  return der;
+}
+
+/** UTCTime until 2049, GeneralizedTime from 2050 (RFC 5280 section 4.1.2.5), whole seconds, Z. */
+export function encodeTime(d: Date): Uint8Array {
+  const iso = wholeSeconds(d).toISOString(); // YYYY-MM-DDTHH:MM:SS.000Z
+  const digits = iso.slice(0, 4) + iso.slice(5, 7) + iso.slice(8, 10) + iso.slice(11, 13) + iso.slice(14, 16) + iso.slice(17, 19) + 'Z';
+  const year = d.getUTCFullYear();
+  if (year < 1950 || year > 9999) throw new QpkiError('INPUT_INVALID', `A certificate date must be between 1950 and 9999 (got ${year}).`);
+  return year < 2050 ? encodeTlv(0x17, [Buffer.from(digits.slice(2), 'latin1')]) : encodeTlv(0x18, [Buffer.from(digits, 'latin1')]);
+}
+
+const VERSION_3 = Uint8Array.of(0xa0, 0x03, 0x02, 0x01, 0x02);
+
+/**
+ * DER TBSCertificate assembled from its parts. The subject public key is taken as the DER it
+ * came in (already checked by the caller), and the issuer name is encoded once per CA.
+ */
+function encodeTbs(spec: CertificateSpec, sigAlgDer: Uint8Array, extensions: Extension[]): Uint8Array {
+  if (spec.serial.length === 0 || spec.serial[0] & 0x80 || (spec.serial[0] === 0 && spec.serial.length > 1 && !(spec.serial[1] & 0x80))) {
+    throw new QpkiError('INPUT_INVALID', 'A certificate serial must be a positive, minimally encoded integer.');
+  }
+  return encodeTlv(0x30, [
+    VERSION_3,
+    encodeTlv(0x02, [spec.serial]),
+    sigAlgDer,
+    encodeName(spec.issuer),
+    encodeTlv(0x30, [encodeTime(spec.notBefore), encodeTime(spec.notAfter)]),
+    encodeName(spec.subject),
+    spec.spki,
+    encodeTlv(0xa3, [new Uint8Array(AsnConvert.serialize(new Extensions(extensions)))]),
+  ]);
+}
+
 /**
  * Build and sign a certificate. The TBS is encoded once and signed as DER through the Signer,
  * so the same path serves a token key, a software key and ML-DSA; Catalyst adds an alternative
@@ -59,25 +102,15 @@ export async function buildCertificate(spec: CertificateSpec): Promise<Uint8Arra
   const extensions = [...spec.extensions];
   if (spec.subjectAltSpki) extensions.push(subjectAltPublicKeyInfoExtension(spec.subjectAltSpki));
   if (spec.alt) extensions.push(altSignatureAlgorithmExtension(signatureAlgorithmIdentifierObject(spec.alt.signatureAlgorithm)));
-  const sigAlg = signatureAlgorithmIdentifierObject(spec.signatureAlgorithm);
-  const tbs = new TBSCertificate({
-    version: Version.v3,
-    serialNumber: new Uint8Array(spec.serial).buffer as ArrayBuffer,
-    signature: sigAlg,
-    issuer: spec.issuer,
-    validity: new Validity({ notBefore: wholeSeconds(spec.notBefore), notAfter: wholeSeconds(spec.notAfter) }),
-    subject: spec.subject,
-    subjectPublicKeyInfo: AsnConvert.parse(spec.spki, SubjectPublicKeyInfo),
-    extensions: new Extensions(extensions),
-  });
+  const sigAlgDer = signatureAlgorithmIdentifier(spec.signatureAlgorithm);
   if (spec.alt) {
-    const pre = preTbs(new Uint8Array(AsnConvert.serialize(tbs)), 'certificate');
+    const pre = preTbs(encodeTbs(spec, sigAlgDer, extensions), 'certificate');
     const altSig = await spec.alt.signer.sign(spec.alt.signatureAlgorithm, pre);
-    tbs.extensions = new Extensions([...extensions, altSignatureValueExtension(altSig)]);
+    extensions.push(altSignatureValueExtension(altSig));
   }
-  const tbsDer = new Uint8Array(AsnConvert.serialize(tbs));
+  const tbsDer = encodeTbs(spec, sigAlgDer, extensions);
   const signature = await spec.signer.sign(spec.signatureAlgorithm, tbsDer);
-  return assembleSigned(tbsDer, new Uint8Array(AsnConvert.serialize(sigAlg)), signature);
+  return assembleSigned(tbsDer, sigAlgDer, signature);
 }
 
 /**
