@@ -48,6 +48,12 @@ describe('qpki ca init: where the key lives and how it is unlocked', () => {
     assert.equal(missing.code, 1);
     assert.equal(errorLine(missing).code, 'KEY_NOT_FOUND');
     assert.ok(!existsSync(l.path('ca2')));
+    // A key of another algorithm than the profile's is refused, not used.
+    ok(l.run(['key', 'gen', ...tokenArgs(), '--algorithm', 'ec-p256', '--pkcs11-key-label', 'small'], PIN_ENV));
+    const mismatch = l.run(['ca', 'init', '--profile', 'ec/root-ca', ...tokenArgs(), '--pkcs11-key-label', 'small', '--use-existing-key', '--var', 'cn=X', '--dir', 'ca3'], PIN_ENV);
+    assert.equal(errorLine(mismatch).code, 'KEY_INVALID');
+    assert.match(errorLine(mismatch).message, /ec-p256.*ec-p384/);
+    assert.ok(!existsSync(l.path('ca3')));
   });
 
   test('--pkcs11-token-serial with --pkcs11-pin-file (a file, or - for stdin); an unknown serial is TOKEN_NOT_FOUND', () => {
