@@ -127,16 +127,29 @@ export class Pkcs11Signer implements Signer {
     const lib = this.session.lib;
     const sessionHandle = this.session.handle;
     this.handle ??= this.resolveHandle();
+    const perSignaturePin = this.key.attributes.alwaysAuthenticate;
+    if (perSignaturePin && !this.contextPin) throw new QpkiError('PIN_REQUIRED', `Key "${this.key.label}" asks for the PIN before every signature.`);
+    // Asked before C_SignInit so that no signing operation waits on the operator.
+    const pin = perSignaturePin ? await this.contextPin!() : undefined;
     let sig: Buffer;
     try {
       lib.C_SignInit(sessionHandle, mechanism, this.handle);
-      if (this.key.attributes.alwaysAuthenticate) {
-        if (!this.contextPin) throw new QpkiError('PIN_REQUIRED', `Key "${this.key.label}" asks for the PIN before every signature.`);
-        lib.C_Login(sessionHandle, pkcs11js.CKU_CONTEXT_SPECIFIC, await this.contextPin());
+    } catch (e) {
+      this.handle = undefined;
+      throw mapPkcs11Error(e, `Signing with key "${this.key.label}"`);
+    }
+    try {
+      if (perSignaturePin) {
+        try {
+          lib.C_Login(sessionHandle, pkcs11js.CKU_CONTEXT_SPECIFIC, pin);
+        } catch (e) {
+          // A C_Sign that fails ends the active operation, so the session stays usable.
+          try { lib.C_Sign(sessionHandle, input, this.outBuf); } catch { /* expected: not authenticated */ }
+          throw e;
+        }
       }
       sig = lib.C_Sign(sessionHandle, input, this.outBuf);
     } catch (e) {
-      this.handle = undefined;
       throw mapPkcs11Error(e, `Signing with key "${this.key.label}"`);
     }
     const out = new Uint8Array(sig); // copy: outBuf is reused
