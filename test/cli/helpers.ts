@@ -3,7 +3,7 @@
  * and checking what it writes with tools that are not ours (openssl, certtool, python
  * cryptography, pkcs11-tool).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -206,4 +206,21 @@ export function qpkiOnTerminal(lab: Lab, args: string[], answers: string[]): { c
   const res = JSON.parse(r.stdout) as { code: number; screen: string; answered: number };
   transcript.push({ code: res.code, stdout: res.screen, stderr: '' });
   return res;
+}
+
+/** Like qpki(), but without blocking: for runs that must overlap. */
+export function qpkiAsync(args: string[], opts: { env: NodeJS.ProcessEnv; cwd?: string }): Promise<RunResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [QPKI, ...args], { env: opts.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const out = { code, stdout, stderr };
+      transcript.push(out);
+      resolvePromise(out);
+    });
+  });
 }

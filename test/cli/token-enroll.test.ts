@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ensureCliBuilt, errorLine, makeLab, ok, PIN_ENV, sh, SOFTHSM_LIB, tokenArgs, USER_PIN, wrotePaths, type Lab } from './helpers';
+import { ensureCliBuilt, errorLine, makeLab, ok, PIN_ENV, qpkiAsync, sh, SOFTHSM_LIB, tokenArgs, USER_PIN, wrotePaths, type Lab } from './helpers';
 import { pythonCertFacts } from './independent';
 
 let lab: Lab;
@@ -145,5 +145,21 @@ describe('qpki token, key and credential enroll', () => {
     assert.deepEqual(existsSync(lab.path('creds-clash')) ? readdirSync(lab.path('creds-clash')) : [], []);
     const noLabel = lab.run(['credential', 'enroll', '--ca-dir', 'ca', '--profile', 'ec/tls-server', '--var', 'cn=x.example.com', '--cred-dir', 'creds-x', '--key-in-token', ...tokenArgs()], PIN_ENV);
     assert.equal(errorLine(noLabel).code, 'INPUT_INVALID');
+  });
+  test('enrolments racing on one CA: each either succeeds or is refused with CA_LOCKED; serials unique, index and files agree', async () => {
+    const indexBefore = readFileSync(lab.path('ca', 'index.txt'), 'utf8').trim().split('\n').length;
+    const runs = await Promise.all(
+      [1, 2, 3, 4].map((i) => qpkiAsync(['credential', 'enroll', '--ca-dir', 'ca', '--profile', 'ec/tls-server', '--var', `cn=race${i}.example.com`, '--cred-dir', 'race', '--unencrypted-key', ...tokenArgs()], { env: { ...lab.env, ...PIN_ENV }, cwd: lab.dir })),
+    );
+    const okRuns = runs.filter((r) => r.code === 0);
+    for (const r of runs.filter((x) => x.code !== 0)) assert.equal(errorLine(r).code, 'CA_LOCKED', r.stderr);
+    assert.ok(okRuns.length >= 1);
+    const serials = okRuns.map((r) => /serial:\s+([0-9A-F]+)/.exec(r.stdout)![1]);
+    assert.equal(new Set(serials).size, serials.length);
+    const index = readFileSync(lab.path('ca', 'index.txt'), 'utf8').trim().split('\n');
+    assert.equal(index.length, indexBefore + okRuns.length);
+    // A refused run leaves no credential directory behind.
+    assert.equal(readdirSync(lab.path('race')).length, okRuns.length);
+    assert.match(ok(lab.run(['ca', 'check', '--dir', 'ca'])), /consistent/);
   });
 });
