@@ -5,7 +5,8 @@
 import { Command, CommanderError } from 'commander';
 import { QpkiError, toErrorPayload } from './core/errors';
 import { finalizeAllModules } from './core/pkcs11/index';
-import { registerCaCommands } from './cli/caCommands';
+import { collect, registerCaCommands } from './cli/caCommands';
+import { finishRun, setCeremonyOptions } from './cli/ceremony';
 import { registerCertCommands } from './cli/certCommands';
 import { registerJournalCommands } from './cli/journalCommands';
 import { registerTokenCommands } from './cli/tokenCommands';
@@ -18,8 +19,15 @@ export function buildProgram(): Command {
     .description('Offline CA key ceremonies with the CA key in a PKCS#11 token')
     .version(typeof QPKI_VERSION === 'string' ? QPKI_VERSION : 'dev')
     .option('--json', 'machine-readable output')
+    .option('--operator <name>', 'ceremony operator, recorded in the CA journal')
+    .option('--witness <name>', 'ceremony witness, recorded in the CA journal (repeatable)', collect, [])
+    .option('--purpose <text>', 'purpose of the ceremony, recorded when it opens')
     .exitOverride();
-  program.hook('preAction', (cmd) => setJson(!!cmd.optsWithGlobals().json));
+  program.hook('preAction', (cmd) => {
+    const o = cmd.optsWithGlobals();
+    setJson(!!o.json);
+    setCeremonyOptions(o);
+  });
   registerCaCommands(program);
   registerCertCommands(program);
   registerTokenCommands(program);
@@ -46,6 +54,7 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: 'user' });
+    finishRun();
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) {

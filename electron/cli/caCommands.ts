@@ -12,6 +12,7 @@ import { defaultSignatureAlgorithm } from '../core/keys/algorithms';
 import { generateSoftwareKey, signerFromPkcs8, writeKeyFile } from '../core/keys/software';
 import { addTokenOptions, openLoggedIn, resolveToken, type TokenOptions } from './token';
 import { emit } from './output';
+import { initDone, initPreamble, participants } from './ceremony';
 import { lazySecret, readSecret, warn } from './secrets';
 import { writeFileAtomic } from '../core/ca/fsx';
 
@@ -144,7 +145,9 @@ export function registerCaCommands(program: Command): void {
       // one PIN entry, and no second session whose logout would log the first one out.
       if (o.parent) parent = await openCa(o.parent, { ...caAccess({ ...o, caPassphraseEnv: o.parentPassphraseEnv, caPassphraseFile: o.parentPassphraseFile }), session: key.kind === 'pkcs11' ? key.session : undefined });
       const altKey = profile.altAlgorithm ? { passphrase: key.kind === 'software' ? key.passphrase : await newKeyPassphrase('the post-quantum CA key file', o.pqcPassphraseEnv, o.pqcPassphraseFile, { unencrypted: o.unencryptedKey }) } : undefined;
-      const r = await initCa({ dir, profile, vars, key, altKey, parent });
+      // The ceremony's opening, the preflight and the token steps open the new CA's journal, in order.
+      const r = await initCa({ dir, profile, vars, key, altKey, parent, journalPreamble: initPreamble(dir, 'ca init'), participants: participants() });
+      initDone(r.dir, 'ca init');
       emit(r, () => [
         `CA created in ${r.dir}`,
         `  subject:      ${r.certificate.subject}`,

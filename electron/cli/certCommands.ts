@@ -15,6 +15,7 @@ import { describeDocument, type Described } from '../core/x509/describe';
 import { addTokenOptions, openLoggedIn, resolveToken, type ResolvedToken, type TokenOptions } from './token';
 import { addPassphraseOptions, addVarOptions, caAccess, newKeyPassphrase, varsFrom, type VarOptions } from './caCommands';
 import { emit } from './output';
+import { openCaRecorded } from './ceremony';
 
 type CaOpts = TokenOptions & { caDir?: string; dir?: string; caPassphraseEnv?: string; caPassphraseFile?: string; pqcPassphraseEnv?: string; pqcPassphraseFile?: string };
 
@@ -110,7 +111,7 @@ export function registerCertCommands(program: Command): void {
     const subjectString = describeDocument(csr.der).subject ?? '';
     const vars = { ...varsFromCsrSubject(profile, subjectString), ...varsFrom(o) };
     prepareSubject(profile, vars); // variable errors before any PIN is asked
-    const ca = await openCa(caDir(o), caAccess(o));
+    const ca = await openCaRecorded(caDir(o), caAccess(o), 'cert issue');
     let r;
     try {
       ca.journal.append('csr.accepted', { file: o.csr, subject: subjectString, keyAlgorithm: csr.keyAlgorithm, signatureAlgorithm: csr.signatureAlgorithm, csrSha256: createHash('sha256').update(csr.der).digest('hex') });
@@ -145,7 +146,7 @@ export function registerCertCommands(program: Command): void {
   addCaAccessOptions(gen);
   gen.action(async (o: CaOpts & { days: string }) => {
     if (!/^\d+$/.test(o.days)) throw new QpkiError('INPUT_INVALID', '--days must be a whole number.');
-    const ca = await openCa(caDir(o), caAccess(o));
+    const ca = await openCaRecorded(caDir(o), caAccess(o), 'crl gen');
     let r;
     try {
       r = await ca.generateCrl({ days: Number(o.days) });
@@ -172,7 +173,7 @@ export function registerCertCommands(program: Command): void {
     let ca: CertificateAuthority | undefined;
     let credDirMade: string | undefined;
     try {
-      ca = await openCa(caDir(o), { ...caAccess(o), session: keySession });
+      ca = await openCaRecorded(caDir(o), { ...caAccess(o), session: keySession }, 'credential enroll');
       const name = String(vars.cn ?? 'credential').replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 64);
       let spki: Uint8Array;
       let altSpki: Uint8Array | undefined;

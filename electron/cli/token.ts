@@ -3,6 +3,7 @@ import { QpkiError } from '../core/errors';
 import { loadModule, type Pkcs11Module, type TokenRef, type TokenSession } from '../core/pkcs11/index';
 import { loadHsmConfig } from './hsmConfig';
 import { lazySecret } from './secrets';
+import { holdLogin, holdModule, holdToken } from './ceremony';
 
 export interface TokenOptions {
   pkcs11Lib?: string;
@@ -72,11 +73,23 @@ export function tokenRefFor(mod: Pkcs11Module, ref: ResolvedToken['ref']): Token
 /** Open the token and log in (the PIN is read now, used once, and not kept). */
 export async function openLoggedIn(t: ResolvedToken, force?: boolean): Promise<TokenSession> {
   const mod = loadModule(t.lib);
+  const info = mod.info();
+  holdModule(info.path, { manufacturer: info.manufacturer, description: info.description, libraryVersion: info.libraryVersion });
   const session = mod.openSession(tokenRefFor(mod, t.ref));
+  holdToken(session);
+  let pin: string;
   try {
-    const r = session.login(await t.pin(), { confirmFinalTry: force });
+    pin = await t.pin();
+  } catch (e) {
+    session.close();
+    throw e;
+  }
+  try {
+    const r = session.login(pin, { confirmFinalTry: force });
+    holdLogin(session);
     for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
   } catch (e) {
+    holdLogin(session, e);
     session.close();
     throw e;
   }
