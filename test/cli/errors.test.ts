@@ -134,7 +134,14 @@ describe('qpki errors: token, module, CA directory', () => {
 
   test('two tokens with the same label: TOKEN_AMBIGUOUS naming the serials; the serial then picks one', () => {
     const l = lab();
-    const second = l.store.initToken('CA Token', 'so-PIN-2222222222', 'user-PIN-2222222222');
+    // The store's helper finds a serial by label, which is ambiguous here: take the serial that is new.
+    const serials = () => [...sh('softhsm2-util', ['--show-slots'], { env: l.env }).stdout.matchAll(/Serial number:\s+(\S+)/g)].map((m) => m[1]);
+    const before = new Set(serials());
+    l.store.initToken('CA Token', 'so-PIN-2222222222', 'user-PIN-2222222222');
+    const fresh = serials().filter((x) => !before.has(x));
+    assert.equal(fresh.length, 1, fresh.join(','));
+    const second = fresh[0];
+    assert.notEqual(second, l.serial);
     const r = l.run(initArgs('k', 'ca', ['--pkcs11-pin-env', 'QPKI_TEST_PIN']), PIN_ENV);
     assert.equal(r.code, 1);
     const e = errorLine(r);
