@@ -21,6 +21,7 @@ import {
   normalizeDnsName,
   oidProblem,
   parseCidr,
+  MAX_VALIDITY_DAYS,
   parseDurationSeconds,
   parseIp,
   uriProblem,
@@ -321,6 +322,7 @@ export function compileProfile(doc: unknown, source: string): Profile {
     if (secs === null || secs <= 0) invalid(src, `validity "${raw.validity}" is not a duration (such as 7300d, 8760h, 10y)`);
     validityDays = secs / 86400;
   }
+  if (validityDays > MAX_VALIDITY_DAYS) invalid(src, `validity "${raw.validity}" is longer than ${MAX_VALIDITY_DAYS / 366} years`);
 
   const extensions = raw.extensions ?? {};
   checkExtensions(src, extensions, altAlgorithm ? [algorithm, altAlgorithm] : [algorithm]);

@@ -88,6 +88,9 @@ const DURATION_UNITS: Record<string, number> = {
 };
 
 /** Parses '7300d', '8760h', '1y', '30d12h', '1.5h' into seconds; null when malformed. */
+/** Longest validity a profile or variable may ask for: past it dates overflow what X.509 can encode. */
+export const MAX_VALIDITY_DAYS = 100 * 366;
+
 export function parseDurationSeconds(text: string): number | null {
   const s = text.trim();
   if (!s || s.length > 64) return null;

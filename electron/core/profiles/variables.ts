@@ -5,7 +5,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { QpkiError } from '../errors';
 import { MAX_YAML_BYTES, parseYamlSafe } from './loader';
-import { parseDurationSeconds, validateVariable } from './rules';
+import { MAX_VALIDITY_DAYS, parseDurationSeconds, validateVariable } from './rules';
 import type { Profile, VariableValues } from './types';
 
 const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -85,5 +85,9 @@ export function validityDaysFor(profile: Profile, values: VariableValues): numbe
   const def = profile.variables.find((d) => d.name === profile.validityVariable)!;
   // validateVariable refuses a malformed duration, so the parse below cannot fail.
   const s = validateVariable(def, v) as string;
-  return parseDurationSeconds(s)! / 86400;
+  const days = parseDurationSeconds(s)! / 86400;
+  if (days > MAX_VALIDITY_DAYS) {
+    throw new QpkiError('VARIABLE_INVALID', `variable "${def.name}": ${s} is longer than ${MAX_VALIDITY_DAYS / 366} years`, { variable: def.name, rule: 'max' });
+  }
+  return days;
 }
