@@ -4,7 +4,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parseDocument } from 'yaml';
 import { QpkiError } from '../errors';
 import { compileProfile } from './compile';
 import type { Profile, ProfileSummary } from './types';
@@ -16,8 +16,20 @@ const MAX_ALIASES = 16;
 /** Parses YAML safely: bounded size, few aliases, no duplicate keys. `code` names what failed. */
 export function parseYamlSafe(text: string, what: string, code: 'PROFILE_INVALID' | 'INPUT_INVALID'): unknown {
   if (text.length > MAX_YAML_BYTES) throw new QpkiError(code, `${what} is larger than ${MAX_YAML_BYTES / 1024} KiB`);
+  let doc: ReturnType<typeof parseDocument>;
   try {
-    return parseYaml(text, { maxAliasCount: MAX_ALIASES, uniqueKeys: true, merge: false, prettyErrors: false });
+    doc = parseDocument(text, { uniqueKeys: true, merge: false, prettyErrors: false, logLevel: 'silent' });
+  } catch (e) {
+    const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    throw new QpkiError(code, `${what} is not valid YAML: ${msg}`);
+  }
+  if (doc.errors.length) throw new QpkiError(code, `${what} is not valid YAML: ${doc.errors[0].message.split('\n')[0]}`);
+  // A tag the parser cannot resolve (!!js/function, !custom) would silently become a plain string:
+  // plain YAML is all a profile needs, so anything else is refused rather than guessed at.
+  const tag = doc.warnings.find((w) => w.code === 'TAG_RESOLVE_FAILED');
+  if (tag) throw new QpkiError(code, `${what} uses a YAML tag this tool does not support (${tag.message.split('\n')[0].replace(/^Unresolved tag: /, '')}); use plain YAML values`);
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIASES });
   } catch (e) {
     const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
     throw new QpkiError(code, `${what} is not valid YAML: ${msg}`);
