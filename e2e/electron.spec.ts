@@ -36,6 +36,11 @@ test('root ceremony in the Electron app', async () => {
     await page.getByTestId('confirm-init').check();
     await page.getByTestId('init-token').click();
     await page.getByTestId('init-use-token').click();
+    await page.getByTestId('operator').fill('Alice Operator');
+    await page.getByTestId('witness-0').fill('Bob Witness');
+    await page.getByTestId('purpose').fill('Electron rehearsal');
+    await page.getByTestId('open-ceremony').click();
+    await page.getByTestId('ceremony-continue').click();
     await page.getByTestId('pin').fill('user-pin-0123456789');
     await page.getByTestId('login').click();
     await page.getByTestId('key-alg').selectOption('ec-p384');
@@ -53,6 +58,15 @@ test('root ceremony in the Electron app', async () => {
     await expect(page.getByTestId('verification')).toContainText('Signature verified');
     const ca = join(dir, 'ca.crt');
     expect(execFileSync('openssl', ['verify', '-x509_strict', '-CAfile', ca, ca], { encoding: 'utf8' })).toContain(': OK');
+    // The transcript printed by Electron's printToPDF, to the path the save dialog answers.
+    const pdf = join(userData, 'transcript.pdf');
+    await app.evaluate(({ dialog }, path) => {
+      dialog.showSaveDialog = (async () => ({ canceled: false, filePath: path })) as unknown as typeof dialog.showSaveDialog;
+    }, pdf);
+    await page.getByTestId('end-ceremony').click();
+    await page.getByTestId('export-transcript').click();
+    await expect(page.getByTestId('transcript-saved')).toBeVisible();
+    expect(readFileSync(pdf).subarray(0, 5).toString('latin1')).toBe('%PDF-');
   } finally {
     await app.close();
     hsm.cleanup();
