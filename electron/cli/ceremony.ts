@@ -9,7 +9,8 @@ import { dirname, join, resolve } from 'node:path';
 import type { Journal, JournalKind } from '../core/journal/journal';
 import { appFingerprint, fileSha256, preflight } from '../core/journal';
 import { QpkiError, toErrorPayload } from '../core/errors';
-import { Journal as JournalClass } from '../core/journal/journal';
+import { Journal as JournalClass, verifyJournal } from '../core/journal/journal';
+import { lockCaDir } from '../core/ca/fsx';
 import { openCa, type CaKeyAccess, type CertificateAuthority } from '../core/ca/index';
 import type { TokenSession } from '../core/pkcs11/index';
 
@@ -27,7 +28,7 @@ let given: CeremonyOptions = {};
 let held: Event[] = [];
 const librariesRecorded = new Set<string>();
 /** The CA journal this run wrote to, closed at the end of the run when a ceremony was opened. */
-let run: { journal: Journal; command: string; close: boolean } | null = null;
+let run: { journal: Journal; command: string; close: boolean; dir: string } | null = null;
 
 const printable = (s: string) => s.trim() !== '' && s.length <= 200 && !/[\u0000-\u001f\u007f]/.test(s);
 
@@ -125,19 +126,34 @@ export function recordInto(journal: Journal, caDir: string, command: string): vo
   if (who) journal.setParticipants(who.operator, who.witnesses);
   const events = [...(ceremonyGiven() ? opening(caDir, command) : []), ...held];
   held = [];
-  for (const e of events) journal.append(e.kind, e.facts, { sync: false });
-  if (events.length) journal.sync();
+  if (!events.length) return;
+  // Under the CA's lock, as core's own entries are: two runs never chain onto the same entry.
+  locked(caDir, () => {
+    for (const e of events) journal.append(e.kind, e.facts, { sync: false });
+    journal.sync();
+  });
+}
+
+function locked<T>(caDir: string, fn: () => T): T {
+  const unlock = lockCaDir(caDir);
+  try {
+    return fn();
+  } finally {
+    unlock();
+  }
 }
 
 /** Close the ceremony in `journal`: the entry carries the hash the journal had before it. */
-export function closeInto(journal: Journal, command: string): string {
-  const before = journal.lastHash();
-  return journal.append('ceremony.closed', { command, journalHashBefore: before }).hash;
+export function closeInto(journal: Journal, command: string, caDir: string): string {
+  return locked(caDir, () => {
+    const before = verifyJournal(caDir).lastHash;
+    return journal.append('ceremony.closed', { command, journalHashBefore: before }).hash;
+  });
 }
 
 /** `ca init` made `caDir`: its ceremony is closed at the end of the run. */
 export function initDone(caDir: string, command: string): void {
-  run = { journal: JournalClass.open(caDir, participants()), command, close: true };
+  run = { journal: JournalClass.open(caDir, participants()), command, close: true, dir: caDir };
 }
 
 /**
@@ -154,8 +170,8 @@ export async function openCaRecorded(dir: string, access: CaKeyAccess, command: 
     if (/^PIN_|^NOT_LOGGED_IN$/.test(code) && existsSync(join(abs, 'ca.meta.json')) && existsSync(join(abs, 'journal.jsonl'))) {
       try {
         const j = JournalClass.open(abs, participants());
+        hold('login.failed', { code });
         recordInto(j, abs, command);
-        j.append('login.failed', { code });
       } catch { /* the refusal itself is what the operator must see */ }
     }
     throw e;
@@ -167,12 +183,12 @@ export async function openCaRecorded(dir: string, access: CaKeyAccess, command: 
     hold('login.succeeded', { token: st.token_label, serial: st.token_serial });
   }
   recordInto(ca.journal, abs, command);
-  run = { journal: ca.journal, command, close: ceremonyGiven() };
+  run = { journal: ca.journal, command, close: ceremonyGiven(), dir: abs };
   return ca;
 }
 
 /** End of a successful run: close the ceremony it opened. */
 export function finishRun(): void {
-  if (run?.close) closeInto(run.journal, run.command);
+  if (run?.close) closeInto(run.journal, run.command, run.dir);
   run = null;
 }
