@@ -6,7 +6,7 @@ import type { KeyAlgorithm, SignatureAlgorithm } from '../keys/algorithms';
 import type { Signer } from '../keys/signer';
 import { keyAlgorithmOfSpki, signatureAlgorithmFromIdentifier, signatureAlgorithmIdentifierObject, verifySignature } from '../keys/verify';
 import { assembleSigned } from './certificate';
-import { children, slice, whole } from './der';
+import { assertStrictDer, children, slice, whole } from './der';
 import { pemOrDer } from './pem';
 
 const OID_EXTENSION_REQUEST = '1.2.840.113549.1.9.14';
@@ -43,6 +43,7 @@ export function parseAndVerifyCsr(data: Uint8Array | string): ParsedCsr {
   let csr: CertificationRequest;
   let infoDer: Uint8Array;
   try {
+    assertStrictDer(der);
     const top = whole(der);
     const parts = children(der, top);
     if (top.tag !== 0x30 || parts.length !== 3) throw new Error('not a SEQUENCE of three');

@@ -95,3 +95,47 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
+
+/** Deeper than any certificate, CSR or CRL needs; a deeper input is hostile. */
+export const MAX_DER_DEPTH = 32;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Checks that a whole document is strict DER before any decoder sees it: minimal definite
+ * lengths, constructed values exactly filled by their children, bounded nesting, well-formed
+ * OBJECT IDENTIFIERs, UTF8Strings that are UTF-8 and BMPStrings of whole characters. Decoders
+ * are lenient about some of these, and a lenient decoder shows something other than what was signed.
+ */
+export function assertStrictDer(buf: Uint8Array): void {
+  const bad = (why: string, at: number) => new QpkiError('INPUT_INVALID', `Malformed DER: ${why} at offset ${at}.`);
+  const top = whole(buf);
+  const stack: { t: Tlv; depth: number }[] = [{ t: top, depth: 1 }];
+  while (stack.length) {
+    const { t, depth } = stack.pop()!;
+    const lenByte = buf[t.start + 1];
+    if (lenByte & 0x80) {
+      if (buf[t.start + 2] === 0 || t.end - t.contentStart < 0x80) throw bad('length not minimally encoded', t.start);
+    }
+    const content = buf.subarray(t.contentStart, t.end);
+    if (t.tag & 0x20) {
+      if (depth >= MAX_DER_DEPTH) throw bad(`nesting deeper than ${MAX_DER_DEPTH} levels`, t.start);
+      for (const c of children(buf, t)) stack.push({ t: c, depth: depth + 1 });
+      continue;
+    }
+    if (t.tag === 0x06) {
+      if (content.length === 0 || content.length > 128) throw bad('object identifier of impossible length', t.start);
+      if (content[content.length - 1] & 0x80) throw bad('object identifier ends inside an arc', t.start);
+      for (let i = 0; i < content.length; i++) {
+        if (content[i] === 0x80 && (i === 0 || !(content[i - 1] & 0x80))) throw bad('object identifier arc not minimally encoded', t.start);
+      }
+    } else if (t.tag === 0x0c) {
+      try {
+        utf8.decode(content);
+      } catch {
+        throw bad('UTF8String that is not UTF-8', t.start);
+      }
+    } else if (t.tag === 0x1e && content.length % 2) {
+      throw bad('BMPString of an odd number of bytes', t.start);
+    }
+  }
+}

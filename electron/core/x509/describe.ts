@@ -6,7 +6,7 @@ import { QpkiError } from '../errors';
 import type { SignatureAlgorithm } from '../keys/algorithms';
 import { keyAlgorithmOfSpki, signatureAlgorithmFromIdentifier, verifySignature } from '../keys/verify';
 import { catalystParts, preTbs, OID_ALT_SIGNATURE_ALGORITHM, OID_ALT_SIGNATURE_VALUE, OID_SUBJECT_ALT_PUBLIC_KEY_INFO } from './catalyst';
-import { bytesEqual, children, slice, whole, type Tlv } from './der';
+import { assertStrictDer, bytesEqual, children, slice, whole, type Tlv } from './der';
 import { parsePemBlocks } from './pem';
 import * as px509 from './peculiar';
 
@@ -97,12 +97,14 @@ export function decodeInput(data: Uint8Array | string): { der: Uint8Array; kind:
     const kindOf: Record<string, DocumentKind> = { CERTIFICATE: 'certificate', 'CERTIFICATE REQUEST': 'csr', 'NEW CERTIFICATE REQUEST': 'csr', 'X509 CRL': 'crl' };
     if (!kindOf[b.label]) throw new QpkiError('PEM_INVALID', `A PEM block labelled "${b.label}" is not a certificate, CSR or CRL.`);
     der = b.der;
+    assertStrictDer(der);
     const k = detectKind(der);
     if (k !== kindOf[b.label]) throw new QpkiError('PEM_INVALID', `The PEM label says ${b.label} but the content is a ${k}.`);
     return { der, kind: k };
   }
   if (typeof data === 'string') throw new QpkiError('PEM_INVALID', 'The text is not PEM (no BEGIN line).');
   der = data;
+  assertStrictDer(der);
   return { der, kind: detectKind(der) };
 }
 
