@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate, Name } from '@peculiar/asn1-x509';
+import { BasicConstraints, Certificate, id_ce_basicConstraints, Name } from '@peculiar/asn1-x509';
 import { QpkiError } from '../errors';
 import { defaultSignatureAlgorithm, signatureFitsKey, type KeyAlgorithm, type SignatureAlgorithm } from '../keys/algorithms';
 import type { KeyStorageRef, Signer } from '../keys/signer';
@@ -127,6 +127,8 @@ export class CertificateAuthority {
   readonly subjectName: Name;
   readonly subjectString: string;
   readonly notAfter: Date;
+  /** pathLenConstraint of this CA's own certificate (undefined: none). */
+  readonly pathLen?: number;
 
   constructor(dir: string, meta: CaMeta, certDer: Uint8Array, signer: Signer, altSigner: Signer | undefined, journal: Journal) {
     this.dir = dir;
@@ -139,8 +141,17 @@ export class CertificateAuthority {
     this.subjectName = f.tbs.subject;
     this.subjectString = f.subject;
     this.notAfter = new Date(f.notAfter);
+    const bc = f.tbs.extensions?.find((e) => e.extnID === id_ce_basicConstraints);
+    this.pathLen = bc ? AsnConvert.parse(bc.extnValue.buffer, BasicConstraints).pathLenConstraint : undefined;
     if (!Buffer.from(f.spki).equals(Buffer.from(signer.spki))) {
       throw new QpkiError('KEY_INVALID', `The key found for this CA does not match the public key in its certificate (${dir}). Refusing to sign with it.`);
+    }
+  }
+
+  /** RFC 5280 4.2.1.9: a CA certificate with pathLenConstraint 0 may be followed by end-entity certificates only. */
+  assertMayIssue(profile: Profile): void {
+    if (profile.isCa && this.pathLen === 0) {
+      throw new QpkiError('PROFILE_INVALID', `${this.subjectString} has pathLenConstraint 0: it may issue end-entity certificates only, not a CA certificate (profile ${profile.name}). Issue this CA from a CA higher in the chain.`);
     }
   }
 
@@ -249,6 +260,7 @@ export class CertificateAuthority {
    */
   async issue(opts: { profile: Profile; vars: Record<string, unknown>; spki: Uint8Array; subjectAltSpki?: Uint8Array; now?: Date; source?: string }): Promise<IssuedCertificate> {
     const { profile } = opts;
+    this.assertMayIssue(profile);
     const { values, subject, days } = prepareSubject(profile, opts.vars);
     keyAlgorithmOfSpki(opts.spki); // refuses keys we cannot describe
     if (profile.altAlgorithm && !opts.subjectAltSpki) {
@@ -480,6 +492,7 @@ export async function initCa(opts: {
   if (!profile.isCa) throw new QpkiError('PROFILE_INVALID', `Profile ${profile.name} is not a CA profile (basicConstraints ca: true).`);
   if (existsSync(join(dir, 'ca.meta.json'))) throw new QpkiError('CA_EXISTS', `${dir} already holds a CA; it is never overwritten.`);
   if (existsSync(dir) && readdirSync(dir).length > 0) throw new QpkiError('OUTPUT_EXISTS', `${dir} exists and is not empty; choose a new directory for the CA.`);
+  opts.parent?.assertMayIssue(profile); // before any key is made for a certificate the parent may not sign
   if (profile.altAlgorithm && !opts.altKey) throw new QpkiError('INPUT_INVALID', `Profile ${profile.name} is a Catalyst hybrid: an ${profile.altAlgorithm} key (software file) is needed too.`);
   const { values, subject, days } = prepareSubject(profile, opts.vars);
   mkdirSync(dirname(dir), { recursive: true });
