@@ -138,6 +138,7 @@ export function registerCaCommands(program: Command): void {
     const vars = varsFrom(o);
     prepareSubject(profile, vars); // variable errors before any PIN prompt or key generation
     if (existsSync(join(dir, 'ca.meta.json'))) throw new QpkiError('CA_EXISTS', `${resolve(dir)} already holds a CA; it is never overwritten.`);
+    if (o.parent) describeCaDir(o.parent); // a wrong --parent is said before any PIN or passphrase is asked
     const { key, close } = await newKeySpec(o, 'the new CA key file');
     let parent: CertificateAuthority | undefined;
     try {

@@ -145,5 +145,15 @@ describe('qpki ca init: where the key lives and how it is unlocked', () => {
     assert.equal((readFileSync(l.path('sub2', 'chain.crt'), 'utf8').match(/BEGIN CERTIFICATE/g) ?? []).length, 2);
     const v = sh('openssl', ['verify', '-x509_strict', '-CAfile', l.path('soft-root', 'ca.crt'), l.path('sub', 'ca.crt')]);
     assert.equal(v.code, 0, v.stderr);
+    // An issuing CA (pathLenConstraint 0) may not sign another CA: refused before any key is made.
+    const deeper = l.run(['ca', 'init', '--profile', 'ec/issuing-ca', '--parent', 'sub2', ...tokenArgs(), '--pkcs11-key-label', 'too-deep', '--var', 'cn=Too Deep', '--dir', 'too-deep'], PIN_ENV);
+    assert.equal(deeper.code, 1);
+    assert.equal(errorLine(deeper).code, 'PROFILE_INVALID');
+    assert.match(errorLine(deeper).message, /pathLenConstraint 0/);
+    assert.ok(!existsSync(l.path('too-deep')));
+    assert.doesNotMatch(ok(l.run(['key', 'list', ...tokenArgs()], PIN_ENV)), /too-deep/);
+    const viaEnroll = l.run(['credential', 'enroll', '--ca-dir', 'sub2', '--profile', 'ec/issuing-ca', '--var', 'cn=Too Deep', '--cred-dir', 'deep-creds', ...tokenArgs()], PIN_ENV);
+    assert.equal(errorLine(viaEnroll).code, 'PROFILE_INVALID');
+    assert.ok(!existsSync(l.path('deep-creds')) || readdirSync(l.path('deep-creds')).length === 0);
   });
 });
