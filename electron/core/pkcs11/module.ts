@@ -194,8 +194,16 @@ export class Pkcs11Module {
   findToken(ref: TokenRef): { handle: Buffer; slot: SlotSummary; token: TokenSummary } {
     if (!ref.label && !ref.serial) throw new QpkiError('INPUT_INVALID', 'Name the token by label or serial.');
     const hits: { handle: Buffer; slot: SlotSummary; token: TokenSummary }[] = [];
+    const silent: string[] = [];
     for (const h of this.slotHandles(true)) {
-      const slot = this.slotSummary(h);
+      let slot: SlotSummary;
+      try {
+        slot = this.slotSummary(h);
+      } catch (e) {
+        // A token that no longer answers (pulled out, its store gone) must not hide the others.
+        silent.push(`slot ${slotIdString(h)} (${e instanceof QpkiError ? e.details?.ckr ?? e.code : 'error'})`);
+        continue;
+      }
       const t = slot.token;
       if (!t) continue;
       if (ref.label !== undefined && t.label !== ref.label) continue;
@@ -203,9 +211,12 @@ export class Pkcs11Module {
       hits.push({ handle: h, slot, token: t });
     }
     const what = [ref.label !== undefined ? `label "${ref.label}"` : '', ref.serial !== undefined ? `serial "${ref.serial}"` : ''].filter(Boolean).join(' and ');
+    if (hits.length === 0 && silent.length) {
+      throw new QpkiError('TOKEN_NOT_PRESENT', `No token with ${what} answers in ${this.path}; ${silent.join(', ')} did not answer — a token was removed or its store is unreachable. Reconnect it, then run the command again (the application must reopen the module).`);
+    }
     if (hits.length === 0) {
       const present = this.listSlots().filter((s) => s.token?.flags.initialized).map((s) => `"${s.token!.label}" (serial ${s.token!.serial})`);
-      throw new QpkiError('TOKEN_NOT_FOUND', `No token with ${what} in ${this.path}.${present.length ? ' Tokens present: ' + present.join(', ') + '.' : ' No initialized token is present.'}`);
+      throw new QpkiError('TOKEN_NOT_FOUND', `No token with ${what} in ${this.path}.${present.length ? ' Tokens present: ' + present.join(', ') + '.' : ' No initialized token is present.'} Connect the token, or check the module and its configuration, and try again.`);
     }
     if (hits.length > 1) {
       throw new QpkiError('TOKEN_AMBIGUOUS', `${hits.length} tokens have ${what}: ${hits.map((h) => `serial ${h.token.serial}`).join(', ')}. Name the token by serial.`);

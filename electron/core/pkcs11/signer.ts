@@ -118,6 +118,26 @@ export class Pkcs11Signer implements Signer {
     return { mechanism: { mechanism: CKM_ML_DSA }, input: Buffer.from(data), ecdsa: false };
   }
 
+  /**
+   * Why a signature failed, in words: a key handle that went stale or a token that stopped
+   * answering mostly means the token was removed (or its store moved) since the session opened.
+   */
+  private signingFailure(e: unknown): QpkiError {
+    const err = mapPkcs11Error(e, `Signing with key "${this.key.label}"`);
+    if (err.code !== 'PKCS11_ERROR' && err.code !== 'TOKEN_NOT_PRESENT') return err;
+    const ckr = String(err.details?.ckr ?? '');
+    if (!['CKR_OBJECT_HANDLE_INVALID', 'CKR_KEY_HANDLE_INVALID', 'CKR_GENERAL_ERROR', 'CKR_DEVICE_ERROR', 'CKR_DEVICE_REMOVED', 'CKR_TOKEN_NOT_PRESENT'].includes(ckr)) return err;
+    try {
+      this.session.tokenState();
+    } catch {
+      return new QpkiError('TOKEN_NOT_PRESENT', `Signing with key "${this.key.label}" failed: token "${this.session.token.label}" no longer answers (${ckr}); it was removed or its store is unreachable. Nothing was signed. Reconnect it and open the token again.`, { ckr });
+    }
+    if (ckr.endsWith('HANDLE_INVALID')) {
+      return new QpkiError('KEY_NOT_FOUND', `Signing failed: the key "${this.key.label}" is no longer on token "${this.session.token.label}" (${ckr}). Nothing was signed.`, { ckr });
+    }
+    return err;
+  }
+
   async sign(alg: SignatureAlgorithm, data: Uint8Array): Promise<Uint8Array> {
     if (!signatureFitsKey(alg, this.keyAlgorithm)) {
       throw new QpkiError('MECHANISM_UNSUPPORTED', `A ${this.keyAlgorithm} key cannot make ${alg} signatures.`);
@@ -136,7 +156,7 @@ export class Pkcs11Signer implements Signer {
       lib.C_SignInit(sessionHandle, mechanism, this.handle);
     } catch (e) {
       this.handle = undefined;
-      throw mapPkcs11Error(e, `Signing with key "${this.key.label}"`);
+      throw this.signingFailure(e);
     }
     try {
       if (perSignaturePin) {
