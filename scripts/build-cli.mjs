@@ -1,6 +1,6 @@
 // Bundles the command line into one file so start-up loads only what it needs.
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 await build({
@@ -13,5 +13,10 @@ await build({
   external: ['pkcs11js', '@oqs/liboqs-js'],
   define: { QPKI_VERSION: JSON.stringify(pkg.version) },
   sourcemap: false,
+  minify: true,
+  keepNames: true,
   logLevel: 'warning',
 });
+
+// The V8 code cache belongs to the previous bundle.
+rmSync('dist/cli.cjs.cache', { force: true });

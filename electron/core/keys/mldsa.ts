@@ -10,7 +10,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { shake256 } from '@noble/hashes/sha3.js';
-import { ml_dsa44, ml_dsa65, ml_dsa87 } from '@noble/post-quantum/ml-dsa.js';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { PrivateKeyInfo } from '@peculiar/asn1-pkcs8';
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
@@ -23,10 +22,23 @@ export type MlDsaPrivateKeyForm = 'seed' | 'expanded' | 'both';
 const SEED_LENGTH = 32;
 
 const PARAMS = {
-  'ml-dsa-44': { oid: OID.mlDsa44, impl: ml_dsa44 },
-  'ml-dsa-65': { oid: OID.mlDsa65, impl: ml_dsa65 },
-  'ml-dsa-87': { oid: OID.mlDsa87, impl: ml_dsa87 },
+  'ml-dsa-44': { oid: OID.mlDsa44, name: 'ml_dsa44' },
+  'ml-dsa-65': { oid: OID.mlDsa65, name: 'ml_dsa65' },
+  'ml-dsa-87': { oid: OID.mlDsa87, name: 'ml_dsa87' },
 } as const;
+
+type Noble = typeof import('@noble/post-quantum/ml-dsa.js');
+let noble: Noble | undefined;
+
+/**
+ * noble's ML-DSA, loaded on first use: a classical ceremony (and every command-line start)
+ * need not pay for it.
+ */
+function impl(alg: MlDsaAlgorithm): Noble['ml_dsa44'] {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  noble ??= require('@noble/post-quantum/ml-dsa.js') as Noble;
+  return noble[PARAMS[alg].name];
+}
 
 export function isMlDsa(alg: string): alg is MlDsaAlgorithm {
   return Object.prototype.hasOwnProperty.call(PARAMS, alg);
@@ -41,7 +53,7 @@ export function mlDsaAlgorithmOfOid(oid: string): MlDsaAlgorithm | undefined {
 }
 
 export function mlDsaLengths(alg: MlDsaAlgorithm): { publicKey: number; secretKey: number; signature: number } {
-  const l = PARAMS[alg].impl.lengths;
+  const l = impl(alg).lengths;
   return { publicKey: l.publicKey!, secretKey: l.secretKey!, signature: l.signature! };
 }
 
@@ -56,13 +68,13 @@ export interface MlDsaKeyPair {
 /** Key generation from a seed (FIPS 204 ML-DSA.KeyGen_internal); a fresh random seed when none is given. */
 export function mlDsaKeygen(alg: MlDsaAlgorithm, seed: Uint8Array = randomBytes(SEED_LENGTH)): MlDsaKeyPair {
   if (seed.length !== SEED_LENGTH) throw new QpkiError('KEY_INVALID', `An ${alg.toUpperCase()} seed must be 32 bytes.`);
-  const { secretKey, publicKey } = PARAMS[alg].impl.keygen(Uint8Array.from(seed));
+  const { secretKey, publicKey } = impl(alg).keygen(Uint8Array.from(seed));
   return { algorithm: alg, seed: Uint8Array.from(seed), secretKey, publicKey };
 }
 
 /** Pure ML-DSA with an empty context, hedged (fresh randomness per signature), as X.509 uses it. */
 export function mlDsaSign(alg: MlDsaAlgorithm, secretKey: Uint8Array, message: Uint8Array): Uint8Array {
-  return PARAMS[alg].impl.sign(message, secretKey);
+  return impl(alg).sign(message, secretKey);
 }
 
 /** False for any signature that does not verify, including one of the wrong length. */
@@ -70,7 +82,7 @@ export function mlDsaVerify(alg: MlDsaAlgorithm, publicKey: Uint8Array, message:
   const l = mlDsaLengths(alg);
   if (publicKey.length !== l.publicKey || signature.length !== l.signature) return false;
   try {
-    return PARAMS[alg].impl.verify(signature, message, publicKey);
+    return impl(alg).verify(signature, message, publicKey);
   } catch {
     return false;
   }
@@ -133,7 +145,7 @@ export function decodeMlDsaPrivateKey(alg: MlDsaAlgorithm, octets: Uint8Array): 
 function expandedKeyPair(alg: MlDsaAlgorithm, secretKey: Uint8Array, bad: (why: string) => QpkiError): MlDsaKeyPair {
   let publicKey: Uint8Array;
   try {
-    publicKey = PARAMS[alg].impl.getPublicKey(secretKey);
+    publicKey = impl(alg).getPublicKey(secretKey);
   } catch {
     throw bad('the expanded key does not decode');
   }

@@ -8,7 +8,14 @@ import { keyAlgorithmOfSpki, signatureAlgorithmFromIdentifier, verifySignature }
 import { catalystParts, preTbs, OID_ALT_SIGNATURE_ALGORITHM, OID_ALT_SIGNATURE_VALUE, OID_SUBJECT_ALT_PUBLIC_KEY_INFO } from './catalyst';
 import { assertStrictDer, bytesEqual, children, slice, whole, type Tlv } from './der';
 import { parsePemBlocks } from './pem';
-import * as px509 from './peculiar';
+
+type Peculiar = typeof import('./peculiar');
+let peculiar: Peculiar | undefined;
+/** @peculiar/x509 (and its dependency injection container) is loaded only when a document is described. */
+function px509(): Peculiar {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (peculiar ??= require('./peculiar') as Peculiar);
+}
 
 export type DocumentKind = 'certificate' | 'csr' | 'crl';
 
@@ -216,7 +223,7 @@ export function describeDocument(data: Uint8Array | string, issuer?: Uint8Array 
   try {
     if (kind === 'csr') {
       const csr = AsnConvert.parse(der, CertificationRequest);
-      const p = new px509.Pkcs10CertificateRequest(new Uint8Array(der));
+      const p = new (px509()).Pkcs10CertificateRequest(new Uint8Array(der));
       const spki = new Uint8Array(AsnConvert.serialize(csr.certificationRequestInfo.subjectPKInfo));
       return {
         kind, der, pem, sha256, sha1, subject: p.subject, signatureAlgorithm: String(algorithm.algorithm),
@@ -229,7 +236,7 @@ export function describeDocument(data: Uint8Array | string, issuer?: Uint8Array 
     if (kind === 'certificate') {
       const cert = AsnConvert.parse(der, Certificate);
       const t = cert.tbsCertificate;
-      const p = new px509.X509Certificate(new Uint8Array(der));
+      const p = new (px509()).X509Certificate(new Uint8Array(der));
       const spki = new Uint8Array(AsnConvert.serialize(t.subjectPublicKeyInfo));
       const selfIssued = p.subject === p.issuer;
       const issuerSpki = issuerDer ? new Uint8Array(AsnConvert.serialize(AsnConvert.parse(issuerDer.der, Certificate).tbsCertificate.subjectPublicKeyInfo)) : selfIssued ? spki : undefined;
@@ -252,7 +259,7 @@ export function describeDocument(data: Uint8Array | string, issuer?: Uint8Array 
     }
     const crl = AsnConvert.parse(der, CertificateList);
     const t = crl.tbsCertList;
-    const p = new px509.X509Crl(new Uint8Array(der));
+    const p = new (px509()).X509Crl(new Uint8Array(der));
     const issuerCert = issuerDer ? AsnConvert.parse(issuerDer.der, Certificate).tbsCertificate : undefined;
     const issuerSpki = issuerCert ? new Uint8Array(AsnConvert.serialize(issuerCert.subjectPublicKeyInfo)) : undefined;
     const cat = catalystParts(t.crlExtensions);
