@@ -64,7 +64,7 @@ export interface InitCaResult {
   altKey?: { storage: KeyStorageRef; algorithm: KeyAlgorithm; publicKeyFingerprint: string };
 }
 
-function nameString(n: Name): string {
+export function nameString(n: Name): string {
   // RFC 4514 order (most specific first) is what people read; @peculiar/x509 would do the same.
   return [...n]
     .reverse()
@@ -407,11 +407,18 @@ async function signerForRef(dir: string, ref: KeyRef, access: CaKeyAccess): Prom
   return session.signer(key, access.pin);
 }
 
+/** The active version, or a clear refusal for a CA still waiting for its certificate (see pending.ts). */
+function usableVersion(abs: string, meta: CaMeta) {
+  const v = activeVersion(meta);
+  if (v.status === 'pending') throw new QpkiError('CA_INVALID', `${abs} is a pending CA: its key and CSR exist but it has no certificate yet. Import the certificate its parent signed with \`qpki ca import-cert --dir ${abs} --cert FILE\`.`);
+  return v;
+}
+
 /** Open an existing CA directory and unlock its key(s). */
 export async function openCa(dir: string, access: CaKeyAccess = {}): Promise<CertificateAuthority> {
   const abs = resolve(dir);
   const meta = readMeta(abs);
-  const v = activeVersion(meta);
+  const v = usableVersion(abs, meta);
   const certPath = join(abs, 'versions', meta.active, 'certs', `ca.${v.algos[0]}.pem`);
   const certDer = pemOrDer(readText(certPath), ['CERTIFICATE']);
   const classical = v.keys.find((k) => k.id === 'default' || k.id === 'classical') ?? v.keys[0];
@@ -425,13 +432,13 @@ export async function openCa(dir: string, access: CaKeyAccess = {}): Promise<Cer
 export function describeCaDir(dir: string): { dir: string; meta: CaMeta; certPem: string; subject: string; notAfter: Date; issued: IndexEntry[] } {
   const abs = resolve(dir);
   const meta = readMeta(abs);
-  const v = activeVersion(meta);
+  const v = usableVersion(abs, meta);
   const certDer = pemOrDer(readText(join(abs, 'versions', meta.active, 'certs', `ca.${v.algos[0]}.pem`)), ['CERTIFICATE']);
   const f = certFacts(certDer);
   return { dir: abs, meta, certPem: toPem(certDer, 'CERTIFICATE'), subject: f.subject, notAfter: new Date(f.notAfter), issued: readIndex(abs) };
 }
 
-async function makeKey(stage: string, key: NewCaKey, algorithm: KeyAlgorithm, keyName: string): Promise<{ signer: Signer; generated?: InitCaResult['key']['generated'] }> {
+export async function makeKey(stage: string, key: NewCaKey, algorithm: KeyAlgorithm, keyName: string): Promise<{ signer: Signer; generated?: InitCaResult['key']['generated'] }> {
   if (key.kind === 'software') {
     const { pkcs8 } = generateSoftwareKey(algorithm);
     const rel = `versions/v1/keys/${keyName}`;

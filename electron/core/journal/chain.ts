@@ -16,6 +16,7 @@ export const JOURNAL_KINDS = [
   'key.generated',
   'key.selected',
   'certificate.signed',
+  'csr.created',
   'csr.accepted',
   'csr.refused',
   'crl.generated',

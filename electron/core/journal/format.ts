@@ -16,6 +16,7 @@ const DESCRIPTIONS: Record<JournalKind, string> = {
   'key.generated': 'Key generated',
   'key.selected': 'Existing key selected',
   'certificate.signed': 'Certificate signed',
+  'csr.created': 'CSR created for an external parent',
   'csr.accepted': 'CSR accepted',
   'csr.refused': 'CSR refused',
   'crl.generated': 'CRL generated',
