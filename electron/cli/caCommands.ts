@@ -12,9 +12,13 @@ import { defaultSignatureAlgorithm } from '../core/keys/algorithms';
 import { generateSoftwareKey, signerFromPkcs8, writeKeyFile } from '../core/keys/software';
 import { addTokenOptions, openLoggedIn, resolveToken, type TokenOptions } from './token';
 import { emit } from './output';
-import { initDone, initPreamble, participants } from './ceremony';
+import { ceremonyGiven, closeInto, initDone, initPreamble, participants, recordInto } from './ceremony';
 import { lazySecret, readSecret, warn } from './secrets';
 import { writeFileAtomic } from '../core/ca/fsx';
+import { createPendingCa, importCaCertificate, readPendingCa } from '../core/ca/pending';
+import { Journal } from '../core/journal/journal';
+import type { KeyStorageRef } from '../core/keys/signer';
+import type { Profile } from '../core/profiles/index';
 
 export interface VarOptions {
   var?: string[];
@@ -168,17 +172,21 @@ export function registerCaCommands(program: Command): void {
     }
   });
 
-  const csr = ca.command('csr').description('generate a CA key and a CSR for an external parent').requiredOption('--profile <name>', 'CA profile the parent will apply').requiredOption('--out <file>', 'CSR file to write');
+  const csr = ca.command('csr').description('generate a CA key and a CSR for an external parent; with --dir, a pending CA directory that `ca import-cert` completes').requiredOption('--profile <name>', 'CA profile the parent will apply')
+    .option('--dir <dir>', 'pending CA directory to create (key, CSR as ca.csr, metadata)').addOption(new Option('--ca-dir <dir>', 'synonym of --dir').hideHelp())
+    .option('--out <file>', 'CSR file to write (with --dir: a copy of ca.csr)');
   addTokenOptions(csr);
   csr.option('--pkcs11-key-label <label>', 'label of the key in the token').option('--pkcs11-key-id <hex>', 'CKA_ID').option('--use-existing-key', 'use a key already in the token')
-    .option('--key-out <file>', 'where to write a software key (default: next to the CSR)').option('--unencrypted-key', 'write the software key without a passphrase');
+    .option('--key-out <file>', 'where to write a software key without --dir (default: next to the CSR)').option('--unencrypted-key', 'write the software key without a passphrase');
   addVarOptions(csr);
   addPassphraseOptions(csr);
   csr.action(async (o: InitOptions & { keyOut?: string }) => {
     const profile = loadProfile(o.profile);
     const vars = varsFrom(o);
     const { subject } = prepareSubject(profile, vars);
-    if (existsSync(o.out!)) throw new QpkiError('OUTPUT_EXISTS', `${o.out} exists; it is never overwritten.`);
+    if (!o.out && !o.dir && !o.caDir) throw new QpkiError('INPUT_INVALID', 'Give --dir DIR (a pending CA directory, completed later by `qpki ca import-cert`) and/or --out FILE for the CSR.');
+    if (o.out && existsSync(o.out)) throw new QpkiError('OUTPUT_EXISTS', `${o.out} exists; it is never overwritten.`);
+    if (o.dir || o.caDir) return pendingCsr(o, profile, vars);
     const { key, close } = await newKeySpec(o, 'the new CA key file');
     try {
       let signer;
@@ -200,7 +208,53 @@ export function registerCaCommands(program: Command): void {
     }
   });
 
+  const importCert = ca.command('import-cert').description('complete a pending CA (from `ca csr --dir`) with the certificate its external parent signed')
+    .option('--dir <dir>', 'the pending CA directory').addOption(new Option('--ca-dir <dir>', 'synonym of --dir').hideHelp())
+    .requiredOption('--cert <file>', 'the CA certificate the parent issued (PEM or DER; PEM may carry the chain after it)')
+    .option('--chain <file>', "the parent's chain, PEM, its issuing CA first: the certificate must verify under it");
+  importCert.action((o: { dir?: string; caDir?: string; cert: string; chain?: string }) => {
+    const dir = resolve(caDirOf(o));
+    const readInput = (f: string, what: string) => {
+      try {
+        return new Uint8Array(readFileSync(f));
+      } catch (e) {
+        throw new QpkiError('INPUT_INVALID', `Cannot read the ${what} ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
+      }
+    };
+    const cert = readInput(o.cert, 'certificate');
+    const chain = o.chain ? readInput(o.chain, 'chain') : undefined;
+    if (!readPendingCa(dir)) throw new QpkiError('CA_EXISTS', `${dir} is already an active CA with its certificate; a certificate is imported only into a pending CA (made by \`qpki ca csr --dir\`).`);
+    const journal = Journal.open(dir, participants());
+    recordInto(journal, dir, 'ca import-cert');
+    const r = importCaCertificate({ dir, cert, chain, journal });
+    if (ceremonyGiven()) closeInto(journal, 'ca import-cert', dir);
+    for (const w of r.warnings) warn(w);
+    emit(r, () => [
+      `CA ${r.dir} is active`,
+      `  subject:      ${r.subject}`,
+      `  issuer:       ${r.issuer}`,
+      `  serial:       ${r.serial}`,
+      `  valid:        ${r.notBefore} → ${r.notAfter}`,
+      `  SHA-256:      ${r.fingerprint}`,
+      `  chain:        ${r.chainLength ? `${r.chainLength} parent certificate(s), verified` : 'none given'}`,
+    ]);
+  });
+
   ca.command('info').description('show a CA directory').option('--dir <dir>', 'CA directory (default: ./ca)').addOption(new Option('--ca-dir <dir>', 'synonym of --dir').hideHelp()).action((o: { dir?: string; caDir?: string }) => {
+    const p = readPendingCa(caDirOf(o, './ca'));
+    if (p) {
+      emit({ dir: p.dir, meta: p.meta, status: 'pending', subject: p.subject, profile: p.profile, publicKeySha256: p.spkiSha256, csr: p.csrPath }, () => [
+        `CA ${p.dir} (PENDING: no certificate yet)`,
+        `  subject:   ${p.subject} (requested)`,
+        `  profile:   ${p.profile}`,
+        `  algorithm: ${p.algorithm}`,
+        ...p.keys.map((k) => `  key (${k.id}): ${keyWhere(k.storage)}`),
+        `  public key SHA-256: ${p.spkiSha256}`,
+        `  CSR:       ${p.csrPath}`,
+        `  next:      have the parent CA sign the CSR, then \`qpki ca import-cert --dir ${p.dir} --cert FILE --chain PARENT-CHAIN\``,
+      ]);
+      return;
+    }
     const d = describeCaDir(caDirOf(o, './ca'));
     const v = d.meta.versions[d.meta.active];
     emit({ dir: d.dir, meta: d.meta, subject: d.subject, notAfter: d.notAfter, issued: d.issued.length, revoked: d.issued.filter((e) => e.status === 'R').length }, () => [
@@ -209,7 +263,7 @@ export function registerCaCommands(program: Command): void {
       `  expires:   ${d.notAfter.toISOString()}`,
       `  profiles:  ${v.profiles.join(', ')}`,
       `  algorithm: ${v.algos.join(' + ')}`,
-      ...v.keys.map((k) => `  key (${k.id}): ${k.storage.type === 'pkcs11' ? `token "${k.storage.token_label}" serial ${k.storage.token_serial}, label "${k.storage.key_label}", id ${k.storage.key_id}, module ${k.storage.lib}` : `file ${k.storage.path}${k.storage.encrypted ? ' (encrypted)' : ''}`}`),
+      ...v.keys.map((k) => `  key (${k.id}): ${keyWhere(k.storage)}`),
       `  issued:    ${d.issued.length} certificate(s), ${d.issued.filter((e) => e.status === 'R').length} revoked`,
     ]);
   });
@@ -252,4 +306,35 @@ export function registerCaCommands(program: Command): void {
       if (!rep.after.ok) process.exitCode = 1;
     });
 
+}
+
+function keyWhere(s: KeyStorageRef): string {
+  return s.type === 'pkcs11' ? `token "${s.token_label}" serial ${s.token_serial}, label "${s.key_label}", id ${s.key_id}, module ${s.lib}` : `file ${s.path}${s.encrypted ? ' (encrypted)' : ''}`;
+}
+
+/** `ca csr --dir`: a pending CA directory (key, ca.csr, metadata), its CSR also copied to --out. */
+async function pendingCsr(o: InitOptions & { keyOut?: string }, profile: Profile, vars: Record<string, unknown>): Promise<void> {
+  const dir = caDirOf(o);
+  if (o.keyOut) throw new QpkiError('INPUT_INVALID', '--key-out does not go with --dir: the key is kept inside the CA directory (versions/v1/keys/).');
+  if (profile.altAlgorithm) throw new QpkiError('PROFILE_INVALID', `Profile ${profile.name} is a Catalyst hybrid; a CSR for an external parent carries one key only. Use a classical or ML-DSA CA profile.`);
+  if (existsSync(join(dir, 'ca.meta.json'))) throw new QpkiError('CA_EXISTS', `${resolve(dir)} already holds a CA; it is never overwritten.`);
+  const { key, close } = await newKeySpec(o, 'the new CA key file');
+  try {
+    const r = await createPendingCa({ dir, profile, vars, key, journalPreamble: initPreamble(dir, 'ca csr'), participants: participants() });
+    initDone(r.dir, 'ca csr');
+    if (o.out) writeFileAtomic(o.out, r.csrPem, { createOnly: true });
+    emit({ ...r, status: 'pending', out: o.out ?? null }, () => [
+      `pending CA created in ${r.dir}`,
+      `  subject:      ${r.subject} (requested)`,
+      `  key:          ${r.key.algorithm} ${keyWhere(r.key.storage)}`,
+      ...(r.key.generated?.attributes ? [`  attributes:   ${Object.entries(r.key.generated.attributes).map(([k, v]) => `${k}=${v}`).join(' ')}`] : []),
+      ...(r.key.generated ? [`  test signature verified: ${r.key.generated.testSignatureVerified ? 'yes' : 'NO'}`] : []),
+      `  public key SHA-256: ${r.key.publicKeyFingerprint}`,
+      `  CSR:          ${r.csrPath}${o.out ? ` (copy: ${o.out})` : ''}`,
+      `  CSR SHA-256:  ${r.csrSha256}`,
+      `  next:         have the parent CA sign it, then \`qpki ca import-cert --dir ${r.dir} --cert FILE --chain PARENT-CHAIN\``,
+    ]);
+  } finally {
+    close();
+  }
 }
