@@ -11,6 +11,8 @@ import { CHANNELS, contract, type Channel, type Input, type Output, type Result 
 import { QpkiError, toErrorPayload } from './core/errors';
 import { KNOWN_MODULE_PATHS, initToken, loadModule, type KeyInfo as CoreKeyInfo, type SlotSummary as CoreSlot, type TokenSummary as CoreToken } from './core/pkcs11';
 import { keyFamily } from './core/keys/algorithms';
+import { isMlDsa } from './core/keys/mldsa';
+import { CKM_ML_DSA } from './core/pkcs11/constants';
 import { listProfiles, loadProfile, validateVariable, type VariableDef } from './core/profiles';
 import { readJournal, toFacts, verifyJournal, type JournalKind } from './core/journal/journal';
 import { fileSha256, renderTranscriptHtml } from './core/journal';
@@ -94,6 +96,12 @@ export function keyInfo(k: CoreKeyInfo) {
     attributes: { ...k.attributes },
     fingerprint: k.publicKeyFingerprint,
   };
+}
+
+/** Post-quantum (one ML-DSA key), hybrid (Catalyst: classical + ML-DSA) or classical. */
+export function profileFamily(p: { algorithm: string; altAlgorithm?: string }): 'classical' | 'post-quantum' | 'hybrid' {
+  if (p.altAlgorithm) return 'hybrid';
+  return isMlDsa(p.algorithm) ? 'post-quantum' : 'classical';
 }
 
 function profileKind(p: { name: string; isCa: boolean }): string {
@@ -268,13 +276,25 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
       record('key.selected', { label: k.label, id: k.id, algorithm: k.keyAlgorithm, attributes: { ...k.attributes }, publicKeySha256Fingerprint: k.publicKeyFingerprint });
       return { key: keyInfo(k) };
     },
-    useSoftwareKeystore: ({ algorithm }) => {
+    useSoftwareKeystore: ({ algorithm, because }) => {
+      if (because === 'token-lacks-ml-dsa') {
+        // The switch is the operator's, on the record with the fact that prompted it: never a silent fallback.
+        const s = state.requireSession();
+        if (s.hasMechanism(CKM_ML_DSA)) throw new QpkiError('INPUT_INVALID', `Token “${s.token.label}” does have ML-DSA (CKM_ML_DSA); generate the ML-DSA key in the token instead.`);
+        if (!isMlDsa(algorithm)) throw new QpkiError('INPUT_INVALID', `${algorithm} is not an ML-DSA algorithm.`);
+        record('error', {
+          code: 'MECHANISM_UNSUPPORTED', token: s.token.label, serial: s.token.serial, missingMechanism: 'CKM_ML_DSA',
+          resolution: `the operator chose the software keystore for the ${algorithm} CA key (an encrypted file in the CA directory)`,
+        });
+      }
       state.endSession();
       state.key = { kind: 'software', algorithm };
       return { algorithm };
     },
     listProfiles: () => ({
-      profiles: listProfiles().map((p) => ({ name: p.name, description: p.description, kind: profileKind(p), algorithm: p.algorithm })),
+      profiles: listProfiles().map((p) => ({
+        name: p.name, description: p.description, kind: profileKind(p), algorithm: p.algorithm, altAlgorithm: p.altAlgorithm ?? null, family: profileFamily(p),
+      })),
     }),
     getProfile: ({ name }) => {
       const p = builtinProfile(name);
@@ -282,13 +302,16 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
         name: p.name,
         description: p.description,
         kind: profileKind(p),
+        algorithm: p.algorithm,
+        altAlgorithm: p.altAlgorithm ?? null,
+        family: profileFamily(p),
         variables: p.variables.map((v) => ({ ...v })),
       };
     },
     validateVariables: ({ profile, vars }) => ({ errors: validateVars(builtinProfile(profile).variables, vars) }),
     previewCa: async ({ profile, vars, dir }) => caOps.preview(state, builtinProfile(profile), vars, resolve(dir)),
-    signCa: async ({ profile, vars, dir, confirmation, passphrase }) => {
-      const out = await caOps.signRoot(state, builtinProfile(profile), vars, resolve(dir), confirmation, passphrase ?? null);
+    signCa: async ({ profile, vars, dir, confirmation, passphrase, altPassphrase }) => {
+      const out = await caOps.signRoot(state, builtinProfile(profile), vars, resolve(dir), confirmation, { passphrase: passphrase ?? null, altPassphrase: altPassphrase ?? null });
       state.caDir = out.dir;
       ceremony.attach(out.dir);
       return out;
@@ -299,18 +322,18 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
       ceremony.attach(out.dir);
       return out;
     },
-    issueFromCsr: async ({ dir, csrPem, profile, vars, passphrase }) => {
+    issueFromCsr: async ({ dir, csrPem, profile, vars, passphrase, altPassphrase }) => {
       ceremony.attach(caOps.caDirOf(resolve(dir)));
-      return caOps.issueFromCsr(state, resolve(dir), csrPem, builtinProfile(profile), vars, passphrase ?? null);
+      return caOps.issueFromCsr(state, resolve(dir), csrPem, builtinProfile(profile), vars, { passphrase: passphrase ?? null, altPassphrase: altPassphrase ?? null });
     },
-    issueCertificate: async ({ dir, profile, vars, csrPem, passphrase }) => {
+    issueCertificate: async ({ dir, profile, vars, csrPem, passphrase, altPassphrase }) => {
       if (!csrPem) throw new QpkiError('CSR_INVALID', 'An end-entity certificate is issued from the holder’s certificate request: paste it or open its file.');
       ceremony.attach(caOps.caDirOf(resolve(dir)));
-      return caOps.issueFromCsr(state, resolve(dir), csrPem, builtinProfile(profile), vars, passphrase ?? null);
+      return caOps.issueFromCsr(state, resolve(dir), csrPem, builtinProfile(profile), vars, { passphrase: passphrase ?? null, altPassphrase: altPassphrase ?? null });
     },
-    generateCrl: async ({ dir, days, passphrase }) => {
+    generateCrl: async ({ dir, days, passphrase, altPassphrase }) => {
       ceremony.attach(caOps.caDirOf(resolve(dir)));
-      return caOps.generateCrl(state, resolve(dir), days, passphrase ?? null);
+      return caOps.generateCrl(state, resolve(dir), days, { passphrase: passphrase ?? null, altPassphrase: altPassphrase ?? null });
     },
     describeDocument: ({ data, encoding }) => caOps.describe(encoding === 'pem' ? data : Buffer.from(data, 'base64')),
     verifyDocument: ({ document, issuer, caDir }) =>

@@ -21,6 +21,7 @@ const Path = z.string().min(1).max(4096);
 const Pem = z.string().min(1).max(2_000_000);
 /** The passphrase of a software CA key file: sent with the one request that signs, never kept. */
 const Passphrase = z.string().min(1).max(1024).optional();
+/* `altPassphrase`: the same, for the ML-DSA key file of a Catalyst CA (the token holds its classical key). */
 /** Profile variables: bounded like the profile rules bound them (4096 characters a value). */
 const VarText = z.string().max(4096);
 const VarValue = z.union([VarText, z.number(), z.boolean(), z.array(VarText).max(64)]);
@@ -87,11 +88,32 @@ export const VariableDef = z.object({
   constraints: z.record(z.string(), z.unknown()).optional(),
 });
 
+/** classical: one classical key; post-quantum: one ML-DSA key; hybrid: Catalyst, classical + ML-DSA. */
+export const PROFILE_FAMILIES = ['classical', 'post-quantum', 'hybrid'] as const;
+const ProfileFamily = z.enum(PROFILE_FAMILIES);
+
 export const ProfileSummary = z.object({
   name: z.string(),
   description: z.string(),
   kind: z.string(),
   algorithm: z.string(),
+  /** The Catalyst alternative (ML-DSA) algorithm of a hybrid profile. */
+  altAlgorithm: z.string().nullable(),
+  family: ProfileFamily,
+});
+
+/** One key of a CA: where it lives and its public key fingerprint (null until it exists). */
+export const CaKeyView = z.object({
+  role: z.enum(['primary', 'alternative']),
+  algorithm: z.string(),
+  where: z.enum(['token', 'file']),
+  /** The whole location in words, as the journal and the review read it. */
+  storage: z.string(),
+  token: z.object({ label: z.string(), serial: z.string(), keyLabel: z.string(), keyId: z.string() }).nullable(),
+  file: z.object({ path: z.string(), encrypted: z.boolean() }).nullable(),
+  /** SHA-256 of the public key (SubjectPublicKeyInfo), colon hex; null for a key made when signing. */
+  fingerprint: z.string().nullable(),
+  note: z.string().optional(),
 });
 
 export const Field = z.object({ label: z.string(), value: z.string() });
@@ -120,6 +142,12 @@ export const Review = z.object({
   keyStorage: z.string(),
   dir: z.string(),
   commonName: z.string(),
+  /** Every key of the new CA: the token (or file) key, and the ML-DSA file of a Catalyst CA. */
+  keys: z.array(CaKeyView),
+  /** The Catalyst alternative signature (made by the ML-DSA file), or null. */
+  altSignatureAlgorithm: z.string().nullable(),
+  /** The Catalyst extensions the certificate will carry (also listed in `extensions` as they will read). */
+  catalystExtensions: z.array(Extension),
 });
 
 export const Issued = z.object({
@@ -128,6 +156,8 @@ export const Issued = z.object({
   savedTo: z.string(),
   dir: z.string(),
   serial: z.string(),
+  /** A new CA's keys, with their fingerprints (root ceremonies only). */
+  keys: z.array(CaKeyView).optional(),
 });
 
 export const CaSummary = z.object({
@@ -135,6 +165,7 @@ export const CaSummary = z.object({
   subject: z.string(),
   keyStorage: z.string(),
   token: z.object({ lib: z.string(), label: z.string(), serial: z.string() }).nullable(),
+  keys: z.array(CaKeyView),
   certificate: Described,
 });
 
@@ -221,13 +252,20 @@ export const contract = {
   },
   selectKey: { input: z.object({ label: z.string().max(64), id: z.string().max(128) }).strict(), output: z.object({ key: KeyInfo }) },
   useSoftwareKeystore: {
-    input: z.object({ algorithm: KeyAlgorithm }).strict(),
+    /**
+     * `because`: the operator switched from the open token because it has no ML-DSA mechanism;
+     * main checks that against the token and records it before ending the session.
+     */
+    input: z.object({ algorithm: KeyAlgorithm, because: z.enum(['token-lacks-ml-dsa']).optional() }).strict(),
     output: z.object({ algorithm: KeyAlgorithm }),
   },
   listProfiles: { input: Empty, output: z.object({ profiles: z.array(ProfileSummary) }) },
   getProfile: {
     input: z.object({ name: ProfileName }).strict(),
-    output: z.object({ name: z.string(), description: z.string(), kind: z.string(), variables: z.array(VariableDef) }),
+    output: z.object({
+      name: z.string(), description: z.string(), kind: z.string(), algorithm: z.string(), altAlgorithm: z.string().nullable(), family: ProfileFamily,
+      variables: z.array(VariableDef),
+    }),
   },
   validateVariables: {
     input: z.object({ profile: ProfileName, vars: Vars }).strict(),
@@ -238,20 +276,20 @@ export const contract = {
     output: Review,
   },
   signCa: {
-    input: z.object({ profile: ProfileName, vars: Vars, dir: Path, confirmation: z.string().max(256), passphrase: Passphrase }).strict(),
+    input: z.object({ profile: ProfileName, vars: Vars, dir: Path, confirmation: z.string().max(256), passphrase: Passphrase, altPassphrase: Passphrase }).strict(),
     output: Issued,
   },
   openCa: { input: z.object({ dir: Path }).strict(), output: CaSummary },
   issueFromCsr: {
-    input: z.object({ dir: Path, csrPem: Pem, profile: ProfileName, vars: Vars, passphrase: Passphrase }).strict(),
+    input: z.object({ dir: Path, csrPem: Pem, profile: ProfileName, vars: Vars, passphrase: Passphrase, altPassphrase: Passphrase }).strict(),
     output: Issued,
   },
   issueCertificate: {
-    input: z.object({ dir: Path, profile: ProfileName, vars: Vars, csrPem: Pem.optional(), passphrase: Passphrase }).strict(),
+    input: z.object({ dir: Path, profile: ProfileName, vars: Vars, csrPem: Pem.optional(), passphrase: Passphrase, altPassphrase: Passphrase }).strict(),
     output: Issued,
   },
   generateCrl: {
-    input: z.object({ dir: Path, days: z.number().int().min(1).max(3650), passphrase: Passphrase }).strict(),
+    input: z.object({ dir: Path, days: z.number().int().min(1).max(3650), passphrase: Passphrase, altPassphrase: Passphrase }).strict(),
     output: z.object({ crl: Described, savedTo: z.string() }),
   },
   describeDocument: { input: Document.strict(), output: Described },
@@ -302,6 +340,8 @@ export type KeyInfoT = z.infer<typeof KeyInfo>;
 export type GeneratedKeyT = z.infer<typeof GeneratedKey>;
 export type VariableDefT = z.infer<typeof VariableDef>;
 export type ProfileSummaryT = z.infer<typeof ProfileSummary>;
+export type ProfileFamilyT = z.infer<typeof ProfileFamily>;
+export type CaKeyViewT = z.infer<typeof CaKeyView>;
 export type DescribedT = z.infer<typeof Described>;
 export type ReviewT = z.infer<typeof Review>;
 export type IssuedT = z.infer<typeof Issued>;
