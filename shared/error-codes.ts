@@ -1,6 +1,6 @@
 /**
- * The error codes that cross IPC, copied from electron/core/errors.ts so the renderer never
- * imports core. shared/error-codes.test.ts fails if the two lists drift apart.
+ * The stable error codes: core throws them (electron/core/errors.ts re-exports this list), they
+ * cross IPC, and the renderer maps them to words. Kept in shared/ so the renderer never imports core.
  */
 export const ERROR_CODES = [
   'INPUT_INVALID',

@@ -5,48 +5,14 @@
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
 import { makeSoftHsmStore, SOFTHSM_LIB, type SoftHsmStore } from '../softhsm';
 
 export { SOFTHSM_LIB };
-export const ROOT = resolve(__dirname, '..', '..');
-export const QPKI = join(ROOT, 'bin', 'qpki.cjs');
-const BUNDLE = join(ROOT, 'dist', 'cli.cjs');
+import { ensureCliBuilt, QPKI, ROOT } from '../cli-build';
 
-function newestMtime(p: string): number {
-  const s = statSync(p);
-  if (!s.isDirectory()) return s.mtimeMs;
-  let m = 0;
-  for (const n of readdirSync(p)) m = Math.max(m, newestMtime(join(p, n)));
-  return m;
-}
-
-/**
- * The tests run bin/qpki.cjs, which loads dist/cli.cjs: rebuild it when a source is newer, so a
- * test never passes against a stale bundle. Built to a private file and renamed into place, so
- * two test files building at once never let a third read half a bundle.
- */
-export async function ensureCliBuilt(): Promise<void> {
-  const sources = Math.max(newestMtime(join(ROOT, 'electron', 'cli.ts')), newestMtime(join(ROOT, 'electron', 'cli')), newestMtime(join(ROOT, 'electron', 'core')));
-  if (existsSync(BUNDLE) && statSync(BUNDLE).mtimeMs >= sources) return;
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
-  mkdirSync(join(ROOT, 'dist'), { recursive: true });
-  const tmp = `${BUNDLE}.${process.pid}.tmp`;
-  await build({
-    entryPoints: [join(ROOT, 'electron', 'cli.ts')],
-    outfile: tmp,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    external: ['pkcs11js', '@oqs/liboqs-js'],
-    define: { QPKI_VERSION: JSON.stringify(pkg.version) },
-    logLevel: 'warning',
-  });
-  renameSync(tmp, BUNDLE);
-}
+export { ensureCliBuilt, QPKI, ROOT };
 
 export interface RunResult {
   code: number | null;

@@ -4,42 +4,12 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { build } from 'esbuild';
 
-export const ROOT = resolve(__dirname, '..', '..');
-export const QPKI = join(ROOT, 'bin', 'qpki.cjs');
-const BUNDLE = join(ROOT, 'dist', 'cli.cjs');
+import { ensureCliBuilt, QPKI, ROOT } from '../cli-build';
 
-function newestMtime(p: string): number {
-  const s = statSync(p);
-  if (!s.isDirectory()) return s.mtimeMs;
-  let m = 0;
-  for (const n of readdirSync(p)) m = Math.max(m, newestMtime(join(p, n)));
-  return m;
-}
-
-/** Rebuild dist/cli.cjs when a source is newer, so no test runs a stale bundle (private file, then rename). */
-export async function ensureCliBuilt(): Promise<void> {
-  const sources = Math.max(newestMtime(join(ROOT, 'electron', 'cli.ts')), newestMtime(join(ROOT, 'electron', 'cli')), newestMtime(join(ROOT, 'electron', 'core')));
-  if (existsSync(BUNDLE) && statSync(BUNDLE).mtimeMs >= sources) return;
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
-  mkdirSync(join(ROOT, 'dist'), { recursive: true });
-  const tmp = `${BUNDLE}.${process.pid}.tmp`;
-  await build({
-    entryPoints: [join(ROOT, 'electron', 'cli.ts')],
-    outfile: tmp,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    external: ['pkcs11js', '@oqs/liboqs-js'],
-    define: { QPKI_VERSION: JSON.stringify(pkg.version) },
-    logLevel: 'warning',
-  });
-  renameSync(tmp, BUNDLE);
-}
+export { ensureCliBuilt, QPKI, ROOT };
 
 export interface CliResult {
   status: number | null;
