@@ -19,7 +19,7 @@ import { pemOrDer, toPem } from '../x509/pem';
 import { lockCaDir, overwriteSmallFile, readText, syncPaths, writeFileAtomic } from './fsx';
 import { appendIndex, readIndex, type IndexEntry } from './indexFile';
 import { revokeInIndex } from './revoke';
-import { activeVersion, qpkiAlgorithmId, readMeta, writeMeta, type CaMeta, type KeyRef } from './meta';
+import { activeVersion, qpkiAlgorithmId, readMeta, writeMeta, type CaMeta, type KeyRef, usableVersion } from './meta';
 
 const DAY_MS = 86_400_000;
 
@@ -408,11 +408,6 @@ async function signerForRef(dir: string, ref: KeyRef, access: CaKeyAccess): Prom
 }
 
 /** The active version, or a clear refusal for a CA still waiting for its certificate (see pending.ts). */
-function usableVersion(abs: string, meta: CaMeta) {
-  const v = activeVersion(meta);
-  if (v.status === 'pending') throw new QpkiError('CA_INVALID', `${abs} is a pending CA: its key and CSR exist but it has no certificate yet. Import the certificate its parent signed with \`qpki ca import-cert --dir ${abs} --cert FILE\`.`);
-  return v;
-}
 
 /** Open an existing CA directory and unlock its key(s). */
 export async function openCa(dir: string, access: CaKeyAccess = {}): Promise<CertificateAuthority> {

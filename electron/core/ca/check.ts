@@ -12,7 +12,7 @@ import { describeDocument } from '../x509/describe';
 import { pemOrDer } from '../x509/pem';
 import { lockCaDir, readText } from './fsx';
 import { readIndex, type IndexEntry } from './indexFile';
-import { activeVersion, readMeta } from './meta';
+import { readMeta, usableVersion } from './meta';
 
 /**
  * Where an issuance that a crash interrupted stopped. Issuance writes, in this order: journal
@@ -124,7 +124,7 @@ export function checkCaDir(dir: string): CaCheckResult {
   const problems: string[] = [];
   const notes: string[] = [];
   const meta = readMeta(abs);
-  const v = activeVersion(meta);
+  const v = usableVersion(abs, meta);
   const caPem = readText(join(abs, 'versions', meta.active, 'certs', `ca.${v.algos[0]}.pem`));
   const caSerial = describeDocument(caPem).serial;
   const keys = issuerKeys(caPem);

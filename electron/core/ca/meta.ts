@@ -77,3 +77,10 @@ export function writeMeta(dir: string, meta: CaMeta): void {
 export function activeVersion(meta: CaMeta): CaVersion {
   return meta.versions[meta.active];
 }
+
+/** The active version, refusing a pending CA (key and CSR made, certificate not imported yet). */
+export function usableVersion(abs: string, meta: CaMeta): CaVersion {
+  const v = activeVersion(meta);
+  if (v.status === 'pending') throw new QpkiError('CA_INVALID', `${abs} is a pending CA: its key and CSR exist but it has no certificate yet. Import the certificate its parent signed with \`qpki ca import-cert --dir ${abs} --cert FILE\`.`);
+  return v;
+}
