@@ -63,6 +63,7 @@ export function view(d: Described): Output<'describeDocument'> {
     kind: d.kind,
     title,
     fields,
+    signatures: d.signatures.map((s) => ({ which: s.which, algorithm: String(s.algorithm), valid: s.valid, against: s.against, ...(s.reason ? { reason: s.reason } : {}) })),
     extensions: d.extensions.map((e) => ({ oid: e.oid, name: e.name, critical: e.critical, value: e.value.join('\n') })),
     sha256: colonHex(d.sha256),
     pem: d.pem,
@@ -74,7 +75,9 @@ function verification(d: Described): { ok: boolean; message: string } {
   if (!checked.length) return { ok: false, message: 'No issuer key was available to check the signature.' };
   const bad = checked.filter((s) => !s.valid);
   if (bad.length) return { ok: false, message: `The ${bad.map((s) => s.which).join(' and ')} signature does not verify against ${bad[0].against}.` };
-  return { ok: true, message: `The signature${checked.length > 1 ? 's verify' : ' verifies'} against ${checked[0].against}.` };
+  const unchecked = d.signatures.filter((s) => s.valid === null);
+  const note = unchecked.map((s) => ` The ${s.which} signature (${s.algorithm}) was not checked: ${s.reason ?? s.against}.`).join('');
+  return { ok: true, message: `The ${checked.length > 1 ? 'signatures verify' : `${checked[0].which === 'alternative' ? 'alternative ' : ''}signature verifies`} against ${checked[0].against}.${note}` };
 }
 
 function signatureFor(profile: Profile, key: KeyAlgorithm): SignatureAlgorithm {
@@ -397,7 +400,8 @@ export function verify(data: string | Uint8Array, issuer: string | Uint8Array | 
   let issuerData: string | Uint8Array | undefined = issuer ?? undefined;
   if (!issuerData && caDir) issuerData = describeCaDir(caDir).certPem;
   if (!issuerData) throw new QpkiError('INPUT_INVALID', 'Give the issuer certificate or the CA directory to verify against.');
-  return verification(describeDocument(data, issuerData));
+  const d = describeDocument(data, issuerData);
+  return { ...verification(d), signatures: view(d).signatures };
 }
 
 export function pemToDer(pem: string): Buffer {

@@ -46,6 +46,8 @@ export interface WizardState {
   slotsLoaded: boolean;
   mechanisms: Record<string, Output<'tokenMechanisms'>>;
   token: TokenSummaryT | null;
+  /** The slot of the open token (its mechanism list says what it can do). */
+  tokenSlotId: string | null;
   loggedIn: boolean;
   keystore: 'pkcs11' | 'software';
   keys: KeyInfoT[];
@@ -54,7 +56,9 @@ export interface WizardState {
   key: KeyInfoT | null;
   softwareAlgorithm: KeyAlgorithmT | null;
   profiles: ProfileSummaryT[];
-  profile: { name: string; description: string; kind: string; variables: VariableDefT[] } | null;
+  profile: Output<'getProfile'> | null;
+  /** Whether the open token lists CKM_ML_DSA; null until asked (asked for a post-quantum profile). */
+  tokenHasMlDsa: boolean | null;
   vars: Record<string, VarValue>;
   caDir: string;
   review: ReviewT | null;
@@ -64,7 +68,7 @@ export interface WizardState {
   crl: { crl: DescribedT; savedTo: string } | null;
   initialized: SlotSummaryT | null;
   inspected: DescribedT | null;
-  verification: { ok: boolean; message: string } | null;
+  verification: Output<'verifyDocument'> | null;
   journal: Output<'readJournal'> | null;
   exported: string | null;
   /** The opened ceremony: preflight results and the app's fingerprint (names are in the journal). */
@@ -88,6 +92,7 @@ const initial: WizardState = {
   slotsLoaded: false,
   mechanisms: {},
   token: null,
+  tokenSlotId: null,
   loggedIn: false,
   keystore: 'pkcs11',
   keys: [],
@@ -97,6 +102,7 @@ const initial: WizardState = {
   softwareAlgorithm: null,
   profiles: [],
   profile: null,
+  tokenHasMlDsa: null,
   vars: {},
   caDir: '',
   review: null,
@@ -208,7 +214,7 @@ export function createWizardStore() {
     async loadModule(path: string) {
       const ok = await run('Loading the PKCS#11 library', async () => {
         const m = await call('loadModule', { path });
-        set({ module: m, keystore: 'pkcs11', slots: [], slotsLoaded: false, token: null, loggedIn: false });
+        set({ module: m, keystore: 'pkcs11', slots: [], slotsLoaded: false, token: null, tokenSlotId: null, tokenHasMlDsa: null, loggedIn: false });
         return true;
       });
       if (ok) {
@@ -219,7 +225,7 @@ export function createWizardStore() {
     async useSoftware(algorithm: KeyAlgorithmT) {
       await run('Choosing the software keystore', async () => {
         await call('useSoftwareKeystore', { algorithm });
-        set({ keystore: 'software', softwareAlgorithm: algorithm, module: null, token: null, loggedIn: false, key: null, generated: null });
+        set({ keystore: 'software', softwareAlgorithm: algorithm, module: null, token: null, tokenSlotId: null, loggedIn: false, key: null, generated: null });
         await actions.loadProfiles();
         set({ screen: 'profile' });
       });
@@ -239,7 +245,7 @@ export function createWizardStore() {
     async openToken(serial: string, label?: string) {
       await run('Opening the token', async () => {
         const r = await call('openToken', { serial, label });
-        set({ token: r.token, loggedIn: false, keys: [], key: null, generated: null, screen: 'pin' });
+        set({ token: r.token, tokenSlotId: r.slotId, tokenHasMlDsa: null, loggedIn: false, keys: [], key: null, generated: null, screen: 'pin' });
       });
     },
     /** The PIN is an argument, sent once, never stored. */
@@ -313,6 +319,26 @@ export function createWizardStore() {
           if (v.default !== undefined && v.default !== null) vars[v.name] = v.default as VarValue;
         }
         set({ profile: p, vars });
+        // An ML-DSA profile with a token: read the token's mechanism list, so the screen can say plainly if it has no ML-DSA.
+        const st = get();
+        if (p.family === 'post-quantum' && st.keystore === 'pkcs11' && st.tokenSlotId && st.tokenHasMlDsa === null) {
+          const m = await call('tokenMechanisms', { slotId: st.tokenSlotId });
+          set({ tokenHasMlDsa: m.mechanisms.includes('CKM_ML_DSA') });
+        }
+      });
+    },
+    /**
+     * The operator's answer to a token without ML-DSA: the ML-DSA CA key becomes an encrypted file
+     * in the CA directory. Main checks the token's refusal and records the switch; the profile and
+     * its values stay as they were.
+     */
+    async useSoftwareForMlDsa() {
+      const p = get().profile;
+      if (!p || p.family !== 'post-quantum') return;
+      await run('Switching to the software keystore for the ML-DSA key', async () => {
+        const algorithm = p.algorithm as KeyAlgorithmT;
+        await call('useSoftwareKeystore', { algorithm, because: 'token-lacks-ml-dsa' });
+        set({ keystore: 'software', softwareAlgorithm: algorithm, module: null, token: null, tokenSlotId: null, loggedIn: false, key: null, generated: null });
       });
     },
     setVar(name: string, value: VarValue | undefined) {
@@ -337,12 +363,15 @@ export function createWizardStore() {
         set({ review: r, screen: 'review' });
       });
     },
-    /** The passphrase (software keystore only) is an argument, sent once, never stored. */
-    async sign(confirmation: string, passphrase?: string) {
+    /**
+     * The passphrases (software keystore key; ML-DSA key file of a Catalyst CA) are arguments,
+     * sent once, never stored.
+     */
+    async sign(confirmation: string, passphrase?: string, altPassphrase?: string) {
       const s = get();
       if (!s.profile) return;
       await run(s.keystore === 'software' ? 'Signing' : 'Signing with the token', async () => {
-        const r = await call('signCa', { profile: s.profile!.name, vars: s.vars, dir: s.caDir, confirmation, passphrase: passphrase || undefined });
+        const r = await call('signCa', { profile: s.profile!.name, vars: s.vars, dir: s.caDir, confirmation, passphrase: passphrase || undefined, altPassphrase: altPassphrase || undefined });
         set({ issued: r, screen: 'result', exported: null });
         await refreshJournal();
       });
@@ -362,7 +391,7 @@ export function createWizardStore() {
         const m = await call('loadModule', { path: t.lib });
         set({ module: m, keystore: 'pkcs11', purpose: 'ca' });
         const r = await call('openToken', { serial: t.serial });
-        set({ token: r.token, loggedIn: false, screen: 'pin' });
+        set({ token: r.token, tokenSlotId: r.slotId, loggedIn: false, screen: 'pin' });
       });
     },
     async startIssue(mode: IssueMode) {
@@ -371,27 +400,27 @@ export function createWizardStore() {
       if (mode !== 'crl') await actions.loadProfiles();
       set({ screen: 'issue' });
     },
-    async issueFromCsr(csrPem: string, passphrase?: string) {
+    async issueFromCsr(csrPem: string, passphrase?: string, altPassphrase?: string) {
       const s = get();
       if (!s.profile) return;
       await run('Signing with the CA key', async () => {
-        const r = await call('issueFromCsr', { dir: s.caDir, csrPem, profile: s.profile!.name, vars: s.vars, passphrase: passphrase || undefined });
+        const r = await call('issueFromCsr', { dir: s.caDir, csrPem, profile: s.profile!.name, vars: s.vars, passphrase: passphrase || undefined, altPassphrase: altPassphrase || undefined });
         set({ issued: r, screen: 'result', exported: null });
         await refreshJournal();
       });
     },
-    async issueCertificate(csrPem?: string, passphrase?: string) {
+    async issueCertificate(csrPem?: string, passphrase?: string, altPassphrase?: string) {
       const s = get();
       if (!s.profile) return;
       await run('Signing with the CA key', async () => {
-        const r = await call('issueCertificate', { dir: s.caDir, profile: s.profile!.name, vars: s.vars, csrPem: csrPem || undefined, passphrase: passphrase || undefined });
+        const r = await call('issueCertificate', { dir: s.caDir, profile: s.profile!.name, vars: s.vars, csrPem: csrPem || undefined, passphrase: passphrase || undefined, altPassphrase: altPassphrase || undefined });
         set({ issued: r, screen: 'result', exported: null });
         await refreshJournal();
       });
     },
-    async generateCrl(days: number, passphrase?: string) {
+    async generateCrl(days: number, passphrase?: string, altPassphrase?: string) {
       await run('Signing the CRL', async () => {
-        const r = await call('generateCrl', { dir: get().caDir, days, passphrase: passphrase || undefined });
+        const r = await call('generateCrl', { dir: get().caDir, days, passphrase: passphrase || undefined, altPassphrase: altPassphrase || undefined });
         set({ crl: r });
         await refreshJournal();
       });

@@ -119,16 +119,27 @@ export const CaKeyView = z.object({
 export const Field = z.object({ label: z.string(), value: z.string() });
 export const Extension = z.object({ oid: z.string(), name: z.string(), critical: z.boolean(), value: z.string() });
 
+/** One signature of a document, checked on its own: the primary one, or the Catalyst alternative. */
+export const SignatureView = z.object({
+  which: z.enum(['primary', 'alternative']),
+  algorithm: z.string(),
+  /** null: not checked (no issuer key given, or an algorithm this app cannot check). */
+  valid: z.boolean().nullable(),
+  against: z.string(),
+  reason: z.string().optional(),
+});
+
 export const Described = z.object({
   kind: z.enum(['certificate', 'csr', 'crl']),
   title: z.string(),
   fields: z.array(Field),
+  signatures: z.array(SignatureView),
   extensions: z.array(Extension),
   sha256: z.string(),
   pem: z.string(),
 });
 
-export const Verification = z.object({ ok: z.boolean(), message: z.string() });
+export const Verification = z.object({ ok: z.boolean(), message: z.string(), signatures: z.array(SignatureView).optional() });
 
 export const Review = z.object({
   subject: z.string(),
@@ -342,6 +353,7 @@ export type VariableDefT = z.infer<typeof VariableDef>;
 export type ProfileSummaryT = z.infer<typeof ProfileSummary>;
 export type ProfileFamilyT = z.infer<typeof ProfileFamily>;
 export type CaKeyViewT = z.infer<typeof CaKeyView>;
+export type SignatureViewT = z.infer<typeof SignatureView>;
 export type DescribedT = z.infer<typeof Described>;
 export type ReviewT = z.infer<typeof Review>;
 export type IssuedT = z.infer<typeof Issued>;

@@ -4,6 +4,7 @@ import type { ErrorPayload } from '../../shared/error-codes';
 import type { DescribedT } from '../../shared/contract';
 import { ERROR_WORDS } from '../error-words';
 import { CEREMONY_STEPS, type Screen } from '../store';
+import { SignaturesPanel } from './PostQuantum';
 
 export function ErrorBox({ error, onDismiss }: { error: ErrorPayload | null; onDismiss?: () => void }) {
   const box = useRef<HTMLDivElement>(null);
@@ -78,11 +79,14 @@ export function Badge({ ok, children }: { ok: boolean; children: ReactNode }) {
 
 /** A certificate, CSR or CRL laid out like a browser's certificate viewer. */
 export function DescribedView({ doc, testId }: { doc: DescribedT; testId?: string }) {
+  // The signatures have their own block, each checked on its own; they are not repeated as fields.
+  const fields = doc.signatures.length ? doc.fields.filter((f) => f.label !== 'Signature' && f.label !== 'Alternative signature') : doc.fields;
   return (
     <div className="described" data-testid={testId}>
       <h2>{doc.title}</h2>
+      <SignaturesPanel signatures={doc.signatures} testId={testId ? `${testId}-signatures` : 'signatures'} />
       <dl className="fields">
-        {doc.fields.map((f, i) => (
+        {fields.map((f, i) => (
           <div key={i} className="field-row">
             <dt>{f.label}</dt>
             <dd>{f.value}</dd>

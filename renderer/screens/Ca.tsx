@@ -6,6 +6,7 @@ import { ProfilePicker } from './Profile';
 import { readFileForInspection } from './Inspector';
 import { useRef } from 'react';
 import { PinField, type PinHandle } from '../components/PinField';
+import { CaKeysPanel, algName } from '../components/PostQuantum';
 
 /** Open an existing CA directory; once open (and logged in), choose what to sign. */
 export function Ca() {
@@ -32,6 +33,7 @@ export function Ca() {
       {ca && (
         <>
           <p>Key storage: {ca.keyStorage}</p>
+          {ca.keys.length > 1 && <CaKeysPanel keys={ca.keys} />}
           {ca.token && !loggedIn && (
             <p className="notice">To sign with this CA, log in to its token: <button type="button" onClick={() => void actions.loginForCa()} data-testid="ca-login">Log in to “{ca.token?.label}”</button></p>
           )}
@@ -62,15 +64,28 @@ export function Issue() {
   const [showAll, setShowAll] = useState(false);
   const [days, setDays] = useState(30);
   const softwareCa = useWizard((s) => !!s.ca && s.ca.token === null);
+  // A Catalyst CA signs with its ML-DSA key file too: its passphrase is asked where the PIN is, every time.
+  const altKey = useWizard((s) => s.ca?.keys.find((k) => k.role === 'alternative' && k.file) ?? null);
   const pass = useRef<PinHandle>(null);
+  const alt = useRef<PinHandle>(null);
   const takePass = () => (softwareCa ? pass.current?.take() || undefined : undefined);
-  const passField = softwareCa ? <PinField ref={pass} label="CA key file passphrase" testId="ca-passphrase" /> : null;
+  const takeAlt = () => (altKey ? alt.current?.take() || undefined : undefined);
+  const passField = (
+    <>
+      {softwareCa && <PinField ref={pass} label={altKey ? 'Classical CA key file passphrase' : 'CA key file passphrase'} testId="ca-passphrase" />}
+      {altKey && (
+        <PinField ref={alt} label={`${algName(altKey.algorithm)} key file passphrase`} testId="ca-alt-passphrase"
+          hint={`The CA’s alternative (Catalyst) signature is made by ${altKey.file!.path}; it is used for this one signature and not kept.`} />
+      )}
+    </>
+  );
+  const signWords = altKey ? (softwareCa ? 'Sign with both key files' : 'Sign with token and ML-DSA key file') : softwareCa ? 'Sign with the key file' : 'Sign with token';
   const errors = profile ? validateAll(profile.variables, vars) : {};
   const title = mode === 'csr' ? 'Issue a subordinate CA from a CSR' : mode === 'end-entity' ? 'Issue an end-entity certificate' : 'Generate a CRL';
   if (mode === 'crl') {
     return (
       <Screen title={title} intro={<p>CA directory: <span className="mono">{caDir}</span></p>}>
-        <form onSubmit={(e) => { e.preventDefault(); if (confirmed) void actions.generateCrl(days, takePass()); }}>
+        <form onSubmit={(e) => { e.preventDefault(); if (confirmed) void actions.generateCrl(days, takePass(), takeAlt()); }}>
           <div className="field">
             <label htmlFor="crl-days">Valid for (days)</label>
             <input id="crl-days" type="number" min={1} max={3650} value={days} onChange={(e) => setDays(Number(e.target.value))} />
@@ -79,7 +94,7 @@ export function Issue() {
           <label className="check"><input type="checkbox" checked={confirmed} onChange={(e) => setConfirmed(e.target.checked)} data-testid="confirm-crl" /> Sign the CRL with the CA key.</label>
           <Actions>
             <button type="button" className="secondary" onClick={() => actions.go('ca')}>Back</button>
-            <button type="submit" className="sign" disabled={!confirmed || !!busy} data-testid="sign-crl">Sign with token</button>
+            <button type="submit" className="sign" disabled={!confirmed || !!busy} data-testid="sign-crl">{signWords}</button>
           </Actions>
         </form>
         {crl && (
@@ -102,10 +117,10 @@ export function Issue() {
         e.preventDefault();
         setShowAll(true);
         if (!ready) return;
-        if (mode === 'csr') void actions.issueFromCsr(csr, takePass());
-        else void actions.issueCertificate(csr, takePass());
+        if (mode === 'csr') void actions.issueFromCsr(csr, takePass(), takeAlt());
+        else void actions.issueCertificate(csr, takePass(), takeAlt());
       }}>
-        <ProfilePicker filter={(k) => (mode === 'csr' ? k === 'ca' : k === 'end-entity')} />
+        <ProfilePicker filter={(p) => (mode === 'csr' ? p.kind === 'ca' : p.kind === 'end-entity')} />
         <div className="field">
           <label htmlFor="csr">Certificate request (PEM)</label>
           <textarea id="csr" className="mono" rows={6} spellCheck={false} value={csr} onChange={(e) => setCsr(e.target.value)} data-testid="csr"
@@ -118,12 +133,18 @@ export function Issue() {
             }} />
           </p>
         </div>
+        {profile?.family === 'hybrid' && (
+          <p className="hint" data-testid="catalyst-csr-hint">
+            A hybrid certificate holds two keys of the holder: the request’s own {algName(profile.algorithm)} key, and an {algName(profile.altAlgorithm)} key
+            the request must carry as the requested extension subjectAltPublicKeyInfo (<span className="mono">2.5.29.72</span>), covered by the request’s signature.
+          </p>
+        )}
         {profile && <VariableForm defs={profile.variables} vars={vars} onChange={actions.setVar} showAll={showAll} />}
         {passField}
         <label className="check"><input type="checkbox" checked={confirmed} onChange={(e) => setConfirmed(e.target.checked)} data-testid="confirm-issue" /> The witnesses have checked the request and the details.</label>
         <Actions>
           <button type="button" className="secondary" onClick={() => actions.go('ca')}>Back</button>
-          <button type="submit" className="sign" disabled={!!busy} data-testid="sign-issue">Sign with token</button>
+          <button type="submit" className="sign" disabled={!!busy} data-testid="sign-issue">{signWords}</button>
         </Actions>
       </form>
     </Screen>

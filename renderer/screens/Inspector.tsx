@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { actions, useWizard } from '../store';
 import { Actions, Badge, DescribedView, Screen } from '../components/common';
+import { SignaturesPanel } from '../components/PostQuantum';
 
 /** Read a dropped or opened file as PEM text when it is text, else as base64 DER. */
 export async function readFileForInspection(file: File): Promise<{ data: string; encoding: 'pem' | 'base64' }> {
@@ -71,9 +72,12 @@ export function Inspector() {
                 <button type="submit" disabled={!issuer && !dir.trim()} data-testid="verify">Verify</button>
               </Actions>
               {verification && (
-                <p role="status" data-testid="verify-result">
-                  <Badge ok={verification.ok}>{verification.ok ? 'Valid' : 'Not valid'}</Badge> {verification.message}
-                </p>
+                <>
+                  <p role="status" data-testid="verify-result">
+                    <Badge ok={verification.ok}>{verification.ok ? 'Valid' : 'Not valid'}</Badge> {verification.message}
+                  </p>
+                  {verification.signatures && verification.signatures.length > 1 && <SignaturesPanel signatures={verification.signatures} testId="verify-signatures" title="Against the issuer, each signature on its own" />}
+                </>
               )}
             </form>
           )}

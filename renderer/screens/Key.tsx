@@ -112,6 +112,25 @@ export function Key() {
           </table>
         )}
       </div>
+      <div className="panel" data-testid="pq-options">
+        <h2>Post-quantum CAs</h2>
+        {algorithms.some((a) => a.startsWith('ml-dsa-')) ? (
+          <p>This token can generate ML-DSA keys: choose an ML-DSA algorithm above for a post-quantum CA key in the token.</p>
+        ) : (
+          <p>
+            This token offers no ML-DSA key generation. A <strong>hybrid (Catalyst)</strong> CA keeps its classical key here and adds an
+            ML-DSA key as an encrypted file: choose or generate the classical key above, then a hybrid profile. For an
+            ML-DSA-only CA, go on to the profiles without a token key: the next step says what this token can and cannot do.
+          </p>
+        )}
+        {!chosen && (
+          <Actions>
+            <button type="button" className="secondary" onClick={() => { void actions.loadProfiles(); actions.go('profile'); }} data-testid="key-next-pq">
+              Continue to the post-quantum profiles without a token key
+            </button>
+          </Actions>
+        )}
+      </div>
       <Actions>
         <button type="button" className="secondary" onClick={() => actions.go('pin')}>Back</button>
         <button type="button" disabled={!chosen} onClick={() => { void actions.loadProfiles(); actions.go('profile'); }} data-testid="key-next">

@@ -2,22 +2,61 @@ import { useState } from 'react';
 import { actions, useWizard } from '../store';
 import { Actions, Screen } from '../components/common';
 import { VariableForm, validateAll } from '../components/VariableForm';
+import { FamilyBadge, algName, familyWords } from '../components/PostQuantum';
+import type { ProfileSummaryT } from '../../shared/contract';
 
-export function ProfilePicker({ filter }: { filter?: (kind: string, algorithm: string) => boolean }) {
+export function ProfilePicker({ filter }: { filter?: (p: ProfileSummaryT) => boolean }) {
   const profiles = useWizard((s) => s.profiles);
   const profile = useWizard((s) => s.profile);
-  const shown = filter ? profiles.filter((p) => filter(p.kind, p.algorithm)) : profiles;
+  const shown = filter ? profiles.filter(filter) : profiles;
   return (
     <div className="field">
       <label htmlFor="profile">Profile</label>
-      <select id="profile" value={profile?.name ?? ''} onChange={(e) => e.target.value && void actions.chooseProfile(e.target.value)} data-testid="profile">
+      <select id="profile" value={profile?.name ?? ''} onChange={(e) => e.target.value && void actions.chooseProfile(e.target.value)} data-testid="profile"
+        aria-describedby={profile && profile.family !== 'classical' ? 'profile-family' : undefined}>
         <option value="">— choose a profile —</option>
         {shown.map((p) => (
           <option key={p.name} value={p.name}>
-            {p.name} — {p.description}
+            {familyWords(p.family)}{p.name} — {p.description}
           </option>
         ))}
       </select>
+      {profile && profile.family !== 'classical' && (
+        <p className="hint" id="profile-family">
+          <FamilyBadge family={profile.family} algorithm={profile.algorithm} altAlgorithm={profile.altAlgorithm} />{' '}
+          {profile.family === 'hybrid'
+            ? `Two keys: the ${algName(profile.algorithm)} key makes the primary signature, an ${algName(profile.altAlgorithm)} key makes the alternative one.`
+            : `One ${algName(profile.algorithm)} key, which makes the only signature.`}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/**
+ * An ML-DSA profile with a token that lists no CKM_ML_DSA: said plainly, with the one way on the
+ * operator may choose. Nothing switches by itself.
+ */
+function TokenLacksMlDsa({ algorithm }: { algorithm: string }) {
+  const token = useWizard((s) => s.token);
+  const busy = useWizard((s) => s.busy);
+  return (
+    <div className="panel warn" role="alert" data-testid="token-lacks-ml-dsa">
+      <h2>This token cannot hold an ML-DSA key</h2>
+      <p>
+        Token “{token?.label}” has no ML-DSA: its mechanism list has no <span className="mono">CKM_ML_DSA</span> (PKCS#11 3.2).
+        The {algName(algorithm)} key this profile needs can neither be generated nor used in it.
+      </p>
+      <p>
+        You can keep the {algName(algorithm)} key in the software keystore instead: an encrypted file in the new CA directory, protected by a
+        passphrase you type when signing. This logs out of the token, and the switch is written in the ceremony journal.
+        Or choose a hybrid profile, which keeps a classical key in the token and only the ML-DSA key in a file.
+      </p>
+      <Actions>
+        <button type="button" onClick={() => void actions.useSoftwareForMlDsa()} disabled={!!busy} data-testid="use-software-ml-dsa">
+          Use the software keystore for the ML-DSA key
+        </button>
+      </Actions>
     </div>
   );
 }
@@ -28,9 +67,17 @@ export function Profile() {
   const caDir = useWizard((s) => s.caDir);
   const keystore = useWizard((s) => s.keystore);
   const keyAlg = useWizard((s) => (s.keystore === 'software' ? s.softwareAlgorithm : s.key?.algorithm ?? null));
+  const key = useWizard((s) => s.key);
+  const tokenHasMlDsa = useWizard((s) => s.tokenHasMlDsa);
   const [showAll, setShowAll] = useState(false);
   const errors = profile ? validateAll(profile.variables, vars) : {};
-  const ok = !!profile && Object.keys(errors).length === 0 && caDir.trim() !== '';
+  const lacksMlDsa = !!profile && profile.family === 'post-quantum' && keystore === 'pkcs11' && tokenHasMlDsa === false;
+  // A token ceremony without a key chosen yet may still look at ML-DSA profiles; the others need the key first.
+  const needsTokenKey = !!profile && keystore === 'pkcs11' && !lacksMlDsa && (!key || key.algorithm !== profile.algorithm);
+  const ok = !!profile && Object.keys(errors).length === 0 && caDir.trim() !== '' && !lacksMlDsa && !needsTokenKey;
+  // Root profiles for the chosen key (classical or a Catalyst hybrid whose primary key it is); with a
+  // token, the ML-DSA ones too, so a token without ML-DSA can be said to be one.
+  const fits = (p: ProfileSummaryT) => p.kind === 'root-ca' && (!keyAlg || p.algorithm === keyAlg || (keystore === 'pkcs11' && p.family === 'post-quantum'));
   return (
     <Screen title="Profile and details" intro={<p>The profile fixes the certificate’s shape; you fill in the names and values it asks for.</p>}>
       <form
@@ -41,8 +88,17 @@ export function Profile() {
           if (ok) void actions.preview();
         }}
       >
-        <ProfilePicker filter={(k, alg) => k === 'root-ca' && (!keyAlg || alg === keyAlg)} />
-        <p className="hint">Root CA profiles for a {keyAlg ?? 'matching'} key are listed.</p>
+        <ProfilePicker filter={fits} />
+        <p className="hint">
+          Root CA profiles for {keyAlg ? `the ${algName(keyAlg)} key` : 'the key'} are listed
+          {keystore === 'pkcs11' ? ', with the hybrid ones that keep it as their classical key, and the post-quantum (ML-DSA) ones.' : '.'}
+        </p>
+        {lacksMlDsa && profile && <TokenLacksMlDsa algorithm={profile.algorithm} />}
+        {needsTokenKey && profile && (
+          <p className="warning-inline" role="status" data-testid="needs-token-key">
+            This profile needs {key ? 'a' : 'an'} {algName(profile.algorithm)} key in the token{key ? `, but “${key.label}” is ${algName(key.algorithm)}` : ', and none is chosen yet'}. Go back to the key step.
+          </p>
+        )}
         {profile && (
           <>
             <p className="hint">{profile.description}</p>
@@ -63,7 +119,7 @@ export function Profile() {
         {showAll && !ok && <p className="field-error" role="alert" data-testid="form-invalid">Some fields need attention before the review.</p>}
         <Actions>
           <button type="button" className="secondary" onClick={() => actions.go(keystore === 'software' ? 'storage' : 'key')}>Back</button>
-          <button type="submit" data-testid="to-review">Review</button>
+          <button type="submit" data-testid="to-review" disabled={lacksMlDsa}>Review</button>
         </Actions>
       </form>
     </Screen>

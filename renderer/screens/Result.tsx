@@ -1,18 +1,20 @@
 import { actions, useWizard } from '../store';
 import { Actions, Badge, DescribedView, Screen } from '../components/common';
+import { CaKeysPanel } from '../components/PostQuantum';
 
 export function Result() {
   const issued = useWizard((s) => s.issued);
   const exported = useWizard((s) => s.exported);
   const keystore = useWizard((s) => s.keystore);
   if (!issued) return null;
+  const hybrid = issued.certificate.signatures.some((x) => x.which === 'alternative');
   const isCa = issued.certificate.fields.some((f) => f.label === 'Basic constraints' && /CA: ?true/i.test(f.value)) ||
     issued.certificate.extensions.some((e) => /basic constraints/i.test(e.name) && /CA: ?true/i.test(e.value));
   return (
-    <Screen title="Certificate signed" intro={<p>The certificate was signed{keystore === 'pkcs11' ? ' by the token' : ''}, verified and saved.</p>}>
+    <Screen title="Certificate signed" intro={<p>The certificate was signed{keystore === 'pkcs11' ? ' by the token' : ''}{hybrid ? ' and by the ML-DSA key file' : ''}, verified and saved.</p>}>
       <div className="panel" data-testid="result">
         <p data-testid="verification">
-          <Badge ok={issued.verification.ok}>{issued.verification.ok ? 'Signature verified' : 'NOT VERIFIED'}</Badge> {issued.verification.message}
+          <Badge ok={issued.verification.ok}>{issued.verification.ok ? (hybrid ? 'Both signatures verified' : 'Signature verified') : 'NOT VERIFIED'}</Badge> {issued.verification.message}
         </p>
         <p>Saved to <span className="mono" data-testid="saved-to">{issued.savedTo}</span></p>
         <Actions>
@@ -21,6 +23,7 @@ export function Result() {
         </Actions>
         {exported && <p role="status" data-testid="exported">Exported to <span className="mono">{exported}</span></p>}
       </div>
+      {issued.keys && (issued.keys.length > 1 || issued.keys.some((k) => k.algorithm.startsWith('ml-dsa'))) && <CaKeysPanel keys={issued.keys} />}
       <DescribedView doc={issued.certificate} testId="certificate" />
       <div className="panel">
         <h2>Next steps</h2>

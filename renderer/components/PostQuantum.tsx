@@ -1,0 +1,103 @@
+/**
+ * Post-quantum and hybrid pieces shared by the wizard, the CA screen and the inspector: the
+ * profile family badge, the keys of a CA (where each one lives) and each signature on its own.
+ */
+import type { CaKeyViewT, ProfileFamilyT, SignatureViewT } from '../../shared/contract';
+import { Badge } from './common';
+
+const ALG_NAMES: Record<string, string> = {
+  'ec-p256': 'ECDSA P-256', 'ec-p384': 'ECDSA P-384', 'ec-p521': 'ECDSA P-521', 'rsa-2048': 'RSA 2048', 'rsa-3072': 'RSA 3072', 'rsa-4096': 'RSA 4096',
+  ed25519: 'Ed25519', 'ml-dsa-44': 'ML-DSA-44', 'ml-dsa-65': 'ML-DSA-65', 'ml-dsa-87': 'ML-DSA-87',
+  'ecdsa-sha256': 'ECDSA with SHA-256', 'ecdsa-sha384': 'ECDSA with SHA-384', 'ecdsa-sha512': 'ECDSA with SHA-512',
+  'rsa-pkcs1-sha256': 'RSA PKCS#1 v1.5 with SHA-256', 'rsa-pkcs1-sha384': 'RSA PKCS#1 v1.5 with SHA-384', 'rsa-pkcs1-sha512': 'RSA PKCS#1 v1.5 with SHA-512',
+};
+
+/** A key algorithm as people say it ("ECDSA P-384"), or the name as given when unknown. */
+export function algName(a: string | null | undefined): string {
+  return a ? (ALG_NAMES[a] ?? a) : '';
+}
+
+export function FamilyBadge({ family, algorithm, altAlgorithm }: { family: ProfileFamilyT; algorithm?: string; altAlgorithm?: string | null }) {
+  if (family === 'classical') return null;
+  const text = family === 'hybrid'
+    ? `Hybrid (Catalyst)${algorithm && altAlgorithm ? `: ${algName(algorithm)} + ${algName(altAlgorithm)}` : ''}`
+    : `Post-quantum${algorithm ? `: ${algName(algorithm)}` : ''}`;
+  return <span className={`badge family ${family === 'hybrid' ? 'hybrid' : 'pq'}`} data-testid="family-badge">{text}</span>;
+}
+
+/** The words an option of a <select> can carry (no markup there). */
+export function familyWords(family: ProfileFamilyT): string {
+  return family === 'hybrid' ? '[Hybrid] ' : family === 'post-quantum' ? '[Post-quantum] ' : '';
+}
+
+function KeyWhere({ k }: { k: CaKeyViewT }) {
+  if (k.token) {
+    return (
+      <>
+        In PKCS#11 token “{k.token.label}” (serial <span className="mono">{k.token.serial}</span>), key “{k.token.keyLabel}”
+        {k.token.keyId && <> (id <span className="mono">{k.token.keyId}</span>)</>}. The private key never leaves the token.
+      </>
+    );
+  }
+  if (k.file) {
+    return (
+      <>
+        File in the CA directory, {k.file.encrypted ? 'encrypted' : <strong>NOT encrypted</strong>}: <span className="mono">{k.file.path}</span>
+      </>
+    );
+  }
+  return <>{k.storage}</>;
+}
+
+/** "Keys of this CA": each key, its algorithm, where it lives and its public key fingerprint. */
+export function CaKeysPanel({ keys, title = 'Keys of this CA', testId = 'ca-keys' }: { keys: CaKeyViewT[]; title?: string; testId?: string }) {
+  return (
+    <section className="panel keys" aria-labelledby={`${testId}-title`} data-testid={testId}>
+      <h2 id={`${testId}-title`}>{title}</h2>
+      {keys.map((k, i) => (
+        <div key={i} className={`key-card ${k.role}`} data-testid={`${testId}-${k.role}`}>
+          <h3>
+            {k.role === 'primary' ? (keys.length > 1 ? 'Classical key: makes the primary signature' : 'CA key') : 'Post-quantum key: makes the alternative (Catalyst) signature'}
+          </h3>
+          <dl className="fields compact">
+            <div className="field-row"><dt>Algorithm</dt><dd>{algName(k.algorithm)}</dd></div>
+            <div className="field-row"><dt>Where it lives</dt><dd data-testid={`${testId}-${k.role}-where`}><KeyWhere k={k} /></dd></div>
+            <div className="field-row">
+              <dt>Public key SHA-256</dt>
+              <dd className={k.fingerprint ? 'mono' : undefined} data-testid={`${testId}-${k.role}-fingerprint`}>{k.fingerprint ?? k.note ?? 'not known yet'}</dd>
+            </div>
+            {k.fingerprint && k.note && <div className="field-row"><dt>Note</dt><dd>{k.note}</dd></div>}
+          </dl>
+        </div>
+      ))}
+    </section>
+  );
+}
+
+function signatureState(s: SignatureViewT): { ok: boolean; text: string } {
+  if (s.valid === null) return { ok: false, text: 'Not checked' };
+  return s.valid ? { ok: true, text: 'Valid' } : { ok: false, text: 'INVALID' };
+}
+
+/** Each signature of a document on its own line, the Catalyst alternative as prominent as the primary. */
+export function SignaturesPanel({ signatures, testId = 'signatures', title }: { signatures: SignatureViewT[]; testId?: string; title?: string }) {
+  if (!signatures.length) return null;
+  return (
+    <div className="signatures" data-testid={testId}>
+      <h3>{title ?? (signatures.length > 1 ? 'Signatures, each checked on its own' : 'Signature')}</h3>
+      <ul>
+        {signatures.map((s) => {
+          const st = signatureState(s);
+          return (
+            <li key={s.which} data-testid={`${testId}-${s.which}`} data-valid={s.valid === null ? 'unchecked' : String(s.valid)}>
+              <span className="sig-name">{s.which === 'primary' ? 'Primary signature' : 'Alternative signature (Catalyst)'}</span>{' '}
+              <Badge ok={st.ok}>{st.text}</Badge>{' '}
+              <span className="sig-alg">{algName(s.algorithm)}</span>
+              <span className="small"> · against {s.against}{s.reason ? ` · ${s.reason}` : ''}</span>
+            </li>
+          );
+        })}
+      </ul>
+    </div>
+  );
+}
