@@ -208,9 +208,10 @@ export async function preview(state: AppState, profile: Profile, vars: Record<st
 
 /** What each Catalyst extension will hold, in words (the preview's own values are throwaway). */
 function catalystWords(oid: string, profile: Profile, altSig: string | null): string {
-  if (oid === OID_SUBJECT_ALT_PUBLIC_KEY_INFO) return `The CA's ${profile.altAlgorithm} public key (the ML-DSA key file generated when signing).`;
-  if (oid === OID_ALT_SIGNATURE_ALGORITHM) return `${altSig}: the algorithm of the alternative signature.`;
-  return `The ${altSig} signature over the certificate without this extension and without its signature field (the pre-TBS), made by the ML-DSA key file.`;
+  const alt = String(profile.altAlgorithm).toUpperCase();
+  if (oid === OID_SUBJECT_ALT_PUBLIC_KEY_INFO) return `The CA's ${alt} public key (the ML-DSA key file generated when signing).`;
+  if (oid === OID_ALT_SIGNATURE_ALGORITHM) return `${altSig} (${String(altSig).toUpperCase()}): the algorithm of the alternative signature.`;
+  return `The ${alt} signature over the certificate without this extension and without its signature field (the pre-TBS), made by the ML-DSA key file.`;
 }
 
 const altPreviewSigners = new Map<KeyAlgorithm, Signer>();

@@ -74,9 +74,10 @@ export function CaKeysPanel({ keys, title = 'Keys of this CA', testId = 'ca-keys
   );
 }
 
-function signatureState(s: SignatureViewT): { ok: boolean; text: string } {
-  if (s.valid === null) return { ok: false, text: 'Not checked' };
-  return s.valid ? { ok: true, text: 'Valid' } : { ok: false, text: 'INVALID' };
+function SignatureBadge({ valid }: { valid: boolean | null }) {
+  // Not checked is neither good nor bad: it says an issuer is needed, in its own neutral colour.
+  if (valid === null) return <span className="badge neutral">Not checked</span>;
+  return <Badge ok={valid}>{valid ? 'Valid' : 'INVALID'}</Badge>;
 }
 
 /** Each signature of a document on its own line, the Catalyst alternative as prominent as the primary. */
@@ -87,11 +88,10 @@ export function SignaturesPanel({ signatures, testId = 'signatures', title }: { 
       <h3>{title ?? (signatures.length > 1 ? 'Signatures, each checked on its own' : 'Signature')}</h3>
       <ul>
         {signatures.map((s) => {
-          const st = signatureState(s);
           return (
             <li key={s.which} data-testid={`${testId}-${s.which}`} data-valid={s.valid === null ? 'unchecked' : String(s.valid)}>
-              <span className="sig-name">{s.which === 'primary' ? 'Primary signature' : 'Alternative signature (Catalyst)'}</span>{' '}
-              <Badge ok={st.ok}>{st.text}</Badge>{' '}
+              <span className="sig-name">{s.which === 'alternative' ? 'Alternative signature (Catalyst)' : signatures.length > 1 ? 'Primary signature' : 'Signature'}</span>{' '}
+              <SignatureBadge valid={s.valid} />{' '}
               <span className="sig-alg">{algName(s.algorithm)}</span>
               <span className="small"> · against {s.against}{s.reason ? ` · ${s.reason}` : ''}</span>
             </li>

@@ -32,8 +32,7 @@ export function Ca() {
       </form>
       {ca && (
         <>
-          <p>Key storage: {ca.keyStorage}</p>
-          {ca.keys.length > 1 && <CaKeysPanel keys={ca.keys} />}
+          {ca.keys.length > 1 ? <CaKeysPanel keys={ca.keys} /> : <p>Key storage: {ca.keyStorage}</p>}
           {ca.token && !loggedIn && (
             <p className="notice">To sign with this CA, log in to its token: <button type="button" onClick={() => void actions.loginForCa()} data-testid="ca-login">Log in to “{ca.token?.label}”</button></p>
           )}

@@ -90,8 +90,9 @@ export function Profile() {
       >
         <ProfilePicker filter={fits} />
         <p className="hint">
-          Root CA profiles for {keyAlg ? `the ${algName(keyAlg)} key` : 'the key'} are listed
-          {keystore === 'pkcs11' ? ', with the hybrid ones that keep it as their classical key, and the post-quantum (ML-DSA) ones.' : '.'}
+          {!keyAlg
+            ? 'All root CA profiles are listed. Without a key chosen in the token, only a post-quantum (ML-DSA) profile can go on from here.'
+            : `Root CA profiles for the ${algName(keyAlg)} key are listed${keystore === 'pkcs11' ? ', with the hybrid ones that keep it as their classical key, and the post-quantum (ML-DSA) ones.' : ', with the hybrid ones that keep it as their classical key.'}`}
         </p>
         {lacksMlDsa && profile && <TokenLacksMlDsa algorithm={profile.algorithm} />}
         {needsTokenKey && profile && (
