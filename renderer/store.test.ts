@@ -5,6 +5,9 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { makeSoftHsmStore, SOFTHSM_LIB } from '../test/softhsm';
 import { makeHarness } from '../electron/test-harness';
 import { setApi } from './api';
@@ -66,4 +69,33 @@ test('no PIN in the store through init, failed login and login', async () => {
   await actions.endCeremony();
   assert.equal(store.getState().loggedIn, false);
   assert.equal(h.state.session, null);
+});
+
+test('no ML-DSA passphrase in the store through a Catalyst root and its CRL', async () => {
+  const ALT_CANARY = 'CANARY-MLDSA-3e9d1f02';
+  const { store, actions } = createWizardStore();
+  const seen: string[] = [];
+  store.subscribe((s) => seen.push(JSON.stringify(s)));
+  await actions.boot();
+  await actions.prepareDevToken();
+  const free = store.getState().slots.find((x) => x.tokenPresent && !x.token?.flags.initialized)!;
+  assert.equal(await actions.initToken(free.slotId, 'canary-hybrid', SO_CANARY, USER_CANARY), true);
+  actions.begin('ceremony');
+  await actions.openToken(store.getState().initialized!.token!.serial, 'canary-hybrid');
+  assert.equal(await actions.login(USER_CANARY, false), true);
+  await actions.generateKey('ec-p384', 'hybrid-key');
+  await actions.chooseProfile('hybrid/catalyst/root-ca');
+  assert.equal(store.getState().profile?.family, 'hybrid');
+  actions.setVar('cn', 'Canary Hybrid');
+  actions.setCaDir(join(mkdtempSync(join(tmpdir(), 'qpki-store-')), 'ca'));
+  await actions.preview();
+  assert.equal(store.getState().review?.altSignatureAlgorithm, 'ml-dsa-87', JSON.stringify(store.getState().error));
+  await actions.sign('Canary Hybrid', undefined, ALT_CANARY);
+  assert.equal(store.getState().screen, 'result', JSON.stringify(store.getState().error));
+  assert.deepEqual(store.getState().issued!.certificate.signatures.map((s) => s.valid), [true, true]);
+  await actions.startIssue('crl');
+  await actions.generateCrl(7, undefined, ALT_CANARY);
+  assert.ok(store.getState().crl, JSON.stringify(store.getState().error));
+  for (const [i, s] of seen.entries()) assert.equal(s.includes('CANARY-MLDSA'), false, `the ML-DSA passphrase is in the store at update ${i}`);
+  await actions.endCeremony();
 });

@@ -85,15 +85,16 @@ export function SignaturesPanel({ signatures, testId = 'signatures', title }: { 
   if (!signatures.length) return null;
   return (
     <div className="signatures" data-testid={testId}>
-      <h3>{title ?? (signatures.length > 1 ? 'Signatures, each checked on its own' : 'Signature')}</h3>
+      {(title || signatures.length > 1) && <h3>{title ?? 'Signatures, each checked on its own'}</h3>}
       <ul>
         {signatures.map((s) => {
           return (
             <li key={s.which} data-testid={`${testId}-${s.which}`} data-valid={s.valid === null ? 'unchecked' : String(s.valid)}>
-              <span className="sig-name">{s.which === 'alternative' ? 'Alternative signature (Catalyst)' : signatures.length > 1 ? 'Primary signature' : 'Signature'}</span>{' '}
-              <SignatureBadge valid={s.valid} />{' '}
-              <span className="sig-alg">{algName(s.algorithm)}</span>
-              <span className="small"> · against {s.against}{s.reason ? ` · ${s.reason}` : ''}</span>
+              <span className="sig-name">{s.which === 'alternative' ? 'Alternative signature (Catalyst)' : signatures.length > 1 ? 'Primary signature' : 'Signature'}</span>
+              <span>
+                <SignatureBadge valid={s.valid} /> <span className="sig-alg">{algName(s.algorithm)}</span>
+                <span className="small sig-against">against {s.against}{s.reason ? ` · ${s.reason}` : ''}</span>
+              </span>
             </li>
           );
         })}
