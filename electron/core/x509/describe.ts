@@ -125,11 +125,25 @@ function extensionViews(exts: Extension[] | undefined, parsed: { type: string; t
       value = [];
     }
     const raw = new Uint8Array(e.extnValue.buffer);
-    const special = catalystView(e.extnID, raw) ?? (e.extnID === '2.5.29.20' ? crlNumberView(raw) : undefined);
+    const special = catalystView(e.extnID, raw) ?? (e.extnID === '2.5.29.20' ? crlNumberView(raw) : undefined) ?? keyIdView(e.extnID, value) ?? basicConstraintsView(e.extnID, raw);
     if (special) value = special;
     if (!value.length) value = [colonHex(hex(e.extnValue.buffer)).slice(0, 200)];
     return { oid: e.extnID, name: EXT_NAMES[e.extnID] ?? e.extnID, critical: e.critical, value };
   });
+}
+
+/** Key identifiers as one colon-separated hex line, the way certificate viewers show them. */
+function keyIdView(oid: string, lines: string[]): string[] | undefined {
+  if (oid !== '2.5.29.14' && oid !== '2.5.29.35') return undefined;
+  const hexLines = lines.filter((l) => /^([0-9a-f]{2}\s+)*[0-9a-f]{2}$/i.test(l));
+  if (!hexLines.length || hexLines.length !== lines.length) return undefined;
+  return [colonHex(hexLines.join('').replace(/\s+/g, ''))];
+}
+
+/** basicConstraints of an end-entity (an empty SEQUENCE) reads "CA: false" rather than bytes. */
+function basicConstraintsView(oid: string, raw: Uint8Array): string[] | undefined {
+  if (oid !== '2.5.29.19') return undefined;
+  return raw.length === 2 && raw[0] === 0x30 && raw[1] === 0x00 ? ['CA: false'] : undefined;
 }
 
 /**
