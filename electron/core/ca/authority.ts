@@ -472,13 +472,12 @@ export async function makeKey(stage: string, key: NewCaKey, algorithm: KeyAlgori
  * directory beside the target and renamed into place at the end, so a failure part-way leaves
  * no CA directory at all. An existing CA is never overwritten.
  */
-export async function initCa(opts: {
+/** What creating a CA directory (active or pending) needs. */
+export interface NewCaOptions {
   dir: string;
   profile: Profile;
   vars: Record<string, unknown>;
   key: NewCaKey;
-  altKey?: { passphrase: string | null };
-  parent?: CertificateAuthority;
   now?: Date;
   /**
    * Ceremony events that happened before the CA directory existed (ceremony opened, preflight,
@@ -488,12 +487,19 @@ export async function initCa(opts: {
   journalPreamble?: { kind: JournalKind; facts: Record<string, unknown> }[];
   /** Operator and witnesses named at the start of the ceremony. */
   participants?: { operator: string; witnesses: string[] };
-}): Promise<InitCaResult> {
-  const dir = resolve(opts.dir);
-  const { profile } = opts;
+}
+
+/** A new CA needs a CA profile and a directory that is absent or empty: an existing CA is never overwritten. */
+export function assertNewCaTarget(dir: string, profile: Profile): void {
   if (!profile.isCa) throw new QpkiError('PROFILE_INVALID', `Profile ${profile.name} is not a CA profile (basicConstraints ca: true).`);
   if (existsSync(join(dir, 'ca.meta.json'))) throw new QpkiError('CA_EXISTS', `${dir} already holds a CA; it is never overwritten.`);
   if (existsSync(dir) && readdirSync(dir).length > 0) throw new QpkiError('OUTPUT_EXISTS', `${dir} exists and is not empty; choose a new directory for the CA.`);
+}
+
+export async function initCa(opts: NewCaOptions & { altKey?: { passphrase: string | null }; parent?: CertificateAuthority }): Promise<InitCaResult> {
+  const dir = resolve(opts.dir);
+  const { profile } = opts;
+  assertNewCaTarget(dir, profile);
   opts.parent?.assertMayIssue(profile); // before any key is made for a certificate the parent may not sign
   if (profile.altAlgorithm && !opts.altKey) throw new QpkiError('INPUT_INVALID', `Profile ${profile.name} is a Catalyst hybrid: an ${profile.altAlgorithm} key (software file) is needed too.`);
   const { values, subject, days } = prepareSubject(profile, opts.vars);

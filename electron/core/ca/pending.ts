@@ -9,20 +9,19 @@
  * key without a PIN or passphrase.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { BasicConstraints, Certificate, id_ce_basicConstraints, id_ce_keyUsage, KeyUsage, KeyUsageFlags } from '@peculiar/asn1-x509';
 import { z } from 'zod';
 import { QpkiError } from '../errors';
 import { defaultSignatureAlgorithm, signatureFitsKey, type KeyAlgorithm } from '../keys/algorithms';
-import { Journal, type JournalKind } from '../journal/journal';
-import type { Profile } from '../profiles/index';
+import { Journal } from '../journal/journal';
 import { renderSubject } from '../profiles/index';
 import { buildCsr } from '../x509/csr';
 import { describeDocument } from '../x509/describe';
 import { parsePemBlocks, toPem } from '../x509/pem';
-import { makeKey, nameString, prepareSubject, sha256Hex, type InitCaResult, type NewCaKey } from './authority';
+import { assertNewCaTarget, makeKey, nameString, prepareSubject, sha256Hex, type InitCaResult, type NewCaKey, type NewCaOptions } from './authority';
 import { lockCaDir, readText, writeFileAtomic } from './fsx';
 import { keyAlgorithmFromQpkiId, META_FILE, qpkiAlgorithmId, readMeta, writeMeta, type CaMeta, type KeyRef } from './meta';
 
@@ -76,21 +75,11 @@ export interface ImportedCa {
  * staging directory and renamed into place, so a failure leaves no directory; an existing CA or
  * a non-empty directory is refused.
  */
-export async function createPendingCa(opts: {
-  dir: string;
-  profile: Profile;
-  vars: Record<string, unknown>;
-  key: NewCaKey;
-  now?: Date;
-  journalPreamble?: { kind: JournalKind; facts: Record<string, unknown> }[];
-  participants?: { operator: string; witnesses: string[] };
-}): Promise<PendingCaResult> {
+export async function createPendingCa(opts: NewCaOptions): Promise<PendingCaResult> {
   const dir = resolve(opts.dir);
   const { profile } = opts;
-  if (!profile.isCa) throw new QpkiError('PROFILE_INVALID', `Profile ${profile.name} is not a CA profile (basicConstraints ca: true).`);
+  assertNewCaTarget(dir, profile);
   if (profile.altAlgorithm) throw new QpkiError('PROFILE_INVALID', `Profile ${profile.name} is a Catalyst hybrid; a CSR for an external parent carries one key only. Use a classical or ML-DSA CA profile.`);
-  if (existsSync(join(dir, META_FILE))) throw new QpkiError('CA_EXISTS', `${dir} already holds a CA; it is never overwritten.`);
-  if (existsSync(dir) && readdirSync(dir).length > 0) throw new QpkiError('OUTPUT_EXISTS', `${dir} exists and is not empty; choose a new directory for the CA.`);
   const { values, subject } = prepareSubject(profile, opts.vars);
   mkdirSync(dirname(dir), { recursive: true });
   const stage = join(dirname(dir), `.${basename(dir)}.partial-${randomBytes(4).toString('hex')}`);

@@ -19,6 +19,7 @@ import {
 import { generateSoftwareKey, signerFromPkcs8 } from './software';
 import { keyAlgorithmOfSpki, signatureAlgorithmFromIdentifier, verifySignature } from './verify';
 import { parseSpki } from './spki';
+import { codeOf } from '../../../test/codes';
 
 const ALGS: MlDsaAlgorithm[] = ['ml-dsa-44', 'ml-dsa-65', 'ml-dsa-87'];
 const OID_ARC = { 'ml-dsa-44': '11', 'ml-dsa-65': '12', 'ml-dsa-87': '13' } as const;
@@ -26,14 +27,6 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const msg = new TextEncoder().encode('tbsCertificate stand-in');
 const storage = { type: 'software', path: 'mem', encrypted: false } as const;
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return undefined;
-}
 
 describe('ML-DSA encodings (RFC 9881)', () => {
   for (const alg of ALGS) {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after } from 'node:test';
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { decryptPkcs8, encryptPkcs8, pemDecodeAll } from './pkcs8';
+import { codeOf } from '../../../test/codes';
 
 const dir = mkdtempSync(join(tmpdir(), 'qpki-pkcs8-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,14 +19,6 @@ function openssl(args: string[]): string {
   return execFileSync('openssl', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return undefined;
-}
 
 describe('encrypted PKCS#8', () => {
   test('round trip, and the structure is PBES2 / scrypt (N=2^14, r=8, p=1, 16-byte salt) / AES-256-CBC', () => {

@@ -15,6 +15,7 @@ import {
   writeKeyFile,
 } from './software';
 import { keyAlgorithmOfSpki, verifySignature } from './verify';
+import { codeOf } from '../../../test/codes';
 
 const dir = mkdtempSync(join(tmpdir(), 'qpki-software-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -22,14 +23,6 @@ const data = new TextEncoder().encode('to be signed');
 let n = 0;
 const fresh = (name: string) => join(dir, `${n++}-${name}`);
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return undefined;
-}
 
 function openssl(args: string[], input?: Uint8Array): string {
   return execFileSync('openssl', args, { input, encoding: 'utf8', stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });

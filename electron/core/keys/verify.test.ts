@@ -10,6 +10,7 @@ import { Certificate } from '@peculiar/asn1-x509';
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from './algorithms';
 import { generateSoftwareKey, signerFromPkcs8 } from './software';
 import { keyAlgorithmOfSpki, signatureAlgorithmFromIdentifier, signatureAlgorithmIdentifier, verifySignature } from './verify';
+import { codeOf } from '../../../test/codes';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const unhex = (s: string) => new Uint8Array(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
@@ -17,14 +18,6 @@ const storage = { type: 'software', path: 'mem', encrypted: false } as const;
 const dir = mkdtempSync(join(tmpdir(), 'qpki-verify-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return undefined;
-}
 
 // The encodings other implementations write (RFC 5758, RFC 4055 / OpenSSL's RSASSA-PSS, RFC 8410, RFC 9881).
 const EXPECTED: Record<SignatureAlgorithm, string> = {
