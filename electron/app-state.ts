@@ -13,6 +13,14 @@ export type KeyChoice =
   | { kind: 'pkcs11'; label: string; id: string }
   | { kind: 'software'; algorithm: KeyAlgorithm };
 
+/** A token that stopped answering mid-ceremony: what Retry finds again, and the key chosen on it. */
+export interface LostToken {
+  modulePath: string;
+  serial: string;
+  label: string;
+  key: { kind: 'pkcs11'; label: string; id: string } | null;
+}
+
 export interface AppStateOptions {
   version: string;
   production: boolean;
@@ -33,6 +41,8 @@ export class AppState {
   key: KeyChoice | null = null;
   /** The CA directory the ceremony is working in (for the journal panel). */
   caDir: string | null = null;
+  /** The token lost mid-ceremony, until Retry opens it again (token-recovery.ts). */
+  lostToken: LostToken | null = null;
   /** Files this session wrote or opened, the only ones export may read. */
   readonly knownFiles = new Set<string>();
   /** Who runs the ceremony, and the events recorded before its CA directory existed. */
@@ -70,6 +80,15 @@ export class AppState {
     return true;
   }
 
+  /**
+   * The token stopped answering: forget its session without waiting on it (its handles are dead)
+   * and keep what a reconnect needs.
+   */
+  dropLostSession(lost: LostToken): void {
+    this.lostToken = lost;
+    this.endSession();
+  }
+
   /** The ceremony is over (window closed, app quitting): nothing of it remains in memory. */
   endCeremony(): void {
     if (this.ceremony.isOpen) {
@@ -77,6 +96,7 @@ export class AppState {
     }
     this.endSession();
     this.key = null;
+    this.lostToken = null;
     this.caDir = null;
     this.knownFiles.clear();
   }

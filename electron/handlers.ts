@@ -18,6 +18,7 @@ import { readJournal, toFacts, verifyJournal, type JournalKind } from './core/jo
 import { fileSha256, renderTranscriptHtml } from './core/journal';
 import type { AppState } from './app-state';
 import * as caOps from './ca-ops';
+import * as recovery from './token-recovery';
 
 export interface HandlerDeps {
   /** Ask the operator for a directory (a dialog in the app; a fixed answer in tests). */
@@ -249,7 +250,12 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
         throw e;
       }
     },
+    reconnectToken: () => {
+      const r = recovery.reconnect(state, (m) => recordModule(m.info()), record);
+      return { module: r.module, slotId: r.slotId, token: token(r.token) };
+    },
     endSession: () => {
+      state.lostToken = null;
       if (ceremony.isOpen) {
         try { ceremony.close('the operator started over'); } catch { /* ending the session must not fail on the record */ }
       }
@@ -389,10 +395,16 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
         const parsed = entry.input.safeParse(raw === undefined ? {} : raw);
         if (!parsed.success) return { ok: false, error: { code: 'INPUT_INVALID', message: inputProblem(parsed.error) } };
         let out: unknown;
+        const before = { session: state.session, module: state.module };
         try {
           out = await run(parsed.data);
         } catch (e) {
-          return { ok: false, error: toErrorPayload(e) };
+          // A token that stopped answering: its session is dropped here, whatever the request was.
+          let err = e;
+          try {
+            err = recovery.onFailure(state, { channel: name, input: parsed.data, ...before }, e, record);
+          } catch { /* the original error still says what failed */ }
+          return { ok: false, error: toErrorPayload(err) };
         }
         const checked = entry.output.safeParse(out);
         if (!checked.success) {

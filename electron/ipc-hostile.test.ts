@@ -39,6 +39,7 @@ export const VALID: Record<Channel, Record<string, unknown>> = {
   exportTranscript: { dir: CA_DIR },
   openToken: { serial: '1234', label: 'x' },
   login: { pin: '123456', confirmFinalTry: false },
+  reconnectToken: {},
   endSession: {},
   listKeys: {},
   keyAlgorithms: {},

@@ -16,6 +16,7 @@ export const CHANNELS = [
   'exportTranscript',
   'openToken',
   'login',
+  'reconnectToken',
   'endSession',
   'listKeys',
   'keyAlgorithms',

@@ -254,6 +254,11 @@ export const contract = {
     input: z.object({ pin: Pin, confirmFinalTry: z.boolean() }).strict(),
     output: z.object({ token: TokenSummary, warnings: z.array(z.string()) }),
   },
+  /**
+   * Retry after the token stopped answering: main reloads the module and finds the lost token again
+   * by serial; the PIN is asked again through `login`.
+   */
+  reconnectToken: { input: Empty, output: z.object({ module: ModuleInfo, slotId: z.string(), token: TokenSummary }) },
   endSession: { input: Empty, output: z.object({ ended: z.boolean() }) },
   listKeys: { input: Empty, output: z.object({ keys: z.array(KeyInfo) }) },
   keyAlgorithms: { input: Empty, output: z.object({ algorithms: z.array(KeyAlgorithm) }) },
