@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { actions, useWizard } from '../store';
 import { Actions, Badge, Screen } from '../components/common';
 
@@ -18,6 +18,15 @@ export function Ceremony() {
   const [witnesses, setWitnesses] = useState<string[]>(['']);
   const [purpose, setPurpose] = useState('');
   const [tried, setTried] = useState(false);
+  // A witness row added or removed by keyboard: focus goes to the new row, or to the row before the
+  // removed one, instead of staying on a moved button or falling to <body>.
+  const rows = useRef<Array<HTMLInputElement | null>>([]);
+  const [focusRow, setFocusRow] = useState<number | null>(null);
+  useEffect(() => {
+    if (focusRow === null) return;
+    rows.current[focusRow]?.focus();
+    setFocusRow(null);
+  }, [focusRow]);
   const named = witnesses.map((w) => w.trim()).filter(Boolean);
   const problem = !operator.trim() ? 'Type the operator’s name.' : !named.length ? 'Name at least one witness.' : !purpose.trim() ? 'Say what this ceremony is for.' : null;
 
@@ -91,6 +100,7 @@ export function Ceremony() {
           {witnesses.map((w, i) => (
             <div className="list-row" key={i}>
               <input
+                ref={(el) => { rows.current[i] = el; }}
                 aria-label={`Witness ${i + 1}`}
                 value={w}
                 autoComplete="off"
@@ -100,12 +110,12 @@ export function Ceremony() {
                 data-testid={`witness-${i}`}
               />
               {witnesses.length > 1 && (
-                <button type="button" className="secondary" onClick={() => setWitnesses(witnesses.filter((_, j) => j !== i))} aria-label={`Remove witness ${i + 1}`}>Remove</button>
+                <button type="button" className="secondary" onClick={() => { setWitnesses(witnesses.filter((_, j) => j !== i)); setFocusRow(Math.max(0, i - 1)); }} aria-label={`Remove witness ${i + 1}`}>Remove</button>
               )}
             </div>
           ))}
           {witnesses.length < 20 && (
-            <button type="button" className="secondary" onClick={() => setWitnesses([...witnesses, ''])} data-testid="add-witness">Add a witness</button>
+            <button type="button" className="secondary" onClick={() => { setWitnesses([...witnesses, '']); setFocusRow(witnesses.length); }} data-testid="add-witness">Add a witness</button>
           )}
         </fieldset>
         <div className="field">
