@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { actions, useWizard } from '../store';
 import { Actions, Badge, Screen } from '../components/common';
 import type { KeyAlgorithmT, KeyInfoT } from '../../shared/contract';
@@ -30,6 +30,14 @@ export function Key() {
   const [id, setId] = useState('');
   const algorithm = alg || (algorithms.includes('ec-p384') ? 'ec-p384' : algorithms[0]);
   const idOk = id === '' || /^([0-9a-fA-F]{2}){1,32}$/.test(id);
+  // The Generate button is disabled while the token works, which drops its focus: the new key's
+  // panel takes it, so its facts are read out and Tab goes on from there. Not on arriving at the step.
+  const generatedHeading = useRef<HTMLHeadingElement>(null);
+  const lastGenerated = useRef(generated);
+  useEffect(() => {
+    if (generated && generated !== lastGenerated.current) generatedHeading.current?.focus();
+    lastGenerated.current = generated;
+  }, [generated]);
   return (
     <Screen title="The CA key" intro={<p>Generate a new key inside “{token?.label}”, or choose a key already on it.</p>}>
       <form
@@ -63,7 +71,7 @@ export function Key() {
 
       {generated && (
         <div className="panel success" data-testid="generated">
-          <h2>Key generated: “{generated.key.label}”</h2>
+          <h2 tabIndex={-1} ref={generatedHeading}>Key generated: “{generated.key.label}”</h2>
           <dl className="fields compact">
             <div className="field-row"><dt>Type</dt><dd>{keyLine(generated.key)}</dd></div>
             <div className="field-row"><dt>ID</dt><dd className="mono">{generated.key.id}</dd></div>
