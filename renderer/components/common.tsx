@@ -21,7 +21,15 @@ export function ErrorBox({ error, onDismiss }: { error: ErrorPayload | null; onD
         Details ({error.code}): {error.message}
       </p>
       {onDismiss && (
-        <button type="button" className="secondary" onClick={onDismiss}>
+        <button
+          type="button"
+          className="secondary"
+          onClick={() => {
+            onDismiss();
+            // The box and its button go away: focus returns to the step's heading, not to <body>.
+            document.getElementById('screen-title')?.focus();
+          }}
+        >
           Dismiss
         </button>
       )}
