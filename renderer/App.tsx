@@ -2,6 +2,7 @@ import { useEffect } from 'react';
 import { actions, useWizard } from './store';
 import { Busy, ErrorBox, StepIndicator } from './components/common';
 import { JournalPanel } from './components/JournalPanel';
+import { TokenLost } from './components/TokenLost';
 import { Start } from './screens/Start';
 import { Ceremony, Closed } from './screens/Ceremony';
 import { Storage } from './screens/Storage';
@@ -60,6 +61,7 @@ export function App() {
       <StepIndicator screen={screen} />
       <div className="layout">
         <main>
+          <TokenLost />
           <ErrorBox error={error} onDismiss={actions.clearError} />
           <Current />
           <Busy busy={busy} />

@@ -77,6 +77,20 @@ export interface WizardState {
   transcript: string | null;
   /** A token chosen before the ceremony step (just initialized): opened right after it. */
   afterCeremony: { serial: string; label: string } | null;
+  /** The token stopped answering mid-ceremony: Retry reconnects it, then a new login continues. */
+  lost: LostToken | null;
+}
+
+export interface LostToken {
+  label: string;
+  serial: string;
+  /** What main said about the loss (which step, what was and was not done). */
+  message: string;
+  stage: 'reconnect' | 'pin';
+  /** The step that continues after the new login, in words; null when the operator repeats it. */
+  resumes: string | null;
+  /** Why the last Retry did not find the token. */
+  retryProblem: ErrorPayload | null;
 }
 
 const initial: WizardState = {
@@ -119,6 +133,7 @@ const initial: WizardState = {
   closed: null,
   transcript: null,
   afterCeremony: null,
+  lost: null,
 };
 
 export function createWizardStore() {
@@ -126,8 +141,18 @@ export function createWizardStore() {
   const set = store.setState;
   const get = store.getState;
 
-  /** Run one step against main: shows progress, turns failures into the on-screen error. */
-  async function run<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
+  /**
+   * The step a lost token interrupted, run again after Retry and the new login. Only steps that
+   * need no secret but the PIN are kept (a passphrase is never held for later).
+   */
+  let resumeAfterReconnect: (() => Promise<unknown>) | null = null;
+
+  /**
+   * Run one step against main: shows progress, turns failures into the on-screen error. A token
+   * that stopped answering (main says TOKEN_NOT_PRESENT and has dropped its session) opens the
+   * reconnect panel instead, remembering `resume` if the step can be run again as it was.
+   */
+  async function run<T>(what: string, fn: () => Promise<T>, resume?: () => Promise<unknown>): Promise<T | undefined> {
     set({ busy: what, error: null });
     try {
       const out = await fn();
@@ -136,11 +161,29 @@ export function createWizardStore() {
       return out;
     } catch (e) {
       if (get().ceremony) await refreshJournal();
-      set({ error: toPayload(e) });
+      const p = toPayload(e);
+      const t = get().token;
+      if (p.code === 'TOKEN_NOT_PRESENT' && t) {
+        // A second loss while reconnecting keeps the step the first one interrupted.
+        if (resume || !get().lost) resumeAfterReconnect = resume ?? null;
+        const resumes = resumeAfterReconnect ? (resume ? what : get().lost?.resumes ?? null) : null;
+        set({ lost: { label: t.label, serial: t.serial, message: p.message, stage: 'reconnect', resumes, retryProblem: null }, loggedIn: false });
+        return undefined;
+      }
+      set({ error: p });
       return undefined;
     } finally {
       set({ busy: null });
     }
+  }
+
+  /**
+   * A wrong PIN that locked the token: the error says what the operator faces now (the security
+   * officer must unlock it), not "type the PIN again"; main's words stay as the details.
+   */
+  function lockedNow(t: TokenSummaryT): Partial<WizardState> {
+    const e = get().error;
+    return t.flags.userPinLocked && e?.code === 'PIN_INCORRECT' ? { error: { code: 'PIN_LOCKED', message: e.message } } : {};
   }
 
   async function refreshJournal(): Promise<void> {
@@ -262,7 +305,7 @@ export function createWizardStore() {
           try {
             const s = await call('listSlots', {});
             const t = s.slots.find((x) => x.token?.serial === token.serial)?.token;
-            if (t) set({ token: t, slots: s.slots });
+            if (t) set({ token: t, slots: s.slots, ...lockedNow(t) });
           } catch { /* keep the last known state */ }
         }
         return false;
@@ -273,6 +316,47 @@ export function createWizardStore() {
         await actions.loadKeys();
         set({ screen: 'key' });
       }
+      return true;
+    },
+    /** Retry after a lost token: main reloads the module and finds the token again by its serial. */
+    async reconnectToken(): Promise<boolean> {
+      const lost = get().lost;
+      if (!lost) return false;
+      set({ busy: 'Reloading the PKCS#11 library and looking for the token', error: null });
+      try {
+        const r = await call('reconnectToken', {});
+        set({ module: r.module, token: r.token, tokenSlotId: r.slotId, loggedIn: false, lost: { ...lost, stage: 'pin', retryProblem: null } });
+        return true;
+      } catch (e) {
+        set({ lost: { ...lost, retryProblem: toPayload(e) } });
+        return false;
+      } finally {
+        if (get().ceremony) await refreshJournal();
+        set({ busy: null });
+      }
+    },
+    /** The new login after Retry; the PIN is an argument, sent once, never stored. Then the interrupted step runs again. */
+    async reloginAfterReconnect(pin: string, confirmFinalTry: boolean): Promise<boolean> {
+      const ok = await run('Logging in', async () => {
+        const r = await call('login', { pin, confirmFinalTry });
+        set({ token: r.token, loggedIn: true });
+        return true;
+      });
+      if (!ok) {
+        const token = get().token;
+        if (token && get().lost?.stage === 'pin') {
+          try {
+            const s = await call('listSlots', {});
+            const t = s.slots.find((x) => x.token?.serial === token.serial)?.token;
+            if (t) set({ token: t, slots: s.slots, ...lockedNow(t) });
+          } catch { /* keep the last known state */ }
+        }
+        return false;
+      }
+      const resume = resumeAfterReconnect;
+      resumeAfterReconnect = null;
+      set({ lost: null });
+      if (resume) await resume();
       return true;
     },
     async initToken(slotId: string, label: string, soPin: string, userPin: string): Promise<boolean> {
@@ -288,7 +372,7 @@ export function createWizardStore() {
       await run('Reading the keys', async () => {
         const [k, a] = await Promise.all([call('listKeys', {}), call('keyAlgorithms', {})]);
         set({ keys: k.keys, algorithms: a.algorithms });
-      });
+      }, () => actions.loadKeys());
     },
     async generateKey(algorithm: KeyAlgorithmT, label: string, id?: string) {
       await run('Generating the key inside the token', async () => {
@@ -296,13 +380,13 @@ export function createWizardStore() {
         set({ generated: r, key: r.key });
         const k = await call('listKeys', {});
         set({ keys: k.keys });
-      });
+      }, () => actions.loadKeys());
     },
     async selectKey(key: KeyInfoT) {
       await run('Choosing the key', async () => {
         const r = await call('selectKey', { label: key.label, id: key.id });
         set({ key: r.key, generated: null });
-      });
+      }, () => actions.selectKey(key));
     },
     async loadProfiles() {
       if (get().profiles.length) return;
@@ -374,7 +458,7 @@ export function createWizardStore() {
         const r = await call('signCa', { profile: s.profile!.name, vars: s.vars, dir: s.caDir, confirmation, passphrase: passphrase || undefined, altPassphrase: altPassphrase || undefined });
         set({ issued: r, screen: 'result', exported: null });
         await refreshJournal();
-      });
+      }, passphrase || altPassphrase ? undefined : () => actions.sign(confirmation));
     },
     async openCa(dir: string) {
       await run('Opening the CA directory', async () => {
@@ -407,7 +491,7 @@ export function createWizardStore() {
         const r = await call('issueFromCsr', { dir: s.caDir, csrPem, profile: s.profile!.name, vars: s.vars, passphrase: passphrase || undefined, altPassphrase: altPassphrase || undefined });
         set({ issued: r, screen: 'result', exported: null });
         await refreshJournal();
-      });
+      }, passphrase || altPassphrase ? undefined : () => actions.issueFromCsr(csrPem));
     },
     async issueCertificate(csrPem?: string, passphrase?: string, altPassphrase?: string) {
       const s = get();
@@ -416,14 +500,14 @@ export function createWizardStore() {
         const r = await call('issueCertificate', { dir: s.caDir, profile: s.profile!.name, vars: s.vars, csrPem: csrPem || undefined, passphrase: passphrase || undefined, altPassphrase: altPassphrase || undefined });
         set({ issued: r, screen: 'result', exported: null });
         await refreshJournal();
-      });
+      }, passphrase || altPassphrase ? undefined : () => actions.issueCertificate(csrPem));
     },
     async generateCrl(days: number, passphrase?: string, altPassphrase?: string) {
       await run('Signing the CRL', async () => {
         const r = await call('generateCrl', { dir: get().caDir, days, passphrase: passphrase || undefined, altPassphrase: altPassphrase || undefined });
         set({ crl: r });
         await refreshJournal();
-      });
+      }, passphrase || altPassphrase ? undefined : () => actions.generateCrl(days));
     },
     async exportCertificate(format: 'pem' | 'der') {
       const issued = get().issued;
@@ -458,6 +542,7 @@ export function createWizardStore() {
         await call('endSession', {});
       });
       const { appInfo, knownModules } = get();
+      resumeAfterReconnect = null;
       set({ ...initial, appInfo, knownModules });
     },
   };
