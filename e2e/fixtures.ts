@@ -32,6 +32,11 @@ export interface App {
   foreign: string[];
   /** Screenshot this screen into e2e/artifacts and assert axe-core finds no violation. */
   screen(name: string): Promise<void>;
+  /**
+   * Send the page's requests to another handler table (one running beside another token, in
+   * another process) instead of this worker's; null goes back to this worker's.
+   */
+  route(invoke: ((channel: string, input: unknown) => Promise<unknown>) | null): void;
 }
 
 // The handler table as esbuild bundles it for the app (global-setup builds it): Playwright's own
@@ -52,7 +57,9 @@ export const test = base.extend<{ app: App }>({
       const u = r.url();
       if (!u.startsWith(origin + '/')) foreign.push(u);
     });
-    await page.exposeFunction('__qpkiInvoke', (channel: string, input: unknown) => h.invoke(channel, input));
+    let routed: ((channel: string, input: unknown) => Promise<unknown>) | null = null;
+    const route = (invoke: typeof routed) => { routed = invoke; };
+    await page.exposeFunction('__qpkiInvoke', (channel: string, input: unknown) => (routed ?? h.invoke)(channel, input));
     await page.addInitScript((channels: readonly string[]) => {
       const invoke = (window as unknown as { __qpkiInvoke: (c: string, i: unknown) => Promise<unknown> }).__qpkiInvoke;
       const api: Record<string, (input?: unknown) => Promise<unknown>> = Object.create(null);
@@ -75,7 +82,7 @@ export const test = base.extend<{ app: App }>({
       expect(result, `axe-core violations on screen ${name}`).toEqual([]);
     };
     await page.goto(server.url);
-    await use({ page, harness: h, hsm, workDir, origin, foreign, screen });
+    await use({ page, harness: h, hsm, workDir, origin, foreign, screen, route });
     await h.handlers.endSession({});
     await server.close();
   },
