@@ -2,7 +2,7 @@
  * A form generated from a profile's variable definitions, checked inline by the very rules main
  * applies again before signing (shared/rules re-exports core's pure validateVariable).
  */
-import { useId, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import type { VariableDefT } from '../../shared/contract';
 import { isListType, validateVariable, type VariableDef } from '../../shared/rules';
 import type { VarValue } from '../store';
@@ -47,6 +47,15 @@ export function VariableForm({ defs, vars, onChange, showAll }: Props) {
   const [touched, setTouched] = useState<Record<string, boolean>>({});
   const errors = validateAll(defs, vars);
   const prefix = useId();
+  // A list entry added or removed by keyboard: focus goes to the new entry, or to the one before the
+  // removed entry, instead of staying on a moved button or falling to <body>.
+  const entries = useRef(new Map<string, HTMLInputElement | null>());
+  const [focusEntry, setFocusEntry] = useState<string | null>(null);
+  useEffect(() => {
+    if (focusEntry === null) return;
+    entries.current.get(focusEntry)?.focus();
+    setFocusEntry(null);
+  }, [focusEntry]);
   return (
     <div className="var-form">
       {defs.map((d) => {
@@ -65,6 +74,7 @@ export function VariableForm({ defs, vars, onChange, showAll }: Props) {
               {shown.map((v, i) => (
                 <div key={i} className="list-row">
                   <input
+                    ref={(el) => { entries.current.set(`${d.name}/${i}`, el); }}
                     aria-label={`${humanName(d.name)} entry ${i + 1}`}
                     data-testid={`var-${d.name}-${i}`}
                     value={v}
@@ -84,13 +94,14 @@ export function VariableForm({ defs, vars, onChange, showAll }: Props) {
                         const next = shown.filter((_, j) => j !== i);
                         onChange(d.name, next.length ? next : undefined);
                         touch();
+                        setFocusEntry(`${d.name}/${Math.max(0, i - 1)}`);
                       }}>
                       Remove
                     </button>
                   )}
                 </div>
               ))}
-              <button type="button" className="secondary" onClick={() => onChange(d.name, [...shown, ''])}>
+              <button type="button" className="secondary" onClick={() => { onChange(d.name, [...shown, '']); setFocusEntry(`${d.name}/${shown.length}`); }}>
                 Add another
               </button>
             </fieldset>
