@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { actions, useWizard } from '../store';
 import { Actions, DescribedView, Screen } from '../components/common';
 import { VariableForm, validateAll } from '../components/VariableForm';
@@ -57,6 +57,13 @@ export function Issue() {
   const vars = useWizard((s) => s.vars);
   const caDir = useWizard((s) => s.caDir);
   const crl = useWizard((s) => s.crl);
+  // The Sign button is disabled while the CA key works, which drops its focus: the outcome takes it.
+  const crlDone = useRef<HTMLParagraphElement>(null);
+  const lastCrl = useRef(crl);
+  useEffect(() => {
+    if (crl && crl !== lastCrl.current) crlDone.current?.focus();
+    lastCrl.current = crl;
+  }, [crl]);
   const busy = useWizard((s) => s.busy);
   const [csr, setCsr] = useState('');
   const [confirmed, setConfirmed] = useState(false);
@@ -98,7 +105,7 @@ export function Issue() {
         </form>
         {crl && (
           <>
-            <p role="status">Saved to <span className="mono" data-testid="crl-saved">{crl.savedTo}</span></p>
+            <p role="status" tabIndex={-1} ref={crlDone} data-testid="crl-signed">Saved to <span className="mono" data-testid="crl-saved">{crl.savedTo}</span></p>
             <Actions>
               <button type="button" className="secondary" onClick={() => void actions.closeCeremony()} data-testid="crl-close-ceremony">Close the ceremony and log out…</button>
             </Actions>
