@@ -6,12 +6,12 @@
  * both cycle through the page (no trap). Each screen is also checked by axe-core and saved to
  * e2e/artifacts/keyboard-*.png with the focus ring in view.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { test, expect } from './fixtures';
-import { makeToken, opensslVerify, PEOPLE } from './helpers';
+import { makeToken, opensslCsr, opensslVerify, PEOPLE } from './helpers';
 import { SOFTHSM_LIB } from '../test/softhsm';
 
 const SO_PIN = 'so-pin-0123456789';
@@ -155,6 +155,21 @@ async function auditTabOrder(page: Page, screen: string): Promise<void> {
     if (f) { expectRing(f, `${screen}, Shift+Tab`); backward.push(f.name); }
   }
   expect(backward, `${screen}: Shift+Tab order is not Tab order reversed`).toEqual([...forward].reverse());
+}
+
+/** ArrowDown through a focused <select> until it shows `want` (each choice may load data: wait for it to settle). */
+async function selectByArrows(page: Page, testId: string, want: string): Promise<void> {
+  const sel = page.getByTestId(testId);
+  await expect(sel).toBeFocused();
+  const value = () => sel.evaluate((e) => (e as HTMLSelectElement).value);
+  const n = await sel.locator('option').count();
+  for (let i = 0; i < n && (await value()) !== want; i++) {
+    const before = await value();
+    await page.keyboard.press('ArrowDown');
+    await expect.poll(value).not.toBe(before);
+  }
+  expect(await value()).toBe(want);
+  await expect(sel).toBeFocused();
 }
 
 async function typeAfterSelectAll(page: Page, text: string): Promise<void> {
@@ -307,14 +322,7 @@ test('keyboard only: a whole root ceremony on the token, no click, focus always 
   // Profile: ec/root-ca by arrows, the common name and the CA directory typed.
   await expectHeadingFocused(page, 'Profile and details');
   await tabTo(page, 'profile');
-  const profiles = await page.getByTestId('profile').locator('option').count();
-  for (let i = 0; i < profiles && (await value('profile')) !== 'ec/root-ca'; i++) {
-    const before = await value('profile');
-    await page.keyboard.press('ArrowDown');
-    // The choice loads the profile's variables; wait for the select to settle on the new one.
-    await expect.poll(() => value('profile')).not.toBe(before);
-  }
-  expect(await value('profile')).toBe('ec/root-ca');
+  await selectByArrows(page, 'profile', 'ec/root-ca');
   await expect(page.getByTestId('var-cn')).toBeVisible();
   await expect(page.getByTestId('profile')).toBeFocused();
   await tabTo(page, 'var-cn');
@@ -360,6 +368,66 @@ test('keyboard only: a whole root ceremony on the token, no click, focus always 
   expect(readFileSync(join(app.workDir, 'kb-root.pem'), 'utf8')).toBe(readFileSync(saved, 'utf8'));
   expect(opensslVerify(['-x509_strict', '-CAfile', saved, saved])).toContain(': OK');
   expect(execFileSync('openssl', ['x509', '-in', saved, '-noout', '-subject'], { encoding: 'utf8' })).toContain(CN);
+
+  // A CRL by keyboard: its signing button is disabled while the token works, so focus must land on the outcome.
+  await tabTo(page, 'next-crl');
+  await page.keyboard.press('Enter');
+  await expectHeadingFocused(page, 'Generate a CRL');
+  await auditTabOrder(page, 'crl');
+  await tabTo(page, 'confirm-crl');
+  await page.keyboard.press('Space');
+  await tabTo(page, 'sign-crl');
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('crl-saved')).toContainText(dir);
+  await expect(page.getByTestId('crl-signed')).toBeFocused();
+  expectRing(await focus(page), 'after signing the CRL');
+  await app.screen('crl');
+  const crlFile = (await page.getByTestId('crl-saved').textContent())!;
+  const crlCheck = spawnSync('openssl', ['crl', '-in', crlFile, '-CAfile', saved, '-noout'], { encoding: 'utf8' });
+  expect(crlCheck.status).toBe(0);
+  expect(crlCheck.stderr).toContain('verify OK');
+
+  // Back to the CA, then a TLS server certificate: its CSR pasted, two DNS names in a list field.
+  await tabTo(page, 'button[Back]', { back: true });
+  await page.keyboard.press('Enter');
+  await expectHeadingFocused(page, 'CA directory');
+  await tabTo(page, 'ca-ee');
+  await page.keyboard.press('Enter');
+  await expectHeadingFocused(page, 'Issue an end-entity certificate');
+  await tabTo(page, 'profile');
+  await selectByArrows(page, 'profile', 'ec/tls-server');
+  await tabTo(page, 'csr');
+  await page.keyboard.insertText(readFileSync(opensslCsr(app.workDir, 'kb-server', 'prime256v1', '/CN=kb.example.com'), 'utf8')); // as Ctrl+V would
+  await tabTo(page, 'var-cn');
+  await page.keyboard.type('kb.example.com');
+  await tabTo(page, 'var-dns_names-0');
+  await page.keyboard.type('www.kb.example.com');
+  await page.keyboard.press('Tab');
+  expect((await focus(page))?.name).toBe('button[Add another]');
+  await page.keyboard.press('Enter');
+  // The new entry takes focus, as a witness row does.
+  await expect(page.getByTestId('var-dns_names-1')).toBeFocused();
+  await page.keyboard.type('api.kb.example.com');
+  // One entry too many, removed again: focus goes back to the entry before it.
+  await tabTo(page, 'button[Add another]');
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('var-dns_names-2')).toBeFocused();
+  await page.keyboard.press('Tab');
+  expect((await focus(page))?.name).toBe('button[Remove DNS names entry 3]');
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('var-dns_names-2')).toHaveCount(0);
+  await expect(page.getByTestId('var-dns_names-1')).toBeFocused();
+  await auditTabOrder(page, 'issue');
+  await tabTo(page, 'confirm-issue');
+  await page.keyboard.press('Space');
+  await tabTo(page, 'sign-issue');
+  await app.screen('issue-tls');
+  await page.keyboard.press('Enter');
+  await expectHeadingFocused(page, 'Certificate signed');
+  const leaf = (await page.getByTestId('saved-to').textContent())!;
+  expect(opensslVerify(['-x509_strict', '-purpose', 'sslserver', '-CAfile', saved, leaf])).toContain(': OK');
+  const san = execFileSync('openssl', ['x509', '-in', leaf, '-noout', '-ext', 'subjectAltName'], { encoding: 'utf8' });
+  for (const n of ['kb.example.com', 'www.kb.example.com', 'api.kb.example.com']) expect(san).toContain(`DNS:${n}`);
 
   // Closing the ceremony by keyboard too.
   await tabTo(page, 'end-ceremony');
