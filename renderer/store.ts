@@ -196,6 +196,29 @@ export function createWizardStore() {
     }
   }
 
+  /** The PIN goes once to main's login; it is an argument here and never enters the store. */
+  async function loginOnce(pin: string, confirmFinalTry: boolean): Promise<boolean> {
+    const ok = await run('Logging in', async () => {
+      const r = await call('login', { pin, confirmFinalTry });
+      set({ token: r.token, loggedIn: true });
+      return true;
+    });
+    return !!ok;
+  }
+
+  /** After a failed login: show what the token now says (count low, final try, locked). */
+  async function refreshPinState(): Promise<void> {
+    const token = get().token;
+    if (!token) return;
+    try {
+      const s = await call('listSlots', {});
+      const t = s.slots.find((x) => x.token?.serial === token.serial)?.token;
+      if (t) set({ token: t, slots: s.slots, ...lockedNow(t) });
+    } catch {
+      /* keep the last known state */
+    }
+  }
+
   const actions = {
     go(screen: Screen) {
       set({ screen, error: null });
@@ -293,21 +316,8 @@ export function createWizardStore() {
     },
     /** The PIN is an argument, sent once, never stored. */
     async login(pin: string, confirmFinalTry: boolean): Promise<boolean> {
-      const ok = await run('Logging in', async () => {
-        const r = await call('login', { pin, confirmFinalTry });
-        set({ token: r.token, loggedIn: true });
-        return true;
-      });
-      if (!ok) {
-        // Refresh the PIN state so "count low / final try / locked" shows what the token now says.
-        const token = get().token;
-        if (token) {
-          try {
-            const s = await call('listSlots', {});
-            const t = s.slots.find((x) => x.token?.serial === token.serial)?.token;
-            if (t) set({ token: t, slots: s.slots, ...lockedNow(t) });
-          } catch { /* keep the last known state */ }
-        }
+      if (!(await loginOnce(pin, confirmFinalTry))) {
+        await refreshPinState();
         return false;
       }
       if (get().purpose === 'ca') {
@@ -337,20 +347,8 @@ export function createWizardStore() {
     },
     /** The new login after Retry; the PIN is an argument, sent once, never stored. Then the interrupted step runs again. */
     async reloginAfterReconnect(pin: string, confirmFinalTry: boolean): Promise<boolean> {
-      const ok = await run('Logging in', async () => {
-        const r = await call('login', { pin, confirmFinalTry });
-        set({ token: r.token, loggedIn: true });
-        return true;
-      });
-      if (!ok) {
-        const token = get().token;
-        if (token && get().lost?.stage === 'pin') {
-          try {
-            const s = await call('listSlots', {});
-            const t = s.slots.find((x) => x.token?.serial === token.serial)?.token;
-            if (t) set({ token: t, slots: s.slots, ...lockedNow(t) });
-          } catch { /* keep the last known state */ }
-        }
+      if (!(await loginOnce(pin, confirmFinalTry))) {
+        if (get().lost?.stage === 'pin') await refreshPinState();
         return false;
       }
       const resume = resumeAfterReconnect;

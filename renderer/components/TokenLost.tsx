@@ -3,19 +3,16 @@
  * button (main reloads the module and finds the token again by serial). Then: the PIN again,
  * masked and taken once, with the token's PIN state; the interrupted step continues after it.
  */
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef } from 'react';
 import { actions, useWizard } from '../store';
 import { Actions } from './common';
-import { PinField, type PinHandle } from './PinField';
+import { PinLogin } from './PinLogin';
 
 export function TokenLost() {
   const lost = useWizard((s) => s.lost);
   const token = useWizard((s) => s.token);
   const busy = useWizard((s) => s.busy);
-  const pin = useRef<PinHandle>(null);
   const box = useRef<HTMLDivElement>(null);
-  const [confirmFinal, setConfirmFinal] = useState(false);
-  const [empty, setEmpty] = useState(false);
   const stage = lost?.stage;
   useEffect(() => {
     if (stage) box.current?.focus();
@@ -42,9 +39,6 @@ export function TokenLost() {
     );
   }
 
-  const f = token?.flags ?? {};
-  const locked = !!f.userPinLocked;
-  const finalTry = !!f.userPinFinalTry;
   return (
     <div className="notice token-lost" role="region" aria-labelledby="token-back-title" tabIndex={-1} ref={box} data-testid="token-lost" data-stage="pin">
       <h2 id="token-back-title">The token {named} answers again</h2>
@@ -52,41 +46,13 @@ export function TokenLost() {
         Type its user PIN to log in again.
         {lost.resumes ? <> Then “{lost.resumes}” continues where it stopped.</> : <> Then repeat the step that was interrupted.</>}
       </p>
-      <div data-testid="reconnect-pin-state">
-        {locked ? (
-          <p className="error-inline" role="alert">The user PIN is locked. No login is possible: the security officer must unlock or reset it with the vendor tool.</p>
-        ) : finalTry ? (
-          <p className="warning-inline" role="alert">Final try: one more wrong PIN locks this token.</p>
-        ) : f.userPinCountLow ? (
-          <p className="warning-inline" role="status">A wrong PIN was entered recently. Few tries remain before the token locks.</p>
-        ) : null}
-      </div>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          const value = pin.current?.take() ?? '';
-          if (!value) {
-            setEmpty(true);
-            pin.current?.focus();
-            return;
-          }
-          setEmpty(false);
-          void actions.reloginAfterReconnect(value, confirmFinal).then(() => setConfirmFinal(false));
-        }}
-      >
-        <PinField ref={pin} label="User PIN" autoFocus invalid={empty ? 'Type the PIN first.' : null} testId="reconnect-pin" />
-        {finalTry && !locked && (
-          <label className="check">
-            <input type="checkbox" checked={confirmFinal} onChange={(e) => setConfirmFinal(e.target.checked)} data-testid="reconnect-confirm-final" />
-            I understand that a wrong PIN now locks the token.
-          </label>
-        )}
-        <Actions>
-          <button type="submit" disabled={locked || (finalTry && !confirmFinal) || !!busy} data-testid="reconnect-login">
-            {lost.resumes ? 'Log in and continue' : 'Log in'}
-          </button>
-        </Actions>
-      </form>
+      <PinLogin
+        token={{ flags: token?.flags ?? {} }}
+        busy={!!busy}
+        ids="reconnect-"
+        submitLabel={lost.resumes ? 'Log in and continue' : 'Log in'}
+        onLogin={(pin, confirm) => actions.reloginAfterReconnect(pin, confirm)}
+      />
     </div>
   );
 }
