@@ -10,24 +10,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureCliBuilt } from './helpers';
+import { OCK_LIB, OCK_NS_SCRIPT, opencryptokiUnavailable } from '../opencryptoki-env';
 
-const OCK_LIB = ['/usr/lib/x86_64-linux-gnu/opencryptoki/libopencryptoki.so.0', '/usr/lib/opencryptoki/libopencryptoki.so', '/usr/lib64/opencryptoki/libopencryptoki.so'].find(existsSync);
-
-function whyNot(): string | undefined {
-  if (!OCK_LIB) return 'opencryptoki is not installed (apt-get install opencryptoki)';
-  if (!existsSync('/usr/sbin/pkcsslotd')) return 'pkcsslotd is missing (apt-get install opencryptoki)';
-  if (spawnSync('getent', ['group', 'pkcs11']).status !== 0) return 'the pkcs11 group that opencryptoki needs does not exist';
-  const u = spawnSync('unshare', ['-m', '--propagation', 'private', 'true'], { encoding: 'utf8' });
-  if (u.status !== 0) return `a private mount namespace is not allowed here (unshare -m: ${u.stderr.trim() || u.error?.message}); pkcsslotd would need the system's own /var/lib/opencryptoki`;
-  return undefined;
-}
-
-const reason = whyNot();
+const reason = opencryptokiUnavailable();
 if (reason) console.log(`# opencryptoki PIN-flag test skipped: ${reason}`);
 
 test('opencryptoki: wrong PINs report count low, then final try needs confirmation, then locked refuses without trying', { skip: reason, timeout: 120_000 }, async () => {
   await ensureCliBuilt();
-  const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'bash', join(__dirname, 'opencryptoki-ns.sh'), process.execPath, '--import', 'tsx', join(__dirname, 'opencryptoki.child.ts'), OCK_LIB!], { encoding: 'utf8', timeout: 110_000 });
+  const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'bash', OCK_NS_SCRIPT, process.execPath, '--import', 'tsx', join(__dirname, 'opencryptoki.child.ts'), OCK_LIB!], { encoding: 'utf8', timeout: 110_000 });
   const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
   assert.ok(line, `the opencryptoki run produced no result (exit ${r.status}):\n${r.stderr.slice(-3000)}`);
   const { steps } = JSON.parse(line.slice(7)) as { steps: { step: string; code?: string; message?: string; ok?: boolean; status?: number; stdout?: string; stderr?: string; flags: Record<string, boolean> }[] };
