@@ -193,6 +193,19 @@ export class Pkcs11Module {
    */
   findToken(ref: TokenRef): { handle: Buffer; slot: SlotSummary; token: TokenSummary } {
     if (!ref.label && !ref.serial) throw new QpkiError('INPUT_INVALID', 'Name the token by label or serial.');
+    // A slot can fail to answer for a moment while another process writes the same token
+    // (SoftHSM2's file store answers CKR_GENERAL_ERROR then): look again before calling it gone.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return this.findTokenOnce(ref);
+      } catch (e) {
+        if (!(e instanceof QpkiError && e.code === 'TOKEN_NOT_PRESENT') || attempt >= 4) throw e;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50 * attempt);
+      }
+    }
+  }
+
+  private findTokenOnce(ref: TokenRef): { handle: Buffer; slot: SlotSummary; token: TokenSummary } {
     const hits: { handle: Buffer; slot: SlotSummary; token: TokenSummary }[] = [];
     const silent: string[] = [];
     for (const h of this.slotHandles(true)) {
