@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, ftruncateSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, linkSync, writeFileSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { QpkiError } from '../errors';
@@ -83,6 +83,9 @@ export function readText(path: string): string {
   }
 }
 
+/** How long to wait for a CA directory another live process holds before refusing. */
+const LOCK_WAIT_MS = 5000;
+
 /** Locks this process holds, by CA directory: re-entrant, released when the count drops to 0. */
 const held = new Map<string, number>();
 let exitHook = false;
@@ -91,18 +94,21 @@ let exitHook = false;
  * One writer per CA directory: a lock file created exclusively with the owner's pid. A lock
  * left by a process that no longer exists (a crash) is taken over. Re-entrant within a process.
  */
-export function lockCaDir(dir: string): () => void {
+export function lockCaDir(dir: string, waitMs = LOCK_WAIT_MS): () => void {
   const path = join(dir, '.lock');
   const count = held.get(path);
   if (count !== undefined) {
     held.set(path, count + 1);
     return once(() => release(path));
   }
-  for (let attempt = 0; attempt < 2; attempt++) {
+  const deadline = Date.now() + waitMs;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    // The lock appears with its owner's pid already in it (written aside, then linked into
+    // place), so nobody ever reads an empty lock and mistakes it for an abandoned one.
+    const mine = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
     try {
-      const fd = openSync(path, 'wx', 0o600);
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
+      writeFileSync(mine, String(process.pid), { mode: 0o600, flag: 'wx' });
+      linkSync(mine, path);
       held.set(path, 1);
       if (!exitHook) {
         exitHook = true;
@@ -113,15 +119,50 @@ export function lockCaDir(dir: string): () => void {
       return once(() => release(path));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new QpkiError('IO_ERROR', `Cannot lock ${dir}: ${(e as Error).message}`);
-      let pid = 0;
-      try { pid = Number(readFileSync(path, 'utf8').trim()); } catch { /* removed meanwhile */ }
-      if (pid && isAlive(pid)) {
-        throw new QpkiError('CA_LOCKED', `The CA directory ${dir} is in use by process ${pid}. Wait for it to finish.`);
+      const pid = lockOwner(path);
+      if (pid === undefined) continue; // released meanwhile: try again
+      if (pid !== 0 && isAlive(pid)) {
+        // Another command is at work on this CA: wait a little (scripts run commands back to
+        // back), then say who holds it.
+        if (Date.now() < deadline) {
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25 + Math.floor(Math.random() * 50));
+          attempt--;
+          continue;
+        }
+        throw new QpkiError('CA_LOCKED', `The CA directory ${dir} is in use by process ${pid}. Wait for it to finish, then run the command again.`);
       }
-      try { unlinkSync(path); } catch { /* raced with another taker */ }
+      takeOverStaleLock(path, pid);
+    } finally {
+      try { unlinkSync(mine); } catch { /* never written */ }
     }
   }
   throw new QpkiError('CA_LOCKED', `The CA directory ${dir} is locked.`);
+}
+
+function lockOwner(path: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(path, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : 0;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Remove a lock whose owner died. Moved aside first (atomic), then checked: if what was moved
+ * is not the dead owner's lock (another process took over in between), it is put back.
+ */
+function takeOverStaleLock(path: string, deadPid: number): void {
+  const aside = `${path}.stale.${process.pid}.${randomBytes(4).toString('hex')}`;
+  try {
+    renameSync(path, aside);
+  } catch {
+    return; // someone else moved it
+  }
+  if (lockOwner(aside) !== deadPid) {
+    try { linkSync(aside, path); } catch { /* a new owner exists already */ }
+  }
+  try { unlinkSync(aside); } catch { /* gone */ }
 }
 
 function release(path: string): void {
