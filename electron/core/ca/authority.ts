@@ -1,6 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { BasicConstraints, Certificate, id_ce_basicConstraints, Name } from '@peculiar/asn1-x509';
 import { QpkiError } from '../errors';
@@ -16,7 +16,7 @@ import { buildExtensions, buildSubject, renderSubject, resolveVariables, subject
 import { buildCertificate, newSerial, serialHex, type AltSigning } from '../x509/certificate';
 import { buildCrl, type RevocationReason } from '../x509/crl';
 import { pemOrDer, toPem } from '../x509/pem';
-import { lockCaDir, overwriteSmallFile, readText, syncPaths, writeFileAtomic } from './fsx';
+import { lockCaDir, overwriteSmallFile, readText, syncPaths, writeFileAtomic, makeStagingDir } from './fsx';
 import { appendIndex, readIndex, type IndexEntry } from './indexFile';
 import { revokeInIndex } from './revoke';
 import { activeVersion, qpkiAlgorithmId, readMeta, writeMeta, type CaMeta, type KeyRef, usableVersion } from './meta';
@@ -503,9 +503,7 @@ export async function initCa(opts: NewCaOptions & { altKey?: { passphrase: strin
   opts.parent?.assertMayIssue(profile); // before any key is made for a certificate the parent may not sign
   if (profile.altAlgorithm && !opts.altKey) throw new QpkiError('INPUT_INVALID', `Profile ${profile.name} is a Catalyst hybrid: an ${profile.altAlgorithm} key (software file) is needed too.`);
   const { values, subject, days } = prepareSubject(profile, opts.vars);
-  mkdirSync(dirname(dir), { recursive: true });
-  const stage = join(dirname(dir), `.${basename(dir)}.partial-${randomBytes(4).toString('hex')}`);
-  mkdirSync(stage, { mode: 0o755 });
+  const stage = makeStagingDir(dir);
   try {
     const algo = qpkiAlgorithmId(profile.algorithm);
     const made = await makeKey(stage, opts.key, profile.algorithm, `ca.${algo}.key`);

@@ -210,3 +210,14 @@ function isAlive(pid: number): boolean {
 }
 
 export { existsSync };
+
+/**
+ * A fresh staging directory beside `dir` (same filesystem, so the final rename is atomic), for
+ * assembling a new CA directory that appears whole or not at all.
+ */
+export function makeStagingDir(dir: string): string {
+  mkdirSync(dirname(dir), { recursive: true });
+  const stage = join(dirname(dir), `.${basename(dir)}.partial-${randomBytes(4).toString('hex')}`);
+  mkdirSync(stage, { mode: 0o755 });
+  return stage;
+}

@@ -8,9 +8,8 @@
  * software key, the encrypted key file. The SPKI is kept so the certificate can be matched to the
  * key without a PIN or passphrase.
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { BasicConstraints, Certificate, id_ce_basicConstraints, id_ce_keyUsage, KeyUsage, KeyUsageFlags } from '@peculiar/asn1-x509';
 import { z } from 'zod';
@@ -22,7 +21,7 @@ import { buildCsr } from '../x509/csr';
 import { describeDocument } from '../x509/describe';
 import { parsePemBlocks, toPem } from '../x509/pem';
 import { assertNewCaTarget, makeKey, nameString, prepareSubject, sha256Hex, type InitCaResult, type NewCaKey, type NewCaOptions } from './authority';
-import { lockCaDir, readText, writeFileAtomic } from './fsx';
+import { lockCaDir, readText, writeFileAtomic, makeStagingDir } from './fsx';
 import { keyAlgorithmFromQpkiId, META_FILE, qpkiAlgorithmId, readMeta, writeMeta, type CaMeta, type KeyRef } from './meta';
 
 export const CSR_FILE = 'ca.csr';
@@ -81,9 +80,7 @@ export async function createPendingCa(opts: NewCaOptions): Promise<PendingCaResu
   assertNewCaTarget(dir, profile);
   if (profile.altAlgorithm) throw new QpkiError('PROFILE_INVALID', `Profile ${profile.name} is a Catalyst hybrid; a CSR for an external parent carries one key only. Use a classical or ML-DSA CA profile.`);
   const { values, subject } = prepareSubject(profile, opts.vars);
-  mkdirSync(dirname(dir), { recursive: true });
-  const stage = join(dirname(dir), `.${basename(dir)}.partial-${randomBytes(4).toString('hex')}`);
-  mkdirSync(stage, { mode: 0o755 });
+  const stage = makeStagingDir(dir);
   try {
     const algo = qpkiAlgorithmId(profile.algorithm);
     const made = await makeKey(stage, opts.key, profile.algorithm, `ca.${algo}.key`);
