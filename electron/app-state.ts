@@ -8,6 +8,7 @@ import type { TokenSession } from './core/pkcs11/session';
 import type { KeyAlgorithm } from './core/keys/algorithms';
 import { QpkiError } from './core/errors';
 import { CeremonyRecord } from './ceremony';
+import { join } from 'node:path';
 
 export type KeyChoice =
   | { kind: 'pkcs11'; label: string; id: string }
@@ -92,7 +93,7 @@ export class AppState {
   /** The ceremony is over (window closed, app quitting): nothing of it remains in memory. */
   endCeremony(): void {
     if (this.ceremony.isOpen) {
-      try { this.ceremony.close('the app window was closed'); } catch { /* closing must not fail on the record */ }
+      try { this.ceremony.close('the app window was closed', join(this.options.dataDir, 'ceremonies')); } catch { /* closing must not fail on the record */ }
     }
     this.endSession();
     this.key = null;

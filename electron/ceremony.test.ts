@@ -160,3 +160,21 @@ test('an existing CA opened in a new ceremony gets the ceremony written first, t
   assert.equal(verifyJournal(dir).ok, true);
   assert.equal(existsSync(join(dir, 'journal.jsonl')), true);
 });
+
+test('a ceremony that ends without a CA directory (a token initialized, then closed) still leaves a verified journal', async () => {
+  await ok('openCeremony', { operator: 'Dana Operator', witnesses: ['Erin Witness'], purpose: 'Initialize a spare CA token (test)' });
+  const prep = await ok('prepareDevToken');
+  await ok('initToken', { slotId: prep.freeSlotId, label: 'spare-token', soPin: 'so-pin-1122334455', userPin: 'spare-user-pin-12345' });
+  const closed = await ok('closeCeremony');
+  assert.ok(closed.dir, 'the record has a place');
+  assert.ok(closed.dir.startsWith(join(work, 'ceremonies')), closed.dir);
+  const v = verifyJournal(closed.dir);
+  assert.equal(v.ok, true);
+  const kinds = readJournal(closed.dir).map((e) => e.kind);
+  assert.equal(kinds[0], 'ceremony.opened');
+  assert.ok(kinds.includes('token.initialized'), kinds.join(','));
+  assert.equal(kinds[kinds.length - 1], 'ceremony.closed');
+  assert.equal(closed.finalHash, v.lastHash);
+  assert.ok(readJournal(closed.dir).every((e) => e.operator === 'Dana Operator'));
+  assert.ok(!readFileSync(join(closed.dir, 'journal.jsonl'), 'utf8').includes('spare-user-pin-12345'));
+});

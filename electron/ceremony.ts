@@ -6,6 +6,7 @@
  * straight to that journal, under the operator and witnesses named at the start.
  */
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Journal, verifyJournal, type JournalKind } from './core/journal/journal';
 import { appFingerprint, preflight, type PreflightReport } from './core/journal';
 
@@ -82,9 +83,7 @@ export class CeremonyRecord {
     this.dir = dir;
     const events = this.takePreamble();
     if (!events.length) return;
-    const j = Journal.open(dir, this.participants ?? undefined);
-    for (const e of events) j.append(e.kind, e.facts, { sync: false });
-    j.sync();
+    Journal.open(dir, this.participants ?? undefined).appendAll(events);
   }
 
   pendingEvents(): readonly PendingEvent[] {
@@ -95,7 +94,12 @@ export class CeremonyRecord {
    * Closes the ceremony with the journal's hash as it stood: the entry that says so is the last
    * one, and its own hash is the final hash the witnesses copy onto the transcript.
    */
-  close(reason: string): { dir: string | null; finalHash: string | null; entries: number; intact: boolean } {
+  close(reason: string, recordsDir?: string): { dir: string | null; finalHash: string | null; entries: number; intact: boolean } {
+    // A ceremony that ended without a CA directory (a token initialized, then stopped) still
+    // leaves its record: the held events go into a journal of their own under recordsDir.
+    if ((!this.dir || !existsSync(this.dir)) && recordsDir && this.participants && !this.closed && this.pending.length) {
+      this.attach(join(recordsDir, `ceremony-${new Date().toISOString().replace(/[:.]/g, '-')}`));
+    }
     const dir = this.dir && existsSync(this.dir) ? this.dir : null;
     let out = { dir, finalHash: null as string | null, entries: 0, intact: true };
     if (dir && !this.closed) {

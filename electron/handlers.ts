@@ -209,7 +209,7 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
       };
     },
     closeCeremony: () => {
-      const out = ceremony.close('the operator closed the ceremony');
+      const out = ceremony.close('the operator closed the ceremony', join(state.options.dataDir, 'ceremonies'));
       state.endSession();
       return out;
     },
@@ -257,7 +257,7 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
     endSession: () => {
       state.lostToken = null;
       if (ceremony.isOpen) {
-        try { ceremony.close('the operator started over'); } catch { /* ending the session must not fail on the record */ }
+        try { ceremony.close('the operator started over', join(state.options.dataDir, 'ceremonies')); } catch { /* ending the session must not fail on the record */ }
       }
       const ended = state.endSession();
       state.caDir = null;

@@ -76,3 +76,16 @@ test('a bad --operator or --witness is refused before anything is done', () => {
   const r2 = lab.run(['--witness', '', 'ca', 'info', '--dir', 'root'], PIN_ENV);
   assert.equal(errorLine(r2).code, 'INPUT_INVALID');
 });
+
+test('token init --journal-dir records the initialization even though no CA exists yet', () => {
+  const slot = JSON.parse(ok(lab.run(['--json', 'token', 'list', '--pkcs11-lib', SOFTHSM_LIB]))).slots.find((s: { token?: { flags: { initialized: boolean } } }) => s.token && !s.token.flags.initialized);
+  assert.ok(slot, 'SoftHSM2 offers a free slot');
+  const env = { ...PIN_ENV, SPARE_SO: 'spare-so-pin-12345', SPARE_USER: 'spare-user-pin-12345' };
+  ok(lab.run([...people, '--purpose', 'Spare token', 'token', 'init', '--pkcs11-lib', SOFTHSM_LIB, '--slot', slot.slotId, '--label', 'Spare Token', '--so-pin-env', 'SPARE_SO', '--pin-env', 'SPARE_USER', '--journal-dir', 'spare-record'], env));
+  const entries = readJournal(lab.path('spare-record'));
+  assert.deepEqual(entries.map((e) => e.kind), ['ceremony.opened', 'preflight', 'module.loaded', 'token.initialized', 'ceremony.closed']);
+  assert.equal((entries[3].facts as { label: string }).label, 'Spare Token');
+  assert.equal(verifyJournal(lab.path('spare-record')).ok, true);
+  const text = readFileSync(lab.path('spare-record', 'journal.jsonl'), 'utf8');
+  assert.ok(!text.includes('spare-so-pin-12345') && !text.includes('spare-user-pin-12345'));
+});

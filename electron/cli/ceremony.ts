@@ -128,10 +128,7 @@ export function recordInto(journal: Journal, caDir: string, command: string): vo
   held = [];
   if (!events.length) return;
   // Under the CA's lock, as core's own entries are: two runs never chain onto the same entry.
-  locked(caDir, () => {
-    for (const e of events) journal.append(e.kind, e.facts, { sync: false });
-    journal.sync();
-  });
+  locked(caDir, () => journal.appendAll(events));
 }
 
 function locked<T>(caDir: string, fn: () => T): T {

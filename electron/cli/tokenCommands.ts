@@ -6,6 +6,9 @@ import { fileSha256 } from '../core/journal/fingerprint';
 import { addTokenOptions, openLoggedIn, resolveToken, tokenRefFor, type TokenOptions } from './token';
 import { emit, yesNo } from './output';
 import { readSecret } from './secrets';
+import { ceremonyGiven, closeInto, hold, holdModule, participants, recordInto } from './ceremony';
+import { Journal } from '../core/journal/journal';
+import { resolve } from 'node:path';
 
 function flagWords(f: TokenFlags): string {
   const on = Object.entries(f).filter(([, v]) => v).map(([k]) => k);
@@ -61,14 +64,25 @@ export function registerTokenCommands(program: Command): void {
     .option('--pin-env <var>', 'user PIN from this environment variable')
     .option('--pin-file <file>', 'user PIN from this file')
     .addOption(new Option('--so-pin <pin>', 'SO PIN (visible to other processes)').hideHelp())
-    .addOption(new Option('--pin <pin>', 'user PIN (visible to other processes)').hideHelp());
-  init.action(async (o: { pkcs11Lib: string; slot: string; label: string; soPin?: string; soPinEnv?: string; soPinFile?: string; pin?: string; pinEnv?: string; pinFile?: string }) => {
+    .addOption(new Option('--pin <pin>', 'user PIN (visible to other processes)').hideHelp())
+    .option('--journal-dir <dir>', 'record the initialization in the ceremony journal of this directory (a CA directory, or a folder of its own)');
+  init.action(async (o: { pkcs11Lib: string; slot: string; label: string; soPin?: string; soPinEnv?: string; soPinFile?: string; pin?: string; pinEnv?: string; pinFile?: string; journalDir?: string }) => {
     const mod = loadModule(o.pkcs11Lib);
     const soPin = await readSecret('security officer PIN', '--so-pin', { value: o.soPin, env: o.soPinEnv, file: o.soPinFile }, { confirm: true });
     const userPin = await readSecret('user PIN', '--pin', { value: o.pin, env: o.pinEnv, file: o.pinFile }, { confirm: true });
     if (soPin === undefined || userPin === undefined) throw new QpkiError('PIN_REQUIRED', 'Give the SO PIN and user PIN (--so-pin-env/--so-pin-file and --pin-env/--pin-file, or run on a terminal).');
     const r = initToken(mod, { slotId: o.slot, label: o.label, soPin, userPin });
     for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+    if (o.journalDir) {
+      // Initializing a CA token is a ceremony step even before any CA exists: keep it on record.
+      const dir = resolve(o.journalDir);
+      const info = mod.info();
+      holdModule(o.pkcs11Lib, { manufacturer: info.manufacturer, description: info.description, libraryVersion: info.libraryVersion });
+      hold('token.initialized', { label: r.token.label, serial: r.token.serial, model: r.token.model, manufacturer: r.token.manufacturer, advice: r.warnings });
+      const journal = Journal.open(dir, participants());
+      recordInto(journal, dir, 'token init');
+      if (ceremonyGiven()) closeInto(journal, 'token init', dir);
+    }
     emit(r, () => [`Token "${r.token.label}" initialized (serial ${r.token.serial}). Find it by label or serial from now on; its slot id may have changed.`, `  PINs of ${RECOMMENDED_PIN_LENGTH}+ characters are recommended for CA tokens.`]);
   });
 

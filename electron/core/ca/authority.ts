@@ -10,7 +10,7 @@ import { generateSoftwareKey, signerFromPkcs8, softwareSigner, writeKeyFile } fr
 import { keyAlgorithmOfSpki, verifySignature } from '../keys/verify';
 import { isMlDsa } from '../keys/mldsa';
 import { CKM_ML_DSA } from '../pkcs11/constants';
-import { Journal, type JournalKind } from '../journal/journal';
+import { assertRecordable, Journal, type JournalKind } from '../journal/journal';
 import { loadModule, type PinProvider, type TokenSession } from '../pkcs11/index';
 import { buildExtensions, buildSubject, renderSubject, resolveVariables, subjectKeyIdentifier, validityDaysFor, type Profile, type VariableValues } from '../profiles/index';
 import { buildCertificate, newSerial, serialHex, type AltSigning } from '../x509/certificate';
@@ -500,6 +500,7 @@ export async function initCa(opts: NewCaOptions & { altKey?: { passphrase: strin
   const dir = resolve(opts.dir);
   const { profile } = opts;
   assertNewCaTarget(dir, profile);
+  assertRecordable(opts.journalPreamble ?? []);
   opts.parent?.assertMayIssue(profile); // before any key is made for a certificate the parent may not sign
   if (profile.altAlgorithm && !opts.altKey) throw new QpkiError('INPUT_INVALID', `Profile ${profile.name} is a Catalyst hybrid: an ${profile.altAlgorithm} key (software file) is needed too.`);
   const { values, subject, days } = prepareSubject(profile, opts.vars);
@@ -569,7 +570,7 @@ export async function initCa(opts: NewCaOptions & { altKey?: { passphrase: strin
     renameSync(stage, dir);
     certificate.path = join(dir, 'ca.crt');
     const journal = Journal.open(dir, opts.participants);
-    for (const e of opts.journalPreamble ?? []) journal.append(e.kind, e.facts, { sync: false });
+    journal.appendAll(opts.journalPreamble ?? []);
     journal.append(made.generated ? 'key.generated' : 'key.selected', {
       role: 'CA key',
       algorithm: profile.algorithm,

@@ -15,7 +15,7 @@ import { BasicConstraints, Certificate, id_ce_basicConstraints, id_ce_keyUsage, 
 import { z } from 'zod';
 import { QpkiError } from '../errors';
 import { defaultSignatureAlgorithm, signatureFitsKey, type KeyAlgorithm } from '../keys/algorithms';
-import { Journal } from '../journal/journal';
+import { assertRecordable, Journal } from '../journal/journal';
 import { renderSubject } from '../profiles/index';
 import { buildCsr } from '../x509/csr';
 import { describeDocument } from '../x509/describe';
@@ -78,6 +78,7 @@ export async function createPendingCa(opts: NewCaOptions): Promise<PendingCaResu
   const dir = resolve(opts.dir);
   const { profile } = opts;
   assertNewCaTarget(dir, profile);
+  assertRecordable(opts.journalPreamble ?? []);
   if (profile.altAlgorithm) throw new QpkiError('PROFILE_INVALID', `Profile ${profile.name} is a Catalyst hybrid; a CSR for an external parent carries one key only. Use a classical or ML-DSA CA profile.`);
   const { values, subject } = prepareSubject(profile, opts.vars);
   const stage = makeStagingDir(dir);
@@ -116,7 +117,7 @@ export async function createPendingCa(opts: NewCaOptions): Promise<PendingCaResu
     if (existsSync(dir)) rmSync(dir, { recursive: false }); // an empty directory, checked above
     renameSync(stage, dir);
     const journal = Journal.open(dir, opts.participants);
-    for (const e of opts.journalPreamble ?? []) journal.append(e.kind, e.facts, { sync: false });
+    journal.appendAll(opts.journalPreamble ?? []);
     journal.append(made.generated ? 'key.generated' : 'key.selected', {
       role: 'CA key',
       algorithm: profile.algorithm,

@@ -468,3 +468,27 @@ test('journal file exists after open even before any entry', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+describe('appending several entries as one step', () => {
+  test('one refused entry (a secret-named fact) leaves none of the batch written', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qpki-journal-'));
+    try {
+      const j = Journal.open(dir, { operator: 'Op', witnesses: [] });
+      j.append('ceremony.opened', { purpose: 'batch test' });
+      const before = readFileSync(journalPath(dir), 'utf8');
+      assert.throws(() => j.appendAll([
+        { kind: 'module.loaded', facts: { path: '/lib/x.so' } },
+        { kind: 'token.initialized', facts: { label: 'T', userPin: 'never-recorded-1234' } },
+      ]));
+      assert.equal(readFileSync(journalPath(dir), 'utf8'), before, 'nothing of the batch was written');
+      const written = j.appendAll([
+        { kind: 'module.loaded', facts: { path: '/lib/x.so' } },
+        { kind: 'token.initialized', facts: { label: 'T' } },
+      ]);
+      assert.deepEqual(written.map((e) => e.seq), [2, 3]);
+      assert.equal(verifyJournal(dir).ok, true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

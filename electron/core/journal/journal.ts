@@ -104,6 +104,17 @@ export class Journal {
   }
 
   /**
+   * Append several entries as one step: every one is checked (kind, no secret-named fact)
+   * before the first is written, so a refused entry never leaves the others half-recorded.
+   */
+  appendAll(events: { kind: JournalKind; facts: Record<string, unknown> }[]): JournalEntry[] {
+    assertRecordable(events);
+    const out = events.map((e) => this.append(e.kind, e.facts, { sync: false }));
+    if (out.length) this.sync();
+    return out;
+  }
+
+  /**
    * Make every entry appended so far durable. Callers that append several entries for one
    * operation (issuance) append them unsynced and call this once, with their other writes.
    */
@@ -129,6 +140,14 @@ export class Journal {
     checkParticipants(operator, witnesses);
     this.operator = operator;
     this.witnesses = [...witnesses];
+  }
+}
+
+/** Refuse, before anything is written, events the journal would refuse (unknown kind, secret-named facts). */
+export function assertRecordable(events: { kind: JournalKind; facts: Record<string, unknown> }[]): void {
+  for (const e of events) {
+    if (!(JOURNAL_KINDS as readonly string[]).includes(e.kind)) throw new QpkiError('INTERNAL', `Unknown journal entry kind "${String(e.kind)}".`);
+    assertNoSecrets(toFacts(e.facts));
   }
 }
 
