@@ -102,7 +102,9 @@ export function lockCaDir(dir: string, waitMs = LOCK_WAIT_MS): () => void {
     return once(() => release(path));
   }
   const deadline = Date.now() + waitMs;
-  for (let attempt = 0; attempt < 3; attempt++) {
+  // Lost races (the lock vanished between our try and our read) are retried freely; taking
+  // over a dead owner's lock is tried a few times at most.
+  for (let takeovers = 0, races = 0; takeovers < 3 && races < 1000; ) {
     // The lock appears with its owner's pid already in it (written aside, then linked into
     // place), so nobody ever reads an empty lock and mistakes it for an abandoned one.
     const mine = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
@@ -120,18 +122,21 @@ export function lockCaDir(dir: string, waitMs = LOCK_WAIT_MS): () => void {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new QpkiError('IO_ERROR', `Cannot lock ${dir}: ${(e as Error).message}`);
       const pid = lockOwner(path);
-      if (pid === undefined) continue; // released meanwhile: try again
+      if (pid === undefined) {
+        races++; // released meanwhile: try again
+        continue;
+      }
       if (pid !== 0 && isAlive(pid)) {
         // Another command is at work on this CA: wait a little (scripts run commands back to
         // back), then say who holds it.
         if (Date.now() < deadline) {
           Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25 + Math.floor(Math.random() * 50));
-          attempt--;
           continue;
         }
         throw new QpkiError('CA_LOCKED', `The CA directory ${dir} is in use by process ${pid}. Wait for it to finish, then run the command again.`);
       }
       takeOverStaleLock(path, pid);
+      takeovers++;
     } finally {
       try { unlinkSync(mine); } catch { /* never written */ }
     }

@@ -51,7 +51,8 @@ test('processes racing for a free directory: exactly one holds it at a time', as
     // Each racer takes the lock, appends its pid to a log while holding it, and releases.
     const script = `const f=require(${JSON.stringify(fsx)});const fs=require('fs');for(let i=0;i<20;i++){const u=f.lockCaDir(${JSON.stringify(dir)},20000);fs.appendFileSync(${JSON.stringify(join(dir, 'log'))},'+'+process.pid+'\\n');fs.appendFileSync(${JSON.stringify(join(dir, 'log'))},'-'+process.pid+'\\n');u();}`;
     const racers = Array.from({ length: 6 }, () => spawn(process.execPath, ['--import', 'tsx', '-e', script], { stdio: 'inherit' }));
-    await Promise.all(racers.map((c) => new Promise((r) => c.on('exit', r))));
+    const codes = await Promise.all(racers.map((c) => new Promise<number | null>((r) => c.on('exit', r))));
+    assert.deepEqual(codes, racers.map(() => 0), 'every racer got the lock each time it asked');
     const lines = readFileSync(join(dir, 'log'), 'utf8').trim().split('\n');
     assert.equal(lines.length, 6 * 20 * 2);
     for (let i = 0; i < lines.length; i += 2) {
