@@ -13,6 +13,7 @@ import { makeSoftHsmStore, SOFTHSM_LIB } from '../test/softhsm';
 import { makeHarness } from './test-harness';
 import { readJournal, verifyJournal } from './core/journal/journal';
 import { chromiumAvailable } from './core/journal/transcript';
+import { handlerCalls } from '../test/handler-calls';
 
 const store = makeSoftHsmStore();
 process.env.SOFTHSM2_CONF = store.conf;
@@ -25,13 +26,7 @@ after(() => {
   store.cleanup();
 });
 
-type R = { ok: boolean; value?: any; error?: { code: string; message: string } };
-const call = async (name: keyof typeof h.handlers, input: unknown = {}) => (await h.handlers[name](input)) as R;
-const ok = async (name: keyof typeof h.handlers, input: unknown = {}) => {
-  const r = await call(name, input);
-  assert.equal(r.ok, true, `${name}: ${JSON.stringify(r.error)}`);
-  return r.value;
-};
+const { call, ok } = handlerCalls(h);
 
 function opensslCsr(name: string, subject: string): string {
   const csr = join(work, `${name}.csr`);

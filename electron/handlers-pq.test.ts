@@ -20,6 +20,7 @@ import { toPem } from './core/x509/pem';
 import { describeDocument } from './core/x509/describe';
 import { AttributeTypeAndValue, AttributeValue, Name, RelativeDistinguishedName } from '@peculiar/asn1-x509';
 import { readJournal } from './core/journal/journal';
+import { handlerCalls } from '../test/handler-calls';
 
 const store = makeSoftHsmStore();
 process.env.SOFTHSM2_CONF = store.conf;
@@ -33,13 +34,7 @@ after(() => {
   store.cleanup();
 });
 
-type R = { ok: boolean; value?: any; error?: { code: string; message: string } };
-const call = (name: keyof typeof h.handlers, input: unknown) => h.handlers[name](input) as Promise<R>;
-const must = async (name: keyof typeof h.handlers, input: unknown) => {
-  const r = await call(name, input);
-  assert.equal(r.ok, true, `${String(name)}: ${JSON.stringify(r.error)}`);
-  return r.value;
-};
+const { call, ok: must } = handlerCalls(h);
 const colon = (hex: string) => (hex.match(/../g) ?? []).join(':').toUpperCase();
 const field = (doc: { fields: { label: string; value: string }[] }, label: string) => doc.fields.find((f) => f.label === label)?.value;
 

@@ -2,6 +2,7 @@ import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeSoftHsmStore, SOFTHSM_LIB } from '../test/softhsm';
 import { makeHarness } from './test-harness';
+import { handlerCalls } from '../test/handler-calls';
 
 // SoftHSM2 reads SOFTHSM2_CONF at C_Initialize (the first loadModule), so this precedes it.
 const store = makeSoftHsmStore();
@@ -14,8 +15,7 @@ after(() => {
   store.cleanup();
 });
 
-type R = { ok: boolean; value?: any; error?: { code: string; message: string } };
-const call = (name: keyof typeof h.handlers, input: unknown) => h.handlers[name](input) as Promise<R>;
+const { call } = handlerCalls(h);
 
 describe('handler table on SoftHSM2', () => {
   test('invalid input is refused with INPUT_INVALID and the value is not echoed', async () => {

@@ -14,6 +14,7 @@ import { hashTree } from '../test/faults/helpers';
 import { checkCaDir } from './core/ca/check';
 import { readJournal, verifyJournal } from './core/journal/journal';
 import { makeHarness } from './test-harness';
+import { handlerCalls } from '../test/handler-calls';
 
 const store = makeSoftHsmStore();
 process.env.SOFTHSM2_CONF = store.conf;
@@ -25,13 +26,7 @@ after(() => {
   store.cleanup();
 });
 
-type R = { ok: boolean; value?: any; error?: { code: string; message: string } };
-const call = (name: keyof typeof h.handlers, input: unknown = {}) => h.handlers[name](input) as Promise<R>;
-const ok = async (name: keyof typeof h.handlers, input: unknown = {}) => {
-  const r = await call(name, input);
-  assert.equal(r.ok, true, `${name}: ${JSON.stringify(r.error)}`);
-  return r.value;
-};
+const { call, ok } = handlerCalls(h);
 
 function csr(name: string, cn: string): string {
   const dir = store.dir;

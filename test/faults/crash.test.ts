@@ -18,6 +18,7 @@ import { build } from 'esbuild';
 import { makeSoftHsmStore, SOFTHSM_LIB, type SoftHsmStore } from '../softhsm';
 import { ensureCliBuilt, qpki, ROOT, type CliResult } from './helpers';
 import type { CaCheckResult, CaRepairResult } from '../../electron/core/ca/check';
+import { createInterface } from 'node:readline';
 
 const KILLS = Number(process.env.QPKI_CRASH_KILLS ?? 40);
 const TOKEN_KILLS = Number(process.env.QPKI_CRASH_TOKEN_KILLS ?? 10);
@@ -55,23 +56,16 @@ function runAndKill(dir: string, env: NodeJS.ProcessEnv, maxMs: number): Promise
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, [loop, dir], { env: { ...env, NODE_PATH: join(ROOT, 'node_modules') }, stdio: ['ignore', 'pipe', 'pipe'] });
     const issued: string[] = [];
-    let buf = '';
     let err = '';
     let killedAfterMs = -1;
     const guard = setTimeout(() => fail(new Error(`the issuance loop never became ready: ${err}`)), 30_000);
     child.stderr.on('data', (d) => (err += d));
-    child.stdout.on('data', (d) => {
-      buf += d;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (line === 'ready') {
-          clearTimeout(guard);
-          killedAfterMs = Math.floor(Math.random() * maxMs);
-          setTimeout(() => child.kill('SIGKILL'), killedAfterMs);
-        } else if (line.startsWith('issued ')) issued.push(line.slice(7));
-      }
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      if (line === 'ready') {
+        clearTimeout(guard);
+        killedAfterMs = Math.floor(Math.random() * maxMs);
+        setTimeout(() => child.kill('SIGKILL'), killedAfterMs);
+      } else if (line.startsWith('issued ')) issued.push(line.slice(7));
     });
     child.on('close', (code, signal) => {
       clearTimeout(guard);

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { makeHostileCorpus, type HostileCase } from '../../scripts/make-hostile-corpus';
 import { ERROR_CODES } from '../../electron/core/errors';
 import { ensureCliBuilt, qpki, qpkiAsync } from './helpers';
+import { createInterface } from 'node:readline';
 
 const CASE_TIMEOUT_MS = Number(process.env.QPKI_HOSTILE_CASE_TIMEOUT_MS ?? 10_000);
 const STACK = /^\s+at .+:\d+:\d+\)?$/m;
@@ -43,7 +44,6 @@ after(() => rmSync(work, { recursive: true, force: true }));
 function runFrom(first: number, outcomes: Outcome[]): Promise<number> {
   return new Promise((done) => {
     const child = spawn(process.execPath, ['--stack-size=984', '--import', 'tsx', join(__dirname, 'hostile-runner.ts'), corpus, caDir, scratch, String(first)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let buf = '';
     let next = first;
     let timer: NodeJS.Timeout | undefined;
     const arm = (ms: number) => {
@@ -51,18 +51,12 @@ function runFrom(first: number, outcomes: Outcome[]): Promise<number> {
       timer = setTimeout(() => child.kill('SIGKILL'), ms);
     };
     arm(CASE_TIMEOUT_MS + 15_000); // start-up
-    child.stdout.on('data', (d) => {
-      buf += d;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (!line.startsWith('CASE ')) continue;
-        const o = JSON.parse(line.slice(5)) as Outcome;
-        outcomes.push(o);
-        next = o.i + 1;
-        arm(CASE_TIMEOUT_MS);
-      }
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      if (!line.startsWith('CASE ')) return;
+      const o = JSON.parse(line.slice(5)) as Outcome;
+      outcomes.push(o);
+      next = o.i + 1;
+      arm(CASE_TIMEOUT_MS);
     });
     child.stderr.on('data', () => {});
     child.on('close', (_code, signal) => {
