@@ -1,4 +1,7 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S NODE_EXTRA_CA_CERTS= node
+// The shebang empties NODE_EXTRA_CA_CERTS: when it names a CA bundle, Node 20 parses every
+// certificate in it at start-up (~50 ms for Debian's bundle), and qpki, an offline tool, never
+// opens a TLS connection. An empty value is what Node treats as "none".
 // Runs the bundled command line (built by `npm ci` / `npm run build:cli`).
 // Start-up matters for scripted ceremonies: the bundle is compiled with a V8 code cache kept
 // beside it (made on the first run, remade when V8 rejects it), so later runs skip compilation.

@@ -1,0 +1,56 @@
+/**
+ * How bin/qpki.cjs starts. Run as an executable (directly, or through a symlink as
+ * node_modules/.bin/qpki is), its shebang must empty NODE_EXTRA_CA_CERTS: Node 20 otherwise
+ * loads that CA bundle eagerly at start-up, a cost an offline tool never needs. A bundle path that
+ * does not exist makes Node print "Ignoring extra certs" when it does load it, which is what we look for.
+ */
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureCliBuilt, QPKI, ROOT } from './helpers';
+
+const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+const EXTRA = { ...process.env, NODE_EXTRA_CA_CERTS: '/nonexistent/qpki-test-ca-bundle.pem' };
+const WARNING = /Ignoring extra certs/;
+
+function run(cmd: string, args: string[]) {
+  const r = spawnSync(cmd, args, { env: EXTRA, encoding: 'utf8', input: '', timeout: 30_000 });
+  if (r.error) throw r.error;
+  return r;
+}
+
+describe('qpki launcher', () => {
+  before(ensureCliBuilt);
+
+  test('the probe works: node itself, given the variable, loads the bundle and warns', () => {
+    // Without this, the assertions below could pass because Node stopped warning, not because of the shebang.
+    const r = run(process.execPath, [QPKI, '--version']);
+    assert.equal(r.status, 0);
+    assert.match(r.stderr, WARNING);
+  });
+
+  test('run as an executable, the shebang keeps Node from loading NODE_EXTRA_CA_CERTS', () => {
+    const r = run(QPKI, ['--version']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), VERSION);
+    assert.doesNotMatch(r.stderr, WARNING);
+    assert.equal(r.stderr, '');
+  });
+
+  test('through a symlink (as node_modules/.bin/qpki), the same', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qpki-bin-'));
+    try {
+      const link = join(dir, 'qpki');
+      symlinkSync(QPKI, link);
+      const r = run(link, ['--version']);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout.trim(), VERSION);
+      assert.doesNotMatch(r.stderr, WARNING);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
