@@ -2,45 +2,80 @@
 // The shebang empties NODE_EXTRA_CA_CERTS: when it names a CA bundle, Node 20 parses every
 // certificate in it at start-up (~50 ms for Debian's bundle), and qpki, an offline tool, never
 // opens a TLS connection. An empty value is what Node treats as "none".
-// Runs the bundled command line (built by `npm ci` / `npm run build:cli`).
-// Start-up matters for scripted ceremonies: the bundle is compiled with a V8 code cache kept
-// beside it (made on the first run, remade when V8 rejects it), so later runs skip compilation.
+//
+// Runs the bundled command line (built by `npm ci` / `npm run build:cli`). Start-up matters for
+// scripted ceremonies, so the bundle is compiled with a V8 code cache kept beside it:
+// - one cache file per bundle build and per V8 configuration (Node version, architecture, flags):
+//   V8 rejects a cache made under other flags, and a shared file would be rewritten back and forth
+//   by runs that alternate flags (`node --cpu-prof bin/qpki.cjs` vs the plain bin);
+// - the bundle loads each command's code only when that command runs, and V8 compiles functions
+//   when first called, so a cache made after one command lacks the others. The cache is therefore
+//   written again, with what is already in it plus what this run compiled, after the first run
+//   of each command (the commands it holds are listed in a small file beside it).
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
 const Module = require('node:module');
 
-const bundle = path.join(__dirname, '..', 'dist', 'cli.cjs');
-const cacheFile = bundle + '.cache';
+const dist = path.join(__dirname, '..', 'dist');
+const bundle = path.join(dist, 'cli.cjs');
 let code;
+let stat;
 try {
   code = fs.readFileSync(bundle, 'utf8');
+  stat = fs.statSync(bundle);
 } catch {
   process.stderr.write('qpki is not built yet: run `npm run build:cli` (npm ci does it).\n');
   process.exit(1);
 }
+// V8 checks a cache against the source's length, not its text: the build stamp keeps a cache
+// from ever meeting another build of the same length.
+const build = `${stat.size.toString(36)}-${Math.round(stat.mtimeMs).toString(36)}`;
+const flags = fnv1a([process.version, process.arch, ...process.execArgv, process.env.NODE_OPTIONS ?? ''].join('\0'));
+const cacheFile = path.join(dist, `cli.cjs.${build}.${flags}.cache`);
+const listFile = `${cacheFile}.commands`;
+const args = process.argv.slice(2);
+// The command's name words (`credential enroll`), options and their values left out.
+const command = args.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ') || '-';
+
+/** A short name for a string (FNV-1a, 32 bits): enough to tell configurations apart, and node:crypto stays unloaded. */
+function fnv1a(s) {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(36);
+}
+
 let cachedData;
+let commands = [];
 try {
   cachedData = fs.readFileSync(cacheFile);
+  commands = fs.readFileSync(listFile, 'utf8').split('\n').filter(Boolean);
 } catch {
-  cachedData = undefined;
+  /* no cache yet, or no list: both are (re)written after the run */
 }
 const script = new vm.Script(Module.wrap(code), { filename: bundle, cachedData });
 const mod = { exports: {} };
 script.runInThisContext()(mod.exports, Module.createRequire(bundle), mod, bundle, path.dirname(bundle));
-const needCache = cachedData === undefined || script.cachedDataRejected;
+const rejected = cachedData === undefined || script.cachedDataRejected;
+// Bounded: a run whose first words are option values (`--operator NAME ca init`) adds a name too.
+const newCommand = !commands.includes(command) && commands.length < 64;
 
-mod.exports.main(process.argv.slice(2)).then((code) => {
-  if (needCache) {
-    // After the run, the cache also holds the functions this command compiled.
+mod.exports.main(args).then((status) => {
+  if (rejected || newCommand) {
     try {
       const tmp = `${cacheFile}.${process.pid}.tmp`;
       fs.writeFileSync(tmp, script.createCachedData());
       fs.renameSync(tmp, cacheFile);
+      fs.writeFileSync(`${listFile}.${process.pid}.tmp`, [...(rejected ? [] : commands), command].join('\n') + '\n');
+      fs.renameSync(`${listFile}.${process.pid}.tmp`, listFile);
+      // Caches of earlier builds are of no use any more.
+      for (const f of fs.readdirSync(dist)) {
+        if (f.startsWith('cli.cjs.') && !f.startsWith(`cli.cjs.${build}.`) && /\.cache(\.commands)?$/.test(f)) fs.rmSync(path.join(dist, f), { force: true });
+      }
     } catch {
       /* a read-only install simply runs without the cache */
     }
   }
-  process.exit(code);
+  process.exit(status);
 });

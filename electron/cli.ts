@@ -1,18 +1,24 @@
 /**
  * `qpki`: the command line over the ceremony engine, following the reference design's usage
  * (`ca init --profile … --pkcs11-lib … --dir …`, `credential enroll --ca-dir …`).
+ *
+ * Start-up time matters to scripted ceremonies, so this module and the command registrations load
+ * only commander: each command's work, and what it needs (ASN.1, PKCS#11, zod, YAML…), is loaded
+ * when that command runs. `--version` and `--help` load nothing more.
  */
 import { Command, CommanderError } from 'commander';
 import { QpkiError, toErrorPayload } from './core/errors';
-import { finalizeAllModules } from './core/pkcs11/index';
-import { collect, registerCaCommands } from './cli/caCommands';
-import { finishRun, setCeremonyOptions } from './cli/ceremony';
+import { finalizeAllModules } from './core/pkcs11/registry';
+import { registerCaCommands } from './cli/caCommands';
 import { registerCertCommands } from './cli/certCommands';
+import { collect } from './cli/options';
 import { registerJournalCommands } from './cli/journalCommands';
 import { registerTokenCommands } from './cli/tokenCommands';
 import { setJson } from './cli/output';
 
 declare const QPKI_VERSION: string | undefined;
+
+const ceremony = () => import('./cli/ceremony');
 
 export function buildProgram(): Command {
   const program = new Command('qpki')
@@ -23,10 +29,10 @@ export function buildProgram(): Command {
     .option('--witness <name>', 'ceremony witness, recorded in the CA journal (repeatable)', collect, [])
     .option('--purpose <text>', 'purpose of the ceremony, recorded when it opens')
     .exitOverride();
-  program.hook('preAction', (cmd) => {
+  program.hook('preAction', async (cmd) => {
     const o = cmd.optsWithGlobals();
     setJson(!!o.json);
-    setCeremonyOptions(o);
+    (await ceremony()).setCeremonyOptions(o);
   });
   registerCaCommands(program);
   registerCertCommands(program);
@@ -54,7 +60,7 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: 'user' });
-    finishRun();
+    (await ceremony()).finishRun();
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) {

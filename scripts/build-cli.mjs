@@ -1,6 +1,6 @@
 // Bundles the command line into one file so start-up loads only what it needs.
 import { build } from 'esbuild';
-import { readFileSync, renameSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
@@ -29,7 +29,8 @@ export async function buildCli() {
     logLevel: 'warning',
   });
   renameSync(tmp, outfile);
-  rmSync(`${outfile}.cache`, { force: true });
+  // The V8 code caches bin/qpki.cjs keeps beside the bundle belong to the previous build.
+  for (const f of readdirSync(dirname(outfile))) if (/^cli\.cjs\.(.*\.)?cache(\.commands)?$/.test(f)) rmSync(join(dirname(outfile), f), { force: true });
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await buildCli();

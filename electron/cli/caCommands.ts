@@ -1,122 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+/** `qpki ca …`: the commands and their options; what each does is in caActions, loaded when it runs. */
 import { Option, type Command } from 'commander';
-import { QpkiError } from '../core/errors';
-import { describeCaDir, initCa, openCa, type CaKeyAccess, type NewCaKey } from '../core/ca/index';
-import { checkCaDir, repairCaDir, type CaCheckResult } from '../core/ca/check';
-import { loadProfile, loadVarFile, parseVarArgs } from '../core/profiles/index';
-import { buildCsr } from '../core/x509/csr';
-import { toPem } from '../core/x509/pem';
-import { prepareSubject, type CertificateAuthority } from '../core/ca/authority';
-import { defaultSignatureAlgorithm } from '../core/keys/algorithms';
-import { generateSoftwareKey, signerFromPkcs8, writeKeyFile } from '../core/keys/software';
-import { addTokenOptions, openLoggedIn, resolveToken, type TokenOptions } from './token';
-import { emit } from './output';
-import { ceremonyGiven, closeInto, initDone, initPreamble, participants, recordInto } from './ceremony';
-import { lazySecret, readSecret, warn } from './secrets';
-import { writeFileAtomic } from '../core/ca/fsx';
-import { createPendingCa, importCaCertificate, readPendingCa } from '../core/ca/pending';
-import { Journal } from '../core/journal/journal';
-import type { KeyStorageRef } from '../core/keys/signer';
-import type { Profile } from '../core/profiles/index';
+import { addPassphraseOptions, addTokenOptions, addVarOptions, lazyAction } from './options';
 
-export interface VarOptions {
-  var?: string[];
-  varFile?: string;
-}
-
-export function collect(v: string, prev: string[] = []): string[] {
-  return [...prev, v];
-}
-
-export function addVarOptions(c: Command): Command {
-  return c.option('--var <key=value>', 'profile variable (repeatable)', collect, []).option('--var-file <file>', 'YAML file of profile variables');
-}
-
-export function varsFrom(o: VarOptions): Record<string, unknown> {
-  return { ...(o.varFile ? loadVarFile(o.varFile) : {}), ...parseVarArgs(o.var ?? []) };
-}
-
-export interface PassphraseOptions {
-  passphraseEnv?: string;
-  passphraseFile?: string;
-}
-
-export function addPassphraseOptions(c: Command, prefix = '', what = 'the new key file'): Command {
-  const p = prefix ? `${prefix}-` : '';
-  return c
-    .option(`--${p}passphrase-env <var>`, `passphrase for ${what}, from this environment variable`)
-    .option(`--${p}passphrase-file <file>`, `passphrase for ${what}, from the first line of this file`);
-}
-
-/** Passphrase for a key file about to be written: flag, env, file or prompt; null = unencrypted. */
-export async function newKeyPassphrase(what: string, env: string | undefined, file: string | undefined, opts: { unencrypted?: boolean; allowUnencryptedWithoutTty?: boolean }): Promise<string | null> {
-  if (opts.unencrypted) {
-    warn(`${what} is written UNENCRYPTED (--unencrypted-key), protected only by file mode 0600.`);
-    return null;
-  }
-  const v = await readSecret(`passphrase for ${what}`, '--passphrase', { env, file }, { confirm: true });
-  if (v === undefined) {
-    if (opts.allowUnencryptedWithoutTty) {
-      warn(`no passphrase given and no terminal: ${what} is written UNENCRYPTED, protected only by file mode 0600.`);
-      return null;
-    }
-    throw new QpkiError('PASSPHRASE_REQUIRED', `A passphrase is needed for ${what}: give --passphrase-env VAR or --passphrase-file FILE, run on a terminal, or pass --unencrypted-key.`);
-  }
-  if (v.length < 12) warn(`the passphrase for ${what} is shorter than 12 characters.`);
-  return v;
-}
-
-/** Key access for an existing CA: token PIN and key-file passphrases, asked only when needed. */
-export function caAccess(o: TokenOptions & { caPassphraseEnv?: string; caPassphraseFile?: string; pqcPassphraseEnv?: string; pqcPassphraseFile?: string }): CaKeyAccess {
-  // Without token options the CA's own token is used (from ca.meta.json); only the PIN comes from here.
-  const pin = lazySecret('token PIN', '--pkcs11-pin', { value: o.pkcs11Pin, env: o.pkcs11PinEnv, file: o.pkcs11PinFile }, 'PIN_REQUIRED');
-  const t = o.hsmConfig || o.pkcs11Lib ? resolveToken({ ...o, pkcs11Token: o.pkcs11Token ?? '-', pkcs11Lib: o.pkcs11Lib }, false) : undefined;
-  const ca = lazySecret('CA key passphrase', '--ca-passphrase', { env: o.caPassphraseEnv, file: o.caPassphraseFile }, 'PASSPHRASE_REQUIRED');
-  const pqc = lazySecret('post-quantum CA key passphrase', '--pqc-passphrase', { env: o.pqcPassphraseEnv ?? o.caPassphraseEnv, file: o.pqcPassphraseFile ?? o.caPassphraseFile }, 'PASSPHRASE_REQUIRED');
-  return {
-    pin: t ? t.pin : pin,
-    confirmFinalTry: o.force,
-    passphrase: (path) => (/ml-dsa/.test(path) ? pqc() : ca()),
-  };
-}
-
-type InitOptions = TokenOptions & VarOptions & PassphraseOptions & {
-  profile: string;
-  dir?: string;
-  caDir?: string;
-  pkcs11KeyLabel?: string;
-  keyLabel?: string;
-  pkcs11KeyId?: string;
-  keyId?: string;
-  useExistingKey?: boolean;
-  parent?: string;
-  unencryptedKey?: boolean;
-  pqcPassphraseEnv?: string;
-  pqcPassphraseFile?: string;
-  parentPassphraseEnv?: string;
-  parentPassphraseFile?: string;
-  out?: string;
-};
-
-function caDirOf(o: { dir?: string; caDir?: string }, fallback?: string): string {
-  const d = o.dir ?? o.caDir ?? fallback;
-  if (!d) throw new QpkiError('INPUT_INVALID', 'Give the CA directory with --dir (or --ca-dir).');
-  return d;
-}
-
-async function newKeySpec(o: InitOptions, what: string): Promise<{ key: NewCaKey; close: () => void }> {
-  const t = resolveToken(o, false);
-  if (t) {
-    const label = o.pkcs11KeyLabel ?? o.keyLabel;
-    if (!label) throw new QpkiError('INPUT_INVALID', 'Give the key label with --pkcs11-key-label.');
-    const session = await openLoggedIn(t, o.force);
-    return { key: { kind: 'pkcs11', session, label, id: o.pkcs11KeyId ?? o.keyId, useExisting: o.useExistingKey }, close: () => session.close() };
-  }
-  if (o.useExistingKey) throw new QpkiError('INPUT_INVALID', '--use-existing-key needs a token (--pkcs11-lib or --hsm-config).');
-  const passphrase = await newKeyPassphrase(what, o.passphraseEnv, o.passphraseFile, { unencrypted: o.unencryptedKey });
-  return { key: { kind: 'software', passphrase }, close: () => {} };
-}
+const actions = () => import('./caActions');
 
 export function registerCaCommands(program: Command): void {
   const ca = program.command('ca').description('certificate authorities');
@@ -136,41 +22,7 @@ export function registerCaCommands(program: Command): void {
   addPassphraseOptions(init, '', 'the new CA key file');
   addPassphraseOptions(init, 'pqc', 'the post-quantum (ML-DSA) CA key file');
   addPassphraseOptions(init, 'parent', "the parent CA's key file");
-  init.action(async (o: InitOptions) => {
-    const dir = caDirOf(o);
-    const profile = loadProfile(o.profile);
-    const vars = varsFrom(o);
-    prepareSubject(profile, vars); // variable errors before any PIN prompt or key generation
-    if (existsSync(join(dir, 'ca.meta.json'))) throw new QpkiError('CA_EXISTS', `${resolve(dir)} already holds a CA; it is never overwritten.`);
-    if (o.parent) describeCaDir(o.parent); // a wrong --parent is said before any PIN or passphrase is asked
-    const { key, close } = await newKeySpec(o, 'the new CA key file');
-    let parent: CertificateAuthority | undefined;
-    try {
-      // A parent whose key is in the same token signs through the session just logged in to:
-      // one PIN entry, and no second session whose logout would log the first one out.
-      if (o.parent) parent = await openCa(o.parent, { ...caAccess({ ...o, caPassphraseEnv: o.parentPassphraseEnv, caPassphraseFile: o.parentPassphraseFile }), session: key.kind === 'pkcs11' ? key.session : undefined });
-      const altKey = profile.altAlgorithm ? { passphrase: key.kind === 'software' ? key.passphrase : await newKeyPassphrase('the post-quantum CA key file', o.pqcPassphraseEnv, o.pqcPassphraseFile, { unencrypted: o.unencryptedKey }) } : undefined;
-      // The ceremony's opening, the preflight and the token steps open the new CA's journal, in order.
-      const r = await initCa({ dir, profile, vars, key, altKey, parent, journalPreamble: initPreamble(dir, 'ca init'), participants: participants() });
-      initDone(r.dir, 'ca init');
-      emit(r, () => [
-        `CA created in ${r.dir}`,
-        `  subject:      ${r.certificate.subject}`,
-        `  issuer:       ${r.certificate.issuer}`,
-        `  serial:       ${r.certificate.serial}`,
-        `  valid:        ${r.certificate.notBefore.toISOString()} → ${r.certificate.notAfter.toISOString()}`,
-        `  key:          ${r.key.algorithm} ${r.key.storage.type === 'pkcs11' ? `in token "${r.key.storage.token_label}" (serial ${r.key.storage.token_serial}), label "${r.key.storage.key_label}", id ${r.key.storage.key_id}` : `file ${r.key.storage.path}${r.key.storage.encrypted ? ' (encrypted)' : ' (UNENCRYPTED)'}`}`,
-        ...(r.key.generated?.attributes ? [`  attributes:   ${Object.entries(r.key.generated.attributes).map(([k, v]) => `${k}=${v}`).join(' ')}`] : []),
-        ...(r.key.generated ? [`  test signature verified: ${r.key.generated.testSignatureVerified ? 'yes' : 'NO'}`] : []),
-        ...(r.altKey ? [`  alt key:      ${r.altKey.algorithm} file ${r.altKey.storage.type === 'software' ? r.altKey.storage.path : ''}`] : []),
-        `  SHA-256:      ${r.certificate.fingerprint}`,
-        `  certificate:  ${r.certificate.path}`,
-      ]);
-    } finally {
-      await parent?.close();
-      close();
-    }
-  });
+  init.action(lazyAction(actions, (m) => m.caInit));
 
   const csr = ca.command('csr').description('generate a CA key and a CSR for an external parent; with --dir, a pending CA directory that `ca import-cert` completes').requiredOption('--profile <name>', 'CA profile the parent will apply')
     .option('--dir <dir>', 'pending CA directory to create (key, CSR as ca.csr, metadata)').addOption(new Option('--ca-dir <dir>', 'synonym of --dir').hideHelp())
@@ -180,161 +32,22 @@ export function registerCaCommands(program: Command): void {
     .option('--key-out <file>', 'where to write a software key without --dir (default: next to the CSR)').option('--unencrypted-key', 'write the software key without a passphrase');
   addVarOptions(csr);
   addPassphraseOptions(csr);
-  csr.action(async (o: InitOptions & { keyOut?: string }) => {
-    const profile = loadProfile(o.profile);
-    const vars = varsFrom(o);
-    const { subject } = prepareSubject(profile, vars);
-    if (!o.out && !o.dir && !o.caDir) throw new QpkiError('INPUT_INVALID', 'Give --dir DIR (a pending CA directory, completed later by `qpki ca import-cert`) and/or --out FILE for the CSR.');
-    if (o.out && existsSync(o.out)) throw new QpkiError('OUTPUT_EXISTS', `${o.out} exists; it is never overwritten.`);
-    if (o.dir || o.caDir) return pendingCsr(o, profile, vars);
-    const { key, close } = await newKeySpec(o, 'the new CA key file');
-    try {
-      let signer;
-      let keyPath: string | undefined;
-      if (key.kind === 'pkcs11') {
-        const info = key.useExisting ? key.session.findKey({ label: key.label, id: key.id }) : (await key.session.generateKey({ algorithm: profile.algorithm, label: key.label, id: key.id })).key;
-        signer = key.session.signer(info);
-      } else {
-        keyPath = o.keyOut ?? o.out!.replace(/\.(csr|pem|req)$/i, '') + '.key';
-        const { pkcs8 } = generateSoftwareKey(profile.algorithm);
-        writeKeyFile(keyPath, pkcs8, key.passphrase);
-        signer = signerFromPkcs8(pkcs8, { type: 'software', path: keyPath, encrypted: key.passphrase !== null });
-      }
-      const der = await buildCsr({ subject, signer, signatureAlgorithm: defaultSignatureAlgorithm(signer.keyAlgorithm) });
-      writeFileAtomic(o.out!, toPem(der, 'CERTIFICATE REQUEST'), { createOnly: true });
-      emit({ csr: o.out, key: signer.storage }, () => [`CSR written to ${o.out}`, keyPath ? `key written to ${keyPath}` : `key in token: "${(signer.storage as { key_label: string }).key_label}"`]);
-    } finally {
-      close();
-    }
-  });
+  csr.action(lazyAction(actions, (m) => m.caCsr));
 
-  const importCert = ca.command('import-cert').description('complete a pending CA (from `ca csr --dir`) with the certificate its external parent signed')
+  ca.command('import-cert').description('complete a pending CA (from `ca csr --dir`) with the certificate its external parent signed')
     .option('--dir <dir>', 'the pending CA directory').addOption(new Option('--ca-dir <dir>', 'synonym of --dir').hideHelp())
     .requiredOption('--cert <file>', 'the CA certificate the parent issued (PEM or DER; PEM may carry the chain after it)')
-    .option('--chain <file>', "the parent's chain, PEM, its issuing CA first: the certificate must verify under it");
-  importCert.action((o: { dir?: string; caDir?: string; cert: string; chain?: string }) => {
-    const dir = resolve(caDirOf(o));
-    const readInput = (f: string, what: string) => {
-      try {
-        return new Uint8Array(readFileSync(f));
-      } catch (e) {
-        throw new QpkiError('INPUT_INVALID', `Cannot read the ${what} ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}.`);
-      }
-    };
-    const cert = readInput(o.cert, 'certificate');
-    const chain = o.chain ? readInput(o.chain, 'chain') : undefined;
-    if (!readPendingCa(dir)) throw new QpkiError('CA_EXISTS', `${dir} is already an active CA with its certificate; a certificate is imported only into a pending CA (made by \`qpki ca csr --dir\`).`);
-    const journal = Journal.open(dir, participants());
-    recordInto(journal, dir, 'ca import-cert');
-    const r = importCaCertificate({ dir, cert, chain, journal });
-    if (ceremonyGiven()) closeInto(journal, 'ca import-cert', dir);
-    for (const w of r.warnings) warn(w);
-    emit(r, () => [
-      `CA ${r.dir} is active`,
-      `  subject:      ${r.subject}`,
-      `  issuer:       ${r.issuer}`,
-      `  serial:       ${r.serial}`,
-      `  valid:        ${r.notBefore} → ${r.notAfter}`,
-      `  SHA-256:      ${r.fingerprint}`,
-      `  chain:        ${r.chainLength ? `${r.chainLength} parent certificate(s), verified` : 'none given'}`,
-    ]);
-  });
+    .option('--chain <file>', "the parent's chain, PEM, its issuing CA first: the certificate must verify under it")
+    .action(lazyAction(actions, (m) => m.caImportCert));
 
-  ca.command('info').description('show a CA directory').option('--dir <dir>', 'CA directory (default: ./ca)').addOption(new Option('--ca-dir <dir>', 'synonym of --dir').hideHelp()).action((o: { dir?: string; caDir?: string }) => {
-    const p = readPendingCa(caDirOf(o, './ca'));
-    if (p) {
-      emit({ dir: p.dir, meta: p.meta, status: 'pending', subject: p.subject, profile: p.profile, publicKeySha256: p.spkiSha256, csr: p.csrPath }, () => [
-        `CA ${p.dir} (PENDING: no certificate yet)`,
-        `  subject:   ${p.subject} (requested)`,
-        `  profile:   ${p.profile}`,
-        `  algorithm: ${p.algorithm}`,
-        ...p.keys.map((k) => `  key (${k.id}): ${keyWhere(k.storage)}`),
-        `  public key SHA-256: ${p.spkiSha256}`,
-        `  CSR:       ${p.csrPath}`,
-        `  next:      have the parent CA sign the CSR, then \`qpki ca import-cert --dir ${p.dir} --cert FILE --chain PARENT-CHAIN\``,
-      ]);
-      return;
-    }
-    const d = describeCaDir(caDirOf(o, './ca'));
-    const v = d.meta.versions[d.meta.active];
-    emit({ dir: d.dir, meta: d.meta, subject: d.subject, notAfter: d.notAfter, issued: d.issued.length, revoked: d.issued.filter((e) => e.status === 'R').length }, () => [
-      `CA ${d.dir}`,
-      `  subject:   ${d.subject}`,
-      `  expires:   ${d.notAfter.toISOString()}`,
-      `  profiles:  ${v.profiles.join(', ')}`,
-      `  algorithm: ${v.algos.join(' + ')}`,
-      ...v.keys.map((k) => `  key (${k.id}): ${keyWhere(k.storage)}`),
-      `  issued:    ${d.issued.length} certificate(s), ${d.issued.filter((e) => e.status === 'R').length} revoked`,
-    ]);
-  });
+  ca.command('info').description('show a CA directory').option('--dir <dir>', 'CA directory (default: ./ca)').addOption(new Option('--ca-dir <dir>', 'synonym of --dir').hideHelp())
+    .action(lazyAction(actions, (m) => m.caInfo));
 
-  ca.command('export').description('export the CA certificate (or chain)').option('--dir <dir>', 'CA directory (default: ./ca)').addOption(new Option('--ca-dir <dir>', 'synonym of --dir').hideHelp()).option('--bundle <kind>', 'ca | chain', 'ca').option('--out <file>', 'output file (default: stdout)').action((o: { dir?: string; caDir?: string; bundle: string; out?: string }) => {
-    const dir = resolve(caDirOf(o, './ca'));
-    const d = describeCaDir(dir);
-    if (!['ca', 'chain'].includes(o.bundle)) throw new QpkiError('INPUT_INVALID', '--bundle is ca or chain.');
-    const pem = o.bundle === 'chain' && existsSync(join(dir, 'chain.crt')) ? readFileSync(join(dir, 'chain.crt'), 'utf8') : d.certPem;
-    if (o.out) {
-      writeFileAtomic(o.out, pem, { createOnly: true });
-      process.stderr.write(`written to ${o.out}\n`);
-    } else process.stdout.write(pem);
-  });
+  ca.command('export').description('export the CA certificate (or chain)').option('--dir <dir>', 'CA directory (default: ./ca)').addOption(new Option('--ca-dir <dir>', 'synonym of --dir').hideHelp()).option('--bundle <kind>', 'ca | chain', 'ca').option('--out <file>', 'output file (default: stdout)')
+    .action(lazyAction(actions, (m) => m.caExport));
 
   ca.command('check').description('check that index, serial, certificates and journal agree')
     .option('--dir <dir>').option('--ca-dir <dir>')
     .option('--repair', 'after a crash: set aside a torn last journal line, delete temporary files, record interrupted issuances (never touches certificates or the index)')
-    .action((o: { dir?: string; caDir?: string; repair?: boolean }) => {
-      const dir = caDirOf(o, './ca');
-      const lines = (r: CaCheckResult) => [
-        r.ok ? `CA directory consistent: ${r.certificates} certificate(s), journal ${r.journalEntries} entries intact.` : 'CA directory has problems:',
-        ...r.problems.map((p) => `  - ${p}`),
-        ...r.notes.map((n) => `  note: ${n}`),
-      ];
-      if (!o.repair) {
-        const r = checkCaDir(dir);
-        emit(r, () => [...lines(r), ...(r.repairable ? ['  run `qpki ca check --repair` to set right what the crash left (certificates and index.txt are never changed).'] : [])]);
-        if (!r.ok) process.exitCode = 1;
-        return;
-      }
-      const rep = repairCaDir(dir);
-      emit(rep, () => [
-        rep.journal ? `journal: a torn last line of ${rep.journal.removedBytes} bytes (SHA-256 ${rep.journal.removedSha256}) moved to ${rep.journal.savedTo}; the repair is journaled` : 'journal: ends cleanly, nothing set aside',
-        ...rep.removedTempFiles.map((f) => `deleted temporary file ${f}`),
-        ...rep.recordedInterruptions.map((s) => `recorded the interrupted issuance of serial ${s} in the journal`),
-        ...(rep.staleLockRemoved ? ['removed the lock of a process that no longer runs'] : []),
-        ...lines(rep.after),
-      ]);
-      if (!rep.after.ok) process.exitCode = 1;
-    });
-
-}
-
-function keyWhere(s: KeyStorageRef): string {
-  return s.type === 'pkcs11' ? `token "${s.token_label}" serial ${s.token_serial}, label "${s.key_label}", id ${s.key_id}, module ${s.lib}` : `file ${s.path}${s.encrypted ? ' (encrypted)' : ''}`;
-}
-
-/** `ca csr --dir`: a pending CA directory (key, ca.csr, metadata), its CSR also copied to --out. */
-async function pendingCsr(o: InitOptions & { keyOut?: string }, profile: Profile, vars: Record<string, unknown>): Promise<void> {
-  const dir = caDirOf(o);
-  if (o.keyOut) throw new QpkiError('INPUT_INVALID', '--key-out does not go with --dir: the key is kept inside the CA directory (versions/v1/keys/).');
-  if (profile.altAlgorithm) throw new QpkiError('PROFILE_INVALID', `Profile ${profile.name} is a Catalyst hybrid; a CSR for an external parent carries one key only. Use a classical or ML-DSA CA profile.`);
-  if (existsSync(join(dir, 'ca.meta.json'))) throw new QpkiError('CA_EXISTS', `${resolve(dir)} already holds a CA; it is never overwritten.`);
-  const { key, close } = await newKeySpec(o, 'the new CA key file');
-  try {
-    const r = await createPendingCa({ dir, profile, vars, key, journalPreamble: initPreamble(dir, 'ca csr'), participants: participants() });
-    initDone(r.dir, 'ca csr');
-    if (o.out) writeFileAtomic(o.out, r.csrPem, { createOnly: true });
-    emit({ ...r, status: 'pending', out: o.out ?? null }, () => [
-      `pending CA created in ${r.dir}`,
-      `  subject:      ${r.subject} (requested)`,
-      `  key:          ${r.key.algorithm} ${keyWhere(r.key.storage)}`,
-      ...(r.key.generated?.attributes ? [`  attributes:   ${Object.entries(r.key.generated.attributes).map(([k, v]) => `${k}=${v}`).join(' ')}`] : []),
-      ...(r.key.generated ? [`  test signature verified: ${r.key.generated.testSignatureVerified ? 'yes' : 'NO'}`] : []),
-      `  public key SHA-256: ${r.key.publicKeyFingerprint}`,
-      `  CSR:          ${r.csrPath}${o.out ? ` (copy: ${o.out})` : ''}`,
-      `  CSR SHA-256:  ${r.csrSha256}`,
-      `  next:         have the parent CA sign it, then \`qpki ca import-cert --dir ${r.dir} --cert FILE --chain PARENT-CHAIN\``,
-    ]);
-  } finally {
-    close();
-  }
+    .action(lazyAction(actions, (m) => m.caCheck));
 }

@@ -7,11 +7,12 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Journal, JournalKind } from '../core/journal/journal';
-import { appFingerprint, fileSha256, preflight } from '../core/journal';
+import { appFingerprint, fileSha256 } from '../core/journal/fingerprint';
+import { preflight } from '../core/journal/preflight';
 import { QpkiError, toErrorPayload } from '../core/errors';
 import { Journal as JournalClass, verifyJournal } from '../core/journal/journal';
 import { lockCaDir } from '../core/ca/fsx';
-import { openCa, type CaKeyAccess, type CertificateAuthority } from '../core/ca/index';
+import type { CaKeyAccess, CertificateAuthority } from '../core/ca/index';
 import type { TokenSession } from '../core/pkcs11/index';
 
 declare const QPKI_VERSION: string | undefined;
@@ -161,6 +162,8 @@ export async function openCaRecorded(dir: string, access: CaKeyAccess, command: 
   const abs = resolve(dir);
   let ca: CertificateAuthority;
   try {
+    // Loaded here, not at the top: every command loads this module, few open a CA.
+    const { openCa } = await import('../core/ca/index');
     ca = await openCa(abs, access);
   } catch (e) {
     const code = toErrorPayload(e).code;

@@ -1,90 +1,18 @@
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+/** `qpki cert …`, `crl gen`, `credential enroll`: commands and options; the work is in certActions. */
 import { Option, type Command } from 'commander';
-import { QpkiError } from '../core/errors';
-import { describeCaDir, openCa } from '../core/ca/index';
-import { prepareSubject, type CertificateAuthority } from '../core/ca/authority';
-import { writeFileAtomic } from '../core/ca/fsx';
-import { defaultSignatureAlgorithm } from '../core/keys/algorithms';
-import { generateSoftwareKey, writeKeyFile } from '../core/keys/software';
-import { loadProfile, type Profile } from '../core/profiles/index';
-import { REVOCATION_REASONS, type RevocationReason } from '../core/x509/crl';
-import { parseAndVerifyCsr } from '../core/x509/csr';
-import { describeDocument, type Described } from '../core/x509/describe';
-import { addTokenOptions, openLoggedIn, resolveToken, type ResolvedToken, type TokenOptions } from './token';
-import { addPassphraseOptions, addVarOptions, caAccess, newKeyPassphrase, varsFrom, type VarOptions } from './caCommands';
-import { emit } from './output';
-import { openCaRecorded } from './ceremony';
+import type { RevocationReason } from '../core/x509/crl';
+import { addCaAccessOptions, addPassphraseOptions, addVarOptions, lazyAction } from './options';
 
-type CaOpts = TokenOptions & { caDir?: string; dir?: string; caPassphraseEnv?: string; caPassphraseFile?: string; pqcPassphraseEnv?: string; pqcPassphraseFile?: string };
-
-function addCaAccessOptions(c: Command): Command {
-  c.option('--ca-dir <dir>', 'CA directory', './ca').addOption(new Option('--dir <dir>', 'synonym of --ca-dir').hideHelp());
-  addTokenOptions(c);
-  addPassphraseOptions(c, 'ca', "the CA's key file");
-  addPassphraseOptions(c, 'pqc', "the CA's post-quantum key file");
-  return c;
-}
-
-function caDir(o: CaOpts): string {
-  return o.dir ?? o.caDir ?? './ca';
-}
-
-/** The subject variables a CSR suggests, used only where the operator gave none. */
-function varsFromCsrSubject(profile: Profile, subject: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const names = new Set(profile.variables.map((v) => v.name));
-  const map: Record<string, string[]> = { CN: ['cn'], O: ['organization', 'o'], C: ['country', 'c'], OU: ['organizational_unit', 'ou'], L: ['locality', 'l'], ST: ['state', 'st'] };
-  for (const part of subject.split(/,\s*(?=[A-Za-z]+=)/)) {
-    const m = /^([A-Za-z]+)=(.*)$/.exec(part.trim());
-    if (!m) continue;
-    for (const n of map[m[1].toUpperCase()] ?? []) if (names.has(n) && out[n] === undefined) out[n] = m[2].replace(/\\(.)/g, '$1');
-  }
-  return out;
-}
-
-export function printDescribed(d: Described): string[] {
-  const lines = [
-    `${d.kind === 'certificate' ? 'Certificate' : d.kind === 'csr' ? 'Certificate request' : 'CRL'}`,
-    ...(d.subject ? [`  subject:     ${d.subject}`] : []),
-    ...(d.issuer ? [`  issuer:      ${d.issuer}`] : []),
-    ...(d.serial ? [`  serial:      ${d.serial}`] : []),
-    ...(d.notBefore ? [`  not before:  ${d.notBefore}`, `  not after:   ${d.notAfter}`] : []),
-    ...(d.thisUpdate ? [`  this update: ${d.thisUpdate}`, `  next update: ${d.nextUpdate ?? '-'}`] : []),
-    ...(d.publicKey ? [`  public key:  ${d.publicKey.algorithm} (SHA-256 ${d.publicKey.sha256})`] : []),
-    ...(d.altPublicKey ? [`  alt key:     ${d.altPublicKey.algorithm} (SHA-256 ${d.altPublicKey.sha256})`] : []),
-    `  signature:   ${d.signatureAlgorithm}`,
-    `  SHA-256 fingerprint: ${(d.sha256.match(/../g) ?? []).join(':').toUpperCase()}`,
-    '  extensions:',
-    ...d.extensions.flatMap((e) => [`    ${e.name}${e.critical ? ' (critical)' : ''}`, ...e.value.map((v) => `      ${v}`)]),
-    ...(d.revoked ? [`  revoked: ${d.revoked.length}`, ...d.revoked.map((r) => `    ${r.serial} at ${r.date}${r.reason ? ` (${r.reason})` : ''}`)] : []),
-    '  verification:',
-    ...d.signatures.map((s) => `    ${s.which} signature (${s.algorithm}): ${s.valid === null ? 'not checked' : s.valid ? 'VALID' : 'INVALID'} — against ${s.against}${s.reason ? ` (${s.reason})` : ''}`),
-  ];
-  return lines;
-}
-
-function readInput(path: string): Uint8Array {
-  try {
-    return new Uint8Array(readFileSync(path));
-  } catch {
-    throw new QpkiError('INPUT_INVALID', `Cannot read ${path}.`);
-  }
-}
+const actions = () => import('./certActions');
 
 /**
- * The token for a subject key (--key-in-token): the one named by --pkcs11-lib/--hsm-config, or
- * else the CA's own token, so the reference usage (only --ca-dir and a PIN) works here too.
+ * The --reason choices, in REVOCATION_REASONS' order, named here so `--help` need not load the
+ * CRL code; the types below fail to compile if the two lists ever differ.
  */
-function subjectKeyToken(o: CaOpts): ResolvedToken {
-  const named = resolveToken(o, false);
-  if (named) return named;
-  const d = describeCaDir(caDir(o));
-  const k = d.meta.versions[d.meta.active].keys.find((x) => x.storage.type === 'pkcs11');
-  if (!k || k.storage.type !== 'pkcs11') throw new QpkiError('INPUT_INVALID', 'The CA key is not in a token: name one for the new key with --pkcs11-lib and --pkcs11-token.');
-  return resolveToken({ ...o, pkcs11Lib: k.storage.lib, pkcs11TokenSerial: k.storage.token_serial || undefined, pkcs11Token: k.storage.token_serial ? undefined : k.storage.token_label })!;
-}
+export const REVOCATION_REASON_NAMES = ['unspecified', 'keyCompromise', 'cACompromise', 'affiliationChanged', 'superseded', 'cessationOfOperation', 'certificateHold', 'privilegeWithdrawn', 'aACompromise'] as const satisfies readonly RevocationReason[];
+type Unlisted = Exclude<RevocationReason, (typeof REVOCATION_REASON_NAMES)[number]>;
+const allListed: [Unlisted] extends [never] ? true : Unlisted = true;
+void allListed;
 
 export function registerCertCommands(program: Command): void {
   const cert = program.command('cert').description('certificates');
@@ -92,69 +20,19 @@ export function registerCertCommands(program: Command): void {
   const issue = cert.command('issue').description('issue a certificate from a CSR; the profile, not the CSR, decides the extensions').requiredOption('--csr <file>', 'PKCS#10 request (PEM or DER)').requiredOption('--profile <name>', 'profile').requiredOption('--out <file>', 'where to write the certificate');
   addCaAccessOptions(issue);
   addVarOptions(issue);
-  issue.action(async (o: CaOpts & VarOptions & { csr: string; profile: string; out: string }) => {
-    const profile = loadProfile(o.profile);
-    if (existsSync(o.out)) throw new QpkiError('OUTPUT_EXISTS', `${o.out} exists; it is never overwritten.`);
-    let csr;
-    try {
-      csr = parseAndVerifyCsr(readInput(o.csr));
-    } catch (e) {
-      if (e instanceof QpkiError && existsSync(join(caDir(o), 'ca.meta.json'))) {
-        const { Journal } = await import('../core/journal/journal');
-        Journal.open(resolve(caDir(o))).append('csr.refused', { file: o.csr, code: e.code, reason: e.message });
-      }
-      throw e;
-    }
-    if (csr.keyAlgorithm !== profile.algorithm && !(profile.algorithm.startsWith('ec-') && csr.keyAlgorithm.startsWith('ec-'))) {
-      throw new QpkiError('CSR_INVALID', `The request holds a ${csr.keyAlgorithm} key but profile ${profile.name} is for ${profile.algorithm} keys.`);
-    }
-    const subjectString = describeDocument(csr.der).subject ?? '';
-    const vars = { ...varsFromCsrSubject(profile, subjectString), ...varsFrom(o) };
-    prepareSubject(profile, vars); // variable errors before any PIN is asked
-    const ca = await openCaRecorded(caDir(o), caAccess(o), 'cert issue');
-    let r;
-    try {
-      ca.journal.append('csr.accepted', { file: o.csr, subject: subjectString, keyAlgorithm: csr.keyAlgorithm, signatureAlgorithm: csr.signatureAlgorithm, csrSha256: createHash('sha256').update(csr.der).digest('hex') });
-      r = await ca.issue({ profile, vars, spki: csr.spki, source: `CSR ${o.csr}` });
-      writeFileAtomic(o.out, r.pem, { createOnly: true });
-    } finally {
-      await ca.close();
-    }
-    emit({ ...r, der: undefined, out: o.out }, () => [`Certificate ${r.serial} issued to ${r.subject}`, `  profile: ${r.profile}`, `  valid:   ${r.notBefore.toISOString()} → ${r.notAfter.toISOString()}`, `  SHA-256: ${r.fingerprint}`, `  written: ${o.out} and ${r.path}`, ...r.warnings.map((w) => `  warning: ${w}`)]);
-  });
+  issue.action(lazyAction(actions, (m) => m.certIssue));
 
-  const revoke = cert.command('revoke').description('revoke a certificate (listed in the next CRL)').argument('<serial>', 'serial number (hex)').addOption(new Option('--reason <reason>', 'revocation reason').choices(Object.keys(REVOCATION_REASONS)).default('unspecified'));
+  const revoke = cert.command('revoke').description('revoke a certificate (listed in the next CRL)').argument('<serial>', 'serial number (hex)').addOption(new Option('--reason <reason>', 'revocation reason').choices(REVOCATION_REASON_NAMES).default('unspecified'));
   revoke.option('--ca-dir <dir>', 'CA directory', './ca').addOption(new Option('--dir <dir>').hideHelp());
-  revoke.action(async (serial: string, o: CaOpts & { reason: RevocationReason }) => {
-    // Revocation changes only the index: no key is needed until the CRL is signed.
-    const { revokeInIndex } = await import('../core/ca/revoke');
-    const e = revokeInIndex(caDir(o), serial, o.reason);
-    emit(e, () => [`Certificate ${e.serial} revoked (${o.reason}); generate a CRL to publish it: qpki crl gen --ca-dir ${caDir(o)}`]);
-  });
+  revoke.action(lazyAction(actions, (m) => m.certRevoke));
 
-  cert.command('show').description('decode and verify a certificate, CSR or CRL (PEM or DER)').argument('<file>').option('--issuer <file>', 'issuer certificate to verify against').option('--ca-dir <dir>', 'verify against this CA').option('--text', 'full text dump').action((file: string, o: { issuer?: string; caDir?: string; text?: boolean }) => {
-    let issuer: Uint8Array | undefined;
-    if (o.issuer) issuer = readInput(o.issuer);
-    else if (o.caDir) issuer = readInput(join(o.caDir, 'ca.crt'));
-    const d = describeDocument(readInput(file), issuer);
-    emit({ ...d, der: undefined }, () => [...printDescribed(d), ...(o.text ? ['', d.text] : [])]);
-    if (d.signatures.some((s) => s.valid === false)) process.exitCode = 1;
-  });
+  cert.command('show').description('decode and verify a certificate, CSR or CRL (PEM or DER)').argument('<file>').option('--issuer <file>', 'issuer certificate to verify against').option('--ca-dir <dir>', 'verify against this CA').option('--text', 'full text dump')
+    .action(lazyAction(actions, (m) => m.certShow));
 
   const crl = program.command('crl').description('certificate revocation lists');
   const gen = crl.command('gen').description('sign a new CRL with the CA key').option('--days <n>', 'days until next update', '7');
   addCaAccessOptions(gen);
-  gen.action(async (o: CaOpts & { days: string }) => {
-    if (!/^\d+$/.test(o.days)) throw new QpkiError('INPUT_INVALID', '--days must be a whole number.');
-    const ca = await openCaRecorded(caDir(o), caAccess(o), 'crl gen');
-    let r;
-    try {
-      r = await ca.generateCrl({ days: Number(o.days) });
-    } finally {
-      await ca.close();
-    }
-    emit({ number: r.number, paths: r.paths, fingerprint: r.fingerprint, revoked: r.revoked, nextUpdate: r.nextUpdate }, () => [`CRL #${r.number} signed: ${r.revoked} revoked certificate(s), next update ${r.nextUpdate.toISOString()}`, ...r.paths.map((p) => `  written: ${p}`), `  SHA-256: ${r.fingerprint}`]);
-  });
+  gen.action(lazyAction(actions, (m) => m.crlGen));
 
   const credential = program.command('credential').description('end-entity credentials (key + certificate)');
   const enroll = credential.command('enroll').description('generate a key and issue its certificate').requiredOption('--profile <name>', 'profile, e.g. ec/tls-server').option('--cred-dir <dir>', 'where credentials are written', './credentials')
@@ -162,70 +40,5 @@ export function registerCertCommands(program: Command): void {
   addCaAccessOptions(enroll);
   addVarOptions(enroll);
   addPassphraseOptions(enroll, '', 'the credential key file');
-  enroll.action(async (o: CaOpts & VarOptions & { profile: string; credDir: string; keyInToken?: boolean; keyLabel?: string; unencryptedKey?: boolean; passphraseEnv?: string; passphraseFile?: string }) => {
-    const profile = loadProfile(o.profile);
-    const vars = varsFrom(o);
-    prepareSubject(profile, vars); // variable errors before any PIN is asked or key made
-    if (o.keyInToken && !o.keyLabel) throw new QpkiError('INPUT_INVALID', '--key-in-token needs --key-label (the label of the new key in the token).');
-    // One logged-in session serves both the subject key and the CA key when they share a token:
-    // PKCS#11 login is per token, so closing a second session would log the CA's out too.
-    const keySession = o.keyInToken ? await openLoggedIn(subjectKeyToken(o), o.force) : undefined;
-    let ca: CertificateAuthority | undefined;
-    let credDirMade: string | undefined;
-    try {
-      ca = await openCaRecorded(caDir(o), { ...caAccess(o), session: keySession }, 'credential enroll');
-      const name = String(vars.cn ?? 'credential').replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 64);
-      let spki: Uint8Array;
-      let altSpki: Uint8Array | undefined;
-      const written: string[] = [];
-      let keyDesc: string;
-      const base = join(resolve(o.credDir), `${name}-${Date.now().toString(36)}`);
-      if (existsSync(base)) throw new QpkiError('OUTPUT_EXISTS', `${base} exists.`);
-      if (keySession) {
-        const rep = await keySession.generateKey({ algorithm: profile.algorithm, label: o.keyLabel! });
-        spki = rep.key.spki;
-        keyDesc = `in token "${keySession.token.label}", label "${o.keyLabel}", id ${rep.key.id}`;
-        mkdirSync(base, { recursive: true, mode: 0o700 });
-        credDirMade = base;
-      } else {
-        const passphrase = await newKeyPassphrase('the credential key file', o.passphraseEnv, o.passphraseFile, { unencrypted: o.unencryptedKey, allowUnencryptedWithoutTty: true });
-        const k = generateSoftwareKey(profile.algorithm);
-        spki = k.spki;
-        mkdirSync(base, { recursive: true, mode: 0o700 });
-        credDirMade = base;
-        const keyPath = join(base, 'key.pem');
-        writeKeyFile(keyPath, k.pkcs8, passphrase);
-        written.push(keyPath);
-        keyDesc = `file ${keyPath}${passphrase === null ? ' (UNENCRYPTED, mode 0600)' : ' (encrypted)'}`;
-        if (profile.altAlgorithm) {
-          const alt = generateSoftwareKey(profile.altAlgorithm);
-          altSpki = alt.spki;
-          const altPath = join(base, `key.${profile.altAlgorithm}.pem`);
-          writeKeyFile(altPath, alt.pkcs8, passphrase);
-          written.push(altPath);
-        }
-      }
-      const r = await ca.issue({ profile, vars, spki, subjectAltSpki: altSpki, source: 'credential enroll' });
-      credDirMade = undefined; // issued: from here on the files belong to the credential
-      const certPath = join(base, 'cert.pem');
-      writeFileAtomic(certPath, r.pem, { createOnly: true });
-      writeFileAtomic(join(base, 'chain.pem'), r.pem + ca.chainPem(), { createOnly: true });
-      written.unshift(certPath, join(base, 'chain.pem'));
-      emit({ serial: r.serial, subject: r.subject, fingerprint: r.fingerprint, files: written, caCopy: r.path, key: keyDesc, signatureAlgorithm: defaultSignatureAlgorithm(ca.signer.keyAlgorithm) }, () => [
-        `Credential issued: ${r.subject}`,
-        `  serial:  ${r.serial}`,
-        `  valid:   ${r.notBefore.toISOString()} → ${r.notAfter.toISOString()}`,
-        `  SHA-256: ${r.fingerprint}`,
-        `  key:     ${keyDesc}`,
-        ...written.map((p) => `  wrote:   ${p}`),
-        `  CA copy: ${r.path}`,
-        ...r.warnings.map((w) => `  warning: ${w}`),
-      ]);
-    } finally {
-      // Refused before issuance: leave no half-made credential directory behind.
-      if (credDirMade) rmSync(credDirMade, { recursive: true, force: true });
-      await ca?.close();
-      keySession?.close();
-    }
-  });
+  enroll.action(lazyAction(actions, (m) => m.credentialEnroll));
 }

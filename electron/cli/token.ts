@@ -1,35 +1,9 @@
-import { Command, Option } from 'commander';
 import { QpkiError } from '../core/errors';
 import { loadModule, type Pkcs11Module, type TokenRef, type TokenSession } from '../core/pkcs11/index';
 import { loadHsmConfig } from './hsmConfig';
 import { lazySecret } from './secrets';
 import { holdLogin, holdModule, holdToken } from './ceremony';
-
-export interface TokenOptions {
-  pkcs11Lib?: string;
-  pkcs11Token?: string;
-  pkcs11TokenSerial?: string;
-  pkcs11Slot?: string;
-  pkcs11Pin?: string;
-  pkcs11PinEnv?: string;
-  pkcs11PinFile?: string;
-  hsmConfig?: string;
-  force?: boolean;
-}
-
-/** The PKCS#11 options shared by every command that reaches a token. */
-export function addTokenOptions(c: Command): Command {
-  return c
-    .option('--pkcs11-lib <path>', 'PKCS#11 module (vendor library)')
-    .option('--pkcs11-token <label>', 'token label')
-    .option('--pkcs11-token-serial <serial>', 'token serial number')
-    .addOption(new Option('--pkcs11-slot <id>', 'slot id (only where a label or serial cannot be used)').hideHelp())
-    .option('--pkcs11-pin <pin>', 'user PIN (visible to other processes: prefer --pkcs11-pin-env, --pkcs11-pin-file or the prompt)')
-    .option('--pkcs11-pin-env <var>', 'read the user PIN from this environment variable')
-    .option('--pkcs11-pin-file <file>', 'read the user PIN from the first line of this file (- for stdin)')
-    .option('--hsm-config <file>', "QPKI hsm.yaml (type: pkcs11, pkcs11: {lib, token | token_serial | slot, pin_env})")
-    .option('--force', 'proceed on the token\'s final PIN try (a wrong PIN then locks it)');
-}
+import type { TokenOptions } from './options';
 
 export interface ResolvedToken {
   lib: string;

@@ -1,57 +1,16 @@
+/** `qpki token …` and `qpki key …`: commands and options; the work is in tokenActions. */
 import { Option, type Command } from 'commander';
-import { QpkiError } from '../core/errors';
-import { initToken, loadModule, RECOMMENDED_PIN_LENGTH, type SlotSummary, type TokenFlags } from '../core/pkcs11/index';
-import { isKeyAlgorithm } from '../core/keys/algorithms';
-import { fileSha256 } from '../core/journal/fingerprint';
-import { addTokenOptions, openLoggedIn, resolveToken, tokenRefFor, type TokenOptions } from './token';
-import { emit, yesNo } from './output';
-import { readSecret } from './secrets';
-import { ceremonyGiven, closeInto, hold, holdModule, participants, recordInto } from './ceremony';
-import { Journal } from '../core/journal/journal';
-import { resolve } from 'node:path';
+import { addTokenOptions, lazyAction } from './options';
 
-function flagWords(f: TokenFlags): string {
-  const on = Object.entries(f).filter(([, v]) => v).map(([k]) => k);
-  return on.join(', ') || '-';
-}
-
-function slotLines(s: SlotSummary): string[] {
-  const t = s.token;
-  if (!t) return [`slot ${s.slotId}: ${s.description} — no token`];
-  if (!t.flags.initialized) return [`slot ${s.slotId}: ${s.description} — token not initialized (serial ${t.serial || '-'})`];
-  return [
-    `slot ${s.slotId}: token "${t.label}"`,
-    `  manufacturer: ${t.manufacturer}   model: ${t.model}   serial: ${t.serial}`,
-    `  flags: ${flagWords(t.flags)}`,
-    `  PIN length: ${t.minPinLen}..${t.maxPinLen}   free memory: public ${t.freePublicMemory ?? 'n/a'}, private ${t.freePrivateMemory ?? 'n/a'}`,
-  ];
-}
+const actions = () => import('./tokenActions');
 
 export function registerTokenCommands(program: Command): void {
   const token = program.command('token').description('PKCS#11 modules and tokens');
-  token.command('list').description('list slots and tokens').requiredOption('--pkcs11-lib <path>', 'PKCS#11 module').action((o: { pkcs11Lib: string }) => {
-    const mod = loadModule(o.pkcs11Lib);
-    const info = mod.info();
-    const slots = mod.listSlots();
-    emit({ module: { ...info, sha256: fileSha256(o.pkcs11Lib) }, slots }, () => [`module ${info.path}: ${info.description} ${info.libraryVersion} (${info.manufacturer}, Cryptoki ${info.cryptokiVersion})`, ...slots.flatMap(slotLines)]);
-  });
+  token.command('list').description('list slots and tokens').requiredOption('--pkcs11-lib <path>', 'PKCS#11 module').action(lazyAction(actions, (m) => m.tokenList));
 
   const info = token.command('info').description('a token: information, PIN state and mechanisms');
   addTokenOptions(info);
-  info.action((o: TokenOptions) => {
-    const t = resolveToken(o)!;
-    const mod = loadModule(t.lib);
-    const found = mod.findToken(tokenRefFor(mod, t.ref));
-    const mechs = mod.mechanisms(found.slot.slotId);
-    const f = found.token.flags;
-    emit({ slot: found.slot, mechanisms: mechs }, () => [
-      ...slotLines(found.slot),
-      `  user PIN: ${f.userPinLocked ? 'LOCKED' : f.userPinFinalTry ? 'FINAL TRY' : f.userPinCountLow ? 'count low' : 'ok'}${f.userPinToBeChanged ? ', to be changed' : ''}; SO PIN: ${f.soPinLocked ? 'LOCKED' : f.soPinFinalTry ? 'FINAL TRY' : f.soPinCountLow ? 'count low' : 'ok'}`,
-      `  login required: ${yesNo(f.loginRequired)}   protected authentication path: ${yesNo(f.protectedAuthPath)}`,
-      `  mechanisms (${mechs.length}):`,
-      ...mechs.map((m) => `    ${m.name.padEnd(34)} ${m.minKeySize}..${m.maxKeySize}  ${m.flags.join(',')}`),
-    ]);
-  });
+  info.action(lazyAction(actions, (m) => m.tokenInfo));
 
   const init = token
     .command('init')
@@ -66,58 +25,13 @@ export function registerTokenCommands(program: Command): void {
     .addOption(new Option('--so-pin <pin>', 'SO PIN (visible to other processes)').hideHelp())
     .addOption(new Option('--pin <pin>', 'user PIN (visible to other processes)').hideHelp())
     .option('--journal-dir <dir>', 'record the initialization in the ceremony journal of this directory (a CA directory, or a folder of its own)');
-  init.action(async (o: { pkcs11Lib: string; slot: string; label: string; soPin?: string; soPinEnv?: string; soPinFile?: string; pin?: string; pinEnv?: string; pinFile?: string; journalDir?: string }) => {
-    const mod = loadModule(o.pkcs11Lib);
-    const soPin = await readSecret('security officer PIN', '--so-pin', { value: o.soPin, env: o.soPinEnv, file: o.soPinFile }, { confirm: true });
-    const userPin = await readSecret('user PIN', '--pin', { value: o.pin, env: o.pinEnv, file: o.pinFile }, { confirm: true });
-    if (soPin === undefined || userPin === undefined) throw new QpkiError('PIN_REQUIRED', 'Give the SO PIN and user PIN (--so-pin-env/--so-pin-file and --pin-env/--pin-file, or run on a terminal).');
-    const r = initToken(mod, { slotId: o.slot, label: o.label, soPin, userPin });
-    for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
-    if (o.journalDir) {
-      // Initializing a CA token is a ceremony step even before any CA exists: keep it on record.
-      const dir = resolve(o.journalDir);
-      const info = mod.info();
-      holdModule(o.pkcs11Lib, { manufacturer: info.manufacturer, description: info.description, libraryVersion: info.libraryVersion });
-      hold('token.initialized', { label: r.token.label, serial: r.token.serial, model: r.token.model, manufacturer: r.token.manufacturer, advice: r.warnings });
-      const journal = Journal.open(dir, participants());
-      recordInto(journal, dir, 'token init');
-      if (ceremonyGiven()) closeInto(journal, 'token init', dir);
-    }
-    emit(r, () => [`Token "${r.token.label}" initialized (serial ${r.token.serial}). Find it by label or serial from now on; its slot id may have changed.`, `  PINs of ${RECOMMENDED_PIN_LENGTH}+ characters are recommended for CA tokens.`]);
-  });
+  init.action(lazyAction(actions, (m) => m.tokenInit));
 
   const key = program.command('key').description('keys in a token');
   const list = key.command('list').description('private keys in the token');
   addTokenOptions(list);
-  list.action(async (o: TokenOptions) => {
-    const s = await openLoggedIn(resolveToken(o)!, o.force);
-    try {
-      const keys = s.listKeys();
-      emit(keys.map((k) => ({ ...k, spki: undefined })), () =>
-        keys.length
-          ? keys.map((k) => `"${k.label}"  id ${k.id}  ${k.keyAlgorithm}  ${k.attributes.sensitive ? 'sensitive' : 'NOT SENSITIVE'} ${k.attributes.extractable ? 'EXTRACTABLE' : 'never-extractable'} ${k.attributes.local ? 'local' : 'imported'}  SHA-256(pub) ${k.publicKeyFingerprint}`)
-          : ['no private keys'],
-      );
-    } finally {
-      s.close();
-    }
-  });
+  list.action(lazyAction(actions, (m) => m.keyList));
   const gen = key.command('gen').description('generate a signing key pair in the token').requiredOption('--algorithm <alg>', 'ec-p256 | ec-p384 | ec-p521 | rsa-2048 | rsa-3072 | rsa-4096 | ed25519 | ml-dsa-44/65/87 (if the token has them)').requiredOption('--pkcs11-key-label <label>', 'key label').option('--pkcs11-key-id <hex>', 'CKA_ID (default: derived from the public key)');
   addTokenOptions(gen);
-  gen.action(async (o: TokenOptions & { algorithm: string; pkcs11KeyLabel: string; pkcs11KeyId?: string }) => {
-    if (!isKeyAlgorithm(o.algorithm)) throw new QpkiError('INPUT_INVALID', `Unknown algorithm "${o.algorithm}".`);
-    const s = await openLoggedIn(resolveToken(o)!, o.force);
-    try {
-      const r = await s.generateKey({ algorithm: o.algorithm, label: o.pkcs11KeyLabel, id: o.pkcs11KeyId });
-      const a = r.key.attributes;
-      emit({ ...r, key: { ...r.key, spki: undefined } }, () => [
-        `Key "${r.key.label}" generated in token "${s.token.label}" (${r.key.keyAlgorithm}, id ${r.key.id}) in ${Math.round(r.durationMs)} ms`,
-        `  read back: sensitive=${a.sensitive} extractable=${a.extractable} always_sensitive=${a.alwaysSensitive} never_extractable=${a.neverExtractable} local=${a.local}`,
-        `  test signature (${r.testSignature.algorithm}) verified in software: ${yesNo(r.testSignature.verified)}`,
-        `  public key SHA-256: ${r.key.publicKeyFingerprint}`,
-      ]);
-    } finally {
-      s.close();
-    }
-  });
+  gen.action(lazyAction(actions, (m) => m.keyGen));
 }

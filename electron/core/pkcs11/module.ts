@@ -5,13 +5,17 @@ import { MECHANISM_FLAGS, mechanismName } from './constants';
 import { isCkr, mapPkcs11Error } from './errors';
 import type { MechanismSummary, ModuleInfo, SlotSummary, TokenFlags, TokenRef, TokenSummary } from './types';
 import { TokenSession } from './session';
+import { loadedModules } from './registry';
+
+export { finalizeAllModules } from './registry';
 
 const UNAVAILABLE = 0xffffffffffffffffn;
 // CK_SLOT_INFO flags (pkcs11js does not export them).
 const CKF_TOKEN_PRESENT = 0x1;
 const CKF_REMOVABLE_DEVICE = 0x2;
 const CKF_HW_SLOT = 0x4;
-const modules = new Map<string, Pkcs11Module>();
+// Shared with registry.ts, which finalizes them without loading this module.
+const modules = loadedModules as Map<string, Pkcs11Module>;
 
 function trim(s: string): string {
   return s.replace(/[\s\0]+$/, '');
@@ -273,6 +277,3 @@ export function loadModule(path: string): Pkcs11Module {
   return Pkcs11Module.load(path);
 }
 
-export function finalizeAllModules(): void {
-  for (const m of [...modules.values()]) m.finalize();
-}

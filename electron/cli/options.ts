@@ -1,0 +1,80 @@
+/**
+ * Options shared by several commands, and the lazy action wrapper. Registering the commands must
+ * stay cheap (`--version` and `--help` load nothing else), so this module imports only commander;
+ * what a command does lives in its *Actions module, loaded when that command runs.
+ */
+import { Option, type Command } from 'commander';
+
+export interface VarOptions {
+  var?: string[];
+  varFile?: string;
+}
+
+export interface PassphraseOptions {
+  passphraseEnv?: string;
+  passphraseFile?: string;
+}
+
+export interface TokenOptions {
+  pkcs11Lib?: string;
+  pkcs11Token?: string;
+  pkcs11TokenSerial?: string;
+  pkcs11Slot?: string;
+  pkcs11Pin?: string;
+  pkcs11PinEnv?: string;
+  pkcs11PinFile?: string;
+  hsmConfig?: string;
+  force?: boolean;
+}
+
+export type CaOpts = TokenOptions & { caDir?: string; dir?: string; caPassphraseEnv?: string; caPassphraseFile?: string; pqcPassphraseEnv?: string; pqcPassphraseFile?: string };
+
+export function collect(v: string, prev: string[] = []): string[] {
+  return [...prev, v];
+}
+
+export function addVarOptions(c: Command): Command {
+  return c.option('--var <key=value>', 'profile variable (repeatable)', collect, []).option('--var-file <file>', 'YAML file of profile variables');
+}
+
+export function addPassphraseOptions(c: Command, prefix = '', what = 'the new key file'): Command {
+  const p = prefix ? `${prefix}-` : '';
+  return c
+    .option(`--${p}passphrase-env <var>`, `passphrase for ${what}, from this environment variable`)
+    .option(`--${p}passphrase-file <file>`, `passphrase for ${what}, from the first line of this file`);
+}
+
+/** The PKCS#11 options shared by every command that reaches a token. */
+export function addTokenOptions(c: Command): Command {
+  return c
+    .option('--pkcs11-lib <path>', 'PKCS#11 module (vendor library)')
+    .option('--pkcs11-token <label>', 'token label')
+    .option('--pkcs11-token-serial <serial>', 'token serial number')
+    .addOption(new Option('--pkcs11-slot <id>', 'slot id (only where a label or serial cannot be used)').hideHelp())
+    .option('--pkcs11-pin <pin>', 'user PIN (visible to other processes: prefer --pkcs11-pin-env, --pkcs11-pin-file or the prompt)')
+    .option('--pkcs11-pin-env <var>', 'read the user PIN from this environment variable')
+    .option('--pkcs11-pin-file <file>', 'read the user PIN from the first line of this file (- for stdin)')
+    .option('--hsm-config <file>', "QPKI hsm.yaml (type: pkcs11, pkcs11: {lib, token | token_serial | slot, pin_env})")
+    .option('--force', 'proceed on the token\'s final PIN try (a wrong PIN then locks it)');
+}
+
+/** --ca-dir and the ways to reach an existing CA's key (token, key-file passphrases). */
+export function addCaAccessOptions(c: Command): Command {
+  c.option('--ca-dir <dir>', 'CA directory', './ca').addOption(new Option('--dir <dir>', 'synonym of --ca-dir').hideHelp());
+  addTokenOptions(c);
+  addPassphraseOptions(c, 'ca', "the CA's key file");
+  addPassphraseOptions(c, 'pqc', "the CA's post-quantum key file");
+  return c;
+}
+
+/**
+ * A command action that loads its module when the command runs: `await import()` of a bundled
+ * module becomes a lazily initialized module in the CJS bundle, so its dependencies (ASN.1,
+ * PKCS#11, zod, YAML…) cost nothing to the commands that do not use them.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function lazyAction<M, A extends any[]>(load: () => Promise<M>, pick: (m: M) => (...args: A) => unknown): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    await pick(await load())(...args);
+  };
+}
