@@ -146,8 +146,16 @@ function pssParams(hash: Hash): RsaSaPssParams {
 }
 
 /** DER AlgorithmIdentifier naming `alg` in a certificate, CSR or CRL signature. */
+const algorithmIdentifierDer = new Map<SignatureAlgorithm, Uint8Array>();
+
+/** DER AlgorithmIdentifier of a signature algorithm, encoded once per algorithm (callers only read it). */
 export function signatureAlgorithmIdentifier(alg: SignatureAlgorithm): Uint8Array {
-  return new Uint8Array(AsnConvert.serialize(signatureAlgorithmIdentifierObject(alg)));
+  let der = algorithmIdentifierDer.get(alg);
+  if (!der) {
+    der = new Uint8Array(AsnConvert.serialize(signatureAlgorithmIdentifierObject(alg)));
+    algorithmIdentifierDer.set(alg, der);
+  }
+  return der;
 }
 
 /** The same as an asn1-x509 object, for builders that assemble TBS structures. */

@@ -25,8 +25,6 @@ import {
   NameConstraints,
   PolicyInformation,
   PolicyQualifierInfo,
-  SubjectAlternativeName,
-  SubjectKeyIdentifier,
   UserNotice,
   id_ad_caIssuers,
   id_ad_ocsp,
@@ -60,6 +58,7 @@ import {
 } from './rules';
 import { referencedVariables, renderList, renderScalar } from './template';
 import type { Profile, VariableValues } from './types';
+import { encodeGeneralNames, encodeKeyIdentifier, extensionOfDer, type SanName } from '../x509/extensionsDer';
 
 export const id_pkix_ocsp_nocheck = '1.3.6.1.5.5.7.48.1.5';
 
@@ -70,6 +69,40 @@ import { subjectKeyIdentifier } from '../keys/spki';
 
 function ext(extnID: string, critical: boolean, value: unknown): Extension {
   return new Extension({ extnID, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });
+}
+
+/**
+ * Extensions that are the same for every certificate of a profile with the same inputs
+ * (constraints, key usages, policies, distribution points), kept per profile: a CA issuing many
+ * certificates from one profile encodes each only once, and the certificate encoder reuses the
+ * DER of the very same Extension object. `key` must hold every input the extension depends on.
+ */
+const constantExtensions = new WeakMap<Profile, Map<string, Extension>>();
+
+function constant(profile: Profile, key: string, build: () => Extension): Extension {
+  let m = constantExtensions.get(profile);
+  if (!m) constantExtensions.set(profile, (m = new Map()));
+  let e = m.get(key);
+  if (!e) {
+    e = build();
+    if (m.size >= 256) m.clear();
+    m.set(key, e);
+  }
+  return e;
+}
+
+/** AuthorityKeyIdentifier per issuer key (its SPKI DER, as latin1 text). */
+const authorityKeyIds = new Map<string, Extension>();
+
+function authorityKeyIdentifier(issuerSpki: Uint8Array): Extension {
+  const k = Buffer.from(issuerSpki).toString('latin1');
+  let e = authorityKeyIds.get(k);
+  if (!e) {
+    e = ext(id_ce_authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(subjectKeyIdentifier(issuerSpki)) }));
+    if (authorityKeyIds.size >= 64) authorityKeyIds.clear();
+    authorityKeyIds.set(k, e);
+  }
+  return e;
 }
 
 function refused(field: string, template: string | string[] | undefined, value: string, why: string): never {
@@ -100,37 +133,43 @@ export function buildExtensions(
   if (e.basicConstraints) {
     const bc = e.basicConstraints;
     out.push(
-      ext(
-        id_ce_basicConstraints,
-        bc.critical ?? true,
-        new BasicConstraints({ cA: bc.ca, ...(bc.ca && bc.pathLen !== undefined && { pathLenConstraint: bc.pathLen }) }),
+      constant(profile, 'basicConstraints', () =>
+        ext(
+          id_ce_basicConstraints,
+          bc.critical ?? true,
+          new BasicConstraints({ cA: bc.ca, ...(bc.ca && bc.pathLen !== undefined && { pathLenConstraint: bc.pathLen }) }),
+        ),
       ),
     );
   }
 
   if (e.keyUsage) {
-    let flags = 0;
-    for (const v of e.keyUsage.values) flags |= KeyUsageFlags[normalizeKeyUsage(v)!];
-    out.push(ext(id_ce_keyUsage, e.keyUsage.critical ?? true, new KeyUsage(flags)));
+    const ku = e.keyUsage;
+    out.push(
+      constant(profile, 'keyUsage', () => {
+        let flags = 0;
+        for (const v of ku.values) flags |= KeyUsageFlags[normalizeKeyUsage(v)!];
+        return ext(id_ce_keyUsage, ku.critical ?? true, new KeyUsage(flags));
+      }),
+    );
   }
 
   if (e.extKeyUsage) {
-    const oids = [...new Set(e.extKeyUsage.values.map((v) => EKU_OIDS[v] ?? v))];
-    out.push(ext(id_ce_extKeyUsage, e.extKeyUsage.critical ?? false, new ExtendedKeyUsage(oids)));
+    const eku = e.extKeyUsage;
+    out.push(
+      constant(profile, 'extKeyUsage', () => {
+        const oids = [...new Set(eku.values.map((v) => EKU_OIDS[v] ?? v))];
+        return ext(id_ce_extKeyUsage, eku.critical ?? false, new ExtendedKeyUsage(oids));
+      }),
+    );
   }
 
-  out.push(ext(id_ce_subjectKeyIdentifier, false, new SubjectKeyIdentifier(subjectKeyIdentifier(ctx.subjectSpki))));
-  out.push(
-    ext(
-      id_ce_authorityKeyIdentifier,
-      false,
-      new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(subjectKeyIdentifier(ctx.issuerSpki)) }),
-    ),
-  );
+  out.push(extensionOfDer(id_ce_subjectKeyIdentifier, false, encodeKeyIdentifier(subjectKeyIdentifier(ctx.subjectSpki))));
+  out.push(authorityKeyIdentifier(ctx.issuerSpki));
 
   if (e.subjectAltName) {
     const san = e.subjectAltName;
-    const names: GeneralName[] = [];
+    const names: SanName[] = [];
     const dns = renderList(san.dns, values).map((d) => {
       const n = normalizeDnsName(d);
       const p = dnsNameProblem(n, { wildcardAllowed: true });
@@ -145,56 +184,69 @@ export function buildExtensions(
         if (!dnsNameProblem(n, { wildcardAllowed: true }) && !dns.includes(n)) dns.unshift(n);
       }
     }
-    for (const d of new Set(dns)) names.push(new GeneralName({ dNSName: d }));
+    for (const d of new Set(dns)) names.push({ dns: d });
     for (const ip of renderList(san.ip, values)) {
       const b = parseIp(ip);
       if (!b) refused('subjectAltName ip', san.ip, ip, 'is not an IP address');
-      names.push(new GeneralName({ iPAddress: formatIp(b) }));
+      names.push({ ip: b });
     }
     for (const m of renderList(san.email, values)) {
       const p = emailProblem(m.toLowerCase());
       if (p) refused('subjectAltName email', san.email, m, p);
-      names.push(new GeneralName({ rfc822Name: m.toLowerCase() }));
+      names.push({ email: m.toLowerCase() });
     }
-    for (const u of uris('subjectAltName uri', san.uri, values)) names.push(new GeneralName({ uniformResourceIdentifier: u }));
-    if (names.length) out.push(ext(id_ce_subjectAltName, san.critical ?? false, new SubjectAlternativeName(names)));
+    for (const u of uris('subjectAltName uri', san.uri, values)) names.push({ uri: u });
+    if (names.length) out.push(extensionOfDer(id_ce_subjectAltName, san.critical ?? false, encodeGeneralNames(names)));
   }
 
   if (e.certificatePolicies) {
-    const policies: PolicyInformation[] = [];
-    for (const p of e.certificatePolicies.policies) {
+    const cpExt = e.certificatePolicies;
+    // Checked and rendered first (a bad value is refused every time), encoded once per distinct input.
+    const rendered: { oid: string; cps: string[]; notice?: string }[] = [];
+    for (const p of cpExt.policies) {
       const oid = renderScalar(p.oid, values);
       if (oid === undefined) continue; // an optional policy variable left empty
       const op = oidProblem(oid);
       if (op) refused('certificatePolicies oid', p.oid, oid, op);
-      const qualifiers: PolicyQualifierInfo[] = [];
-      for (const cps of uris('certificatePolicies cps', p.cps, values))
-        qualifiers.push(new PolicyQualifierInfo({ policyQualifierId: id_qt_csp, qualifier: new asn1js.IA5String({ value: cps }).toBER() }));
+      const cps = uris('certificatePolicies cps', p.cps, values);
       const notice = p.userNotice !== undefined ? renderScalar(p.userNotice, values) : undefined;
-      if (notice) {
-        if ([...notice].length > 200) refused('certificatePolicies userNotice', p.userNotice, notice, 'is longer than 200 characters');
-        qualifiers.push(
-          new PolicyQualifierInfo({
-            policyQualifierId: id_qt_unotice,
-            qualifier: AsnConvert.serialize(new UserNotice({ explicitText: new DisplayText({ utf8String: notice }) })),
-          }),
-        );
-      }
-      policies.push(new PolicyInformation({ policyIdentifier: oid, ...(qualifiers.length && { policyQualifiers: qualifiers }) }));
+      if (notice && [...notice].length > 200) refused('certificatePolicies userNotice', p.userNotice, notice, 'is longer than 200 characters');
+      rendered.push({ oid, cps, ...(notice ? { notice } : {}) });
     }
-    if (policies.length) out.push(ext(id_ce_certificatePolicies, e.certificatePolicies.critical ?? false, new CertificatePolicies(policies)));
+    if (rendered.length)
+      out.push(
+        constant(profile, `certificatePolicies ${JSON.stringify(rendered)}`, () => {
+          const policies = rendered.map((r) => {
+            const qualifiers: PolicyQualifierInfo[] = r.cps.map(
+              (cps) => new PolicyQualifierInfo({ policyQualifierId: id_qt_csp, qualifier: new asn1js.IA5String({ value: cps }).toBER() }),
+            );
+            if (r.notice)
+              qualifiers.push(
+                new PolicyQualifierInfo({
+                  policyQualifierId: id_qt_unotice,
+                  qualifier: AsnConvert.serialize(new UserNotice({ explicitText: new DisplayText({ utf8String: r.notice }) })),
+                }),
+              );
+            return new PolicyInformation({ policyIdentifier: r.oid, ...(qualifiers.length && { policyQualifiers: qualifiers }) });
+          });
+          return ext(id_ce_certificatePolicies, cpExt.critical ?? false, new CertificatePolicies(policies));
+        }),
+      );
   }
 
   if (e.crlDistributionPoints) {
-    const urls = uris('crlDistributionPoints', e.crlDistributionPoints.urls, values);
+    const dp = e.crlDistributionPoints;
+    const urls = uris('crlDistributionPoints', dp.urls, values);
     if (urls.length)
       out.push(
-        ext(
-          id_ce_cRLDistributionPoints,
-          e.crlDistributionPoints.critical ?? false,
-          new CRLDistributionPoints(
-            urls.map(
-              (u) => new DistributionPoint({ distributionPoint: new DistributionPointName({ fullName: [new GeneralName({ uniformResourceIdentifier: u })] }) }),
+        constant(profile, `crlDistributionPoints ${JSON.stringify(urls)}`, () =>
+          ext(
+            id_ce_cRLDistributionPoints,
+            dp.critical ?? false,
+            new CRLDistributionPoints(
+              urls.map(
+                (u) => new DistributionPoint({ distributionPoint: new DistributionPointName({ fullName: [new GeneralName({ uniformResourceIdentifier: u })] }) }),
+              ),
             ),
           ),
         ),
@@ -203,15 +255,18 @@ export function buildExtensions(
 
   if (e.authorityInfoAccess) {
     const aia = e.authorityInfoAccess;
-    const descriptions = [
-      ...uris('authorityInfoAccess ocsp', aia.ocsp, values).map(
-        (u) => new AccessDescription({ accessMethod: id_ad_ocsp, accessLocation: new GeneralName({ uniformResourceIdentifier: u }) }),
-      ),
-      ...uris('authorityInfoAccess caIssuers', aia.caIssuers, values).map(
-        (u) => new AccessDescription({ accessMethod: id_ad_caIssuers, accessLocation: new GeneralName({ uniformResourceIdentifier: u }) }),
-      ),
-    ];
-    if (descriptions.length) out.push(ext(id_pe_authorityInfoAccess, aia.critical ?? false, new AuthorityInfoAccessSyntax(descriptions)));
+    const ocsp = uris('authorityInfoAccess ocsp', aia.ocsp, values);
+    const caIssuers = uris('authorityInfoAccess caIssuers', aia.caIssuers, values);
+    if (ocsp.length || caIssuers.length)
+      out.push(
+        constant(profile, `authorityInfoAccess ${JSON.stringify([ocsp, caIssuers])}`, () => {
+          const descriptions = [
+            ...ocsp.map((u) => new AccessDescription({ accessMethod: id_ad_ocsp, accessLocation: new GeneralName({ uniformResourceIdentifier: u }) })),
+            ...caIssuers.map((u) => new AccessDescription({ accessMethod: id_ad_caIssuers, accessLocation: new GeneralName({ uniformResourceIdentifier: u }) })),
+          ];
+          return ext(id_pe_authorityInfoAccess, aia.critical ?? false, new AuthorityInfoAccessSyntax(descriptions));
+        }),
+      );
   }
 
   if (e.nameConstraints) {

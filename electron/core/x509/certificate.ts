@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { Extension, Extensions, Name } from '@peculiar/asn1-x509';
+import { Extension, Name } from '@peculiar/asn1-x509';
 import { QpkiError } from '../errors';
 import type { SignatureAlgorithm } from '../keys/algorithms';
 import type { Signer } from '../keys/signer';
 import { signatureAlgorithmIdentifier, signatureAlgorithmIdentifierObject } from '../keys/verify';
 import { encodeTlv } from './der';
+import { encodeExtensions, encodeOid } from './extensionsDer';
 import { altSignatureAlgorithmExtension, altSignatureValueExtension, preTbs, subjectAltPublicKeyInfoExtension } from './catalyst';
 
 /**
@@ -52,13 +53,33 @@ export interface CertificateSpec {
 const nameDer = new WeakMap<Name, Uint8Array>();
 
 /** DER of a Name, kept for the Name objects a CA reuses (its own subject as issuer). */
-function encodeName(n: Name): Uint8Array {
+export function encodeName(n: Name): Uint8Array {
   let der = nameDer.get(n);
   if (!der) {
-    der = new Uint8Array(AsnConvert.serialize(n));
+    der = encodeSimpleName(n) ?? new Uint8Array(AsnConvert.serialize(n));
     nameDer.set(n, der);
   }
   return der;
+}
+
+/**
+ * The names profiles build (one attribute per RDN, UTF8String or PrintableString) written
+ * directly, as asn1-schema would write them; anything else (multi-valued RDNs, other string
+ * types, names parsed from certificates) is left to asn1-schema.
+ */
+function encodeSimpleName(n: Name): Uint8Array | undefined {
+  const rdns: Uint8Array[] = [];
+  for (const rdn of n) {
+    if (rdn.length !== 1) return undefined;
+    const { type, value } = rdn[0];
+    let v: Uint8Array;
+    if (typeof value.utf8String === 'string' && value.printableString === undefined) v = encodeTlv(0x0c, [Buffer.from(value.utf8String, 'utf8')]);
+    else if (typeof value.printableString === 'string' && value.utf8String === undefined && /^[A-Za-z0-9 '()+,\-./:=?]*$/.test(value.printableString)) v = encodeTlv(0x13, [Buffer.from(value.printableString, 'latin1')]);
+    else return undefined;
+    if (value.anyValue || value.bmpString !== undefined || value.ia5String !== undefined || value.teletexString !== undefined || value.universalString !== undefined) return undefined;
+    rdns.push(encodeTlv(0x31, [encodeTlv(0x30, [encodeOid(type), v])]));
+  }
+  return encodeTlv(0x30, rdns);
 }
 
 /** UTCTime until 2049, GeneralizedTime from 2050 (RFC 5280 section 4.1.2.5), whole seconds, Z. */
@@ -88,7 +109,7 @@ function encodeTbs(spec: CertificateSpec, sigAlgDer: Uint8Array, extensions: Ext
     encodeTlv(0x30, [encodeTime(spec.notBefore), encodeTime(spec.notAfter)]),
     encodeName(spec.subject),
     spec.spki,
-    encodeTlv(0xa3, [new Uint8Array(AsnConvert.serialize(new Extensions(extensions)))]),
+    encodeTlv(0xa3, [encodeExtensions(extensions)]),
   ]);
 }
 
