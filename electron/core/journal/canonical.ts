@@ -56,6 +56,9 @@ function encode(value: unknown, seen: Set<object>): string {
 }
 
 function hasLoneSurrogate(s: string): boolean {
+  // Node 20's V8 has String.prototype.isWellFormed (ES2024): one native scan instead of a JS loop.
+  const native = (s as { isWellFormed?: () => boolean }).isWellFormed;
+  if (native) return !native.call(s);
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c >= 0xd800 && c <= 0xdbff) {

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync, rmSync, truncateSync, statSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { Journal, verifyJournal, readJournal, formatJournal, repairJournalTail, toFacts, journalPath, ZERO_HASH } from './journal';
+import { Journal, verifyJournal, readJournal, formatJournal, repairJournalTail, toFacts, journalPath, ZERO_HASH, encodeEntry } from './journal';
 import { entryHash } from './chain';
 import { canonicalJson } from './canonical';
 import { QpkiError } from '../errors';
@@ -487,6 +487,43 @@ describe('appending several entries as one step', () => {
       ]);
       assert.deepEqual(written.map((e) => e.seq), [2, 3]);
       assert.equal(verifyJournal(dir).ok, true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('entry encoding', () => {
+  test('encodeEntry gives canonicalJson(entry) and entryHash(body), for awkward facts too', () => {
+    const facts: Record<string, unknown>[] = [
+      {},
+      { serial: 'AB12', subject: 'CN=x, O=ACME\\, Inc.', nested: { z: 1, a: [true, null, 'é'], 'é': 2, A: 3 } },
+      { text: 'line\nbreak \u2028 \u0000 "quoted" \\ emoji 😀', n: -0.5, big: 1e21, small: 1e-7 },
+      { hash: 'a key that sorts between facts and kind inside facts', kind: 'x', witnesses: [] },
+    ];
+    for (const [i, f] of facts.entries()) {
+      const body = { seq: i + 1, time: new Date(1_700_000_000_000 + i).toISOString(), kind: 'certificate.signed' as const, operator: 'Zoë', witnesses: ['W1', 'Ünal'], facts: toFacts(f), prev: i ? 'ab'.repeat(32) : ZERO_HASH };
+      const { hash, line } = encodeEntry(body);
+      assert.equal(hash, entryHash(body), `hash of case ${i}`);
+      assert.equal(line, canonicalJson({ ...body, hash }), `line of case ${i}`);
+    }
+  });
+
+  test('appendMany chains its entries in order with one write, and verifies', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'journal-many-'));
+    try {
+      const j = Journal.open(dir, { operator: 'Op', witnesses: [] });
+      j.append('ceremony.opened', { purpose: 'test' });
+      const out = j.appendMany(Array.from({ length: 5 }, (_, k) => ({ kind: 'issuance.started' as const, facts: { serial: `S${k}` } })));
+      assert.deepEqual(out.map((e) => e.seq), [2, 3, 4, 5, 6]);
+      for (let k = 1; k < out.length; k++) assert.equal(out[k].prev, out[k - 1].hash);
+      const v = verifyJournal(dir);
+      assert.equal(v.ok, true);
+      assert.equal(v.entries, 6);
+      assert.equal(v.lastHash, out[4].hash);
+      // A refused entry in a batch leaves nothing written.
+      assert.throws(() => j.appendMany([{ kind: 'issuance.started', facts: { serial: 'ok' } }, { kind: 'issuance.started', facts: { pin: '1234' } }]));
+      assert.equal(verifyJournal(dir).entries, 6);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
