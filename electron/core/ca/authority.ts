@@ -17,11 +17,47 @@ import { buildCertificate, newSerial, serialHex, type AltSigning } from '../x509
 import { buildCrl, type RevocationReason } from '../x509/crl';
 import { pemOrDer, toPem } from '../x509/pem';
 import { lockCaDir, overwriteSmallFile, readText, syncPaths, writeFileAtomic, makeStagingDir } from './fsx';
-import { appendIndex, readIndex, type IndexEntry } from './indexFile';
+import { appendIndexEntries, readIndex, type IndexEntry } from './indexFile';
 import { revokeInIndex } from './revoke';
 import { activeVersion, qpkiAlgorithmId, readMeta, writeMeta, type CaMeta, type KeyRef, usableVersion } from './meta';
 
 const DAY_MS = 86_400_000;
+
+/** Requests written together at most: bounds one batch's memory and the work a crash interrupts. */
+const MAX_BATCH = 256;
+
+export interface IssueRequest {
+  profile: Profile;
+  vars: Record<string, unknown>;
+  spki: Uint8Array;
+  subjectAltSpki?: Uint8Array;
+  now?: Date;
+  source?: string;
+}
+
+interface PreparedIssue {
+  opts: IssueRequest;
+  subject: Name;
+  subjectString: string;
+  days: number;
+  extensions: ReturnType<typeof buildExtensions>;
+}
+
+interface Waiter extends PreparedIssue {
+  resolve(c: IssuedCertificate): void;
+  reject(e: unknown): void;
+}
+
+interface BatchItem {
+  w: Waiter;
+  serial: Uint8Array;
+  sHex: string;
+  notBefore: Date;
+  notAfter: Date;
+  warnings: string[];
+  der?: Uint8Array;
+  pem?: string;
+}
 
 export function sha256Hex(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
@@ -257,8 +293,37 @@ export class CertificateAuthority {
    * subject; validity never runs past the CA's own. The journal records the serial before the
    * token signs, so a crash mid-issuance is accounted for. The promise resolves once the
    * certificate, the index line and the journal entries are on disk.
+   *
+   * Requests that arrive while a batch is being written form the next batch (group commit):
+   * one journal write for their `issuance.started` entries, one for their `certificate.signed`
+   * entries, one index append, one serial-file write and one flush, however many callers wait.
    */
-  async issue(opts: { profile: Profile; vars: Record<string, unknown>; spki: Uint8Array; subjectAltSpki?: Uint8Array; now?: Date; source?: string }): Promise<IssuedCertificate> {
+  async issue(opts: IssueRequest): Promise<IssuedCertificate> {
+    const prepared = this.prepareIssue(opts);
+    const done = new Promise<IssuedCertificate>((resolveIssue, rejectIssue) => {
+      this.waiting.push({ ...prepared, resolve: resolveIssue, reject: rejectIssue });
+    });
+    if (!this.drainQueued) this.queueDrain();
+    return done;
+  }
+
+  /** Requests waiting for the next batch, and whether a batch is already queued to take them. */
+  private waiting: Waiter[] = [];
+  private drainQueued = false;
+
+  /** Queue a batch behind whatever holds the CA now; it takes every request waiting when it starts. */
+  private queueDrain(): void {
+    this.drainQueued = true;
+    void this.exclusive(async () => {
+      this.drainQueued = false;
+      const batch = this.waiting.splice(0, MAX_BATCH);
+      if (this.waiting.length) this.queueDrain();
+      await this.writeBatch(batch);
+    });
+  }
+
+  /** Everything that can be checked before the lock: profile, variables, key, extensions. */
+  private prepareIssue(opts: IssueRequest): PreparedIssue {
     const { profile } = opts;
     this.assertMayIssue(profile);
     const { values, subject, days } = prepareSubject(profile, opts.vars);
@@ -267,76 +332,144 @@ export class CertificateAuthority {
       throw new QpkiError('INPUT_INVALID', `Profile ${profile.name} is a Catalyst hybrid: the subject needs an alternative ${profile.altAlgorithm} public key.`);
     }
     const extensions = buildExtensions(profile, values, { subjectSpki: opts.spki, issuerSpki: this.signer.spki });
-    const subjectString = nameString(subject);
-    const out = await this.exclusive(async () => {
-      const warnings: string[] = [];
-      const now = opts.now ?? new Date();
-      const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000);
-      let notAfter = new Date(notBefore.getTime() + days * DAY_MS);
-      if (notAfter > this.notAfter) {
-        notAfter = this.notAfter;
-        warnings.push(`Validity shortened to end with the CA certificate (${this.notAfter.toISOString()}).`);
-      }
+    return { opts, subject, subjectString: nameString(subject), days, extensions };
+  }
+
+  /**
+   * Write one batch under the directory lock, in the order `ca check` expects of every
+   * issuance: journal `issuance.started`, certificate file, index line, serial file, journal
+   * `certificate.signed`. Each caller gets its own result or error; a failure at one step
+   * stops the requests not yet past it, and what was written before stays accounted for.
+   */
+  private async writeBatch(batch: Waiter[]): Promise<void> {
+    const items: BatchItem[] = [];
+    try {
       const used = this.issuedSerials();
-      let serial = newSerial();
-      while (used.has(serialHex(serial).toUpperCase())) serial = newSerial();
-      const sHex = serialHex(serial).toUpperCase();
-      this.journal.append('issuance.started', { serial: sHex, profile: profile.name, subject: subjectString, source: opts.source ?? 'request' }, { sync: false });
-      const der = await buildCertificate({
-        serial,
-        issuer: this.subjectName,
-        subject,
-        notBefore,
-        notAfter,
-        spki: opts.spki,
-        extensions,
-        signer: this.signer,
-        signatureAlgorithm: this.signatureAlgorithm,
-        subjectAltSpki: opts.subjectAltSpki,
-        alt: this.alt(),
-      });
-      const rel = `certs/${sHex}.crt`;
-      const pem = toPem(der, 'CERTIFICATE');
-      // Certificate first (never overwriting), then the index line, then the serial: a crash
-      // leaves at most one certificate file the index does not list yet, which `ca check` reports.
-      writeFileAtomic(join(this.dir, rel), pem, { createOnly: true, sync: false });
-      appendIndex(this.dir, { status: 'V', expires: notAfter, serial: sHex, file: 'unknown', subject: opensslSubject(subject) });
-      used.add(sHex);
-      const st = statSync(join(this.dir, 'index.txt'));
-      this.indexCache = { serials: used, size: st.size, mtimeMs: st.mtimeMs };
-      overwriteSmallFile(join(this.dir, 'serial'), sHex + '\n');
-      const issued: IssuedCertificate = {
-        serial: sHex,
-        der,
-        pem,
-        path: join(this.dir, rel),
-        subject: subjectString,
-        issuer: this.subjectString,
-        notBefore,
-        notAfter,
-        fingerprint: sha256Hex(der),
-        profile: profile.name,
-        warnings,
-      };
-      this.journal.append(
-        'certificate.signed',
-        {
-          serial: sHex,
-          profile: profile.name,
-          subject: issued.subject,
-          issuer: issued.issuer,
-          notBefore: notBefore.toISOString(),
-          notAfter: notAfter.toISOString(),
-          certificateSha256Fingerprint: issued.fingerprint,
-          path: rel,
-          hybrid: !!this.altSigner,
-        },
+      for (const w of batch) {
+        const warnings: string[] = [];
+        const now = w.opts.now ?? new Date();
+        const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000);
+        let notAfter = new Date(notBefore.getTime() + w.days * DAY_MS);
+        if (notAfter > this.notAfter) {
+          notAfter = this.notAfter;
+          warnings.push(`Validity shortened to end with the CA certificate (${this.notAfter.toISOString()}).`);
+        }
+        let serial = newSerial();
+        while (used.has(serialHex(serial).toUpperCase())) serial = newSerial();
+        const sHex = serialHex(serial).toUpperCase();
+        used.add(sHex);
+        items.push({ w, serial, sHex, notBefore, notAfter, warnings });
+      }
+      this.journal.appendMany(
+        items.map((i) => ({ kind: 'issuance.started' as const, facts: { serial: i.sHex, profile: i.w.opts.profile.name, subject: i.w.subjectString, source: i.w.opts.source ?? 'request' } })),
         { sync: false },
       );
-      return issued;
-    });
-    await this.durable();
-    return out;
+    } catch (e) {
+      for (const w of batch) w.reject(e);
+      this.indexCache = undefined;
+      return;
+    }
+
+    // Sign in order; a refused signature fails only its own request.
+    let failure: unknown;
+    const signed: BatchItem[] = [];
+    for (const i of items) {
+      try {
+        i.der = await buildCertificate({
+          serial: i.serial,
+          issuer: this.subjectName,
+          subject: i.w.subject,
+          notBefore: i.notBefore,
+          notAfter: i.notAfter,
+          spki: i.w.opts.spki,
+          extensions: i.w.extensions,
+          signer: this.signer,
+          signatureAlgorithm: this.signatureAlgorithm,
+          subjectAltSpki: i.w.opts.subjectAltSpki,
+          alt: this.alt(),
+        });
+        signed.push(i);
+      } catch (e) {
+        i.w.reject(e);
+      }
+    }
+
+    // Certificate files first (never overwriting): a crash leaves certificates the index does
+    // not list yet, which `ca check` names from the journal's issuance.started entries.
+    const written: BatchItem[] = [];
+    for (const i of signed) {
+      if (failure !== undefined) {
+        i.w.reject(failure);
+        continue;
+      }
+      try {
+        i.pem = toPem(i.der!, 'CERTIFICATE');
+        writeFileAtomic(join(this.dir, 'certs', `${i.sHex}.crt`), i.pem, { createOnly: true, sync: false });
+        written.push(i);
+      } catch (e) {
+        failure = e;
+        i.w.reject(e);
+      }
+    }
+    if (!written.length) {
+      this.indexCache = undefined;
+      return;
+    }
+    try {
+      appendIndexEntries(
+        this.dir,
+        written.map((i) => ({ status: 'V' as const, expires: i.notAfter, serial: i.sHex, file: 'unknown', subject: opensslSubject(i.w.subject) })),
+      );
+      overwriteSmallFile(join(this.dir, 'serial'), written[written.length - 1].sHex + '\n');
+      const results = written.map((i): IssuedCertificate => ({
+        serial: i.sHex,
+        der: i.der!,
+        pem: i.pem!,
+        path: join(this.dir, 'certs', `${i.sHex}.crt`),
+        subject: i.w.subjectString,
+        issuer: this.subjectString,
+        notBefore: i.notBefore,
+        notAfter: i.notAfter,
+        fingerprint: sha256Hex(i.der!),
+        profile: i.w.opts.profile.name,
+        warnings: i.warnings,
+      }));
+      this.journal.appendMany(
+        results.map((r) => ({
+          kind: 'certificate.signed' as const,
+          facts: {
+            serial: r.serial,
+            profile: r.profile,
+            subject: r.subject,
+            issuer: r.issuer,
+            notBefore: r.notBefore.toISOString(),
+            notAfter: r.notAfter.toISOString(),
+            certificateSha256Fingerprint: r.fingerprint,
+            path: `certs/${r.serial}.crt`,
+            hybrid: !!this.altSigner,
+          },
+        })),
+        { sync: false },
+      );
+      this.rememberIndex();
+      const durable = this.durable();
+      // Callers wait for the flush; the next batch need not.
+      durable.then(
+        () => written.forEach((i, k) => i.w.resolve(results[k])),
+        (e) => written.forEach((i) => i.w.reject(e)),
+      );
+    } catch (e) {
+      this.indexCache = undefined;
+      for (const i of written) i.w.reject(e);
+    }
+  }
+
+  /** After our own index append: remember its size and time so the next batch need not re-read it. */
+  private rememberIndex(): void {
+    const c = this.indexCache;
+    if (!c) return;
+    const st = statSync(join(this.dir, 'index.txt'));
+    this.indexCache = { serials: c.serials, size: st.size, mtimeMs: st.mtimeMs };
   }
 
   /** Mark a certificate revoked in the index (the next CRL lists it). */

@@ -115,8 +115,9 @@ function factSerial(e: JournalEntry): string {
 /**
  * Consistency of a CA directory after a crash or a pulled token: index, serial file, certificate
  * files and journal must agree; no serial appears twice; every issued certificate verifies under
- * the CA key. A crash leaves at most one interrupted issuance, which the journal names (an
- * `issuance.started` without its `certificate.signed`); that is reported, not counted as a problem.
+ * the CA key. A crash leaves the issuances in flight interrupted (one for a lone caller, a batch
+ * when several issued at once), each named by the journal (an `issuance.started` without its
+ * `certificate.signed`); that is reported, not counted as a problem.
  * A journal whose last line a crash cut short is a problem `--repair` fixes (see repairCaDir).
  */
 export function checkCaDir(dir: string): CaCheckResult {
@@ -215,12 +216,13 @@ export function checkCaDir(dir: string): CaCheckResult {
     }
   }
 
-  // The serial file names the last serial written: the newest index entry, or the one before it
-  // (or the CA's own) when a crash came between writing the index and the serial file.
+  // The serial file names the last serial written: the newest index entry, or, when a crash came
+  // between writing the index and the serial file, the entry before the interrupted ones at the
+  // end (issuances written together as one batch are interrupted together), or the CA's own.
   const serialFile = existsSync(join(abs, 'serial')) ? readText(join(abs, 'serial')).trim() : '';
   const last = index[index.length - 1]?.serial;
   const acceptable = new Set<string>([last ?? caSerial ?? '']);
-  if (last && interruptedSerials.has(last)) acceptable.add(index[index.length - 2]?.serial ?? caSerial ?? '');
+  for (let k = index.length - 1; k >= 0 && interruptedSerials.has(index[k].serial); k--) acceptable.add(index[k - 1]?.serial ?? caSerial ?? '');
   if (!serialFile) problems.push('the serial file is missing or empty');
   else if (!acceptable.has(serialFile)) problems.push(`the serial file names ${serialFile}, but the last serial issued is ${last ?? caSerial}`);
 

@@ -15,9 +15,27 @@ function fsyncDir(dir: string): void {
   }
 }
 
+/** Temporary names: pid and a counter, 12 hex digits (the pattern `ca check` recognizes). */
+let tempCounter = 0;
+
+function tempName(path: string): string {
+  const id = (process.pid % 0x1000000).toString(16).padStart(6, '0') + (tempCounter++ % 0x1000000).toString(16).padStart(6, '0');
+  return join(dirname(path), `.${basename(path)}.${id}.tmp`);
+}
+
 function writeTemp(path: string, data: string | Uint8Array, mode: number, sync: boolean): string {
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const fd = openSync(tmp, 'wx', mode);
+  let tmp = tempName(path);
+  let fd: number;
+  try {
+    fd = openSync(tmp, 'wx', mode);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') mkdirSync(dirname(path), { recursive: true });
+    // EEXIST: a file left by an earlier process that had the same pid; a random name cannot clash.
+    else if (code === 'EEXIST') tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+    else throw e;
+    fd = openSync(tmp, 'wx', mode);
+  }
   try {
     writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
     if (sync) fsyncSync(fd);
@@ -35,7 +53,6 @@ function writeTemp(path: string, data: string | Uint8Array, mode: number, sync: 
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array, opts: { mode?: number; createOnly?: boolean; sync?: boolean } = {}): void {
   const sync = opts.sync ?? true;
-  mkdirSync(dirname(path), { recursive: true });
   const tmp = writeTemp(path, data, opts.mode ?? 0o644, sync);
   try {
     if (opts.createOnly) {

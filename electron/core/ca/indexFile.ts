@@ -78,5 +78,10 @@ export function writeIndex(dir: string, entries: IndexEntry[]): void {
  * the line whole or absent, and an issuance costs no rewrite of the whole index.
  */
 export function appendIndex(dir: string, e: IndexEntry): void {
-  appendFileSync(join(dir, INDEX_FILE), formatIndexLine(e) + '\n');
+  appendIndexEntries(dir, [e]);
+}
+
+/** Several lines in one write (a batch of issuances). */
+export function appendIndexEntries(dir: string, entries: IndexEntry[]): void {
+  if (entries.length) appendFileSync(join(dir, INDEX_FILE), entries.map((e) => formatIndexLine(e) + '\n').join(''));
 }
