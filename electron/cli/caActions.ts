@@ -1,60 +1,25 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { QpkiError } from '../core/errors';
-import { describeCaDir, initCa, openCa, type CaKeyAccess, type NewCaKey } from '../core/ca/index';
+import { describeCaDir, initCa, openCa, type NewCaKey } from '../core/ca/index';
 import { checkCaDir, repairCaDir, type CaCheckResult } from '../core/ca/check';
-import { loadProfile, loadVarFile, parseVarArgs } from '../core/profiles/index';
+import { loadProfile } from '../core/profiles/index';
 import { buildCsr } from '../core/x509/csr';
 import { toPem } from '../core/x509/pem';
 import { prepareSubject, type CertificateAuthority } from '../core/ca/authority';
 import { defaultSignatureAlgorithm } from '../core/keys/algorithms';
 import { generateSoftwareKey, signerFromPkcs8, writeKeyFile } from '../core/keys/software';
 import { openLoggedIn, resolveToken } from './token';
+import { caAccess, newKeyPassphrase, varsFrom } from './access';
 import type { PassphraseOptions, TokenOptions, VarOptions } from './options';
 import { emit } from './output';
 import { ceremonyGiven, closeInto, initDone, initPreamble, participants, recordInto } from './ceremony';
-import { lazySecret, readSecret, warn } from './secrets';
+import { warn } from './secrets';
 import { writeFileAtomic } from '../core/ca/fsx';
 import { createPendingCa, importCaCertificate, readPendingCa } from '../core/ca/pending';
 import { Journal } from '../core/journal/journal';
 import type { KeyStorageRef } from '../core/keys/signer';
 import type { Profile } from '../core/profiles/index';
-
-export function varsFrom(o: VarOptions): Record<string, unknown> {
-  return { ...(o.varFile ? loadVarFile(o.varFile) : {}), ...parseVarArgs(o.var ?? []) };
-}
-
-/** Passphrase for a key file about to be written: flag, env, file or prompt; null = unencrypted. */
-export async function newKeyPassphrase(what: string, env: string | undefined, file: string | undefined, opts: { unencrypted?: boolean; allowUnencryptedWithoutTty?: boolean }): Promise<string | null> {
-  if (opts.unencrypted) {
-    warn(`${what} is written UNENCRYPTED (--unencrypted-key), protected only by file mode 0600.`);
-    return null;
-  }
-  const v = await readSecret(`passphrase for ${what}`, '--passphrase', { env, file }, { confirm: true });
-  if (v === undefined) {
-    if (opts.allowUnencryptedWithoutTty) {
-      warn(`no passphrase given and no terminal: ${what} is written UNENCRYPTED, protected only by file mode 0600.`);
-      return null;
-    }
-    throw new QpkiError('PASSPHRASE_REQUIRED', `A passphrase is needed for ${what}: give --passphrase-env VAR or --passphrase-file FILE, run on a terminal, or pass --unencrypted-key.`);
-  }
-  if (v.length < 12) warn(`the passphrase for ${what} is shorter than 12 characters.`);
-  return v;
-}
-
-/** Key access for an existing CA: token PIN and key-file passphrases, asked only when needed. */
-export function caAccess(o: TokenOptions & { caPassphraseEnv?: string; caPassphraseFile?: string; pqcPassphraseEnv?: string; pqcPassphraseFile?: string }): CaKeyAccess {
-  // Without token options the CA's own token is used (from ca.meta.json); only the PIN comes from here.
-  const pin = lazySecret('token PIN', '--pkcs11-pin', { value: o.pkcs11Pin, env: o.pkcs11PinEnv, file: o.pkcs11PinFile }, 'PIN_REQUIRED');
-  const t = o.hsmConfig || o.pkcs11Lib ? resolveToken({ ...o, pkcs11Token: o.pkcs11Token ?? '-', pkcs11Lib: o.pkcs11Lib }, false) : undefined;
-  const ca = lazySecret('CA key passphrase', '--ca-passphrase', { env: o.caPassphraseEnv, file: o.caPassphraseFile }, 'PASSPHRASE_REQUIRED');
-  const pqc = lazySecret('post-quantum CA key passphrase', '--pqc-passphrase', { env: o.pqcPassphraseEnv ?? o.caPassphraseEnv, file: o.pqcPassphraseFile ?? o.caPassphraseFile }, 'PASSPHRASE_REQUIRED');
-  return {
-    pin: t ? t.pin : pin,
-    confirmFinalTry: o.force,
-    passphrase: (path) => (/ml-dsa/.test(path) ? pqc() : ca()),
-  };
-}
 
 type InitOptions = TokenOptions & VarOptions & PassphraseOptions & {
   profile: string;
@@ -239,7 +204,7 @@ export function caCheck(o: { dir?: string; caDir?: string; repair?: boolean }): 
     ];
     if (!o.repair) {
       const r = checkCaDir(dir);
-      emit(r, () => [...lines(r), ...(r.repairable ? ['  run `qpki ca check --repair` to set right what the crash left (certificates and index.txt are never changed).'] : [])]);
+      emit(r, () => [...lines(r), ...(r.repairable ? ['  run `qpki ca check --repair` to set right what the crash left (index.txt is never changed and nothing is re-signed).'] : [])]);
       if (!r.ok) process.exitCode = 1;
       return;
     }
@@ -248,6 +213,7 @@ export function caCheck(o: { dir?: string; caDir?: string; repair?: boolean }): 
       rep.journal ? `journal: a torn last line of ${rep.journal.removedBytes} bytes (SHA-256 ${rep.journal.removedSha256}) moved to ${rep.journal.savedTo}; the repair is journaled` : 'journal: ends cleanly, nothing set aside',
       ...rep.removedTempFiles.map((f) => `deleted temporary file ${f}`),
       ...rep.recordedInterruptions.map((s) => `recorded the interrupted issuance of serial ${s} in the journal`),
+      ...rep.restoredCertificates.map((s) => `restored certs/${s}.crt from the signed copy in the journal`),
       ...(rep.staleLockRemoved ? ['removed the lock of a process that no longer runs'] : []),
       ...lines(rep.after),
     ]);

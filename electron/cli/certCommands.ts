@@ -1,4 +1,4 @@
-/** `qpki cert …`, `crl gen`, `credential enroll`: commands and options; the work is in certActions. */
+/** `qpki cert …`, `crl gen`, `credential enroll`: commands and options; the work is in certActions and credentialActions. */
 import { Option, type Command } from 'commander';
 import type { RevocationReason } from '../core/x509/crl';
 import { addCaAccessOptions, addPassphraseOptions, addVarOptions, lazyAction } from './options';
@@ -40,5 +40,5 @@ export function registerCertCommands(program: Command): void {
   addCaAccessOptions(enroll);
   addVarOptions(enroll);
   addPassphraseOptions(enroll, '', 'the credential key file');
-  enroll.action(lazyAction(actions, (m) => m.credentialEnroll));
+  enroll.action(lazyAction(() => import('./credentialActions'), (m) => m.credentialEnroll));
 }

@@ -1,0 +1,46 @@
+/**
+ * What commands share to reach keys: profile variables, passphrases for new key files, and the
+ * PIN and passphrases of an existing CA's keys, each asked only when needed.
+ */
+import { QpkiError } from '../core/errors';
+import type { CaKeyAccess } from '../core/ca/index';
+import { loadVarFile, parseVarArgs } from '../core/profiles/index';
+import { resolveToken } from './token';
+import type { TokenOptions, VarOptions } from './options';
+import { lazySecret, readSecret, warn } from './secrets';
+
+export function varsFrom(o: VarOptions): Record<string, unknown> {
+  return { ...(o.varFile ? loadVarFile(o.varFile) : {}), ...parseVarArgs(o.var ?? []) };
+}
+
+/** Passphrase for a key file about to be written: flag, env, file or prompt; null = unencrypted. */
+export async function newKeyPassphrase(what: string, env: string | undefined, file: string | undefined, opts: { unencrypted?: boolean; allowUnencryptedWithoutTty?: boolean }): Promise<string | null> {
+  if (opts.unencrypted) {
+    warn(`${what} is written UNENCRYPTED (--unencrypted-key), protected only by file mode 0600.`);
+    return null;
+  }
+  const v = await readSecret(`passphrase for ${what}`, '--passphrase', { env, file }, { confirm: true });
+  if (v === undefined) {
+    if (opts.allowUnencryptedWithoutTty) {
+      warn(`no passphrase given and no terminal: ${what} is written UNENCRYPTED, protected only by file mode 0600.`);
+      return null;
+    }
+    throw new QpkiError('PASSPHRASE_REQUIRED', `A passphrase is needed for ${what}: give --passphrase-env VAR or --passphrase-file FILE, run on a terminal, or pass --unencrypted-key.`);
+  }
+  if (v.length < 12) warn(`the passphrase for ${what} is shorter than 12 characters.`);
+  return v;
+}
+
+/** Key access for an existing CA: token PIN and key-file passphrases, asked only when needed. */
+export function caAccess(o: TokenOptions & { caPassphraseEnv?: string; caPassphraseFile?: string; pqcPassphraseEnv?: string; pqcPassphraseFile?: string }): CaKeyAccess {
+  // Without token options the CA's own token is used (from ca.meta.json); only the PIN comes from here.
+  const pin = lazySecret('token PIN', '--pkcs11-pin', { value: o.pkcs11Pin, env: o.pkcs11PinEnv, file: o.pkcs11PinFile }, 'PIN_REQUIRED');
+  const t = o.hsmConfig || o.pkcs11Lib ? resolveToken({ ...o, pkcs11Token: o.pkcs11Token ?? '-', pkcs11Lib: o.pkcs11Lib }, false) : undefined;
+  const ca = lazySecret('CA key passphrase', '--ca-passphrase', { env: o.caPassphraseEnv, file: o.caPassphraseFile }, 'PASSPHRASE_REQUIRED');
+  const pqc = lazySecret('post-quantum CA key passphrase', '--pqc-passphrase', { env: o.pqcPassphraseEnv ?? o.caPassphraseEnv, file: o.pqcPassphraseFile ?? o.caPassphraseFile }, 'PASSPHRASE_REQUIRED');
+  return {
+    pin: t ? t.pin : pin,
+    confirmFinalTry: o.force,
+    passphrase: (path) => (/ml-dsa/.test(path) ? pqc() : ca()),
+  };
+}
