@@ -1,10 +1,84 @@
 // Bundles the command line into one file so start-up loads only what it needs.
 import { build } from 'esbuild';
 import { readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+const EXTERNAL = ['pkcs11js', '@oqs/liboqs-js'];
+
+/**
+ * The built-in profiles compiled by the profile code itself (bundled for the purpose), keyed by
+ * name, with the SHA-256 of the YAML text each came from. The command line uses one only when the
+ * file it reads has that same text, and skips parsing and checking it (loader.ts, `precompiled`).
+ * A profile that does not compile is left out: it fails at run time exactly as it would without this.
+ */
+async function compileBuiltinProfiles() {
+  const tmp = join(root, 'dist', `profiles.${process.pid}.tmp.cjs`);
+  await build({
+    stdin: {
+      contents: `
+        import { createHash } from 'node:crypto';
+        import { readdirSync, readFileSync } from 'node:fs';
+        import { join, relative, sep } from 'node:path';
+        import { builtinProfilesDir, loadProfile } from './electron/core/profiles/loader';
+        export function compile() {
+          const dir = builtinProfilesDir();
+          const out = {};
+          const files = readdirSync(dir, { recursive: true }).filter((f) => f.endsWith('.yaml'));
+          for (const file of files) {
+            const name = file.slice(0, -'.yaml'.length).split(sep).join('/');
+            const text = readFileSync(join(dir, file), 'utf8');
+            let profile;
+            try {
+              profile = loadProfile(name);
+            } catch {
+              continue;
+            }
+            out[name] = { sha256: createHash('sha256').update(text).digest('hex'), profile: JSON.stringify(profile) };
+          }
+          return out;
+        }
+      `,
+      resolveDir: root,
+      loader: 'ts',
+    },
+    outfile: tmp,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    external: EXTERNAL,
+    logLevel: 'warning',
+  });
+  const saved = process.env.QPKI_PROFILES_DIR;
+  process.env.QPKI_PROFILES_DIR = join(root, 'resources', 'profiles');
+  try {
+    return createRequire(import.meta.url)(tmp).compile();
+  } finally {
+    if (saved === undefined) delete process.env.QPKI_PROFILES_DIR;
+    else process.env.QPKI_PROFILES_DIR = saved;
+    rmSync(tmp, { force: true });
+  }
+}
+
+/**
+ * commander requires node:child_process at load, for executable subcommands qpki does not have;
+ * loading it (and net, stream…) costs every run a few milliseconds. Required on use instead.
+ */
+const lazyChildProcessInCommander = {
+  name: 'commander-lazy-child-process',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, (args) => {
+      const src = readFileSync(args.path, 'utf8');
+      const eager = "const childProcess = require('node:child_process');";
+      if (!src.includes(eager)) throw new Error(`${args.path}: the child_process require to make lazy is not there any more; update ${fileURLToPath(import.meta.url)}`);
+      return { contents: src.replace(eager, "const childProcess = { spawn: (...a) => require('node:child_process').spawn(...a) };"), loader: 'js' };
+    });
+  },
+};
 
 /**
  * Build dist/cli.cjs. Written to a private file and renamed into place, so a concurrent reader
@@ -21,8 +95,9 @@ export async function buildCli() {
     platform: 'node',
     target: 'node20',
     format: 'cjs',
-    external: ['pkcs11js', '@oqs/liboqs-js'],
-    define: { QPKI_VERSION: JSON.stringify(pkg.version) },
+    external: EXTERNAL,
+    define: { QPKI_VERSION: JSON.stringify(pkg.version), QPKI_BUILTIN_PROFILES: JSON.stringify(await compileBuiltinProfiles()) },
+    plugins: [lazyChildProcessInCommander],
     sourcemap: false,
     minify: true,
     keepNames: true,

@@ -2,6 +2,7 @@
  * Finding and reading profiles: built-ins under resources/profiles, or a .yaml file by path.
  * YAML is parsed with a small alias budget so an alias bomb is refused instead of expanded.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { parseDocument } from 'yaml';
@@ -99,13 +100,29 @@ function builtinNames(dir: string): string[] {
 
 const builtinCache = new Map<string, Profile>();
 
+/**
+ * The built-in profiles as compiled when the command line was built (scripts/build-cli.mjs defines
+ * this; elsewhere it is undefined): each with the SHA-256 of the YAML text it was compiled from,
+ * and the Profile as JSON. Parsing YAML and checking the document cost more than a whole issuance.
+ */
+declare const QPKI_BUILTIN_PROFILES: Record<string, { sha256: string; profile: string }> | undefined;
+
+/** The profile compiled at build time from exactly this text, if there is one. */
+function precompiled(name: string, text: string): Profile | undefined {
+  if (typeof QPKI_BUILTIN_PROFILES === 'undefined' || !Object.hasOwn(QPKI_BUILTIN_PROFILES, name)) return undefined;
+  const hit = QPKI_BUILTIN_PROFILES[name];
+  // Any other text (an edited file, another QPKI_PROFILES_DIR) is compiled from the file as always.
+  if (hit.sha256 !== createHash('sha256').update(text).digest('hex')) return undefined;
+  return JSON.parse(hit.profile) as Profile;
+}
+
 function loadBuiltin(dir: string, name: string): Profile {
   const path = join(dir, ...name.split('/')) + '.yaml';
   const key = path;
   const hit = builtinCache.get(key);
   if (hit) return hit;
   const text = readText(path, `Profile ${name}`, 'PROFILE_INVALID');
-  const profile = compileProfile(parseYamlSafe(text, `Profile ${name}`, 'PROFILE_INVALID'), 'builtin');
+  const profile = precompiled(name, text) ?? compileProfile(parseYamlSafe(text, `Profile ${name}`, 'PROFILE_INVALID'), 'builtin');
   if (profile.name !== name) throw new QpkiError('PROFILE_INVALID', `profile ${name}: its name field says "${profile.name}"`);
   builtinCache.set(key, profile);
   return profile;
