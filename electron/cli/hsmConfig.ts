@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { QpkiError } from '../core/errors';
 import { parseYamlSafe } from '../core/profiles/loader';
 
-/** QPKI's hsm.yaml: `type: pkcs11`, `pkcs11: { lib, token | token_serial | slot, pin_env }`. */
-const schema = z.object({
+/** QPKI's hsm.yaml: `type: pkcs11`, `pkcs11: { lib, token | token_serial | slot, pin_env }`. Built on first use. */
+const buildSchema = () => z.object({
   type: z.literal('pkcs11'),
   pkcs11: z
     .object({
@@ -17,7 +17,9 @@ const schema = z.object({
     .strict(),
 });
 
-export type HsmConfig = z.infer<typeof schema>['pkcs11'];
+let schema: ReturnType<typeof buildSchema> | undefined;
+
+export type HsmConfig = z.infer<ReturnType<typeof buildSchema>>['pkcs11'];
 
 export function loadHsmConfig(path: string): HsmConfig {
   let text: string;
@@ -27,7 +29,7 @@ export function loadHsmConfig(path: string): HsmConfig {
     throw new QpkiError('INPUT_INVALID', `Cannot read the HSM configuration ${path}.`);
   }
   const doc = parseYamlSafe(text, `HSM configuration ${path}`, 'INPUT_INVALID');
-  const r = schema.safeParse(doc);
+  const r = (schema ??= buildSchema()).safeParse(doc, { jitless: true });
   if (!r.success) {
     const i = r.error.issues[0];
     throw new QpkiError('INPUT_INVALID', `HSM configuration ${path}: ${i.path.join('.') || '(root)'}: ${i.message}. Expected type: pkcs11 and pkcs11: {lib, token | token_serial, pin_env}.`);

@@ -63,7 +63,8 @@ export function readMeta(dir: string): CaMeta {
     if (e instanceof QpkiError && e.code === 'IO_ERROR') throw new QpkiError('CA_NOT_FOUND', `${dir} is not a CA directory (no readable ${META_FILE}).`);
     throw new QpkiError('CA_INVALID', `${path} is not valid JSON.`);
   }
-  const r = metaSchema.safeParse(raw);
+  // jitless: zod's compiled fast path costs more to generate than one file takes to check.
+  const r = metaSchema.safeParse(raw, { jitless: true });
   if (!r.success) throw new QpkiError('CA_INVALID', `${path} is malformed: ${r.error.issues[0]?.path.join('.')} ${r.error.issues[0]?.message}.`);
   if (!r.data.versions[r.data.active]) throw new QpkiError('CA_INVALID', `${path} names active version "${r.data.active}" which it does not describe.`);
   return r.data;
