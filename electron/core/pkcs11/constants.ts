@@ -1,4 +1,4 @@
-import * as pkcs11js from 'pkcs11js';
+import { pkcs11js } from './native';
 
 /**
  * Constants pkcs11js does not define: EdDSA (PKCS#11 3.0) and ML-DSA (PKCS#11 3.2).
@@ -13,19 +13,26 @@ export const CKM_ML_DSA = 0x1d;
 export const CKA_PARAMETER_SET = 0x61d;
 export const CKP_ML_DSA = { 'ml-dsa-44': 1, 'ml-dsa-65': 2, 'ml-dsa-87': 3 } as const;
 
-const known: Record<number, string> = {};
-for (const [k, v] of Object.entries(pkcs11js)) {
-  if (k.startsWith('CKM_') && typeof v === 'number' && known[v] === undefined) known[v] = k;
+let known: Record<number, string> | undefined;
+
+/** Mechanism names by number, gathered on first use: walking all of pkcs11js's exports takes milliseconds. */
+function mechanismNames(): Record<number, string> {
+  if (known) return known;
+  const names: Record<number, string> = {};
+  for (const [k, v] of Object.entries(pkcs11js)) {
+    if (k.startsWith('CKM_') && typeof v === 'number' && names[v] === undefined) names[v] = k;
+  }
+  Object.assign(names, {
+    [CKM_EC_EDWARDS_KEY_PAIR_GEN]: 'CKM_EC_EDWARDS_KEY_PAIR_GEN',
+    [CKM_EDDSA]: 'CKM_EDDSA',
+    [CKM_ML_DSA_KEY_PAIR_GEN]: 'CKM_ML_DSA_KEY_PAIR_GEN',
+    [CKM_ML_DSA]: 'CKM_ML_DSA',
+  });
+  return (known = names);
 }
-Object.assign(known, {
-  [CKM_EC_EDWARDS_KEY_PAIR_GEN]: 'CKM_EC_EDWARDS_KEY_PAIR_GEN',
-  [CKM_EDDSA]: 'CKM_EDDSA',
-  [CKM_ML_DSA_KEY_PAIR_GEN]: 'CKM_ML_DSA_KEY_PAIR_GEN',
-  [CKM_ML_DSA]: 'CKM_ML_DSA',
-});
 
 export function mechanismName(type: number): string {
-  return known[type] ?? `0x${type.toString(16).padStart(8, '0')}`;
+  return mechanismNames()[type] ?? `0x${type.toString(16).padStart(8, '0')}`;
 }
 
 /** DER OIDs carried in CKA_EC_PARAMS. */

@@ -1,4 +1,4 @@
-import * as pkcs11js from 'pkcs11js';
+import { pkcs11js } from './native';
 import { QpkiError, type ErrorCode } from '../errors';
 
 /** PKCS#11 return values that have a meaning for the operator, mapped to our stable codes. */

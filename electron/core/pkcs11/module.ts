@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
-import * as pkcs11js from 'pkcs11js';
+import type * as P11 from 'pkcs11js';
+import { pkcs11js } from './native';
 import { QpkiError } from '../errors';
 import { MECHANISM_FLAGS, mechanismName } from './constants';
 import { isCkr, mapPkcs11Error } from './errors';
@@ -58,11 +59,11 @@ export function tokenFlags(f: number): TokenFlags {
 /** A loaded PKCS#11 module. One per library path per process; C_Initialize happens once. */
 export class Pkcs11Module {
   readonly path: string;
-  readonly lib: pkcs11js.PKCS11;
+  readonly lib: P11.PKCS11;
   private finalized = false;
   private readonly sessions = new Set<TokenSession>();
 
-  private constructor(path: string, lib: pkcs11js.PKCS11) {
+  private constructor(path: string, lib: P11.PKCS11) {
     this.path = path;
     this.lib = lib;
   }
@@ -146,7 +147,7 @@ export class Pkcs11Module {
   }
 
   tokenSummary(h: Buffer): TokenSummary {
-    let t: pkcs11js.TokenInfo;
+    let t: P11.TokenInfo;
     try {
       t = this.lib.C_GetTokenInfo(h);
     } catch (e) {

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import * as pkcs11js from 'pkcs11js';
+import type * as P11 from 'pkcs11js';
+import { pkcs11js } from './native';
 import { QpkiError } from '../errors';
 import { defaultSignatureAlgorithm, keyFamily, type KeyAlgorithm } from '../keys/algorithms';
 import type { Signer } from '../keys/signer';
@@ -55,7 +56,7 @@ export class TokenSession {
     this.onClose = onClose;
   }
 
-  get lib(): pkcs11js.PKCS11 {
+  get lib(): P11.PKCS11 {
     if (this.closed) throw new QpkiError('SESSION_CLOSED', 'The token session is closed. Open the token again.');
     return this.module.lib;
   }
@@ -167,7 +168,7 @@ export class TokenSession {
     this.onClose();
   }
 
-  private find(template: pkcs11js.Template, max = 1000): Buffer[] {
+  private find(template: P11.Template, max = 1000): Buffer[] {
     const lib = this.lib;
     try {
       lib.C_FindObjectsInit(this.handle, template);
@@ -297,7 +298,7 @@ export class TokenSession {
   }
 
   private privateHandle(key: KeyInfo): Buffer {
-    const tmpl: pkcs11js.Template = [{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY }, { type: pkcs11js.CKA_LABEL, value: key.label }];
+    const tmpl: P11.Template = [{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY }, { type: pkcs11js.CKA_LABEL, value: key.label }];
     if (key.id) tmpl.push({ type: pkcs11js.CKA_ID, value: Buffer.from(key.id, 'hex') });
     const h = this.find(tmpl, 2);
     if (h.length !== 1) throw new QpkiError('KEY_NOT_FOUND', `The key "${key.label}" is no longer on the token.`);
@@ -327,7 +328,7 @@ export class TokenSession {
     }
     // A temporary random id until the public key is known; then both halves get the derived id.
     const tempId = randomBytes(16);
-    const common = (cls: number): pkcs11js.Template => [
+    const common = (cls: number): P11.Template => [
       { type: pkcs11js.CKA_CLASS, value: cls },
       { type: pkcs11js.CKA_TOKEN, value: true },
       { type: pkcs11js.CKA_LABEL, value: label },
@@ -351,7 +352,7 @@ export class TokenSession {
       pub.push({ type: pkcs11js.CKA_MODULUS_BITS, value: Number(algorithm.slice(4)) }, { type: pkcs11js.CKA_PUBLIC_EXPONENT, value: Buffer.from([1, 0, 1]) });
     }
     if (fam === 'ml-dsa') pub.push({ type: CKA_PARAMETER_SET, value: CKP_ML_DSA[algorithm as 'ml-dsa-44'] });
-    let pair: pkcs11js.KeyPair;
+    let pair: P11.KeyPair;
     try {
       pair = await this.lib.C_GenerateKeyPairAsync(this.handle, { mechanism: mech }, pub, priv);
     } catch (e) {

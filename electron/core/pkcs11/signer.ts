@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import * as pkcs11js from 'pkcs11js';
+import type * as P11 from 'pkcs11js';
+import { pkcs11js } from './native';
 import { QpkiError } from '../errors';
 import { signatureFitsKey, type KeyAlgorithm, type SignatureAlgorithm } from '../keys/algorithms';
 import type { KeyStorageRef, Signer } from '../keys/signer';
@@ -85,7 +86,7 @@ export class Pkcs11Signer implements Signer {
   }
 
   /** The mechanism and the bytes to give C_Sign for this algorithm, from what the token advertises. */
-  private plan(alg: SignatureAlgorithm, data: Uint8Array): { mechanism: pkcs11js.Mechanism; input: Buffer; ecdsa: boolean } {
+  private plan(alg: SignatureAlgorithm, data: Uint8Array): { mechanism: P11.Mechanism; input: Buffer; ecdsa: boolean } {
     const s = this.session;
     const unsupported = (what: string) =>
       new QpkiError('MECHANISM_UNSUPPORTED', `Token "${s.token.label}" does not offer ${what}, needed for ${alg} signatures.`);

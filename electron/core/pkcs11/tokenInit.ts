@@ -1,4 +1,4 @@
-import * as pkcs11js from 'pkcs11js';
+import { pkcs11js } from './native';
 import { QpkiError } from '../errors';
 import { mapPkcs11Error } from './errors';
 import type { Pkcs11Module } from './module';
