@@ -447,6 +447,10 @@ export class CertificateAuthority {
             certificateSha256Fingerprint: r.fingerprint,
             path: `certs/${r.serial}.crt`,
             hybrid: !!this.altSigner,
+            // The flush makes the journal durable, not each certificate file's contents (one
+            // fsync per file would cost more than the signature): the journal keeps the signed
+            // bytes, and `ca check --repair` restores a file a power cut left empty or cut short.
+            certificateBase64: Buffer.from(r.der).toString('base64'),
           },
         })),
         { sync: false },

@@ -1,15 +1,15 @@
 import 'reflect-metadata';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initCa, openCa } from './authority';
-import { checkCaDir } from './check';
+import { checkCaDir, repairCaDir } from './check';
 import { readIndex } from './indexFile';
 import { generateSoftwareKey } from '../keys/software';
 import { loadProfile } from '../profiles/index';
-import { readJournal, verifyJournal } from '../journal/journal';
+import { formatJournal, readJournal, verifyJournal } from '../journal/journal';
 import { describeDocument } from '../x509/describe';
 
 async function softwareCa() {
@@ -72,6 +72,42 @@ test('a bad request among concurrent ones fails alone; the others are issued', a
     assert.equal((results[1] as PromiseRejectedResult).reason.code, 'VARIABLE_INVALID');
     assert.equal(readIndex(dir).length, 2);
     assert.equal(checkCaDir(dir).ok, true);
+  } finally {
+    rmSync(join(dir, '..'), { recursive: true, force: true });
+  }
+});
+
+test('a certificate file a power cut left empty, or lost, is restored by --repair from the signed copy in the journal', async () => {
+  const { dir, ca } = await softwareCa();
+  try {
+    const profile = loadProfile('ec/tls-server');
+    const spki = generateSoftwareKey('ec-p256').spki;
+    const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((h) => ca.issue({ profile, vars: { cn: `${h}.example.com` }, spki })));
+    await ca.close();
+    const original = readFileSync(a.path, 'utf8');
+    writeFileSync(a.path, ''); // what delayed allocation leaves after a power cut
+    rmSync(b.path); // lost outright
+    writeFileSync(c.path, original); // the wrong certificate under c's name
+
+    const before = checkCaDir(dir);
+    assert.equal(before.ok, false);
+    assert.deepEqual([...before.restorable].sort(), [a.serial, b.serial, c.serial].sort());
+    assert.ok(before.problems.every((p) => /journal holds the signed certificate/.test(p)), before.problems.join('\n'));
+
+    const rep = repairCaDir(dir);
+    assert.deepEqual([...rep.restoredCertificates].sort(), [a.serial, b.serial, c.serial].sort());
+    assert.equal(rep.after.ok, true, rep.after.problems.join('\n'));
+    assert.equal(readFileSync(a.path, 'utf8'), original);
+    assert.equal(readFileSync(b.path, 'utf8'), b.pem);
+    assert.equal(readFileSync(c.path, 'utf8'), c.pem);
+    const kept = readdirSync(join(dir, 'certs')).filter((f) => f.includes('.damaged-'));
+    assert.equal(kept.length, 2, 'the empty and the wrong file are kept aside, not deleted');
+    assert.equal(verifyJournal(dir).ok, true);
+    const restored = readJournal(dir).filter((e) => e.kind === 'error' && e.facts.event === 'certificate.restored');
+    assert.equal(restored.length, 3);
+    // The copy is summarized, not dumped, when the journal is shown.
+    assert.match(formatJournal(readJournal(dir)), /bytes of DER, kept so `ca check --repair` can restore the file/);
+    assert.doesNotMatch(formatJournal(readJournal(dir)), new RegExp(Buffer.from(a.der).toString('base64').slice(0, 40).replace(/[+/]/g, '\\$&')));
   } finally {
     rmSync(join(dir, '..'), { recursive: true, force: true });
   }

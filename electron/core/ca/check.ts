@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { checkChain, type JournalEntry } from '../journal/chain';
 import { Journal, journalPath, repairJournalTail } from '../journal/journal';
@@ -9,8 +10,8 @@ import { signatureAlgorithmFromIdentifier, verifySignature } from '../keys/verif
 import { catalystParts, preTbs } from '../x509/catalyst';
 import { children, slice, whole } from '../x509/der';
 import { describeDocument } from '../x509/describe';
-import { pemOrDer } from '../x509/pem';
-import { lockCaDir, readText } from './fsx';
+import { pemOrDer, toPem } from '../x509/pem';
+import { lockCaDir, readText, writeFileAtomic } from './fsx';
 import { readIndex, type IndexEntry } from './indexFile';
 import { readMeta, usableVersion } from './meta';
 
@@ -48,6 +49,8 @@ export interface CaCheckResult {
   journalTornTail?: { bytes: number };
   /** Temporary files that atomic writes left behind (paths relative to the CA directory). */
   tempFiles: string[];
+  /** Serials whose certificate file is missing or damaged and whose signed bytes the journal holds. */
+  restorable: string[];
   /** The process id in a lock file whose process no longer runs. */
   staleLockPid?: number;
   /** Whether `--repair` has something to do. */
@@ -94,7 +97,7 @@ function issuerKeys(caPem: string): IssuerKeys {
 }
 
 /** Serial (upper-case hex) of an issued certificate and whether its signature(s) verify under the CA. */
-function checkIssued(pem: string, ca: IssuerKeys): { serial: string; valid: boolean } {
+function checkIssued(pem: string, ca: IssuerKeys): { serial: string; valid: boolean; sha256: string } {
   const der = pemOrDer(pem, ['CERTIFICATE']);
   const [tbsT, algT, sigT] = children(der, whole(der));
   const tbsDer = slice(der, tbsT);
@@ -105,7 +108,26 @@ function checkIssued(pem: string, ca: IssuerKeys): { serial: string; valid: bool
     const cat = catalystParts(t.extensions);
     valid = !!(cat.altSignature && cat.altAlgorithm) && verifySignature(ca.altSpki, signatureAlgorithmFromIdentifier(cat.altAlgorithm), preTbs(tbsDer, 'certificate'), cat.altSignature);
   }
-  return { serial, valid };
+  return { serial, valid, sha256: createHash('sha256').update(der).digest('hex') };
+}
+
+/** A certificate's bytes as the journal recorded them when it was signed (entries since group commit carry them). */
+interface JournalCopy {
+  der: Buffer;
+  sha256: string;
+}
+
+function journalCopies(entries: JournalEntry[]): Map<string, JournalCopy> {
+  const out = new Map<string, JournalCopy>();
+  for (const e of entries) {
+    if (e.kind !== 'certificate.signed') continue;
+    const f = e.facts as { serial?: unknown; certificateBase64?: unknown; certificateSha256Fingerprint?: unknown };
+    if (typeof f.certificateBase64 !== 'string' || typeof f.certificateSha256Fingerprint !== 'string') continue;
+    const der = Buffer.from(f.certificateBase64, 'base64');
+    // Only a copy that hashes to the fingerprint recorded beside it is trusted for a restore.
+    if (createHash('sha256').update(der).digest('hex') === f.certificateSha256Fingerprint) out.set(String(f.serial), { der, sha256: f.certificateSha256Fingerprint });
+  }
+  return out;
 }
 
 function factSerial(e: JournalEntry): string {
@@ -137,20 +159,24 @@ export function checkCaDir(dir: string): CaCheckResult {
     problems.push(e instanceof QpkiError ? e.message : String(e));
   }
   const indexed = new Set<string>();
+  // What is wrong with listed certificate files; reported once the journal says whether it holds copies.
+  const damaged = new Map<string, string>();
+  const fileSha256 = new Map<string, string>();
   for (const e of index) {
     if (indexed.has(e.serial)) problems.push(`serial ${e.serial} appears twice in index.txt`);
     indexed.add(e.serial);
     const p = join(abs, 'certs', `${e.serial}.crt`);
     if (!existsSync(p)) {
-      problems.push(`index.txt lists ${e.serial} but certs/${e.serial}.crt is missing`);
+      damaged.set(e.serial, `index.txt lists ${e.serial} but certs/${e.serial}.crt is missing`);
       continue;
     }
     try {
       const d = checkIssued(readText(p), keys);
-      if (d.serial !== e.serial) problems.push(`certs/${e.serial}.crt holds serial ${d.serial}`);
-      if (!d.valid) problems.push(`certs/${e.serial}.crt does not verify under the CA key`);
+      fileSha256.set(e.serial, d.sha256);
+      if (d.serial !== e.serial) damaged.set(e.serial, `certs/${e.serial}.crt holds serial ${d.serial}`);
+      else if (!d.valid) damaged.set(e.serial, `certs/${e.serial}.crt does not verify under the CA key`);
     } catch (err) {
-      problems.push(`certs/${e.serial}.crt is unreadable: ${err instanceof Error ? err.message : err}`);
+      damaged.set(e.serial, `certs/${e.serial}.crt is unreadable: ${err instanceof Error ? err.message : err}`);
     }
   }
   const certFiles = existsSync(join(abs, 'certs')) ? readdirSync(join(abs, 'certs')).filter((f) => f.endsWith('.crt') && !f.startsWith('.')).map((f) => f.slice(0, -4)) : [];
@@ -174,6 +200,26 @@ export function checkCaDir(dir: string): CaCheckResult {
     problems.push(`journal broken at entry ${chain.firstBroken?.seq} (line ${chain.firstBroken?.line}): ${chain.firstBroken?.reason}`);
   }
   const entries = chain.entries;
+
+  // Listed certificates whose file is missing, damaged, or not the one the journal recorded as
+  // signed. Where the journal holds the signed bytes, --repair puts them back.
+  const copies = journalCopies(entries);
+  for (const e of entries) {
+    if (e.kind !== 'certificate.signed') continue;
+    const serial = factSerial(e);
+    const recorded = (e.facts as { certificateSha256Fingerprint?: unknown }).certificateSha256Fingerprint;
+    const onFile = fileSha256.get(serial);
+    if (onFile && typeof recorded === 'string' && onFile !== recorded && !damaged.has(serial)) {
+      damaged.set(serial, `certs/${serial}.crt is not the certificate the journal recorded as signed (SHA-256 ${onFile}, recorded ${recorded})`);
+    }
+  }
+  const restorable: string[] = [];
+  for (const [serial, what] of damaged) {
+    if (copies.has(serial)) {
+      restorable.push(serial);
+      problems.push(`${what}; the journal holds the signed certificate: \`qpki ca check --repair\` restores it (a damaged file is kept aside)`);
+    } else problems.push(what);
+  }
 
   // Issuances started but never finished, and whether a repair already recorded them.
   const started = new Map<string, number>();
@@ -242,9 +288,10 @@ export function checkCaDir(dir: string): CaCheckResult {
     interrupted,
     journalTornTail,
     tempFiles,
+    restorable,
     staleLockPid: lock && !lock.alive ? lock.pid : undefined,
     // A dead process's lock alone needs no repair: the next command takes it over.
-    repairable: !!journalTornTail || tempFiles.length > 0 || inFlight.length > 0,
+    repairable: !!journalTornTail || tempFiles.length > 0 || inFlight.length > 0 || restorable.length > 0,
   };
 }
 
@@ -254,6 +301,8 @@ export interface CaRepairResult {
   removedTempFiles: string[];
   /** Interrupted issuances now recorded in the journal (`error` entries, event issuance.interrupted). */
   recordedInterruptions: string[];
+  /** Certificate files written back from the journal's copy (`error` entries, event certificate.restored). */
+  restoredCertificates: string[];
   staleLockRemoved: boolean;
   /** The check after the repair. */
   after: CaCheckResult;
@@ -262,8 +311,10 @@ export interface CaRepairResult {
 /**
  * Repairs what a crash leaves behind, and only that: sets aside a journal line cut short (kept
  * byte for byte in a .torn file, the repair journaled), deletes atomic-write temporary files and a
- * dead process's lock, and records interrupted issuances in the journal. Certificates, index.txt
- * and the serial file are never changed. Refuses when the journal is broken other than at its
+ * dead process's lock, records interrupted issuances in the journal, and writes back a listed
+ * certificate file that is missing or damaged from the signed bytes the journal recorded (the
+ * damaged file kept aside as `<serial>.crt.damaged-<time>`). index.txt and the serial file are
+ * never changed, and no certificate is ever re-signed. Refuses when the journal is broken other than at its
  * tail (that is tampering or damage for a person to look at, not a crash).
  */
 export function repairCaDir(dir: string, who?: { operator: string; witnesses: string[] }): CaRepairResult {
@@ -296,7 +347,25 @@ export function repairCaDir(dir: string, who?: { operator: string; witnesses: st
         recordedInterruptions.push(i.serial);
       }
     }
-    done = { journal, removedTempFiles, recordedInterruptions };
+    const restoredCertificates: string[] = [];
+    if (!chainBroken && mid.restorable.length) {
+      const copies = journalCopies(checkChain(readText(journalPath(abs))).entries);
+      const j = Journal.open(abs, who);
+      for (const serial of mid.restorable) {
+        const copy = copies.get(serial);
+        if (!copy) continue;
+        const file = join(abs, 'certs', `${serial}.crt`);
+        let setAside: string | undefined;
+        if (existsSync(file)) {
+          setAside = `${serial}.crt.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+          renameSync(file, join(abs, 'certs', setAside));
+        }
+        writeFileAtomic(file, toPem(copy.der, 'CERTIFICATE'), { createOnly: true });
+        j.append('error', { event: 'certificate.restored', serial, certificateSha256Fingerprint: copy.sha256, from: 'journal', ...(setAside ? { damagedFileKeptAs: `certs/${setAside}` } : {}) });
+        restoredCertificates.push(serial);
+      }
+    }
+    done = { journal, removedTempFiles, recordedInterruptions, restoredCertificates };
   } finally {
     unlock();
   }
