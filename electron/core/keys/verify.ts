@@ -6,7 +6,7 @@
 import { constants, createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
-import { RsaSaPssParams } from '@peculiar/asn1-rsa';
+import type { RsaSaPssParams } from '@peculiar/asn1-rsa';
 import { ECParameters } from '@peculiar/asn1-ecc';
 import { QpkiError } from '../errors';
 import { signatureFitsKey, type KeyAlgorithm, type SignatureAlgorithm } from './algorithms';
@@ -14,6 +14,11 @@ import { isMlDsa, mlDsaAlgorithmOfOid, mlDsaLengths, mlDsaOid, mlDsaVerify } fro
 import { OID, bytesEqual, parseSpki } from './spki';
 
 type Hash = 'sha256' | 'sha384' | 'sha512';
+
+/** @peculiar/asn1-rsa serializes its default parameters when it loads: loaded only when RSA-PSS is met. */
+let asn1Rsa: typeof import('@peculiar/asn1-rsa') | undefined;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const rsaSchemas = () => (asn1Rsa ??= require('@peculiar/asn1-rsa') as typeof import('@peculiar/asn1-rsa'));
 
 const HASH_OID: Record<Hash, string> = { sha256: OID.sha256, sha384: OID.sha384, sha512: OID.sha512 };
 const HASH_LENGTH: Record<Hash, number> = { sha256: 32, sha384: 48, sha512: 64 };
@@ -138,7 +143,7 @@ function hashIdentifier(hash: Hash): AlgorithmIdentifier {
 }
 
 function pssParams(hash: Hash): RsaSaPssParams {
-  return new RsaSaPssParams({
+  return new (rsaSchemas().RsaSaPssParams)({
     hashAlgorithm: hashIdentifier(hash),
     maskGenAlgorithm: new AlgorithmIdentifier({ algorithm: OID.mgf1, parameters: AsnConvert.serialize(hashIdentifier(hash)) }),
     saltLength: HASH_LENGTH[hash],
@@ -212,7 +217,7 @@ export function signatureAlgorithmFromObject(id: AlgorithmIdentifier): Signature
     if (!params) throw wrong('RSASSA-PSS');
     let p: RsaSaPssParams;
     try {
-      p = AsnConvert.parse(params, RsaSaPssParams);
+      p = AsnConvert.parse(params, rsaSchemas().RsaSaPssParams);
     } catch {
       throw wrong('RSASSA-PSS');
     }

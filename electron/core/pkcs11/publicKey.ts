@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
-import { RSAPublicKey } from '@peculiar/asn1-rsa';
 import { ECParameters } from '@peculiar/asn1-ecc';
 import { QpkiError } from '../errors';
 import { subjectKeyIdentifier } from '../keys/spki';
@@ -58,6 +57,10 @@ export function ecSpki(alg: KeyAlgorithm, ecPoint: Buffer): Uint8Array {
 }
 
 export function rsaSpki(modulus: Buffer, exponent: Buffer): Uint8Array {
+  // Required here: @peculiar/asn1-rsa serializes its default parameters when it loads, a cost
+  // every token command would pay for RSA keys only.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { RSAPublicKey } = require('@peculiar/asn1-rsa') as typeof import('@peculiar/asn1-rsa');
   // INTEGERs are signed: keep a leading zero when the top bit is set.
   const m = modulus[0] & 0x80 ? Buffer.concat([Buffer.from([0]), modulus]) : modulus;
   const pub = new RSAPublicKey({ modulus: new Uint8Array(m).buffer, publicExponent: new Uint8Array(exponent).buffer });
