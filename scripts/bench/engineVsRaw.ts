@@ -75,12 +75,16 @@ export async function benchEngineVsRaw(hsm: BenchHsm, report: Report, opts: { se
   let concurrent: number | null = null;
   let deferred: number | null = null;
   if (groupCommit) {
-    const inFlight = 16;
-    const c = await rateFor(runMs, () => Promise.all(Array.from({ length: inFlight }, issueOnce)), 1);
-    concurrent = (c.perSec * inFlight);
-    say(`  ca.issue, ${inFlight} callers in flight: ${concurrent.toFixed(1)}/s over ${c.count * inFlight}`);
-    report.add({ section: SECTION, name: `ca.issue rate, ${inFlight} in flight (shared flush)`, value: concurrent, unit: 'cert/s' });
-    report.check(SECTION, `issuance / raw C_Sign, ${inFlight} in flight`, Math.round((concurrent / rawRate) * 1000) / 10, '%', { atLeast: TARGET_RATIO * 100 });
+    // Callers issuing at once are written as shared batches (group commit); every certificate
+    // is still on disk when its caller resumes.
+    for (const inFlight of [16, 64]) {
+      const c = await rateFor(runMs, () => Promise.all(Array.from({ length: inFlight }, issueOnce)), 1);
+      const rate = c.perSec * inFlight;
+      if (inFlight === 64) concurrent = rate;
+      say(`  ca.issue, ${inFlight} callers in flight: ${rate.toFixed(1)}/s over ${c.count * inFlight}`);
+      report.add({ section: SECTION, name: `ca.issue rate, ${inFlight} in flight (group commit, durable)`, value: rate, unit: 'cert/s' });
+      report.check(SECTION, `issuance / raw C_Sign, ${inFlight} in flight`, Math.round((rate / rawRate) * 1000) / 10, '%', { atLeast: TARGET_RATIO * 100 });
+    }
     const tunable = ca as unknown as { durability?: string; flush(): Promise<void> };
     if ('durability' in tunable) {
       tunable.durability = 'deferred';

@@ -34,7 +34,23 @@ export function dnValueProblem(key: SubjectKey, value: string, encoding: 'utf8' 
 }
 
 /** The rendered subject as key → value (only non-empty attributes), checked. */
-export function renderSubject(profile: Profile, values: VariableValues): Partial<Record<SubjectKey, string>> {
+/**
+ * Subjects already rendered, per resolved-variables object and profile: issuance renders the
+ * subject for the name, for its checks and for the SAN's CN, from the same values.
+ */
+const rendered = new WeakMap<VariableValues, WeakMap<Profile, Readonly<Partial<Record<SubjectKey, string>>>>>();
+
+export function renderSubject(profile: Profile, values: VariableValues): Readonly<Partial<Record<SubjectKey, string>>> {
+  let byProfile = rendered.get(values);
+  const hit = byProfile?.get(profile);
+  if (hit) return hit;
+  const out = Object.freeze(renderSubjectOnce(profile, values));
+  if (!byProfile) rendered.set(values, (byProfile = new WeakMap()));
+  byProfile.set(profile, out);
+  return out;
+}
+
+function renderSubjectOnce(profile: Profile, values: VariableValues): Partial<Record<SubjectKey, string>> {
   const out: Partial<Record<SubjectKey, string>> = {};
   for (const key of DN_ORDER) {
     const field = profile.subject[key];
