@@ -11,7 +11,9 @@
 // - the bundle loads each command's code only when that command runs, and V8 compiles functions
 //   when first called, so a cache made after one command lacks the others. The cache is therefore
 //   written again, with what is already in it plus what this run compiled, after the first run
-//   of each command (the commands it holds are listed in a small file beside it).
+//   of each command (the commands it holds are listed in a small file beside it);
+// - `--version`, `--help` and a bare `qpki` have a cache of their own: they run almost nothing,
+//   and reading and deserializing the commands' cache would cost them more than it saves.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -20,24 +22,9 @@ const Module = require('node:module');
 
 const dist = path.join(__dirname, '..', 'dist');
 const bundle = path.join(dist, 'cli.cjs');
-let code;
-let stat;
-try {
-  code = fs.readFileSync(bundle, 'utf8');
-  stat = fs.statSync(bundle);
-} catch {
-  process.stderr.write('qpki is not built yet: run `npm run build:cli` (npm ci does it).\n');
-  process.exit(1);
-}
-// V8 checks a cache against the source's length, not its text: the build stamp keeps a cache
-// from ever meeting another build of the same length.
-const build = `${stat.size.toString(36)}-${Math.round(stat.mtimeMs).toString(36)}`;
-const flags = fnv1a([process.version, process.arch, ...process.execArgv, process.env.NODE_OPTIONS ?? ''].join('\0'));
-const cacheFile = path.join(dist, `cli.cjs.${build}.${flags}.cache`);
-const listFile = `${cacheFile}.commands`;
 const args = process.argv.slice(2);
 // The command's name words (`credential enroll`), options and their values left out.
-const command = args.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ') || '-';
+const command = args.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ');
 
 /** A short name for a string (FNV-1a, 32 bits): enough to tell configurations apart, and node:crypto stays unloaded. */
 function fnv1a(s) {
@@ -46,29 +33,47 @@ function fnv1a(s) {
   return (h >>> 0).toString(36);
 }
 
-let cachedData;
-let commands = [];
-try {
-  cachedData = fs.readFileSync(cacheFile);
-  commands = fs.readFileSync(listFile, 'utf8').split('\n').filter(Boolean);
-} catch {
-  /* no cache yet, or no list: both are (re)written after the run */
-}
-const script = new vm.Script(Module.wrap(code), { filename: bundle, cachedData });
-const mod = { exports: {} };
-script.runInThisContext()(mod.exports, Module.createRequire(bundle), mod, bundle, path.dirname(bundle));
-const rejected = cachedData === undefined || script.cachedDataRejected;
-// Bounded: a run whose first words are option values (`--operator NAME ca init`) adds a name too.
-const newCommand = !commands.includes(command) && commands.length < 64;
-
-mod.exports.main(args).then((status) => {
-  if (rejected || newCommand) {
+/** Read the bundle and its code cache, compile, run the bundle's top level. Named for CPU profiles. */
+function loadBundle() {
+  let code;
+  let stat;
+  try {
+    code = fs.readFileSync(bundle, 'utf8');
+    stat = fs.statSync(bundle);
+  } catch {
+    process.stderr.write('qpki is not built yet: run `npm run build:cli` (npm ci does it).\n');
+    process.exit(1);
+  }
+  // V8 checks a cache against the source's length, not its text: the build stamp keeps a cache
+  // from ever meeting another build of the same length.
+  const build = `${stat.size.toString(36)}-${Math.round(stat.mtimeMs).toString(36)}`;
+  const flags = fnv1a([process.version, process.arch, ...process.execArgv, process.env.NODE_OPTIONS ?? ''].join('\0'));
+  const cacheFile = path.join(dist, `cli.cjs.${build}.${flags}.${command ? 'commands' : 'bare'}.cache`);
+  const listFile = `${cacheFile}.commands`;
+  let cachedData;
+  let commands = [];
+  try {
+    cachedData = fs.readFileSync(cacheFile);
+    if (command) commands = fs.readFileSync(listFile, 'utf8').split('\n').filter(Boolean);
+  } catch {
+    /* no cache yet, or no list: both are (re)written after the run */
+  }
+  const script = new vm.Script(Module.wrap(code), { filename: bundle, cachedData });
+  const mod = { exports: {} };
+  script.runInThisContext()(mod.exports, Module.createRequire(bundle), mod, bundle, path.dirname(bundle));
+  const rejected = cachedData === undefined || script.cachedDataRejected;
+  // Bounded: a run whose first words are option values (`--operator NAME ca init`) adds a name too.
+  const newCommand = command !== '' && !commands.includes(command) && commands.length < 64;
+  const saveCache = () => {
+    if (!rejected && !newCommand) return;
     try {
       const tmp = `${cacheFile}.${process.pid}.tmp`;
       fs.writeFileSync(tmp, script.createCachedData());
       fs.renameSync(tmp, cacheFile);
-      fs.writeFileSync(`${listFile}.${process.pid}.tmp`, [...(rejected ? [] : commands), command].join('\n') + '\n');
-      fs.renameSync(`${listFile}.${process.pid}.tmp`, listFile);
+      if (command) {
+        fs.writeFileSync(`${listFile}.${process.pid}.tmp`, [...(rejected ? [] : commands), command].join('\n') + '\n');
+        fs.renameSync(`${listFile}.${process.pid}.tmp`, listFile);
+      }
       // Caches of earlier builds are of no use any more.
       for (const f of fs.readdirSync(dist)) {
         if (f.startsWith('cli.cjs.') && !f.startsWith(`cli.cjs.${build}.`) && /\.cache(\.commands)?$/.test(f)) fs.rmSync(path.join(dist, f), { force: true });
@@ -76,6 +81,16 @@ mod.exports.main(args).then((status) => {
     } catch {
       /* a read-only install simply runs without the cache */
     }
-  }
-  process.exit(status);
-});
+  };
+  return { main: mod.exports.main, saveCache };
+}
+
+/** Run the command; afterwards the cache also holds the functions it compiled. Named for CPU profiles. */
+function runCommand({ main, saveCache }) {
+  main(args).then((status) => {
+    saveCache();
+    process.exit(status);
+  });
+}
+
+runCommand(loadBundle());
