@@ -144,7 +144,8 @@ const COMMANDER_PLUMBING = new Set(['main', 'parseAsync', 'parse', '_parseComman
 /**
  * Split a CLI profile along its timeline: node's own start-up, then loading the bundle (compile
  * and module top level, per bundled module through esbuild's per-module wrapper functions, which
- * are named after the module's path), then the command from the first sample inside `main`.
+ * are named after the module's path), then the command from the first sample inside the bin's
+ * `runCommand`; commands load their modules when they run, so that phase includes loading them.
  */
 export function summarizeCliProfile(p: CpuProfile): { phases: Record<string, number>; lines: string[] } {
   const parent = new Map<number, number>();
@@ -167,7 +168,8 @@ export function summarizeCliProfile(p: CpuProfile): { phases: Record<string, num
   for (let i = 0; i < p.samples.length; i++) {
     const dt = (p.timeDeltas[i + 1] ?? 0) / 1000;
     const stack = stackOf(p.samples[i]);
-    if (!commandStarted && stack.some((f) => f.functionName === 'main' && f.url.endsWith('/dist/cli.cjs'))) commandStarted = true;
+    // bin/qpki.cjs names its phases loadBundle and runCommand (bundled names are minified).
+    if (!commandStarted && stack.some((f) => (f.functionName === 'runCommand' && f.url.endsWith('/bin/qpki.cjs')) || (f.functionName === 'main' && f.url.endsWith('/dist/cli.cjs')))) commandStarted = true;
     const seen = new Set<string>();
     if (!commandStarted) {
       const loading = stack.some((f) => f.url.endsWith('/bin/qpki.cjs'));
