@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { QpkiError } from '../core/errors';
 import { parseYamlSafe } from '../core/profiles/loader';
 

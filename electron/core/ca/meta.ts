@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { QpkiError } from '../errors';
 import { KEY_ALGORITHMS, type KeyAlgorithm } from '../keys/algorithms';
 import type { KeyStorageRef } from '../keys/signer';

@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { BasicConstraints, Certificate, id_ce_basicConstraints, id_ce_keyUsage, KeyUsage, KeyUsageFlags } from '@peculiar/asn1-x509';
-import { z } from 'zod';
+import * as z from 'zod';
 import { QpkiError } from '../errors';
 import { defaultSignatureAlgorithm, signatureFitsKey, type KeyAlgorithm } from '../keys/algorithms';
 import { assertRecordable, Journal } from '../journal/journal';

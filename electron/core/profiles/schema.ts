@@ -3,7 +3,7 @@
  * or unsupported key (an unknown extension above all) is refused rather than silently ignored,
  * because an ignored line in a CA profile is a certificate that differs from what was reviewed.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const SUBJECT_KEYS = ['c', 'st', 'l', 'o', 'ou', 'cn', 'serialNumber'] as const;
 export type SubjectKey = (typeof SUBJECT_KEYS)[number];
