@@ -98,6 +98,27 @@ function builtinNames(dir: string): string[] {
   return names.sort();
 }
 
+/**
+ * Whether builtinNames(dir) would list `name`, reading only the folders on its path instead of
+ * walking them all: the same directory entries, matched by exact name and by type as the walk
+ * sees them (links are not followed).
+ */
+function isBuiltinName(dir: string, name: string): boolean {
+  const parts = name.split('/');
+  let d = dir;
+  try {
+    for (let i = 0; i < parts.length; i++) {
+      const last = i === parts.length - 1;
+      const entry = readdirSync(d, { withFileTypes: true }).find((e) => e.name === (last ? `${parts[i]}.yaml` : parts[i]));
+      if (!entry || !(last ? entry.isFile() : entry.isDirectory())) return false;
+      d = join(d, parts[i]);
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const builtinCache = new Map<string, Profile>();
 
 /**
@@ -142,7 +163,7 @@ export function loadProfile(nameOrPath: string): Profile {
     return compileProfile(parseYamlSafe(text, `Profile file ${path}`, 'PROFILE_INVALID'), path);
   }
   const dir = builtinProfilesDir();
-  if (!BUILTIN_NAME.test(nameOrPath) || !builtinNames(dir).includes(nameOrPath))
+  if (!BUILTIN_NAME.test(nameOrPath) || !isBuiltinName(dir, nameOrPath))
     throw new QpkiError('PROFILE_NOT_FOUND', `Profile "${nameOrPath}" is not a built-in profile; run "qpki profile list" to see them, or give a path to a .yaml file`);
   return loadBuiltin(dir, nameOrPath);
 }
