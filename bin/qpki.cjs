@@ -19,6 +19,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
 const Module = require('node:module');
+const { isAscii } = require('node:buffer');
 
 const dist = path.join(__dirname, '..', 'dist');
 const bundle = path.join(dist, 'cli.cjs');
@@ -38,7 +39,9 @@ function loadBundle() {
   let code;
   let stat;
   try {
-    code = fs.readFileSync(bundle, 'utf8');
+    // The build writes the bundle in ASCII: then Latin-1 decodes it to the same text, much faster than UTF-8.
+    const bytes = fs.readFileSync(bundle);
+    code = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
     stat = fs.statSync(bundle);
   } catch {
     process.stderr.write('qpki is not built yet: run `npm run build:cli` (npm ci does it).\n');

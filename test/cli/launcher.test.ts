@@ -6,6 +6,7 @@
  */
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { isAscii } from 'node:buffer';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -52,5 +53,9 @@ describe('qpki launcher', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test('the bundle is ASCII, so the bin decodes it with the fast Latin-1 path', () => {
+    assert.ok(isAscii(readFileSync(join(ROOT, 'dist', 'cli.cjs'))), 'dist/cli.cjs has non-ASCII bytes: see asciiOnly in scripts/build-cli.mjs');
   });
 });
