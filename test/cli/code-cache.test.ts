@@ -1,13 +1,12 @@
 /**
- * The V8 code cache bin/qpki.cjs keeps beside the bundle: one file per bundle build and per set
- * of Node flags (V8 rejects a cache made under other flags, so a shared file was rewritten back
- * and forth), a separate one for `--version`/`--help`, and the commands' cache grows once per
- * new command. Runs on a private copy of bin/ and dist/cli.cjs, so other tests' runs do not interfere.
+ * The V8 code cache bin/qpki.cjs keeps beside the bundle: one file per bundle build, per set of
+ * Node flags (V8 rejects a cache made under other flags, so a shared file was rewritten back and
+ * forth) and per command (`bare` for `--version`/`--help`). Runs on a private copy of bin/ and dist/cli.cjs, so other tests' runs do not interfere.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureCliBuilt, QPKI, ROOT } from './helpers';
@@ -56,22 +55,21 @@ describe('qpki code cache', () => {
     assert.deepEqual(caches(), both);
   });
 
-  test("the commands' cache is written after the first run of each command, then left alone", () => {
+  test('each command has its own cache, written after its first successful run, then left alone', () => {
     run([], ['profile', 'list']);
-    const file = caches().find((f) => f.endsWith('.commands.cache'))!;
-    assert.ok(file, caches().join(', '));
-    const list = () => readFileSync(join(dist(), `${file}.commands`), 'utf8').split('\n').filter(Boolean);
-    assert.deepEqual(list(), ['profile list']);
-    const first = statSync(join(dist(), file)).size;
-
     run([], ['profile', 'show', 'ec/tls-server']);
-    assert.deepEqual(list(), ['profile list', 'profile show']);
-    assert.ok(statSync(join(dist(), file)).size >= first, 'the cache lost what the first command compiled');
-
-    const before = stamp(file);
+    const list = caches().find((f) => f.endsWith('.profile-list.cache'));
+    const show = caches().find((f) => f.endsWith('.profile-show.cache'));
+    assert.ok(list && show, caches().join(', '));
+    const stamps = [stamp(list), stamp(show)];
     run([], ['profile', 'list']);
-    run([], ['profile', 'show', 'ec/root-ca']);
-    assert.equal(stamp(file), before, 'a command already in the cache rewrote it');
+    run([], ['--json', 'profile', 'show', 'ec/root-ca']);
+    assert.deepEqual([stamp(list), stamp(show)], stamps, 'a command that has its cache rewrote it');
+
+    // A refused run compiled too little of its command: it leaves no cache behind.
+    const r = spawnSync(process.execPath, [join(dir, 'bin', 'qpki.cjs'), 'journal', 'verify', '--ca-dir', join(dir, 'no-such-ca')], { env: { ...process.env, NODE_EXTRA_CA_CERTS: '' }, encoding: 'utf8', input: '' });
+    assert.notEqual(r.status, 0);
+    assert.ok(!caches().some((f) => f.endsWith('.journal-verify.cache')), caches().join(', '));
   });
 
   test('a rebuilt bundle gets new caches, and the old ones are removed', () => {
