@@ -1,7 +1,13 @@
-#!/usr/bin/env -S NODE_EXTRA_CA_CERTS= node
+#!/usr/bin/env -S NODE_EXTRA_CA_CERTS=${QPKI_NODE_EXTRA_CA_CERTS} node
 // The shebang empties NODE_EXTRA_CA_CERTS: when it names a CA bundle, Node 20 parses every
 // certificate in it at start-up (~50 ms for Debian's bundle), and qpki, an offline tool, never
-// opens a TLS connection. An empty value is what Node treats as "none".
+// opens a TLS connection. An empty value is what Node treats as "none". It is written as
+// ${QPKI_NODE_EXTRA_CA_CERTS} (unset, so empty) rather than as a bare `NODE_EXTRA_CA_CERTS=`
+// because npm's Windows shims (cmd-shim) read only non-empty assignments from a shebang: the bare
+// form made the .cmd and .ps1 shims take "NODE_EXTRA_CA_CERTS=" for the program; with this one
+// they run node. Limits: `env -S` needs GNU coreutils 8.30+, macOS or FreeBSD (BusyBox has no -S),
+// and cmd-shim's sh shim for Git Bash on Windows writes `exec VAR=… node`, which sh refuses: run
+// `node bin/qpki.cjs` there.
 //
 // Runs the bundled command line (built by `npm ci` / `npm run build:cli`). Start-up matters for
 // scripted ceremonies, so the bundle is compiled with a V8 code cache kept beside it:

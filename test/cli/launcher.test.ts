@@ -3,12 +3,14 @@
  * node_modules/.bin/qpki is), its shebang must empty NODE_EXTRA_CA_CERTS: Node 20 otherwise
  * loads that CA bundle eagerly at start-up, a cost an offline tool never needs. A bundle path that
  * does not exist makes Node print "Ignoring extra certs" when it does load it, which is what we look for.
+ * The shebang must also stay readable by npm's Windows shims.
  */
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isAscii } from 'node:buffer';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureCliBuilt, QPKI, ROOT } from './helpers';
@@ -57,5 +59,26 @@ describe('qpki launcher', () => {
 
   test('the bundle is ASCII, so the bin decodes it with the fast Latin-1 path', () => {
     assert.ok(isAscii(readFileSync(join(ROOT, 'dist', 'cli.cjs'))), 'dist/cli.cjs has non-ASCII bytes: see asciiOnly in scripts/build-cli.mjs');
+  });
+
+  test("npm's Windows shim (cmd-shim) reads the shebang's program as node", async (t) => {
+    // npm writes qpki.cmd from the shebang; a bare `NODE_EXTRA_CA_CERTS=` made it run "NODE_EXTRA_CA_CERTS=".
+    const npmRoot = execFileSync('npm', ['root', '-g'], { encoding: 'utf8' }).trim();
+    const cmdShim = join(npmRoot, 'npm', 'node_modules', 'cmd-shim');
+    if (!existsSync(cmdShim)) {
+      t.skip(`npm's cmd-shim is not at ${cmdShim}`);
+      return;
+    }
+    const shim = createRequire(__filename)(cmdShim) as (from: string, to: string) => Promise<void>;
+    const dir = mkdtempSync(join(tmpdir(), 'qpki-shim-'));
+    try {
+      await shim(QPKI, join(dir, 'qpki'));
+      const cmd = readFileSync(join(dir, 'qpki.cmd'), 'utf8');
+      assert.match(cmd, /SET "_prog=node"/);
+      assert.doesNotMatch(cmd, /_prog=NODE_EXTRA_CA_CERTS/);
+      assert.match(readFileSync(join(dir, 'qpki.ps1'), 'utf8'), /& "node\$exe"/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
