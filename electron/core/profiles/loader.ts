@@ -5,7 +5,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { parseDocument } from 'yaml';
 import { QpkiError } from '../errors';
 import { compileProfile } from './compile';
 import type { Profile, ProfileSummary } from './types';
@@ -17,6 +16,9 @@ const MAX_ALIASES = 16;
 /** Parses YAML safely: bounded size, few aliases, no duplicate keys. `code` names what failed. */
 export function parseYamlSafe(text: string, what: string, code: 'PROFILE_INVALID' | 'INPUT_INVALID'): unknown {
   if (text.length > MAX_YAML_BYTES) throw new QpkiError(code, `${what} is larger than ${MAX_YAML_BYTES / 1024} KiB`);
+  // Required here: a run that uses only built-in profiles (compiled at build time) parses no YAML.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { parseDocument } = require('yaml') as typeof import('yaml');
   let doc: ReturnType<typeof parseDocument>;
   try {
     doc = parseDocument(text, { uniqueKeys: true, merge: false, prettyErrors: false, logLevel: 'silent' });
