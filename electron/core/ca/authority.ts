@@ -17,7 +17,7 @@ import { buildCertificate, newSerial, serialHex, type AltSigning } from '../x509
 import { buildCrl, type RevocationReason } from '../x509/crl';
 import { pemOrDer, toPem } from '../x509/pem';
 import { lockCaDir, overwriteSmallFile, readText, syncPaths, writeFileAtomic, makeStagingDir } from './fsx';
-import { appendIndexEntries, readIndex, type IndexEntry } from './indexFile';
+import { appendIndexEntries, readIndex, readIndexSerials, type IndexEntry } from './indexFile';
 import { revokeInIndex } from './revoke';
 import { activeVersion, qpkiAlgorithmId, readMeta, writeMeta, type CaMeta, type KeyRef, usableVersion } from './meta';
 
@@ -222,7 +222,7 @@ export class CertificateAuthority {
     const st = existsSync(p) ? statSync(p) : undefined;
     const c = this.indexCache;
     if (c && st && c.size === st.size && c.mtimeMs === st.mtimeMs) return c.serials;
-    const serials = new Set(readIndex(this.dir).map((e) => e.serial));
+    const serials = readIndexSerials(this.dir);
     this.indexCache = { serials, size: st?.size ?? 0, mtimeMs: st?.mtimeMs ?? 0 };
     return serials;
   }
@@ -249,8 +249,8 @@ export class CertificateAuthority {
   }
 
   /**
-   * Make the issuances written so far durable: the journal, the index, the new certificate
-   * files and the directories that name them. Issuances that complete together share one
+   * Make the issuances written so far durable: the journal (which holds each certificate), the
+   * index, the serial file and the directories that name the new certificate files. Issuances that complete together share one
    * barrier, so a busy CA pays one flush per batch rather than several per certificate.
    */
   private durable(): Promise<void> {
@@ -278,7 +278,8 @@ export class CertificateAuthority {
         this.pendingSync = undefined;
         try {
           this.journal.sync();
-          syncPaths([join(this.dir, 'index.txt'), join(this.dir, 'certs'), this.dir]);
+          // The serial file is rewritten in place, so its contents need the flush as much as the index's.
+          syncPaths([join(this.dir, 'index.txt'), join(this.dir, 'serial'), join(this.dir, 'certs'), this.dir]);
           resolveSync();
         } catch (e) {
           rejectSync(e);

@@ -64,6 +64,30 @@ export function parseIndex(text: string): IndexEntry[] {
   return out;
 }
 
+/**
+ * Just the serials of index.txt, for the uniqueness check before each issuance: the same line
+ * checks as parseIndex without decoding dates, which made re-reading a large index cost more
+ * than the signature.
+ */
+export function readIndexSerials(dir: string): Set<string> {
+  const p = join(dir, INDEX_FILE);
+  const out = new Set<string>();
+  if (!existsSync(p)) return out;
+  const text = readText(p);
+  let start = 0;
+  for (let line = 1; start < text.length; line++) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    if (end > start) {
+      const f = text.slice(start, end).split('\t');
+      if (f.length !== 6 || (f[0] !== 'V' && f[0] !== 'R' && f[0] !== 'E') || !/^[0-9A-F]+$/.test(f[3])) throw new QpkiError('CA_INVALID', `${INDEX_FILE} line ${line} is malformed.`);
+      out.add(f[3]);
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
 export function readIndex(dir: string): IndexEntry[] {
   const p = join(dir, INDEX_FILE);
   return existsSync(p) ? parseIndex(readText(p)) : [];
