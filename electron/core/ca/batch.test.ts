@@ -9,7 +9,7 @@ import { checkCaDir, repairCaDir } from './check';
 import { readIndex } from './indexFile';
 import { generateSoftwareKey } from '../keys/software';
 import { loadProfile } from '../profiles/index';
-import { formatJournal, readJournal, verifyJournal } from '../journal/journal';
+import { formatJournal, Journal, readJournal, verifyJournal } from '../journal/journal';
 import { describeDocument } from '../x509/describe';
 
 async function softwareCa() {
@@ -108,6 +108,29 @@ test('a certificate file a power cut left empty, or lost, is restored by --repai
     // The copy is summarized, not dumped, when the journal is shown.
     assert.match(formatJournal(readJournal(dir)), /bytes of DER, kept so `ca check --repair` can restore the file/);
     assert.doesNotMatch(formatJournal(readJournal(dir)), new RegExp(Buffer.from(a.der).toString('base64').slice(0, 40).replace(/[+/]/g, '\\$&')));
+  } finally {
+    rmSync(join(dir, '..'), { recursive: true, force: true });
+  }
+});
+
+test('an interrupted issuance whose certificate file a power cut left empty is recorded by --repair, not a crash of the repair', async () => {
+  const { dir, ca } = await softwareCa();
+  try {
+    await ca.issue({ profile: loadProfile('ec/tls-server'), vars: { cn: 'a.example.com' }, spki: generateSoftwareKey('ec-p256').spki });
+    await ca.close();
+    // What a power cut between writing the certificate file and the index leaves.
+    const serial = '7F00000000000000000000000000AB01';
+    const j = Journal.open(dir, { operator: 'test', witnesses: [] });
+    j.append('issuance.started', { serial, profile: 'ec/tls-server', subject: 'CN=b.example.com', source: 'test' });
+    writeFileSync(join(dir, 'certs', `${serial}.crt`), '');
+    const c = checkCaDir(dir);
+    assert.deepEqual(c.inFlight, [serial]);
+    assert.equal(c.interrupted[0].state, 'signed-not-indexed');
+    const rep = repairCaDir(dir);
+    assert.deepEqual(rep.recordedInterruptions, [serial]);
+    assert.equal(rep.after.ok, true, rep.after.problems.join('\n'));
+    const recorded = readJournal(dir).find((e) => e.kind === 'error' && e.facts.event === 'issuance.interrupted');
+    assert.equal(recorded?.facts.certificateFile, 'unreadable (empty or cut short)');
   } finally {
     rmSync(join(dir, '..'), { recursive: true, force: true });
   }

@@ -342,7 +342,14 @@ export function repairCaDir(dir: string, who?: { operator: string; witnesses: st
       for (const i of mid.interrupted.filter((x) => !x.recorded)) {
         const cert = join(abs, 'certs', `${i.serial}.crt`);
         const facts: Record<string, unknown> = { event: 'issuance.interrupted', serial: i.serial, startedEntry: i.seq, state: i.state };
-        if (i.state !== 'not-signed' && existsSync(cert)) facts.certificateSha256Fingerprint = describeDocument(readText(cert)).sha256;
+        if (i.state !== 'not-signed' && existsSync(cert)) {
+          // A power cut can leave the file of a certificate never delivered empty or cut short.
+          try {
+            facts.certificateSha256Fingerprint = describeDocument(readText(cert)).sha256;
+          } catch {
+            facts.certificateFile = 'unreadable (empty or cut short)';
+          }
+        }
         j.append('error', facts);
         recordedInterruptions.push(i.serial);
       }
