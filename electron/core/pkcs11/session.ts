@@ -203,10 +203,16 @@ export class TokenSession {
 
   /** Private keys that can sign, with their public halves. */
   listKeys(): KeyInfo[] {
-    const privs = this.find([
-      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
-      { type: pkcs11js.CKA_TOKEN, value: true },
-    ]);
+    return this.keysOf(
+      this.find([
+        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
+        { type: pkcs11js.CKA_TOKEN, value: true },
+      ]),
+    );
+  }
+
+  /** KeyInfo of these private keys, leaving out key types the engine does not sign with. */
+  private keysOf(privs: Buffer[]): KeyInfo[] {
     const out: KeyInfo[] = [];
     for (const p of privs) {
       try {
@@ -288,7 +294,15 @@ export class TokenSession {
   findKey(ref: { label?: string; id?: string }): KeyInfo {
     if (!ref.label && !ref.id) throw new QpkiError('INPUT_INVALID', 'Name the key by label or id.');
     if (ref.id !== undefined && !/^([0-9a-fA-F]{2})+$/.test(ref.id)) throw new QpkiError('INPUT_INVALID', `Key id must be hex (e.g. 01a2), got "${ref.id}".`);
-    const hits = this.listKeys().filter((k) => (ref.label === undefined || k.label === ref.label) && (ref.id === undefined || k.id === ref.id.toLowerCase()));
+    // The token searches by label and id: reading every key's public half to filter here costs
+    // a round trip per key, which on a network HSM with many keys is most of a command's time.
+    const tmpl: P11.Template = [
+      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
+      { type: pkcs11js.CKA_TOKEN, value: true },
+    ];
+    if (ref.label !== undefined) tmpl.push({ type: pkcs11js.CKA_LABEL, value: ref.label });
+    if (ref.id !== undefined) tmpl.push({ type: pkcs11js.CKA_ID, value: Buffer.from(ref.id, 'hex') });
+    const hits = this.keysOf(this.find(tmpl));
     const what = [ref.label !== undefined ? `label "${ref.label}"` : '', ref.id !== undefined ? `id ${ref.id}` : ''].filter(Boolean).join(' and ');
     if (hits.length === 0) throw new QpkiError('KEY_NOT_FOUND', `No private key with ${what} on token "${this.token.label}".`);
     if (hits.length > 1) {
