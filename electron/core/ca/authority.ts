@@ -315,11 +315,19 @@ export class CertificateAuthority {
   /** Queue a batch behind whatever holds the CA now; it takes every request waiting when it starts. */
   private queueDrain(): void {
     this.drainQueued = true;
-    void this.exclusive(async () => {
+    let started = false;
+    this.exclusive(async () => {
+      started = true;
       this.drainQueued = false;
       const batch = this.waiting.splice(0, MAX_BATCH);
       if (this.waiting.length) this.queueDrain();
       await this.writeBatch(batch);
+    }).catch((e: unknown) => {
+      // The directory lock could not be taken (another process holds the CA): every request
+      // waiting for it fails with that reason instead of waiting forever.
+      if (started) return;
+      this.drainQueued = false;
+      for (const w of this.waiting.splice(0)) w.reject(e);
     });
   }
 

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -131,6 +132,34 @@ test('an interrupted issuance whose certificate file a power cut left empty is r
     assert.equal(rep.after.ok, true, rep.after.problems.join('\n'));
     const recorded = readJournal(dir).find((e) => e.kind === 'error' && e.facts.event === 'issuance.interrupted');
     assert.equal(recorded?.facts.certificateFile, 'unreadable (empty or cut short)');
+  } finally {
+    rmSync(join(dir, '..'), { recursive: true, force: true });
+  }
+});
+
+test('while another process holds the CA directory, issuance fails with CA_LOCKED instead of waiting forever', { timeout: 30_000 }, async () => {
+  const { dir, ca } = await softwareCa();
+  const fsx = join(__dirname, 'fsx.ts');
+  const holder = spawn(process.execPath, ['--import', 'tsx', '-e', `require(${JSON.stringify(fsx)}).lockCaDir(${JSON.stringify(dir)}); console.log('held'); setTimeout(() => {}, 20000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    await new Promise((resolve) => holder.stdout!.once('data', resolve));
+    const profile = loadProfile('ec/tls-server');
+    const spki = generateSoftwareKey('ec-p256').spki;
+    const results = await Promise.allSettled([1, 2, 3].map((k) => ca.issue({ profile, vars: { cn: `h${k}.example.com` }, spki })));
+    for (const r of results) {
+      assert.equal(r.status, 'rejected');
+      assert.equal((r as PromiseRejectedResult).reason.code, 'CA_LOCKED');
+    }
+  } finally {
+    holder.kill('SIGKILL');
+    await new Promise((resolve) => holder.once('close', resolve));
+  }
+  try {
+    // Once the holder is gone, the same CA object issues again.
+    const c = await ca.issue({ profile: loadProfile('ec/tls-server'), vars: { cn: 'after.example.com' }, spki: generateSoftwareKey('ec-p256').spki });
+    assert.match(c.subject, /after\.example\.com/);
+    await ca.close();
+    assert.equal(checkCaDir(dir).ok, true);
   } finally {
     rmSync(join(dir, '..'), { recursive: true, force: true });
   }
