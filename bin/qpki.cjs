@@ -102,8 +102,17 @@ function loadBundle() {
 function runCommand({ main, saveCache }) {
   main(args).then((status) => {
     saveCache(status);
-    process.exit(status);
+    exitAfterOutput(status);
   });
+}
+
+/**
+ * Exit once everything written is out: writes to a pipe are asynchronous, and exiting at once
+ * cut `qpki journal show | less` short after the first 64 KB. An empty write's callback runs
+ * after every write queued before it.
+ */
+function exitAfterOutput(status) {
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(status)));
 }
 
 runCommand(loadBundle());

@@ -76,5 +76,6 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then((c) => process.exit(c));
+  // Exit after the output is out: writes to a pipe are asynchronous (see bin/qpki.cjs).
+  main(process.argv.slice(2)).then((c) => process.stdout.write('', () => process.stderr.write('', () => process.exit(c))));
 }
