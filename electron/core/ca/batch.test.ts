@@ -107,7 +107,7 @@ test('a certificate file a power cut left empty, or lost, is restored by --repai
     const restored = readJournal(dir).filter((e) => e.kind === 'error' && e.facts.event === 'certificate.restored');
     assert.equal(restored.length, 3);
     // The copy is summarized, not dumped, when the journal is shown.
-    assert.match(formatJournal(readJournal(dir)), /bytes of DER, kept so `ca check --repair` can restore the file/);
+    assert.match(formatJournal(readJournal(dir)), /bytes of DER \(kept so that qpki ca check --repair can restore the file\)/);
     assert.doesNotMatch(formatJournal(readJournal(dir)), new RegExp(Buffer.from(a.der).toString('base64').slice(0, 40).replace(/[+/]/g, '\\$&')));
   } finally {
     rmSync(join(dir, '..'), { recursive: true, force: true });

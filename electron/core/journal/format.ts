@@ -68,7 +68,7 @@ function flattenValue(path: string, value: unknown): [string, string][] {
   // The signed certificate kept for recovery: its fingerprint is on the record beside it, and
   // a kilobyte of base64 helps no one reading the journal or the printed transcript.
   if (path.endsWith('certificateBase64') && typeof value === 'string') {
-    return [[path, `${Math.floor((value.replace(/=+$/, '').length * 3) / 4)} bytes of DER, kept so \`ca check --repair\` can restore the file`]];
+    return [[path, `${Math.floor((value.replace(/=+$/, '').length * 3) / 4)} bytes of DER (kept so that qpki ca check --repair can restore the file)`]];
   }
   return [[path, String(value)]];
 }
