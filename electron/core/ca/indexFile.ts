@@ -45,23 +45,30 @@ export function formatIndexLine(e: IndexEntry): string {
   return [e.status, indexDate(e.expires), rev, e.serial, e.file, e.subject].join('\t');
 }
 
-export function parseIndex(text: string): IndexEntry[] {
-  const out: IndexEntry[] = [];
+/** The fields of each non-empty line, checked (six fields, a known status, a hex serial). */
+function indexLines(text: string): string[][] {
+  const out: string[][] = [];
   text.split('\n').forEach((line, i) => {
     if (!line) return;
     const f = line.split('\t');
     if (f.length !== 6 || !['V', 'R', 'E'].includes(f[0]) || !/^[0-9A-F]+$/.test(f[3])) throw new QpkiError('CA_INVALID', `${INDEX_FILE} line ${i + 1} is malformed.`);
+    out.push(f);
+  });
+  return out;
+}
+
+export function parseIndex(text: string): IndexEntry[] {
+  return indexLines(text).map((f) => {
     const [d, reason] = f[2] ? f[2].split(',') : [];
-    out.push({
+    return {
       status: f[0] as IndexEntry['status'],
       expires: parseIndexDate(f[1]),
       revoked: d ? { date: parseIndexDate(d), reason: reason as RevocationReason | undefined } : undefined,
       serial: f[3],
       file: f[4],
       subject: f[5],
-    });
+    };
   });
-  return out;
 }
 
 /**
@@ -71,21 +78,7 @@ export function parseIndex(text: string): IndexEntry[] {
  */
 export function readIndexSerials(dir: string): Set<string> {
   const p = join(dir, INDEX_FILE);
-  const out = new Set<string>();
-  if (!existsSync(p)) return out;
-  const text = readText(p);
-  let start = 0;
-  for (let line = 1; start < text.length; line++) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = text.length;
-    if (end > start) {
-      const f = text.slice(start, end).split('\t');
-      if (f.length !== 6 || (f[0] !== 'V' && f[0] !== 'R' && f[0] !== 'E') || !/^[0-9A-F]+$/.test(f[3])) throw new QpkiError('CA_INVALID', `${INDEX_FILE} line ${line} is malformed.`);
-      out.add(f[3]);
-    }
-    start = end + 1;
-  }
-  return out;
+  return new Set(existsSync(p) ? indexLines(readText(p)).map((f) => f[3]) : []);
 }
 
 export function readIndex(dir: string): IndexEntry[] {

@@ -89,14 +89,7 @@ export class Journal {
    * issuances this way instead of paying a system call per entry.
    */
   appendMany(events: { kind: JournalKind; facts: Record<string, unknown> }[], opts: { sync?: boolean } = {}): JournalEntry[] {
-    const plain = events.map((e) => {
-      if (!(JOURNAL_KINDS as readonly string[]).includes(e.kind)) {
-        throw new QpkiError('INTERNAL', `Unknown journal entry kind "${String(e.kind)}".`);
-      }
-      const f = toFacts(e.facts);
-      assertNoSecrets(f);
-      return f;
-    });
+    const plain = recordableFacts(events);
     if (!events.length) return [];
     // Another process (the CLI beside the app) may have appended since we last wrote: re-read
     // the tail unless the file is exactly as long as our own last append left it.
@@ -179,10 +172,17 @@ export function encodeEntry(body: Omit<JournalEntry, 'hash'>): { hash: string; l
 
 /** Refuse, before anything is written, events the journal would refuse (unknown kind, secret-named facts). */
 export function assertRecordable(events: { kind: JournalKind; facts: Record<string, unknown> }[]): void {
-  for (const e of events) {
+  recordableFacts(events);
+}
+
+/** The events' facts as plain JSON, once every event is known to be recordable. */
+function recordableFacts(events: { kind: JournalKind; facts: Record<string, unknown> }[]): ReturnType<typeof toFacts>[] {
+  return events.map((e) => {
     if (!(JOURNAL_KINDS as readonly string[]).includes(e.kind)) throw new QpkiError('INTERNAL', `Unknown journal entry kind "${String(e.kind)}".`);
-    assertNoSecrets(toFacts(e.facts));
-  }
+    const f = toFacts(e.facts);
+    assertNoSecrets(f);
+    return f;
+  });
 }
 
 export interface JournalVerification {
