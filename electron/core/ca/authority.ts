@@ -651,9 +651,10 @@ export async function initCa(opts: NewCaOptions & { altKey?: { passphrase: strin
   if (profile.altAlgorithm && !opts.altKey) throw new QpkiError('INPUT_INVALID', `Profile ${profile.name} is a Catalyst hybrid: an ${profile.altAlgorithm} key (software file) is needed too.`);
   const { values, subject, days } = prepareSubject(profile, opts.vars);
   const stage = makeStagingDir(dir);
+  let made: Awaited<ReturnType<typeof makeKey>> | undefined;
   try {
     const algo = qpkiAlgorithmId(profile.algorithm);
-    const made = await makeKey(stage, opts.key, profile.algorithm, `ca.${algo}.key`);
+    made = await makeKey(stage, opts.key, profile.algorithm, `ca.${algo}.key`);
     let altSigner: Signer | undefined;
     if (profile.altAlgorithm && opts.altKey) {
       altSigner = (await makeKey(stage, { kind: 'software', passphrase: opts.altKey.passphrase }, profile.altAlgorithm, `ca.${qpkiAlgorithmId(profile.altAlgorithm)}.key`)).signer;
@@ -740,6 +741,21 @@ export async function initCa(opts: NewCaOptions & { altKey?: { passphrase: strin
     };
   } catch (e) {
     rmSync(stage, { recursive: true, force: true });
-    throw e;
+    throw keyLeftInToken(e, opts.key, made);
   }
+}
+
+/**
+ * A CA key generated in the token before a later step failed stays in the token: deleting HSM
+ * keys is the security officer's call, not a side effect. The error says so, and how to go on.
+ */
+export function keyLeftInToken(e: unknown, key: NewCaKey, made: { signer: Signer; generated?: unknown } | undefined): unknown {
+  if (!(e instanceof QpkiError) || key.kind !== 'pkcs11' || key.useExisting || !made?.generated) return e;
+  const ref = made.signer.storage;
+  const id = ref.type === 'pkcs11' ? ref.key_id : undefined;
+  return new QpkiError(
+    e.code,
+    `${e.message} The key "${key.label}"${id ? ` (id ${id})` : ''} generated for this CA stays in token "${key.session.token.label}": choose it as the existing key when you try again (qpki: --use-existing-key), or remove it from the token.`,
+    e.details,
+  );
 }

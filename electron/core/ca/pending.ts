@@ -20,7 +20,7 @@ import { renderSubject } from '../profiles/index';
 import { buildCsr } from '../x509/csr';
 import { describeDocument } from '../x509/describe';
 import { parsePemBlocks, toPem } from '../x509/pem';
-import { assertNewCaTarget, makeKey, nameString, prepareSubject, sha256Hex, type InitCaResult, type NewCaKey, type NewCaOptions } from './authority';
+import { assertNewCaTarget, keyLeftInToken, makeKey, nameString, prepareSubject, sha256Hex, type InitCaResult, type NewCaKey, type NewCaOptions } from './authority';
 import { lockCaDir, readText, writeFileAtomic, makeStagingDir } from './fsx';
 import { keyAlgorithmFromQpkiId, META_FILE, qpkiAlgorithmId, readMeta, writeMeta, type CaMeta, type KeyRef } from './meta';
 
@@ -82,9 +82,10 @@ export async function createPendingCa(opts: NewCaOptions): Promise<PendingCaResu
   if (profile.altAlgorithm) throw new QpkiError('PROFILE_INVALID', `Profile ${profile.name} is a Catalyst hybrid; a CSR for an external parent carries one key only. Use a classical or ML-DSA CA profile.`);
   const { values, subject } = prepareSubject(profile, opts.vars);
   const stage = makeStagingDir(dir);
+  let made: Awaited<ReturnType<typeof makeKey>> | undefined;
   try {
     const algo = qpkiAlgorithmId(profile.algorithm);
-    const made = await makeKey(stage, opts.key, profile.algorithm, `ca.${algo}.key`);
+    made = await makeKey(stage, opts.key, profile.algorithm, `ca.${algo}.key`);
     const { signer } = made;
     const csrDer = await buildCsr({ subject, signer, signatureAlgorithm: defaultSignatureAlgorithm(signer.keyAlgorithm) });
     // The request must prove possession before anyone outside sees it.
@@ -140,7 +141,7 @@ export async function createPendingCa(opts: NewCaOptions): Promise<PendingCaResu
     };
   } catch (e) {
     rmSync(stage, { recursive: true, force: true });
-    throw e;
+    throw keyLeftInToken(e, opts.key, made);
   }
 }
 
