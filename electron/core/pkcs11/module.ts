@@ -148,10 +148,16 @@ export class Pkcs11Module {
 
   tokenSummary(h: Buffer): TokenSummary {
     let t: P11.TokenInfo;
-    try {
-      t = this.lib.C_GetTokenInfo(h);
-    } catch (e) {
-      throw mapPkcs11Error(e, 'Reading token information');
+    for (let attempt = 1; ; attempt++) {
+      try {
+        t = this.lib.C_GetTokenInfo(h);
+        break;
+      } catch (e) {
+        // SoftHSM2 answers CKR_GENERAL_ERROR while another process rewrites the token's files
+        // (every login does): read again before reporting a failure.
+        if (!isCkr(e, 'CKR_GENERAL_ERROR') || attempt >= 4) throw mapPkcs11Error(e, 'Reading token information');
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25 * attempt);
+      }
     }
     return {
       label: trim(t.label),
@@ -200,13 +206,29 @@ export class Pkcs11Module {
     if (!ref.label && !ref.serial) throw new QpkiError('INPUT_INVALID', 'Name the token by label or serial.');
     // A slot can fail to answer for a moment while another process writes the same token
     // (SoftHSM2's file store answers CKR_GENERAL_ERROR then): look again before calling it gone.
+    // A token whose files were being rewritten while this process initialized the module (every
+    // SoftHSM2 login rewrites them) is missing from the slot list altogether: with no session
+    // open here, the module is initialized again, which reads the store anew.
     for (let attempt = 1; ; attempt++) {
       try {
         return this.findTokenOnce(ref);
       } catch (e) {
-        if (!(e instanceof QpkiError && e.code === 'TOKEN_NOT_PRESENT') || attempt >= 4) throw e;
+        const code = e instanceof QpkiError ? e.code : undefined;
+        const rescan = code === 'TOKEN_NOT_FOUND' && this.sessions.size === 0;
+        if (!(code === 'TOKEN_NOT_PRESENT' || rescan) || attempt >= 4) throw e;
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50 * attempt);
+        if (rescan) this.reinitialize();
       }
+    }
+  }
+
+  /** C_Finalize then C_Initialize: the module forgets its slots and reads its tokens again. */
+  private reinitialize(): void {
+    try {
+      this.lib.C_Finalize();
+      this.lib.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
+    } catch (e) {
+      throw mapPkcs11Error(e, 'Initializing the module again');
     }
   }
 

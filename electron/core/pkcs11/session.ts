@@ -122,7 +122,7 @@ export class TokenSession {
       throw new QpkiError('PIN_LEN_RANGE', `The token accepts PINs of ${state.minPinLen} to ${state.maxPinLen} characters.`);
     }
     try {
-      this.lib.C_Login(this.handle, pkcs11js.CKU_USER, f.protectedAuthPath && !pin ? undefined : pin);
+      this.loginOnce(pin, f.protectedAuthPath && !pin, f.userPinInitialized);
     } catch (e) {
       if (isCkr(e, 'CKR_USER_ALREADY_LOGGED_IN')) {
         this.loggedIn = true;
@@ -144,6 +144,25 @@ export class TokenSession {
     }
     this.loggedIn = true;
     return { warnings, alreadyLoggedIn: false };
+  }
+
+  /**
+   * C_Login, read again after a moment when the token contradicts what it said just before: on
+   * SoftHSM2 a login in another process rewrites the token's files, and a login racing with it
+   * can read them half-written (CKR_GENERAL_ERROR, or "no user PIN" on a token that has one).
+   * Neither answer is a verdict on the PIN; a wrong PIN (CKR_PIN_INCORRECT) is never retried.
+   */
+  private loginOnce(pin: string | undefined, protectedPath: boolean, pinInitialized: boolean): void {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.lib.C_Login(this.handle, pkcs11js.CKU_USER, protectedPath ? undefined : pin);
+        return;
+      } catch (e) {
+        const torn = isCkr(e, 'CKR_GENERAL_ERROR') || (pinInitialized && isCkr(e, 'CKR_USER_PIN_NOT_INITIALIZED'));
+        if (!torn || attempt >= 4) throw e;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25 * attempt);
+      }
+    }
   }
 
   logout(): void {
