@@ -9,6 +9,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 const EXTERNAL = ['pkcs11js', '@oqs/liboqs-js'];
 
+/** What every bundle built here shares: one CommonJS file for Node 20, native modules left out. */
+const NODE_BUNDLE = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', external: EXTERNAL, logLevel: 'warning' };
+
 /**
  * The built-in profiles compiled by the profile code itself (bundled for the purpose), keyed by
  * name, with the SHA-256 of the YAML text each came from. The command line uses one only when the
@@ -46,12 +49,7 @@ async function compileBuiltinProfiles() {
       loader: 'ts',
     },
     outfile: tmp,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    external: EXTERNAL,
-    logLevel: 'warning',
+    ...NODE_BUNDLE,
   });
   const saved = process.env.QPKI_PROFILES_DIR;
   process.env.QPKI_PROFILES_DIR = join(root, 'resources', 'profiles');
@@ -103,17 +101,12 @@ export async function buildCli() {
   await build({
     entryPoints: [join(root, 'electron', 'cli.ts')],
     outfile: tmp,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    external: EXTERNAL,
+    ...NODE_BUNDLE,
     define: { QPKI_VERSION: JSON.stringify(pkg.version), QPKI_BUILTIN_PROFILES: JSON.stringify(await compileBuiltinProfiles()) },
     plugins: [lazyChildProcessInCommander],
     sourcemap: false,
     minify: true,
     keepNames: true,
-    logLevel: 'warning',
   });
   writeFileSync(tmp, asciiOnly(readFileSync(tmp, 'utf8')));
   renameSync(tmp, outfile);

@@ -2,6 +2,7 @@ import { closeSync, existsSync, fsyncSync, ftruncateSync, linkSync, writeFileSyn
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { QpkiError } from '../errors';
+import { pauseSync } from '../pause';
 
 function fsyncDir(dir: string): void {
   let fd: number | undefined;
@@ -147,7 +148,7 @@ export function lockCaDir(dir: string, waitMs = LOCK_WAIT_MS): () => void {
         // Another command is at work on this CA: wait a little (scripts run commands back to
         // back), then say who holds it.
         if (Date.now() < deadline) {
-          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25 + Math.floor(Math.random() * 50));
+          pauseSync(25 + Math.floor(Math.random() * 50));
           continue;
         }
         throw new QpkiError('CA_LOCKED', `The CA directory ${dir} is in use by process ${pid}. Wait for it to finish, then run the command again.`);

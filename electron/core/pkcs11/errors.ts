@@ -1,4 +1,5 @@
 import { pkcs11js } from './native';
+import { pauseSync } from '../pause';
 import { QpkiError, type ErrorCode } from '../errors';
 
 /** PKCS#11 return values that have a meaning for the operator, mapped to our stable codes. */
@@ -48,6 +49,23 @@ export function mapPkcs11Error(e: unknown, doing: string): QpkiError {
   }
   const msg = e instanceof Error ? e.message : String(e);
   return new QpkiError('PKCS11_ERROR', `${doing}: ${msg}`);
+}
+
+/**
+ * Run `op`, and run it again (up to 4 times in all, waiting a little longer each time) while it
+ * fails in a way `transient` recognizes: SoftHSM2's file store answers oddly for a moment while
+ * another process rewrites a token. `beforeRetry` can reset state first (e.g. reread the slots).
+ */
+export function retryTransient<T>(op: () => T, transient: (e: unknown) => boolean, waitMs: number, beforeRetry?: (e: unknown) => void): T {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return op();
+    } catch (e) {
+      if (!transient(e) || attempt >= 4) throw e;
+      pauseSync(waitMs * attempt);
+      beforeRetry?.(e);
+    }
+  }
 }
 
 export function isCkr(e: unknown, name: string): boolean {

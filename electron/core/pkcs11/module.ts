@@ -3,7 +3,7 @@ import type * as P11 from 'pkcs11js';
 import { pkcs11js } from './native';
 import { QpkiError } from '../errors';
 import { MECHANISM_FLAGS, mechanismName } from './constants';
-import { isCkr, mapPkcs11Error } from './errors';
+import { isCkr, mapPkcs11Error, retryTransient } from './errors';
 import type { MechanismSummary, ModuleInfo, SlotSummary, TokenFlags, TokenRef, TokenSummary } from './types';
 import { TokenSession } from './session';
 import { loadedModules } from './registry';
@@ -148,16 +148,12 @@ export class Pkcs11Module {
 
   tokenSummary(h: Buffer): TokenSummary {
     let t: P11.TokenInfo;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        t = this.lib.C_GetTokenInfo(h);
-        break;
-      } catch (e) {
-        // SoftHSM2 answers CKR_GENERAL_ERROR while another process rewrites the token's files
-        // (every login does): read again before reporting a failure.
-        if (!isCkr(e, 'CKR_GENERAL_ERROR') || attempt >= 4) throw mapPkcs11Error(e, 'Reading token information');
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25 * attempt);
-      }
+    try {
+      // SoftHSM2 answers CKR_GENERAL_ERROR while another process rewrites the token's files
+      // (every login does): read again before reporting a failure.
+      t = retryTransient(() => this.lib.C_GetTokenInfo(h), (e) => isCkr(e, 'CKR_GENERAL_ERROR'), 25);
+    } catch (e) {
+      throw mapPkcs11Error(e, 'Reading token information');
     }
     return {
       label: trim(t.label),
@@ -209,17 +205,15 @@ export class Pkcs11Module {
     // A token whose files were being rewritten while this process initialized the module (every
     // SoftHSM2 login rewrites them) is missing from the slot list altogether: with no session
     // open here, the module is initialized again, which reads the store anew.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return this.findTokenOnce(ref);
-      } catch (e) {
-        const code = e instanceof QpkiError ? e.code : undefined;
-        const rescan = code === 'TOKEN_NOT_FOUND' && this.sessions.size === 0;
-        if (!(code === 'TOKEN_NOT_PRESENT' || rescan) || attempt >= 4) throw e;
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50 * attempt);
-        if (rescan) this.reinitialize();
-      }
-    }
+    const rescan = (e: unknown) => e instanceof QpkiError && e.code === 'TOKEN_NOT_FOUND' && this.sessions.size === 0;
+    return retryTransient(
+      () => this.findTokenOnce(ref),
+      (e) => (e instanceof QpkiError && e.code === 'TOKEN_NOT_PRESENT') || rescan(e),
+      50,
+      (e) => {
+        if (rescan(e)) this.reinitialize();
+      },
+    );
   }
 
   /** C_Finalize then C_Initialize: the module forgets its slots and reads its tokens again. */

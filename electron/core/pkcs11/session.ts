@@ -6,7 +6,7 @@ import { defaultSignatureAlgorithm, keyFamily, type KeyAlgorithm } from '../keys
 import type { Signer } from '../keys/signer';
 import { verifySignature } from '../keys/verify';
 import { CKA_PARAMETER_SET, CKK_EC_EDWARDS, CKK_ML_DSA, CKM_EC_EDWARDS_KEY_PAIR_GEN, CKM_ML_DSA_KEY_PAIR_GEN, CKP_ML_DSA, EC_PARAMS } from './constants';
-import { isCkr, mapPkcs11Error } from './errors';
+import { isCkr, mapPkcs11Error, retryTransient } from './errors';
 import type { Pkcs11Module } from './module';
 import { ecCurveFromParams, ecSpki, keyIdFromSpki, mlDsaSpki, rsaKeyAlgorithm, rsaSpki, sha256Hex } from './publicKey';
 import { Pkcs11Signer, type PinProvider } from './signer';
@@ -122,7 +122,15 @@ export class TokenSession {
       throw new QpkiError('PIN_LEN_RANGE', `The token accepts PINs of ${state.minPinLen} to ${state.maxPinLen} characters.`);
     }
     try {
-      this.loginOnce(pin, f.protectedAuthPath && !pin, f.userPinInitialized);
+      // Read again after a moment when the token contradicts what it said just before: on
+      // SoftHSM2 a login in another process rewrites the token's files, and a login racing with
+      // it can read them half-written (CKR_GENERAL_ERROR, or "no user PIN" on a token that has
+      // one). Neither answer is a verdict on the PIN; a wrong PIN is never retried.
+      retryTransient(
+        () => this.lib.C_Login(this.handle, pkcs11js.CKU_USER, f.protectedAuthPath && !pin ? undefined : pin),
+        (e) => isCkr(e, 'CKR_GENERAL_ERROR') || (f.userPinInitialized && isCkr(e, 'CKR_USER_PIN_NOT_INITIALIZED')),
+        25,
+      );
     } catch (e) {
       if (isCkr(e, 'CKR_USER_ALREADY_LOGGED_IN')) {
         this.loggedIn = true;
@@ -144,25 +152,6 @@ export class TokenSession {
     }
     this.loggedIn = true;
     return { warnings, alreadyLoggedIn: false };
-  }
-
-  /**
-   * C_Login, read again after a moment when the token contradicts what it said just before: on
-   * SoftHSM2 a login in another process rewrites the token's files, and a login racing with it
-   * can read them half-written (CKR_GENERAL_ERROR, or "no user PIN" on a token that has one).
-   * Neither answer is a verdict on the PIN; a wrong PIN (CKR_PIN_INCORRECT) is never retried.
-   */
-  private loginOnce(pin: string | undefined, protectedPath: boolean, pinInitialized: boolean): void {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        this.lib.C_Login(this.handle, pkcs11js.CKU_USER, protectedPath ? undefined : pin);
-        return;
-      } catch (e) {
-        const torn = isCkr(e, 'CKR_GENERAL_ERROR') || (pinInitialized && isCkr(e, 'CKR_USER_PIN_NOT_INITIALIZED'));
-        if (!torn || attempt >= 4) throw e;
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25 * attempt);
-      }
-    }
   }
 
   logout(): void {
