@@ -4,7 +4,7 @@
  * SAME handler table electron/ipc.ts registers (real validation, real core, real SoftHSM2).
  */
 import { test as base, expect, type Page } from '@playwright/test';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { makeSoftHsmStore, SOFTHSM_LIB, type SoftHsmStore } from '../test/softhsm';
@@ -85,6 +85,7 @@ export const test = base.extend<{ app: App }>({
     await use({ page, harness: h, hsm, workDir, origin, foreign, screen, route });
     await h.handlers.endSession({});
     await server.close();
+    rmSync(workDir, { recursive: true, force: true });
   },
 });
 

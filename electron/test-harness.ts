@@ -2,7 +2,7 @@
  * Builds the app's handler table on a private SoftHSM2 store, for unit tests and the e2e bridge:
  * the same table ipc.ts registers, with dialogs answered by the test.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppState } from './app-state';
@@ -23,12 +23,19 @@ export interface Harness {
 }
 
 export function makeHarness(opts: { softhsmPath: string | null; devTokenDir: string | null; dataDir?: string; appRoot?: string }): Harness {
+  let dataDir = opts.dataDir;
+  if (!dataDir) {
+    // A data directory of its own goes when the process does (a caller's stays the caller's).
+    const own = mkdtempSync(join(tmpdir(), 'qpki-data-'));
+    process.on('exit', () => rmSync(own, { recursive: true, force: true }));
+    dataDir = own;
+  }
   const state = new AppState({
     version: '0.0.0-test',
     production: true,
     softhsmPath: opts.softhsmPath,
     devTokenDir: opts.devTokenDir,
-    dataDir: opts.dataDir ?? mkdtempSync(join(tmpdir(), 'qpki-data-')),
+    dataDir,
     ...(opts.appRoot ? { appRoot: opts.appRoot } : {}),
   });
   const answers = { directory: null as string | null, savePath: null as string | null };
