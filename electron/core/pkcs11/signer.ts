@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type * as P11 from 'pkcs11js';
 import { pkcs11js } from './native';
 import { QpkiError } from '../errors';
@@ -33,27 +33,37 @@ function hashOf(alg: SignatureAlgorithm): (typeof HASH)[string] {
   return HASH[alg.slice(alg.lastIndexOf('-') + 1)];
 }
 
-/** DER INTEGER body for an unsigned big-endian value. */
-function derUnsigned(v: Buffer): Buffer {
-  let i = 0;
-  while (i < v.length - 1 && v[i] === 0) i++;
-  let b = v.subarray(i);
-  if (b[0] & 0x80) b = Buffer.concat([Buffer.from([0]), b]);
-  return Buffer.concat([Buffer.from([0x02]), derLength(b.length), b]);
-}
-
-function derLength(n: number): Buffer {
-  if (n < 0x80) return Buffer.from([n]);
-  if (n < 0x100) return Buffer.from([0x81, n]);
-  return Buffer.from([0x82, n >> 8, n & 0xff]);
+/** Where an unsigned big-endian integer's DER content starts (leading zeros dropped) and whether it needs a 0x00 pad. */
+function integerSpan(v: Uint8Array, from: number, to: number): { start: number; pad: number } {
+  let start = from;
+  while (start < to - 1 && v[start] === 0) start++;
+  return { start, pad: v[start] & 0x80 ? 1 : 0 };
 }
 
 /** PKCS#11 returns ECDSA signatures as r‖s; X.509 carries Ecdsa-Sig-Value ::= SEQUENCE { r, s }. */
 export function ecdsaRawToDer(raw: Uint8Array): Uint8Array {
   if (raw.length === 0 || raw.length % 2 !== 0) throw new QpkiError('PKCS11_ERROR', `The token returned an ECDSA signature of odd length ${raw.length}.`);
   const half = raw.length / 2;
-  const body = Buffer.concat([derUnsigned(Buffer.from(raw.subarray(0, half))), derUnsigned(Buffer.from(raw.subarray(half)))]);
-  return new Uint8Array(Buffer.concat([Buffer.from([0x30]), derLength(body.length), body]));
+  const r = integerSpan(raw, 0, half);
+  const s = integerSpan(raw, half, raw.length);
+  const rLen = half - r.start + r.pad;
+  const sLen = raw.length - s.start + s.pad;
+  // r and s are at most 66 bytes (P-521), so each INTEGER header is 2 bytes; the SEQUENCE's length may need 0x81.
+  const body = 2 + rLen + 2 + sLen;
+  const head = body < 0x80 ? 2 : 3;
+  const out = new Uint8Array(head + body);
+  let at = 0;
+  out[at++] = 0x30;
+  if (head === 3) out[at++] = 0x81;
+  out[at++] = body;
+  for (const [span, len, end] of [[r, rLen, half], [s, sLen, raw.length]] as const) {
+    out[at++] = 0x02;
+    out[at++] = len;
+    at += span.pad; // the pad byte is already 0
+    out.set(raw.subarray(span.start, end), at);
+    at += end - span.start;
+  }
+  return out;
 }
 
 const EC_SIG_LEN: Partial<Record<KeyAlgorithm, number>> = { 'ec-p256': 64, 'ec-p384': 96, 'ec-p521': 132, ed25519: 64 };
@@ -93,14 +103,14 @@ export class Pkcs11Signer implements Signer {
     if (alg.startsWith('ecdsa-')) {
       if (!s.hasMechanism(pkcs11js.CKM_ECDSA)) throw unsupported('CKM_ECDSA');
       const h = hashOf(alg);
-      return { mechanism: { mechanism: pkcs11js.CKM_ECDSA }, input: createHash(h.node).update(data).digest(), ecdsa: true };
+      return { mechanism: { mechanism: pkcs11js.CKM_ECDSA }, input: hash(h.node, data, 'buffer'), ecdsa: true };
     }
     if (alg.startsWith('rsa-pkcs1-')) {
       const h = hashOf(alg);
       const combined = RSA_PKCS_WITH_HASH[h.node];
       if (s.hasMechanism(combined)) return { mechanism: { mechanism: combined }, input: Buffer.from(data), ecdsa: false };
       if (!s.hasMechanism(pkcs11js.CKM_RSA_PKCS)) throw unsupported('CKM_RSA_PKCS');
-      const digest = createHash(h.node).update(data).digest();
+      const digest = hash(h.node, data, 'buffer');
       return { mechanism: { mechanism: pkcs11js.CKM_RSA_PKCS }, input: Buffer.concat([Buffer.from(h.digestInfo, 'hex'), digest]), ecdsa: false };
     }
     if (alg.startsWith('rsa-pss-')) {
@@ -109,7 +119,7 @@ export class Pkcs11Signer implements Signer {
       const combined = RSA_PSS_WITH_HASH[h.node];
       if (s.hasMechanism(combined)) return { mechanism: { mechanism: combined, parameter }, input: Buffer.from(data), ecdsa: false };
       if (!s.hasMechanism(pkcs11js.CKM_RSA_PKCS_PSS)) throw unsupported('CKM_RSA_PKCS_PSS');
-      return { mechanism: { mechanism: pkcs11js.CKM_RSA_PKCS_PSS, parameter }, input: createHash(h.node).update(data).digest(), ecdsa: false };
+      return { mechanism: { mechanism: pkcs11js.CKM_RSA_PKCS_PSS, parameter }, input: hash(h.node, data, 'buffer'), ecdsa: false };
     }
     if (alg === 'ed25519') {
       if (!s.hasMechanism(CKM_EDDSA)) throw unsupported('CKM_EDDSA');
@@ -173,12 +183,11 @@ export class Pkcs11Signer implements Signer {
     } catch (e) {
       throw mapPkcs11Error(e, `Signing with key "${this.key.label}"`);
     }
-    const out = new Uint8Array(sig); // copy: outBuf is reused
     if (ecdsa) {
       const want = EC_SIG_LEN[this.keyAlgorithm];
-      if (want && out.length !== want) throw new QpkiError('PKCS11_ERROR', `The token returned a ${out.length}-byte ECDSA signature; expected ${want}.`);
-      return ecdsaRawToDer(out);
+      if (want && sig.length !== want) throw new QpkiError('PKCS11_ERROR', `The token returned a ${sig.length}-byte ECDSA signature; expected ${want}.`);
+      return ecdsaRawToDer(sig); // a new array: outBuf is reused
     }
-    return out;
+    return new Uint8Array(sig); // copy: outBuf is reused
   }
 }
