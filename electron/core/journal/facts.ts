@@ -87,6 +87,21 @@ function keyWords(key: string): string[] {
     .filter(Boolean);
 }
 
+/** Keys judged so far: journals repeat the same few dozen keys in every entry. */
+const judged = new Map<string, boolean>();
+
+/** Whether a key is named like a PIN, passphrase, password or secret, and not a word about one. */
+function secretNamedKey(key: string): boolean {
+  let verdict = judged.get(key);
+  if (verdict === undefined) {
+    const words = keyWords(key);
+    verdict = words.some((w) => SECRET_WORDS.has(w)) && !ABOUT_WORDS.has(words[words.length - 1] ?? '');
+    // Keys are names chosen in code, but facts can carry maps keyed by data: keep the memo small.
+    if (judged.size < 4096) judged.set(key, verdict);
+  }
+  return verdict;
+}
+
 /**
  * Throws INTERNAL if any key, at any depth, is named like a PIN, passphrase, password or secret
  * and could hold one. Booleans (`userPinInitialized`) and keys ending in a describing word
@@ -100,10 +115,7 @@ export function assertNoSecrets(facts: unknown, path = 'facts'): void {
     return;
   }
   for (const [key, value] of Object.entries(facts as Record<string, unknown>)) {
-    const words = keyWords(key);
-    const secretNamed = words.some((w) => SECRET_WORDS.has(w));
-    const describes = ABOUT_WORDS.has(words[words.length - 1] ?? '');
-    if (secretNamed && !describes && typeof value !== 'boolean') {
+    if (secretNamedKey(key) && typeof value !== 'boolean') {
       throw new QpkiError('INTERNAL', `Refusing to write journal fact "${path}.${key}": its name says it may hold a PIN, passphrase or secret, which must never be recorded.`);
     }
     assertNoSecrets(value, `${path}.${key}`);

@@ -18,7 +18,7 @@
 import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { basename, join } from 'node:path';
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { QpkiError } from '../errors';
 import { canonicalJson } from './canonical';
 import { JOURNAL_KINDS, ZERO_HASH, checkChain, entryHash, shapeProblem, type ChainBreak, type JournalEntry, type JournalKind } from './chain';
@@ -166,8 +166,9 @@ export function encodeEntry(body: Omit<JournalEntry, 'hash'>): { hash: string; l
   const rest =
     `"kind":${canonicalJson(body.kind)},"operator":${canonicalJson(body.operator)},"prev":${canonicalJson(body.prev)},` +
     `"seq":${canonicalJson(body.seq)},"time":${canonicalJson(body.time)},"witnesses":${canonicalJson(body.witnesses)}}`;
-  const hash = createHash('sha256').update(`{"facts":${facts},${rest}`, 'utf8').digest('hex');
-  return { hash, line: `{"facts":${facts},"hash":"${hash}",${rest}` };
+  // A string is hashed as its UTF-8 bytes.
+  const entryHash = hash('sha256', `{"facts":${facts},${rest}`, 'hex');
+  return { hash: entryHash, line: `{"facts":${facts},"hash":"${entryHash}",${rest}` };
 }
 
 /** Refuse, before anything is written, events the journal would refuse (unknown kind, secret-named facts). */

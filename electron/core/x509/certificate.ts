@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Extension, Name } from '@peculiar/asn1-x509';
 import { QpkiError } from '../errors';
@@ -13,10 +13,19 @@ import { altSignatureAlgorithmExtension, altSignatureValueExtension, preTbs, sub
  * A fresh certificate serial: 16 bytes from the CSPRNG, positive, minimally encoded (the first
  * byte is kept in 0x01..0x7f), so at least 120 random bits — well above the 64 the CA/B Forum asks.
  */
+/** CSPRNG output drawn 4 KiB at a time (one call per 256 serials); each byte serves one serial only. */
+const serialPool = Buffer.alloc(4096);
+let serialPoolAt = serialPool.length;
+
 export function newSerial(): Uint8Array {
-  const s = randomBytes(16);
+  if (serialPoolAt === serialPool.length) {
+    randomFillSync(serialPool);
+    serialPoolAt = 0;
+  }
+  const s = new Uint8Array(serialPool.subarray(serialPoolAt, serialPoolAt + 16));
+  serialPoolAt += 16;
   s[0] = (s[0] & 0x7f) || 0x01;
-  return new Uint8Array(s);
+  return s;
 }
 
 export function serialHex(serial: Uint8Array): string {
@@ -84,11 +93,26 @@ function encodeSimpleName(n: Name): Uint8Array | undefined {
 
 /** UTCTime until 2049, GeneralizedTime from 2050 (RFC 5280 section 4.1.2.5), whole seconds, Z. */
 export function encodeTime(d: Date): Uint8Array {
-  const iso = wholeSeconds(d).toISOString(); // YYYY-MM-DDTHH:MM:SS.000Z
-  const digits = iso.slice(0, 4) + iso.slice(5, 7) + iso.slice(8, 10) + iso.slice(11, 13) + iso.slice(14, 16) + iso.slice(17, 19) + 'Z';
   const year = d.getUTCFullYear();
-  if (year < 1950 || year > 9999) throw new QpkiError('INPUT_INVALID', `A certificate date must be between 1950 and 9999 (got ${year}).`);
-  return year < 2050 ? encodeTlv(0x17, [Buffer.from(digits.slice(2), 'latin1')]) : encodeTlv(0x18, [Buffer.from(digits, 'latin1')]);
+  if (!(year >= 1950 && year <= 9999)) throw new QpkiError('INPUT_INVALID', `A certificate date must be between 1950 and 9999 (got ${year}).`);
+  // UTCTime YYMMDDHHMMSSZ (13 bytes) or GeneralizedTime YYYYMMDDHHMMSSZ (15), after the tag and length.
+  const utc = year < 2050;
+  const out = new Uint8Array(utc ? 15 : 17);
+  out[0] = utc ? 0x17 : 0x18;
+  out[1] = utc ? 13 : 15;
+  let at = 2;
+  const put = (v: number, width: number) => {
+    for (let i = width - 1; i >= 0; i--, v = Math.floor(v / 10)) out[at + i] = 0x30 + (v % 10);
+    at += width;
+  };
+  put(utc ? year % 100 : year, utc ? 2 : 4);
+  put(d.getUTCMonth() + 1, 2);
+  put(d.getUTCDate(), 2);
+  put(d.getUTCHours(), 2);
+  put(d.getUTCMinutes(), 2);
+  put(d.getUTCSeconds(), 2); // whole seconds: milliseconds are dropped
+  out[at] = 0x5a; // Z
+  return out;
 }
 
 const VERSION_3 = Uint8Array.of(0xa0, 0x03, 0x02, 0x01, 0x02);

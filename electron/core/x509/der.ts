@@ -44,20 +44,39 @@ export function children(buf: Uint8Array, parent: Tlv): Tlv[] {
   return out;
 }
 
+/** Bytes of a DER length's header: 1 for short form, 1 + n for long form. */
+function lengthSize(n: number): number {
+  if (n < 0x80) return 1;
+  let size = 1;
+  for (let v = n; v > 0; v = Math.floor(v / 256)) size++;
+  return size;
+}
+
+/** Write the DER length `n` at `at`, in `size` bytes (from `lengthSize`). */
+function writeLength(out: Uint8Array, at: number, n: number, size: number): void {
+  if (size === 1) {
+    out[at] = n;
+    return;
+  }
+  out[at] = 0x80 | (size - 1);
+  for (let i = size - 1, v = n; i >= 1; i--, v = Math.floor(v / 256)) out[at + i] = v & 0xff;
+}
+
 export function encodeLength(n: number): Uint8Array {
-  if (n < 0x80) return Uint8Array.of(n);
-  const bytes: number[] = [];
-  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
-  return Uint8Array.of(0x80 | bytes.length, ...bytes);
+  const size = lengthSize(n);
+  const out = new Uint8Array(size);
+  writeLength(out, 0, n, size);
+  return out;
 }
 
 export function encodeTlv(tag: number, parts: Uint8Array[]): Uint8Array {
-  const len = parts.reduce((a, p) => a + p.length, 0);
-  const head = encodeLength(len);
-  const out = new Uint8Array(1 + head.length + len);
+  let len = 0;
+  for (const part of parts) len += part.length;
+  const size = lengthSize(len);
+  const out = new Uint8Array(1 + size + len);
   out[0] = tag;
-  out.set(head, 1);
-  let p = 1 + head.length;
+  writeLength(out, 1, len, size);
+  let p = 1 + size;
   for (const part of parts) {
     out.set(part, p);
     p += part.length;
