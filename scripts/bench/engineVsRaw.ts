@@ -11,6 +11,7 @@ import { breakdown, formatBreakdown, profileInProcess, type Breakdown } from './
 import { say, type Report } from './report';
 
 const SECTION = '1 engine vs raw';
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const TARGET_RATIO = 0.25;
 
 /** Run `op` repeatedly for about `ms` milliseconds (after a short warm-up); operations per second. */
@@ -35,19 +36,19 @@ export async function benchEngineVsRaw(hsm: BenchHsm, report: Report, opts: { se
 
   // (a) Raw: our own session on the same module, the CA's private key, a 32-byte digest.
   const raw = new RawSession(mod.lib, session.slot, hsm.pin);
-  let rawRate: number;
-  try {
-    const key = raw.privateKey(keyLabel);
-    const digest = createHash('sha256').update('bench').digest();
-    const out = Buffer.alloc(256);
-    const r = await rateFor(runMs, () => {
-      mod.lib.C_SignInit(raw.handle, { mechanism: pkcs11js.CKM_ECDSA }, key);
-      mod.lib.C_Sign(raw.handle, digest, out);
+  const rawKey = raw.privateKey(keyLabel);
+  const digest = createHash('sha256').update('bench').digest();
+  const rawOut = Buffer.alloc(256);
+  const rawWindow = (ms: number) =>
+    rateFor(ms, () => {
+      mod.lib.C_SignInit(raw.handle, { mechanism: pkcs11js.CKM_ECDSA }, rawKey);
+      mod.lib.C_Sign(raw.handle, digest, rawOut);
     }, 100);
+  let rawRate: number;
+  {
+    const r = await rawWindow(runMs);
     rawRate = r.perSec;
     say(`  raw C_Sign (P-256, CKM_ECDSA): ${r.perSec.toFixed(0)}/s over ${r.count}`);
-  } finally {
-    raw.close();
   }
 
   // Intermediate: the engine's Signer alone (hash + C_Sign + r‖s → DER).
@@ -77,14 +78,36 @@ export async function benchEngineVsRaw(hsm: BenchHsm, report: Report, opts: { se
   if (groupCommit) {
     // Callers issuing at once are written as shared batches (group commit); every certificate
     // is still on disk when its caller resumes.
-    for (const inFlight of [16, 64]) {
-      const c = await rateFor(runMs, () => Promise.all(Array.from({ length: inFlight }, issueOnce)), 1);
-      const rate = c.perSec * inFlight;
-      if (inFlight === 64) concurrent = rate;
-      say(`  ca.issue, ${inFlight} callers in flight: ${rate.toFixed(1)}/s over ${c.count * inFlight}`);
-      report.add({ section: SECTION, name: `ca.issue rate, ${inFlight} in flight (group commit, durable)`, value: rate, unit: 'cert/s' });
-      report.check(SECTION, `issuance / raw C_Sign, ${inFlight} in flight`, Math.round((rate / rawRate) * 1000) / 10, '%', { atLeast: TARGET_RATIO * 100 });
+    const inFlightWindow = (inFlight: number, ms: number) =>
+      rateFor(ms, () => Promise.all(Array.from({ length: inFlight }, issueOnce)), 1).then((c) => ({ rate: c.perSec * inFlight, count: c.count * inFlight }));
+    {
+      const c = await inFlightWindow(16, runMs);
+      say(`  ca.issue, 16 callers in flight: ${c.rate.toFixed(1)}/s over ${c.count}`);
+      report.add({ section: SECTION, name: 'ca.issue rate, 16 in flight (group commit, durable)', value: c.rate, unit: 'cert/s' });
+      report.check(SECTION, 'issuance / raw C_Sign, 16 in flight', Math.round((c.rate / rawRate) * 1000) / 10, '%', { atLeast: TARGET_RATIO * 100 });
     }
+    // The figure the target is judged on: this machine's speed drifts (a shared virtual CPU, a
+    // disk whose latency swings after large deletes), so raw signing and 64 callers in flight
+    // are measured in alternating windows and the median of the per-window ratios is reported.
+    const windows = 5;
+    const ratios: number[] = [];
+    const rates: number[] = [];
+    const raws: number[] = [];
+    for (let w = 0; w < windows; w++) {
+      const r = await rawWindow(runMs / 2);
+      const c = await inFlightWindow(64, runMs / 2);
+      raws.push(r.perSec);
+      rates.push(c.rate);
+      ratios.push(c.rate / r.perSec);
+      say(`  window ${w + 1}/${windows}: raw ${r.perSec.toFixed(0)}/s, 64 callers in flight ${c.rate.toFixed(0)}/s (${((c.rate / r.perSec) * 100).toFixed(1)} %)`);
+    }
+    concurrent = median(rates);
+    const ratio64 = median(ratios);
+    report.add({ section: SECTION, name: 'ca.issue rate, 64 in flight (group commit, durable), median', value: concurrent, unit: 'cert/s' });
+    report.add({ section: SECTION, name: '  raw C_Sign in the same windows, median', value: median(raws), unit: 'sig/s' });
+    report.add({ section: SECTION, name: '  lowest window ratio', value: Math.round(Math.min(...ratios) * 1000) / 10, unit: '%' });
+    report.add({ section: SECTION, name: '  highest window ratio', value: Math.round(Math.max(...ratios) * 1000) / 10, unit: '%' });
+    report.check(SECTION, 'issuance / raw C_Sign, 64 in flight (median of 5 windows)', Math.round(ratio64 * 1000) / 10, '%', { atLeast: TARGET_RATIO * 100 });
     const tunable = ca as unknown as { durability?: string; flush(): Promise<void> };
     if ('durability' in tunable) {
       tunable.durability = 'deferred';
@@ -104,6 +127,7 @@ export async function benchEngineVsRaw(hsm: BenchHsm, report: Report, opts: { se
   } else {
     say('  this engine locks the CA directory per issuance without a shared flush: no in-flight measurement');
   }
+  raw.close();
   report.detail('engineVsRaw', { rawSignPerSec: rawRate, signerPerSec: s.perSec, issuePerSec: iss.perSec, issued: iss.count, ratio, concurrentPerSec: concurrent, deferredPerSec: deferred });
 
   // Where the time goes, always measured (the lead needs it whether or not the target is met).
