@@ -214,6 +214,7 @@ export function caCheck(o: { dir?: string; caDir?: string; repair?: boolean }): 
       ...rep.removedTempFiles.map((f) => `deleted temporary file ${f}`),
       ...rep.recordedInterruptions.map((s) => `recorded the interrupted issuance of serial ${s} in the journal`),
       ...rep.restoredCertificates.map((s) => `restored certs/${s}.crt from the signed copy in the journal`),
+      ...rep.indexedCertificates.map((s) => `listed serial ${s} in index.txt again from the signed copy in the journal`),
       ...(rep.staleLockRemoved ? ['removed the lock of a process that no longer runs'] : []),
       ...lines(rep.after),
     ]);

@@ -116,7 +116,8 @@ function escapeDn(v: string): string {
   return v.replace(/([,+"\\<>;])/g, '\\$1').replace(/^([ #])/, '\\$1').replace(/ $/, '\\ ');
 }
 
-function opensslSubject(n: Name): string {
+/** The subject as index.txt lists it (OpenSSL's one-line form). */
+export function opensslSubject(n: Name): string {
   return [...n].map((rdn) => rdn.map((atv) => `/${SHORT[atv.type] ?? atv.type}=${atv.value.toString().replace(/\//g, '\\/')}`).join('+')).join('');
 }
 

@@ -11,8 +11,9 @@ import { catalystParts, preTbs } from '../x509/catalyst';
 import { children, slice, whole } from '../x509/der';
 import { describeDocument } from '../x509/describe';
 import { pemOrDer, toPem } from '../x509/pem';
-import { lockCaDir, readText, writeFileAtomic } from './fsx';
-import { readIndex, type IndexEntry } from './indexFile';
+import { opensslSubject } from './authority';
+import { lockCaDir, overwriteSmallFile, readText, syncPaths, writeFileAtomic } from './fsx';
+import { appendIndexEntries, readIndex, type IndexEntry } from './indexFile';
 import { readMeta, usableVersion } from './meta';
 
 /**
@@ -51,6 +52,11 @@ export interface CaCheckResult {
   tempFiles: string[];
   /** Serials whose certificate file is missing or damaged and whose signed bytes the journal holds. */
   restorable: string[];
+  /**
+   * Serials the journal records as signed, with their bytes, that index.txt does not list: a
+   * power cut during the flush kept the journal and lost the index lines (never delivered).
+   */
+  unindexed: string[];
   /** The process id in a lock file whose process no longer runs. */
   staleLockPid?: number;
   /** Whether `--repair` has something to do. */
@@ -249,12 +255,17 @@ export function checkCaDir(dir: string): CaCheckResult {
   const interruptedSerials = new Set(interrupted.map((i) => i.serial));
 
   for (const serial of certFiles) {
-    if (!indexed.has(serial) && !interruptedSerials.has(serial)) problems.push(`certs/${serial}.crt is not in index.txt and the journal records no issuance of it`);
+    if (!indexed.has(serial) && !interruptedSerials.has(serial) && !signed.has(serial)) problems.push(`certs/${serial}.crt is not in index.txt and the journal records no issuance of it`);
   }
+  const unindexed: string[] = [];
   if (entries.length) {
     for (const e of entries) {
       if (e.kind === 'certificate.signed' && (e.facts as { path?: string }).path?.startsWith('certs/') && !indexed.has(factSerial(e))) {
-        problems.push(`the journal records certificate ${factSerial(e)} as signed but index.txt does not list it`);
+        const what = `the journal records certificate ${factSerial(e)} as signed but index.txt does not list it`;
+        if (copies.has(factSerial(e))) {
+          unindexed.push(factSerial(e));
+          problems.push(`${what} (a power cut during the flush that ends an issuance; it was never delivered); the journal holds the signed certificate: \`qpki ca check --repair\` lists it in index.txt and writes its file`);
+        } else problems.push(what);
       }
     }
     for (const s of indexed) {
@@ -269,6 +280,8 @@ export function checkCaDir(dir: string): CaCheckResult {
   const last = index[index.length - 1]?.serial;
   const acceptable = new Set<string>([last ?? caSerial ?? '']);
   for (let k = index.length - 1; k >= 0 && interruptedSerials.has(index[k].serial); k--) acceptable.add(index[k - 1]?.serial ?? caSerial ?? '');
+  // The serial file may have reached the disk when the index lines it follows did not.
+  for (const s of unindexed) acceptable.add(s);
   if (!serialFile) problems.push('the serial file is missing or empty');
   else if (!acceptable.has(serialFile)) problems.push(`the serial file names ${serialFile}, but the last serial issued is ${last ?? caSerial}`);
 
@@ -289,9 +302,10 @@ export function checkCaDir(dir: string): CaCheckResult {
     journalTornTail,
     tempFiles,
     restorable,
+    unindexed,
     staleLockPid: lock && !lock.alive ? lock.pid : undefined,
     // A dead process's lock alone needs no repair: the next command takes it over.
-    repairable: !!journalTornTail || tempFiles.length > 0 || inFlight.length > 0 || restorable.length > 0,
+    repairable: !!journalTornTail || tempFiles.length > 0 || inFlight.length > 0 || restorable.length > 0 || unindexed.length > 0,
   };
 }
 
@@ -303,9 +317,26 @@ export interface CaRepairResult {
   recordedInterruptions: string[];
   /** Certificate files written back from the journal's copy (`error` entries, event certificate.restored). */
   restoredCertificates: string[];
+  /** Certificates the journal records as signed, listed again in index.txt (`error` entries, event certificate.indexed). */
+  indexedCertificates: string[];
   staleLockRemoved: boolean;
   /** The check after the repair. */
   after: CaCheckResult;
+}
+
+/**
+ * Write a certificate file back from the journal's copy; a file in the way (empty, cut short,
+ * another certificate) is kept aside under a name saying when. Returns that name, if any.
+ */
+function writeBackCertificate(abs: string, serial: string, copy: JournalCopy): string | undefined {
+  const file = join(abs, 'certs', `${serial}.crt`);
+  let setAside: string | undefined;
+  if (existsSync(file)) {
+    setAside = `${serial}.crt.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    renameSync(file, join(abs, 'certs', setAside));
+  }
+  writeFileAtomic(file, toPem(copy.der, 'CERTIFICATE'), { createOnly: true });
+  return setAside;
 }
 
 /**
@@ -313,9 +344,11 @@ export interface CaRepairResult {
  * byte for byte in a .torn file, the repair journaled), deletes atomic-write temporary files and a
  * dead process's lock, records interrupted issuances in the journal, and writes back a listed
  * certificate file that is missing or damaged from the signed bytes the journal recorded (the
- * damaged file kept aside as `<serial>.crt.damaged-<time>`). index.txt and the serial file are
- * never changed, and no certificate is ever re-signed. Refuses when the journal is broken other than at its
- * tail (that is tampering or damage for a person to look at, not a crash).
+ * damaged file kept aside as `<serial>.crt.damaged-<time>`). index.txt changes in one way only:
+ * a certificate the journal records as signed, with its bytes, gets back the line a power cut
+ * took (and the serial file follows it). No line is ever removed or rewritten, and no
+ * certificate is ever re-signed. Refuses when the journal is broken other than at its tail
+ * (that is tampering or damage for a person to look at, not a crash).
  */
 export function repairCaDir(dir: string, who?: { operator: string; witnesses: string[] }): CaRepairResult {
   const abs = resolve(dir);
@@ -355,24 +388,50 @@ export function repairCaDir(dir: string, who?: { operator: string; witnesses: st
       }
     }
     const restoredCertificates: string[] = [];
-    if (!chainBroken && mid.restorable.length) {
+    const indexedCertificates: string[] = [];
+    if (!chainBroken && (mid.restorable.length || mid.unindexed.length)) {
       const copies = journalCopies(checkChain(readText(journalPath(abs))).entries);
       const j = Journal.open(abs, who);
       for (const serial of mid.restorable) {
         const copy = copies.get(serial);
         if (!copy) continue;
-        const file = join(abs, 'certs', `${serial}.crt`);
-        let setAside: string | undefined;
-        if (existsSync(file)) {
-          setAside = `${serial}.crt.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-          renameSync(file, join(abs, 'certs', setAside));
-        }
-        writeFileAtomic(file, toPem(copy.der, 'CERTIFICATE'), { createOnly: true });
+        const setAside = writeBackCertificate(abs, serial, copy);
         j.append('error', { event: 'certificate.restored', serial, certificateSha256Fingerprint: copy.sha256, from: 'journal', ...(setAside ? { damagedFileKeptAs: `certs/${setAside}` } : {}) });
         restoredCertificates.push(serial);
       }
+      // Signed and journaled, but the index lines were lost: list them again, in the order they
+      // were signed, with the file written back where it is missing or not the recorded one.
+      const lines: IndexEntry[] = [];
+      for (const serial of mid.unindexed) {
+        const copy = copies.get(serial);
+        if (!copy) continue;
+        const file = join(abs, 'certs', `${serial}.crt`);
+        let onFile: string | undefined;
+        try {
+          onFile = createHash('sha256').update(pemOrDer(readText(file), ['CERTIFICATE'])).digest('hex');
+        } catch {
+          onFile = undefined; // missing, empty or unreadable: written back below
+        }
+        const setAside = onFile === copy.sha256 ? undefined : writeBackCertificate(abs, serial, copy);
+        const t = AsnConvert.parse(copy.der, Certificate).tbsCertificate;
+        lines.push({ status: 'V', expires: t.validity.notAfter.getTime(), serial, file: 'unknown', subject: opensslSubject(t.subject) });
+        j.append('error', {
+          event: 'certificate.indexed',
+          serial,
+          certificateSha256Fingerprint: copy.sha256,
+          from: 'journal',
+          certificateFile: onFile === copy.sha256 ? 'kept' : 'written from the journal',
+          ...(setAside ? { damagedFileKeptAs: `certs/${setAside}` } : {}),
+        });
+        indexedCertificates.push(serial);
+      }
+      if (lines.length) {
+        appendIndexEntries(abs, lines);
+        overwriteSmallFile(join(abs, 'serial'), lines[lines.length - 1].serial + '\n');
+        syncPaths([join(abs, 'index.txt'), join(abs, 'serial')]);
+      }
     }
-    done = { journal, removedTempFiles, recordedInterruptions, restoredCertificates };
+    done = { journal, removedTempFiles, recordedInterruptions, restoredCertificates, indexedCertificates };
   } finally {
     unlock();
   }
