@@ -6,7 +6,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeSoftHsmStore, SOFTHSM_LIB } from '../test/softhsm';
@@ -24,6 +24,7 @@ const h = makeHarness({ softhsmPath: SOFTHSM_LIB, devTokenDir: store.dir, dataDi
 after(() => {
   h.state.endCeremony();
   store.cleanup();
+  rmSync(work, { recursive: true, force: true });
 });
 
 const { call, ok } = handlerCalls(h);

@@ -8,7 +8,7 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { makeSoftHsmStore, SOFTHSM_LIB } from '../test/softhsm';
@@ -32,6 +32,7 @@ const h = makeHarness({ softhsmPath: SOFTHSM_LIB, devTokenDir: store.dir });
 after(() => {
   h.state.endCeremony();
   store.cleanup();
+  rmSync(work, { recursive: true, force: true });
 });
 
 const { call, ok: must } = handlerCalls(h);

@@ -5,7 +5,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, statSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeSoftHsmStore, SOFTHSM_LIB } from '../test/softhsm';
@@ -20,6 +20,7 @@ const h = makeHarness({ softhsmPath: SOFTHSM_LIB, devTokenDir: store.dir, dataDi
 after(() => {
   h.state.endCeremony();
   store.cleanup();
+  rmSync(work, { recursive: true, force: true });
 });
 
 const CA_DIR = join(work, 'ca');

@@ -5,7 +5,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeSoftHsmStore, SOFTHSM_LIB } from '../test/softhsm';
@@ -87,7 +87,9 @@ test('no ML-DSA passphrase in the store through a Catalyst root and its CRL', as
   await actions.chooseProfile('hybrid/catalyst/root-ca');
   assert.equal(store.getState().profile?.family, 'hybrid');
   actions.setVar('cn', 'Canary Hybrid');
-  actions.setCaDir(join(mkdtempSync(join(tmpdir(), 'qpki-store-')), 'ca'));
+  const work = mkdtempSync(join(tmpdir(), 'qpki-store-'));
+  after(() => rmSync(work, { recursive: true, force: true }));
+  actions.setCaDir(join(work, 'ca'));
   await actions.preview();
   assert.equal(store.getState().review?.altSignatureAlgorithm, 'ml-dsa-87', JSON.stringify(store.getState().error));
   await actions.sign('Canary Hybrid', undefined, ALT_CANARY);

@@ -2,7 +2,7 @@
  * How `qpki` fails: every refusal is exit 1 with exactly one `error [CODE]: message` line and no
  * stack; a usage error is exit 2 in the same form. Each case checks that nothing was left behind.
  */
-import { afterEach, before, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import { errorLine, ensureCliBuilt, makeLab, ok, PIN_ENV, sh, SOFTHSM_LIB, tokenArgs, treeHash, USER_PIN, type Lab } from './helpers';
@@ -190,6 +190,9 @@ describe('qpki errors: token, module, CA directory', () => {
 
 describe('qpki errors: profile variables through the command line', () => {
   let l: Lab;
+  after(() => {
+    while (labs.length) labs.pop()!.cleanup();
+  });
   before(() => {
     l = makeLab();
     labs.push(l);
