@@ -204,7 +204,7 @@ export function caCheck(o: { dir?: string; caDir?: string; repair?: boolean }): 
     ];
     if (!o.repair) {
       const r = checkCaDir(dir);
-      emit(r, () => [...lines(r), ...(r.repairable ? ['  run `qpki ca check --repair` to set right what the crash left (index.txt is never changed and nothing is re-signed).'] : [])]);
+      emit(r, () => [...lines(r), ...(r.repairable ? ['  run `qpki ca check --repair` to set right what the crash left (nothing is re-signed and no index.txt line is removed).'] : [])]);
       if (!r.ok) process.exitCode = 1;
       return;
     }
@@ -215,6 +215,7 @@ export function caCheck(o: { dir?: string; caDir?: string; repair?: boolean }): 
       ...rep.recordedInterruptions.map((s) => `recorded the interrupted issuance of serial ${s} in the journal`),
       ...rep.restoredCertificates.map((s) => `restored certs/${s}.crt from the signed copy in the journal`),
       ...rep.indexedCertificates.map((s) => `listed serial ${s} in index.txt again from the signed copy in the journal`),
+      ...rep.revokedLost.map((s) => `revoked serial ${s} (cessationOfOperation): its certificate was lost before the journal recorded it; the next CRL lists it`),
       ...(rep.staleLockRemoved ? ['removed the lock of a process that no longer runs'] : []),
       ...lines(rep.after),
     ]);

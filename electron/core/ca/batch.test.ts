@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initCa, openCa } from './authority';
 import { checkCaDir, repairCaDir } from './check';
-import { readIndex } from './indexFile';
+import { appendIndexEntries, readIndex } from './indexFile';
 import { generateSoftwareKey } from '../keys/software';
 import { loadProfile } from '../profiles/index';
 import { formatJournal, Journal, readJournal, verifyJournal } from '../journal/journal';
@@ -201,6 +201,52 @@ test('certificates the journal recorded as signed but whose index lines a power 
     assert.equal(verifyJournal(dir).ok, true);
     // A second repair has nothing to do.
     assert.equal(checkCaDir(dir).repairable, false);
+  } finally {
+    rmSync(join(dir, '..'), { recursive: true, force: true });
+  }
+});
+
+test('a listed certificate lost everywhere (empty file, no signed copy in the journal) is revoked by --repair and named on the next CRL', async () => {
+  const { dir, ca } = await softwareCa();
+  try {
+    const kept = await ca.issue({ profile: loadProfile('ec/tls-server'), vars: { cn: 'kept.example.com' }, spki: generateSoftwareKey('ec-p256').spki });
+    await ca.close();
+    // What a power cut can leave when the index reached the disk and the rest did not: the
+    // journal's issuance.started, the index line and serial file, an empty certificate file.
+    const serial = '7F00000000000000000000000000CD02';
+    Journal.open(dir, { operator: 'test', witnesses: [] }).append('issuance.started', { serial, profile: 'ec/tls-server', subject: 'CN=lost.example.com', source: 'test' });
+    appendIndexEntries(dir, [{ status: 'V', expires: new Date(Date.now() + 86_400_000), serial, file: 'unknown', subject: '/CN=lost.example.com' }]);
+    writeFileSync(join(dir, 'serial'), serial + '\n');
+    writeFileSync(join(dir, 'certs', `${serial}.crt`), '');
+
+    const before = checkCaDir(dir);
+    assert.deepEqual(before.lost, [serial]);
+    assert.equal(before.repairable, true);
+    assert.equal(before.problems.length, 1, before.problems.join('\n'));
+    assert.match(before.problems[0], /no signed copy.*--repair` revokes serial 7F0+CD02 \(cessationOfOperation\)/);
+
+    const rep = repairCaDir(dir, { operator: 'test', witnesses: [] });
+    assert.deepEqual(rep.recordedInterruptions, [serial]);
+    assert.deepEqual(rep.revokedLost, [serial]);
+    assert.equal(rep.after.ok, true, rep.after.problems.join('\n'));
+    assert.equal(rep.after.repairable, false);
+    assert.ok(rep.after.notes.some((n) => n.includes(`certificate ${serial} was lost`)), rep.after.notes.join('\n'));
+    const line = readIndex(dir).find((e) => e.serial === serial)!;
+    assert.equal(line.status, 'R');
+    assert.equal(line.revoked?.reason, 'cessationOfOperation');
+    assert.equal(readIndex(dir).find((e) => e.serial === kept.serial)?.status, 'V');
+    assert.equal(readdirSync(join(dir, 'certs')).filter((f) => f.startsWith(`${serial}.crt.damaged-`)).length, 1, 'the empty file is kept aside');
+    const events = readJournal(dir).slice(-3).map((e) => (e.kind === 'error' ? `error:${e.facts.event}` : e.kind));
+    assert.deepEqual(events, ['error:issuance.interrupted', 'certificate.revoked', 'error:certificate.lost']);
+    assert.equal(verifyJournal(dir).ok, true);
+
+    // The next CRL names it (checked by OpenSSL, not by us).
+    const again = await openCa(dir, {});
+    const crl = await again.generateCrl({ days: 7 });
+    await again.close();
+    const text = execFileSync('openssl', ['crl', '-inform', 'DER', '-noout', '-text'], { input: Buffer.from(crl.der) }).toString();
+    assert.match(text, new RegExp(`Serial Number: ${serial}`, 'i'));
+    assert.match(text, /Cessation Of Operation/);
   } finally {
     rmSync(join(dir, '..'), { recursive: true, force: true });
   }

@@ -14,6 +14,7 @@ import { pemOrDer, toPem } from '../x509/pem';
 import { opensslSubject } from './authority';
 import { lockCaDir, overwriteSmallFile, readText, syncPaths, writeFileAtomic } from './fsx';
 import { appendIndexEntries, readIndex, type IndexEntry } from './indexFile';
+import { revokeInIndex } from './revoke';
 import { readMeta, usableVersion } from './meta';
 
 /**
@@ -57,6 +58,12 @@ export interface CaCheckResult {
    * power cut during the flush kept the journal and lost the index lines (never delivered).
    */
   unindexed: string[];
+  /**
+   * Listed serials whose certificate is gone everywhere: the file is missing or unreadable, and
+   * the journal's record of the issuance stops before `certificate.signed` (a power cut kept
+   * the index line and lost the rest). `--repair` revokes them.
+   */
+  lost: string[];
   /** The process id in a lock file whose process no longer runs. */
   staleLockPid?: number;
   /** Whether `--repair` has something to do. */
@@ -219,14 +226,6 @@ export function checkCaDir(dir: string): CaCheckResult {
       damaged.set(serial, `certs/${serial}.crt is not the certificate the journal recorded as signed (SHA-256 ${onFile}, recorded ${recorded})`);
     }
   }
-  const restorable: string[] = [];
-  for (const [serial, what] of damaged) {
-    if (copies.has(serial)) {
-      restorable.push(serial);
-      problems.push(`${what}; the journal holds the signed certificate: \`qpki ca check --repair\` restores it (a damaged file is kept aside)`);
-    } else problems.push(what);
-  }
-
   // Issuances started but never finished, and whether a repair already recorded them.
   const started = new Map<string, number>();
   const signed = new Set<string>();
@@ -240,6 +239,22 @@ export function checkCaDir(dir: string): CaCheckResult {
     }
     if (e.kind === 'error' && (e.facts as { event?: unknown }).event === 'issuance.interrupted') recorded.add(s);
   }
+  const lostRecorded = new Set(entries.filter((e) => e.kind === 'error' && (e.facts as { event?: unknown }).event === 'certificate.lost').map(factSerial));
+  const revokedInIndex = new Set(index.filter((e) => e.status === 'R').map((e) => e.serial));
+  const restorable: string[] = [];
+  const lost: string[] = [];
+  for (const [serial, what] of damaged) {
+    if (copies.has(serial)) {
+      restorable.push(serial);
+      problems.push(`${what}; the journal holds the signed certificate: \`qpki ca check --repair\` restores it (a damaged file is kept aside)`);
+    } else if (lostRecorded.has(serial) && revokedInIndex.has(serial)) {
+      notes.push(`certificate ${serial} was lost to a power cut before the journal recorded it as signed; a repair revoked it`);
+    } else if (started.has(serial)) {
+      lost.push(serial);
+      problems.push(`${what.replace(/\.$/, '')}, and the journal holds no signed copy: the issuance was cut off before the journal recorded it as signed, so the certificate is lost. \`qpki ca check --repair\` revokes serial ${serial} (cessationOfOperation) so that it is on the next CRL should it exist anywhere`);
+    } else problems.push(what);
+  }
+
   const interrupted: InterruptedIssuance[] = [];
   for (const [serial, seq] of started) {
     const state: InterruptedState = indexed.has(serial) ? 'indexed-not-journaled' : onDisk.has(serial) ? 'signed-not-indexed' : 'not-signed';
@@ -303,9 +318,10 @@ export function checkCaDir(dir: string): CaCheckResult {
     tempFiles,
     restorable,
     unindexed,
+    lost,
     staleLockPid: lock && !lock.alive ? lock.pid : undefined,
     // A dead process's lock alone needs no repair: the next command takes it over.
-    repairable: !!journalTornTail || tempFiles.length > 0 || inFlight.length > 0 || restorable.length > 0 || unindexed.length > 0,
+    repairable: !!journalTornTail || tempFiles.length > 0 || inFlight.length > 0 || restorable.length > 0 || unindexed.length > 0 || lost.length > 0,
   };
 }
 
@@ -319,6 +335,8 @@ export interface CaRepairResult {
   restoredCertificates: string[];
   /** Certificates the journal records as signed, listed again in index.txt (`error` entries, event certificate.indexed). */
   indexedCertificates: string[];
+  /** Lost certificates revoked (`certificate.revoked`, then an `error` entry, event certificate.lost). */
+  revokedLost: string[];
   staleLockRemoved: boolean;
   /** The check after the repair. */
   after: CaCheckResult;
@@ -329,13 +347,17 @@ export interface CaRepairResult {
  * another certificate) is kept aside under a name saying when. Returns that name, if any.
  */
 function writeBackCertificate(abs: string, serial: string, copy: JournalCopy): string | undefined {
+  const setAside = setAsideDamaged(abs, serial);
+  writeFileAtomic(join(abs, 'certs', `${serial}.crt`), toPem(copy.der, 'CERTIFICATE'), { createOnly: true });
+  return setAside;
+}
+
+/** Move a damaged certificate file out of the way, never deleting it; its new name, if there was one. */
+function setAsideDamaged(abs: string, serial: string): string | undefined {
   const file = join(abs, 'certs', `${serial}.crt`);
-  let setAside: string | undefined;
-  if (existsSync(file)) {
-    setAside = `${serial}.crt.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-    renameSync(file, join(abs, 'certs', setAside));
-  }
-  writeFileAtomic(file, toPem(copy.der, 'CERTIFICATE'), { createOnly: true });
+  if (!existsSync(file)) return undefined;
+  const setAside = `${serial}.crt.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  renameSync(file, join(abs, 'certs', setAside));
   return setAside;
 }
 
@@ -347,7 +369,9 @@ function writeBackCertificate(abs: string, serial: string, copy: JournalCopy): s
  * damaged file kept aside as `<serial>.crt.damaged-<time>`). index.txt changes in one way only:
  * a certificate the journal records as signed, with its bytes, gets back the line a power cut
  * took (and the serial file follows it). No line is ever removed or rewritten, and no
- * certificate is ever re-signed. Refuses when the journal is broken other than at its tail
+ * certificate is ever re-signed. A listed certificate whose bytes are lost everywhere (no file,
+ * no signed copy in the journal) is revoked, so that the next CRL names it. Refuses when the
+ * journal is broken other than at its tail
  * (that is tampering or damage for a person to look at, not a crash).
  */
 export function repairCaDir(dir: string, who?: { operator: string; witnesses: string[] }): CaRepairResult {
@@ -431,7 +455,18 @@ export function repairCaDir(dir: string, who?: { operator: string; witnesses: st
         syncPaths([join(abs, 'index.txt'), join(abs, 'serial')]);
       }
     }
-    done = { journal, removedTempFiles, recordedInterruptions, restoredCertificates, indexedCertificates };
+    // Lost certificates (interruptions recorded above): revoked, so that a copy that escaped
+    // (a bulk run returns certificates before its flush) is refused by whoever checks the CRL.
+    const revokedLost: string[] = [];
+    if (!chainBroken && mid.lost.length) {
+      for (const serial of mid.lost) {
+        const setAside = setAsideDamaged(abs, serial);
+        revokeInIndex(abs, serial, 'cessationOfOperation');
+        Journal.open(abs, who).append('error', { event: 'certificate.lost', serial, revoked: 'cessationOfOperation', ...(setAside ? { damagedFileKeptAs: `certs/${setAside}` } : {}) });
+        revokedLost.push(serial);
+      }
+    }
+    done = { journal, removedTempFiles, recordedInterruptions, restoredCertificates, indexedCertificates, revokedLost };
   } finally {
     unlock();
   }
