@@ -55,7 +55,7 @@ export interface CaCheckResult {
   restorable: string[];
   /**
    * Serials the journal records as signed, with their bytes, that index.txt does not list: a
-   * power cut during the flush kept the journal and lost the index lines (never delivered).
+   * power cut during the flush kept the journal and lost the index lines.
    */
   unindexed: string[];
   /**
@@ -279,7 +279,7 @@ export function checkCaDir(dir: string): CaCheckResult {
         const what = `the journal records certificate ${factSerial(e)} as signed but index.txt does not list it`;
         if (copies.has(factSerial(e))) {
           unindexed.push(factSerial(e));
-          problems.push(`${what} (a power cut during the flush that ends an issuance; it was never delivered); the journal holds the signed certificate: \`qpki ca check --repair\` lists it in index.txt and writes its file`);
+          problems.push(`${what} (what a power cut during an issuance's final flush leaves); the journal holds the signed certificate: \`qpki ca check --repair\` lists it in index.txt and writes its file`);
         } else problems.push(what);
       }
     }
@@ -371,8 +371,8 @@ function setAsideDamaged(abs: string, serial: string): string | undefined {
  * took (and the serial file follows it). No line is ever removed or rewritten, and no
  * certificate is ever re-signed. A listed certificate whose bytes are lost everywhere (no file,
  * no signed copy in the journal) is revoked, so that the next CRL names it. Refuses when the
- * journal is broken other than at its tail
- * (that is tampering or damage for a person to look at, not a crash).
+ * journal is broken other than at its tail (that is tampering or damage for a person to look
+ * at, not a crash).
  */
 export function repairCaDir(dir: string, who?: { operator: string; witnesses: string[] }): CaRepairResult {
   const abs = resolve(dir);
@@ -426,6 +426,7 @@ export function repairCaDir(dir: string, who?: { operator: string; witnesses: st
       // Signed and journaled, but the index lines were lost: list them again, in the order they
       // were signed, with the file written back where it is missing or not the recorded one.
       const lines: IndexEntry[] = [];
+      const indexedFacts: Record<string, unknown>[] = [];
       for (const serial of mid.unindexed) {
         const copy = copies.get(serial);
         if (!copy) continue;
@@ -439,7 +440,7 @@ export function repairCaDir(dir: string, who?: { operator: string; witnesses: st
         const setAside = onFile === copy.sha256 ? undefined : writeBackCertificate(abs, serial, copy);
         const t = AsnConvert.parse(copy.der, Certificate).tbsCertificate;
         lines.push({ status: 'V', expires: t.validity.notAfter.getTime(), serial, file: 'unknown', subject: opensslSubject(t.subject) });
-        j.append('error', {
+        indexedFacts.push({
           event: 'certificate.indexed',
           serial,
           certificateSha256Fingerprint: copy.sha256,
@@ -447,12 +448,14 @@ export function repairCaDir(dir: string, who?: { operator: string; witnesses: st
           certificateFile: onFile === copy.sha256 ? 'kept' : 'written from the journal',
           ...(setAside ? { damagedFileKeptAs: `certs/${setAside}` } : {}),
         });
-        indexedCertificates.push(serial);
       }
       if (lines.length) {
+        // On disk first, then journaled: a failure in between leaves them listed as still to do.
         appendIndexEntries(abs, lines);
         overwriteSmallFile(join(abs, 'serial'), lines[lines.length - 1].serial + '\n');
         syncPaths([join(abs, 'index.txt'), join(abs, 'serial')]);
+        j.appendAll(indexedFacts.map((facts) => ({ kind: 'error' as const, facts })));
+        indexedCertificates.push(...lines.map((l) => l.serial));
       }
     }
     // Lost certificates (interruptions recorded above): revoked, so that a copy that escaped
@@ -461,7 +464,7 @@ export function repairCaDir(dir: string, who?: { operator: string; witnesses: st
     if (!chainBroken && mid.lost.length) {
       for (const serial of mid.lost) {
         const setAside = setAsideDamaged(abs, serial);
-        revokeInIndex(abs, serial, 'cessationOfOperation');
+        revokeInIndex(abs, serial, 'cessationOfOperation', new Date(), who);
         Journal.open(abs, who).append('error', { event: 'certificate.lost', serial, revoked: 'cessationOfOperation', ...(setAside ? { damagedFileKeptAs: `certs/${setAside}` } : {}) });
         revokedLost.push(serial);
       }

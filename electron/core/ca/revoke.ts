@@ -7,7 +7,7 @@ import { readIndex, writeIndex, type IndexEntry } from './indexFile';
 import { readMeta } from './meta';
 
 /** Mark a certificate revoked in the index (the next CRL lists it). Needs no key. */
-export function revokeInIndex(dir: string, serial: string, reason: RevocationReason = 'unspecified', now = new Date()): IndexEntry {
+export function revokeInIndex(dir: string, serial: string, reason: RevocationReason = 'unspecified', now = new Date(), who?: { operator: string; witnesses: string[] }): IndexEntry {
   const abs = resolve(dir);
   readMeta(abs);
   if (!(reason in REVOCATION_REASONS)) throw new QpkiError('INPUT_INVALID', `Unknown revocation reason "${reason}". Use one of: ${Object.keys(REVOCATION_REASONS).join(', ')}.`);
@@ -22,7 +22,7 @@ export function revokeInIndex(dir: string, serial: string, reason: RevocationRea
     e.status = 'R';
     e.revoked = { date: new Date(Math.floor(now.getTime() / 1000) * 1000), reason };
     writeIndex(abs, index);
-    Journal.open(abs).append('certificate.revoked', { serial: e.serial, reason, subject: e.subject, time: e.revoked.date.toISOString() });
+    Journal.open(abs, who).append('certificate.revoked', { serial: e.serial, reason, subject: e.subject, time: e.revoked.date.toISOString() });
     return e;
   } finally {
     unlock();
