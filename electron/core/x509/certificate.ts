@@ -9,14 +9,14 @@ import { encodeTlv } from './der';
 import { encodeExtensions, encodeOid } from './extensionsDer';
 import { altSignatureAlgorithmExtension, altSignatureValueExtension, preTbs, subjectAltPublicKeyInfoExtension } from './catalyst';
 
-/**
- * A fresh certificate serial: 16 bytes from the CSPRNG, positive, minimally encoded (the first
- * byte is kept in 0x01..0x7f), so at least 120 random bits — well above the 64 the CA/B Forum asks.
- */
 /** CSPRNG output drawn 4 KiB at a time (one call per 256 serials); each byte serves one serial only. */
 const serialPool = Buffer.alloc(4096);
 let serialPoolAt = serialPool.length;
 
+/**
+ * A fresh certificate serial: 16 bytes from the CSPRNG, positive, minimally encoded (the first
+ * byte is kept in 0x01..0x7f), so at least 120 random bits — well above the 64 the CA/B Forum asks.
+ */
 export function newSerial(): Uint8Array {
   if (serialPoolAt === serialPool.length) {
     randomFillSync(serialPool);
