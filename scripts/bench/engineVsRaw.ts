@@ -8,10 +8,9 @@ import { join } from 'node:path';
 import * as pkcs11js from 'pkcs11js';
 import { openBenchCa, RawSession, fixedSubjectSpki, type BenchHsm } from './hsm';
 import { breakdown, formatBreakdown, profileInProcess, type Breakdown } from './profile';
-import { say, type Report } from './report';
+import { median, say, type Report } from './report';
 
 const SECTION = '1 engine vs raw';
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const TARGET_RATIO = 0.25;
 
 /** Run `op` repeatedly for about `ms` milliseconds (after a short warm-up); operations per second. */
