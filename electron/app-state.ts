@@ -7,7 +7,7 @@ import type { Pkcs11Module } from './core/pkcs11/module';
 import type { TokenSession } from './core/pkcs11/session';
 import type { KeyAlgorithm } from './core/keys/algorithms';
 import { QpkiError } from './core/errors';
-import { CeremonyRecord } from './ceremony';
+import { CeremonyRecord } from './ceremony/record';
 import { join } from 'node:path';
 
 export type KeyChoice =

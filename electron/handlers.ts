@@ -17,6 +17,7 @@ import { listProfiles, loadProfile, validateVariable, type VariableDef } from '.
 import { readJournal, toFacts, verifyJournal, type JournalKind } from './core/journal/journal';
 import { fileSha256, renderTranscriptHtml } from './core/journal';
 import type { AppState } from './app-state';
+import type { Confirm } from './ceremony/confirmation';
 import * as caOps from './ca-ops';
 import * as recovery from './token-recovery';
 
@@ -27,6 +28,10 @@ export interface HandlerDeps {
   chooseSavePath(suggested: string, what?: 'certificate' | 'transcript'): Promise<string | null>;
   /** Print the transcript page to an A4 PDF at `dest` (printToPDF in the app, headless Chromium in tests). */
   printPdf(html: string, dest: string): Promise<void>;
+  /** Ask the operator in main's own dialog; a step that needs it happens only on an explicit yes. */
+  confirm: Confirm;
+  /** Ask for a PKCS#11 library file (the native open dialog in the app). */
+  chooseModuleFile(): Promise<string | null>;
 }
 
 /** The folder holding the app's files (package.json beside dist/ or the sources), for its fingerprint. */

@@ -13,6 +13,7 @@ import { finalizeAllModules } from './core/pkcs11/module';
 import { QpkiError } from './core/errors';
 import { findSoftHsm } from './handlers';
 import { CSP_HEADER, isAllowedRequest, windowOptions } from './window-config';
+import { confirmationText } from './ceremony/confirmation';
 
 const production = app.isPackaged;
 const rendererIndex = join(__dirname, '..', 'renderer', 'index.html');
@@ -130,6 +131,22 @@ app.whenReady().then(() => {
       return r.canceled || !r.filePath ? null : r.filePath;
     },
     printPdf: printTranscript,
+    async chooseModuleFile() {
+      const win = BrowserWindow.getFocusedWindow();
+      const opts = { title: 'Choose the PKCS#11 library of the HSM', properties: ['openFile'] as Array<'openFile'>, filters: [{ name: 'PKCS#11 library', extensions: ['so', 'dylib', 'dll'] }] };
+      const r = win ? await dialog.showOpenDialog(win, opts) : await dialog.showOpenDialog(opts);
+      return r.canceled || r.filePaths.length === 0 ? null : r.filePaths[0];
+    },
+    async confirm(c) {
+      // A native dialog, drawn by main: the renderer can neither answer it nor change its words.
+      const win = BrowserWindow.getFocusedWindow();
+      const opts = {
+        type: 'warning' as const, title: 'QPKI Ceremony', message: c.title, detail: confirmationText(c),
+        buttons: ['Cancel', c.action], defaultId: 0, cancelId: 0, noLink: true,
+      };
+      const r = win ? await dialog.showMessageBox(win, opts) : await dialog.showMessageBox(opts);
+      return r.response === 1;
+    },
   });
   registerIpc(handlers, appBaseUrl);
   createWindow();

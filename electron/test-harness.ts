@@ -10,12 +10,18 @@ import { createHandlers, type Handlers } from './handlers';
 import { transcriptPdf } from './core/journal/transcript';
 import { buildApi } from './preload-api';
 import { CHANNELS, type Channel } from '../shared/channels';
+import type { Confirmation } from './ceremony/confirmation';
 
 export interface Harness {
   state: AppState;
   handlers: Handlers;
-  /** What the next directory or save dialog answers. */
-  answers: { directory: string | null; savePath: string | null };
+  /**
+   * What the next dialog answers: directory and save dialogs, the library file dialog, and main's
+   * confirmations (`confirm`: a fixed answer, or a function of the question).
+   */
+  answers: { directory: string | null; savePath: string | null; moduleFile: string | null; confirm: boolean | ((c: Confirmation) => boolean) };
+  /** Every confirmation main asked for, in order, as the operator would have read it. */
+  confirmations: Confirmation[];
   /** The renderer's API object over the table (the preload builder, with the handler table as transport). */
   api(): Record<Channel, (input?: unknown) => Promise<unknown>>;
   /** Invoke by IPC channel name, as the preload would. */
@@ -38,17 +44,23 @@ export function makeHarness(opts: { softhsmPath: string | null; devTokenDir: str
     dataDir,
     ...(opts.appRoot ? { appRoot: opts.appRoot } : {}),
   });
-  const answers = { directory: null as string | null, savePath: null as string | null };
+  const answers: Harness['answers'] = { directory: null, savePath: null, moduleFile: null, confirm: true };
+  const confirmations: Confirmation[] = [];
   const handlers = createHandlers(state, {
     chooseDirectory: async () => answers.directory,
     chooseSavePath: async () => answers.savePath,
     // The same page the app prints with printToPDF, printed by headless Chromium.
     printPdf: (html, dest) => transcriptPdf(html, dest),
+    chooseModuleFile: async () => answers.moduleFile,
+    confirm: async (c) => {
+      confirmations.push(c);
+      return typeof answers.confirm === 'function' ? answers.confirm(c) : answers.confirm;
+    },
   });
   const invoke = async (channel: string, input: unknown) => {
     const name = channel.replace(/^qpki:/, '') as Channel;
     if (!(CHANNELS as readonly string[]).includes(name)) return { ok: false, error: { code: 'SENDER_REFUSED', message: 'unknown channel' } };
     return handlers[name](input);
   };
-  return { state, handlers, answers, invoke, api: () => buildApi(invoke) };
+  return { state, handlers, answers, confirmations, invoke, api: () => buildApi(invoke) };
 }

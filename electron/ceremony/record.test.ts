@@ -9,11 +9,11 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeSoftHsmStore, SOFTHSM_LIB } from '../test/softhsm';
-import { makeHarness } from './test-harness';
-import { readJournal, verifyJournal } from './core/journal/journal';
-import { chromiumAvailable } from './core/journal/transcript';
-import { handlerCalls } from '../test/handler-calls';
+import { makeSoftHsmStore, SOFTHSM_LIB } from '../../test/softhsm';
+import { makeHarness } from '../test-harness';
+import { readJournal, verifyJournal } from '../core/journal/journal';
+import { chromiumAvailable } from '../core/journal/transcript';
+import { handlerCalls } from '../../test/handler-calls';
 
 const store = makeSoftHsmStore();
 process.env.SOFTHSM2_CONF = store.conf;

@@ -7,8 +7,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Journal, verifyJournal, type JournalKind } from './core/journal/journal';
-import { appFingerprint, preflight, type PreflightReport } from './core/journal';
+import { Journal, verifyJournal, type JournalKind } from '../core/journal/journal';
+import { appFingerprint, preflight, type PreflightReport } from '../core/journal';
 
 export interface PendingEvent {
   kind: JournalKind;
