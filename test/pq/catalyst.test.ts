@@ -19,8 +19,9 @@ import { Certificate } from '@peculiar/asn1-x509';
 import { ensureCliBuilt, makeLab, ok, PIN_ENV, sh, SOFTHSM_LIB, tokenArgs, USER_PIN, wrotePaths, type Lab } from '../cli/helpers';
 import { generateSoftwareKey, signerFromPkcs8 } from '../../electron/core/keys/software';
 import type { Signer } from '../../electron/core/keys/signer';
-import { buildCertificate, newSerial } from '../../electron/core/x509/certificate';
-import { buildCrl } from '../../electron/core/x509/crl';
+import { buildCertificate, newSerial, prepareCertificate } from '../../electron/core/x509/certificate';
+import { signPrepared } from '../../electron/core/x509/tbs';
+import { buildCrl, prepareCrl } from '../../electron/core/x509/crl';
 import { toPem } from '../../electron/core/x509/pem';
 import {
   algIdParts,
@@ -256,13 +257,21 @@ print(json.dumps({'ec': pub(r['ec']), 'ml': pub(r['ml'])}))
     const name = AsnConvert.parse(readDer(lab.path('hsub', 'ca.crt')), Certificate).tbsCertificate.subject;
     const now = new Date();
     const later = new Date(now.getTime() + 86_400_000);
-    const make = async (alt: Signer) =>
-      toPem(await buildCertificate({ serial: newSerial(), issuer: name, subject: name, notBefore: now, notAfter: later, spki: ec.spki, extensions: [], signer: ecSigner, signatureAlgorithm: 'ecdsa-sha256', subjectAltSpki: ml.spki, alt: { signer: alt, signatureAlgorithm: 'ml-dsa-65' } }), 'CERTIFICATE');
+    const spec = (alt: Signer) => ({ serial: newSerial(), issuer: name, subject: name, notBefore: now, notAfter: later, spki: ec.spki, extensions: [], signer: ecSigner, signatureAlgorithm: 'ecdsa-sha256' as const, subjectAltSpki: ml.spki, alt: { signer: alt, signatureAlgorithm: 'ml-dsa-65' as const } });
+    // The engine itself never lets such a document out: its own check refuses it before any write.
+    await assert.rejects(buildCertificate(spec(liar)), (e: { code?: string }) => e.code === 'SIGNATURE_INVALID');
+    // So the bad document is assembled here from the prepared TBS, signed without the check.
+    const make = async (alt: Signer) => {
+      const { signer, alt: a, ...content } = spec(alt);
+      return toPem(await signPrepared(prepareCertificate({ ...content, altSignatureAlgorithm: a.signatureAlgorithm }), signer, a.signer), 'CERTIFICATE');
+    };
     const goodCa = lab.path('self-good.pem');
     const badCert = lab.path('self-bad-alt.pem');
     writeFileSync(goodCa, await make(mlSigner));
     writeFileSync(badCert, await make(liar));
-    const crl = (alt: Signer) => buildCrl({ issuer: name, issuerKeyId: new Uint8Array(20), thisUpdate: now, nextUpdate: later, crlNumber: 7n, revoked: [], signer: ecSigner, signatureAlgorithm: 'ecdsa-sha256', alt: { signer: alt, signatureAlgorithm: 'ml-dsa-65' } });
+    const crlContent = { issuer: name, issuerKeyId: new Uint8Array(20), thisUpdate: now, nextUpdate: later, crlNumber: 7n, revoked: [], signatureAlgorithm: 'ecdsa-sha256' as const, altSignatureAlgorithm: 'ml-dsa-65' as const };
+    await assert.rejects(buildCrl({ ...crlContent, signer: ecSigner, alt: { signer: liar, signatureAlgorithm: 'ml-dsa-65' } }), (e: { code?: string }) => e.code === 'SIGNATURE_INVALID');
+    const crl = (alt: Signer) => signPrepared(prepareCrl(crlContent), ecSigner, alt);
     const goodCrl = lab.path('good.crl');
     const badCrl = lab.path('bad-alt.crl');
     writeFileSync(goodCrl, toPem(await crl(mlSigner), 'X509 CRL'));

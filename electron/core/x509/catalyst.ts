@@ -61,6 +61,31 @@ export function preTbs(tbs: Uint8Array, kind: 'certificate' | 'crl'): Uint8Array
   return encodeTlv(0x30, parts);
 }
 
+/**
+ * The TBS without its altSignatureValue extension (every other field kept, the `signature` field
+ * too), and that extension's signature bytes: what a Catalyst document was before its
+ * alternative key signed it.
+ */
+export function stripAltSignatureValue(tbs: Uint8Array, kind: 'certificate' | 'crl'): { tbs: Uint8Array; altSignature?: Uint8Array } {
+  const top = whole(tbs);
+  const fields = children(tbs, top);
+  const extTag = kind === 'certificate' ? 0xa3 : 0xa0;
+  let altSignature: Uint8Array | undefined;
+  const parts = fields.map((f, i) => {
+    if (f.tag !== extTag || i === 0) return slice(tbs, f);
+    const seq = readTlv(tbs, f.contentStart);
+    for (const ext of children(tbs, seq)) {
+      const inner = children(tbs, ext);
+      if (!bytesEqual(slice(tbs, inner[0]), EXT_OID_TLV)) continue;
+      const octets = inner[inner.length - 1];
+      const bits = readTlv(tbs, octets.contentStart);
+      if (bits.tag === 0x03 && tbs[bits.contentStart] === 0) altSignature = tbs.slice(bits.contentStart + 1, bits.end);
+    }
+    return withoutAltSignatureValue(tbs, f, extTag);
+  });
+  return { tbs: encodeTlv(0x30, parts), altSignature };
+}
+
 function withoutAltSignatureValue(buf: Uint8Array, explicit: Tlv, tag: number): Uint8Array {
   const seq = readTlv(buf, explicit.contentStart);
   const kept = children(buf, seq).filter((ext) => {

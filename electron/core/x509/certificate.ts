@@ -7,7 +7,8 @@ import type { Signer } from '../keys/signer';
 import { signatureAlgorithmIdentifier, signatureAlgorithmIdentifierObject } from '../keys/verify';
 import { encodeTlv } from './der';
 import { encodeExtensions, encodeOid } from './extensionsDer';
-import { altSignatureAlgorithmExtension, altSignatureValueExtension, preTbs, subjectAltPublicKeyInfoExtension } from './catalyst';
+import { altSignatureAlgorithmExtension, subjectAltPublicKeyInfoExtension } from './catalyst';
+import { assembleSignedDocument, checkSigned, signPrepared, type PreparedDocument } from './tbs';
 
 /** CSPRNG output drawn 4 KiB at a time (one call per 256 serials); each byte serves one serial only. */
 const serialPool = Buffer.alloc(4096);
@@ -42,7 +43,8 @@ export interface AltSigning {
   signatureAlgorithm: SignatureAlgorithm;
 }
 
-export interface CertificateSpec {
+/** Everything a certificate holds, fixed before anything signs it. */
+export interface CertificateContent {
   serial: Uint8Array;
   issuer: Name;
   subject: Name;
@@ -51,10 +53,15 @@ export interface CertificateSpec {
   /** Subject public key (DER SubjectPublicKeyInfo). */
   spki: Uint8Array;
   extensions: Extension[];
-  signer: Signer;
   signatureAlgorithm: SignatureAlgorithm;
   /** Catalyst: the subject's alternative (ML-DSA) public key, carried in subjectAltPublicKeyInfo. */
   subjectAltSpki?: Uint8Array;
+  /** Catalyst: the algorithm of the issuer's alternative signature over the pre-TBS. */
+  altSignatureAlgorithm?: SignatureAlgorithm;
+}
+
+export interface CertificateSpec extends Omit<CertificateContent, 'altSignatureAlgorithm'> {
+  signer: Signer;
   /** Catalyst: the issuer's alternative key signs the pre-TBS. */
   alt?: AltSigning;
 }
@@ -121,7 +128,7 @@ const VERSION_3 = Uint8Array.of(0xa0, 0x03, 0x02, 0x01, 0x02);
  * DER TBSCertificate assembled from its parts. The subject public key is taken as the DER it
  * came in (already checked by the caller), and the issuer name is encoded once per CA.
  */
-function encodeTbs(spec: CertificateSpec, sigAlgDer: Uint8Array, extensions: Extension[]): Uint8Array {
+function encodeTbs(spec: CertificateContent, sigAlgDer: Uint8Array, extensions: Extension[]): Uint8Array {
   if (spec.serial.length === 0 || spec.serial[0] & 0x80 || (spec.serial[0] === 0 && spec.serial.length > 1 && !(spec.serial[1] & 0x80))) {
     throw new QpkiError('INPUT_INVALID', 'A certificate serial must be a positive, minimally encoded integer.');
   }
@@ -138,30 +145,32 @@ function encodeTbs(spec: CertificateSpec, sigAlgDer: Uint8Array, extensions: Ext
 }
 
 /**
- * Build and sign a certificate. The TBS is encoded once and signed as DER through the Signer,
- * so the same path serves a token key, a software key and ML-DSA; Catalyst adds an alternative
- * signature over the pre-TBS before the primary signature is made.
+ * The exact TBSCertificate of a certificate, encoded once: what a review shows and what signing
+ * signs (for Catalyst, without altSignatureValue, which the alternative key's signature becomes).
  */
-export async function buildCertificate(spec: CertificateSpec): Promise<Uint8Array> {
-  if (spec.notAfter.getTime() <= spec.notBefore.getTime()) throw new QpkiError('INPUT_INVALID', 'The certificate would expire before it starts.');
-  const extensions = [...spec.extensions];
-  if (spec.subjectAltSpki) extensions.push(subjectAltPublicKeyInfoExtension(spec.subjectAltSpki));
-  if (spec.alt) extensions.push(altSignatureAlgorithmExtension(signatureAlgorithmIdentifierObject(spec.alt.signatureAlgorithm)));
-  const sigAlgDer = signatureAlgorithmIdentifier(spec.signatureAlgorithm);
-  if (spec.alt) {
-    const pre = preTbs(encodeTbs(spec, sigAlgDer, extensions), 'certificate');
-    const altSig = await spec.alt.signer.sign(spec.alt.signatureAlgorithm, pre);
-    extensions.push(altSignatureValueExtension(altSig));
-  }
-  const tbsDer = encodeTbs(spec, sigAlgDer, extensions);
-  const signature = await spec.signer.sign(spec.signatureAlgorithm, tbsDer);
-  return assembleSigned(tbsDer, sigAlgDer, signature);
+export function prepareCertificate(c: CertificateContent): PreparedDocument {
+  if (c.notAfter.getTime() <= c.notBefore.getTime()) throw new QpkiError('INPUT_INVALID', 'The certificate would expire before it starts.');
+  const extensions = [...c.extensions];
+  if (c.subjectAltSpki) extensions.push(subjectAltPublicKeyInfoExtension(c.subjectAltSpki));
+  if (c.altSignatureAlgorithm) extensions.push(altSignatureAlgorithmExtension(signatureAlgorithmIdentifierObject(c.altSignatureAlgorithm)));
+  const sigAlgDer = signatureAlgorithmIdentifier(c.signatureAlgorithm);
+  return {
+    kind: 'certificate', tbs: encodeTbs(c, sigAlgDer, extensions), sigAlgDer, signatureAlgorithm: c.signatureAlgorithm,
+    ...(c.altSignatureAlgorithm ? { altSignatureAlgorithm: c.altSignatureAlgorithm } : {}),
+  };
 }
 
 /**
- * SEQUENCE { tbs, signatureAlgorithm, BIT STRING signature } from the exact bytes that were
- * signed — the same shape for a certificate, a CSR and a CRL.
+ * Build and sign a certificate in one go (no review between): prepared, signed, and checked
+ * against the signer's own public key(s) like every signed document.
  */
-export function assembleSigned(tbsDer: Uint8Array, sigAlgDer: Uint8Array, signature: Uint8Array): Uint8Array {
-  return encodeTlv(0x30, [tbsDer, sigAlgDer, encodeTlv(0x03, [Uint8Array.of(0), signature])]);
+export async function buildCertificate(spec: CertificateSpec): Promise<Uint8Array> {
+  const { signer, alt, ...content } = spec;
+  const prepared = prepareCertificate({ ...content, ...(alt ? { altSignatureAlgorithm: alt.signatureAlgorithm } : {}) });
+  const der = await signPrepared(prepared, signer, alt?.signer);
+  checkSigned(der, prepared, { spki: signer.spki, ...(alt ? { altSpki: alt.signer.spki } : {}) });
+  return der;
 }
+
+/** SEQUENCE { tbs, signatureAlgorithm, BIT STRING signature } (see tbs.ts). */
+export const assembleSigned = assembleSignedDocument;

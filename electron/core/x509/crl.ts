@@ -3,8 +3,9 @@ import { Extension, Extensions, Name, RevokedCertificate, TBSCertList, Time, Ver
 import type { SignatureAlgorithm } from '../keys/algorithms';
 import type { Signer } from '../keys/signer';
 import { signatureAlgorithmIdentifierObject } from '../keys/verify';
-import { altSignatureAlgorithmExtension, altSignatureValueExtension, preTbs } from './catalyst';
-import { assembleSigned, wholeSeconds, type AltSigning } from './certificate';
+import { altSignatureAlgorithmExtension } from './catalyst';
+import { wholeSeconds, type AltSigning } from './certificate';
+import { checkSigned, signPrepared, type PreparedDocument } from './tbs';
 
 export const REVOCATION_REASONS = {
   unspecified: CRLReasons.unspecified,
@@ -19,7 +20,8 @@ export const REVOCATION_REASONS = {
 } as const;
 export type RevocationReason = keyof typeof REVOCATION_REASONS;
 
-export interface CrlSpec {
+/** Everything a CRL holds, fixed before anything signs it. */
+export interface CrlContent {
   issuer: Name;
   /** The issuer's subject key identifier, for the authorityKeyIdentifier extension. */
   issuerKeyId: Uint8Array;
@@ -27,19 +29,24 @@ export interface CrlSpec {
   nextUpdate: Date;
   crlNumber: bigint;
   revoked: { serial: Uint8Array; date: Date; reason?: RevocationReason }[];
-  signer: Signer;
   signatureAlgorithm: SignatureAlgorithm;
+  /** Catalyst: the algorithm of the issuer's alternative signature over the pre-TBS. */
+  altSignatureAlgorithm?: SignatureAlgorithm;
+}
+
+export interface CrlSpec extends Omit<CrlContent, 'altSignatureAlgorithm'> {
+  signer: Signer;
   alt?: AltSigning;
 }
 
-/** A v2 CRL with CRL number and authority key identifier, signed through the Signer. */
-export async function buildCrl(spec: CrlSpec): Promise<Uint8Array> {
+/** The exact TBSCertList of a v2 CRL (CRL number, authority key identifier), encoded once. */
+export function prepareCrl(spec: CrlContent): PreparedDocument {
   const sigAlg = signatureAlgorithmIdentifierObject(spec.signatureAlgorithm);
   const exts: Extension[] = [
     new Extension({ extnID: id_ce_authorityKeyIdentifier, critical: false, extnValue: new OctetString(new Uint8Array(AsnConvert.serialize(new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(new Uint8Array(spec.issuerKeyId).buffer as ArrayBuffer) })))) }),
     new Extension({ extnID: id_ce_cRLNumber, critical: false, extnValue: new OctetString(new Uint8Array(AsnConvert.serialize(new CRLNumber(Number(spec.crlNumber))))) }),
   ];
-  if (spec.alt) exts.push(altSignatureAlgorithmExtension(signatureAlgorithmIdentifierObject(spec.alt.signatureAlgorithm)));
+  if (spec.altSignatureAlgorithm) exts.push(altSignatureAlgorithmExtension(signatureAlgorithmIdentifierObject(spec.altSignatureAlgorithm)));
   const tbs = new TBSCertList({
     version: Version.v2,
     signature: sigAlg,
@@ -61,12 +68,17 @@ export async function buildCrl(spec: CrlSpec): Promise<Uint8Array> {
       : undefined,
     crlExtensions: new Extensions(exts),
   });
-  if (spec.alt) {
-    const pre = preTbs(new Uint8Array(AsnConvert.serialize(tbs)), 'crl');
-    const altSig = await spec.alt.signer.sign(spec.alt.signatureAlgorithm, pre);
-    tbs.crlExtensions = new Extensions([...exts, altSignatureValueExtension(altSig)]);
-  }
-  const tbsDer = new Uint8Array(AsnConvert.serialize(tbs));
-  const signature = await spec.signer.sign(spec.signatureAlgorithm, tbsDer);
-  return assembleSigned(tbsDer, new Uint8Array(AsnConvert.serialize(sigAlg)), signature);
+  return {
+    kind: 'crl', tbs: new Uint8Array(AsnConvert.serialize(tbs)), sigAlgDer: new Uint8Array(AsnConvert.serialize(sigAlg)), signatureAlgorithm: spec.signatureAlgorithm,
+    ...(spec.altSignatureAlgorithm ? { altSignatureAlgorithm: spec.altSignatureAlgorithm } : {}),
+  };
+}
+
+/** A v2 CRL prepared, signed through the Signer(s) and checked against their public keys. */
+export async function buildCrl(spec: CrlSpec): Promise<Uint8Array> {
+  const { signer, alt, ...content } = spec;
+  const prepared = prepareCrl({ ...content, ...(alt ? { altSignatureAlgorithm: alt.signatureAlgorithm } : {}) });
+  const der = await signPrepared(prepared, signer, alt?.signer);
+  checkSigned(der, prepared, { spki: signer.spki, ...(alt ? { altSpki: alt.signer.spki } : {}) });
+  return der;
 }
