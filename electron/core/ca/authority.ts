@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { BasicConstraints, Certificate, id_ce_basicConstraints, Name } from '@peculiar/asn1-x509';
@@ -7,14 +7,16 @@ import { QpkiError } from '../errors';
 import { defaultSignatureAlgorithm, signatureFitsKey, type KeyAlgorithm, type SignatureAlgorithm } from '../keys/algorithms';
 import type { KeyStorageRef, Signer } from '../keys/signer';
 import { generateSoftwareKey, signerFromPkcs8, softwareSigner, writeKeyFile } from '../keys/software';
-import { keyAlgorithmOfSpki, verifySignature } from '../keys/verify';
+import { keyAlgorithmOfSpki, signatureAlgorithmFromObject, verifySignature } from '../keys/verify';
 import { isMlDsa } from '../keys/mldsa';
 import { CKM_ML_DSA } from '../pkcs11/constants';
 import { assertRecordable, Journal, type JournalKind } from '../journal/journal';
 import { loadModule, type PinProvider, type TokenSession } from '../pkcs11/index';
 import { buildExtensions, buildSubject, renderSubject, resolveVariables, subjectKeyIdentifier, validityDaysFor, type Profile, type VariableValues } from '../profiles/index';
-import { buildCertificate, newSerial, serialHex, type AltSigning } from '../x509/certificate';
-import { buildCrl, type RevocationReason } from '../x509/crl';
+import { buildCertificate, newSerial, prepareCertificate, serialHex, wholeSeconds } from '../x509/certificate';
+import { catalystParts } from '../x509/catalyst';
+import { checkSigned, signPrepared, type IssuerKeys, type PreparedDocument } from '../x509/tbs';
+import { prepareCrl, type RevocationReason } from '../x509/crl';
 import { pemOrDer, toPem } from '../x509/pem';
 import { lockCaDir, overwriteSmallFile, readText, syncPaths, writeFileAtomic, makeStagingDir } from './fsx';
 import { appendIndexEntries, readIndex, readIndexSerials, type IndexEntry } from './indexFile';
@@ -43,18 +45,45 @@ interface PreparedIssue {
   extensions: ReturnType<typeof buildExtensions>;
 }
 
+/**
+ * A certificate fixed before it is signed: serial, dates, every extension, encoded as the exact
+ * TBS the review shows. Issued by the CA that prepared it (its certificate's hash binds them).
+ */
+export interface PreparedCertificate {
+  serial: string;
+  serialBytes: Uint8Array;
+  notBefore: Date;
+  notAfter: Date;
+  subject: Name;
+  subjectString: string;
+  profile: Profile;
+  source: string;
+  warnings: string[];
+  document: PreparedDocument;
+  /** SHA-256 of the issuing CA's certificate. */
+  issuerCertSha256: string;
+}
+
+/** A CRL fixed before it is signed, with what it was built from (checked again when it is signed). */
+export interface PreparedCrl {
+  number: bigint;
+  thisUpdate: Date;
+  nextUpdate: Date;
+  revoked: { serial: string; date: Date; reason?: RevocationReason }[];
+  document: PreparedDocument;
+  issuerCertSha256: string;
+}
+
 interface Waiter extends PreparedIssue {
+  /** Set when the certificate was prepared (and reviewed) before it was queued. */
+  fixed?: PreparedCertificate;
   resolve(c: IssuedCertificate): void;
   reject(e: unknown): void;
 }
 
 interface BatchItem {
   w: Waiter;
-  serial: Uint8Array;
-  sHex: string;
-  notBefore: Date;
-  notAfter: Date;
-  warnings: string[];
+  prepared: PreparedCertificate;
   der?: Uint8Array;
   pem?: string;
 }
@@ -151,38 +180,46 @@ function signatureFor(profile: Profile | undefined, key: KeyAlgorithm): Signatur
 }
 
 /**
- * An open CA directory with its signing key(s). Every change goes through here, under the
- * directory lock, written atomically and recorded in the journal.
+ * A CA directory read without unlocking its key(s): enough to prepare what it will sign (the
+ * exact TBS of a certificate or CRL), so a review can be shown before any key is touched.
  */
-export class CertificateAuthority {
+export class CaDirectory {
   readonly dir: string;
   readonly meta: CaMeta;
   readonly certDer: Uint8Array;
-  readonly signer: Signer;
-  readonly altSigner?: Signer;
-  readonly journal: Journal;
+  readonly certSha256: string;
   readonly subjectName: Name;
   readonly subjectString: string;
   readonly notAfter: Date;
   /** pathLenConstraint of this CA's own certificate (undefined: none). */
   readonly pathLen?: number;
+  /** The CA's public key(s), as its certificate carries them. */
+  readonly spki: Uint8Array;
+  readonly altSpki?: Uint8Array;
+  /** Self-issued and signed by its own key: a root. */
+  readonly isRoot: boolean;
 
-  constructor(dir: string, meta: CaMeta, certDer: Uint8Array, signer: Signer, altSigner: Signer | undefined, journal: Journal) {
+  constructor(dir: string, meta: CaMeta, certDer: Uint8Array) {
     this.dir = dir;
     this.meta = meta;
     this.certDer = certDer;
-    this.signer = signer;
-    this.altSigner = altSigner;
-    this.journal = journal;
+    this.certSha256 = sha256Hex(certDer);
     const f = certFacts(certDer);
     this.subjectName = f.tbs.subject;
     this.subjectString = f.subject;
     this.notAfter = new Date(f.notAfter);
+    this.spki = f.spki;
+    this.altSpki = catalystParts(f.tbs.extensions).altSpki;
     const bc = f.tbs.extensions?.find((e) => e.extnID === id_ce_basicConstraints);
     this.pathLen = bc ? AsnConvert.parse(bc.extnValue.buffer, BasicConstraints).pathLenConstraint : undefined;
-    if (!Buffer.from(f.spki).equals(Buffer.from(signer.spki))) {
-      throw new QpkiError('KEY_INVALID', `The key found for this CA does not match the public key in its certificate (${dir}). Refusing to sign with it.`);
-    }
+    this.isRoot = f.subject === f.issuer && isSelfSigned(certDer, f.spki);
+  }
+
+  static read(dir: string): CaDirectory {
+    const abs = resolve(dir);
+    const meta = readMeta(abs);
+    const v = usableVersion(abs, meta);
+    return new CaDirectory(abs, meta, pemOrDer(readText(join(abs, 'versions', meta.active, 'certs', `ca.${v.algos[0]}.pem`)), ['CERTIFICATE']));
   }
 
   /** RFC 5280 4.2.1.9: a CA certificate with pathLenConstraint 0 may be followed by end-entity certificates only. */
@@ -192,17 +229,139 @@ export class CertificateAuthority {
     }
   }
 
+  get keyAlgorithm(): KeyAlgorithm {
+    return keyAlgorithmOfSpki(this.spki);
+  }
+
   get signatureAlgorithm(): SignatureAlgorithm {
     const s = activeVersion(this.meta).signature_algorithm as SignatureAlgorithm | undefined;
-    return s && signatureFitsKey(s, this.signer.keyAlgorithm) ? s : defaultSignatureAlgorithm(this.signer.keyAlgorithm);
+    return s && signatureFitsKey(s, this.keyAlgorithm) ? s : defaultSignatureAlgorithm(this.keyAlgorithm);
+  }
+
+  /** The Catalyst alternative signature algorithm, when the CA has an alternative key. */
+  get altSignatureAlgorithm(): SignatureAlgorithm | undefined {
+    return this.altSpki ? defaultSignatureAlgorithm(keyAlgorithmOfSpki(this.altSpki)) : undefined;
   }
 
   get certPem(): string {
     return toPem(this.certDer, 'CERTIFICATE');
   }
 
-  private alt(): AltSigning | undefined {
-    return this.altSigner ? { signer: this.altSigner, signatureAlgorithm: defaultSignatureAlgorithm(this.altSigner.keyAlgorithm) } : undefined;
+  /** Everything that can be checked before a serial is drawn: profile, variables, key, extensions. */
+  prepareRequest(opts: IssueRequest): PreparedIssue {
+    const { profile } = opts;
+    this.assertMayIssue(profile);
+    const { values, subject, days } = prepareSubject(profile, opts.vars);
+    keyAlgorithmOfSpki(opts.spki); // refuses keys we cannot describe
+    if (profile.altAlgorithm && !opts.subjectAltSpki) {
+      throw new QpkiError('INPUT_INVALID', `Profile ${profile.name} is a Catalyst hybrid: the subject needs an alternative ${profile.altAlgorithm} public key.`);
+    }
+    const extensions = buildExtensions(profile, values, { subjectSpki: opts.spki, issuerSpki: this.spki });
+    return { opts, subject, subjectString: nameString(subject), days, extensions };
+  }
+
+  /**
+   * The certificate this CA would issue for `opts`, fixed: a fresh serial (not one index.txt
+   * lists, nor one in `avoid`), dates from `opts.now`, validity cut to the CA's own, every
+   * extension. Nothing is written and no key is used.
+   */
+  prepareCertificate(opts: IssueRequest, avoid?: Set<string>): PreparedCertificate {
+    return this.fixCertificate(this.prepareRequest(opts), avoid ?? readIndexSerials(this.dir));
+  }
+
+  /** Serial, dates and TBS for a request already checked (prepareRequest). */
+  fixCertificate(p: PreparedIssue, used: Set<string>): PreparedCertificate {
+    const warnings: string[] = [];
+    const now = p.opts.now ?? new Date();
+    const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000);
+    let notAfter = new Date(notBefore.getTime() + p.days * DAY_MS);
+    if (notAfter > this.notAfter) {
+      notAfter = this.notAfter;
+      warnings.push(`Validity shortened to end with the CA certificate (${this.notAfter.toISOString()}).`);
+    }
+    let serialBytes = newSerial();
+    while (used.has(serialHex(serialBytes).toUpperCase())) serialBytes = newSerial();
+    const altSignatureAlgorithm = this.altSignatureAlgorithm;
+    const document = prepareCertificate({
+      serial: serialBytes, issuer: this.subjectName, subject: p.subject, notBefore, notAfter, spki: p.opts.spki, extensions: p.extensions,
+      signatureAlgorithm: this.signatureAlgorithm, subjectAltSpki: p.opts.subjectAltSpki, ...(altSignatureAlgorithm ? { altSignatureAlgorithm } : {}),
+    });
+    return {
+      serial: serialHex(serialBytes).toUpperCase(), serialBytes, notBefore, notAfter, subject: p.subject, subjectString: p.subjectString,
+      profile: p.opts.profile, source: p.opts.source ?? 'request', warnings, document, issuerCertSha256: this.certSha256,
+    };
+  }
+
+  /** The next CRL, fixed: its number, dates and every revoked certificate index.txt lists now. */
+  prepareCrl(opts: { days: number; now?: Date }): PreparedCrl {
+    if (!Number.isInteger(opts.days) || opts.days < 1 || opts.days > 3660) throw new QpkiError('INPUT_INVALID', 'CRL validity must be a whole number of days between 1 and 3660.');
+    const now = wholeSeconds(opts.now ?? new Date());
+    const number = this.crlNumber();
+    const revoked = this.revokedEntries();
+    const nextUpdate = new Date(now.getTime() + opts.days * DAY_MS);
+    const altSignatureAlgorithm = this.altSignatureAlgorithm;
+    const document = prepareCrl({
+      issuer: this.subjectName, issuerKeyId: subjectKeyIdentifier(this.spki), thisUpdate: now, nextUpdate, crlNumber: number,
+      revoked: revoked.map((r) => ({ serial: serialBytesOf(r.serial), date: r.date, reason: r.reason })),
+      signatureAlgorithm: this.signatureAlgorithm, ...(altSignatureAlgorithm ? { altSignatureAlgorithm } : {}),
+    });
+    return { number, thisUpdate: now, nextUpdate, revoked, document, issuerCertSha256: this.certSha256 };
+  }
+
+  /** The number the next CRL takes (the crlnumber file). */
+  protected crlNumber(): bigint {
+    const numPath = join(this.dir, 'crlnumber');
+    const current = existsSync(numPath) ? readText(numPath).trim() : '01';
+    if (!/^[0-9A-Fa-f]+$/.test(current)) throw new QpkiError('CA_INVALID', 'The crlnumber file is corrupt.');
+    return BigInt('0x' + current);
+  }
+
+  protected revokedEntries(): { serial: string; date: Date; reason?: RevocationReason }[] {
+    return readIndex(this.dir)
+      .filter((e) => e.status === 'R' && e.revoked)
+      .map((e) => ({ serial: e.serial.toUpperCase(), date: e.revoked!.date, reason: e.revoked!.reason }));
+  }
+}
+
+function serialBytesOf(hex: string): Uint8Array {
+  return new Uint8Array(Buffer.from(hex.length % 2 ? '0' + hex : hex, 'hex'));
+}
+
+function isSelfSigned(certDer: Uint8Array, spki: Uint8Array): boolean {
+  try {
+    const c = AsnConvert.parse(certDer, Certificate);
+    const alg = signatureAlgorithmFromObject(c.signatureAlgorithm);
+    const tbs = new Uint8Array(AsnConvert.serialize(c.tbsCertificate));
+    return verifySignature(spki, alg, tbs, new Uint8Array(c.signatureValue));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * An open CA directory with its signing key(s). Every change goes through here, under the
+ * directory lock, written atomically and recorded in the journal.
+ */
+export class CertificateAuthority extends CaDirectory {
+  readonly signer: Signer;
+  readonly altSigner?: Signer;
+  readonly journal: Journal;
+
+  constructor(dir: string, meta: CaMeta, certDer: Uint8Array, signer: Signer, altSigner: Signer | undefined, journal: Journal) {
+    super(dir, meta, certDer);
+    this.signer = signer;
+    this.altSigner = altSigner;
+    this.journal = journal;
+    if (!Buffer.from(this.spki).equals(Buffer.from(signer.spki))) {
+      throw new QpkiError('KEY_INVALID', `The key found for this CA does not match the public key in its certificate (${dir}). Refusing to sign with it.`);
+    }
+    if (altSigner && (!this.altSpki || !Buffer.from(this.altSpki).equals(Buffer.from(altSigner.spki)))) {
+      throw new QpkiError('KEY_INVALID', `The alternative key found for this CA does not match the alternative public key in its certificate (${dir}). Refusing to sign with it.`);
+    }
+  }
+
+  private issuerKeys(): IssuerKeys {
+    return { spki: this.spki, ...(this.altSpki ? { altSpki: this.altSpki } : {}) };
   }
 
   /** The chain from this CA up to its root, PEM, this CA first. */
@@ -301,9 +460,21 @@ export class CertificateAuthority {
    * entries, one index append, one serial-file write and one flush, however many callers wait.
    */
   async issue(opts: IssueRequest): Promise<IssuedCertificate> {
-    const prepared = this.prepareIssue(opts);
+    return this.enqueue(this.prepareRequest(opts));
+  }
+
+  /**
+   * Issue a certificate prepared (and reviewed) before: exactly its TBS is signed, under its
+   * serial, which must still be unused. Same journal, order and durability as `issue`.
+   */
+  async issuePrepared(fixed: PreparedCertificate): Promise<IssuedCertificate> {
+    if (fixed.issuerCertSha256 !== this.certSha256) throw new QpkiError('INPUT_INVALID', `This certificate was prepared for another CA than ${this.subjectString}.`);
+    return this.enqueue({ opts: { profile: fixed.profile, vars: {}, spki: new Uint8Array(0), source: fixed.source }, subject: fixed.subject, subjectString: fixed.subjectString, days: 0, extensions: [] }, fixed);
+  }
+
+  private enqueue(prepared: PreparedIssue, fixed?: PreparedCertificate): Promise<IssuedCertificate> {
     const done = new Promise<IssuedCertificate>((resolveIssue, rejectIssue) => {
-      this.waiting.push({ ...prepared, resolve: resolveIssue, reject: rejectIssue });
+      this.waiting.push({ ...prepared, ...(fixed ? { fixed } : {}), resolve: resolveIssue, reject: rejectIssue });
     });
     if (!this.drainQueued) this.queueDrain();
     return done;
@@ -332,46 +503,35 @@ export class CertificateAuthority {
     });
   }
 
-  /** Everything that can be checked before the lock: profile, variables, key, extensions. */
-  private prepareIssue(opts: IssueRequest): PreparedIssue {
-    const { profile } = opts;
-    this.assertMayIssue(profile);
-    const { values, subject, days } = prepareSubject(profile, opts.vars);
-    keyAlgorithmOfSpki(opts.spki); // refuses keys we cannot describe
-    if (profile.altAlgorithm && !opts.subjectAltSpki) {
-      throw new QpkiError('INPUT_INVALID', `Profile ${profile.name} is a Catalyst hybrid: the subject needs an alternative ${profile.altAlgorithm} public key.`);
-    }
-    const extensions = buildExtensions(profile, values, { subjectSpki: opts.spki, issuerSpki: this.signer.spki });
-    return { opts, subject, subjectString: nameString(subject), days, extensions };
-  }
-
   /**
    * Write one batch under the directory lock, in the order `ca check` expects of every
    * issuance: journal `issuance.started`, certificate file, index line, serial file, journal
    * `certificate.signed`. Each caller gets its own result or error; a failure at one step
    * stops the requests not yet past it, and what was written before stays accounted for.
+   * Every signature is checked against the CA's key(s) before its certificate is written.
    */
   private async writeBatch(batch: Waiter[]): Promise<void> {
     const items: BatchItem[] = [];
     try {
       const used = this.issuedSerials();
       for (const w of batch) {
-        const warnings: string[] = [];
-        const now = w.opts.now ?? new Date();
-        const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000);
-        let notAfter = new Date(notBefore.getTime() + w.days * DAY_MS);
-        if (notAfter > this.notAfter) {
-          notAfter = this.notAfter;
-          warnings.push(`Validity shortened to end with the CA certificate (${this.notAfter.toISOString()}).`);
+        if (w.fixed) {
+          // A reviewed certificate keeps its serial; one listed since (another process) is refused.
+          if (used.has(w.fixed.serial)) {
+            w.reject(new QpkiError('CA_INVALID', `Serial ${w.fixed.serial} was issued since this certificate was reviewed; prepare it again.`));
+            continue;
+          }
+          used.add(w.fixed.serial);
+          items.push({ w, prepared: w.fixed });
+          continue;
         }
-        let serial = newSerial();
-        while (used.has(serialHex(serial).toUpperCase())) serial = newSerial();
-        const sHex = serialHex(serial).toUpperCase();
-        used.add(sHex);
-        items.push({ w, serial, sHex, notBefore, notAfter, warnings });
+        const prepared = this.fixCertificate(w, used);
+        used.add(prepared.serial);
+        items.push({ w, prepared });
       }
+      if (!items.length) return;
       this.journal.appendMany(
-        items.map((i) => ({ kind: 'issuance.started' as const, facts: { serial: i.sHex, profile: i.w.opts.profile.name, subject: i.w.subjectString, source: i.w.opts.source ?? 'request' } })),
+        items.map((i) => ({ kind: 'issuance.started' as const, facts: { serial: i.prepared.serial, profile: i.prepared.profile.name, subject: i.prepared.subjectString, source: i.prepared.source, tbsSha256: sha256Hex(i.prepared.document.tbs) } })),
         { sync: false },
       );
     } catch (e) {
@@ -380,26 +540,18 @@ export class CertificateAuthority {
       return;
     }
 
-    // Sign in order; a refused signature fails only its own request.
+    // Sign in order; a refused or unverifiable signature fails only its own request.
     let failure: unknown;
     const signed: BatchItem[] = [];
+    const issuer = this.issuerKeys();
     for (const i of items) {
       try {
-        i.der = await buildCertificate({
-          serial: i.serial,
-          issuer: this.subjectName,
-          subject: i.w.subject,
-          notBefore: i.notBefore,
-          notAfter: i.notAfter,
-          spki: i.w.opts.spki,
-          extensions: i.w.extensions,
-          signer: this.signer,
-          signatureAlgorithm: this.signatureAlgorithm,
-          subjectAltSpki: i.w.opts.subjectAltSpki,
-          alt: this.alt(),
-        });
+        const der = await signPrepared(i.prepared.document, this.signer, this.altSigner);
+        checkSigned(der, i.prepared.document, issuer);
+        i.der = der;
         signed.push(i);
       } catch (e) {
+        this.recordSigningFailure(i.prepared.serial, e);
         i.w.reject(e);
       }
     }
@@ -414,7 +566,7 @@ export class CertificateAuthority {
       }
       try {
         i.pem = toPem(i.der!, 'CERTIFICATE');
-        writeFileAtomic(join(this.dir, 'certs', `${i.sHex}.crt`), i.pem, { createOnly: true, sync: false });
+        writeFileAtomic(join(this.dir, 'certs', `${i.prepared.serial}.crt`), i.pem, { createOnly: true, sync: false });
         written.push(i);
       } catch (e) {
         failure = e;
@@ -428,21 +580,21 @@ export class CertificateAuthority {
     try {
       appendIndexEntries(
         this.dir,
-        written.map((i) => ({ status: 'V' as const, expires: i.notAfter, serial: i.sHex, file: 'unknown', subject: opensslSubject(i.w.subject) })),
+        written.map((i) => ({ status: 'V' as const, expires: i.prepared.notAfter, serial: i.prepared.serial, file: 'unknown', subject: opensslSubject(i.prepared.subject) })),
       );
-      overwriteSmallFile(join(this.dir, 'serial'), written[written.length - 1].sHex + '\n');
+      overwriteSmallFile(join(this.dir, 'serial'), written[written.length - 1].prepared.serial + '\n');
       const results = written.map((i): IssuedCertificate => ({
-        serial: i.sHex,
+        serial: i.prepared.serial,
         der: i.der!,
         pem: i.pem!,
-        path: join(this.dir, 'certs', `${i.sHex}.crt`),
-        subject: i.w.subjectString,
+        path: join(this.dir, 'certs', `${i.prepared.serial}.crt`),
+        subject: i.prepared.subjectString,
         issuer: this.subjectString,
-        notBefore: i.notBefore,
-        notAfter: i.notAfter,
+        notBefore: i.prepared.notBefore,
+        notAfter: i.prepared.notAfter,
         fingerprint: sha256Hex(i.der!),
-        profile: i.w.opts.profile.name,
-        warnings: i.warnings,
+        profile: i.prepared.profile.name,
+        warnings: i.prepared.warnings,
       }));
       this.journal.appendMany(
         results.map((r) => ({
@@ -457,6 +609,7 @@ export class CertificateAuthority {
             certificateSha256Fingerprint: r.fingerprint,
             path: `certs/${r.serial}.crt`,
             hybrid: !!this.altSigner,
+            signaturesVerified: true,
             // The flush makes the journal durable, not each certificate file's contents (one
             // fsync per file would cost more than the signature): the journal keeps the signed
             // bytes, and `ca check --repair` restores a file a power cut left empty or cut short.
@@ -478,6 +631,14 @@ export class CertificateAuthority {
     }
   }
 
+  /** A signature that failed (refused by the token, or not verifying) is on the record with its reason. */
+  private recordSigningFailure(serial: string, e: unknown): void {
+    try {
+      const err = e instanceof QpkiError ? e : null;
+      this.journal.append('signing.failed', { serial, code: err?.code ?? 'INTERNAL', reason: err?.message ?? String(e) }, { sync: false });
+    } catch { /* the failure itself is what the caller reports */ }
+  }
+
   /** After our own index append: remember its size and time so the next batch need not re-read it. */
   private rememberIndex(): void {
     const c = this.indexCache;
@@ -492,44 +653,58 @@ export class CertificateAuthority {
   }
 
   /** Sign a new CRL listing every revoked certificate; PEM and DER written atomically. */
-  async generateCrl(opts: { days: number; now?: Date }): Promise<{ pem: string; der: Uint8Array; number: bigint; paths: string[]; fingerprint: string; revoked: number; nextUpdate: Date }> {
-    if (!Number.isInteger(opts.days) || opts.days < 1 || opts.days > 3660) throw new QpkiError('INPUT_INVALID', 'CRL validity must be a whole number of days between 1 and 3660.');
+  async generateCrl(opts: { days: number; now?: Date }): Promise<SignedCrl> {
+    return this.signCrl(this.prepareCrl(opts));
+  }
+
+  /**
+   * Sign a CRL prepared (and reviewed) before: exactly its TBS, and only while its number is
+   * still the next one and index.txt still lists the same revocations (a CRL is never replaced
+   * by one built from other facts than those reviewed).
+   */
+  async signCrl(p: PreparedCrl): Promise<SignedCrl> {
+    if (p.issuerCertSha256 !== this.certSha256) throw new QpkiError('INPUT_INVALID', `This CRL was prepared for another CA than ${this.subjectString}.`);
     const unlock = lockCaDir(this.dir);
     try {
-      const now = opts.now ?? new Date();
-      const numPath = join(this.dir, 'crlnumber');
-      const current = existsSync(numPath) ? readText(numPath).trim() : '01';
-      if (!/^[0-9A-Fa-f]+$/.test(current)) throw new QpkiError('CA_INVALID', 'The crlnumber file is corrupt.');
-      const number = BigInt('0x' + current);
-      const revoked = readIndex(this.dir)
-        .filter((e) => e.status === 'R' && e.revoked)
-        .map((e) => ({ serial: new Uint8Array(Buffer.from(e.serial.length % 2 ? '0' + e.serial : e.serial, 'hex')), date: e.revoked!.date, reason: e.revoked!.reason }));
-      const nextUpdate = new Date(now.getTime() + opts.days * DAY_MS);
-      const der = await buildCrl({
-        issuer: this.subjectName,
-        issuerKeyId: subjectKeyIdentifier(this.signer.spki),
-        thisUpdate: now,
-        nextUpdate,
-        crlNumber: number,
-        revoked,
-        signer: this.signer,
-        signatureAlgorithm: this.signatureAlgorithm,
-        alt: this.alt(),
-      });
+      if (this.crlNumber() !== p.number) throw new QpkiError('CA_INVALID', `CRL number ${p.number} was used since this CRL was reviewed; prepare it again.`);
+      const now = this.revokedEntries();
+      const same = now.length === p.revoked.length && now.every((r, k) => r.serial === p.revoked[k].serial && r.reason === p.revoked[k].reason && r.date.getTime() === p.revoked[k].date.getTime());
+      if (!same) throw new QpkiError('CA_INVALID', 'The revocations in index.txt changed since this CRL was reviewed; prepare it again.');
+      let der: Uint8Array;
+      try {
+        der = await signPrepared(p.document, this.signer, this.altSigner);
+        checkSigned(der, p.document, this.issuerKeys());
+      } catch (e) {
+        this.recordSigningFailure(`CRL ${p.number}`, e);
+        throw e;
+      }
       const pem = toPem(der, 'X509 CRL');
       const paths = [join(this.dir, 'crl', 'ca.crl'), join(this.dir, 'crl', 'ca.crl.der')];
       writeFileAtomic(paths[0], pem);
       writeFileAtomic(paths[1], der);
-      let next = (number + 1n).toString(16).toUpperCase();
+      let next = (p.number + 1n).toString(16).toUpperCase();
       if (next.length % 2) next = '0' + next;
-      writeFileAtomic(numPath, next + '\n');
+      writeFileAtomic(join(this.dir, 'crlnumber'), next + '\n');
       const fingerprint = sha256Hex(der);
-      this.journal.append('crl.generated', { crlNumber: number.toString(), revoked: revoked.length, thisUpdate: now.toISOString(), nextUpdate: nextUpdate.toISOString(), crlSha256Fingerprint: fingerprint });
-      return { pem, der, number, paths, fingerprint, revoked: revoked.length, nextUpdate };
+      this.journal.append('crl.generated', {
+        crlNumber: p.number.toString(), revoked: p.revoked.length, thisUpdate: p.thisUpdate.toISOString(), nextUpdate: p.nextUpdate.toISOString(),
+        crlSha256Fingerprint: fingerprint, tbsSha256: sha256Hex(p.document.tbs), signaturesVerified: true,
+      });
+      return { pem, der, number: p.number, paths, fingerprint, revoked: p.revoked.length, nextUpdate: p.nextUpdate };
     } finally {
       unlock();
     }
   }
+}
+
+export interface SignedCrl {
+  pem: string;
+  der: Uint8Array;
+  number: bigint;
+  paths: string[];
+  fingerprint: string;
+  revoked: number;
+  nextUpdate: Date;
 }
 
 async function signerForRef(dir: string, ref: KeyRef, access: CaKeyAccess): Promise<Signer> {
@@ -580,19 +755,26 @@ export function describeCaDir(dir: string): { dir: string; meta: CaMeta; certPem
   return { dir: abs, meta, certPem: toPem(certDer, 'CERTIFICATE'), subject: f.subject, notAfter: new Date(f.notAfter), issued: readIndex(abs) };
 }
 
-export async function makeKey(stage: string, key: NewCaKey, algorithm: KeyAlgorithm, keyName: string): Promise<{ signer: Signer; generated?: InitCaResult['key']['generated'] }> {
+/** A CA key made (or found) for a new CA; a software key is held in memory until it is written. */
+export interface MadeKey {
+  signer: Signer;
+  generated?: InitCaResult['key']['generated'];
+  /** A software key not yet written: its PKCS#8 and the file name it gets (versions/v1/keys/…). */
+  software?: { pkcs8: Uint8Array; rel: string };
+}
+
+/** The key a new CA signs with, made in the token or in memory (software); nothing is written. */
+export async function makeKeyInMemory(key: NewCaKey, algorithm: KeyAlgorithm, keyName: string): Promise<MadeKey> {
   if (key.kind === 'software') {
     const { pkcs8 } = generateSoftwareKey(algorithm);
     const rel = `versions/v1/keys/${keyName}`;
-    mkdirSync(join(stage, 'versions', 'v1', 'keys'), { recursive: true, mode: 0o700 });
-    writeKeyFile(join(stage, rel), pkcs8, key.passphrase);
     const signer = signerFromPkcs8(pkcs8, { type: 'software', path: rel, encrypted: key.passphrase !== null });
     // The same proof as for a token key: a test signature verified with the public key alone.
     const probe = new TextEncoder().encode(`qpki key generation self-test ${keyName} ${new Date().toISOString()}`);
     const sigAlg = defaultSignatureAlgorithm(algorithm);
     const testSignatureVerified = verifySignature(signer.spki, sigAlg, probe, await signer.sign(sigAlg, probe));
     if (!testSignatureVerified) throw new QpkiError('KEY_CHECK_FAILED', `The test signature of the new ${algorithm} key did not verify.`);
-    return { signer, generated: { testSignatureVerified } };
+    return { signer, generated: { testSignatureVerified }, software: { pkcs8, rel } };
   }
   const { session } = key;
   if (key.useExisting) {
@@ -613,12 +795,21 @@ export async function makeKey(stage: string, key: NewCaKey, algorithm: KeyAlgori
   return { signer: session.signer(rep.key), generated: { attributes: { ...rep.key.attributes }, testSignatureVerified: rep.testSignature.verified } };
 }
 
-/**
- * Create a CA directory: key (in the token or a file), CA certificate (self-signed, or issued by
- * `parent`), metadata, index, serial and CRL number. Everything is assembled in a staging
- * directory beside the target and renamed into place at the end, so a failure part-way leaves
- * no CA directory at all. An existing CA is never overwritten.
- */
+/** Write a software key made in memory into `stage` (encrypted under `passphrase`, or not when null). */
+export function writeMadeKey(stage: string, made: MadeKey, passphrase: string | null): Signer {
+  if (!made.software) return made.signer;
+  mkdirSync(join(stage, 'versions', 'v1', 'keys'), { recursive: true, mode: 0o700 });
+  writeKeyFile(join(stage, made.software.rel), made.software.pkcs8, passphrase);
+  return { ...made.signer, storage: { type: 'software', path: made.software.rel, encrypted: passphrase !== null } };
+}
+
+/** Make the key and write it into `stage` at once (a pending CA's key, whose passphrase is known). */
+export async function makeKey(stage: string, key: NewCaKey, algorithm: KeyAlgorithm, keyName: string): Promise<MadeKey> {
+  const made = await makeKeyInMemory(key, algorithm, keyName);
+  if (made.software && key.kind === 'software') return { ...made, signer: writeMadeKey(stage, made, key.passphrase) };
+  return made;
+}
+
 /** What creating a CA directory (active or pending) needs. */
 export interface NewCaOptions {
   dir: string;
@@ -643,7 +834,29 @@ export function assertNewCaTarget(dir: string, profile: Profile): void {
   if (existsSync(dir) && readdirSync(dir).length > 0) throw new QpkiError('OUTPUT_EXISTS', `${dir} exists and is not empty; choose a new directory for the CA.`);
 }
 
-export async function initCa(opts: NewCaOptions & { altKey?: { passphrase: string | null }; parent?: CertificateAuthority }): Promise<InitCaResult> {
+/**
+ * Everything a new CA will be, fixed before its certificate is signed: its key(s) (made in the
+ * token, or held in memory until written), the exact TBS of its certificate (self-signed, or
+ * prepared by `parent`), and what its metadata will say. Nothing is written; `completeNewCa`
+ * signs and writes.
+ */
+export interface NewCaDraft {
+  dir: string;
+  profile: Profile;
+  created: Date;
+  key: MadeKey;
+  altKey?: MadeKey;
+  /** The self-signed root's certificate, or the one `parent` will issue. */
+  certificate: { self: PreparedDocument; serial: string; notBefore: Date; notAfter: Date; subject: Name } | { parent: CertificateAuthority; prepared: PreparedCertificate };
+  rendered: Record<string, string | undefined>;
+  /** What the journal records of the key(s), in the order they were made. */
+  keyEvents: { kind: JournalKind; facts: Record<string, unknown> }[];
+  options: InitCaOptions;
+}
+
+export type InitCaOptions = NewCaOptions & { altKey?: { passphrase: string | null }; parent?: CertificateAuthority };
+
+export async function prepareNewCa(opts: InitCaOptions): Promise<NewCaDraft> {
   const dir = resolve(opts.dir);
   const { profile } = opts;
   assertNewCaTarget(dir, profile);
@@ -651,45 +864,85 @@ export async function initCa(opts: NewCaOptions & { altKey?: { passphrase: strin
   opts.parent?.assertMayIssue(profile); // before any key is made for a certificate the parent may not sign
   if (profile.altAlgorithm && !opts.altKey) throw new QpkiError('INPUT_INVALID', `Profile ${profile.name} is a Catalyst hybrid: an ${profile.altAlgorithm} key (software file) is needed too.`);
   const { values, subject, days } = prepareSubject(profile, opts.vars);
-  const stage = makeStagingDir(dir);
-  let made: Awaited<ReturnType<typeof makeKey>> | undefined;
+  let key: MadeKey | undefined;
   try {
     const algo = qpkiAlgorithmId(profile.algorithm);
-    made = await makeKey(stage, opts.key, profile.algorithm, `ca.${algo}.key`);
-    let altSigner: Signer | undefined;
+    key = await makeKeyInMemory(opts.key, profile.algorithm, `ca.${algo}.key`);
+    let altKey: MadeKey | undefined;
     if (profile.altAlgorithm && opts.altKey) {
-      altSigner = (await makeKey(stage, { kind: 'software', passphrase: opts.altKey.passphrase }, profile.altAlgorithm, `ca.${qpkiAlgorithmId(profile.altAlgorithm)}.key`)).signer;
+      altKey = await makeKeyInMemory({ kind: 'software', passphrase: opts.altKey.passphrase }, profile.altAlgorithm, `ca.${qpkiAlgorithmId(profile.altAlgorithm)}.key`);
     }
-    const now = opts.now ?? new Date();
-    let certificate: IssuedCertificate;
-    let chain: string;
+    const created = opts.now ?? new Date();
+    const altSpki = altKey?.signer.spki;
+    let certificate: NewCaDraft['certificate'];
     if (opts.parent) {
-      certificate = await opts.parent.issue({ profile, vars: opts.vars, spki: made.signer.spki, subjectAltSpki: altSigner?.spki, now, source: `subordinate CA ${dir}` });
-      chain = certificate.pem + opts.parent.chainPem();
+      const prepared = opts.parent.prepareCertificate({ profile, vars: opts.vars, spki: key.signer.spki, subjectAltSpki: altSpki, now: created, source: `subordinate CA ${dir}` });
+      certificate = { parent: opts.parent, prepared };
     } else {
       const serial = newSerial();
-      const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000);
+      const notBefore = wholeSeconds(created);
       const notAfter = new Date(notBefore.getTime() + days * DAY_MS);
-      const der = await buildCertificate({
-        serial,
-        issuer: subject,
-        subject,
-        notBefore,
-        notAfter,
-        spki: made.signer.spki,
-        extensions: buildExtensions(profile, values, { subjectSpki: made.signer.spki, issuerSpki: made.signer.spki }),
-        signer: made.signer,
+      const self = prepareCertificate({
+        serial, issuer: subject, subject, notBefore, notAfter, spki: key.signer.spki,
+        extensions: buildExtensions(profile, values, { subjectSpki: key.signer.spki, issuerSpki: key.signer.spki }),
         signatureAlgorithm: signatureFor(profile, profile.algorithm),
-        subjectAltSpki: altSigner?.spki,
-        alt: altSigner ? { signer: altSigner, signatureAlgorithm: defaultSignatureAlgorithm(altSigner.keyAlgorithm) } : undefined,
+        subjectAltSpki: altSpki, ...(altKey ? { altSignatureAlgorithm: defaultSignatureAlgorithm(altKey.signer.keyAlgorithm) } : {}),
       });
+      certificate = { self, serial: serialHex(serial).toUpperCase(), notBefore, notAfter, subject };
+    }
+    const keyEvents: NewCaDraft['keyEvents'] = [{
+      kind: key.generated ? 'key.generated' : 'key.selected',
+      facts: {
+        role: 'CA key', algorithm: profile.algorithm, storage: key.signer.storage, attributes: key.generated?.attributes ?? null,
+        testSignatureVerified: key.generated?.testSignatureVerified ?? null, existing: !key.generated, publicKeySha256Fingerprint: sha256Hex(key.signer.spki),
+      },
+    }];
+    if (altKey) keyEvents.push({ kind: 'key.generated', facts: { role: 'CA alternative (post-quantum) key', algorithm: altKey.signer.keyAlgorithm, storage: altKey.signer.storage, publicKeySha256Fingerprint: sha256Hex(altKey.signer.spki) } });
+    return { dir, profile, created, key, altKey, certificate, rendered: renderSubject(profile, values), keyEvents, options: opts };
+  } catch (e) {
+    throw keyLeftInToken(e, opts.key, key);
+  }
+}
+
+/** The exact TBS of the draft's certificate, as the review shows it. */
+export function draftDocument(d: NewCaDraft): PreparedDocument {
+  return 'self' in d.certificate ? d.certificate.self : d.certificate.prepared.document;
+}
+
+/**
+ * Sign the draft's certificate, check it, and write the CA directory: assembled in a staging
+ * directory beside the target and renamed into place at the end, so a failure part-way leaves
+ * no CA directory at all. Software key files are written under the passphrases given here (or
+ * those the draft's options named). An existing CA is never overwritten.
+ * `keyEventsRecorded`: the caller already recorded the key(s) as they were made (the app's
+ * ceremony record), so the new journal does not record them twice.
+ */
+export async function completeNewCa(d: NewCaDraft, secrets: { passphrase?: string | null; altPassphrase?: string | null; keyEventsRecorded?: boolean } = {}): Promise<InitCaResult> {
+  const { dir, profile, options: opts } = d;
+  assertNewCaTarget(dir, profile);
+  const stage = makeStagingDir(dir);
+  try {
+    let certificate: IssuedCertificate;
+    let chain: string;
+    if ('self' in d.certificate) {
+      const c = d.certificate;
+      const der = await signPrepared(c.self, d.key.signer, d.altKey?.signer);
+      checkSigned(der, c.self, { spki: d.key.signer.spki, ...(d.altKey ? { altSpki: d.altKey.signer.spki } : {}) });
       const pem = toPem(der, 'CERTIFICATE');
       certificate = {
-        serial: serialHex(serial).toUpperCase(), der, pem, path: join(dir, 'ca.crt'), subject: nameString(subject), issuer: nameString(subject),
-        notBefore, notAfter, fingerprint: sha256Hex(der), profile: profile.name, warnings: [],
+        serial: c.serial, der, pem, path: join(dir, 'ca.crt'), subject: nameString(c.subject), issuer: nameString(c.subject),
+        notBefore: c.notBefore, notAfter: c.notAfter, fingerprint: sha256Hex(der), profile: profile.name, warnings: [],
       };
       chain = pem;
+    } else {
+      certificate = await d.certificate.parent.issuePrepared(d.certificate.prepared);
+      chain = certificate.pem + d.certificate.parent.chainPem();
     }
+    const passphrase = secrets.passphrase !== undefined ? secrets.passphrase : opts.key.kind === 'software' ? opts.key.passphrase : null;
+    const altPassphrase = secrets.altPassphrase !== undefined ? secrets.altPassphrase : opts.altKey?.passphrase ?? null;
+    const signer = writeMadeKey(stage, d.key, passphrase);
+    const altSigner = d.altKey ? writeMadeKey(stage, d.altKey, altPassphrase) : undefined;
+    const algo = qpkiAlgorithmId(profile.algorithm);
     const algos = [algo, ...(profile.altAlgorithm ? [qpkiAlgorithmId(profile.altAlgorithm)] : [])];
     writeFileAtomic(join(stage, 'versions', 'v1', 'certs', `ca.${algo}.pem`), certificate.pem);
     if (profile.altAlgorithm) writeFileAtomic(join(stage, 'versions', 'v1', 'certs', `ca.${algos[1]}.pem`), certificate.pem);
@@ -700,9 +953,9 @@ export async function initCa(opts: NewCaOptions & { altKey?: { passphrase: strin
     writeFileAtomic(join(stage, 'crlnumber'), '01\n');
     mkdirSync(join(stage, 'certs'), { recursive: true });
     mkdirSync(join(stage, 'crl'), { recursive: true });
-    const rendered = renderSubject(profile, values);
-    const created = now.toISOString();
-    const keys: KeyRef[] = [{ id: altSigner ? 'classical' : 'default', algorithm: algo, storage: made.signer.storage }];
+    const rendered = d.rendered;
+    const created = d.created.toISOString();
+    const keys: KeyRef[] = [{ id: altSigner ? 'classical' : 'default', algorithm: algo, storage: signer.storage }];
     if (altSigner) keys.push({ id: 'pqc', algorithm: algos[1], storage: altSigner.storage });
     const meta: CaMeta = {
       subject: { common_name: rendered.cn ?? '', ...(rendered.o ? { organization: [rendered.o] } : {}), ...(rendered.c ? { country: [rendered.c] } : {}), dn: certificate.subject },
@@ -714,36 +967,38 @@ export async function initCa(opts: NewCaOptions & { altKey?: { passphrase: strin
       },
     };
     writeMeta(stage, meta);
-    if (existsSync(dir)) rmSync(dir, { recursive: false }); // an empty directory, checked above
+    // The target is absent or an empty directory (checked above; rmdir refuses anything else).
+    if (existsSync(dir)) rmdirSync(dir);
     renameSync(stage, dir);
     certificate.path = join(dir, 'ca.crt');
     const journal = Journal.open(dir, opts.participants);
     journal.appendAll(opts.journalPreamble ?? []);
-    journal.append(made.generated ? 'key.generated' : 'key.selected', {
-      role: 'CA key',
-      algorithm: profile.algorithm,
-      storage: made.signer.storage,
-      attributes: made.generated?.attributes ?? null,
-      testSignatureVerified: made.generated?.testSignatureVerified ?? null,
-      existing: !made.generated,
-      publicKeySha256Fingerprint: sha256Hex(made.signer.spki),
-    });
-    if (altSigner) journal.append('key.generated', { role: 'CA alternative (post-quantum) key', algorithm: altSigner.keyAlgorithm, storage: altSigner.storage, publicKeySha256Fingerprint: sha256Hex(altSigner.spki) });
+    if (!secrets.keyEventsRecorded) {
+      // The record names the storage as written (encrypted or not).
+      const stored = [signer.storage, altSigner?.storage];
+      journal.appendAll(d.keyEvents.map((e, k) => ({ ...e, facts: { ...e.facts, storage: stored[k] ?? e.facts.storage } })));
+    }
     journal.append('certificate.signed', {
       serial: certificate.serial, profile: profile.name, subject: certificate.subject, issuer: certificate.issuer,
       notBefore: certificate.notBefore.toISOString(), notAfter: certificate.notAfter.toISOString(),
       certificateSha256Fingerprint: certificate.fingerprint, path: 'ca.crt', selfSigned: !opts.parent, hybrid: !!altSigner,
+      tbsSha256: sha256Hex(draftDocument(d).tbs), signaturesVerified: true,
     });
     return {
       dir,
       certificate,
-      key: { storage: made.signer.storage, algorithm: profile.algorithm, publicKeyFingerprint: sha256Hex(made.signer.spki), generated: made.generated },
+      key: { storage: signer.storage, algorithm: profile.algorithm, publicKeyFingerprint: sha256Hex(signer.spki), generated: d.key.generated },
       altKey: altSigner ? { storage: altSigner.storage, algorithm: altSigner.keyAlgorithm, publicKeyFingerprint: sha256Hex(altSigner.spki) } : undefined,
     };
   } catch (e) {
     rmSync(stage, { recursive: true, force: true });
-    throw keyLeftInToken(e, opts.key, made);
+    throw keyLeftInToken(e, opts.key, d.key);
   }
+}
+
+/** Create a CA directory in one go: prepared and completed with no review between (the command line). */
+export async function initCa(opts: InitCaOptions): Promise<InitCaResult> {
+  return completeNewCa(await prepareNewCa(opts));
 }
 
 /**

@@ -22,6 +22,9 @@ export const JOURNAL_KINDS = [
   'crl.generated',
   'certificate.revoked',
   'issuance.started',
+  'signing.prepared',
+  'signing.failed',
+  'confirmation',
   'ceremony.closed',
   'error',
 ] as const;

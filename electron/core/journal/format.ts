@@ -22,6 +22,9 @@ const DESCRIPTIONS: Record<JournalKind, string> = {
   'crl.generated': 'CRL generated',
   'certificate.revoked': 'Certificate revoked',
   'issuance.started': 'Issuance started',
+  'signing.prepared': 'Prepared for signing (reviewed)',
+  'signing.failed': 'Signing failed',
+  confirmation: 'Confirmation asked',
   'ceremony.closed': 'Ceremony closed',
   error: 'Error',
 };
