@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { test, expect } from './fixtures';
-import { makeToken, openCeremonyThroughUi, openTokenThroughUi, opensslCsr, opensslVerify, PEOPLE } from './helpers';
+import { chooseDirectory, makeToken, openCeremonyThroughUi, openTokenThroughUi, opensslCsr, opensslVerify, PEOPLE, tbsSha256Of } from './helpers';
 import { readJournal, verifyJournal } from '../electron/core/journal/journal';
 
 const SO_PIN = 'so-pin-0123456789';
@@ -103,21 +103,32 @@ test.describe.serial('root ceremony, then an issuing CA and a TLS server from CS
     await page.getByTestId('var-organization').fill('QPKI Test');
     await page.getByTestId('var-country').fill('FR');
     const dir = join(app.workDir, 'root');
-    await page.getByTestId('ca-dir').fill(dir);
+    mkdirSync(dir);
+    await chooseDirectory(app, 'choose-ca-dir', dir);
     await app.screen('profile');
     await page.getByTestId('to-review').click();
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('Review before signing');
     await expect(page.getByTestId('review')).toContainText('CN=E2E Root CA');
+    await expect(page.getByTestId('review-ca')).toContainText('Yes');
+    await expect(page.getByTestId('review-target')).toHaveText(dir);
     await expect(page.getByTestId('sign')).toBeDisabled();
+    const tbs = (await page.getByTestId('review-tbs-sha256').textContent())!;
     await app.screen('review');
     await page.getByTestId('confirm-cn').fill('E2E Root CA');
     await page.getByTestId('confirm-witness').check();
+    const asked = app.harness.confirmations.length;
     await page.getByTestId('sign').click();
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('Certificate signed');
     await expect(page.getByTestId('verification')).toContainText('Signature verified');
     await expect(page.getByTestId('certificate')).toContainText('Basic Constraints');
     const saved = (await page.getByTestId('saved-to').textContent())!;
     expect(saved).toBe(join(dir, 'ca.crt'));
+    // Main asked itself before the token signed, naming the to-be-signed hash the review showed,
+    // and the certificate written carries exactly that TBS.
+    const question = app.harness.confirmations.slice(asked).find((c) => c.kind === 'sign')!;
+    expect(question.facts.find((f) => f.label === 'To-be-signed SHA-256')?.value).toBe(tbs);
+    expect(question.facts.find((f) => f.label === 'Written to')?.value).toBe(dir);
+    expect(tbsSha256Of(saved)).toBe(tbs);
     await app.screen('result');
     // Independent checks: openssl verifies the file, and its fingerprint is the one shown.
     expect(opensslVerify(['-x509_strict', '-CAfile', saved, saved])).toContain(': OK');
@@ -137,10 +148,14 @@ test.describe.serial('root ceremony, then an issuing CA and a TLS server from CS
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('Issue a subordinate CA from a CSR');
     await page.getByTestId('profile').selectOption('ec/issuing-ca');
     await page.getByTestId('csr').fill(readFileSync(csr, 'utf8'));
-    await page.getByTestId('var-cn').fill('E2E Issuing CA');
-    await page.getByTestId('confirm-issue').check();
+    await expect(page.getByTestId('var-cn')).toHaveValue('E2E Issuing CA');
     await app.screen('issue-sub-ca');
-    await page.getByTestId('sign-issue').click();
+    await page.getByTestId('review-issue').click();
+    await expect(page.getByTestId('review-csr')).toContainText('CN=E2E Issuing CA');
+    await expect(page.getByTestId('review-ca')).toContainText('Yes');
+    await app.screen('review-sub-ca');
+    await page.getByTestId('confirm-witness').check();
+    await page.getByTestId('sign').click();
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('Certificate signed');
     await expect(page.getByTestId('verification')).toContainText('Signature verified');
     const sub = (await page.getByTestId('saved-to').textContent())!;
@@ -154,10 +169,17 @@ test.describe.serial('root ceremony, then an issuing CA and a TLS server from CS
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('Issue an end-entity certificate');
     await page.getByTestId('profile').selectOption('ec/tls-server');
     await page.getByTestId('csr').fill(readFileSync(tls, 'utf8'));
-    await page.getByTestId('var-cn').fill('server.example.com');
-    await page.getByTestId('confirm-issue').check();
+    await expect(page.getByTestId('var-cn')).toHaveValue('server.example.com');
+    // This CA is a root: an end entity needs the operator's override (BR 6.1.7), asked again by main.
+    await expect(page.getByTestId('review-issue')).toBeDisabled();
+    await page.getByTestId('root-ee-override').check();
     await app.screen('issue-tls');
-    await page.getByTestId('sign-issue').click();
+    await page.getByTestId('review-issue').click();
+    await expect(page.getByTestId('review-warnings')).toContainText('BR 6.1.7');
+    await expect(page.getByTestId('review-ca')).toContainText('No (end entity)');
+    await app.screen('review-tls');
+    await page.getByTestId('confirm-witness').check();
+    await page.getByTestId('sign').click();
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('Certificate signed');
     const leaf = (await page.getByTestId('saved-to').textContent())!;
     await app.screen('result-tls');
@@ -179,9 +201,12 @@ test.describe.serial('root ceremony, then an issuing CA and a TLS server from CS
     expect(kinds[0]).toBe('ceremony.opened');
     expect(kinds[kinds.length - 1]).toBe('ceremony.closed');
     expect(kinds).toEqual([
-      'ceremony.opened', 'preflight', 'module.loaded', 'token.chosen', 'login.succeeded', 'key.generated', 'key.selected', 'certificate.signed',
-      'csr.accepted', 'issuance.started', 'certificate.signed', 'csr.accepted', 'issuance.started', 'certificate.signed', 'ceremony.closed',
+      'ceremony.opened', 'preflight', 'confirmation', 'module.loaded', 'token.chosen', 'login.succeeded', 'key.generated',
+      'signing.prepared', 'confirmation', 'certificate.signed',
+      'csr.accepted', 'signing.prepared', 'confirmation', 'issuance.started', 'certificate.signed',
+      'confirmation', 'csr.accepted', 'signing.prepared', 'confirmation', 'issuance.started', 'certificate.signed', 'ceremony.closed',
     ]);
+    expect(entries.filter((e) => e.kind === 'confirmation').map((e) => e.facts.question)).toEqual(['load-module', 'sign', 'sign', 'root-end-entity', 'sign']);
     expect(entries.every((e) => e.operator === PEOPLE.operator && e.witnesses.join('|') === PEOPLE.witnesses.join('|'))).toBe(true);
     expect(entries[0].facts.purpose).toBe(PEOPLE.purpose);
     await app.screen('closed');

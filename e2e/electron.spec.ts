@@ -30,6 +30,10 @@ test('root ceremony in the Electron app', async () => {
   const app = await electron.launch({ executablePath: bin!, args: [root, `--user-data-dir=${userData}`], env: { ...process.env, SOFTHSM2_CONF: hsm.conf } });
   try {
     const page = await app.firstWindow();
+    // Yes to each of main's own confirmations (the development token's library, the signature).
+    await app.evaluate(({ dialog }) => {
+      dialog.showMessageBox = (async () => ({ response: 1, checkboxChecked: false })) as unknown as typeof dialog.showMessageBox;
+    });
     await page.getByTestId('dev-token').click();
     await page.getByTestId('token-label').fill('electron-root');
     for (const [id, v] of [['so-pin', 'so-pin-0123456789'], ['so-pin2', 'so-pin-0123456789'], ['user-pin', 'user-pin-0123456789'], ['user-pin2', 'user-pin-0123456789']]) await page.getByTestId(id).fill(v);
@@ -50,7 +54,12 @@ test('root ceremony in the Electron app', async () => {
     await page.getByTestId('profile').selectOption('ec/root-ca');
     await page.getByTestId('var-cn').fill('Electron Root');
     const dir = join(userData, 'ca');
-    await page.getByTestId('ca-dir').fill(dir);
+    // main's own folder dialog, answered here.
+    await app.evaluate(({ dialog }, path) => {
+      dialog.showOpenDialog = (async () => ({ canceled: false, filePaths: [path] })) as unknown as typeof dialog.showOpenDialog;
+    }, dir);
+    await page.getByTestId('choose-ca-dir').click();
+    await expect(page.getByTestId('ca-dir')).toHaveText(dir);
     await page.getByTestId('to-review').click();
     await page.getByTestId('confirm-cn').fill('Electron Root');
     await page.getByTestId('confirm-witness').check();

@@ -11,7 +11,10 @@ import { expect, type App } from './fixtures';
  */
 export async function makeToken(app: App, label: string, soPin: string, userPin: string): Promise<void> {
   const h = app.harness.handlers;
-  const r1 = (await h.loadModule({ path: SOFTHSM_LIB })) as { ok: boolean };
+  const known = (await h.knownModules({})) as { value: { modules: Array<{ id: string; path: string }> } };
+  const lib = known.value.modules.find((m) => m.path === SOFTHSM_LIB);
+  expect(lib, 'SoftHSM2 is among the libraries main offers').toBeTruthy();
+  const r1 = (await h.loadModule({ moduleId: lib!.id })) as { ok: boolean };
   expect(r1.ok).toBe(true);
   const slots = (await h.listSlots({})) as { value: { slots: Array<{ slotId: string; tokenPresent: boolean; token: { flags: Record<string, boolean> } | null }> } };
   const free = slots.value.slots.find((s) => s.tokenPresent && s.token && !s.token.flags.initialized);
@@ -66,7 +69,7 @@ export async function openTokenThroughUi(app: App, label: string, opts: { shots?
   const { page } = app;
   await openCeremonyThroughUi(app, opts.people ?? PEOPLE, { shots: opts.shots });
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Where will the CA key live?');
-  await page.getByTestId('module-path').fill(SOFTHSM_LIB);
+  await chooseModule(app, SOFTHSM_LIB);
   await app.screen('storage');
   await page.getByTestId('storage-next').click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Choose the token');
@@ -75,12 +78,36 @@ export async function openTokenThroughUi(app: App, label: string, opts: { shots?
   await expect(page.getByRole('heading', { level: 1 })).toContainText(`Log in to “${label}”`);
 }
 
+/** Pick the library at `path` in the storage step's list (main offers it, with its SHA-256). */
+export async function chooseModule(app: App, path: string): Promise<void> {
+  const option = app.page.locator(`[data-testid="module-option"][data-path="${path}"]`);
+  await option.check();
+  await expect(option).toBeChecked();
+}
+
+/**
+ * A directory as the operator picks it: main's own dialog, answered here with `path`. The page
+ * shows the path it chose and holds only main's id for it.
+ */
+export async function chooseDirectory(app: App, button: 'choose-ca-dir' | 'choose-open-dir', path: string): Promise<void> {
+  app.harness.answers.directory = path;
+  await app.page.getByTestId(button).click();
+  await expect(app.page.getByTestId(button === 'choose-ca-dir' ? 'ca-dir' : 'open-dir')).toHaveText(path);
+  app.harness.answers.directory = null;
+}
+
 /** An EC key pair and CSR made by OpenSSL, independent of the app. */
 export function opensslCsr(dir: string, name: string, curve: 'prime256v1' | 'secp384r1', subject: string): string {
   const key = join(dir, `${name}.key`);
   const csr = join(dir, `${name}.csr`);
   execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', `ec_paramgen_curve:${curve}`, '-nodes', '-keyout', key, '-out', csr, '-subj', subject], { stdio: 'pipe' });
   return csr;
+}
+
+/** SHA-256 of a certificate's TBSCertificate, colon hex, as Python `cryptography` reads it (not our decoder). */
+export function tbsSha256Of(certPath: string): string {
+  const hex = execFileSync('python3', ['-c', 'import sys,hashlib;from cryptography import x509;c=x509.load_pem_x509_certificate(open(sys.argv[1],"rb").read());print(hashlib.sha256(c.tbs_certificate_bytes).hexdigest())', certPath], { encoding: 'utf8' }).trim();
+  return hex.match(/../g)!.join(':').toUpperCase();
 }
 
 export function opensslVerify(args: string[]): string {

@@ -239,22 +239,23 @@ test('keyboard only: a whole root ceremony on the token, no click, focus always 
   await expect(page.getByLabel('Key algorithm')).toBeVisible();
   await page.keyboard.press('ArrowUp');
   await expect(page.getByTestId('kind-software')).not.toBeChecked();
-  await expect(page.getByTestId('module-path')).toBeVisible();
+  await expect(page.getByTestId('module-list')).toBeVisible();
   // Tab leaves the storage group for the library group, on its checked radio.
   await page.keyboard.press('Tab');
   const libs = await page.locator('input[name=module]').count();
   expect(libs).toBeGreaterThan(0);
+  const chosen = () => page.locator('input[name=module]:checked').getAttribute('data-path');
   if (libs > 1) {
-    // Arrows move the choice and the path follows it, both ways.
-    const first = await value('module-path');
+    // Arrows move the choice, both ways.
+    const first = await chosen();
     await page.keyboard.press('ArrowDown');
-    expect(await value('module-path')).not.toBe(first);
+    expect(await chosen()).not.toBe(first);
     await page.keyboard.press('ArrowUp');
-    expect(await value('module-path')).toBe(first);
+    expect(await chosen()).toBe(first);
   }
   // Radios wrap around: at most one lap to reach the SoftHSM2 library.
-  for (let i = 0; i < libs && (await value('module-path')) !== SOFTHSM_LIB; i++) await page.keyboard.press('ArrowDown');
-  expect(await value('module-path')).toBe(SOFTHSM_LIB);
+  for (let i = 0; i < libs && (await chosen()) !== SOFTHSM_LIB; i++) await page.keyboard.press('ArrowDown');
+  expect(await chosen()).toBe(SOFTHSM_LIB);
   expectRing(await focus(page), 'library radio');
   await app.screen('storage');
   await tabTo(page, 'storage-next');
@@ -328,8 +329,12 @@ test('keyboard only: a whole root ceremony on the token, no click, focus always 
   await tabTo(page, 'var-cn');
   await page.keyboard.type(CN);
   const dir = join(app.workDir, 'kb-root');
-  await tabTo(page, 'ca-dir');
-  await typeAfterSelectAll(page, dir);
+  // The folder comes from main's own dialog (answered here), opened with Enter on Choose….
+  app.harness.answers.directory = dir;
+  await tabTo(page, 'choose-ca-dir');
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('ca-dir')).toHaveText(dir);
+  app.harness.answers.directory = null;
   await auditTabOrder(page, 'profile');
   await tabTo(page, 'to-review');
   await app.screen('profile');
@@ -374,9 +379,12 @@ test('keyboard only: a whole root ceremony on the token, no click, focus always 
   await page.keyboard.press('Enter');
   await expectHeadingFocused(page, 'Generate a CRL');
   await auditTabOrder(page, 'crl');
-  await tabTo(page, 'confirm-crl');
+  await tabTo(page, 'review-crl-button');
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('review-crl-number')).toBeVisible();
+  await tabTo(page, 'confirm-witness');
   await page.keyboard.press('Space');
-  await tabTo(page, 'sign-crl');
+  await tabTo(page, 'sign');
   await page.keyboard.press('Enter');
   await expect(page.getByTestId('crl-saved')).toContainText(dir);
   await expect(page.getByTestId('crl-signed')).toBeFocused();
@@ -398,8 +406,8 @@ test('keyboard only: a whole root ceremony on the token, no click, focus always 
   await selectByArrows(page, 'profile', 'ec/tls-server');
   await tabTo(page, 'csr');
   await page.keyboard.insertText(readFileSync(opensslCsr(app.workDir, 'kb-server', 'prime256v1', '/CN=kb.example.com'), 'utf8')); // as Ctrl+V would
-  await tabTo(page, 'var-cn');
-  await page.keyboard.type('kb.example.com');
+  // The common name comes pre-filled from the request.
+  await expect(page.getByTestId('var-cn')).toHaveValue('kb.example.com');
   await tabTo(page, 'var-dns_names-0');
   await page.keyboard.type('www.kb.example.com');
   await page.keyboard.press('Tab');
@@ -418,10 +426,16 @@ test('keyboard only: a whole root ceremony on the token, no click, focus always 
   await expect(page.getByTestId('var-dns_names-2')).toHaveCount(0);
   await expect(page.getByTestId('var-dns_names-1')).toBeFocused();
   await auditTabOrder(page, 'issue');
-  await tabTo(page, 'confirm-issue');
+  // A root signs an end entity only by the operator's override, asked again by main.
+  await tabTo(page, 'root-ee-override');
   await page.keyboard.press('Space');
-  await tabTo(page, 'sign-issue');
+  await tabTo(page, 'review-issue');
   await app.screen('issue-tls');
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('review-csr')).toContainText('CN=kb.example.com');
+  await tabTo(page, 'confirm-witness');
+  await page.keyboard.press('Space');
+  await tabTo(page, 'sign');
   await page.keyboard.press('Enter');
   await expectHeadingFocused(page, 'Certificate signed');
   const leaf = (await page.getByTestId('saved-to').textContent())!;

@@ -7,7 +7,7 @@
  * locked → the login blocked.
  */
 import { test, expect } from './fixtures';
-import { openCeremonyThroughUi } from './helpers';
+import { chooseModule, openCeremonyThroughUi } from './helpers';
 import { opencryptokiUnavailable } from '../test/opencryptoki-env';
 import { startOckBridge, type OckBridge } from './opencryptoki-bridge';
 import type { App } from './fixtures';
@@ -23,7 +23,7 @@ async function toPinScreen(app: App, lib: string): Promise<void> {
   const { page } = app;
   await openCeremonyThroughUi(app);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Where will the CA key live?');
-  await page.getByTestId('module-path').fill(lib);
+  await chooseModule(app, lib);
   await page.getByTestId('storage-next').click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Choose the token');
   await page.getByTestId(`use-token-${LABEL}`).click();
@@ -46,7 +46,10 @@ test('PIN screen on opencryptoki: count low, final try with confirmation, succes
   let ock: OckBridge | null = await startOckBridge();
   try {
     // A fresh opencryptoki token, made through the same table.
-    expect((await ock.call('loadModule', { path: ock.lib })).ok).toBe(true);
+    const known = await ock.call('knownModules');
+    const lib = known.value.modules.find((m: { path: string }) => m.path === ock!.lib);
+    expect(lib, 'openCryptoki is among the libraries main offers').toBeTruthy();
+    expect((await ock.call('loadModule', { moduleId: lib.id })).ok).toBe(true);
     const slots = await ock.call('listSlots');
     const free = slots.value.slots.find((s: { tokenPresent: boolean; token: { flags: Record<string, boolean> } | null }) => s.tokenPresent && s.token && !s.token.flags.initialized);
     const init = await ock.call('initToken', { slotId: free.slotId, label: LABEL, soPin: '87654321', userPin: PIN });

@@ -10,7 +10,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test, expect, type App } from './fixtures';
-import { makeToken, openTokenThroughUi, opensslVerify, writeTemp } from './helpers';
+import { chooseDirectory, makeToken, openTokenThroughUi, opensslVerify, writeTemp } from './helpers';
+import { handlerCalls } from '../test/handler-calls';
 import { readJournal, verifyJournal } from '../electron/core/journal/journal';
 
 const SO_PIN = 'so-pin-0123456789';
@@ -77,25 +78,29 @@ test('hybrid root ceremony: ECDSA P-384 in the token + ML-DSA-87 file, then its 
   await page.getByTestId('var-cn').fill('E2E Hybrid Root');
   await page.getByTestId('var-organization').fill('QPKI PQ Test');
   const dir = join(app.workDir, 'hybrid-root');
-  await page.getByTestId('ca-dir').fill(dir);
+  await chooseDirectory(app, 'choose-ca-dir', dir);
   await app.screen('profile-hybrid');
   await page.getByTestId('to-review').click();
 
   // Review: both signatures, both keys and where each lives, the Catalyst extensions.
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Review before signing');
   await expect(page.getByTestId('review-signature')).toContainText('ecdsa-sha384');
-  await expect(page.getByTestId('review-signature')).toContainText('made by the token');
-  await expect(page.getByTestId('review-alt-signature')).toContainText('ml-dsa-87 (ML-DSA-87), made by the ML-DSA key file');
   const token = app.harness.state.session!.token;
+  await expect(page.getByTestId('review-signed-by')).toContainText(`key “hybrid-root-key”`);
+  await expect(page.getByTestId('review-signed-by')).toContainText(`token “e2e-hybrid” (serial ${token.serial})`);
+  await expect(page.getByTestId('review-alt-signature')).toContainText('ml-dsa-87 (ML-DSA-87), made by the CA’s ML-DSA key');
   await expect(page.getByTestId('ca-keys-primary-where')).toContainText(`In PKCS#11 token “e2e-hybrid” (serial ${token.serial}), key “hybrid-root-key”`);
   await expect(page.getByTestId('ca-keys-primary-fingerprint')).toHaveText(keyFp);
   const altPath = join(dir, 'versions', 'v1', 'keys', 'ca.ml-dsa-87.key');
   await expect(page.getByTestId('ca-keys-alternative-where')).toContainText(`File in the CA directory, encrypted: ${altPath}`);
-  await expect(page.getByTestId('ca-keys-alternative-fingerprint')).toContainText('Generated when you sign');
-  const catalyst = page.getByTestId('review-catalyst');
-  for (const oid of ['2.5.29.72', '2.5.29.73', '2.5.29.74']) await expect(catalyst).toContainText(oid);
-  await expect(catalyst.locator('dt')).toHaveCount(3);
-  await expect(catalyst).not.toContainText('(critical)');
+  // The ML-DSA key is made for the review: its real fingerprint is shown before anything signs.
+  const reviewedAltFp = (await page.getByTestId('ca-keys-alternative-fingerprint').textContent())!;
+  expect(reviewedAltFp).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+  // The reviewed structure carries the alternative key and algorithm; the alternative signature is added at signing.
+  const exts = page.getByTestId('review-extensions');
+  for (const oid of ['2.5.29.72', '2.5.29.73']) await expect(exts).toContainText(oid);
+  await expect(exts).not.toContainText('2.5.29.74');
+  await expect(page.getByTestId('review-added-at-signing')).toContainText('2.5.29.74');
   await app.screen('review-hybrid');
 
   // The ML-DSA passphrase twice: a mismatch is refused and clears both fields.
@@ -104,7 +109,7 @@ test('hybrid root ceremony: ECDSA P-384 in the token + ML-DSA-87 file, then its 
   await page.getByTestId('alt-passphrase').fill(ALT_PASS);
   await page.getByTestId('alt-passphrase2').fill(ALT_PASS + 'x');
   await page.getByTestId('sign').click();
-  await expect(page.getByText('The two ML-DSA passphrases differ')).toBeVisible();
+  await expect(page.getByText('The two passphrases for the ML-DSA key file differ')).toBeVisible();
   await expect(page.getByTestId('alt-passphrase')).toHaveValue('');
   await expect(page.getByTestId('alt-passphrase2')).toHaveValue('');
   await expect(page.getByTestId('alt-passphrase')).toHaveAttribute('type', 'password');
@@ -134,19 +139,22 @@ test('hybrid root ceremony: ECDSA P-384 in the token + ML-DSA-87 file, then its 
   expect(root.alt?.valid).toBe(true);
   const altFp = colon(createHash('sha256').update(Buffer.from(root.alt!.issuer_alt_spki!, 'hex')).digest('hex'));
   await expect(page.getByTestId('ca-keys-alternative-fingerprint')).toHaveText(altFp);
+  expect(altFp).toBe(reviewedAltFp);
   expect(readFileSync(altPath, 'utf8')).toMatch(/^-----BEGIN ENCRYPTED PRIVATE KEY-----/);
 
   // Next step: a CRL. The ML-DSA passphrase is asked where the PIN would be; a wrong one is refused.
   await page.getByTestId('next-crl').click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Generate a CRL');
-  await page.getByTestId('confirm-crl').check();
-  await expect(page.getByTestId('sign-crl')).toHaveText('Sign with token and ML-DSA key file');
+  await page.getByTestId('review-crl-button').click();
+  await expect(page.getByTestId('review-crl-number')).toHaveText('1');
+  await page.getByTestId('confirm-witness').check();
+  await expect(page.getByTestId('sign')).toHaveText('Sign with the CA key and the ML-DSA key');
   await page.getByTestId('ca-alt-passphrase').fill('not-the-ml-dsa-passphrase');
-  await page.getByTestId('sign-crl').click();
+  await page.getByTestId('sign').click();
   await expect(page.getByTestId('error')).toHaveAttribute('data-code', 'PASSPHRASE_INCORRECT');
   await expect(page.getByTestId('ca-alt-passphrase')).toHaveValue('');
   await page.getByTestId('ca-alt-passphrase').fill(ALT_PASS);
-  await page.getByTestId('sign-crl').click();
+  await page.getByTestId('sign').click();
   const crlPath = (await page.getByTestId('crl-saved').textContent())!;
   await expect(page.getByTestId('signatures-primary')).toHaveAttribute('data-valid', 'true');
   await expect(page.getByTestId('signatures-alternative')).toHaveAttribute('data-valid', 'true');
@@ -167,11 +175,15 @@ test('hybrid root ceremony: ECDSA P-384 in the token + ML-DSA-87 file, then its 
   await expect(page.getByTestId('family-badge')).toHaveText('Hybrid (Catalyst): ECDSA P-256 + ML-DSA-65');
   await expect(page.getByTestId('catalyst-csr-hint')).toContainText('2.5.29.72');
   await page.getByTestId('csr').fill(readFileSync(req.csr, 'utf8'));
-  await page.getByTestId('var-cn').fill('hybrid.example.com');
-  await page.getByTestId('confirm-issue').check();
-  await page.getByTestId('ca-alt-passphrase').fill(ALT_PASS);
+  await expect(page.getByTestId('var-cn')).toHaveValue('hybrid.example.com');
+  // The CA is a root: the end entity needs the operator's override (BR 6.1.7), asked again by main.
+  await page.getByTestId('root-ee-override').check();
   await app.screen('issue-hybrid-tls');
-  await page.getByTestId('sign-issue').click();
+  await page.getByTestId('review-issue').click();
+  await expect(page.getByTestId('review-csr')).toContainText('CN=hybrid.example.com');
+  await page.getByTestId('confirm-witness').check();
+  await page.getByTestId('ca-alt-passphrase').fill(ALT_PASS);
+  await page.getByTestId('sign').click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Certificate signed');
   await expect(page.getByTestId('verification')).toContainText('Both signatures verified');
   await expect(page.getByTestId('certificate-signatures-alternative')).toHaveAttribute('data-valid', 'true');
@@ -216,7 +228,7 @@ test('ml/root-ca: the token has no ML-DSA, says so, and the operator switches to
   await expect(page.getByTestId('profile')).toHaveValue('ml/root-ca');
   await page.getByTestId('var-cn').fill('E2E ML-DSA Root');
   const dir = join(app.workDir, 'ml-root');
-  await page.getByTestId('ca-dir').fill(dir);
+  await chooseDirectory(app, 'choose-ca-dir', dir);
   await app.screen('profile-ml-software');
   await page.getByTestId('to-review').click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Review before signing');
@@ -226,6 +238,7 @@ test('ml/root-ca: the token has no ML-DSA, says so, and the operator switches to
   await page.getByTestId('confirm-cn').fill('E2E ML-DSA Root');
   await page.getByTestId('confirm-witness').check();
   await page.getByTestId('passphrase').fill(ALT_PASS);
+  await page.getByTestId('passphrase2').fill(ALT_PASS);
   await page.getByTestId('sign').click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Certificate signed');
   await expect(page.getByTestId('verification')).toContainText('Signature verified');
@@ -246,18 +259,15 @@ test('ml/root-ca: the token has no ML-DSA, says so, and the operator switches to
 test('inspector: a Catalyst certificate and CRL report both signatures separately; the RFC 9881 ML-DSA-44 example verifies', async ({ app }) => {
   const { page } = app;
   // A software hybrid CA made through the same handler table, then a hybrid leaf and a CRL.
-  const h = app.harness.handlers as unknown as Record<string, (i: unknown) => Promise<{ ok: boolean; value?: any; error?: unknown }>>;
+  const { ok, root, signRaw, crl: makeCrl } = handlerCalls(app.harness);
   const dir = join(app.workDir, 'inspect-ca');
-  const ok = async (name: string, input: unknown) => {
-    const r = await h[name](input);
-    expect(r.ok, `${name}: ${JSON.stringify(r.error)}`).toBe(true);
-    return r.value;
-  };
   await ok('useSoftwareKeystore', { algorithm: 'ec-p384' });
-  await ok('signCa', { profile: 'hybrid/catalyst/root-ca', vars: { cn: 'Inspect Hybrid Root' }, dir, confirmation: 'Inspect Hybrid Root', passphrase: ALT_PASS, altPassphrase: ALT_PASS });
+  await root('hybrid/catalyst/root-ca', { cn: 'Inspect Hybrid Root' }, dir, { passphrase: ALT_PASS, altPassphrase: ALT_PASS });
   const req = catalystCsr(app.workDir, 'inspect-leaf', 'leaf.example.com', 'MLDSA65');
-  const leaf = await ok('issueCertificate', { dir, profile: 'hybrid/catalyst/tls-server', vars: { cn: 'leaf.example.com' }, csrPem: readFileSync(req.csr, 'utf8'), passphrase: ALT_PASS, altPassphrase: ALT_PASS });
-  const crl = await ok('generateCrl', { dir, days: 7, passphrase: ALT_PASS, altPassphrase: ALT_PASS });
+  const signedLeaf = await signRaw('prepareIssue', { purpose: 'end-entity', profile: 'hybrid/catalyst/tls-server', vars: { cn: 'leaf.example.com' }, csrPem: readFileSync(req.csr, 'utf8'), rootEndEntity: true }, { passphrase: ALT_PASS, altPassphrase: ALT_PASS });
+  expect(signedLeaf.ok, JSON.stringify(signedLeaf.error)).toBe(true);
+  const leaf = signedLeaf.value.issued;
+  const crl = await makeCrl(7, { passphrase: ALT_PASS, altPassphrase: ALT_PASS });
   const der = writeTemp(app.workDir, 'leaf.der', Buffer.from(leaf.certificate.pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64'));
 
   await page.getByTestId('start-inspect').click();
@@ -275,10 +285,10 @@ test('inspector: a Catalyst certificate and CRL report both signatures separatel
   await expect(page.getByTestId('verify-signatures-alternative')).toContainText('ML-DSA-87');
   await app.screen('inspector-catalyst-verified');
 
-  // A Catalyst CRL, verified against the CA directory.
+  // A Catalyst CRL, verified against the CA certificate.
   await page.getByTestId('inspect-file').setInputFiles(crl.savedTo);
   await expect(page.getByTestId('inspected')).toContainText('Certificate revocation list');
-  await page.getByTestId('issuer-dir').fill(dir);
+  await page.getByTestId('issuer-file').setInputFiles(join(dir, 'ca.crt'));
   await page.getByTestId('verify').click();
   await expect(page.getByTestId('verify-signatures-primary')).toHaveAttribute('data-valid', 'true');
   await expect(page.getByTestId('verify-signatures-alternative')).toHaveAttribute('data-valid', 'true');

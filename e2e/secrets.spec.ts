@@ -10,7 +10,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test, expect } from './fixtures';
-import { openCeremonyThroughUi, PEOPLE } from './helpers';
+import { chooseDirectory, openCeremonyThroughUi, PEOPLE } from './helpers';
 import { CHANNELS } from '../shared/channels';
 import { verifyJournal } from '../electron/core/journal/journal';
 
@@ -82,15 +82,16 @@ test('canary PINs and passphrase, used through whole ceremonies, appear nowhere'
     await page.getByTestId('profile').selectOption('ec/root-ca');
     await page.getByTestId('var-cn').fill('Canary Root');
     const tokenCa = join(app.workDir, 'canary-root');
-    await page.getByTestId('ca-dir').fill(tokenCa);
+    await chooseDirectory(app, 'choose-ca-dir', tokenCa);
     await page.getByTestId('to-review').click();
     await page.getByTestId('confirm-cn').fill('Canary Root');
     await page.getByTestId('confirm-witness').check();
     await page.getByTestId('sign').click();
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('Certificate signed');
     await page.getByTestId('next-crl').click();
-    await page.getByTestId('confirm-crl').check();
-    await page.getByTestId('sign-crl').click();
+    await page.getByTestId('review-crl-button').click();
+    await page.getByTestId('confirm-witness').check();
+    await page.getByTestId('sign').click();
     await expect(page.getByTestId('crl-saved')).toContainText('ca.crl');
     await page.getByTestId('crl-close-ceremony').click();
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('Ceremony closed');
@@ -107,21 +108,23 @@ test('canary PINs and passphrase, used through whole ceremonies, appear nowhere'
     await page.getByTestId('profile').selectOption('ec/root-ca');
     await page.getByTestId('var-cn').fill('Canary Software Root');
     const softCa = join(app.workDir, 'canary-soft');
-    await page.getByTestId('ca-dir').fill(softCa);
+    await chooseDirectory(app, 'choose-ca-dir', softCa);
     await page.getByTestId('to-review').click();
     await page.getByTestId('confirm-cn').fill('Canary Software Root');
     await page.getByTestId('passphrase').fill(PASS_CANARY);
+    await page.getByTestId('passphrase2').fill(PASS_CANARY);
     await page.getByTestId('confirm-witness').check();
     await page.getByTestId('sign').click();
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('Certificate signed');
     await page.getByTestId('next-crl').click();
+    await page.getByTestId('review-crl-button').click();
     // A wrong passphrase first: refused, and its words name no passphrase.
     await page.getByTestId('ca-passphrase').fill(WRONG_CANARY);
-    await page.getByTestId('confirm-crl').check();
-    await page.getByTestId('sign-crl').click();
+    await page.getByTestId('confirm-witness').check();
+    await page.getByTestId('sign').click();
     await expect(page.getByTestId('error')).toHaveAttribute('data-code', 'PASSPHRASE_INCORRECT');
     await page.getByTestId('ca-passphrase').fill(PASS_CANARY);
-    await page.getByTestId('sign-crl').click();
+    await page.getByTestId('sign').click();
     await expect(page.getByTestId('crl-saved')).toContainText('ca.crl');
     await page.getByTestId('crl-close-ceremony').click();
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('Ceremony closed');

@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { test, expect } from './fixtures';
-import { makeToken, openTokenThroughUi, opensslCsr, opensslVerify } from './helpers';
+import { chooseDirectory, makeToken, openTokenThroughUi, opensslCsr, opensslVerify } from './helpers';
 import { readJournal, verifyJournal } from '../electron/core/journal/journal';
 
 const SO_PIN = 'so-pin-pulled-0123';
@@ -53,7 +53,7 @@ test('token pulled out after the root ceremony: error with Retry, CA unchanged, 
   await page.getByTestId('profile').selectOption('ec/root-ca');
   await page.getByTestId('var-cn').fill('Pulled Root CA');
   const dir = join(app.workDir, 'pulled-root');
-  await page.getByTestId('ca-dir').fill(dir);
+  await chooseDirectory(app, 'choose-ca-dir', dir);
   await page.getByTestId('to-review').click();
   await page.getByTestId('confirm-cn').fill('Pulled Root CA');
   await page.getByTestId('confirm-witness').check();
@@ -67,33 +67,36 @@ test('token pulled out after the root ceremony: error with Retry, CA unchanged, 
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Issue an end-entity certificate');
   await page.getByTestId('profile').selectOption('ec/tls-server');
   await page.getByTestId('csr').fill(readFileSync(csr, 'utf8'));
-  await page.getByTestId('var-cn').fill('pulled.example.com');
-  await page.getByTestId('confirm-issue').check();
+  await expect(page.getByTestId('var-cn')).toHaveValue('pulled.example.com');
+  await page.getByTestId('root-ee-override').check();
+  await page.getByTestId('review-issue').click();
+  await expect(page.getByTestId('review-csr')).toContainText('CN=pulled.example.com');
+  await page.getByTestId('confirm-witness').check();
 
   const files = filesOf(dir);
   const entries = readJournal(dir).length;
   renameSync(storeDir, away);
   let moved = true;
   try {
-    await page.getByTestId('sign-issue').click();
+    await page.getByTestId('sign').click();
     const lost = page.getByTestId('token-lost');
     await expect(lost).toHaveAttribute('data-stage', 'reconnect');
     await expect(lost).toContainText('The token “e2e-pulled”');
     await expect(lost).toContainText('stopped answering');
     await expect(lost).toContainText('Reconnect the token, then press Retry.');
     await expect(lost).toContainText('Nothing was signed and the CA files are unchanged');
-    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Issue an end-entity certificate');
+    await expect(page.getByRole('heading', { level: 1 })).toContainText('Issue an end-entity certificate');
     await expect(page.getByTestId('session-state')).toContainText('Token “e2e-pulled”');
     await expect(page.getByTestId('session-state')).not.toContainText('Logged in');
     expect(app.harness.state.session).toBeNull();
     await expect(page.getByTestId('journal-entries').locator('li[data-kind="error"]')).toHaveCount(1);
     await app.screen('token-lost');
 
-    // The CA directory is as it was; its journal gained the record of the loss and nothing else.
+    // The CA directory is as it was; its journal gained the confirmation, the failed signature and the loss, nothing else.
     expect(filesOf(dir)).toEqual(files);
     const added = readJournal(dir).slice(entries);
-    expect(added.map((e) => e.kind)).toEqual(['error']);
-    expect(added[0].facts).toMatchObject({ during: 'issueCertificate', token: 'e2e-pulled' });
+    expect(added.map((e) => e.kind)).toEqual(['confirmation', 'signing.failed', 'error']);
+    expect(added[2].facts).toMatchObject({ during: 'sign', token: 'e2e-pulled' });
 
     // Retry before the token is back: it says so and Retry stays offered.
     await page.getByTestId('token-retry').click();
@@ -128,7 +131,7 @@ test('token pulled out after the root ceremony: error with Retry, CA unchanged, 
 
   // The record: the loss, the failed and the successful Retry, the new login, then the issuance.
   const kinds = readJournal(dir).slice(entries).map((e) => e.kind);
-  expect(kinds).toEqual(['error', 'module.loaded', 'error', 'module.loaded', 'token.chosen', 'login.succeeded', 'csr.accepted', 'issuance.started', 'certificate.signed']);
+  expect(kinds).toEqual(['confirmation', 'signing.failed', 'error', 'module.loaded', 'error', 'module.loaded', 'token.chosen', 'login.succeeded', 'confirmation', 'issuance.started', 'certificate.signed']);
   expect(verifyJournal(dir).ok).toBe(true);
   expect(readFileSync(join(dir, 'journal.jsonl'), 'utf8')).not.toContain(USER_PIN);
   // Nothing of the PIN stays in the page.

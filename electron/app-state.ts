@@ -8,6 +8,8 @@ import type { TokenSession } from './core/pkcs11/session';
 import type { KeyAlgorithm } from './core/keys/algorithms';
 import { QpkiError } from './core/errors';
 import { CeremonyRecord } from './ceremony/record';
+import { Capabilities } from './ceremony/capabilities';
+import type { PendingSigning } from './ceremony/signing';
 import { join } from 'node:path';
 
 export type KeyChoice =
@@ -48,6 +50,10 @@ export class AppState {
   readonly knownFiles = new Set<string>();
   /** Who runs the ceremony, and the events recorded before its CA directory existed. */
   readonly ceremony = new CeremonyRecord();
+  /** The libraries and directories main chose or the operator picked in main's dialogs, by id. */
+  readonly capabilities = new Capabilities();
+  /** The signing request on screen, the only one main will sign (by its id). */
+  request: PendingSigning | null = null;
 
   constructor(options: AppStateOptions) {
     this.options = options;
@@ -99,6 +105,8 @@ export class AppState {
     this.key = null;
     this.lostToken = null;
     this.caDir = null;
+    this.request = null;
     this.knownFiles.clear();
+    this.capabilities.forgetDirectories();
   }
 }

@@ -35,7 +35,7 @@ after(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const { call, ok: must } = handlerCalls(h);
+const { call, ok: must, dirId, openCa } = handlerCalls(h);
 const colon = (hex: string) => (hex.match(/../g) ?? []).join(':').toUpperCase();
 const field = (doc: { fields: { label: string; value: string }[] }, label: string) => doc.fields.find((f) => f.label === label)?.value;
 
@@ -74,34 +74,47 @@ describe('profiles carry their family', () => {
 describe('Catalyst root: ECDSA P-384 in the token, ML-DSA-87 in a file', () => {
   const dir = join(work, 'hybrid-root');
   let tokenSerial = '';
+  let requestId = '';
+  let reviewedAlt = '';
 
-  test('the review lists both keys, both signature algorithms and the three Catalyst extensions', async () => {
+  test('the review lists both keys (the ML-DSA one made for it), both signature algorithms and the Catalyst extensions', async () => {
     await tokenLoggedIn('pq-hybrid');
     tokenSerial = h.state.session!.token.serial;
     const gen = await must('generateKey', { algorithm: 'ec-p384', label: 'hybrid-root-key' });
-    const r = await must('previewCa', { profile: 'hybrid/catalyst/root-ca', vars: { cn: 'PQ Hybrid Root' }, dir });
+    const r = await must('previewCa', { profile: 'hybrid/catalyst/root-ca', vars: { cn: 'PQ Hybrid Root' }, dirId: await dirId('new-ca', dir) });
+    requestId = r.id;
     assert.equal(r.signatureAlgorithm, 'ecdsa-sha384');
     assert.equal(r.altSignatureAlgorithm, 'ml-dsa-87');
-    assert.deepEqual(r.catalystExtensions.map((e: any) => e.oid), ['2.5.29.72', '2.5.29.73', '2.5.29.74']);
-    assert.ok(r.catalystExtensions.every((e: any) => !e.critical));
+    // The reviewed structure carries the alternative key and algorithm; the alternative signature is added at signing.
+    const catalyst = r.document.extensions.filter((e: any) => e.oid.startsWith('2.5.29.7'));
+    assert.deepEqual(catalyst.map((e: any) => e.oid), ['2.5.29.72', '2.5.29.73']);
+    assert.ok(catalyst.every((e: any) => !e.critical));
+    assert.match(r.addedAtSigning, /altSignatureValue/);
     assert.equal(r.keys.length, 2);
     const [primary, alt] = r.keys;
     assert.deepEqual([primary.role, primary.where, primary.algorithm], ['primary', 'token', 'ec-p384']);
     assert.deepEqual(primary.token, { label: 'pq-hybrid', serial: tokenSerial, keyLabel: 'hybrid-root-key', keyId: gen.key.id });
     assert.equal(primary.fingerprint, colon(gen.key.fingerprint));
-    assert.deepEqual([alt.role, alt.where, alt.algorithm, alt.fingerprint], ['alternative', 'file', 'ml-dsa-87', null]);
+    assert.deepEqual([alt.role, alt.where, alt.algorithm], ['alternative', 'file', 'ml-dsa-87']);
+    assert.match(alt.fingerprint, /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/, 'the ML-DSA key exists before the review');
+    reviewedAlt = alt.fingerprint;
     assert.deepEqual(alt.file, { path: join(dir, 'versions/v1/keys/ca.ml-dsa-87.key'), encrypted: true });
   });
 
-  test('signing without the ML-DSA passphrase is refused before anything is made', async () => {
-    const r = await call('signCa', { profile: 'hybrid/catalyst/root-ca', vars: { cn: 'PQ Hybrid Root' }, dir, confirmation: 'PQ Hybrid Root' });
+  test('signing without the ML-DSA passphrase, or with one too short, is refused before anything is made', async () => {
+    const r = await call('sign', { requestId });
     assert.equal(r.error?.code, 'PASSPHRASE_REQUIRED');
     assert.match(r.error!.message, /ml-dsa-87 key file/);
+    const short = await call('sign', { requestId, altPassphrase: 'short-pass' });
+    assert.equal(short.error?.code, 'PASSPHRASE_REQUIRED');
+    assert.match(short.error!.message, /at least 12 characters/);
+    assert.equal(short.error!.message.includes('short-pass'), false);
     assert.equal(existsSync(join(dir, 'ca.meta.json')), false);
+    assert.equal(h.confirmations.filter((c) => c.kind === 'sign').length, 0, 'nothing was put to the operator either');
   });
 
   test('signed: both signatures verified separately, both keys with fingerprints from the certificate', async () => {
-    const r = await must('signCa', { profile: 'hybrid/catalyst/root-ca', vars: { cn: 'PQ Hybrid Root' }, dir, confirmation: 'PQ Hybrid Root', altPassphrase: ALT_PASS });
+    const r = (await must('sign', { requestId, altPassphrase: ALT_PASS })).issued;
     assert.equal(r.verification.ok, true, r.verification.message);
     assert.match(r.verification.message, /signatures verify/);
     assert.match(field(r.certificate, 'Signature')!, /^valid \(ecdsa-sha384/);
@@ -111,6 +124,7 @@ describe('Catalyst root: ECDSA P-384 in the token, ML-DSA-87 in a file', () => {
     const [primary, alt] = r.keys;
     assert.equal(primary.fingerprint, colon(d.publicKey!.sha256));
     assert.equal(alt.fingerprint, colon(d.altPublicKey!.sha256));
+    assert.equal(alt.fingerprint, reviewedAlt, 'the ML-DSA key signed with is the one reviewed');
     assert.equal(primary.where, 'token');
     assert.equal(alt.file.path, join(dir, 'versions/v1/keys/ca.ml-dsa-87.key'));
     assert.match(readFileSync(alt.file.path, 'utf8'), /^-----BEGIN ENCRYPTED PRIVATE KEY-----/);
@@ -118,33 +132,38 @@ describe('Catalyst root: ECDSA P-384 in the token, ML-DSA-87 in a file', () => {
   });
 
   test('the opened CA shows both keys', async () => {
-    const ca = await must('openCa', { dir });
+    const ca = await openCa(dir);
     assert.equal(ca.token.serial, tokenSerial);
     assert.deepEqual(ca.keys.map((k: any) => [k.role, k.where, k.algorithm]), [['primary', 'token', 'ec-p384'], ['alternative', 'file', 'ml-dsa-87']]);
     assert.ok(ca.keys.every((k: any) => /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/.test(k.fingerprint)));
   });
 
   test('a CRL needs the ML-DSA passphrase: missing, wrong, then right with both signatures valid', async () => {
-    const none = await call('generateCrl', { dir, days: 7 });
+    const req = await must('prepareCrl', { days: 7 });
+    const none = await call('sign', { requestId: req.id });
     assert.equal(none.error?.code, 'PASSPHRASE_REQUIRED');
-    const wrong = await call('generateCrl', { dir, days: 7, altPassphrase: 'not-the-passphrase' });
+    const wrong = await call('sign', { requestId: req.id, altPassphrase: 'not-the-passphrase' });
     assert.equal(wrong.error?.code, 'PASSPHRASE_INCORRECT');
     assert.equal(wrong.error!.message.includes('not-the-passphrase'), false);
-    const r = await must('generateCrl', { dir, days: 7, altPassphrase: ALT_PASS });
+    const r = await must('sign', { requestId: req.id, altPassphrase: ALT_PASS });
     assert.match(field(r.crl, 'Signature')!, /^valid/);
     assert.match(field(r.crl, 'Alternative signature')!, /^valid \(ml-dsa-87/);
   });
 
   test('a Catalyst end entity: the request carries the holder’s ML-DSA key; without it the request is refused', async () => {
+    // This CA is a root: it signs an end entity only by the operator's override (BR 6.1.7), asked by main.
+    const ee = (csrPem: string) => ({ purpose: 'end-entity', profile: 'hybrid/catalyst/tls-server', vars: { cn: 'host.example.com' }, csrPem, rootEndEntity: true });
     const plain = await catalystCsr('host', null);
-    const refused = await call('issueCertificate', { dir, profile: 'hybrid/catalyst/tls-server', vars: { cn: 'host.example.com' }, csrPem: plain, altPassphrase: ALT_PASS });
+    const refused = await call('prepareIssue', ee(plain));
     assert.equal(refused.error?.code, 'CSR_INVALID');
     assert.match(refused.error!.message, /subjectAltPublicKeyInfo/);
-    const wrongAlg = await call('issueCertificate', { dir, profile: 'hybrid/catalyst/tls-server', vars: { cn: 'host.example.com' }, csrPem: await catalystCsr('host', 'ml-dsa-44'), altPassphrase: ALT_PASS });
+    const wrongAlg = await call('prepareIssue', ee(await catalystCsr('host', 'ml-dsa-44')));
     assert.equal(wrongAlg.error?.code, 'CSR_INVALID');
     assert.match(wrongAlg.error!.message, /ml-dsa-44.*ml-dsa-65/);
     const csr = await catalystCsr('host', 'ml-dsa-65');
-    const r = await must('issueCertificate', { dir, profile: 'hybrid/catalyst/tls-server', vars: { cn: 'host.example.com' }, csrPem: csr, altPassphrase: ALT_PASS });
+    const req = await must('prepareIssue', ee(csr));
+    assert.equal(h.confirmations.at(-1)!.kind, 'root-end-entity');
+    const r = (await must('sign', { requestId: req.id, altPassphrase: ALT_PASS })).issued;
     assert.equal(r.verification.ok, true, r.verification.message);
     assert.match(field(r.certificate, 'Alternative signature')!, /^valid \(ml-dsa-87/);
     assert.match(field(r.certificate, 'Alternative public key (Catalyst)')!, /ML-DSA-65/i);
@@ -163,11 +182,12 @@ describe('ml/root-ca with a token that has no ML-DSA', () => {
   test('the review is refused in plain words naming CKM_ML_DSA, with or without a token key chosen', async () => {
     await must('endSession', {});
     await tokenLoggedIn('pq-ml');
-    const noKey = await call('previewCa', { profile: 'ml/root-ca', vars: { cn: 'PQ ML Root' }, dir });
+    const newDir = await dirId('new-ca', dir);
+    const noKey = await call('previewCa', { profile: 'ml/root-ca', vars: { cn: 'PQ ML Root' }, dirId: newDir });
     assert.equal(noKey.error?.code, 'MECHANISM_UNSUPPORTED');
     assert.match(noKey.error!.message, /“pq-ml” has no ML-DSA: its mechanism list has no CKM_ML_DSA.*software keystore/);
     await must('generateKey', { algorithm: 'ec-p256', label: 'classic' });
-    const withKey = await call('previewCa', { profile: 'ml/root-ca', vars: { cn: 'PQ ML Root' }, dir });
+    const withKey = await call('previewCa', { profile: 'ml/root-ca', vars: { cn: 'PQ ML Root' }, dirId: newDir });
     assert.equal(withKey.error?.code, 'MECHANISM_UNSUPPORTED');
     const mech = await must('tokenMechanisms', { slotId: h.state.module!.findToken({ serial: h.state.session!.token.serial }).slot.slotId });
     assert.equal(mech.mechanisms.includes('CKM_ML_DSA'), false);
@@ -188,11 +208,11 @@ describe('ml/root-ca with a token that has no ML-DSA', () => {
   });
 
   test('then the ML-DSA root is signed by the key file and verifies', async () => {
-    const rv = await must('previewCa', { profile: 'ml/root-ca', vars: { cn: 'PQ ML Root' }, dir });
+    const rv = await must('previewCa', { profile: 'ml/root-ca', vars: { cn: 'PQ ML Root' }, dirId: await dirId('new-ca', dir) });
     assert.deepEqual(rv.keys.map((k: any) => [k.where, k.algorithm]), [['file', 'ml-dsa-87']]);
     assert.equal(rv.altSignatureAlgorithm, null);
-    assert.deepEqual(rv.catalystExtensions, []);
-    const r = await must('signCa', { profile: 'ml/root-ca', vars: { cn: 'PQ ML Root' }, dir, confirmation: 'PQ ML Root', passphrase: ALT_PASS });
+    assert.equal(rv.document.extensions.some((e: any) => e.oid.startsWith('2.5.29.7')), false);
+    const r = (await must('sign', { requestId: rv.id, passphrase: ALT_PASS })).issued;
     assert.equal(r.verification.ok, true);
     assert.match(field(r.certificate, 'Signature')!, /^valid \(ml-dsa-87/);
     assert.equal(field(r.certificate, 'Alternative signature'), undefined);

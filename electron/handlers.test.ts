@@ -24,8 +24,8 @@ describe('handler table on SoftHSM2', () => {
     assert.equal(r.ok, false);
     assert.equal(r.error!.code, 'INPUT_INVALID');
     assert.equal(r.error!.message.includes('xxxxxxxx'), false);
-    const r2 = await call('loadModule', { path: '/x', extra: true });
-    assert.equal(r2.error!.code, 'INPUT_INVALID');
+    const r2 = await call('loadModule', { path: '/x' });
+    assert.equal(r2.error!.code, 'INPUT_INVALID', 'a library is named by the id main gave, never by a path');
   });
 
   test('nothing works before a module is loaded', async () => {
@@ -33,9 +33,16 @@ describe('handler table on SoftHSM2', () => {
     assert.equal(r.error!.code, 'MODULE_LOAD_FAILED');
   });
 
-  test('a missing module is MODULE_LOAD_FAILED', async () => {
-    const r = await call('loadModule', { path: '/nonexistent/libnothing.so' });
+  test('a missing module is MODULE_LOAD_FAILED; an id main never gave is INPUT_INVALID', async () => {
+    h.answers.moduleFile = '/nonexistent/libnothing.so';
+    const picked = await call('chooseModuleFile', {});
+    h.answers.moduleFile = null;
+    assert.deepEqual([picked.value.module.present, picked.value.module.sha256], [false, null]);
+    const r = await call('loadModule', { moduleId: picked.value.module.id });
     assert.equal(r.error!.code, 'MODULE_LOAD_FAILED');
+    const forged = await call('loadModule', { moduleId: 'module-00112233445566778899aabb' });
+    assert.equal(forged.error!.code, 'INPUT_INVALID');
+    assert.equal(h.state.module, null);
   });
 
   test('development token: prepare, initialize, found again by label', async () => {

@@ -4,7 +4,7 @@
  * `{ ok:false, error:{code,message} }`. No `electron` import: ipc.ts registers this table, and
  * the e2e bridge drives the very same table over Playwright.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { CHANNELS, contract, type Channel, type Input, type Output, type Result } from '../shared/contract';
@@ -19,6 +19,9 @@ import { fileSha256, renderTranscriptHtml } from './core/journal';
 import type { AppState } from './app-state';
 import type { Confirm } from './ceremony/confirmation';
 import * as caOps from './ca-ops';
+import * as signing from './ceremony/signing';
+import { csrFacts, suggestedVars } from './ceremony/csr';
+import { casBackedBy, rememberCa } from './ceremony/known-cas';
 import * as recovery from './token-recovery';
 
 export interface HandlerDeps {
@@ -55,6 +58,38 @@ export function findSoftHsm(): string | null {
   if (env && existsSync(env)) return env;
   const soft = KNOWN_MODULE_PATHS.find((v) => v.vendor.startsWith('SoftHSM2'));
   return soft?.paths.find((p) => existsSync(p)) ?? null;
+}
+
+function colonHex(h: string): string {
+  return (h.match(/../g) ?? []).join(':').toUpperCase();
+}
+
+/** A library the operator may choose, with the id the renderer names it by and its SHA-256. */
+function moduleChoice(state: AppState, path: string, vendor: string) {
+  const present = existsSync(path);
+  let sha256: string | null = null;
+  try { sha256 = present ? fileSha256(path) : null; } catch { /* unreadable: shown without a hash, and loading it fails */ }
+  return { id: state.capabilities.addModule(path, vendor), vendor, path, present, sha256 };
+}
+
+/**
+ * The well-known libraries present on this computer, each once: distributions install the same
+ * file under several paths (symbolic links), and one library is listed once, by its first path.
+ */
+function knownModules(state: AppState) {
+  const seen = new Set<string>();
+  const out: ReturnType<typeof moduleChoice>[] = [];
+  for (const v of KNOWN_MODULE_PATHS) {
+    for (const p of v.paths) {
+      if (!existsSync(p)) continue;
+      let real = p;
+      try { real = realpathSync(p); } catch { /* keep the path as given */ }
+      if (seen.has(real)) continue;
+      seen.add(real);
+      out.push(moduleChoice(state, p, v.vendor));
+    }
+  }
+  return out;
 }
 
 /** A field name as it may be shown: names come from the request too, so odd ones are not echoed. */
@@ -148,6 +183,44 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
     });
   };
 
+  const ctx: signing.SigningContext = { state, confirm: deps.confirm };
+  /** The journal this ceremony writes to, or the last one it closed, or the open CA's. */
+  const journalDir = (): string | null => ceremony.dir ?? (ceremony.closed ? ceremony.lastDir : null) ?? state.caDir ?? ceremony.lastDir;
+  /** A key as the contract shows it, with the CA directories this app knows it already backs. */
+  const known = (k: CoreKeyInfo) => ({ ...keyInfo(k), backs: k.publicKeyFingerprint ? casBackedBy(state.options.dataDir, k.publicKeyFingerprint) : [] });
+  const rememberOpened = (out: { dir: string; subject: string; keys: Array<{ fingerprint: string | null }> }) => {
+    try {
+      rememberCa(state.options.dataDir, { dir: out.dir, subject: out.subject, keys: out.keys.map((k) => (k.fingerprint ?? '').replace(/:/g, '').toLowerCase()).filter(Boolean) });
+    } catch { /* the list helps the operator; a full disk must not stop the ceremony here */ }
+  };
+  /**
+   * Load a library only after the operator confirmed its path and SHA-256 in main's own dialog
+   * (dlopen runs the library's code in main). Every attempt is on the record, failed ones too.
+   */
+  const loadConfirmed = async (path: string, vendor: string) => {
+    let sha256: string;
+    try {
+      sha256 = fileSha256(path);
+    } catch {
+      record('error', { event: 'module.load.failed', path, code: 'MODULE_LOAD_FAILED', reason: 'the library file cannot be read' });
+      throw new QpkiError('MODULE_LOAD_FAILED', `The library ${path} cannot be read.`);
+    }
+    const yes = await signing.askAndRecord(ctx, {
+      kind: 'load-module',
+      title: 'Load this PKCS#11 library into the app?',
+      facts: [{ label: 'Library', value: path }, { label: 'Vendor', value: vendor }, { label: 'SHA-256', value: colonHex(sha256) }],
+      action: 'Load the library',
+    }, { path, librarySha256: sha256 });
+    if (!yes) throw new QpkiError('NOT_CONFIRMED', `The library ${path} was not loaded: its loading was not confirmed.`);
+    try {
+      return loadModule(path);
+    } catch (e) {
+      const p = toErrorPayload(e);
+      record('error', { event: 'module.load.failed', path, librarySha256: sha256, code: p.code, reason: p.message });
+      throw e;
+    }
+  };
+
   const impl: Impl = {
     appInfo: () => ({
       version: state.options.version,
@@ -155,11 +228,16 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
       softhsmPath: state.options.softhsmPath,
       devTokenDir: state.options.devTokenDir,
     }),
-    knownModules: () => ({
-      modules: KNOWN_MODULE_PATHS.flatMap((v) => v.paths.map((p) => ({ vendor: v.vendor, path: p, present: existsSync(p) }))),
-    }),
-    loadModule: ({ path }) => {
-      const m = loadModule(resolve(path));
+    knownModules: () => ({ modules: knownModules(state) }),
+    chooseModuleFile: async () => {
+      const picked = await deps.chooseModuleFile();
+      if (!picked) return { module: null };
+      const path = resolve(picked);
+      return { module: moduleChoice(state, path, 'Chosen library') };
+    },
+    loadModule: async ({ moduleId }) => {
+      const { path, vendor } = state.capabilities.module(moduleId);
+      const m = await loadConfirmed(path, vendor);
       if (state.module !== m) state.endSession();
       state.module = m;
       const info = m.info();
@@ -192,11 +270,11 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
       record('token.initialized', { label, serial: r.token.serial, slotId: found.slot.slotId });
       return { slot: slot(found.slot), warnings: r.warnings };
     },
-    prepareDevToken: () => {
+    prepareDevToken: async () => {
       const lib = state.options.softhsmPath;
       const dir = state.options.devTokenDir;
       if (!lib || !dir) throw new QpkiError('MODULE_LOAD_FAILED', 'SoftHSM2 is not installed on this computer, so no development token can be made.');
-      const m = loadModule(lib);
+      const m = await loadConfirmed(lib, 'SoftHSM2 (development only)');
       if (state.module !== m) state.endSession();
       state.module = m;
       const free = m.listSlots().find((s) => s.tokenPresent && s.token && !s.token.flags.initialized);
@@ -218,8 +296,8 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
       state.endSession();
       return out;
     },
-    exportTranscript: async ({ dir }) => {
-      const d = dir ? resolve(dir) : (ceremony.dir ?? ceremony.lastDir ?? state.caDir);
+    exportTranscript: async () => {
+      const d = journalDir();
       if (!d || !existsSync(join(d, 'journal.jsonl'))) throw new QpkiError('CA_NOT_FOUND', 'There is no ceremony journal to print yet: it starts when the CA directory is created or opened.');
       const entries = readJournal(d);
       const html = await renderTranscriptHtml(entries, { caDir: d });
@@ -268,7 +346,7 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
       state.caDir = null;
       return { ended };
     },
-    listKeys: () => ({ keys: state.requireLogin().listKeys().map(keyInfo) }),
+    listKeys: () => ({ keys: state.requireLogin().listKeys().map(known) }),
     keyAlgorithms: () => ({ algorithms: state.requireLogin().keyAlgorithms() }),
     generateKey: async ({ algorithm, label, id }) => {
       const s = state.requireLogin();
@@ -279,13 +357,13 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
         attributes: { ...r.key.attributes }, publicKeySha256Fingerprint: r.key.publicKeyFingerprint,
         testSignature: { algorithm: r.testSignature.algorithm, verified: r.testSignature.verified },
       });
-      return { key: keyInfo(r.key), testSignature: { algorithm: r.testSignature.algorithm, verified: r.testSignature.verified } };
+      return { key: known(r.key), testSignature: { algorithm: r.testSignature.algorithm, verified: r.testSignature.verified } };
     },
     selectKey: ({ label, id }) => {
       const k = state.requireLogin().findKey({ label, id });
       state.key = { kind: 'pkcs11', label: k.label, id: k.id };
       record('key.selected', { label: k.label, id: k.id, algorithm: k.keyAlgorithm, attributes: { ...k.attributes }, publicKeySha256Fingerprint: k.publicKeyFingerprint });
-      return { key: keyInfo(k) };
+      return { key: known(k) };
     },
     useSoftwareKeystore: ({ algorithm, because }) => {
       if (because === 'token-lacks-ml-dsa') {
@@ -320,38 +398,35 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
       };
     },
     validateVariables: ({ profile, vars }) => ({ errors: validateVars(builtinProfile(profile).variables, vars) }),
-    previewCa: async ({ profile, vars, dir }) => caOps.preview(state, builtinProfile(profile), vars, resolve(dir)),
-    signCa: async ({ profile, vars, dir, confirmation, passphrase, altPassphrase }) => {
-      const out = await caOps.signRoot(state, builtinProfile(profile), vars, resolve(dir), confirmation, { passphrase: passphrase ?? null, altPassphrase: altPassphrase ?? null });
+    previewCa: async ({ profile, vars, dirId }) => signing.prepareRoot(ctx, builtinProfile(profile), vars, resolve(state.capabilities.directory(dirId, 'new-ca'))),
+    openCa: ({ dirId }) => {
+      const out = caOps.open(state, resolve(state.capabilities.directory(dirId, 'open-ca')));
       state.caDir = out.dir;
+      state.request = null;
       ceremony.attach(out.dir);
+      rememberOpened(out);
       return out;
     },
-    openCa: ({ dir }) => {
-      const out = caOps.open(state, resolve(dir));
-      state.caDir = out.dir;
-      ceremony.attach(out.dir);
-      return out;
+    readCsr: ({ csrPem, profile }) => {
+      const p = builtinProfile(profile);
+      const { csr, described } = signing.readRequest(state, csrPem, p);
+      const f = csrFacts(csr, described);
+      return {
+        csr: { subject: f.subject, subjectAltNames: f.subjectAltNames, keyAlgorithm: f.keyAlgorithm, keyFingerprint: colonHex(f.keyFingerprint), signatureValid: true, sha256: colonHex(f.sha256), differences: [] },
+        vars: suggestedVars(p, csr, f.subject),
+      };
     },
-    issueFromCsr: async ({ dir, csrPem, profile, vars, passphrase, altPassphrase }) => {
-      ceremony.attach(caOps.caDirOf(resolve(dir)));
-      return caOps.issueFromCsr(state, resolve(dir), csrPem, builtinProfile(profile), vars, { passphrase: passphrase ?? null, altPassphrase: altPassphrase ?? null });
-    },
-    issueCertificate: async ({ dir, profile, vars, csrPem, passphrase, altPassphrase }) => {
-      if (!csrPem) throw new QpkiError('CSR_INVALID', 'An end-entity certificate is issued from the holder’s certificate request: paste it or open its file.');
-      ceremony.attach(caOps.caDirOf(resolve(dir)));
-      return caOps.issueFromCsr(state, resolve(dir), csrPem, builtinProfile(profile), vars, { passphrase: passphrase ?? null, altPassphrase: altPassphrase ?? null });
-    },
-    generateCrl: async ({ dir, days, passphrase, altPassphrase }) => {
-      ceremony.attach(caOps.caDirOf(resolve(dir)));
-      return caOps.generateCrl(state, resolve(dir), days, { passphrase: passphrase ?? null, altPassphrase: altPassphrase ?? null });
-    },
+    prepareIssue: async ({ purpose, csrPem, profile, vars, rootEndEntity }) =>
+      signing.prepareIssuance(ctx, { purpose, csrPem, profile: builtinProfile(profile), vars, ...(rootEndEntity ? { rootEndEntity } : {}) }),
+    prepareCrl: ({ days }) => signing.prepareCrlRequest(ctx, days),
+    sign: async ({ requestId, passphrase, altPassphrase }) => signing.signRequest(ctx, requestId, { passphrase: passphrase ?? null, altPassphrase: altPassphrase ?? null }),
+    withdrawRequest: ({ requestId }) => ({ withdrawn: signing.withdraw(state, requestId) }),
     describeDocument: ({ data, encoding }) => caOps.describe(encoding === 'pem' ? data : Buffer.from(data, 'base64')),
-    verifyDocument: ({ document, issuer, caDir }) =>
+    verifyDocument: ({ document, issuer, againstOpenCa }) =>
       caOps.verify(
         document.encoding === 'pem' ? document.data : Buffer.from(document.data, 'base64'),
         issuer ? (issuer.encoding === 'pem' ? issuer.data : Buffer.from(issuer.data, 'base64')) : null,
-        caDir ? resolve(caDir) : null,
+        againstOpenCa ? state.caDir : null,
       ),
     exportCertificate: async ({ path, format }) => {
       const src = resolve(path);
@@ -368,9 +443,14 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
       }
       return { savedTo: dest };
     },
-    chooseDirectory: async ({ purpose }) => ({ path: await deps.chooseDirectory(purpose) }),
-    readJournal: ({ dir }) => {
-      const d = dir ? resolve(dir) : state.caDir;
+    chooseDirectory: async ({ purpose }) => {
+      const picked = await deps.chooseDirectory(purpose);
+      if (!picked) return { dirId: null, path: null };
+      const path = resolve(picked);
+      return { dirId: state.capabilities.addDirectory(path, purpose), path };
+    },
+    readJournal: () => {
+      const d = journalDir();
       const pending = ceremony.pendingEvents().map((p) => ({ time: p.time, kind: p.kind, facts: toFacts(p.facts) }));
       const who = ceremony.participants
         ? { operator: ceremony.participants.operator, witnesses: [...ceremony.participants.witnesses], purpose: ceremony.purpose ?? '', closed: ceremony.closed }

@@ -30,14 +30,15 @@ const PEM = '-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQ
 export const VALID: Record<Channel, Record<string, unknown>> = {
   appInfo: {},
   knownModules: {},
-  loadModule: { path: SOFTHSM_LIB },
+  chooseModuleFile: {},
+  loadModule: { moduleId: 'module-0123456789abcdef' },
   listSlots: {},
   tokenMechanisms: { slotId: '0' },
   initToken: { slotId: '0', label: 'x', soPin: 'so-pin-123456', userPin: 'user-pin-123456' },
   prepareDevToken: {},
   openCeremony: { operator: 'Op', witnesses: ['W'], purpose: 'test' },
   closeCeremony: {},
-  exportTranscript: { dir: CA_DIR },
+  exportTranscript: {},
   openToken: { serial: '1234', label: 'x' },
   login: { pin: '123456', confirmFinalTry: false },
   reconnectToken: {},
@@ -50,17 +51,18 @@ export const VALID: Record<Channel, Record<string, unknown>> = {
   listProfiles: {},
   getProfile: { name: 'ec/root-ca' },
   validateVariables: { profile: 'ec/root-ca', vars: { cn: 'x' } },
-  previewCa: { profile: 'ec/root-ca', vars: { cn: 'x' }, dir: join(work, 'new') },
-  signCa: { profile: 'ec/root-ca', vars: { cn: 'x' }, dir: join(work, 'new'), confirmation: 'x', passphrase: 'pass-phrase-1234' },
-  openCa: { dir: CA_DIR },
-  issueFromCsr: { dir: CA_DIR, csrPem: PEM, profile: 'ec/issuing-ca', vars: { cn: 'x' }, passphrase: 'pass-phrase-1234' },
-  issueCertificate: { dir: CA_DIR, profile: 'ec/tls-server', vars: { cn: 'x' }, csrPem: PEM, passphrase: 'pass-phrase-1234' },
-  generateCrl: { dir: CA_DIR, days: 7, passphrase: 'pass-phrase-1234' },
+  previewCa: { profile: 'ec/root-ca', vars: { cn: 'x' }, dirId: 'dir-0123456789abcdef' },
+  openCa: { dirId: 'dir-0123456789abcdef' },
+  readCsr: { csrPem: PEM, profile: 'ec/issuing-ca' },
+  prepareIssue: { purpose: 'subordinate-ca', csrPem: PEM, profile: 'ec/issuing-ca', vars: { cn: 'x' } },
+  prepareCrl: { days: 7 },
+  sign: { requestId: 'request-0123456789abcdef', passphrase: 'pass-phrase-1234' },
+  withdrawRequest: { requestId: 'request-0123456789abcdef' },
   describeDocument: { data: PEM, encoding: 'pem' },
-  verifyDocument: { document: { data: PEM, encoding: 'pem' }, caDir: CA_DIR },
+  verifyDocument: { document: { data: PEM, encoding: 'pem' }, againstOpenCa: true },
   exportCertificate: { path: join(CA_DIR, 'ca.crt'), format: 'pem' },
   chooseDirectory: { purpose: 'open-ca' },
-  readJournal: { dir: CA_DIR },
+  readJournal: {},
 };
 
 const BIG = 'A'.repeat(10 * 1024 * 1024);
@@ -135,7 +137,10 @@ test('every channel refuses every hostile input with INPUT_INVALID and writes no
   const call = async (name: Channel, input: unknown) => h.handlers[name](input) as Promise<{ ok: boolean; value?: any; error?: { code: string; message: string } }>;
   assert.equal((await call('openCeremony', { operator: 'Op', witnesses: ['W'], purpose: 'hostile input' })).ok, true);
   assert.equal((await call('useSoftwareKeystore', { algorithm: 'ec-p384' })).ok, true);
-  const signed = await call('signCa', { profile: 'ec/root-ca', vars: { cn: 'Hostile Root' }, dir: CA_DIR, confirmation: 'Hostile Root', passphrase: 'pass-phrase-1234' });
+  h.answers.directory = CA_DIR;
+  const target = await call('chooseDirectory', { purpose: 'new-ca' });
+  const req = await call('previewCa', { profile: 'ec/root-ca', vars: { cn: 'Hostile Root' }, dirId: target.value.dirId });
+  const signed = await call('sign', { requestId: req.value?.id, passphrase: 'pass-phrase-1234' });
   assert.equal(signed.ok, true, JSON.stringify(signed.error));
   const before = snapshot([work, store.dir]);
   const journalBefore = (await call('readJournal', {})).value;

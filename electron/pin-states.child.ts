@@ -36,7 +36,10 @@ async function step(name: string, channel: keyof typeof h.handlers, input: unkno
 
 (async () => {
   await step('openCeremony', 'openCeremony', { operator: 'Alice Operator', witnesses: ['Bob Witness'], purpose: 'PIN states on opencryptoki' }, null);
-  await step('loadModule', 'loadModule', { path: LIB }, null, (v) => v.manufacturer);
+  // The library as the operator picks it: main's open dialog (answered here), then its confirmation.
+  h.answers.moduleFile = LIB;
+  const picked = await call('chooseModuleFile');
+  await step('loadModule', 'loadModule', { moduleId: picked.value.module.id }, null, (v) => v.manufacturer);
   const slots = await call('listSlots');
   const free = slots.value.slots.find((s: any) => s.tokenPresent && s.token && !s.token.flags.initialized);
   const init = await step('initToken', 'initToken', { slotId: free.slotId, label: LABEL, soPin: '87654321', userPin: PIN }, null, (v) => v.slot.token);

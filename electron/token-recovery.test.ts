@@ -26,7 +26,7 @@ after(() => {
   store.cleanup();
 });
 
-const { call, ok } = handlerCalls(h);
+const { call, ok, loadLibrary, root } = handlerCalls(h);
 
 function csr(name: string, cn: string): string {
   const dir = store.dir;
@@ -36,13 +36,17 @@ function csr(name: string, cn: string): string {
 
 test('token store moved away after the root ceremony: clear error, dead session dropped, CA unchanged; Retry and a new login finish the issuance and the CRL', async () => {
   await ok('openCeremony', { operator: 'Alice Operator', witnesses: ['Bob Witness'], purpose: 'token loss rehearsal' });
-  await ok('loadModule', { path: SOFTHSM_LIB });
+  await loadLibrary(SOFTHSM_LIB);
   await ok('openToken', { serial });
   await ok('login', { pin: PIN, confirmFinalTry: false });
   await ok('generateKey', { algorithm: 'ec-p384', label: 'root-key' });
   const dir = join(store.dir, 'root');
-  await ok('signCa', { profile: 'ec/root-ca', vars: { cn: 'Recover Root' }, dir, confirmation: 'Recover Root' });
+  const vars = { cn: 'Recover Root' };
+  await root('ec/root-ca', vars, dir);
   const leafCsr = csr('leaf', 'back.example.com');
+  // A root signs this end entity by the operator's override (asked by main, answered yes here).
+  const leaf = { purpose: 'end-entity', profile: 'ec/tls-server', vars: { cn: 'back.example.com' }, csrPem: leafCsr, rootEndEntity: true };
+  const prepared = await ok('prepareIssue', leaf);
 
   const [name] = readdirSync(store.tokenDir);
   const away = join(store.dir, 'pulled-out');
@@ -51,10 +55,10 @@ test('token store moved away after the root ceremony: clear error, dead session 
   renameSync(join(store.tokenDir, name), away);
   let moved = true;
   try {
-    const issue = await call('issueCertificate', { dir, profile: 'ec/tls-server', vars: { cn: 'back.example.com' }, csrPem: leafCsr });
+    const issue = await call('sign', { requestId: prepared.id });
     assert.equal(issue.ok, false);
     assert.equal(issue.error!.code, 'TOKEN_NOT_PRESENT', issue.error!.message);
-    assert.match(issue.error!.message, /Token “Recover Token” \(serial [0-9a-f]+\) stopped answering while signing the certificate/);
+    assert.match(issue.error!.message, /Token “Recover Token” \(serial [0-9a-f]+\) stopped answering while signing/);
     assert.match(issue.error!.message, /Nothing was signed/);
     assert.match(issue.error!.message, /Reconnect the token, then press Retry/);
     assert.equal(h.state.session, null, 'the dead session is dropped');
@@ -62,7 +66,9 @@ test('token store moved away after the root ceremony: clear error, dead session 
     // No request runs on the lost session: the next one says no token is open, it does not touch the token.
     const keys = await call('listKeys');
     assert.equal(keys.error!.code, 'SESSION_CLOSED');
-    const crl = await call('generateCrl', { dir, days: 7 });
+    // Preparing needs no token; signing does, and says so.
+    const crlReq = await ok('prepareCrl', { days: 7 });
+    const crl = await call('sign', { requestId: crlReq.id });
     assert.equal(crl.error!.code, 'NOT_LOGGED_IN');
     // Retry while the token is still away: refused in words, and Retry stays possible.
     const early = await call('reconnectToken');
@@ -76,7 +82,7 @@ test('token store moved away after the root ceremony: clear error, dead session 
     assert.ok(err, `an error entry records the loss: ${added.map((e) => e.kind)}`);
     assert.equal(err.facts.code, 'KEY_NOT_FOUND', 'SoftHSM2 without its store finds no key; main asked the token and called it a loss');
     assert.equal(err.facts.tokenSerial, serial);
-    assert.equal(err.facts.during, 'issueCertificate');
+    assert.equal(err.facts.during, 'sign');
     // The issuance that had started is accounted for, so ca check has nothing in flight.
     const started = added.find((e) => e.kind === 'issuance.started');
     if (started) {
@@ -95,21 +101,29 @@ test('token store moved away after the root ceremony: clear error, dead session 
   assert.equal(back.token.serial, serial);
   assert.equal(h.state.lostToken, null);
   // Reconnected, not logged in: the PIN is asked again.
-  assert.equal((await call('generateCrl', { dir, days: 7 })).error!.code, 'NOT_LOGGED_IN');
+  const crlAgain = await ok('prepareCrl', { days: 7 });
+  assert.equal((await call('sign', { requestId: crlAgain.id })).error!.code, 'NOT_LOGGED_IN');
   assert.equal((await call('login', { pin: 'not-the-pin-0000', confirmFinalTry: false })).error!.code, 'PIN_INCORRECT');
   await ok('login', { pin: PIN, confirmFinalTry: false });
-  const issued = await ok('issueCertificate', { dir, profile: 'ec/tls-server', vars: { cn: 'back.example.com' }, csrPem: leafCsr });
+  const again = await ok('prepareIssue', leaf);
+  const issued = (await ok('sign', { requestId: again.id })).issued;
   assert.equal(issued.verification.ok, true);
   const v = execFileSync('openssl', ['verify', '-x509_strict', '-purpose', 'sslserver', '-CAfile', join(dir, 'ca.crt'), issued.savedTo], { encoding: 'utf8' });
   assert.match(v, /: OK/);
-  const crl = await ok('generateCrl', { dir, days: 7 });
+  const crlReq = await ok('prepareCrl', { days: 7 });
+  const crl = await ok('sign', { requestId: crlReq.id });
   assert.ok(crl.savedTo);
 
   const kinds = readJournal(dir).slice(entriesBefore).map((e) => e.kind);
   const from = kinds.indexOf('error');
   // The loss, the early Retry (module reloaded, token still away), then the Retry that found it and the new login.
-  assert.deepEqual(kinds.slice(from, from + 7), ['error', 'module.loaded', 'error', 'module.loaded', 'token.chosen', 'login.failed', 'login.succeeded']);
+  const noFailedSigning = kinds.filter((k) => k !== 'signing.failed' && k !== 'signing.prepared' && k !== 'confirmation');
+  const at = noFailedSigning.indexOf('error');
+  assert.deepEqual(noFailedSigning.slice(at, at + 7), ['error', 'module.loaded', 'error', 'module.loaded', 'token.chosen', 'login.failed', 'login.succeeded']);
   assert.equal(readJournal(dir).filter((e) => e.kind === 'error')[1].facts.event, 'token.reconnect.failed');
+  // The signing attempts that failed are on the record with the token's own answer (the loss entry follows it).
+  const failed = readJournal(dir).filter((e) => e.kind === 'signing.failed').map((e) => e.facts.code);
+  assert.deepEqual(failed, ['KEY_NOT_FOUND', 'NOT_LOGGED_IN', 'NOT_LOGGED_IN']);
   assert.ok(kinds.includes('certificate.signed') && kinds.includes('crl.generated'), kinds.join(' '));
   const reconnected = readJournal(dir).find((e) => e.kind === 'token.chosen' && e.facts.reconnected === true);
   assert.equal(reconnected?.facts.keyLabel, 'root-key');

@@ -25,13 +25,13 @@ export const TOKEN_LOSS_CODES: ReadonlySet<string> = new Set(['TOKEN_NOT_PRESENT
 const MAYBE_LOSS_CODES: ReadonlySet<string> = new Set(['KEY_NOT_FOUND', 'PKCS11_ERROR', 'NOT_LOGGED_IN']);
 
 /** Requests that sign with the CA key: a loss there means nothing was signed. */
-const SIGNING = new Set(['signCa', 'issueFromCsr', 'issueCertificate', 'generateCrl']);
+const SIGNING = new Set(['sign']);
 
 const WHAT: Record<string, string> = {
-  signCa: 'signing the CA certificate',
-  issueFromCsr: 'signing the certificate',
-  issueCertificate: 'signing the certificate',
-  generateCrl: 'signing the CRL',
+  sign: 'signing',
+  previewCa: 'preparing the review',
+  prepareIssue: 'preparing the review',
+  prepareCrl: 'preparing the review',
   generateKey: 'generating the key',
   selectKey: 'choosing the key',
   listKeys: 'reading the keys',

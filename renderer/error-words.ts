@@ -50,6 +50,7 @@ export const ERROR_WORDS: Record<AnyErrorCode, Words> = {
   OUTPUT_EXISTS: { title: 'A file would be overwritten.', next: 'Choose another name or directory: files are never overwritten.' },
   JOURNAL_BROKEN: { title: 'The ceremony journal does not verify.', next: 'Stop and compare the journal with the witnesses’ paper record.' },
   IO_ERROR: { title: 'A file could not be read or written.', next: 'Check the path, the permissions and the free space.' },
+  MODULE_NOT_APPROVED: { title: 'The CA names a library that was not opened for this ceremony.', next: 'Open the CA’s own PKCS#11 library (Token step), then try again. A library is loaded only when you choose it.' },
   PKCS11_ERROR: { title: 'The token reported an error.', next: 'Read the details below; if it persists, reconnect the token and start again.' },
   INTERNAL: { title: 'Something unexpected went wrong.', next: 'Note the details below for the record, then try again.' },
   SENDER_REFUSED: { title: 'The request was refused.', next: 'Only the app’s own window may make requests. Restart the app.' },

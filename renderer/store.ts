@@ -9,7 +9,7 @@ import { call, toPayload } from './api';
 import type { ErrorPayload } from '../shared/error-codes';
 import type {
   CaSummaryT, DescribedT, GeneratedKeyT, IssuedT, JournalEntryT, KeyInfoT, ModuleInfoT, Output,
-  ProfileSummaryT, ReviewT, SlotSummaryT, TokenSummaryT, VariableDefT, KeyAlgorithmT,
+  ProfileSummaryT, SigningRequestT, SlotSummaryT, TokenSummaryT, VariableDefT, KeyAlgorithmT,
 } from '../shared/contract';
 
 export type Screen =
@@ -60,8 +60,11 @@ export interface WizardState {
   /** Whether the open token lists CKM_ML_DSA; null until asked (asked for a post-quantum profile). */
   tokenHasMlDsa: boolean | null;
   vars: Record<string, VarValue>;
+  /** The directory the operator picked in main's dialog: its id (what requests name) and its path (shown). */
+  caDirId: string | null;
   caDir: string;
-  review: ReviewT | null;
+  /** The signing request main prepared and holds; signing names its id. */
+  review: SigningRequestT | null;
   issued: IssuedT | null;
   ca: CaSummaryT | null;
   issueMode: IssueMode;
@@ -118,6 +121,7 @@ const initial: WizardState = {
   profile: null,
   tokenHasMlDsa: null,
   vars: {},
+  caDirId: null,
   caDir: '',
   review: null,
   issued: null,
@@ -188,8 +192,7 @@ export function createWizardStore() {
 
   async function refreshJournal(): Promise<void> {
     try {
-      const dir = get().closed?.dir ?? get().caDir;
-      const j = await call('readJournal', dir ? { dir } : {});
+      const j = await call('readJournal', {});
       set({ journal: j });
     } catch {
       /* the journal panel is informative; its own absence is not an error to show */
@@ -264,8 +267,7 @@ export function createWizardStore() {
     },
     async exportTranscript() {
       await run('Printing the transcript', async () => {
-        const dir = get().closed?.dir ?? undefined;
-        const r = await call('exportTranscript', dir ? { dir } : {});
+        const r = await call('exportTranscript', {});
         set({ transcript: r.savedTo });
       });
     },
@@ -277,9 +279,25 @@ export function createWizardStore() {
         set({ screen: 'init' });
       });
     },
-    async loadModule(path: string) {
+    /** The libraries main offers, read again when the storage step opens (a token may have been plugged in since). */
+    async refreshModules() {
+      await run('Looking for PKCS#11 libraries', async () => {
+        const mods = await call('knownModules', {});
+        set({ knownModules: mods.modules });
+      });
+    },
+    /** Main's own open dialog: the library it answers with joins the list (with its SHA-256) and is chosen. */
+    async chooseModuleFile(): Promise<string | null> {
+      const r = await run('Choosing a library', () => call('chooseModuleFile', {}));
+      const m = r?.module;
+      if (!m) return null;
+      const known = get().knownModules.filter((k) => k.id !== m.id);
+      set({ knownModules: [...known, m] });
+      return m.id;
+    },
+    async loadModule(moduleId: string) {
       const ok = await run('Loading the PKCS#11 library', async () => {
-        const m = await call('loadModule', { path });
+        const m = await call('loadModule', { moduleId });
         set({ module: m, keystore: 'pkcs11', slots: [], slotsLoaded: false, token: null, tokenSlotId: null, tokenHasMlDsa: null, loggedIn: false });
         return true;
       });
@@ -429,39 +447,48 @@ export function createWizardStore() {
       else vars[name] = value;
       set({ vars });
     },
-    setCaDir(dir: string) {
-      set({ caDir: dir });
-    },
+    /** Main's own directory dialog; the renderer keeps the id it answers with and shows the path. */
     async chooseDirectory(purpose: 'open-ca' | 'new-ca'): Promise<string | null> {
       const r = await run('Choosing a directory', () => call('chooseDirectory', { purpose }));
-      if (r?.path) set({ caDir: r.path });
-      return r?.path ?? null;
+      if (r?.dirId) set({ caDirId: r.dirId, caDir: r.path ?? '' });
+      return r?.dirId ?? null;
     },
     async preview() {
       const s = get();
-      if (!s.profile) return;
+      if (!s.profile || !s.caDirId) return;
       await run('Preparing the review', async () => {
-        const r = await call('previewCa', { profile: s.profile!.name, vars: s.vars, dir: s.caDir });
+        const r = await call('previewCa', { profile: s.profile!.name, vars: s.vars, dirId: s.caDirId! });
         set({ review: r, screen: 'review' });
       });
     },
-    /**
-     * The passphrases (software keystore key; ML-DSA key file of a Catalyst CA) are arguments,
-     * sent once, never stored.
-     */
-    async sign(confirmation: string, passphrase?: string, altPassphrase?: string) {
-      const s = get();
-      if (!s.profile) return;
-      await run(s.keystore === 'software' ? 'Signing' : 'Signing with the token', async () => {
-        const r = await call('signCa', { profile: s.profile!.name, vars: s.vars, dir: s.caDir, confirmation, passphrase: passphrase || undefined, altPassphrase: altPassphrase || undefined });
-        set({ issued: r, screen: 'result', exported: null });
-        await refreshJournal();
-      }, passphrase || altPassphrase ? undefined : () => actions.sign(confirmation));
+    /** Going back from a review: main drops the request, so nothing is signed from it. */
+    async withdrawReview(screen: Screen) {
+      const r = get().review;
+      set({ review: null, screen, error: null });
+      if (r) await run('Withdrawing the review', () => call('withdrawRequest', { requestId: r.id }));
     },
-    async openCa(dir: string) {
+    /**
+     * Sign the request on screen, by its id. The passphrases (a new or existing key file; the
+     * ML-DSA key file of a Catalyst CA) are arguments, sent once, never stored.
+     */
+    async sign(passphrase?: string, altPassphrase?: string) {
+      const s = get();
+      const r = s.review;
+      if (!r) return;
+      await run(r.purpose === 'crl' ? 'Signing the CRL' : s.keystore === 'software' && r.purpose === 'root' ? 'Signing' : 'Signing with the CA key', async () => {
+        const out = await call('sign', { requestId: r.id, passphrase: passphrase || undefined, altPassphrase: altPassphrase || undefined });
+        if (out.kind === 'certificate') {
+          set({ issued: out.issued, review: null, screen: 'result', exported: null, ...(r.purpose === 'root' ? { caDir: out.issued.dir } : {}) });
+        } else {
+          set({ crl: { crl: out.crl, savedTo: out.savedTo }, review: null, screen: 'issue' });
+        }
+        await refreshJournal();
+      }, passphrase || altPassphrase ? undefined : () => actions.sign());
+    },
+    async openCa(dirId: string) {
       await run('Opening the CA directory', async () => {
-        const r = await call('openCa', { dir });
-        set({ ca: r, caDir: r.dir, purpose: 'ca' });
+        const r = await call('openCa', { dirId });
+        set({ ca: r, caDir: r.dir, caDirId: dirId, purpose: 'ca' });
         await refreshJournal();
       });
     },
@@ -470,42 +497,47 @@ export function createWizardStore() {
       const t = get().ca?.token;
       if (!t) return;
       await run('Opening the CA’s token', async () => {
-        const m = await call('loadModule', { path: t.lib });
+        const m = await call('loadModule', { moduleId: t.moduleId });
         set({ module: m, keystore: 'pkcs11', purpose: 'ca' });
         const r = await call('openToken', { serial: t.serial });
         set({ token: r.token, tokenSlotId: r.slotId, loggedIn: false, screen: 'pin' });
       });
     },
     async startIssue(mode: IssueMode) {
-      set({ issueMode: mode, profile: null, vars: {}, issued: null, crl: null, error: null, purpose: 'ca' });
-      if (get().ca === null && get().caDir) await actions.openCa(get().caDir);
+      set({ issueMode: mode, profile: null, vars: {}, issued: null, crl: null, review: null, error: null, purpose: 'ca' });
+      if (get().ca === null && get().caDirId) await actions.openCa(get().caDirId!);
       if (mode !== 'crl') await actions.loadProfiles();
       set({ screen: 'issue' });
     },
-    async issueFromCsr(csrPem: string, passphrase?: string, altPassphrase?: string) {
+    /** Main decodes the request; the profile's fields are pre-filled from what it asks for, where still empty. */
+    async readCsr(csrPem: string) {
+      const s = get();
+      if (!s.profile) return null;
+      return run('Reading the request', async () => {
+        const r = await call('readCsr', { csrPem, profile: s.profile!.name });
+        const vars = { ...get().vars };
+        for (const [k, v] of Object.entries(r.vars)) {
+          const cur = vars[k];
+          if (cur === undefined || cur === '' || (Array.isArray(cur) && cur.length === 0)) vars[k] = v;
+        }
+        set({ vars });
+        return r.csr;
+      });
+    },
+    /** Main builds the certificate from the request and holds it; the review shows it before anything signs. */
+    async prepareIssue(csrPem: string, rootEndEntity = false) {
       const s = get();
       if (!s.profile) return;
-      await run('Signing with the CA key', async () => {
-        const r = await call('issueFromCsr', { dir: s.caDir, csrPem, profile: s.profile!.name, vars: s.vars, passphrase: passphrase || undefined, altPassphrase: altPassphrase || undefined });
-        set({ issued: r, screen: 'result', exported: null });
-        await refreshJournal();
-      }, passphrase || altPassphrase ? undefined : () => actions.issueFromCsr(csrPem));
+      await run('Preparing the review', async () => {
+        const r = await call('prepareIssue', { purpose: s.issueMode === 'csr' ? 'subordinate-ca' : 'end-entity', csrPem, profile: s.profile!.name, vars: s.vars, ...(rootEndEntity ? { rootEndEntity } : {}) });
+        set({ review: r });
+      });
     },
-    async issueCertificate(csrPem?: string, passphrase?: string, altPassphrase?: string) {
-      const s = get();
-      if (!s.profile) return;
-      await run('Signing with the CA key', async () => {
-        const r = await call('issueCertificate', { dir: s.caDir, profile: s.profile!.name, vars: s.vars, csrPem: csrPem || undefined, passphrase: passphrase || undefined, altPassphrase: altPassphrase || undefined });
-        set({ issued: r, screen: 'result', exported: null });
-        await refreshJournal();
-      }, passphrase || altPassphrase ? undefined : () => actions.issueCertificate(csrPem));
-    },
-    async generateCrl(days: number, passphrase?: string, altPassphrase?: string) {
-      await run('Signing the CRL', async () => {
-        const r = await call('generateCrl', { dir: get().caDir, days, passphrase: passphrase || undefined, altPassphrase: altPassphrase || undefined });
-        set({ crl: r });
-        await refreshJournal();
-      }, passphrase || altPassphrase ? undefined : () => actions.generateCrl(days));
+    async prepareCrl(days: number) {
+      await run('Preparing the CRL for review', async () => {
+        const r = await call('prepareCrl', { days });
+        set({ review: r, crl: null });
+      });
     },
     async exportCertificate(format: 'pem' | 'der') {
       const issued = get().issued;
@@ -521,14 +553,14 @@ export function createWizardStore() {
         set({ inspected: r, verification: null });
       });
     },
-    async verifyInspected(issuer: { data: string; encoding: 'pem' | 'base64' } | null, caDir: string | null) {
+    async verifyInspected(issuer: { data: string; encoding: 'pem' | 'base64' } | null, againstOpenCa: boolean) {
       const doc = get().inspected;
       if (!doc) return;
       await run('Verifying', async () => {
         const r = await call('verifyDocument', {
           document: { data: doc.pem, encoding: 'pem' },
           issuer: issuer ?? undefined,
-          caDir: caDir || undefined,
+          ...(againstOpenCa ? { againstOpenCa } : {}),
         });
         set({ verification: r });
       });

@@ -13,6 +13,7 @@ import { makeHarness } from '../electron/test-harness';
 import { setApi } from './api';
 import { createWizardStore } from './store';
 import type { QpkiApi } from '../shared/contract';
+import { handlerCalls } from '../test/handler-calls';
 
 const hsm = makeSoftHsmStore();
 process.env.SOFTHSM2_CONF = hsm.conf;
@@ -26,22 +27,17 @@ after(() => {
   hsm.cleanup();
 });
 
-type R = { ok: boolean; value?: any; error?: { code: string; message: string } };
-const ok = async (name: keyof typeof h.handlers, input: unknown = {}) => {
-  const r = (await h.handlers[name](input)) as R;
-  assert.equal(r.ok, true, `${name}: ${JSON.stringify(r.error)}`);
-  return r.value;
-};
+const { ok, loadLibrary, root } = handlerCalls(h);
 
 test('CRL interrupted by a pulled token: reconnect panel, Retry, PIN again, the CRL signed; no PIN in the store', async () => {
   // A root CA on the token, made beforehand.
   const dir = join(hsm.dir, 'root');
   await ok('openCeremony', { operator: 'Alice Operator', witnesses: ['Bob Witness'], purpose: 'root' });
-  await ok('loadModule', { path: SOFTHSM_LIB });
+  await loadLibrary(SOFTHSM_LIB);
   await ok('openToken', { serial });
   await ok('login', { pin: PIN, confirmFinalTry: false });
   await ok('generateKey', { algorithm: 'ec-p384', label: 'loss-root' });
-  await ok('signCa', { profile: 'ec/root-ca', vars: { cn: 'Loss Root' }, dir, confirmation: 'Loss Root' });
+  await root('ec/root-ca', { cn: 'Loss Root' }, dir);
   await ok('endSession');
 
   const { store, actions } = createWizardStore();
@@ -50,17 +46,22 @@ test('CRL interrupted by a pulled token: reconnect panel, Retry, PIN again, the 
   await actions.boot();
   actions.begin('ca');
   await actions.openCeremony('Alice Operator', ['Bob Witness'], 'CRL after the root ceremony');
-  await actions.openCa(dir);
+  h.answers.directory = dir;
+  const dirId = await actions.chooseDirectory('open-ca');
+  h.answers.directory = null;
+  await actions.openCa(dirId!);
   await actions.loginForCa();
   assert.equal(store.getState().screen, 'pin');
   assert.equal(await actions.login(PIN, false), true, JSON.stringify(store.getState().error));
   await actions.startIssue('crl');
+  await actions.prepareCrl(7);
+  assert.equal(store.getState().review?.purpose, 'crl', JSON.stringify(store.getState().error));
 
   const [name] = readdirSync(hsm.tokenDir);
   const away = join(hsm.dir, 'away');
   renameSync(join(hsm.tokenDir, name), away);
   try {
-    await actions.generateCrl(7);
+    await actions.sign();
     const s = store.getState();
     assert.equal(s.crl, null, 'no CRL');
     assert.equal(s.error, null, 'the loss shows in its own panel, not as a plain error');

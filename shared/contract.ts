@@ -31,6 +31,19 @@ const ProfileName = z.string().min(1).max(128);
 /** A person named in the record: printable, as the journal accepts it. */
 const PersonName = z.string().trim().min(1).max(200).regex(/^[^\u0000-\u001f\u007f]+$/, 'control characters are not allowed');
 
+/** An id main issued for something it chose or opened (a library, a directory): the renderer holds ids, never paths. */
+const RefId = z.string().min(1).max(64).regex(/^[a-z]+-[0-9a-f]{1,32}$/);
+
+/** A library the operator may load: found at a well-known path, or picked in main's open dialog. */
+export const ModuleChoice = z.object({
+  id: z.string(),
+  vendor: z.string(),
+  path: z.string(),
+  present: z.boolean(),
+  /** SHA-256 of the library file, read by main before anything loads it (null when absent). */
+  sha256: z.string().nullable(),
+});
+
 export const ModuleInfo = z.object({
   path: z.string(),
   manufacturer: z.string(),
@@ -68,6 +81,8 @@ export const KeyInfo = z.object({
   size: z.number().nullable(),
   attributes: z.record(z.string(), z.boolean()),
   fingerprint: z.string().nullable(),
+  /** CA directories this app knows whose certificate carries this key. */
+  backs: z.array(z.object({ dir: z.string(), subject: z.string() })),
 });
 
 export const GeneratedKey = z.object({
@@ -141,24 +156,65 @@ export const Described = z.object({
 
 export const Verification = z.object({ ok: z.boolean(), message: z.string(), signatures: z.array(SignatureView).optional() });
 
-export const Review = z.object({
+/** One difference between what a certificate request asks for and what the certificate will say. */
+export const CsrDifference = z.object({ field: z.string(), requested: z.string(), issued: z.string() });
+
+/** A certificate request as main decoded it: shown before anything is signed from it. */
+export const CsrView = z.object({
   subject: z.string(),
+  subjectAltNames: z.array(z.string()),
+  keyAlgorithm: z.string(),
+  /** SHA-256 of the request's public key (SubjectPublicKeyInfo). */
+  keyFingerprint: z.string(),
+  /** The request's own signature, checked with its key (a request whose signature fails is refused before any review). */
+  signatureValid: z.boolean(),
+  /** SHA-256 of the request as given (DER). */
+  sha256: z.string(),
+  /** Every place the certificate will differ from the request (a subject attribute, a name, an extension). */
+  differences: z.array(CsrDifference),
+});
+
+/**
+ * A signing request: the exact to-be-signed structure main built once (real key, serial, dates,
+ * every extension), decoded in full, with the SHA-256 of its DER. Signing names only its id,
+ * which main issued and the renderer cannot forge; the token signs exactly those bytes.
+ */
+export const SigningRequest = z.object({
+  id: z.string(),
+  kind: z.enum(['certificate', 'crl']),
+  /** root: a new self-signed CA; subordinate-ca / end-entity: from a certificate request; crl. */
+  purpose: z.enum(['root', 'subordinate-ca', 'end-entity', 'crl']),
+  /** The to-be-signed structure decoded in full (no signature yet). */
+  document: Described,
+  /** SHA-256 of the exact TBS DER the token will sign (Catalyst: without altSignatureValue, which signing adds). */
+  tbsSha256: z.string(),
+  subject: z.string().nullable(),
   issuer: z.string(),
+  isCa: z.boolean().nullable(),
+  pathLen: z.number().nullable(),
+  serial: z.string().nullable(),
   notBefore: z.string(),
   notAfter: z.string(),
-  extensions: z.array(Extension),
-  keyAlgorithm: z.string(),
+  validityDays: z.number(),
+  keyAlgorithm: z.string().nullable(),
+  /** SHA-256 of the subject public key, or null for a CRL. */
+  keyFingerprint: z.string().nullable(),
   signatureAlgorithm: z.string(),
-  keyFingerprint: z.string(),
-  keyStorage: z.string(),
-  dir: z.string(),
-  commonName: z.string(),
-  /** Every key of the new CA: the token (or file) key, and the ML-DSA file of a Catalyst CA. */
-  keys: z.array(CaKeyView),
-  /** The Catalyst alternative signature (made by the ML-DSA file), or null. */
+  /** The Catalyst alternative signature algorithm, or null. */
   altSignatureAlgorithm: z.string().nullable(),
-  /** The Catalyst extensions the certificate will carry (also listed in `extensions` as they will read). */
-  catalystExtensions: z.array(Extension),
+  /** Which key signs, and where it lives, in words. */
+  signedBy: z.string(),
+  /** The directory the signed document is written into. */
+  targetDir: z.string(),
+  /** A new CA's keys (root requests), each with where it lives and its fingerprint. */
+  keys: z.array(CaKeyView),
+  /** The common name the renderer asks the operator to type (its own extra care; main asks again). */
+  commonName: z.string(),
+  csr: CsrView.nullable(),
+  crl: z.object({ number: z.string(), revoked: z.array(z.object({ serial: z.string(), date: z.string(), reason: z.string().nullable() })) }).nullable(),
+  /** What signing adds to the reviewed structure (Catalyst: the alternative signature), in words. */
+  addedAtSigning: z.string().nullable(),
+  warnings: z.array(z.string()),
 });
 
 export const Issued = z.object({
@@ -174,8 +230,11 @@ export const Issued = z.object({
 export const CaSummary = z.object({
   dir: z.string(),
   subject: z.string(),
+  /** Self-issued and self-signed: a root CA (it issues CA certificates; end entities only by override, BR 6.1.7). */
+  isRoot: z.boolean(),
   keyStorage: z.string(),
-  token: z.object({ lib: z.string(), label: z.string(), serial: z.string() }).nullable(),
+  /** The CA's token; `moduleId` offers its library for loading (main still asks before it loads it). */
+  token: z.object({ lib: z.string(), moduleId: z.string(), label: z.string(), serial: z.string() }).nullable(),
   keys: z.array(CaKeyView),
   certificate: Described,
 });
@@ -214,9 +273,12 @@ export const contract = {
   },
   knownModules: {
     input: Empty,
-    output: z.object({ modules: z.array(z.object({ vendor: z.string(), path: z.string(), present: z.boolean() })) }),
+    output: z.object({ modules: z.array(ModuleChoice) }),
   },
-  loadModule: { input: z.object({ path: Path }).strict(), output: ModuleInfo },
+  /** The operator picks a library file in main's own open dialog; main answers with its id, path and SHA-256. */
+  chooseModuleFile: { input: Empty, output: z.object({ module: ModuleChoice.nullable() }) },
+  /** Load a library main offered (known list or the open dialog), by its id, after main's own confirmation. */
+  loadModule: { input: z.object({ moduleId: RefId }).strict(), output: ModuleInfo },
   listSlots: { input: Empty, output: z.object({ module: ModuleInfo, slots: z.array(SlotSummary) }) },
   tokenMechanisms: {
     input: z.object({ slotId: SlotId }).strict(),
@@ -243,7 +305,7 @@ export const contract = {
     output: z.object({ dir: z.string().nullable(), finalHash: z.string().nullable(), entries: z.number(), intact: z.boolean() }),
   },
   exportTranscript: {
-    input: z.object({ dir: Path.optional() }).strict(),
+    input: Empty,
     output: z.object({ savedTo: z.string().nullable(), entries: z.number(), finalHash: z.string() }),
   },
   openToken: {
@@ -287,42 +349,58 @@ export const contract = {
     input: z.object({ profile: ProfileName, vars: Vars }).strict(),
     output: z.object({ errors: z.record(z.string(), z.string()) }),
   },
+  /** A new root CA in the directory main's dialog gave: its key(s) made now, its exact TBS built and kept under an id. */
   previewCa: {
-    input: z.object({ profile: ProfileName, vars: Vars, dir: Path }).strict(),
-    output: Review,
+    input: z.object({ profile: ProfileName, vars: Vars, dirId: RefId }).strict(),
+    output: SigningRequest,
   },
-  signCa: {
-    input: z.object({ profile: ProfileName, vars: Vars, dir: Path, confirmation: z.string().max(256), passphrase: Passphrase, altPassphrase: Passphrase }).strict(),
-    output: Issued,
+  openCa: { input: z.object({ dirId: RefId }).strict(), output: CaSummary },
+  /** A certificate from a request, issued by the open CA: decoded, compared with the profile, kept under an id. */
+  prepareIssue: {
+    input: z.object({
+      purpose: z.enum(['subordinate-ca', 'end-entity']),
+      csrPem: Pem,
+      profile: ProfileName,
+      vars: Vars,
+      /** Ask main to let a root sign an end-entity certificate (BR 6.1.7); main asks the operator itself. */
+      rootEndEntity: z.boolean().optional(),
+    }).strict(),
+    output: SigningRequest,
   },
-  openCa: { input: z.object({ dir: Path }).strict(), output: CaSummary },
-  issueFromCsr: {
-    input: z.object({ dir: Path, csrPem: Pem, profile: ProfileName, vars: Vars, passphrase: Passphrase, altPassphrase: Passphrase }).strict(),
-    output: Issued,
+  /** A certificate request decoded by main, with the profile values it suggests (the form is pre-filled from them). */
+  readCsr: {
+    input: z.object({ csrPem: Pem, profile: ProfileName }).strict(),
+    output: z.object({ csr: CsrView, vars: z.record(z.string(), z.union([z.string(), z.array(z.string())])) }),
   },
-  issueCertificate: {
-    input: z.object({ dir: Path, profile: ProfileName, vars: Vars, csrPem: Pem.optional(), passphrase: Passphrase, altPassphrase: Passphrase }).strict(),
-    output: Issued,
+  /** The open CA's next CRL: its number, dates and every revocation, kept under an id. */
+  prepareCrl: { input: z.object({ days: z.number().int().min(1).max(3650) }).strict(), output: SigningRequest },
+  /** Sign a signing request, by id only, after main's own confirmation; the passphrases unlock or encrypt key files. */
+  sign: {
+    input: z.object({ requestId: RefId, passphrase: Passphrase, altPassphrase: Passphrase }).strict(),
+    output: z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('certificate'), issued: Issued }),
+      z.object({ kind: z.literal('crl'), crl: Described, savedTo: z.string() }),
+    ]),
   },
-  generateCrl: {
-    input: z.object({ dir: Path, days: z.number().int().min(1).max(3650), passphrase: Passphrase, altPassphrase: Passphrase }).strict(),
-    output: z.object({ crl: Described, savedTo: z.string() }),
-  },
+  /** Drop the signing request on screen (the operator went back): nothing is signed from it. */
+  withdrawRequest: { input: z.object({ requestId: RefId }).strict(), output: z.object({ withdrawn: z.boolean() }) },
   describeDocument: { input: Document.strict(), output: Described },
   verifyDocument: {
-    input: z.object({ document: Document, issuer: Document.optional(), caDir: Path.optional() }).strict(),
+    input: z.object({ document: Document, issuer: Document.optional(), againstOpenCa: z.boolean().optional() }).strict(),
     output: Verification,
   },
   exportCertificate: {
     input: z.object({ path: Path, format: z.enum(['pem', 'der']) }).strict(),
     output: z.object({ savedTo: z.string().nullable() }),
   },
+  /** Main's own directory dialog; the answer is an id (what later requests name) and the path to show. */
   chooseDirectory: {
     input: z.object({ purpose: z.enum(['open-ca', 'new-ca']) }).strict(),
-    output: z.object({ path: z.string().nullable() }),
+    output: z.object({ dirId: z.string().nullable(), path: z.string().nullable() }),
   },
+  /** The journal of this ceremony (or of the CA open in it): main knows which one. */
   readJournal: {
-    input: z.object({ dir: Path.optional() }).strict(),
+    input: Empty,
     output: z.object({
       dir: z.string().nullable(),
       entries: z.array(JournalEntry),
@@ -360,7 +438,8 @@ export type ProfileFamilyT = z.infer<typeof ProfileFamily>;
 export type CaKeyViewT = z.infer<typeof CaKeyView>;
 export type SignatureViewT = z.infer<typeof SignatureView>;
 export type DescribedT = z.infer<typeof Described>;
-export type ReviewT = z.infer<typeof Review>;
+export type SigningRequestT = z.infer<typeof SigningRequest>;
+export type CsrViewT = z.infer<typeof CsrView>;
 export type IssuedT = z.infer<typeof Issued>;
 export type CaSummaryT = z.infer<typeof CaSummary>;
 export type JournalEntryT = z.infer<typeof JournalEntry>;

@@ -47,6 +47,7 @@ export const ERROR_CODES = [
   'JOURNAL_BROKEN',
   'IO_ERROR',
   'PKCS11_ERROR',
+  'MODULE_NOT_APPROVED',
   'INTERNAL',
 ] as const;
 

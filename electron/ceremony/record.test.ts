@@ -27,7 +27,7 @@ after(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const { call, ok } = handlerCalls(h);
+const { call, ok, loadLibrary, root, openCa, issue, crl } = handlerCalls(h);
 
 function opensslCsr(name: string, subject: string): string {
   const csr = join(work, `${name}.csr`);
@@ -47,7 +47,7 @@ test('a root ceremony journals every step in order, under the named people, and 
 
   const prep = await ok('prepareDevToken');
   await ok('initToken', { slotId: prep.freeSlotId, label: 'journal-root', soPin: 'so-pin-0987654321', userPin: USER_PIN });
-  const mod = await ok('loadModule', { path: SOFTHSM_LIB });
+  const mod = await loadLibrary(SOFTHSM_LIB);
   assert.ok(mod.path);
   const slots = await ok('listSlots');
   const tok = slots.slots.find((s: any) => s.token?.label === 'journal-root').token;
@@ -57,22 +57,25 @@ test('a root ceremony journals every step in order, under the named people, and 
   await ok('login', { pin: USER_PIN, confirmFinalTry: false });
   const gen = await ok('generateKey', { algorithm: 'ec-p384', label: 'root-key' });
   j = await ok('readJournal', {});
+  // Each library load was confirmed in main's own dialog first (the development token's, then the chosen one).
   assert.deepEqual(j.pending.map((p: any) => p.kind), [
-    'ceremony.opened', 'preflight', 'token.initialized', 'module.loaded', 'token.chosen', 'login.failed', 'login.succeeded', 'key.generated',
+    'ceremony.opened', 'preflight', 'confirmation', 'token.initialized', 'confirmation', 'module.loaded', 'token.chosen', 'login.failed', 'login.succeeded', 'key.generated',
   ]);
+  assert.deepEqual(h.confirmations.map((c) => c.kind), ['load-module', 'load-module']);
+  assert.ok(h.confirmations[1].facts.some((f) => f.label === 'SHA-256' && f.value.replace(/:/g, '').toLowerCase() === createHash('sha256').update(readFileSync(SOFTHSM_LIB)).digest('hex')));
 
   const dir = join(work, 'root');
   const vars = { cn: 'Journal Root', organization: 'QPKI Test', country: 'FR' };
-  await ok('signCa', { profile: 'ec/root-ca', vars, dir, confirmation: 'Journal Root' });
+  await root('ec/root-ca', vars, dir);
   j = await ok('readJournal', {});
   assert.deepEqual(j.pending, [], 'the held events went into the new journal');
 
   const good = opensslCsr('sub', '/CN=Journal Issuing');
-  await ok('issueFromCsr', { dir, csrPem: good, profile: 'ec/issuing-ca', vars: { cn: 'Journal Issuing' } });
+  await issue('subordinate-ca', good, 'ec/issuing-ca', { cn: 'Journal Issuing' });
   const tampered = good.replace(/(\n[A-Za-z0-9+/]{20})([A-Za-z0-9+/])/, (_m, a: string, c: string) => a + (c === 'A' ? 'B' : 'A'));
-  const refused = await call('issueFromCsr', { dir, csrPem: tampered, profile: 'ec/issuing-ca', vars: { cn: 'Journal Issuing' } });
+  const refused = await call('prepareIssue', { purpose: 'subordinate-ca', csrPem: tampered, profile: 'ec/issuing-ca', vars: { cn: 'Journal Issuing' } });
   assert.equal(refused.ok, false);
-  await ok('generateCrl', { dir, days: 7 });
+  await crl(7);
   const closed = await ok('closeCeremony');
   assert.equal(closed.dir, dir);
   assert.equal(closed.intact, true);
@@ -84,13 +87,19 @@ test('a root ceremony journals every step in order, under the named people, and 
   const entries = readJournal(dir);
   const kinds = entries.map((e) => e.kind);
   assert.deepEqual(kinds, [
-    'ceremony.opened', 'preflight', 'token.initialized', 'module.loaded', 'token.chosen', 'login.failed', 'login.succeeded', 'key.generated',
-    'key.selected', 'certificate.signed',
-    'csr.accepted', 'issuance.started', 'certificate.signed',
+    'ceremony.opened', 'preflight', 'confirmation', 'token.initialized', 'confirmation', 'module.loaded', 'token.chosen', 'login.failed', 'login.succeeded', 'key.generated',
+    'signing.prepared', 'confirmation', 'certificate.signed',
+    'csr.accepted', 'signing.prepared', 'confirmation', 'issuance.started', 'certificate.signed',
     'csr.refused',
-    'crl.generated',
+    'signing.prepared', 'confirmation', 'crl.generated',
     'ceremony.closed',
   ]);
+  // What was reviewed is what was signed: each signature's to-be-signed hash is the one prepared and confirmed.
+  const prepared = entries.filter((e) => e.kind === 'signing.prepared').map((e) => (e.facts as any).tbsSha256);
+  const signedTbs = entries.filter((e) => e.kind === 'certificate.signed' || e.kind === 'crl.generated').map((e) => (e.facts as any).tbsSha256);
+  assert.deepEqual(signedTbs, prepared);
+  const confirmedSign = entries.filter((e) => e.kind === 'confirmation' && (e.facts as any).question === 'sign');
+  assert.deepEqual(confirmedSign.map((e) => [(e.facts as any).answer, String((e.facts as any).tbsSha256).replace(/:/g, '').toLowerCase()]), prepared.map((t) => ['yes', t]));
   for (const e of entries) {
     assert.equal(e.operator, 'Alice Operator', `${e.kind} operator`);
     assert.deepEqual(e.witnesses, ['Bob Witness', 'Carol Witness'], `${e.kind} witnesses`);
@@ -143,15 +152,15 @@ test('an existing CA opened in a new ceremony gets the ceremony written first, t
   const dir = join(work, 'root');
   const before = readJournal(dir).length;
   await ok('openCeremony', { operator: 'Dave', witnesses: ['Erin'], purpose: 'Quarterly CRL' });
-  await ok('openCa', { dir });
+  await openCa(dir);
   const slots = await ok('listSlots');
   const tok = slots.slots.find((s: any) => s.token?.label === 'journal-root').token;
   await ok('openToken', { serial: tok.serial });
   await ok('login', { pin: USER_PIN, confirmFinalTry: false });
-  await ok('generateCrl', { dir, days: 30 });
+  await crl(30);
   await ok('closeCeremony');
   const added = readJournal(dir).slice(before);
-  assert.deepEqual(added.map((e) => e.kind), ['ceremony.opened', 'preflight', 'module.loaded', 'token.chosen', 'login.succeeded', 'crl.generated', 'ceremony.closed']);
+  assert.deepEqual(added.map((e) => e.kind), ['ceremony.opened', 'preflight', 'module.loaded', 'token.chosen', 'login.succeeded', 'signing.prepared', 'confirmation', 'crl.generated', 'ceremony.closed']);
   assert.ok(added.every((e) => e.operator === 'Dave' && e.witnesses.join() === 'Erin'));
   assert.equal(verifyJournal(dir).ok, true);
   assert.equal(existsSync(join(dir, 'journal.jsonl')), true);

@@ -5,8 +5,8 @@ import { VariableForm, validateAll } from '../components/VariableForm';
 import { ProfilePicker } from './Profile';
 import { readFileForInspection } from './Inspector';
 import { useRef } from 'react';
-import { PinField, type PinHandle } from '../components/PinField';
 import { CaKeysPanel, algName } from '../components/PostQuantum';
+import { RequestDetails, SignForm } from './Review';
 
 /** Open an existing CA directory; once open (and logged in), choose what to sign. */
 export function Ca() {
@@ -14,20 +14,21 @@ export function Ca() {
   const caDir = useWizard((s) => s.caDir);
   const loggedIn = useWizard((s) => s.loggedIn);
   const token = useWizard((s) => s.token);
-  const [dir, setDir] = useState(caDir);
+  const caDirId = useWizard((s) => s.caDirId);
   return (
     <Screen title={ca ? 'CA directory' : 'Open a CA directory'}>
-      <form onSubmit={(e) => { e.preventDefault(); if (dir.trim()) void actions.openCa(dir.trim()); }}>
+      <form onSubmit={(e) => { e.preventDefault(); if (caDirId) void actions.openCa(caDirId); }}>
         <div className="field">
-          <label htmlFor="open-dir">CA directory</label>
+          <span className="label" id="open-dir-label">CA directory</span>
           <div className="pin-row">
-            <input id="open-dir" className="mono" spellCheck={false} value={dir} onChange={(e) => setDir(e.target.value)} data-testid="open-dir" />
-            <button type="button" className="secondary" onClick={() => void actions.chooseDirectory('open-ca').then((p) => p && setDir(p))}>Choose…</button>
+            <output className="mono" aria-labelledby="open-dir-label" data-testid="open-dir">{caDir || 'No directory chosen yet'}</output>
+            <button type="button" className="secondary" onClick={() => void actions.chooseDirectory('open-ca')} data-testid="choose-open-dir">Choose…</button>
           </div>
+          <p className="hint">The folder that holds ca.meta.json and ca.crt, picked in the app’s own dialog.</p>
         </div>
         <Actions>
           <button type="button" className="secondary" onClick={() => actions.go('start')}>Back</button>
-          <button type="submit" disabled={!dir.trim()} data-testid="open-ca">Open</button>
+          <button type="submit" disabled={!caDirId} data-testid="open-ca">Open</button>
         </Actions>
       </form>
       {ca && (
@@ -50,13 +51,15 @@ export function Ca() {
   );
 }
 
-/** Issue from a CSR (subordinate CA or end entity), or sign a CRL, with the CA that is open. */
+/** Issue from a CSR (subordinate CA or end entity), or sign a CRL, with the CA that is open: prepared, reviewed, signed. */
 export function Issue() {
   const mode = useWizard((s) => s.issueMode);
   const profile = useWizard((s) => s.profile);
   const vars = useWizard((s) => s.vars);
   const caDir = useWizard((s) => s.caDir);
   const crl = useWizard((s) => s.crl);
+  const review = useWizard((s) => s.review);
+  const isRoot = useWizard((s) => !!s.ca?.isRoot);
   // The Sign button is disabled while the CA key works, which drops its focus: the outcome takes it.
   const crlDone = useRef<HTMLParagraphElement>(null);
   const lastCrl = useRef(crl);
@@ -64,43 +67,31 @@ export function Issue() {
     if (crl && crl !== lastCrl.current) crlDone.current?.focus();
     lastCrl.current = crl;
   }, [crl]);
-  const busy = useWizard((s) => s.busy);
   const [csr, setCsr] = useState('');
-  const [confirmed, setConfirmed] = useState(false);
   const [showAll, setShowAll] = useState(false);
   const [days, setDays] = useState(30);
-  const softwareCa = useWizard((s) => !!s.ca && s.ca.token === null);
-  // A Catalyst CA signs with its ML-DSA key file too: its passphrase is asked where the PIN is, every time.
-  const altKey = useWizard((s) => s.ca?.keys.find((k) => k.role === 'alternative' && k.file) ?? null);
-  const pass = useRef<PinHandle>(null);
-  const alt = useRef<PinHandle>(null);
-  const takePass = () => (softwareCa ? pass.current?.take() || undefined : undefined);
-  const takeAlt = () => (altKey ? alt.current?.take() || undefined : undefined);
-  const passField = (
-    <>
-      {softwareCa && <PinField ref={pass} label={altKey ? 'Classical CA key file passphrase' : 'CA key file passphrase'} testId="ca-passphrase" />}
-      {altKey && (
-        <PinField ref={alt} label={`${algName(altKey.algorithm)} key file passphrase`} testId="ca-alt-passphrase"
-          hint={`The CA’s alternative (Catalyst) signature is made by ${altKey.file!.path}; it is used for this one signature and not kept.`} />
-      )}
-    </>
-  );
-  const signWords = altKey ? (softwareCa ? 'Sign with both key files' : 'Sign with token and ML-DSA key file') : softwareCa ? 'Sign with the key file' : 'Sign with token';
+  const [rootOverride, setRootOverride] = useState(false);
   const errors = profile ? validateAll(profile.variables, vars) : {};
   const title = mode === 'csr' ? 'Issue a subordinate CA from a CSR' : mode === 'end-entity' ? 'Issue an end-entity certificate' : 'Generate a CRL';
+  if (review) {
+    return (
+      <Screen title={`${title}: review before signing`} intro={<p>Read this aloud to the witnesses. The CA key signs exactly this, and only after the confirmation below and the app’s own question.</p>}>
+        <RequestDetails r={review} />
+        <SignForm r={review} back="issue" />
+      </Screen>
+    );
+  }
   if (mode === 'crl') {
     return (
       <Screen title={title} intro={<p>CA directory: <span className="mono">{caDir}</span></p>}>
-        <form onSubmit={(e) => { e.preventDefault(); if (confirmed) void actions.generateCrl(days, takePass(), takeAlt()); }}>
+        <form onSubmit={(e) => { e.preventDefault(); void actions.prepareCrl(days); }}>
           <div className="field">
             <label htmlFor="crl-days">Valid for (days)</label>
             <input id="crl-days" type="number" min={1} max={3650} value={days} onChange={(e) => setDays(Number(e.target.value))} />
           </div>
-          {passField}
-          <label className="check"><input type="checkbox" checked={confirmed} onChange={(e) => setConfirmed(e.target.checked)} data-testid="confirm-crl" /> Sign the CRL with the CA key.</label>
           <Actions>
             <button type="button" className="secondary" onClick={() => actions.go('ca')}>Back</button>
-            <button type="submit" className="sign" disabled={!confirmed || !!busy} data-testid="sign-crl">{signWords}</button>
+            <button type="submit" data-testid="review-crl-button">Review the CRL</button>
           </Actions>
         </form>
         {crl && (
@@ -115,27 +106,28 @@ export function Issue() {
       </Screen>
     );
   }
-  const needsCsr = mode === 'csr' || mode === 'end-entity';
-  const ready = !!profile && Object.keys(errors).length === 0 && (!needsCsr || csr.includes('CERTIFICATE REQUEST')) && confirmed;
+  const hasCsr = csr.includes('CERTIFICATE REQUEST');
+  const ready = !!profile && Object.keys(errors).length === 0 && hasCsr;
+  const rootEndEntity = mode === 'end-entity' && isRoot;
   return (
     <Screen title={title} intro={<p>CA directory: <span className="mono">{caDir}</span></p>}>
       <form noValidate onSubmit={(e) => {
         e.preventDefault();
         setShowAll(true);
-        if (!ready) return;
-        if (mode === 'csr') void actions.issueFromCsr(csr, takePass(), takeAlt());
-        else void actions.issueCertificate(csr, takePass(), takeAlt());
+        if (!ready || (rootEndEntity && !rootOverride)) return;
+        void actions.prepareIssue(csr, rootEndEntity && rootOverride);
       }}>
         <ProfilePicker filter={(p) => (mode === 'csr' ? p.kind === 'ca' : p.kind === 'end-entity')} />
         <div className="field">
           <label htmlFor="csr">Certificate request (PEM)</label>
-          <textarea id="csr" className="mono" rows={6} spellCheck={false} value={csr} onChange={(e) => setCsr(e.target.value)} data-testid="csr"
-            aria-invalid={showAll && !csr.includes('CERTIFICATE REQUEST') ? true : undefined} aria-describedby="csr-hint" />
-          <p id="csr-hint" className={showAll && !csr.includes('CERTIFICATE REQUEST') ? 'field-error' : 'hint'}>
+          <textarea id="csr" className="mono" rows={6} spellCheck={false} value={csr} data-testid="csr"
+            onChange={(e) => { setCsr(e.target.value); if (e.target.value.includes('END CERTIFICATE REQUEST')) void actions.readCsr(e.target.value); }}
+            aria-invalid={showAll && !hasCsr ? true : undefined} aria-describedby="csr-hint" />
+          <p id="csr-hint" className={showAll && !hasCsr ? 'field-error' : 'hint'}>
             Paste the request, or open its file:{' '}
             <input type="file" aria-label="Open a request file" accept=".csr,.pem,.der,.req" onChange={(e) => {
               const f = e.target.files?.[0];
-              if (f) void readFileForInspection(f).then((d) => setCsr(d.encoding === 'pem' ? d.data : ''));
+              if (f) void readFileForInspection(f).then((d) => { const t = d.encoding === 'pem' ? d.data : ''; setCsr(t); if (t) void actions.readCsr(t); });
             }} />
           </p>
         </div>
@@ -146,14 +138,17 @@ export function Issue() {
           </p>
         )}
         {profile && <VariableForm defs={profile.variables} vars={vars} onChange={actions.setVar} showAll={showAll} />}
-        {passField}
-        <label className="check"><input type="checkbox" checked={confirmed} onChange={(e) => setConfirmed(e.target.checked)} data-testid="confirm-issue" /> The witnesses have checked the request and the details.</label>
+        {rootEndEntity && (
+          <div className="notice" data-testid="root-ee-notice">
+            <p>This CA is a root. A root does not sign end-entity certificates (CA/Browser Forum BR 6.1.7); issue them from a subordinate CA.</p>
+            <label className="check"><input type="checkbox" checked={rootOverride} onChange={(e) => setRootOverride(e.target.checked)} data-testid="root-ee-override" /> Override for this certificate (the app asks again and records it).</label>
+          </div>
+        )}
         <Actions>
           <button type="button" className="secondary" onClick={() => actions.go('ca')}>Back</button>
-          <button type="submit" className="sign" disabled={!!busy} data-testid="sign-issue">{signWords}</button>
+          <button type="submit" disabled={rootEndEntity && !rootOverride} data-testid="review-issue">Review the certificate</button>
         </Actions>
       </form>
     </Screen>
   );
 }
-

@@ -19,7 +19,8 @@ export function Inspector() {
   const [pem, setPem] = useState('');
   const [over, setOver] = useState(false);
   const [issuer, setIssuer] = useState<{ data: string; encoding: 'pem' | 'base64'; name: string } | null>(null);
-  const [dir, setDir] = useState('');
+  const openCa = useWizard((s) => (s.ca ? s.ca.dir : null));
+  const [useOpenCa, setUseOpenCa] = useState(false);
   return (
     <Screen title="Inspect a file" intro={<p>Open or drop a certificate, certificate request or CRL (PEM or DER), or paste PEM text.</p>}>
       <div
@@ -55,7 +56,7 @@ export function Inspector() {
         <>
           <DescribedView doc={doc} testId="inspected" />
           {doc.kind !== 'csr' && (
-            <form className="panel" onSubmit={(e) => { e.preventDefault(); void actions.verifyInspected(issuer ? { data: issuer.data, encoding: issuer.encoding } : null, dir.trim() || null); }}>
+            <form className="panel" onSubmit={(e) => { e.preventDefault(); void actions.verifyInspected(issuer ? { data: issuer.data, encoding: issuer.encoding } : null, useOpenCa); }}>
               <h2>Verify against the issuer</h2>
               <div className="field">
                 <label htmlFor="issuer-file">Issuer certificate file</label>
@@ -64,12 +65,11 @@ export function Inspector() {
                   if (f) void readFileForInspection(f).then((d) => setIssuer({ ...d, name: f.name }));
                 }} />
               </div>
-              <div className="field">
-                <label htmlFor="issuer-dir">or a CA directory</label>
-                <input id="issuer-dir" className="mono" spellCheck={false} value={dir} onChange={(e) => setDir(e.target.value)} data-testid="issuer-dir" />
-              </div>
+              {openCa && (
+                <label className="check"><input type="checkbox" checked={useOpenCa} onChange={(e) => setUseOpenCa(e.target.checked)} data-testid="issuer-open-ca" /> or the CA open in this ceremony: <span className="mono">{openCa}</span></label>
+              )}
               <Actions>
-                <button type="submit" disabled={!issuer && !dir.trim()} data-testid="verify">Verify</button>
+                <button type="submit" disabled={!issuer && !useOpenCa} data-testid="verify">Verify</button>
               </Actions>
               {verification && (
                 <>

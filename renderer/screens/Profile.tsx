@@ -107,14 +107,14 @@ export function Profile() {
           </>
         )}
         <div className="field">
-          <label htmlFor="ca-dir">New CA directory</label>
+          <span className="label" id="ca-dir-label">New CA directory</span>
           <div className="pin-row">
-            <input id="ca-dir" className="mono" spellCheck={false} value={caDir} onChange={(e) => actions.setCaDir(e.target.value)} data-testid="ca-dir"
-              aria-invalid={showAll && !caDir.trim() ? true : undefined} aria-describedby="ca-dir-hint" />
-            <button type="button" className="secondary" onClick={() => void actions.chooseDirectory('new-ca')}>Choose…</button>
+            <output className="mono" aria-labelledby="ca-dir-label" aria-describedby="ca-dir-hint" data-testid="ca-dir">{caDir || 'No folder chosen yet'}</output>
+            <button type="button" className="secondary" onClick={() => void actions.chooseDirectory('new-ca')} data-testid="choose-ca-dir"
+              aria-invalid={showAll && !caDir.trim() ? true : undefined}>Choose…</button>
           </div>
           <p id="ca-dir-hint" className={showAll && !caDir.trim() ? 'field-error' : 'hint'}>
-            {showAll && !caDir.trim() ? 'Choose where to create the CA directory.' : 'An empty or new folder. An existing CA is never overwritten.'}
+            {showAll && !caDir.trim() ? 'Choose where to create the CA directory.' : 'An empty or new folder, picked in the app’s own dialog. An existing CA is never overwritten.'}
           </p>
         </div>
         {showAll && !ok && <p className="field-error" role="alert" data-testid="form-invalid">Some fields need attention before the review.</p>}

@@ -1,126 +1,209 @@
-import { useRef, useState } from 'react';
+import { useRef, useState, type FormEvent } from 'react';
 import { PinField, type PinHandle } from '../components/PinField';
-import { actions, useWizard } from '../store';
+import { actions, useWizard, type Screen as ScreenName } from '../store';
 import { Actions, Screen } from '../components/common';
 import { CaKeysPanel, algName } from '../components/PostQuantum';
+import type { SigningRequestT } from '../../shared/contract';
 
-/** The passphrase rules of a new key file, the same for the software keystore and the ML-DSA file. */
-const RECOMMENDED_PASSPHRASE = 12;
+/** New key files are always encrypted, with at least this many characters (main refuses fewer). */
+const MIN_PASSPHRASE = 12;
 
-export function Review() {
-  const review = useWizard((s) => s.review);
-  const busy = useWizard((s) => s.busy);
-  const [typed, setTyped] = useState('');
-  const [witnessed, setWitnessed] = useState(false);
-  const keystore = useWizard((s) => s.keystore);
-  const pass = useRef<PinHandle>(null);
-  const alt = useRef<PinHandle>(null);
-  const alt2 = useRef<PinHandle>(null);
-  const [passMissing, setPassMissing] = useState(false);
-  const [altProblem, setAltProblem] = useState<string | null>(null);
-  const [altLength, setAltLength] = useState(0);
-  if (!review) return null;
-  const matches = typed.trim() === review.commonName;
-  const hybrid = review.altSignatureAlgorithm !== null;
-  const catalystOids = new Set(review.catalystExtensions.map((e) => e.oid));
-  const signer = keystore === 'software' ? 'the key file' : 'the token';
+const CATALYST = new Set(['2.5.29.72', '2.5.29.73', '2.5.29.74']);
+
+/**
+ * What main prepared to sign, decoded in full: the exact structure the token will sign, with the
+ * SHA-256 of its DER. Read aloud to the witnesses; main asks once more in its own dialog.
+ */
+export function RequestDetails({ r }: { r: SigningRequestT }) {
+  const isCert = r.kind === 'certificate';
+  const fields = r.document.fields.filter((f) => f.label !== 'SHA-1 fingerprint');
   return (
-    <Screen title="Review before signing" intro={<p>Read this aloud to the witnesses. The {hybrid ? 'keys sign' : `${keystore === 'software' ? 'key file' : 'token'} signs`} only after the confirmation below.</p>}>
+    <>
       <dl className="fields review" data-testid="review">
-        <div className="field-row"><dt>Subject</dt><dd>{review.subject}</dd></div>
-        <div className="field-row"><dt>Issuer</dt><dd>{review.issuer}</dd></div>
-        <div className="field-row"><dt>Valid from</dt><dd>{review.notBefore}</dd></div>
-        <div className="field-row"><dt>Valid until</dt><dd>{review.notAfter}</dd></div>
-        <div className="field-row"><dt>Key</dt><dd>{review.keyAlgorithm} · {review.keyStorage}</dd></div>
-        <div className="field-row"><dt>Key fingerprint (SHA-256 of the public key)</dt><dd className="mono">{review.keyFingerprint}</dd></div>
-        <div className="field-row">
-          <dt>{hybrid ? 'Primary signature' : 'Signature algorithm'}</dt>
-          <dd data-testid="review-signature">{review.signatureAlgorithm}{hybrid ? ` (${algName(review.signatureAlgorithm)}), made by ${signer}` : ''}</dd>
-        </div>
-        {hybrid && (
-          <div className="field-row">
-            <dt>Alternative signature</dt>
-            <dd data-testid="review-alt-signature">{review.altSignatureAlgorithm} ({algName(review.altSignatureAlgorithm)}), made by the ML-DSA key file</dd>
-          </div>
+        {isCert && <div className="field-row"><dt>Subject</dt><dd>{r.subject}</dd></div>}
+        <div className="field-row"><dt>Issuer</dt><dd>{r.issuer}{r.purpose === 'root' ? ' (self-signed)' : ''}</dd></div>
+        {isCert && (
+          <div className="field-row"><dt>Certificate authority</dt>
+            <dd data-testid="review-ca">{r.isCa ? `Yes${r.pathLen !== null ? `, path length ${r.pathLen}` : ', no path length limit'}` : 'No (end entity)'}</dd></div>
         )}
-        <div className="field-row"><dt>CA directory</dt><dd className="mono">{review.dir}</dd></div>
+        {r.serial && <div className="field-row"><dt>Serial number</dt><dd className="mono" data-testid="review-serial">{r.serial}</dd></div>}
+        {r.crl && <div className="field-row"><dt>CRL number</dt><dd data-testid="review-crl-number">{r.crl.number}</dd></div>}
+        <div className="field-row"><dt>{isCert ? 'Valid from' : 'This update'}</dt><dd>{r.notBefore}</dd></div>
+        <div className="field-row"><dt>{isCert ? 'Valid until' : 'Next update'}</dt><dd>{r.notAfter} ({r.validityDays} days)</dd></div>
+        {isCert && <div className="field-row"><dt>Subject key</dt><dd>{r.keyAlgorithm}</dd></div>}
+        {isCert && <div className="field-row"><dt>Subject key SHA-256</dt><dd className="mono" data-testid="review-key-fingerprint">{r.keyFingerprint}</dd></div>}
+        <div className="field-row"><dt>Signed by</dt><dd data-testid="review-signed-by">{r.signedBy}</dd></div>
+        <div className="field-row">
+          <dt>{r.altSignatureAlgorithm ? 'Primary signature' : 'Signature algorithm'}</dt>
+          <dd data-testid="review-signature">{r.signatureAlgorithm}{r.altSignatureAlgorithm ? ` (${algName(r.signatureAlgorithm)})` : ''}</dd>
+        </div>
+        {r.altSignatureAlgorithm && (
+          <div className="field-row"><dt>Alternative signature</dt><dd data-testid="review-alt-signature">{r.altSignatureAlgorithm} ({algName(r.altSignatureAlgorithm)}), made by the CA’s ML-DSA key</dd></div>
+        )}
+        <div className="field-row"><dt>Written to</dt><dd className="mono" data-testid="review-target">{r.targetDir}</dd></div>
+        <div className="field-row"><dt>To-be-signed SHA-256</dt><dd className="mono" data-testid="review-tbs-sha256">{r.tbsSha256}</dd></div>
       </dl>
-      {(hybrid || review.keyAlgorithm.startsWith('ml-dsa-')) && <CaKeysPanel keys={review.keys} />}
-      <h2>Extensions</h2>
+      {r.warnings.length > 0 && (
+        <div className="notice" role="note" data-testid="review-warnings">{r.warnings.map((w, i) => <p key={i}>{w}</p>)}</div>
+      )}
+      {r.keys.length > 0 && <CaKeysPanel keys={r.keys} title="Keys of the new CA" />}
+      {r.csr && (
+        <section aria-labelledby="csr-title" data-testid="review-csr">
+          <h2 id="csr-title">The certificate request</h2>
+          <dl className="fields">
+            <div className="field-row"><dt>Requested subject</dt><dd>{r.csr.subject || '(empty)'}</dd></div>
+            <div className="field-row"><dt>Requested names</dt><dd>{r.csr.subjectAltNames.join(', ') || '(none)'}</dd></div>
+            <div className="field-row"><dt>Key</dt><dd>{r.csr.keyAlgorithm}, SHA-256 <span className="mono">{r.csr.keyFingerprint}</span></dd></div>
+            <div className="field-row"><dt>Request’s own signature</dt><dd>{r.csr.signatureValid ? 'valid (the holder has the key)' : 'INVALID'}</dd></div>
+            <div className="field-row"><dt>Request SHA-256</dt><dd className="mono">{r.csr.sha256}</dd></div>
+          </dl>
+          {r.csr.differences.length > 0 ? (
+            <div className="notice" data-testid="review-differences">
+              <h3>Where the certificate differs from the request</h3>
+              <dl className="fields">
+                {r.csr.differences.map((d, i) => (
+                  <div className="field-row" key={i}><dt>{d.field}</dt><dd>Requested: {d.requested}<br />Certificate: {d.issued}</dd></div>
+                ))}
+              </dl>
+            </div>
+          ) : <p data-testid="review-no-differences">The certificate says what the request asks for.</p>}
+        </section>
+      )}
+      {r.crl && (
+        <section aria-labelledby="crl-title" data-testid="review-crl">
+          <h2 id="crl-title">Revoked certificates listed</h2>
+          {r.crl.revoked.length === 0 ? <p>None.</p> : (
+            <ul>{r.crl.revoked.map((x) => <li key={x.serial}><span className="mono">{x.serial}</span> since {x.date}{x.reason ? ` (${x.reason})` : ''}</li>)}</ul>
+          )}
+        </section>
+      )}
+      <h2>All fields</h2>
       <dl className="fields">
-        {review.extensions.filter((e) => !catalystOids.has(e.oid)).map((e, i) => (
+        {fields.map((f, i) => <div key={i} className="field-row"><dt>{f.label}</dt><dd>{f.value}</dd></div>)}
+      </dl>
+      <h2>Extensions</h2>
+      <dl className="fields" data-testid="review-extensions">
+        {r.document.extensions.map((e, i) => (
           <div className="field-row" key={i}>
-            <dt>{e.name}{e.critical ? ' (critical)' : ''}</dt>
+            <dt>{e.name}{e.critical ? ' (critical)' : ''}<span className="oid">{e.oid}</span>{CATALYST.has(e.oid) ? ' (Catalyst)' : ''}</dt>
             <dd>{e.value}</dd>
           </div>
         ))}
       </dl>
-      {hybrid && (
-        <section aria-labelledby="catalyst-title" data-testid="review-catalyst">
-          <h2 id="catalyst-title">Catalyst extensions that will be added</h2>
-          <p className="hint">Non-critical (ITU-T X.509 §9.8): software that does not know them still checks the primary signature.</p>
-          <dl className="fields">
-            {review.catalystExtensions.map((e) => (
-              <div className="field-row" key={e.oid}>
-                <dt>{e.name}{e.critical ? ' (critical)' : ''}<span className="oid">{e.oid}</span></dt>
-                <dd>{e.value}</dd>
-              </div>
-            ))}
-          </dl>
-        </section>
-      )}
-      <form
-        className="panel confirm"
-        onSubmit={(e) => {
-          e.preventDefault();
-          if (!matches || !witnessed) return;
-          let p: string | undefined;
-          let a: string | undefined;
-          if (keystore === 'software') {
-            p = pass.current?.take() ?? '';
-            if (!p) { setPassMissing(true); alt.current?.clear(); alt2.current?.clear(); return; }
-            setPassMissing(false);
-          }
-          if (hybrid) {
-            a = alt.current?.take() ?? '';
-            const again = alt2.current?.take() ?? '';
-            setAltLength(0);
-            // A refused pair clears both fields (and the other passphrase): nothing typed lingers.
-            if (!a) { setAltProblem('Type a passphrase: the ML-DSA key file is always encrypted.'); pass.current?.clear(); alt.current?.focus(); return; }
-            if (a !== again) { setAltProblem('The two ML-DSA passphrases differ. Type them again.'); pass.current?.clear(); alt.current?.focus(); return; }
-            setAltProblem(null);
-          }
-          void actions.sign(typed.trim(), p, a);
-        }}
-      >
-        <h2>Confirmation</h2>
+      {r.addedAtSigning && <p className="hint" data-testid="review-added-at-signing">Added when signing: {r.addedAtSigning}</p>}
+    </>
+  );
+}
+
+/** Which passphrases signing this request needs, and whether each is for a new key file (asked twice). */
+function passphraseNeeds(r: SigningRequestT, keystore: 'pkcs11' | 'software', ca: ReturnType<typeof useCaKeys>) {
+  if (r.purpose === 'root') {
+    return { primary: keystore === 'software' ? 'new' : null, alt: r.altSignatureAlgorithm ? 'new' : null } as const;
+  }
+  return { primary: ca.softwareKey ? 'existing' : null, alt: ca.altFile ? 'existing' : null } as const;
+}
+
+function useCaKeys() {
+  const softwareKey = useWizard((s) => !!s.ca && s.ca.token === null);
+  const altFile = useWizard((s) => s.ca?.keys.find((k) => k.role === 'alternative' && k.file) ?? null);
+  return { softwareKey, altFile };
+}
+
+/** The confirmation below a review: typed name (new CAs), passphrases, the witnesses' check, Sign. */
+export function SignForm({ r, back }: { r: SigningRequestT; back: ScreenName }) {
+  const busy = useWizard((s) => s.busy);
+  const keystore = useWizard((s) => s.keystore);
+  const ca = useCaKeys();
+  const need = passphraseNeeds(r, keystore, ca);
+  const [typed, setTyped] = useState('');
+  const [witnessed, setWitnessed] = useState(false);
+  const pass = useRef<PinHandle>(null);
+  const pass2 = useRef<PinHandle>(null);
+  const alt = useRef<PinHandle>(null);
+  const alt2 = useRef<PinHandle>(null);
+  const [passProblem, setPassProblem] = useState<string | null>(null);
+  const [altProblem, setAltProblem] = useState<string | null>(null);
+  const typedOk = r.purpose !== 'root' || typed.trim() === r.commonName;
+  const clearAll = () => [pass, pass2, alt, alt2].forEach((f) => f.current?.clear());
+  /** A new key file's passphrase: typed twice, the same, long enough; otherwise both fields are cleared. */
+  const takeNew = (a: typeof pass, b: typeof pass, setProblem: (p: string | null) => void, what: string): string | null => {
+    const one = a.current?.take() ?? '';
+    const two = b.current?.take() ?? '';
+    if (!one) { setProblem(`Type a passphrase: ${what} is always encrypted.`); return null; }
+    if (one.length < MIN_PASSPHRASE) { setProblem(`The passphrase must have at least ${MIN_PASSPHRASE} characters.`); return null; }
+    if (one !== two) { setProblem(`The two passphrases for ${what} differ. Type them again.`); return null; }
+    setProblem(null);
+    return one;
+  };
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    if (!typedOk || !witnessed) return;
+    let p: string | undefined;
+    let a: string | undefined;
+    if (need.primary === 'new') {
+      const v = takeNew(pass, pass2, setPassProblem, 'the CA key file');
+      if (!v) { clearAll(); pass.current?.focus(); return; }
+      p = v;
+    } else if (need.primary === 'existing') p = pass.current?.take() || undefined;
+    if (need.alt === 'new') {
+      const v = takeNew(alt, alt2, setAltProblem, 'the ML-DSA key file');
+      if (!v) { clearAll(); alt.current?.focus(); return; }
+      a = v;
+    } else if (need.alt === 'existing') a = alt.current?.take() || undefined;
+    void actions.sign(p, a);
+  };
+  const signer = r.purpose === 'crl' || r.purpose !== 'root' ? 'the CA key' : keystore === 'software' ? 'the key file' : 'the token';
+  return (
+    <form className="panel confirm" onSubmit={onSubmit}>
+      <h2>Confirmation</h2>
+      <p className="hint">When you press Sign, the app asks once more in its own window, with the to-be-signed SHA-256 above; nothing is signed until you answer there.</p>
+      {r.purpose === 'root' && (
         <div className="field">
-          <label htmlFor="confirm-cn">Type the CA’s common name to confirm: <strong>{review.commonName}</strong></label>
+          <label htmlFor="confirm-cn">Type the CA’s common name to confirm: <strong>{r.commonName}</strong></label>
           <input id="confirm-cn" value={typed} spellCheck={false} autoComplete="off" onChange={(e) => setTyped(e.target.value)} data-testid="confirm-cn" />
         </div>
-        {keystore === 'software' && (
-          <PinField ref={pass} label={hybrid ? `Passphrase for the new ${algName(review.keyAlgorithm)} key file` : 'Passphrase for the new CA key file'} hint="The key file is encrypted with it. 12 or more characters; keep it apart from the backup." invalid={passMissing ? 'Type a passphrase: the CA key file is always encrypted.' : null} testId="passphrase" />
-        )}
-        {hybrid && (
-          <fieldset className="alt-passphrase" data-testid="alt-passphrase-fields">
-            <legend>Passphrase for the new {algName(review.altSignatureAlgorithm)} key file</legend>
-            <PinField ref={alt} label="ML-DSA key file passphrase" onInput={setAltLength}
-              hint={altLength > 0 && altLength < RECOMMENDED_PASSPHRASE ? `Shorter than the recommended ${RECOMMENDED_PASSPHRASE} characters.` : `The ML-DSA key file is encrypted with it. ${RECOMMENDED_PASSPHRASE} or more characters; it is asked for again at every later signature (certificates, CRLs).`}
-              invalid={altProblem} testId="alt-passphrase" />
-            <PinField ref={alt2} label="ML-DSA key file passphrase, again" testId="alt-passphrase2" />
-          </fieldset>
-        )}
-        <label className="check">
-          <input type="checkbox" checked={witnessed} onChange={(e) => setWitnessed(e.target.checked)} data-testid="confirm-witness" />
-          The witnesses have checked the details above.
-        </label>
-        <Actions>
-          <button type="button" className="secondary" onClick={() => actions.go('profile')}>Back</button>
-          <button type="submit" className="sign" disabled={!matches || !witnessed || !!busy} data-testid="sign">
-            {hybrid ? `Sign with ${keystore === 'software' ? 'both key files' : 'the token and the ML-DSA key file'}` : keystore === 'software' ? 'Sign with the key file' : 'Sign with token'}
-          </button>
-        </Actions>
-      </form>
+      )}
+      {need.primary === 'new' && (
+        <fieldset className="alt-passphrase" data-testid="passphrase-fields">
+          <legend>Passphrase for the new {algName(r.keyAlgorithm)} key file</legend>
+          <PinField ref={pass} label="Passphrase" hint={`The key file is encrypted with it. ${MIN_PASSPHRASE} or more characters; keep it apart from the backup.`} invalid={passProblem} testId="passphrase" />
+          <PinField ref={pass2} label="Passphrase, again" testId="passphrase2" />
+        </fieldset>
+      )}
+      {need.primary === 'existing' && <PinField ref={pass} label={ca.altFile ? 'Classical CA key file passphrase' : 'CA key file passphrase'} testId="ca-passphrase" />}
+      {need.alt === 'new' && (
+        <fieldset className="alt-passphrase" data-testid="alt-passphrase-fields">
+          <legend>Passphrase for the new {algName(r.altSignatureAlgorithm)} key file</legend>
+          <PinField ref={alt} label="ML-DSA key file passphrase" hint={`The ML-DSA key file is encrypted with it. ${MIN_PASSPHRASE} or more characters; it is asked for again at every later signature (certificates, CRLs).`} invalid={altProblem} testId="alt-passphrase" />
+          <PinField ref={alt2} label="ML-DSA key file passphrase, again" testId="alt-passphrase2" />
+        </fieldset>
+      )}
+      {need.alt === 'existing' && ca.altFile && (
+        <PinField ref={alt} label={`${algName(ca.altFile.algorithm)} key file passphrase`} testId="ca-alt-passphrase"
+          hint={`The CA’s alternative (Catalyst) signature is made by ${ca.altFile.file!.path}; it is used for this one signature and not kept.`} />
+      )}
+      <label className="check">
+        <input type="checkbox" checked={witnessed} onChange={(e) => setWitnessed(e.target.checked)} data-testid="confirm-witness" />
+        The witnesses have checked the details above.
+      </label>
+      <Actions>
+        <button type="button" className="secondary" onClick={() => void actions.withdrawReview(back)} data-testid="review-back">Back</button>
+        <button type="submit" className="sign" disabled={!typedOk || !witnessed || !!busy} data-testid="sign">
+          {r.altSignatureAlgorithm ? `Sign with ${signer} and the ML-DSA key` : `Sign with ${signer}`}
+        </button>
+      </Actions>
+    </form>
+  );
+}
+
+export function Review() {
+  const review = useWizard((s) => s.review);
+  const keystore = useWizard((s) => s.keystore);
+  if (!review) return null;
+  return (
+    <Screen title="Review before signing" intro={<p>Read this aloud to the witnesses. The {keystore === 'software' ? 'key file signs' : 'token signs'} exactly this, and only after the confirmation below and the app’s own question.</p>}>
+      <RequestDetails r={review} />
+      <SignForm r={review} back="profile" />
     </Screen>
   );
 }

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { actions, useWizard } from '../store';
 import { Actions, Screen } from '../components/common';
 import { KEY_ALGORITHMS, type KeyAlgorithmT } from '../../shared/contract';
@@ -8,7 +8,12 @@ export function Storage() {
   const purpose = useWizard((s) => s.purpose);
   const module = useWizard((s) => s.module);
   const present = known.filter((m) => m.present);
-  const [path, setPath] = useState(module?.path ?? present[0]?.path ?? '');
+  const [picked, setModuleId] = useState<string | null>(null);
+  useEffect(() => {
+    void actions.refreshModules();
+  }, []);
+  // Ids come from main's latest list: the one picked, else the library open now, else the first.
+  const moduleId = (picked && known.some((m) => m.id === picked) ? picked : null) ?? present.find((m) => m.path === module?.path)?.id ?? present[0]?.id ?? '';
   const [kind, setKind] = useState<'pkcs11' | 'software'>('pkcs11');
   const [alg, setAlg] = useState<KeyAlgorithmT>('ec-p384');
   return (
@@ -16,7 +21,7 @@ export function Storage() {
       <form
         onSubmit={(e) => {
           e.preventDefault();
-          if (kind === 'pkcs11') void actions.loadModule(path.trim());
+          if (kind === 'pkcs11') void actions.loadModule(moduleId);
           else void actions.useSoftware(alg);
         }}
       >
@@ -33,22 +38,22 @@ export function Storage() {
         </fieldset>
         {kind === 'pkcs11' ? (
           <>
-            <fieldset>
-              <legend>PKCS#11 libraries found on this computer</legend>
-              {present.length === 0 && <p>No well-known library was found. Type the path of your vendor’s library below.</p>}
+            <fieldset data-testid="module-list">
+              <legend>PKCS#11 libraries</legend>
+              {present.length === 0 && <p>No well-known library was found on this computer. Choose your vendor’s library with “Browse…”.</p>}
               {present.map((m) => (
-                <label className="check" key={m.path}>
-                  <input type="radio" name="module" checked={path === m.path} onChange={() => setPath(m.path)} />
+                <label className="check" key={m.id}>
+                  <input type="radio" name="module" checked={moduleId === m.id} onChange={() => setModuleId(m.id)} data-testid="module-option" data-path={m.path} />
                   <span>
                     {m.vendor} <span className="mono small">{m.path}</span>
+                    <br /><span className="mono small" data-testid="module-sha256">SHA-256 {m.sha256 ?? '(unreadable)'}</span>
                   </span>
                 </label>
               ))}
             </fieldset>
             <div className="field">
-              <label htmlFor="module-path">Library path</label>
-              <input id="module-path" className="mono" spellCheck={false} value={path} onChange={(e) => setPath(e.target.value)} data-testid="module-path" />
-              <p className="hint">The vendor’s PKCS#11 library file (.so on Linux, .dylib on macOS, .dll on Windows).</p>
+              <button type="button" className="secondary" onClick={() => void actions.chooseModuleFile().then((id) => id && setModuleId(id))} data-testid="module-browse">Browse…</button>
+              <p className="hint">The vendor’s PKCS#11 library file (.so on Linux, .dylib on macOS, .dll on Windows), picked in the app’s own dialog. Before it is loaded, the app shows its path and SHA-256 and asks you to confirm.</p>
             </div>
           </>
         ) : (
@@ -64,7 +69,7 @@ export function Storage() {
         )}
         <Actions>
           <button type="button" className="secondary" onClick={() => actions.go('start')}>Back</button>
-          <button type="submit" disabled={kind === 'pkcs11' && !path.trim()} data-testid="storage-next">
+          <button type="submit" disabled={kind === 'pkcs11' && !moduleId} data-testid="storage-next">
             Continue
           </button>
         </Actions>

@@ -106,6 +106,13 @@ export interface CaKeyAccess {
   confirmFinalTry?: boolean;
   /** Passphrase of a software key file; `what` names the file. */
   passphrase?: (what: string) => string | undefined | Promise<string | undefined>;
+  /**
+   * Whether the PKCS#11 library a key's metadata names may be loaded here. ca.meta.json is data
+   * anyone with the directory can edit, and loading a library runs its code: the app allows only
+   * the library the operator opened, the command line only one given on its command line.
+   * Absent: any library the metadata names (callers that decide themselves).
+   */
+  allowModule?: (lib: string) => boolean;
 }
 
 export interface IssuedCertificate {
@@ -597,7 +604,7 @@ export class CertificateAuthority extends CaDirectory {
         warnings: i.prepared.warnings,
       }));
       this.journal.appendMany(
-        results.map((r) => ({
+        results.map((r, k) => ({
           kind: 'certificate.signed' as const,
           facts: {
             serial: r.serial,
@@ -609,6 +616,7 @@ export class CertificateAuthority extends CaDirectory {
             certificateSha256Fingerprint: r.fingerprint,
             path: `certs/${r.serial}.crt`,
             hybrid: !!this.altSigner,
+            tbsSha256: sha256Hex(written[k].prepared.document.tbs),
             signaturesVerified: true,
             // The flush makes the journal durable, not each certificate file's contents (one
             // fsync per file would cost more than the signature): the journal keeps the signed
@@ -718,6 +726,9 @@ async function signerForRef(dir: string, ref: KeyRef, access: CaKeyAccess): Prom
   }
   let session = access.session;
   if (!session || session.module.path !== s.lib || session.token.serial !== s.token_serial) {
+    if (access.allowModule && !access.allowModule(s.lib)) {
+      throw new QpkiError('MODULE_NOT_APPROVED', `The CA's metadata names the PKCS#11 library ${s.lib}, which was not chosen for this operation; it is not loaded.`);
+    }
     const mod = loadModule(s.lib);
     session = mod.openSession(s.token_serial ? { serial: s.token_serial } : { label: s.token_label });
   }

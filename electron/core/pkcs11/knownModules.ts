@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 export const KNOWN_MODULE_PATHS: { vendor: string; paths: string[] }[] = [
   { vendor: 'SoftHSM2 (development only)', paths: ['/usr/lib/softhsm/libsofthsm2.so', '/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so', '/usr/local/lib/softhsm/libsofthsm2.so', '/opt/homebrew/lib/softhsm/libsofthsm2.so', 'C:\\SoftHSM2\\lib\\softhsm2-x64.dll'] },
   { vendor: 'OpenSC (smart cards)', paths: ['/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so', '/usr/lib/opensc-pkcs11.so', '/usr/local/lib/opensc-pkcs11.so', '/Library/OpenSC/lib/opensc-pkcs11.so', 'C:\\Windows\\System32\\opensc-pkcs11.dll'] },
+  { vendor: 'openCryptoki', paths: ['/usr/lib/x86_64-linux-gnu/opencryptoki/libopencryptoki.so.0', '/usr/lib/x86_64-linux-gnu/pkcs11/libopencryptoki.so', '/usr/lib/opencryptoki/libopencryptoki.so', '/usr/lib64/opencryptoki/libopencryptoki.so'] },
   { vendor: 'YubiHSM 2', paths: ['/usr/lib/x86_64-linux-gnu/pkcs11/yubihsm_pkcs11.so', '/usr/lib/pkcs11/yubihsm_pkcs11.so', '/usr/local/lib/pkcs11/yubihsm_pkcs11.dylib'] },
   { vendor: 'Thales Luna', paths: ['/usr/safenet/lunaclient/lib/libCryptoki2_64.so', '/usr/lib/libCryptoki2_64.so', 'C:\\Program Files\\SafeNet\\LunaClient\\cryptoki.dll'] },
   { vendor: 'Utimaco', paths: ['/opt/utimaco/lib/libcs_pkcs11_R3.so', '/opt/utimaco/lib/libcs_pkcs11_R2.so', '/usr/lib/libcs_pkcs11_R3.so'] },

@@ -1,0 +1,458 @@
+/**
+ * Signing requests: main builds the exact to-be-signed structure once (the real subject key, the
+ * real serial, fixed dates, every extension), keeps it under an id the renderer cannot forge, and
+ * shows it decoded in full with the SHA-256 of its DER. Signing takes the id only, asks the
+ * operator in main's own confirmation, signs exactly those bytes, and checks the signed document
+ * against them and the key(s) before anything is written. A renderer that lies can at worst show
+ * wrong words: what is signed is what main prepared, where main's own dialog said.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { QpkiError, toErrorPayload } from '../core/errors';
+import type { Profile } from '../core/profiles';
+import { CaDirectory, completeNewCa, draftDocument, prepareNewCa, sha256Hex, type NewCaDraft, type NewCaKey, type PreparedCertificate, type PreparedCrl } from '../core/ca/authority';
+import { keyAlgorithmOfSpki } from '../core/keys/verify';
+import { parseAndVerifyCsr, type ParsedCsr } from '../core/x509/csr';
+import { describeDocument, type Described } from '../core/x509/describe';
+import { assembleSignedDocument, type PreparedDocument } from '../core/x509/tbs';
+import { OID_SUBJECT_ALT_PUBLIC_KEY_INFO } from '../core/x509/catalyst';
+import type { KeyAlgorithm } from '../core/keys/algorithms';
+import { isMlDsa } from '../core/keys/mldsa';
+import { CKM_ML_DSA } from '../core/pkcs11/constants';
+import type { KeyStorageRef } from '../core/keys/signer';
+import type { AppState, KeyChoice } from '../app-state';
+import type { CaKeyViewT, Output, SigningRequestT } from '../../shared/contract';
+import { keyView, unlock, verification, view } from '../ca-ops';
+import type { Confirm, Confirmation } from './confirmation';
+import { csrDifferences, csrFacts } from './csr';
+import { casBackedBy, rememberCa } from './known-cas';
+
+/** New key files made in the app are always encrypted, with at least this many characters. */
+export const MIN_PASSPHRASE = 12;
+
+interface Common {
+  id: string;
+  view: SigningRequestT;
+}
+
+export type PendingSigning =
+  | (Common & { kind: 'root'; draft: NewCaDraft; key: KeyChoice; tokenSerial: string | null })
+  | (Common & { kind: 'issue'; caDir: string; prepared: PreparedCertificate })
+  | (Common & { kind: 'crl'; caDir: string; prepared: PreparedCrl });
+
+export interface SigningContext {
+  state: AppState;
+  confirm: Confirm;
+}
+
+function colonHex(h: string): string {
+  return (h.match(/../g) ?? []).join(':').toUpperCase();
+}
+
+function newRequestId(): string {
+  return `request-${randomBytes(16).toString('hex')}`;
+}
+
+const DAY_MS = 86_400_000;
+
+/** The prepared TBS decoded in full, as a document with no signature yet. */
+function describePrepared(p: PreparedDocument): Described {
+  return describeDocument(assembleSignedDocument(p.tbs, p.sigAlgDer, new Uint8Array(0)));
+}
+
+function basicConstraintsOf(d: Described): { isCa: boolean | null; pathLen: number | null } {
+  const bc = d.extensions.find((e) => e.oid === '2.5.29.19');
+  if (!bc) return { isCa: false, pathLen: null };
+  const text = bc.value.join(' ');
+  const isCa = /\bCA:\s*TRUE\b|\bCA\b(?!:\s*FALSE)/i.test(text) && !/CA:\s*FALSE/i.test(text);
+  const m = /path\s*len(?:gth)?(?:\s*constraint)?\s*[:=]?\s*(\d+)/i.exec(text);
+  return { isCa, pathLen: m ? Number(m[1]) : null };
+}
+
+function baseView(
+  id: string, purpose: SigningRequestT['purpose'], p: PreparedDocument, d: Described,
+  rest: Pick<SigningRequestT, 'signedBy' | 'targetDir' | 'keys' | 'commonName' | 'csr' | 'crl' | 'warnings' | 'serial'> & { validityDays: number },
+): SigningRequestT {
+  const v = view(d);
+  const bc = p.kind === 'certificate' ? basicConstraintsOf(d) : { isCa: null, pathLen: null };
+  return {
+    id, kind: p.kind, purpose,
+    document: { ...v, signatures: [], title: p.kind === 'crl' ? `CRL to sign for ${d.issuer ?? ''}` : `Certificate to sign: ${d.subject ?? ''}` },
+    tbsSha256: colonHex(sha256Hex(p.tbs)),
+    subject: d.subject ?? null,
+    issuer: d.issuer ?? '',
+    isCa: bc.isCa,
+    pathLen: bc.pathLen,
+    notBefore: d.notBefore ?? d.thisUpdate ?? '',
+    notAfter: d.notAfter ?? d.nextUpdate ?? '',
+    keyAlgorithm: d.publicKey?.algorithm ?? null,
+    keyFingerprint: d.publicKey ? colonHex(d.publicKey.sha256) : null,
+    signatureAlgorithm: p.signatureAlgorithm,
+    altSignatureAlgorithm: p.altSignatureAlgorithm ?? null,
+    addedAtSigning: p.altSignatureAlgorithm
+      ? `The ${p.altSignatureAlgorithm} alternative signature (Catalyst altSignatureValue, 2.5.29.74): made by the CA's alternative key over this structure without its signature field, and added as the last extension; nothing else changes.`
+      : null,
+    ...rest,
+  };
+}
+
+/** What main's own dialog asks before the token signs: the facts an auditor would read out. */
+export function signConfirmation(r: SigningRequestT): Confirmation {
+  const what = r.purpose === 'root' ? 'the root CA certificate' : r.purpose === 'subordinate-ca' ? 'a subordinate CA certificate' : r.purpose === 'end-entity' ? 'an end-entity certificate' : `CRL number ${r.crl?.number ?? ''}`;
+  const facts: Confirmation['facts'] = [];
+  if (r.kind === 'certificate') {
+    facts.push({ label: 'Subject', value: r.subject ?? '' });
+    facts.push({ label: 'Issuer', value: r.issuer });
+    facts.push({ label: 'Certificate authority', value: r.isCa ? `yes${r.pathLen !== null ? `, path length ${r.pathLen}` : ', no path length limit'}` : 'no (end entity)' });
+    facts.push({ label: 'Serial', value: r.serial ?? '' });
+    facts.push({ label: 'Valid', value: `${r.notBefore} to ${r.notAfter} (${r.validityDays} days)` });
+    facts.push({ label: 'Subject key', value: `${r.keyAlgorithm ?? ''}, SHA-256 ${r.keyFingerprint ?? ''}` });
+  } else {
+    facts.push({ label: 'Issuer', value: r.issuer });
+    facts.push({ label: 'Revoked certificates', value: r.crl?.revoked.length ? r.crl.revoked.map((x) => x.serial).join(', ') : 'none' });
+    facts.push({ label: 'This update / next update', value: `${r.notBefore} / ${r.notAfter}` });
+  }
+  facts.push({ label: 'Signed by', value: r.signedBy });
+  facts.push({ label: 'Signature', value: r.altSignatureAlgorithm ? `${r.signatureAlgorithm} and ${r.altSignatureAlgorithm} (Catalyst)` : r.signatureAlgorithm });
+  facts.push({ label: 'To-be-signed SHA-256', value: r.tbsSha256 });
+  facts.push({ label: 'Written to', value: r.targetDir });
+  for (const w of r.warnings) facts.push({ label: 'Warning', value: w });
+  return { kind: 'sign', title: `Sign ${what}${r.subject && r.kind === 'certificate' ? ` for “${r.subject}”` : ''}?`, facts, action: 'Sign' };
+}
+
+/** Ask, and put the question and the answer on the record; true only on an explicit yes. */
+export async function askAndRecord(ctx: SigningContext, c: Confirmation, extra: Record<string, unknown> = {}): Promise<boolean> {
+  let yes = false;
+  try {
+    yes = (await ctx.confirm(c)) === true;
+  } finally {
+    ctx.state.ceremony.record('confirmation', { question: c.kind, title: c.title, facts: c.facts.map((f) => `${f.label}: ${f.value}`), answer: yes ? 'yes' : 'no', ...extra });
+  }
+  return yes;
+}
+
+/** Drop the request on screen, if any (a new one replaces it; going back withdraws it). */
+export function withdraw(state: AppState, id?: string): boolean {
+  const r = state.request;
+  if (!r || (id !== undefined && r.id !== id)) return false;
+  state.request = null;
+  return true;
+}
+
+/** A key file made in the app is written encrypted (signing refuses without a passphrase): its storage says so from the start. */
+function encrypted(s: KeyStorageRef): KeyStorageRef {
+  return s.type === 'software' ? { ...s, encrypted: true } : s;
+}
+
+function keyStorageWords(state: AppState, k: KeyChoice): string {
+  if (k.kind === 'software') return 'a new software key file (encrypted) in the CA directory';
+  const s = state.session;
+  return `key “${k.label}” (id ${k.id}) in token “${s?.token.label ?? ''}” (serial ${s?.token.serial ?? ''})`;
+}
+
+/**
+ * A new self-signed CA in `dir`: its key(s) made now (a software or ML-DSA key is generated here,
+ * so the review shows its real fingerprint and key identifier), its certificate's exact TBS built.
+ */
+export async function prepareRoot(ctx: SigningContext, profile: Profile, vars: Record<string, unknown>, dir: string): Promise<SigningRequestT> {
+  const { state } = ctx;
+  if (!profile.isCa) throw new QpkiError('PROFILE_INVALID', `Profile ${profile.name} is not a CA profile.`);
+  const k = state.key;
+  if (!k) {
+    // An ML-DSA profile chosen with a token that cannot hold the key: say that, not "choose a key".
+    if (state.session?.isLoggedIn) assertTokenCanHold(state, profile);
+    throw new QpkiError('KEY_NOT_FOUND', 'Choose or generate the CA key first.');
+  }
+  withdraw(state);
+  if (k.kind === 'pkcs11') {
+    assertTokenCanHold(state, profile);
+    const info = state.requireLogin().findKey({ label: k.label, id: k.id });
+    if (info.keyAlgorithm !== profile.algorithm) {
+      throw new QpkiError('KEY_INVALID', `The profile ${profile.name} needs a ${profile.algorithm} key, but “${info.label}” is ${info.keyAlgorithm}. Choose a profile for ${info.keyAlgorithm}, or generate a ${profile.algorithm} key.`);
+    }
+  }
+  let key: NewCaKey;
+  let tokenSerial: string | null = null;
+  if (k.kind === 'pkcs11') {
+    const s = state.requireLogin();
+    key = { kind: 'pkcs11', session: s, label: k.label, id: k.id, useExisting: true };
+    tokenSerial = s.token.serial;
+  } else {
+    if (k.algorithm !== profile.algorithm) throw new QpkiError('KEY_INVALID', `The profile ${profile.name} needs a ${profile.algorithm} key, but ${k.algorithm} was chosen. Choose a matching profile or key algorithm.`);
+    key = { kind: 'software', passphrase: null };
+  }
+  const draft = await prepareNewCa({ dir, profile, vars, key, ...(profile.altAlgorithm ? { altKey: { passphrase: null } } : {}) });
+  const keySha = sha256Hex(draft.key.signer.spki);
+  const backs = casBackedBy(state.options.dataDir, keySha, dir);
+  if (backs.length) {
+    const yes = await askAndRecord(ctx, {
+      kind: 'reuse-key',
+      title: 'This key already backs another CA. Make it the key of a new CA too?',
+      facts: [
+        { label: 'Key', value: keyStorageWords(state, k) },
+        { label: 'Key SHA-256', value: colonHex(keySha) },
+        ...backs.map((b) => ({ label: 'Already the key of', value: `${b.subject} (${b.dir})` })),
+        { label: 'New CA directory', value: dir },
+      ],
+      action: 'Use this key',
+    }, { publicKeySha256Fingerprint: keySha });
+    if (!yes) throw new QpkiError('NOT_CONFIRMED', 'The key already backs another CA and the operator did not confirm its reuse; nothing was signed.');
+  }
+  // Keys made here are on the record as they are made; the journal does not record them twice.
+  for (const e of draft.keyEvents) {
+    const generatedHere = e.facts.storage && (e.facts.storage as { type?: string }).type === 'software';
+    if (generatedHere) state.ceremony.record(e.kind, { ...e.facts, storage: encrypted(e.facts.storage as KeyStorageRef) });
+  }
+  const id = newRequestId();
+  const p = draftDocument(draft);
+  const d = describePrepared(p);
+  const c = draft.certificate as Extract<NewCaDraft['certificate'], { self: unknown }>;
+  const keys: CaKeyViewT[] = [keyView('primary', profile.algorithm, encrypted(draft.key.signer.storage), dir, keySha,
+    k.kind === 'software' ? 'Generated for this review; written encrypted with the passphrase you give when you sign.' : undefined)];
+  if (draft.altKey) {
+    keys.push(keyView('alternative', draft.altKey.signer.keyAlgorithm, encrypted(draft.altKey.signer.storage), dir, sha256Hex(draft.altKey.signer.spki),
+      'Generated for this review; written encrypted with the ML-DSA passphrase you give when you sign.'));
+  }
+  const days = Math.round((c.notAfter.getTime() - c.notBefore.getTime()) / DAY_MS);
+  const view = baseView(id, 'root', p, d, {
+    signedBy: `the new CA's own key: ${keyStorageWords(state, k)}${draft.altKey ? ', and its ML-DSA key file' : ''}`,
+    targetDir: dir, keys, commonName: String(draft.rendered.cn ?? ''), csr: null, crl: null, warnings: [], serial: c.serial, validityDays: days,
+  });
+  state.ceremony.record('signing.prepared', { requestId: id, purpose: 'root', profile: profile.name, subject: view.subject, tbsSha256: sha256Hex(p.tbs), targetDir: dir });
+  state.request = { id, view, kind: 'root', draft, key: k, tokenSerial };
+  return view;
+}
+
+/**
+ * An ML-DSA profile needs the token to do ML-DSA (PKCS#11 3.2 CKM_ML_DSA). Where it cannot, the
+ * operator is told so and offered the software keystore; nothing falls back on its own.
+ */
+function assertTokenCanHold(state: AppState, profile: Profile): void {
+  const s = state.session;
+  if (!s || !isMlDsa(profile.algorithm) || s.hasMechanism(CKM_ML_DSA)) return;
+  throw new QpkiError(
+    'MECHANISM_UNSUPPORTED',
+    `Token “${s.token.label}” has no ML-DSA: its mechanism list has no CKM_ML_DSA, so it cannot hold the ${profile.algorithm} key profile ${profile.name} needs. Use the software keystore for the ML-DSA key (an encrypted file in the CA directory), or a hybrid/catalyst profile.`,
+  );
+}
+
+/** The CA open in this ceremony, read again from its directory. */
+function openCaDirectory(state: AppState): CaDirectory {
+  if (!state.caDir) throw new QpkiError('CA_NOT_FOUND', 'Open the CA directory first.');
+  return CaDirectory.read(state.caDir);
+}
+
+function caSigner(ca: CaDirectory): string {
+  const v = ca.meta.versions[ca.meta.active];
+  const parts = v.keys.map((k) => (k.storage.type === 'pkcs11'
+    ? `key “${k.storage.key_label}” in token “${k.storage.token_label}” (serial ${k.storage.token_serial})`
+    : `key file ${k.storage.path}`));
+  return `${ca.subjectString}: ${parts.join(' and ')}`;
+}
+
+/**
+ * The holder's alternative (ML-DSA) public key for a Catalyst profile: the request carries it as
+ * a requested subjectAltPublicKeyInfo extension, so the request's own signature covers it.
+ */
+function requestedAltKey(csr: ParsedCsr, profile: Profile): Uint8Array | undefined {
+  if (!profile.altAlgorithm) return undefined;
+  const ext = csr.requestedExtensions.find((e) => e.extnID === OID_SUBJECT_ALT_PUBLIC_KEY_INFO);
+  if (!ext) {
+    throw new QpkiError('CSR_INVALID', `Profile ${profile.name} is a Catalyst hybrid: the request must carry the holder's ${profile.altAlgorithm} public key as the requested extension subjectAltPublicKeyInfo (${OID_SUBJECT_ALT_PUBLIC_KEY_INFO}).`);
+  }
+  const spki = new Uint8Array(ext.extnValue.buffer);
+  let alg: KeyAlgorithm;
+  try {
+    alg = keyAlgorithmOfSpki(spki);
+  } catch {
+    throw new QpkiError('CSR_INVALID', 'The alternative public key in the request cannot be read.');
+  }
+  if (alg !== profile.altAlgorithm) throw new QpkiError('CSR_INVALID', `The request's alternative public key is ${alg}, but profile ${profile.name} needs ${profile.altAlgorithm}.`);
+  return spki;
+}
+
+/** The request parsed and its own signature checked; a refusal is on the record with the request's hash. */
+export function readRequest(state: AppState, csrPem: string, profile: Profile): { csr: ParsedCsr; described: Described; altSpki?: Uint8Array } {
+  try {
+    const csr = parseAndVerifyCsr(csrPem);
+    if (csr.keyAlgorithm !== profile.algorithm && profile.isCa) {
+      throw new QpkiError('KEY_INVALID', `The request carries a ${csr.keyAlgorithm} key, but profile ${profile.name} is for ${profile.algorithm} keys.`);
+    }
+    const altSpki = requestedAltKey(csr, profile);
+    return { csr, described: describeDocument(csr.der), ...(altSpki ? { altSpki } : {}) };
+  } catch (e) {
+    if (e instanceof QpkiError) state.ceremony.record('csr.refused', { profile: profile.name, code: e.code, reason: e.message, pemSha256: sha256Hex(new TextEncoder().encode(csrPem)) });
+    throw e;
+  }
+}
+
+/**
+ * A certificate the open CA would issue from a request. The end-entity flow issues end-entity
+ * profiles only and the subordinate flow CA profiles only; a root signs an end entity only when
+ * the operator overrides BR 6.1.7 in main's own confirmation.
+ */
+export async function prepareIssuance(
+  ctx: SigningContext, opts: { purpose: 'subordinate-ca' | 'end-entity'; csrPem: string; profile: Profile; vars: Record<string, unknown>; rootEndEntity?: boolean },
+): Promise<SigningRequestT> {
+  const { state } = ctx;
+  const { profile } = opts;
+  const ca = openCaDirectory(state);
+  withdraw(state);
+  state.ceremony.attach(ca.dir);
+  if (opts.purpose === 'end-entity' && profile.isCa) {
+    throw new QpkiError('PROFILE_INVALID', `Profile ${profile.name} makes a CA certificate; the end-entity flow issues end-entity certificates only. Issue a CA certificate as a subordinate CA.`);
+  }
+  if (opts.purpose === 'subordinate-ca' && !profile.isCa) {
+    throw new QpkiError('PROFILE_INVALID', `Profile ${profile.name} makes an end-entity certificate, not a CA certificate; use the end-entity flow.`);
+  }
+  const { csr, described, altSpki } = readRequest(state, opts.csrPem, profile);
+  const warnings: string[] = [];
+  if (ca.isRoot && !profile.isCa) {
+    if (!opts.rootEndEntity) {
+      throw new QpkiError('PROFILE_INVALID', `${ca.subjectString} is a root CA: a root does not sign end-entity certificates (CA/Browser Forum BR 6.1.7); issue them from a subordinate CA. An override is possible, asked and recorded.`);
+    }
+    const yes = await askAndRecord(ctx, {
+      kind: 'root-end-entity',
+      title: 'Let the root CA sign an end-entity certificate?',
+      facts: [
+        { label: 'Root CA', value: ca.subjectString },
+        { label: 'Requested subject', value: described.subject ?? '' },
+        { label: 'Profile', value: profile.name },
+        { label: 'Rule set aside', value: 'CA/Browser Forum BR 6.1.7: root CA private keys do not sign end-entity certificates' },
+      ],
+      action: 'Override and continue',
+    });
+    if (!yes) throw new QpkiError('NOT_CONFIRMED', 'The root CA does not sign an end-entity certificate without the operator’s override; nothing was prepared.');
+    warnings.push('A root CA signs this end-entity certificate by the operator’s override of CA/Browser Forum BR 6.1.7 (recorded in the journal).');
+  }
+  const facts = csrFacts(csr, described);
+  state.ceremony.record('csr.accepted', {
+    profile: profile.name, subject: facts.subject, keyAlgorithm: csr.keyAlgorithm, signatureAlgorithm: csr.signatureAlgorithm,
+    csrSha256: facts.sha256, publicKeySha256Fingerprint: facts.keyFingerprint,
+    ...(altSpki ? { altKeyAlgorithm: keyAlgorithmOfSpki(altSpki), altPublicKeySha256Fingerprint: sha256Hex(altSpki) } : {}),
+  });
+  const prepared = ca.prepareCertificate({ profile, vars: opts.vars, spki: csr.spki, ...(altSpki ? { subjectAltSpki: altSpki } : {}), source: 'certificate request' });
+  warnings.push(...prepared.warnings);
+  const id = newRequestId();
+  const d = describePrepared(prepared.document);
+  const view = baseView(id, opts.purpose, prepared.document, d, {
+    signedBy: caSigner(ca), targetDir: ca.dir, keys: [], commonName: '', crl: null, warnings, serial: prepared.serial,
+    csr: {
+      subject: facts.subject, subjectAltNames: facts.subjectAltNames, keyAlgorithm: facts.keyAlgorithm, keyFingerprint: colonHex(facts.keyFingerprint),
+      signatureValid: true, sha256: colonHex(facts.sha256), differences: csrDifferences(facts, described, d),
+    },
+    validityDays: Math.round((prepared.notAfter.getTime() - prepared.notBefore.getTime()) / DAY_MS),
+  });
+  state.ceremony.record('signing.prepared', { requestId: id, purpose: opts.purpose, profile: profile.name, serial: prepared.serial, subject: view.subject, tbsSha256: sha256Hex(prepared.document.tbs), csrSha256: facts.sha256 });
+  state.request = { id, view, kind: 'issue', caDir: ca.dir, prepared };
+  return view;
+}
+
+/** The open CA's next CRL. */
+export function prepareCrlRequest(ctx: SigningContext, days: number): SigningRequestT {
+  const { state } = ctx;
+  const ca = openCaDirectory(state);
+  withdraw(state);
+  state.ceremony.attach(ca.dir);
+  const prepared = ca.prepareCrl({ days });
+  const id = newRequestId();
+  const d = describePrepared(prepared.document);
+  const view = baseView(id, 'crl', prepared.document, d, {
+    signedBy: caSigner(ca), targetDir: join(ca.dir, 'crl'), keys: [], commonName: '', csr: null, warnings: [], serial: null,
+    crl: { number: prepared.number.toString(), revoked: prepared.revoked.map((r) => ({ serial: r.serial, date: r.date.toISOString(), reason: r.reason ?? null })) },
+    validityDays: days,
+  });
+  state.ceremony.record('signing.prepared', { requestId: id, purpose: 'crl', crlNumber: prepared.number.toString(), revoked: prepared.revoked.length, tbsSha256: sha256Hex(prepared.document.tbs) });
+  state.request = { id, view, kind: 'crl', caDir: ca.dir, prepared };
+  return view;
+}
+
+function assertNewPassphrase(p: string | null, what: string): asserts p is string {
+  if (!p) throw new QpkiError('PASSPHRASE_REQUIRED', `Type a passphrase for ${what}: key files made in the app are always encrypted.`);
+  if (p.length < MIN_PASSPHRASE) throw new QpkiError('PASSPHRASE_REQUIRED', `The passphrase for ${what} must have at least ${MIN_PASSPHRASE} characters.`);
+}
+
+/** The request is still what it was prepared against: the same key in the same logged-in token, the same CA. */
+function assertStillBound(state: AppState, r: PendingSigning): void {
+  if (r.kind === 'root') {
+    const k = state.key;
+    const same = k && k.kind === r.key.kind && (k.kind === 'software' || (r.key.kind === 'pkcs11' && k.label === r.key.label && k.id === r.key.id));
+    if (!same) throw new QpkiError('SIGNING_REQUEST_UNKNOWN', 'The CA key chosen for this ceremony changed since the review; prepare the review again.');
+    if (r.key.kind === 'pkcs11') {
+      const s = state.requireLogin();
+      if (s.token.serial !== r.tokenSerial) throw new QpkiError('SIGNING_REQUEST_UNKNOWN', 'The token changed since the review; prepare the review again.');
+      // The key in the token is still the one reviewed (its public half was not replaced since),
+      // and it signs through the session open now (a reconnected token has a new one).
+      const now = s.findKey({ label: r.key.label, id: r.key.id });
+      if (!Buffer.from(now.spki).equals(Buffer.from(r.draft.key.signer.spki))) {
+        throw new QpkiError('KEY_CHECK_FAILED', `The public key of “${r.key.label}” in the token is not the one reviewed; nothing was signed.`);
+      }
+      r.draft.key = { ...r.draft.key, signer: s.signer(now) };
+    }
+    return;
+  }
+  if (state.caDir !== r.caDir) throw new QpkiError('SIGNING_REQUEST_UNKNOWN', 'Another CA directory was opened since the review; prepare the review again.');
+  if (!existsSync(join(r.caDir, 'ca.meta.json')) || CaDirectory.read(r.caDir).certSha256 !== r.prepared.issuerCertSha256) {
+    throw new QpkiError('CA_INVALID', 'The CA certificate in the directory is not the one the review was prepared with; nothing was signed.');
+  }
+}
+
+/** Sign the request `id` after main's own confirmation; returns what the renderer shows. */
+export async function signRequest(ctx: SigningContext, id: string, secrets: { passphrase: string | null; altPassphrase: string | null }): Promise<Output<'sign'>> {
+  const { state } = ctx;
+  const r = state.request;
+  if (!r || r.id !== id) throw new QpkiError('SIGNING_REQUEST_UNKNOWN', 'This review is not the one main holds (it was replaced, withdrawn or already signed); prepare it again.');
+  assertStillBound(state, r);
+  if (r.kind === 'root') {
+    if (r.key.kind === 'software') assertNewPassphrase(secrets.passphrase, `the new ${r.draft.profile.algorithm} CA key file`);
+    if (r.draft.altKey) assertNewPassphrase(secrets.altPassphrase, `the new ${r.draft.altKey.signer.keyAlgorithm} key file`);
+  }
+  const yes = await askAndRecord(ctx, signConfirmation(r.view), { requestId: r.id, tbsSha256: r.view.tbsSha256 });
+  if (!yes) throw new QpkiError('NOT_CONFIRMED', 'The signature was not confirmed in the app’s confirmation dialog; nothing was signed.');
+  try {
+    const out = await execute(state, r, secrets);
+    state.request = null;
+    return out;
+  } catch (e) {
+    const p = toErrorPayload(e);
+    try { state.ceremony.record('signing.failed', { requestId: r.id, purpose: r.view.purpose, code: p.code, reason: p.message }); } catch { /* the failure itself is reported */ }
+    throw e;
+  }
+}
+
+async function execute(state: AppState, r: PendingSigning, secrets: { passphrase: string | null; altPassphrase: string | null }): Promise<Output<'sign'>> {
+  if (r.kind === 'root') {
+    const preamble = state.ceremony.takePreamble();
+    r.draft.options.journalPreamble = preamble;
+    if (state.ceremony.participants) r.draft.options.participants = state.ceremony.participants;
+    let res;
+    try {
+      res = await completeNewCa(r.draft, { passphrase: r.key.kind === 'software' ? secrets.passphrase : null, altPassphrase: r.draft.altKey ? secrets.altPassphrase : null, keyEventsRecorded: true });
+    } catch (e) {
+      if (!existsSync(join(r.draft.dir, 'journal.jsonl'))) state.ceremony.restorePreamble(preamble);
+      throw e;
+    }
+    state.caDir = res.dir;
+    state.ceremony.attach(res.dir);
+    state.knownFiles.add(res.certificate.path);
+    rememberCa(state.options.dataDir, { dir: res.dir, subject: res.certificate.subject, keys: [res.key.publicKeyFingerprint, ...(res.altKey ? [res.altKey.publicKeyFingerprint] : [])] });
+    const d = describeDocument(res.certificate.pem, res.certificate.pem);
+    const keys = [keyView('primary', res.key.algorithm, res.key.storage, res.dir, res.key.publicKeyFingerprint)];
+    if (res.altKey) keys.push(keyView('alternative', res.altKey.algorithm, res.altKey.storage, res.dir, res.altKey.publicKeyFingerprint));
+    return { kind: 'certificate', issued: { certificate: view(d), verification: verification(d), savedTo: res.certificate.path, dir: res.dir, serial: res.certificate.serial, keys } };
+  }
+  const ca = await unlock(state, r.caDir, { passphrase: secrets.passphrase, altPassphrase: secrets.altPassphrase });
+  try {
+    if (r.kind === 'issue') {
+      const issued = await ca.issuePrepared(r.prepared);
+      const d = describeDocument(issued.pem, ca.certPem);
+      state.knownFiles.add(issued.path);
+      return { kind: 'certificate', issued: { certificate: view(d), verification: verification(d), savedTo: issued.path, dir: ca.dir, serial: issued.serial } };
+    }
+    const crl = await ca.signCrl(r.prepared);
+    return { kind: 'crl', crl: view(describeDocument(crl.pem, ca.certPem)), savedTo: crl.paths[0] };
+  } finally {
+    await ca.close();
+  }
+}
