@@ -478,7 +478,8 @@ export function createWizardStore() {
       await run(r.purpose === 'crl' ? 'Signing the CRL' : s.keystore === 'software' && r.purpose === 'root' ? 'Signing' : 'Signing with the CA key', async () => {
         const out = await call('sign', { requestId: r.id, passphrase: passphrase || undefined, altPassphrase: altPassphrase || undefined });
         if (out.kind === 'certificate') {
-          set({ issued: out.issued, review: null, screen: 'result', exported: null, ...(r.purpose === 'root' ? { caDir: out.issued.dir } : {}) });
+          // A new root: the ceremony goes on with it as the open CA (main opened it for us).
+          set({ issued: out.issued, review: null, screen: 'result', exported: null, ...(out.issued.ca ? { caDir: out.issued.dir, ca: out.issued.ca } : {}) });
         } else {
           set({ crl: { crl: out.crl, savedTo: out.savedTo }, review: null, screen: 'issue' });
         }

@@ -214,17 +214,9 @@ export const SigningRequest = z.object({
   crl: z.object({ number: z.string(), revoked: z.array(z.object({ serial: z.string(), date: z.string(), reason: z.string().nullable() })) }).nullable(),
   /** What signing adds to the reviewed structure (Catalyst: the alternative signature), in words. */
   addedAtSigning: z.string().nullable(),
+  /** The passphrases signing needs: a new key file's (asked twice) or an existing one's; null where a token key signs. */
+  secrets: z.object({ passphrase: z.enum(['new', 'existing']).nullable(), altPassphrase: z.enum(['new', 'existing']).nullable() }),
   warnings: z.array(z.string()),
-});
-
-export const Issued = z.object({
-  certificate: Described,
-  verification: Verification,
-  savedTo: z.string(),
-  dir: z.string(),
-  serial: z.string(),
-  /** A new CA's keys, with their fingerprints (root ceremonies only). */
-  keys: z.array(CaKeyView).optional(),
 });
 
 export const CaSummary = z.object({
@@ -238,6 +230,20 @@ export const CaSummary = z.object({
   keys: z.array(CaKeyView),
   certificate: Described,
 });
+
+export const Issued = z.object({
+  certificate: Described,
+  verification: Verification,
+  savedTo: z.string(),
+  dir: z.string(),
+  serial: z.string(),
+  /** A new CA's keys, with their fingerprints (root ceremonies only). */
+  keys: z.array(CaKeyView).optional(),
+  /** The new CA, as opening it would show it (root ceremonies only): the ceremony goes on with it. */
+  ca: CaSummary.optional(),
+});
+
+
 
 export const JournalEntry = z.object({
   seq: z.number(),

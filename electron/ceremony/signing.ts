@@ -23,7 +23,7 @@ import { CKM_ML_DSA } from '../core/pkcs11/constants';
 import type { KeyStorageRef } from '../core/keys/signer';
 import type { AppState, KeyChoice } from '../app-state';
 import type { CaKeyViewT, Output, SigningRequestT } from '../../shared/contract';
-import { keyView, unlock, verification, view } from '../ca-ops';
+import { keyView, open, unlock, verification, view } from '../ca-ops';
 import type { Confirm, Confirmation } from './confirmation';
 import { csrDifferences, csrFacts } from './csr';
 import { casBackedBy, rememberCa } from './known-cas';
@@ -72,7 +72,7 @@ function basicConstraintsOf(d: Described): { isCa: boolean | null; pathLen: numb
 
 function baseView(
   id: string, purpose: SigningRequestT['purpose'], p: PreparedDocument, d: Described,
-  rest: Pick<SigningRequestT, 'signedBy' | 'targetDir' | 'keys' | 'commonName' | 'csr' | 'crl' | 'warnings' | 'serial'> & { validityDays: number },
+  rest: Pick<SigningRequestT, 'signedBy' | 'targetDir' | 'keys' | 'commonName' | 'csr' | 'crl' | 'warnings' | 'serial' | 'secrets'> & { validityDays: number },
 ): SigningRequestT {
   const v = view(d);
   const bc = p.kind === 'certificate' ? basicConstraintsOf(d) : { isCa: null, pathLen: null };
@@ -218,6 +218,7 @@ export async function prepareRoot(ctx: SigningContext, profile: Profile, vars: R
   const view = baseView(id, 'root', p, d, {
     signedBy: `the new CA's own key: ${keyStorageWords(state, k)}${draft.altKey ? ', and its ML-DSA key file' : ''}`,
     targetDir: dir, keys, commonName: String(draft.rendered.cn ?? ''), csr: null, crl: null, warnings: [], serial: c.serial, validityDays: days,
+    secrets: { passphrase: k.kind === 'software' ? 'new' : null, altPassphrase: draft.altKey?.software ? 'new' : null },
   });
   state.ceremony.record('signing.prepared', { requestId: id, purpose: 'root', profile: profile.name, subject: view.subject, tbsSha256: sha256Hex(p.tbs), targetDir: dir });
   state.request = { id, view, kind: 'root', draft, key: k, tokenSerial };
@@ -241,6 +242,13 @@ function assertTokenCanHold(state: AppState, profile: Profile): void {
 function openCaDirectory(state: AppState): CaDirectory {
   if (!state.caDir) throw new QpkiError('CA_NOT_FOUND', 'Open the CA directory first.');
   return CaDirectory.read(state.caDir);
+}
+
+/** The existing key files signing with this CA unlocks: the classical key's, the ML-DSA key's. */
+function caSecrets(ca: CaDirectory): SigningRequestT['secrets'] {
+  const keys = ca.meta.versions[ca.meta.active].keys;
+  const encryptedFile = (k: (typeof keys)[number] | undefined) => (k && k.storage.type === 'software' && k.storage.encrypted ? 'existing' as const : null);
+  return { passphrase: encryptedFile(keys.find((k) => k.id !== 'pqc')), altPassphrase: encryptedFile(keys.find((k) => k.id === 'pqc')) };
 }
 
 function caSigner(ca: CaDirectory): string {
@@ -337,7 +345,7 @@ export async function prepareIssuance(
   const id = newRequestId();
   const d = describePrepared(prepared.document);
   const view = baseView(id, opts.purpose, prepared.document, d, {
-    signedBy: caSigner(ca), targetDir: ca.dir, keys: [], commonName: '', crl: null, warnings, serial: prepared.serial,
+    signedBy: caSigner(ca), targetDir: ca.dir, keys: [], commonName: '', crl: null, warnings, serial: prepared.serial, secrets: caSecrets(ca),
     csr: {
       subject: facts.subject, subjectAltNames: facts.subjectAltNames, keyAlgorithm: facts.keyAlgorithm, keyFingerprint: colonHex(facts.keyFingerprint),
       signatureValid: true, sha256: colonHex(facts.sha256), differences: csrDifferences(facts, described, d),
@@ -359,7 +367,7 @@ export function prepareCrlRequest(ctx: SigningContext, days: number): SigningReq
   const id = newRequestId();
   const d = describePrepared(prepared.document);
   const view = baseView(id, 'crl', prepared.document, d, {
-    signedBy: caSigner(ca), targetDir: join(ca.dir, 'crl'), keys: [], commonName: '', csr: null, warnings: [], serial: null,
+    signedBy: caSigner(ca), targetDir: join(ca.dir, 'crl'), keys: [], commonName: '', csr: null, warnings: [], serial: null, secrets: caSecrets(ca),
     crl: { number: prepared.number.toString(), revoked: prepared.revoked.map((r) => ({ serial: r.serial, date: r.date.toISOString(), reason: r.reason ?? null })) },
     validityDays: days,
   });
@@ -440,7 +448,7 @@ async function execute(state: AppState, r: PendingSigning, secrets: { passphrase
     const d = describeDocument(res.certificate.pem, res.certificate.pem);
     const keys = [keyView('primary', res.key.algorithm, res.key.storage, res.dir, res.key.publicKeyFingerprint)];
     if (res.altKey) keys.push(keyView('alternative', res.altKey.algorithm, res.altKey.storage, res.dir, res.altKey.publicKeyFingerprint));
-    return { kind: 'certificate', issued: { certificate: view(d), verification: verification(d), savedTo: res.certificate.path, dir: res.dir, serial: res.certificate.serial, keys } };
+    return { kind: 'certificate', issued: { certificate: view(d), verification: verification(d), savedTo: res.certificate.path, dir: res.dir, serial: res.certificate.serial, keys, ca: open(state, res.dir) } };
   }
   const ca = await unlock(state, r.caDir, { passphrase: secrets.passphrase, altPassphrase: secrets.altPassphrase });
   try {

@@ -95,26 +95,18 @@ export function RequestDetails({ r }: { r: SigningRequestT }) {
   );
 }
 
-/** Which passphrases signing this request needs, and whether each is for a new key file (asked twice). */
-function passphraseNeeds(r: SigningRequestT, keystore: 'pkcs11' | 'software', ca: ReturnType<typeof useCaKeys>) {
-  if (r.purpose === 'root') {
-    return { primary: keystore === 'software' ? 'new' : null, alt: r.altSignatureAlgorithm ? 'new' : null } as const;
-  }
-  return { primary: ca.softwareKey ? 'existing' : null, alt: ca.altFile ? 'existing' : null } as const;
-}
-
-function useCaKeys() {
-  const softwareKey = useWizard((s) => !!s.ca && s.ca.token === null);
-  const altFile = useWizard((s) => s.ca?.keys.find((k) => k.role === 'alternative' && k.file) ?? null);
-  return { softwareKey, altFile };
+/** The CA's ML-DSA key file, where it has one (its path is named where its passphrase is asked). */
+function useAltFile() {
+  return useWizard((s) => s.ca?.keys.find((k) => k.role === 'alternative' && k.file) ?? null);
 }
 
 /** The confirmation below a review: typed name (new CAs), passphrases, the witnesses' check, Sign. */
 export function SignForm({ r, back }: { r: SigningRequestT; back: ScreenName }) {
   const busy = useWizard((s) => s.busy);
   const keystore = useWizard((s) => s.keystore);
-  const ca = useCaKeys();
-  const need = passphraseNeeds(r, keystore, ca);
+  const altFile = useAltFile();
+  // Main says which passphrases signing needs (it knows which keys are files).
+  const need = { primary: r.secrets.passphrase, alt: r.secrets.altPassphrase };
   const [typed, setTyped] = useState('');
   const [witnessed, setWitnessed] = useState(false);
   const pass = useRef<PinHandle>(null);
@@ -170,7 +162,7 @@ export function SignForm({ r, back }: { r: SigningRequestT; back: ScreenName }) 
           <PinField ref={pass2} label="Passphrase, again" testId="passphrase2" />
         </fieldset>
       )}
-      {need.primary === 'existing' && <PinField ref={pass} label={ca.altFile ? 'Classical CA key file passphrase' : 'CA key file passphrase'} testId="ca-passphrase" />}
+      {need.primary === 'existing' && <PinField ref={pass} label={need.alt ? 'Classical CA key file passphrase' : 'CA key file passphrase'} testId="ca-passphrase" />}
       {need.alt === 'new' && (
         <fieldset className="alt-passphrase" data-testid="alt-passphrase-fields">
           <legend>Passphrase for the new {algName(r.altSignatureAlgorithm)} key file</legend>
@@ -178,9 +170,9 @@ export function SignForm({ r, back }: { r: SigningRequestT; back: ScreenName }) 
           <PinField ref={alt2} label="ML-DSA key file passphrase, again" testId="alt-passphrase2" />
         </fieldset>
       )}
-      {need.alt === 'existing' && ca.altFile && (
-        <PinField ref={alt} label={`${algName(ca.altFile.algorithm)} key file passphrase`} testId="ca-alt-passphrase"
-          hint={`The CA’s alternative (Catalyst) signature is made by ${ca.altFile.file!.path}; it is used for this one signature and not kept.`} />
+      {need.alt === 'existing' && (
+        <PinField ref={alt} label={`${algName(altFile?.algorithm ?? r.altSignatureAlgorithm)} key file passphrase`} testId="ca-alt-passphrase"
+          hint={`The CA’s alternative (Catalyst) signature is made by ${altFile?.file?.path ?? 'its ML-DSA key file'}; the passphrase is used for this one signature and not kept.`} />
       )}
       <label className="check">
         <input type="checkbox" checked={witnessed} onChange={(e) => setWitnessed(e.target.checked)} data-testid="confirm-witness" />
