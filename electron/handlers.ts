@@ -18,6 +18,7 @@ import { readJournal, toFacts, verifyJournal, type JournalKind } from './core/jo
 import { fileSha256, renderTranscriptHtml } from './core/journal';
 import type { AppState } from './app-state';
 import type { Confirm } from './ceremony/confirmation';
+import { askedYes, finalPinTryQuestion } from './ceremony/token-questions';
 import * as caOps from './ca-ops';
 import * as recovery from './token-recovery';
 
@@ -243,15 +244,23 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
       record('token.chosen', { label: s.token.label, serial: s.token.serial, model: s.token.model, manufacturer: s.token.manufacturer, slotId: found.slot.slotId });
       return { slotId: found.slot.slotId, token: token(s.tokenState()) };
     },
-    login: ({ pin, confirmFinalTry }) => {
+    login: async ({ pin }) => {
       const s = state.requireSession();
+      // The final try is confirmed in main's own dialog, asked only when the token says so: a
+      // request field would let the renderer spend the last try on its own.
+      let finalTry: 'confirmed' | 'declined' | undefined;
+      const confirmFinalTry = async (t: CoreToken) => {
+        const yes = await askedYes(deps.confirm, finalPinTryQuestion(t, 'user'));
+        finalTry = yes ? 'confirmed' : 'declined';
+        return yes;
+      };
       try {
-        const r = s.login(pin, { confirmFinalTry });
-        record('login.succeeded', { token: s.token.label, serial: s.token.serial });
+        const r = await s.login(pin, { confirmFinalTry });
+        record('login.succeeded', { token: s.token.label, serial: s.token.serial, ...(finalTry ? { finalTry } : {}) });
         return { token: token(s.tokenState()), warnings: r.warnings };
       } catch (e) {
         const p = toErrorPayload(e);
-        record('login.failed', { token: s.token.label, serial: s.token.serial, code: p.code });
+        record('login.failed', { token: s.token.label, serial: s.token.serial, code: p.code, ...(finalTry ? { finalTry } : {}) });
         throw e;
       }
     },

@@ -39,7 +39,7 @@ export const VALID: Record<Channel, Record<string, unknown>> = {
   closeCeremony: {},
   exportTranscript: { dir: CA_DIR },
   openToken: { serial: '1234', label: 'x' },
-  login: { pin: '123456', confirmFinalTry: false },
+  login: { pin: '123456' },
   reconnectToken: {},
   endSession: {},
   listKeys: {},

@@ -14,7 +14,7 @@ const WRONG = 'wrong-00';
 type R = { ok: boolean; value?: any; error?: { code: string; message: string } };
 const h = makeHarness({ softhsmPath: null, devTokenDir: null });
 const call = (name: keyof typeof h.handlers, input: unknown = {}) => h.handlers[name](input) as Promise<R>;
-const steps: Array<{ step: string; ok: boolean; code?: string; message?: string; flags?: Record<string, boolean>; value?: unknown }> = [];
+const steps: Array<{ step: string; ok: boolean; code?: string; message?: string; ms?: number; questions?: unknown[]; flags?: Record<string, boolean>; value?: unknown }> = [];
 const PIN_FLAGS = ['userPinCountLow', 'userPinFinalTry', 'userPinLocked'] as const;
 
 /** The token's PIN flags as listSlots shows them to the renderer. */
@@ -25,9 +25,13 @@ async function listedFlags(serial: string): Promise<Record<string, boolean>> {
 }
 
 async function step(name: string, channel: keyof typeof h.handlers, input: unknown, serial: string | null, keep?: (v: any) => unknown) {
+  const asked = h.confirmations.length;
+  const started = Date.now();
   const r = await call(channel, input);
   steps.push({
-    step: name, ok: r.ok, code: r.error?.code, message: r.error?.message,
+    step: name, ok: r.ok, code: r.error?.code, message: r.error?.message, ms: Date.now() - started,
+    // The questions main asked the operator during this request, as the operator read them.
+    questions: h.confirmations.slice(asked).map((c) => ({ kind: c.kind, title: c.title, facts: c.facts, action: c.action })),
     ...(serial ? { flags: await listedFlags(serial) } : {}),
     ...(r.ok && keep ? { value: keep(r.value) } : {}),
   });
@@ -43,20 +47,24 @@ async function step(name: string, channel: keyof typeof h.handlers, input: unkno
   const serial: string = init.value.slot.token.serial;
   await step('listSlots', 'listSlots', {}, serial, (v) => v.slots.find((s: any) => s.token?.serial === serial).token);
   await step('openToken', 'openToken', { serial }, serial);
-  await step('wrong PIN 1', 'login', { pin: WRONG, confirmFinalTry: false }, serial);
-  await step('wrong PIN 2', 'login', { pin: WRONG, confirmFinalTry: false }, serial);
-  await step('right PIN, final try not confirmed', 'login', { pin: PIN, confirmFinalTry: false }, serial);
-  await step('right PIN, final try confirmed', 'login', { pin: PIN, confirmFinalTry: true }, serial, (v) => ({ warnings: v.warnings, flags: v.token.flags }));
+  await step('wrong PIN 1', 'login', { pin: WRONG }, serial);
+  await step('wrong PIN 2', 'login', { pin: WRONG }, serial);
+  // A hostile renderer's own "confirmation" is no field of the request at all.
+  await step('final try: the renderer confirms by itself', 'login', { pin: PIN, confirmFinalTry: true }, serial);
+  h.answers.confirm = false;
+  await step('right PIN, final try declined in main', 'login', { pin: PIN }, serial);
+  h.answers.confirm = true;
+  await step('right PIN, final try confirmed in main', 'login', { pin: PIN }, serial, (v) => ({ warnings: v.warnings, flags: v.token.flags }));
   await step('key generated once logged in', 'generateKey', { algorithm: 'rsa-2048', label: 'ock-app-key' }, serial, (v) => ({ algorithm: v.key.algorithm, verified: v.testSignature.verified, extractable: v.key.attributes.extractable }));
   // Opening the token again logs out and closes the first session; the ceremony goes on.
   await step('openToken again', 'openToken', { serial }, serial);
-  await step('again wrong PIN 1', 'login', { pin: WRONG, confirmFinalTry: false }, serial);
-  await step('again wrong PIN 2', 'login', { pin: WRONG, confirmFinalTry: false }, serial);
-  await step('wrong PIN on the confirmed final try', 'login', { pin: WRONG, confirmFinalTry: true }, serial);
-  await step('locked: right PIN, confirmed', 'login', { pin: PIN, confirmFinalTry: true }, serial);
+  await step('again wrong PIN 1', 'login', { pin: WRONG }, serial);
+  await step('again wrong PIN 2', 'login', { pin: WRONG }, serial);
+  await step('wrong PIN on the confirmed final try', 'login', { pin: WRONG }, serial);
+  await step('locked: right PIN', 'login', { pin: PIN }, serial);
   await step('locked: listKeys', 'listKeys', {}, serial);
   const journal = await call('readJournal');
-  steps.push({ step: 'journal', ok: journal.ok, value: journal.value.pending.map((p: any) => ({ kind: p.kind, code: p.facts.code ?? null })) });
+  steps.push({ step: 'journal', ok: journal.ok, value: journal.value.pending.map((p: any) => ({ kind: p.kind, code: p.facts.code ?? null, finalTry: p.facts.finalTry ?? null })) });
   const state = JSON.stringify({ pending: journal.value, steps });
   h.state.endCeremony();
   h.state.module?.finalize();

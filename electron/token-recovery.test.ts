@@ -38,7 +38,7 @@ test('token store moved away after the root ceremony: clear error, dead session 
   await ok('openCeremony', { operator: 'Alice Operator', witnesses: ['Bob Witness'], purpose: 'token loss rehearsal' });
   await ok('loadModule', { path: SOFTHSM_LIB });
   await ok('openToken', { serial });
-  await ok('login', { pin: PIN, confirmFinalTry: false });
+  await ok('login', { pin: PIN });
   await ok('generateKey', { algorithm: 'ec-p384', label: 'root-key' });
   const dir = join(store.dir, 'root');
   await ok('signCa', { profile: 'ec/root-ca', vars: { cn: 'Recover Root' }, dir, confirmation: 'Recover Root' });
@@ -96,8 +96,8 @@ test('token store moved away after the root ceremony: clear error, dead session 
   assert.equal(h.state.lostToken, null);
   // Reconnected, not logged in: the PIN is asked again.
   assert.equal((await call('generateCrl', { dir, days: 7 })).error!.code, 'NOT_LOGGED_IN');
-  assert.equal((await call('login', { pin: 'not-the-pin-0000', confirmFinalTry: false })).error!.code, 'PIN_INCORRECT');
-  await ok('login', { pin: PIN, confirmFinalTry: false });
+  assert.equal((await call('login', { pin: 'not-the-pin-0000' })).error!.code, 'PIN_INCORRECT');
+  await ok('login', { pin: PIN });
   const issued = await ok('issueCertificate', { dir, profile: 'ec/tls-server', vars: { cn: 'back.example.com' }, csrPem: leafCsr });
   assert.equal(issued.verification.ok, true);
   const v = execFileSync('openssl', ['verify', '-x509_strict', '-purpose', 'sslserver', '-CAfile', join(dir, 'ca.crt'), issued.savedTo], { encoding: 'utf8' });

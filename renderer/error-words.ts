@@ -17,7 +17,7 @@ export const ERROR_WORDS: Record<AnyErrorCode, Words> = {
   SLOT_NOT_FOUND: { title: 'That slot no longer exists.', next: 'Slot numbers change when tokens are initialized. Refresh the list and choose again.' },
   PIN_INCORRECT: { title: 'The PIN is incorrect.', next: 'Type the PIN again carefully. Each wrong try brings the token closer to locking.' },
   PIN_LOCKED: { title: 'The PIN is locked.', next: 'The security officer must unlock or reset the PIN with the vendor tool. No further tries are possible.' },
-  PIN_FINAL_TRY: { title: 'This is the last PIN try.', next: 'Tick the confirmation box only if you are sure of the PIN. A wrong PIN now locks the token.' },
+  PIN_FINAL_TRY: { title: 'This is the last PIN try.', next: 'Nothing was sent to the token. Log in again and confirm in the dialog only if you are sure of the PIN: a wrong PIN now locks the token.' },
   PIN_LEN_RANGE: { title: 'The PIN length is not accepted by this token.', next: 'Use a PIN within the length range shown for the token.' },
   PIN_REQUIRED: { title: 'A PIN is required.', next: 'Type the PIN in the field.' },
   NOT_LOGGED_IN: { title: 'You are not logged in to the token.', next: 'Go back to the PIN step and log in.' },

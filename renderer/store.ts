@@ -197,9 +197,9 @@ export function createWizardStore() {
   }
 
   /** The PIN goes once to main's login; it is an argument here and never enters the store. */
-  async function loginOnce(pin: string, confirmFinalTry: boolean): Promise<boolean> {
+  async function loginOnce(pin: string): Promise<boolean> {
     const ok = await run('Logging in', async () => {
-      const r = await call('login', { pin, confirmFinalTry });
+      const r = await call('login', { pin });
       set({ token: r.token, loggedIn: true });
       return true;
     });
@@ -315,8 +315,8 @@ export function createWizardStore() {
       });
     },
     /** The PIN is an argument, sent once, never stored. */
-    async login(pin: string, confirmFinalTry: boolean): Promise<boolean> {
-      if (!(await loginOnce(pin, confirmFinalTry))) {
+    async login(pin: string): Promise<boolean> {
+      if (!(await loginOnce(pin))) {
         await refreshPinState();
         return false;
       }
@@ -346,8 +346,8 @@ export function createWizardStore() {
       }
     },
     /** The new login after Retry; the PIN is an argument, sent once, never stored. Then the interrupted step runs again. */
-    async reloginAfterReconnect(pin: string, confirmFinalTry: boolean): Promise<boolean> {
-      if (!(await loginOnce(pin, confirmFinalTry))) {
+    async reloginAfterReconnect(pin: string): Promise<boolean> {
+      if (!(await loginOnce(pin))) {
         if (get().lost?.stage === 'pin') await refreshPinState();
         return false;
       }

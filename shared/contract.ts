@@ -251,7 +251,8 @@ export const contract = {
     output: z.object({ slotId: z.string(), token: TokenSummary }),
   },
   login: {
-    input: z.object({ pin: Pin, confirmFinalTry: z.boolean() }).strict(),
+    /** The PIN only: on the token's final try main asks the operator itself (deps.confirm). */
+    input: z.object({ pin: Pin }).strict(),
     output: z.object({ token: TokenSummary, warnings: z.array(z.string()) }),
   },
   /**

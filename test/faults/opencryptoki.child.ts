@@ -25,9 +25,9 @@ const init = initToken(mod, { slotId: slot.slotId, label: LABEL, soPin: '8765432
 steps.push({ step: 'init', flags: pinFlags(init.token.flags), ok: init.token.flags.initialized });
 
 const session = mod.openSession({ label: LABEL });
-function login(step: string, pin: string, confirmFinalTry = false): void {
+async function login(step: string, pin: string, confirmFinalTry = false): Promise<void> {
   try {
-    session.login(pin, { confirmFinalTry });
+    await session.login(pin, { confirmFinalTry });
     steps.push({ step, ok: true, flags: pinFlags(session.tokenState().flags) });
     session.logout();
   } catch (e) {
@@ -41,16 +41,18 @@ function cli(step: string, args: string[]): void {
 }
 const tok = ['--pkcs11-lib', LIB, '--pkcs11-token', LABEL];
 
-login('engine: wrong PIN 1', WRONG);
-login('engine: wrong PIN 2', WRONG);
-login('engine: final try not confirmed', PIN);
-cli('cli: final try without --force', ['key', 'list', ...tok, '--pkcs11-pin-env', 'OCK_PIN']);
-cli('cli: final try with --force, right PIN, key gen', ['--json', 'key', 'gen', '--algorithm', 'rsa-2048', '--pkcs11-key-label', 'ock-key', ...tok, '--pkcs11-pin-env', 'OCK_PIN', '--force']);
-cli('cli: wrong PIN 1', ['key', 'list', ...tok, '--pkcs11-pin-env', 'OCK_WRONG']);
-cli('cli: wrong PIN 2', ['key', 'list', ...tok, '--pkcs11-pin-env', 'OCK_WRONG']);
-cli('cli: wrong PIN on the final try with --force', ['key', 'list', ...tok, '--pkcs11-pin-env', 'OCK_WRONG', '--force']);
-login('engine: locked, right PIN, confirmed', PIN, true);
-cli('cli: locked, right PIN, --force', ['key', 'list', ...tok, '--pkcs11-pin-env', 'OCK_PIN', '--force']);
-session.close();
-mod.finalize();
-process.stdout.write('RESULT ' + JSON.stringify({ module: LIB, steps }) + '\n');
+void (async () => {
+  await login('engine: wrong PIN 1', WRONG);
+  await login('engine: wrong PIN 2', WRONG);
+  await login('engine: final try not confirmed', PIN);
+  cli('cli: final try without --force', ['key', 'list', ...tok, '--pkcs11-pin-env', 'OCK_PIN']);
+  cli('cli: final try with --force, right PIN, key gen', ['--json', 'key', 'gen', '--algorithm', 'rsa-2048', '--pkcs11-key-label', 'ock-key', ...tok, '--pkcs11-pin-env', 'OCK_PIN', '--force']);
+  cli('cli: wrong PIN 1', ['key', 'list', ...tok, '--pkcs11-pin-env', 'OCK_WRONG']);
+  cli('cli: wrong PIN 2', ['key', 'list', ...tok, '--pkcs11-pin-env', 'OCK_WRONG']);
+  cli('cli: wrong PIN on the final try with --force', ['key', 'list', ...tok, '--pkcs11-pin-env', 'OCK_WRONG', '--force']);
+  await login('engine: locked, right PIN, confirmed', PIN, true);
+  cli('cli: locked, right PIN, --force', ['key', 'list', ...tok, '--pkcs11-pin-env', 'OCK_PIN', '--force']);
+  session.close();
+  mod.finalize();
+  process.stdout.write('RESULT ' + JSON.stringify({ module: LIB, steps }) + '\n');
+})();

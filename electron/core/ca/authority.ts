@@ -548,7 +548,7 @@ async function signerForRef(dir: string, ref: KeyRef, access: CaKeyAccess): Prom
   }
   if (!session.isLoggedIn) {
     const pin = access.pin ? await access.pin() : undefined;
-    session.login(pin, { confirmFinalTry: access.confirmFinalTry });
+    await session.login(pin, { confirmFinalTry: access.confirmFinalTry === true });
   }
   const key = session.findKey({ label: s.key_label, id: s.key_id || undefined });
   return session.signer(key, access.pin);

@@ -7,7 +7,7 @@ import { makeSoftHsmStore, useStoreInThisProcess, SOFTHSM_LIB } from '../../../t
 import { QpkiError } from '../errors';
 import { verifySignature } from '../keys/verify';
 import { SIGNATURE_ALGORITHMS, signatureFitsKey, type KeyAlgorithm } from '../keys/algorithms';
-import { initToken, loadModule, type Pkcs11Module } from './index';
+import { initToken, loadModule, WRONG_PIN_PAUSE_MS, type Pkcs11Module } from './index';
 
 const store = makeSoftHsmStore();
 useStoreInThisProcess(store);
@@ -70,18 +70,21 @@ test('module info, slots and the token found by label and by serial', () => {
   assert.ok(ecdsa && ecdsa.flags.includes('sign') && ecdsa.maxKeySize >= 521);
 });
 
-test('PIN paths: empty, wrong (state reported), right, already logged in', () => {
+test('PIN paths: empty, wrong (state reported), right after a pause, already logged in', async () => {
   const s1 = mod.openSession({ label: 'CA Token' });
   try {
-    assert.equal(code(() => s1.login('')), 'PIN_REQUIRED');
-    assert.equal(code(() => s1.login('wrong-pin-000000')), 'PIN_INCORRECT');
-    const r = s1.login(PIN);
+    assert.equal(await acode(() => s1.login('')), 'PIN_REQUIRED');
+    assert.equal(await acode(() => s1.login('wrong-pin-000000')), 'PIN_INCORRECT');
+    // After a wrong PIN the next attempt on this token waits, whichever session makes it.
+    const started = Date.now();
+    const r = await s1.login(PIN);
+    assert.ok(Date.now() - started >= WRONG_PIN_PAUSE_MS - 50, `the login after a wrong PIN waited ${Date.now() - started} ms`);
     assert.equal(r.alreadyLoggedIn, false);
     assert.ok(s1.isLoggedIn);
     // The login state is per application: a second session sees CKR_USER_ALREADY_LOGGED_IN, which is success.
     const s2 = mod.openSession({ serial });
     try {
-      assert.equal(s2.login(PIN).alreadyLoggedIn, true);
+      assert.equal((await s2.login(PIN)).alreadyLoggedIn, true);
     } finally {
       s2.close();
     }
@@ -90,7 +93,7 @@ test('PIN paths: empty, wrong (state reported), right, already logged in', () =>
   }
 });
 
-test('token initialization with C_InitToken + C_InitPIN, found again by label; weak PINs warned', () => {
+test('token initialization with C_InitToken + C_InitPIN, found again by label; weak PINs warned', async () => {
   const free = mod.listSlots().find((s) => s.tokenPresent && !s.token?.flags.initialized);
   assert.ok(free, 'SoftHSM2 offers a free slot');
   assert.equal(code(() => initToken(mod, { slotId: free.slotId, label: 'Too Short', soPin: '12', userPin: '123456789012' })), 'PIN_LEN_RANGE');
@@ -101,7 +104,7 @@ test('token initialization with C_InitToken + C_InitPIN, found again by label; w
   assert.ok(!r.warnings.join(' ').includes('123456'), 'a warning never contains the PIN');
   const s = mod.openSession({ label: 'Second Token' });
   try {
-    s.login('a-long-user-pin-1');
+    await s.login('a-long-user-pin-1');
   } finally {
     s.close();
   }
@@ -113,7 +116,7 @@ test('keys generated in the token are sensitive, never extractable, and sign wit
   const s = mod.openSession({ label: 'CA Token' });
   try {
     assert.equal(await acode(() => s.generateKey({ algorithm: 'ec-p256', label: 'before-login' })), 'NOT_LOGGED_IN');
-    s.login(PIN);
+    await s.login(PIN);
     const offered = s.keyAlgorithms();
     for (const a of ALGS) assert.ok(offered.includes(a), `SoftHSM2 offers ${a}`);
     assert.ok(!offered.includes('ml-dsa-65'), 'SoftHSM2 2.6 has no ML-DSA');
@@ -161,7 +164,7 @@ test('an independent reader (pkcs11-tool) sees the CA key as sensitive and never
 
 test('signing after logout is refused; a closed session is reported', async () => {
   const s = mod.openSession({ label: 'CA Token' });
-  s.login(PIN);
+  await s.login(PIN);
   const key = s.findKey({ label: 'key-ec-p256' });
   const signer = s.signer(key);
   s.logout();

@@ -10,7 +10,18 @@ import { isCkr, mapPkcs11Error, retryTransient } from './errors';
 import type { Pkcs11Module } from './module';
 import { ecCurveFromParams, ecSpki, keyIdFromSpki, mlDsaSpki, rsaKeyAlgorithm, rsaSpki, sha256Hex } from './publicKey';
 import { Pkcs11Signer, type PinProvider } from './signer';
+import { clearWrongPin, noteWrongPin, pinPauseLeft, waitPinPause } from './pinPace';
 import type { GeneratedKeyReport, KeyAttributes, KeyInfo, TokenSummary } from './types';
+
+/**
+ * The operator's answer for a PIN's final try: a fixed answer (the command line's --force), or a
+ * question asked only when the token is on its final try (main's own dialog in the app).
+ */
+export type FinalTryConfirmation = boolean | ((token: TokenSummary) => Promise<boolean>);
+
+function lockedError(label: string): QpkiError {
+  return new QpkiError('PIN_LOCKED', `The user PIN of token "${label}" is locked; the security officer must unlock it. No login was attempted.`);
+}
 
 export interface LoginResult {
   /** What the token said about its PIN before login, for the operator to see. */
@@ -102,25 +113,37 @@ export class TokenSession {
 
   /**
    * Log in as the user. Reads the PIN flags first: a locked PIN is refused without trying; on the
-   * final try the caller must confirm, since one more wrong PIN locks the token.
+   * final try `confirmFinalTry` must say yes (the app asks the operator in main's own dialog, the
+   * command line takes --force), since one more wrong PIN locks the token. After a wrong PIN the
+   * next attempt on this token waits WRONG_PIN_PAUSE_MS.
    */
-  login(pin: string | undefined, opts: { confirmFinalTry?: boolean } = {}): LoginResult {
-    const state = this.tokenState();
-    const f = state.flags;
+  async login(pin: string | undefined, opts: { confirmFinalTry?: FinalTryConfirmation } = {}): Promise<LoginResult> {
+    // Awaited only when there is a pause to wait out or a question to ask: otherwise the login
+    // runs to C_Login within this call, as it did when it was synchronous.
+    if (pinPauseLeft(this.module.path, this.token.serial) > 0) await waitPinPause(this.module.path, this.token.serial);
+    let state = this.tokenState();
+    let f = state.flags;
     const warnings: string[] = [];
-    if (f.userPinLocked) throw new QpkiError('PIN_LOCKED', `The user PIN of token "${state.label}" is locked; the security officer must unlock it. No login was attempted.`);
-    if (f.userPinFinalTry && !opts.confirmFinalTry) {
-      throw new QpkiError('PIN_FINAL_TRY', `Token "${state.label}" allows one more PIN attempt: a wrong PIN will lock it. Confirm to proceed (--force on the command line).`);
-    }
-    if (f.userPinFinalTry) warnings.push('Final PIN try: a wrong PIN locks the token.');
-    else if (f.userPinCountLow) warnings.push('A wrong PIN was entered recently: few tries are left before the token locks.');
-    if (f.userPinToBeChanged) warnings.push('The token asks for the user PIN to be changed.');
+    if (f.userPinLocked) throw lockedError(state.label);
     if (!f.protectedAuthPath && (pin === undefined || pin === '')) {
       throw new QpkiError('PIN_REQUIRED', 'A PIN is required to log in to the token.');
     }
     if (pin !== undefined && pin !== '' && (pin.length < state.minPinLen || pin.length > state.maxPinLen)) {
       throw new QpkiError('PIN_LEN_RANGE', `The token accepts PINs of ${state.minPinLen} to ${state.maxPinLen} characters.`);
     }
+    if (f.userPinFinalTry) {
+      const c = opts.confirmFinalTry;
+      const yes = typeof c === 'function' ? (await c(state)) === true : c === true;
+      if (!yes) {
+        throw new QpkiError('PIN_FINAL_TRY', `Token "${state.label}" allows one more PIN attempt: a wrong PIN will lock it. The final try was not confirmed, so no PIN was sent to the token (confirm it when asked; --force on the command line).`);
+      }
+      // The operator may take a while to answer: the PIN may have locked meanwhile elsewhere.
+      state = this.tokenState();
+      f = state.flags;
+      if (f.userPinLocked) throw lockedError(state.label);
+      warnings.push('Final PIN try: a wrong PIN locks the token.');
+    } else if (f.userPinCountLow) warnings.push('A wrong PIN was entered recently: few tries are left before the token locks.');
+    if (f.userPinToBeChanged) warnings.push('The token asks for the user PIN to be changed.');
     try {
       // Read again after a moment when the token contradicts what it said just before: on
       // SoftHSM2 a login in another process rewrites the token's files, and a login racing with
@@ -137,6 +160,7 @@ export class TokenSession {
         return { warnings, alreadyLoggedIn: true };
       }
       const err = mapPkcs11Error(e, 'Login');
+      if (err.code === 'PIN_INCORRECT' || err.code === 'PIN_LOCKED') noteWrongPin(this.module.path, this.token.serial);
       if (err.code === 'PIN_INCORRECT') {
         // Report the state the token is in now, so the operator knows how careful to be.
         let now = '';
@@ -150,6 +174,7 @@ export class TokenSession {
       }
       throw err;
     }
+    clearWrongPin(this.module.path, this.token.serial);
     this.loggedIn = true;
     return { warnings, alreadyLoggedIn: false };
   }
