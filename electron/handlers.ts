@@ -9,7 +9,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { CHANNELS, contract, type Channel, type Input, type Output, type Result } from '../shared/contract';
 import { QpkiError, toErrorPayload } from './core/errors';
-import { KNOWN_MODULE_PATHS, initToken, loadModule, type KeyInfo as CoreKeyInfo, type SlotSummary as CoreSlot, type TokenSummary as CoreToken } from './core/pkcs11';
+import { KNOWN_MODULE_PATHS, initToken, loadModule, type InitTokenQuestion, type KeyInfo as CoreKeyInfo, type SlotSummary as CoreSlot, type TokenSummary as CoreToken } from './core/pkcs11';
 import { keyFamily } from './core/keys/algorithms';
 import { isMlDsa } from './core/keys/mldsa';
 import { CKM_ML_DSA } from './core/pkcs11/constants';
@@ -18,7 +18,7 @@ import { readJournal, toFacts, verifyJournal, type JournalKind } from './core/jo
 import { fileSha256, renderTranscriptHtml } from './core/journal';
 import type { AppState } from './app-state';
 import type { Confirm } from './ceremony/confirmation';
-import { askedYes, finalPinTryQuestion } from './ceremony/token-questions';
+import { askedYes, finalPinTryQuestion, reinitializeQuestion } from './ceremony/token-questions';
 import * as caOps from './ca-ops';
 import * as recovery from './token-recovery';
 
@@ -186,12 +186,43 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
       }
       return { mechanisms, keyAlgorithms };
     },
-    initToken: ({ slotId, label, soPin, userPin }) => {
+    initToken: async ({ slotId, label, soPin, userPin, reinitialize, confirmLabel }) => {
       const m = state.requireModule();
-      const r = initToken(m, { slotId, label, soPin, userPin });
+      // What the slot holds, as main reads it: the record of a refusal names the token it protected.
+      let present: CoreToken | undefined;
+      try { present = m.listSlots().find((x) => x.slotId === slotId)?.token; } catch { /* core reports the slot's problem */ }
+      // Main's own questions, each answer on the record: the renderer's request only says "re-initialize" and the label it typed.
+      const answers: Record<string, 'confirmed' | 'declined'> = {};
+      const confirm = async (q: InitTokenQuestion) => {
+        const c = q.kind === 'reinitialize-token' ? reinitializeQuestion(q.token, q.slotId, q.objects, label) : finalPinTryQuestion(q.token, 'SO');
+        const yes = await askedYes(deps.confirm, c);
+        answers[q.kind === 'reinitialize-token' ? 'reinitialize' : 'soFinalTry'] = yes ? 'confirmed' : 'declined';
+        return yes;
+      };
+      let r;
+      try {
+        r = await initToken(m, {
+          slotId, label, soPin, userPin, confirm,
+          ...(reinitialize ? { reinitialize: { confirmLabel: confirmLabel ?? '' } } : {}),
+          // The ceremony's own session on this token goes before its SO PIN is sent (the token is about to be wiped).
+          releaseToken: (t) => { if (state.session && state.session.module === m && state.session.token.serial === t.serial) state.endSession(); },
+        });
+      } catch (e) {
+        try {
+          record('token.init.failed', {
+            slotId, label, reinitialize: reinitialize === true, code: toErrorPayload(e).code, ...(Object.keys(answers).length ? { answers } : {}),
+            ...(present ? { token: present.label, serial: present.serial, initialized: present.flags.initialized } : {}),
+          });
+        } catch { /* the refusal is what the operator must see */ }
+        throw e;
+      }
       const found = m.findToken({ label, serial: r.token.serial });
-      record('token.initialized', { label, serial: r.token.serial, slotId: found.slot.slotId });
-      return { slot: slot(found.slot), warnings: r.warnings };
+      const again = r.reinitialized;
+      record('token.initialized', {
+        label, serial: r.token.serial, slotId: found.slot.slotId, ...(Object.keys(answers).length ? { answers } : {}),
+        ...(again ? { reinitialized: true, previousLabel: again.previousLabel, previousSerial: again.previousSerial, objectsBefore: again.objects } : {}),
+      });
+      return { slot: slot(found.slot), warnings: r.warnings, reinitialized: !!again };
     },
     prepareDevToken: () => {
       const lib = state.options.softhsmPath;

@@ -13,6 +13,7 @@ export const ERROR_WORDS: Record<AnyErrorCode, Words> = {
   TOKEN_AMBIGUOUS: { title: 'More than one token matches.', next: 'Choose the token by its serial number.' },
   TOKEN_NOT_PRESENT: { title: 'The token is not present or was removed.', next: 'Reconnect the token and refresh the list.' },
   TOKEN_NOT_INITIALIZED: { title: 'This token is not initialized yet.', next: 'Initialize it first (Start → Initialize a token), or choose another token.' },
+  TOKEN_ALREADY_INITIALIZED: { title: 'This token is already initialized.', next: 'Initializing it again destroys every key on it. Choose an uninitialized token, or re-initialize this one deliberately: tick re-initialize, type its current label, and confirm in the app’s dialog.' },
   TOKEN_WRITE_PROTECTED: { title: 'The token is write-protected.', next: 'Use a token that allows writing, or remove the write protection with the vendor tool.' },
   SLOT_NOT_FOUND: { title: 'That slot no longer exists.', next: 'Slot numbers change when tokens are initialized. Refresh the list and choose again.' },
   PIN_INCORRECT: { title: 'The PIN is incorrect.', next: 'Type the PIN again carefully. Each wrong try brings the token closer to locking.' },

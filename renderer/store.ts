@@ -357,9 +357,10 @@ export function createWizardStore() {
       if (resume) await resume();
       return true;
     },
-    async initToken(slotId: string, label: string, soPin: string, userPin: string): Promise<boolean> {
+    /** `reinit`: an initialized token chosen for re-initialization, with its label as typed; main checks it and asks again. */
+    async initToken(slotId: string, label: string, soPin: string, userPin: string, reinit?: { confirmLabel: string }): Promise<boolean> {
       const r = await run('Initializing the token', async () => {
-        const out = await call('initToken', { slotId, label, soPin, userPin });
+        const out = await call('initToken', { slotId, label, soPin, userPin, ...(reinit ? { reinitialize: true as const, confirmLabel: reinit.confirmLabel } : {}) });
         set({ initialized: out.slot });
         await actions.refreshSlots();
         return true;

@@ -223,8 +223,13 @@ export const contract = {
     output: z.object({ mechanisms: z.array(z.string()), keyAlgorithms: z.array(z.string()) }),
   },
   initToken: {
-    input: z.object({ slotId: SlotId, label: Label, soPin: Pin, userPin: Pin }).strict(),
-    output: z.object({ slot: SlotSummary, warnings: z.array(z.string()) }),
+    /**
+     * An initialized token is refused unless `reinitialize` is set and `confirmLabel` is its
+     * current label as main reads it; main then asks the operator itself (deps.confirm) before
+     * anything is destroyed.
+     */
+    input: z.object({ slotId: SlotId, label: Label, soPin: Pin, userPin: Pin, reinitialize: z.literal(true).optional(), confirmLabel: z.string().max(32).optional() }).strict(),
+    output: z.object({ slot: SlotSummary, warnings: z.array(z.string()), reinitialized: z.boolean() }),
   },
   prepareDevToken: {
     input: Empty,

@@ -39,10 +39,10 @@ export function finalPinTryQuestion(t: TokenFacts, which: 'user' | 'SO'): Confir
 }
 
 /**
- * `objects`: how many objects main could see without logging in (public ones), or null when the
- * token would not say; private objects (the keys) are not visible before a login.
+ * `objects`: what main could see on the token (public objects, and the private ones too when the
+ * ceremony is logged in to it), or null when the token would not list them.
  */
-export function reinitializeQuestion(t: TokenFacts, slotId: string, objects: number | null, newLabel: string): Confirmation {
+export function reinitializeQuestion(t: TokenFacts, slotId: string, objects: { count: number; includesPrivate: boolean } | null, newLabel: string): Confirmation {
   return {
     kind: 'reinitialize-token',
     title: `Re-initialize token “${t.label}” and destroy every key and object on it`,
@@ -52,8 +52,10 @@ export function reinitializeQuestion(t: TokenFacts, slotId: string, objects: num
       {
         label: 'Objects on it',
         value: objects === null
-          ? 'unknown: the token did not list its objects without a login'
-          : `${objects} visible without a login (public objects); its private keys are not visible before a login and are destroyed too`,
+          ? 'unknown: the token did not list its objects'
+          : objects.includesPrivate
+            ? `${objects.count}, its keys included (counted while logged in): all are destroyed`
+            : `${objects.count} visible without a login (public objects); its private keys are not visible before a login and are destroyed too`,
       },
       { label: 'New label', value: newLabel },
       { label: 'Afterwards', value: 'every CA key on this token is gone for good; certificates it signed can no longer be renewed or revoked with it' },

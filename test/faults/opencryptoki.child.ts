@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { QpkiError } from '../../electron/core/errors';
-import { initToken, loadModule, type TokenFlags } from '../../electron/core/pkcs11/index';
+import { initToken, loadModule, type TokenFlags, type TokenSession } from '../../electron/core/pkcs11/index';
 
 const LIB = process.argv[2];
 const CLI = join(__dirname, '..', '..', 'bin', 'qpki.cjs');
@@ -21,10 +21,7 @@ const pinFlags = (f: TokenFlags) => ({ userPinCountLow: f.userPinCountLow, userP
 const mod = loadModule(LIB);
 const slot = mod.listSlots().find((s) => s.tokenPresent && !s.token?.flags.initialized);
 if (!slot) throw new Error('no uninitialized opencryptoki token');
-const init = initToken(mod, { slotId: slot.slotId, label: LABEL, soPin: '87654321', userPin: PIN });
-steps.push({ step: 'init', flags: pinFlags(init.token.flags), ok: init.token.flags.initialized });
 
-const session = mod.openSession({ label: LABEL });
 async function login(step: string, pin: string, confirmFinalTry = false): Promise<void> {
   try {
     await session.login(pin, { confirmFinalTry });
@@ -40,8 +37,12 @@ function cli(step: string, args: string[]): void {
   steps.push({ step, status: r.status, stdout: r.stdout, stderr: r.stderr, code: /error \[([A-Z_0-9]+)\]/.exec(r.stderr)?.[1], flags: pinFlags(session.tokenState().flags) });
 }
 const tok = ['--pkcs11-lib', LIB, '--pkcs11-token', LABEL];
+let session: TokenSession;
 
 void (async () => {
+  const init = await initToken(mod, { slotId: slot.slotId, label: LABEL, soPin: '87654321', userPin: PIN });
+  steps.push({ step: 'init', flags: pinFlags(init.token.flags), ok: init.token.flags.initialized });
+  session = mod.openSession({ label: LABEL });
   await login('engine: wrong PIN 1', WRONG);
   await login('engine: wrong PIN 2', WRONG);
   await login('engine: final try not confirmed', PIN);

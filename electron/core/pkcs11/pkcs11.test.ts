@@ -96,8 +96,8 @@ test('PIN paths: empty, wrong (state reported), right after a pause, already log
 test('token initialization with C_InitToken + C_InitPIN, found again by label; weak PINs warned', async () => {
   const free = mod.listSlots().find((s) => s.tokenPresent && !s.token?.flags.initialized);
   assert.ok(free, 'SoftHSM2 offers a free slot');
-  assert.equal(code(() => initToken(mod, { slotId: free.slotId, label: 'Too Short', soPin: '12', userPin: '123456789012' })), 'PIN_LEN_RANGE');
-  const r = initToken(mod, { slotId: free.slotId, label: 'Second Token', soPin: '123456', userPin: 'a-long-user-pin-1' });
+  assert.equal(await acode(() => initToken(mod, { slotId: free.slotId, label: 'Too Short', soPin: '12', userPin: '123456789012' })), 'PIN_LEN_RANGE');
+  const r = await initToken(mod, { slotId: free.slotId, label: 'Second Token', soPin: '123456', userPin: 'a-long-user-pin-1' });
   assert.equal(r.token.label, 'Second Token');
   assert.ok(r.token.flags.initialized && r.token.flags.userPinInitialized);
   assert.equal(r.warnings.length, 1, 'the 6-character SO PIN is warned about');
