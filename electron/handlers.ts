@@ -19,6 +19,7 @@ import { fileSha256, renderTranscriptHtml } from './core/journal';
 import type { AppState } from './app-state';
 import type { Confirm } from './ceremony/confirmation';
 import { askedYes, finalPinTryQuestion, reinitializeQuestion } from './ceremony/token-questions';
+import { recordedKeyFingerprint } from './ceremony/key-record';
 import * as caOps from './ca-ops';
 import * as recovery from './token-recovery';
 
@@ -321,11 +322,32 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
       });
       return { key: keyInfo(r.key), testSignature: { algorithm: r.testSignature.algorithm, verified: r.testSignature.verified } };
     },
-    selectKey: ({ label, id }) => {
-      const k = state.requireLogin().findKey({ label, id });
-      state.key = { kind: 'pkcs11', label: k.label, id: k.id };
-      record('key.selected', { label: k.label, id: k.id, algorithm: k.keyAlgorithm, attributes: { ...k.attributes }, publicKeySha256Fingerprint: k.publicKeyFingerprint });
-      return { key: keyInfo(k) };
+    selectKey: async ({ label, id }) => {
+      const s = state.requireLogin();
+      const k = s.findKey({ label, id });
+      // The same proof as a new key gives, and the fingerprint this ceremony's record (or the
+      // journal of the CA directory it works in) has for the key since its generation.
+      const ref = { tokenSerial: s.token.serial, label: k.label, id: k.id };
+      const recorded = recordedKeyFingerprint(ceremony.pendingEvents(), ref, 'this ceremony’s record')
+        ?? [ceremony.dir, state.caDir].filter((d): d is string => !!d && existsSync(join(d, 'journal.jsonl')))
+          .map((d) => recordedKeyFingerprint(readJournal(d), ref, `the journal of ${d}`)).find((r) => r !== null) ?? null;
+      state.key = null;
+      let proof;
+      try {
+        proof = await s.proveKey(k, recorded ? { expectedFingerprint: recorded } : {});
+      } catch (e) {
+        try {
+          record('error', { code: toErrorPayload(e).code, step: 'existing key proof', token: s.token.label, serial: s.token.serial, keyLabel: k.label, keyId: k.id, publicKeySha256Fingerprint: k.publicKeyFingerprint });
+        } catch { /* the refusal is what the operator must see */ }
+        throw e;
+      }
+      const p = proof.key;
+      state.key = { kind: 'pkcs11', label: p.label, id: p.id };
+      record('key.selected', {
+        label: p.label, id: p.id, algorithm: p.keyAlgorithm, attributes: { ...p.attributes }, publicKeySha256Fingerprint: p.publicKeyFingerprint,
+        testSignature: { ...proof.testSignature }, journalFingerprint: proof.journal,
+      });
+      return { key: keyInfo(p), testSignature: { ...proof.testSignature }, journal: proof.journal };
     },
     useSoftwareKeystore: ({ algorithm, because }) => {
       if (because === 'token-lacks-ml-dsa') {

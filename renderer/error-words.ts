@@ -27,6 +27,7 @@ export const ERROR_WORDS: Record<AnyErrorCode, Words> = {
   KEY_NOT_FOUND: { title: 'The key was not found on the token.', next: 'Refresh the key list, or generate a new key.' },
   KEY_AMBIGUOUS: { title: 'More than one key matches.', next: 'Choose the key by its ID.' },
   KEY_LABEL_EXISTS: { title: 'A key with this label already exists.', next: 'Choose another label, or pick the existing key from the list.' },
+  KEY_ID_EXISTS: { title: 'Another object on the token has this key ID.', next: 'Choose another ID, or leave the ID empty so it is derived from the new key.' },
   KEY_INVALID: { title: 'This key cannot be used here.', next: 'Choose another key.' },
   KEY_CHECK_FAILED: { title: 'The key failed its check.', next: 'Do not use this key. Generate a new one and report the problem.' },
   PASSPHRASE_REQUIRED: { title: 'A passphrase is required.', next: 'Type the passphrase of the key file.' },

@@ -272,7 +272,14 @@ export const contract = {
     input: z.object({ algorithm: KeyAlgorithm, label: Label, id: z.string().regex(/^([0-9a-fA-F]{2}){1,32}$/).optional() }).strict(),
     output: GeneratedKey,
   },
-  selectKey: { input: z.object({ label: z.string().max(64), id: z.string().max(128) }).strict(), output: z.object({ key: KeyInfo }) },
+  selectKey: {
+    input: z.object({ label: z.string().max(64), id: z.string().max(128) }).strict(),
+    /**
+     * The key's proof, made by main: a test signature verified against the public key read from
+     * the token, and whether a journal's record of its generation matched (a mismatch is refused).
+     */
+    output: z.object({ key: KeyInfo, testSignature: z.object({ algorithm: z.string(), verified: z.boolean() }), journal: z.enum(['matched', 'not-recorded']) }),
+  },
   useSoftwareKeystore: {
     /**
      * `because`: the operator switched from the open token because it has no ML-DSA mechanism;

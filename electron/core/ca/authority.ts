@@ -65,7 +65,8 @@ export function sha256Hex(data: Uint8Array): string {
 
 /** How a new CA key is made or found. */
 export type NewCaKey =
-  | { kind: 'pkcs11'; session: TokenSession; label: string; id?: string; useExisting?: boolean }
+  /** `expectedFingerprint`: an existing key's public key SHA-256 as a journal recorded it at its generation. */
+  | { kind: 'pkcs11'; session: TokenSession; label: string; id?: string; useExisting?: boolean; expectedFingerprint?: { sha256: string; where: string } }
   | { kind: 'software'; passphrase: string | null };
 
 /** How an existing CA's keys are unlocked. Secrets are asked for when needed and not kept. */
@@ -566,8 +567,23 @@ export async function openCa(dir: string, access: CaKeyAccess = {}): Promise<Cer
   const classical = v.keys.find((k) => k.id === 'default' || k.id === 'classical') ?? v.keys[0];
   const pqc = v.keys.find((k) => k.id === 'pqc' && k !== classical);
   const signer = await signerForRef(abs, classical as KeyRef, access);
+  assertCertifiedKey(signer, certFacts(certDer).spki, abs);
   const altSigner = pqc ? await signerForRef(abs, pqc as KeyRef, access) : undefined;
   return new CertificateAuthority(abs, meta, certDer, signer, altSigner, Journal.open(abs));
+}
+
+/**
+ * A token key's public object can be replaced by anyone holding the token, without the PIN: the
+ * key reached must be the one the CA certificate carries, or nothing is signed with it.
+ */
+function assertCertifiedKey(signer: Signer, certSpki: Uint8Array, dir: string): void {
+  const st = signer.storage;
+  if (st.type !== 'pkcs11') return;
+  const have = sha256Hex(signer.spki);
+  const want = sha256Hex(certSpki);
+  if (have !== want) {
+    throw new QpkiError('KEY_CHECK_FAILED', `Key "${st.key_label}" on token "${st.token_label}" is not the key of the CA certificate in ${dir}: its public key SHA-256 is ${have}, the certificate's is ${want}. The token's public key object may have been replaced; nothing was signed.`);
+  }
 }
 
 /** Read a CA's metadata and certificate without unlocking any key (ca info, the app's CA view). */
@@ -580,7 +596,7 @@ export function describeCaDir(dir: string): { dir: string; meta: CaMeta; certPem
   return { dir: abs, meta, certPem: toPem(certDer, 'CERTIFICATE'), subject: f.subject, notAfter: new Date(f.notAfter), issued: readIndex(abs) };
 }
 
-export async function makeKey(stage: string, key: NewCaKey, algorithm: KeyAlgorithm, keyName: string): Promise<{ signer: Signer; generated?: InitCaResult['key']['generated'] }> {
+export async function makeKey(stage: string, key: NewCaKey, algorithm: KeyAlgorithm, keyName: string): Promise<{ signer: Signer; generated?: InitCaResult['key']['generated']; proven?: { testSignatureVerified: boolean; journal: 'matched' | 'not-recorded' } }> {
   if (key.kind === 'software') {
     const { pkcs8 } = generateSoftwareKey(algorithm);
     const rel = `versions/v1/keys/${keyName}`;
@@ -607,7 +623,9 @@ export async function makeKey(stage: string, key: NewCaKey, algorithm: KeyAlgori
     if (info.attributes.extractable || !info.attributes.sensitive) {
       throw new QpkiError('KEY_INVALID', `Key "${info.label}" is extractable or not sensitive; a CA key must never leave the token.`);
     }
-    return { signer: session.signer(info) };
+    // The same proof as a new key: its public key, which goes into the certificate, is its own.
+    const proof = await session.proveKey(info, key.expectedFingerprint ? { expectedFingerprint: key.expectedFingerprint } : {});
+    return { signer: session.signer(proof.key), proven: { testSignatureVerified: proof.testSignature.verified, journal: proof.journal } };
   }
   const rep = await session.generateKey({ algorithm, label: key.label, id: key.id });
   return { signer: session.signer(rep.key), generated: { attributes: { ...rep.key.attributes }, testSignatureVerified: rep.testSignature.verified } };
@@ -724,8 +742,9 @@ export async function initCa(opts: NewCaOptions & { altKey?: { passphrase: strin
       algorithm: profile.algorithm,
       storage: made.signer.storage,
       attributes: made.generated?.attributes ?? null,
-      testSignatureVerified: made.generated?.testSignatureVerified ?? null,
+      testSignatureVerified: made.generated?.testSignatureVerified ?? made.proven?.testSignatureVerified ?? null,
       existing: !made.generated,
+      ...(made.proven ? { journalFingerprint: made.proven.journal } : {}),
       publicKeySha256Fingerprint: sha256Hex(made.signer.spki),
     });
     if (altSigner) journal.append('key.generated', { role: 'CA alternative (post-quantum) key', algorithm: altSigner.keyAlgorithm, storage: altSigner.storage, publicKeySha256Fingerprint: sha256Hex(altSigner.spki) });
