@@ -328,10 +328,10 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
       // The same proof as a new key gives, and the fingerprint this ceremony's record (or the
       // journal of the CA directory it works in) has for the key since its generation.
       const ref = { tokenSerial: s.token.serial, label: k.label, id: k.id };
-      const recorded = recordedKeyFingerprint(ceremony.pendingEvents(), ref, 'this ceremony’s record')
+      const recorded = recordedKeyFingerprint(ceremony.pendingEvents(), ref, 'this ceremony')
         ?? [ceremony.dir, state.caDir].filter((d): d is string => !!d && existsSync(join(d, 'journal.jsonl')))
           .map((d) => recordedKeyFingerprint(readJournal(d), ref, `the journal of ${d}`)).find((r) => r !== null) ?? null;
-      state.key = null;
+      // A refused key leaves the earlier choice as it was; signing proves that one again anyway.
       let proof;
       try {
         proof = await s.proveKey(k, recorded ? { expectedFingerprint: recorded } : {});

@@ -4,6 +4,7 @@
  * table, and prints what each request answered as one `RESULT {json}` line for
  * pin-states.test.ts to judge. Nothing here decides pass or fail.
  */
+import * as pkcs11js from 'pkcs11js';
 import { makeHarness } from './test-harness';
 
 const LIB = process.argv[2];
@@ -38,6 +39,18 @@ async function step(name: string, channel: keyof typeof h.handlers, input: unkno
   return r;
 }
 
+/** The public key objects with this CKA_ID, read with pkcs11js directly on the ceremony's session. */
+function publicKeyAttributes(idHex: string) {
+  const s = h.state.session!;
+  s.lib.C_FindObjectsInit(s.handle, [{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY }, { type: pkcs11js.CKA_ID, value: Buffer.from(idHex, 'hex') }]);
+  const found = s.lib.C_FindObjects(s.handle, 10);
+  s.lib.C_FindObjectsFinal(s.handle);
+  const [modifiable, encrypt, wrap, verify, priv] = s.lib
+    .C_GetAttributeValue(s.handle, found[0], [pkcs11js.CKA_MODIFIABLE, pkcs11js.CKA_ENCRYPT, pkcs11js.CKA_WRAP, pkcs11js.CKA_VERIFY, pkcs11js.CKA_PRIVATE].map((type) => ({ type })))
+    .map((a) => (a.value as Buffer)[0] === 1);
+  return { modifiable, encrypt, wrap, verify, private: priv, count: found.length };
+}
+
 (async () => {
   await step('openCeremony', 'openCeremony', { operator: 'Alice Operator', witnesses: ['Bob Witness'], purpose: 'PIN states on opencryptoki' }, null);
   await step('loadModule', 'loadModule', { path: LIB }, null, (v) => v.manufacturer);
@@ -55,7 +68,9 @@ async function step(name: string, channel: keyof typeof h.handlers, input: unkno
   await step('right PIN, final try declined in main', 'login', { pin: PIN }, serial);
   h.answers.confirm = true;
   await step('right PIN, final try confirmed in main', 'login', { pin: PIN }, serial, (v) => ({ warnings: v.warnings, flags: v.token.flags }));
-  await step('key generated once logged in', 'generateKey', { algorithm: 'rsa-2048', label: 'ock-app-key' }, serial, (v) => ({ algorithm: v.key.algorithm, verified: v.testSignature.verified, extractable: v.key.attributes.extractable }));
+  const gen = await step('key generated once logged in', 'generateKey', { algorithm: 'rsa-2048', label: 'ock-app-key' }, serial, (v) => ({ algorithm: v.key.algorithm, verified: v.testSignature.verified, extractable: v.key.attributes.extractable }));
+  steps.push({ step: 'public key attributes', ok: true, value: publicKeyAttributes(gen.value.key.id) });
+  await step('the generated key chosen again', 'selectKey', { label: 'ock-app-key', id: gen.value.key.id }, serial, (v) => ({ verified: v.testSignature.verified, journal: v.journal }));
   // Opening the token again logs out and closes the first session; the ceremony goes on.
   await step('openToken again', 'openToken', { serial }, serial);
   await step('again wrong PIN 1', 'login', { pin: WRONG }, serial);

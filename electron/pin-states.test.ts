@@ -79,6 +79,9 @@ test('app on opencryptoki: listSlots shows the PIN flags; wrong PIN → count lo
   assert.deepEqual(s.flags, flags(false, false, false), 'a good login clears the counter');
   s = at('key generated once logged in');
   assert.deepEqual(s.value, { algorithm: 'rsa-2048', verified: true, extractable: false });
+  // Its public half, read back on opencryptoki: verify only, unmodifiable, one object under its id.
+  assert.deepEqual(at('public key attributes').value, { modifiable: false, encrypt: false, wrap: false, verify: true, private: false, count: 1 });
+  assert.deepEqual(at('the generated key chosen again').value, { verified: true, journal: 'matched' });
 
   assert.equal(at('openToken again').ok, true);
   assert.deepEqual(at('again wrong PIN 1').flags, flags(true, false, false));

@@ -5,7 +5,7 @@
  */
 export interface RecordedFingerprint {
   sha256: string;
-  /** Which record said so, in words ("this ceremony's record", "the journal of /ca/dir"). */
+  /** Which record said so, in words ("this ceremony", "the journal of /ca/dir"). */
   where: string;
 }
 

@@ -522,9 +522,6 @@ export class TokenSession {
         throw new QpkiError('KEY_AMBIGUOUS', `Key "${now.label}" shares its CKA_ID ${now.id} with ${privs.length - 1} other private key${privs.length > 2 ? 's' : ''} on token "${this.token.label}" (${others.map((l) => `"${l}"`).join(', ')}): a tool that finds keys by id could sign with the wrong one. Give one of them another id with the vendor tool, or choose another key.`);
       }
     }
-    if (opts.expectedFingerprint && opts.expectedFingerprint.sha256.toLowerCase() !== now.publicKeyFingerprint) {
-      throw new QpkiError('KEY_CHECK_FAILED', `Key "${now.label}" on token "${this.token.label}" is not the key ${opts.expectedFingerprint.where} recorded: its public key SHA-256 is ${now.publicKeyFingerprint}, the record says ${opts.expectedFingerprint.sha256.toLowerCase()}. Do not use this key.`);
-    }
     const sigAlg = defaultSignatureAlgorithm(now.keyAlgorithm);
     let verified: boolean;
     try {
@@ -536,6 +533,9 @@ export class TokenSession {
     }
     if (!verified) {
       throw new QpkiError('KEY_CHECK_FAILED', `The public key object of "${now.label}" on token "${this.token.label}" does not belong to its private key: a test signature by the private key did not verify against it. The public key object may have been replaced (that needs no PIN). Do not use this key.`);
+    }
+    if (opts.expectedFingerprint && opts.expectedFingerprint.sha256.toLowerCase() !== now.publicKeyFingerprint) {
+      throw new QpkiError('KEY_CHECK_FAILED', `Key "${now.label}" on token "${this.token.label}" is not the key ${opts.expectedFingerprint.where} recorded at its generation: its public key SHA-256 is ${now.publicKeyFingerprint}, the record says ${opts.expectedFingerprint.sha256.toLowerCase()}. Do not use this key.`);
     }
     return { key: now, testSignature: { algorithm: sigAlg, verified }, journal: opts.expectedFingerprint ? 'matched' : 'not-recorded' };
   }
