@@ -33,7 +33,7 @@ export const VALID: Record<Channel, Record<string, unknown>> = {
   loadModule: { path: SOFTHSM_LIB },
   listSlots: {},
   tokenMechanisms: { slotId: '0' },
-  initToken: { slotId: '0', label: 'x', soPin: 'so-pin-123456', userPin: 'user-pin-123456' },
+  initToken: { slotId: '0', label: 'x', soPin: 'so-pin-123456', userPin: 'user-pin-123456', reinitialize: true, confirmLabel: 'x' },
   prepareDevToken: {},
   openCeremony: { operator: 'Op', witnesses: ['W'], purpose: 'test' },
   closeCeremony: {},

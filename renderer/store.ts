@@ -54,6 +54,8 @@ export interface WizardState {
   algorithms: KeyAlgorithmT[];
   generated: GeneratedKeyT | null;
   key: KeyInfoT | null;
+  /** Main's proof of an existing key just chosen (test signature, journal record), as main reported it. */
+  proven: { algorithm: string; verified: boolean; journal: 'matched' | 'not-recorded' } | null;
   softwareAlgorithm: KeyAlgorithmT | null;
   profiles: ProfileSummaryT[];
   profile: Output<'getProfile'> | null;
@@ -113,6 +115,7 @@ const initial: WizardState = {
   algorithms: [],
   generated: null,
   key: null,
+  proven: null,
   softwareAlgorithm: null,
   profiles: [],
   profile: null,
@@ -376,7 +379,7 @@ export function createWizardStore() {
     async generateKey(algorithm: KeyAlgorithmT, label: string, id?: string) {
       await run('Generating the key inside the token', async () => {
         const r = await call('generateKey', { algorithm, label, id: id || undefined });
-        set({ generated: r, key: r.key });
+        set({ generated: r, key: r.key, proven: null });
         const k = await call('listKeys', {});
         set({ keys: k.keys });
       }, () => actions.loadKeys());
@@ -384,7 +387,7 @@ export function createWizardStore() {
     async selectKey(key: KeyInfoT) {
       await run('Choosing the key', async () => {
         const r = await call('selectKey', { label: key.label, id: key.id });
-        set({ key: r.key, generated: null });
+        set({ key: r.key, generated: null, proven: { algorithm: r.testSignature.algorithm, verified: r.testSignature.verified, journal: r.journal } });
       }, () => actions.selectKey(key));
     },
     async loadProfiles() {
