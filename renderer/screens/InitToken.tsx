@@ -109,6 +109,7 @@ export function InitToken() {
                 <label htmlFor="reinit-label">Type the current label of this token to confirm: <strong>{reinit.token?.label}</strong></label>
                 <input id="reinit-label" value={typedLabel} maxLength={32} spellCheck={false} autoComplete="off" onChange={(e) => setTypedLabel(e.target.value)} data-testid="reinit-confirm-label" />
                 <p className="warning-inline" role="alert">Every key on this token, including any CA key, is destroyed for good. The app asks once more in its own dialog.</p>
+                <p className="hint">The SO PIN below is this token’s current SO PIN: it is checked before anything is destroyed, and a re-initialization keeps it.</p>
               </div>
             )}
           </fieldset>
