@@ -3,6 +3,7 @@
  * namespace: one JSON request a line on stdin ({id, channel, input}), one answer a line on
  * stdout ({id, result}). The Playwright worker cannot enter the namespace, so it forwards the
  * page's requests here. Closing stdin ends the table, then the namespace stops pkcsslotd.
+ * `{id, control}` lines read main's confirmations and set the answer to the next ones.
  */
 'use strict';
 const { resolve } = require('node:path');
@@ -19,7 +20,13 @@ function finish() {
   process.exit(0);
 }
 lines.on('line', (line) => {
-  const { id, channel, input } = JSON.parse(line);
+  const { id, channel, input, control } = JSON.parse(line);
+  // The test's side of main's dialogs: what main asked, and what the operator answers next.
+  if (control === 'confirmations') return void process.stdout.write(JSON.stringify({ id, result: h.confirmations }) + '\n');
+  if (control === 'answer') {
+    h.answers.confirm = input.confirm === true;
+    return void process.stdout.write(JSON.stringify({ id, result: true }) + '\n');
+  }
   open += 1;
   h.invoke(channel, input)
     .then((result) => result, (e) => ({ ok: false, error: { code: 'INTERNAL', message: String(e && e.message) } }))

@@ -7,12 +7,17 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { inOpencryptokiNamespace, OCK_LIB } from '../test/opencryptoki-env';
+import type { Confirmation } from '../electron/ceremony/confirmation';
 
 export interface OckBridge {
   lib: string;
   invoke(channel: string, input: unknown): Promise<unknown>;
   /** The same, by function name, for test set-up. */
   call(name: string, input?: unknown): Promise<{ ok: boolean; value?: any; error?: { code: string; message: string } }>;
+  /** Every question main asked the operator there (deps.confirm), in order. */
+  confirmations(): Promise<Confirmation[]>;
+  /** What the operator answers to main's next questions there. */
+  answerConfirm(yes: boolean): Promise<void>;
   /** What the namespace script said (pkcsslotd started and stopped). */
   log(): string;
   close(): Promise<void>;
@@ -39,16 +44,19 @@ export async function startOckBridge(): Promise<OckBridge> {
     done?.(m.result);
   });
   await started;
-  const invoke = (channel: string, input: unknown) =>
+  const send = (message: Record<string, unknown>) =>
     new Promise<unknown>((res) => {
       const id = next++;
       waiting.set(id, res);
-      child.stdin.write(JSON.stringify({ id, channel, input: input === undefined ? {} : input }) + '\n');
+      child.stdin.write(JSON.stringify({ id, ...message }) + '\n');
     });
+  const invoke = (channel: string, input: unknown) => send({ channel, input: input === undefined ? {} : input });
   return {
     lib: OCK_LIB!,
     invoke,
     call: (name, input = {}) => invoke(`qpki:${name}`, input) as Promise<{ ok: boolean; value?: any; error?: { code: string; message: string } }>,
+    confirmations: () => send({ control: 'confirmations' }) as Promise<Confirmation[]>,
+    answerConfirm: async (yes) => { await send({ control: 'answer', input: { confirm: yes } }); },
     log: () => stderr,
     async close() {
       child.stdin.end();

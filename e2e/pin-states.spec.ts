@@ -2,9 +2,9 @@
  * The PIN screen in every state, on a real token that sets the PIN flags: opencryptoki's
  * software token, with the app's handler table running inside a private mount namespace beside
  * its own pkcsslotd (e2e/ock-bridge.cjs). Nothing is stubbed: the page's requests go to that
- * table, which talks to opencryptoki. Wrong PIN → count low; again → final try, the login held
- * until the operator ticks the confirmation; right PIN confirmed → in; then wrong PINs until
- * locked → the login blocked.
+ * table, which talks to opencryptoki. Wrong PIN → count low; again → final try, where main asks
+ * the operator in its own dialog (the bridge answers: first no, nothing sent; then yes) → in;
+ * then wrong PINs until locked → the login blocked.
  */
 import { test, expect } from './fixtures';
 import { chooseModule, openCeremonyThroughUi } from './helpers';
@@ -30,16 +30,15 @@ async function toPinScreen(app: App, lib: string): Promise<void> {
   await expect(page.getByRole('heading', { level: 1 })).toContainText(`Log in to “${LABEL}”`);
 }
 
-async function wrongPin(app: App, confirm = false, code = 'PIN_INCORRECT'): Promise<void> {
+async function wrongPin(app: App, code = 'PIN_INCORRECT'): Promise<void> {
   const { page } = app;
   await page.getByTestId('pin').fill(WRONG);
-  if (confirm) await page.getByTestId('confirm-final').check();
   await page.getByTestId('login').click();
   await expect(page.getByTestId('error')).toHaveAttribute('data-code', code);
   await expect(page.getByTestId('pin')).toHaveValue('');
 }
 
-test('PIN screen on opencryptoki: count low, final try with confirmation, success, then locked and blocked', async ({ app }) => {
+test('PIN screen on opencryptoki: count low, final try asked in main (no, then yes), success, then locked and blocked', async ({ app }) => {
   test.skip(!!reason, reason);
   test.setTimeout(180_000);
   const { page } = app;
@@ -68,20 +67,35 @@ test('PIN screen on opencryptoki: count low, final try with confirmation, succes
     await expect(page.getByTestId('confirm-final')).toHaveCount(0);
     await app.screen('pin-count-low');
 
-    // Again: the final try. The login is held until the operator ticks the confirmation.
+    // Again: the final try. Nothing on the page confirms it: main asks in its own dialog.
     await wrongPin(app);
     await expect(page.getByTestId('error')).toContainText('One try is left');
     await expect(state).toContainText('Final try: one more wrong PIN locks this token.');
-    await expect(page.getByTestId('confirm-final')).not.toBeChecked();
-    await expect(page.getByTestId('login')).toBeDisabled();
-    await app.screen('pin-final-try');
-    await page.getByTestId('pin').fill(PIN);
-    await page.getByTestId('confirm-final').check();
+    await expect(state).toContainText('the app asks you to confirm in a separate dialog');
+    await expect(page.getByTestId('confirm-final')).toHaveCount(0);
     await expect(page.getByTestId('login')).toBeEnabled();
-    await app.screen('pin-final-try-confirmed');
+    await app.screen('pin-final-try');
+    const askedBefore = (await ock.confirmations()).length;
+    // The operator says no in main's dialog: refused before C_Login, the token still on its final try.
+    await ock.answerConfirm(false);
+    await page.getByTestId('pin').fill(PIN);
+    await page.getByTestId('login').click();
+    await expect(page.getByTestId('error')).toHaveAttribute('data-code', 'PIN_FINAL_TRY');
+    await expect(page.getByTestId('error')).toContainText('no PIN was sent');
+    await expect(state).toContainText('Final try');
+    const declined = (await ock.confirmations()).slice(askedBefore);
+    expect(declined.map((c) => c.kind)).toEqual(['final-pin-try']);
+    expect(declined[0].title).toBe(`One user PIN try is left on token “${LABEL}”`);
+    expect(declined[0].facts).toContainEqual({ label: 'Token', value: LABEL });
+    expect(declined[0].facts.find((f) => f.label === 'Serial')?.value).toMatch(/\S/);
+    expect(declined[0].facts.find((f) => f.label === 'If this PIN is wrong')?.value).toContain('locks');
+    // Yes: the PIN goes to the token.
+    await ock.answerConfirm(true);
+    await page.getByTestId('pin').fill(PIN);
     await page.getByTestId('login').click();
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('The CA key');
     await expect(page.getByTestId('session-state')).toContainText(`Logged in to “${LABEL}”`);
+    expect((await ock.confirmations()).slice(askedBefore).map((c) => c.kind)).toEqual(['final-pin-try', 'final-pin-try']);
 
     // Start over, and this time the final try is wrong: the token locks and the screen blocks the login.
     await page.getByTestId('home').click();
@@ -90,9 +104,8 @@ test('PIN screen on opencryptoki: count low, final try with confirmation, succes
     await expect(state).toContainText('PIN state: normal');
     await wrongPin(app);
     await wrongPin(app);
-    await expect(page.getByTestId('login')).toBeDisabled();
-    // The wrong final try locks the token: the error speaks of the lock, not of typing the PIN again.
-    await wrongPin(app, true, 'PIN_LOCKED');
+    // The wrong final try (confirmed in main's dialog) locks the token: the error speaks of the lock, not of typing the PIN again.
+    await wrongPin(app, 'PIN_LOCKED');
     await expect(page.getByTestId('error')).toContainText('The PIN is locked.');
     await expect(page.getByTestId('error')).toContainText('security officer');
     await expect(page.getByTestId('error')).toContainText('The PIN is incorrect. The PIN is now locked.');
@@ -101,10 +114,13 @@ test('PIN screen on opencryptoki: count low, final try with confirmation, succes
     await expect(page.getByTestId('login')).toBeDisabled();
     await app.screen('pin-locked');
 
-    // The handler table refuses a locked PIN without trying, whatever the page sends.
-    const direct = await ock.call('login', { pin: PIN, confirmFinalTry: true });
+    // The handler table refuses a locked PIN without trying or asking, whatever the page sends.
+    const asked = (await ock.confirmations()).length;
+    const direct = await ock.call('login', { pin: PIN });
     expect(direct.error?.code).toBe('PIN_LOCKED');
     expect(direct.error?.message).toContain('No login was attempted');
+    expect((await ock.confirmations()).length).toBe(asked);
+    expect((await ock.call('login', { pin: PIN, confirmFinalTry: true })).error?.code).toBe('INPUT_INVALID');
     expect(await page.content()).not.toContain(PIN);
     expect(app.foreign).toEqual([]);
     await page.getByTestId('home').click();

@@ -46,7 +46,7 @@ async function tokenLoggedIn(label: string): Promise<void> {
   const slots = await must('listSlots', {});
   const t = slots.slots.find((s: any) => s.token?.label === label).token;
   await must('openToken', { serial: t.serial });
-  await must('login', { pin: USER_PIN, confirmFinalTry: false });
+  await must('login', { pin: USER_PIN });
 }
 
 /** A request from an EC key that also carries an ML-DSA public key as requested subjectAltPublicKeyInfo. */

@@ -20,7 +20,7 @@ const { call } = handlerCalls(h);
 describe('handler table on SoftHSM2', () => {
   test('invalid input is refused with INPUT_INVALID and the value is not echoed', async () => {
     const secret = 'x'.repeat(300);
-    const r = await call('login', { pin: secret, confirmFinalTry: false });
+    const r = await call('login', { pin: secret });
     assert.equal(r.ok, false);
     assert.equal(r.error!.code, 'INPUT_INVALID');
     assert.equal(r.error!.message.includes('xxxxxxxx'), false);
@@ -63,11 +63,11 @@ describe('handler table on SoftHSM2', () => {
     const t = slots.value.slots.find((s: any) => s.token?.label === 'ceremony-1').token;
     const open = await call('openToken', { serial: t.serial });
     assert.equal(open.ok, true, JSON.stringify(open.error));
-    const bad = await call('login', { pin: 'wrong-pin-000000', confirmFinalTry: false });
+    const bad = await call('login', { pin: 'wrong-pin-000000' });
     assert.equal(bad.error!.code, 'PIN_INCORRECT');
     const notYet = await call('listKeys', {});
     assert.equal(notYet.error!.code, 'NOT_LOGGED_IN');
-    const ok = await call('login', { pin: USER_PIN, confirmFinalTry: false });
+    const ok = await call('login', { pin: USER_PIN });
     assert.equal(ok.ok, true, JSON.stringify(ok.error));
     const algs = await call('keyAlgorithms', {});
     assert.ok(algs.value.algorithms.includes('ec-p256'));

@@ -9,7 +9,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { CHANNELS, contract, type Channel, type Input, type Output, type Result } from '../shared/contract';
 import { QpkiError, toErrorPayload } from './core/errors';
-import { KNOWN_MODULE_PATHS, initToken, loadModule, type KeyInfo as CoreKeyInfo, type SlotSummary as CoreSlot, type TokenSummary as CoreToken } from './core/pkcs11';
+import { KNOWN_MODULE_PATHS, initToken, loadModule, type InitTokenQuestion, type KeyInfo as CoreKeyInfo, type SlotSummary as CoreSlot, type TokenSummary as CoreToken } from './core/pkcs11';
 import { keyFamily } from './core/keys/algorithms';
 import { isMlDsa } from './core/keys/mldsa';
 import { CKM_ML_DSA } from './core/pkcs11/constants';
@@ -18,6 +18,8 @@ import { readJournal, toFacts, verifyJournal, type JournalKind } from './core/jo
 import { fileSha256, renderTranscriptHtml } from './core/journal';
 import type { AppState } from './app-state';
 import type { Confirm } from './ceremony/confirmation';
+import { askedYes, finalPinTryQuestion, reinitializeQuestion } from './ceremony/token-questions';
+import { recordedKeyFingerprint } from './ceremony/key-record';
 import * as caOps from './ca-ops';
 import * as signing from './ceremony/signing';
 import { csrFacts, suggestedVars } from './ceremony/csr';
@@ -263,12 +265,43 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
       }
       return { mechanisms, keyAlgorithms };
     },
-    initToken: ({ slotId, label, soPin, userPin }) => {
+    initToken: async ({ slotId, label, soPin, userPin, reinitialize, confirmLabel }) => {
       const m = state.requireModule();
-      const r = initToken(m, { slotId, label, soPin, userPin });
+      // What the slot holds, as main reads it: the record of a refusal names the token it protected.
+      let present: CoreToken | undefined;
+      try { present = m.listSlots().find((x) => x.slotId === slotId)?.token; } catch { /* core reports the slot's problem */ }
+      // Main's own questions, each answer on the record: the renderer's request only says "re-initialize" and the label it typed.
+      const answers: Record<string, 'confirmed' | 'declined'> = {};
+      const confirm = async (q: InitTokenQuestion) => {
+        const c = q.kind === 'reinitialize-token' ? reinitializeQuestion(q.token, q.slotId, q.objects, label) : finalPinTryQuestion(q.token, 'SO');
+        const yes = await askedYes(deps.confirm, c);
+        answers[q.kind === 'reinitialize-token' ? 'reinitialize' : 'soFinalTry'] = yes ? 'confirmed' : 'declined';
+        return yes;
+      };
+      let r;
+      try {
+        r = await initToken(m, {
+          slotId, label, soPin, userPin, confirm,
+          ...(reinitialize ? { reinitialize: { confirmLabel: confirmLabel ?? '' } } : {}),
+          // The ceremony's own session on this token goes before its SO PIN is sent (the token is about to be wiped).
+          releaseToken: (t) => { if (state.session && state.session.module === m && state.session.token.serial === t.serial) state.endSession(); },
+        });
+      } catch (e) {
+        try {
+          record('token.init.failed', {
+            slotId, label, reinitialize: reinitialize === true, code: toErrorPayload(e).code, ...(Object.keys(answers).length ? { answers } : {}),
+            ...(present ? { token: present.label, serial: present.serial, initialized: present.flags.initialized } : {}),
+          });
+        } catch { /* the refusal is what the operator must see */ }
+        throw e;
+      }
       const found = m.findToken({ label, serial: r.token.serial });
-      record('token.initialized', { label, serial: r.token.serial, slotId: found.slot.slotId });
-      return { slot: slot(found.slot), warnings: r.warnings };
+      const again = r.reinitialized;
+      record('token.initialized', {
+        label, serial: r.token.serial, slotId: found.slot.slotId, ...(Object.keys(answers).length ? { answers } : {}),
+        ...(again ? { reinitialized: true, previousLabel: again.previousLabel, previousSerial: again.previousSerial, objectsBefore: again.objects } : {}),
+      });
+      return { slot: slot(found.slot), warnings: r.warnings, reinitialized: !!again };
     },
     prepareDevToken: async () => {
       const lib = state.options.softhsmPath;
@@ -321,15 +354,23 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
       record('token.chosen', { label: s.token.label, serial: s.token.serial, model: s.token.model, manufacturer: s.token.manufacturer, slotId: found.slot.slotId });
       return { slotId: found.slot.slotId, token: token(s.tokenState()) };
     },
-    login: ({ pin, confirmFinalTry }) => {
+    login: async ({ pin }) => {
       const s = state.requireSession();
+      // The final try is confirmed in main's own dialog, asked only when the token says so: a
+      // request field would let the renderer spend the last try on its own.
+      let finalTry: 'confirmed' | 'declined' | undefined;
+      const confirmFinalTry = async (t: CoreToken) => {
+        const yes = await askedYes(deps.confirm, finalPinTryQuestion(t, 'user'));
+        finalTry = yes ? 'confirmed' : 'declined';
+        return yes;
+      };
       try {
-        const r = s.login(pin, { confirmFinalTry });
-        record('login.succeeded', { token: s.token.label, serial: s.token.serial });
+        const r = await s.login(pin, { confirmFinalTry });
+        record('login.succeeded', { token: s.token.label, serial: s.token.serial, ...(finalTry ? { finalTry } : {}) });
         return { token: token(s.tokenState()), warnings: r.warnings };
       } catch (e) {
         const p = toErrorPayload(e);
-        record('login.failed', { token: s.token.label, serial: s.token.serial, code: p.code });
+        record('login.failed', { token: s.token.label, serial: s.token.serial, code: p.code, ...(finalTry ? { finalTry } : {}) });
         throw e;
       }
     },
@@ -359,11 +400,32 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
       });
       return { key: known(r.key), testSignature: { algorithm: r.testSignature.algorithm, verified: r.testSignature.verified } };
     },
-    selectKey: ({ label, id }) => {
-      const k = state.requireLogin().findKey({ label, id });
-      state.key = { kind: 'pkcs11', label: k.label, id: k.id };
-      record('key.selected', { label: k.label, id: k.id, algorithm: k.keyAlgorithm, attributes: { ...k.attributes }, publicKeySha256Fingerprint: k.publicKeyFingerprint });
-      return { key: known(k) };
+    selectKey: async ({ label, id }) => {
+      const s = state.requireLogin();
+      const k = s.findKey({ label, id });
+      // The same proof as a new key gives, and the fingerprint this ceremony's record (or the
+      // journal of the CA directory it works in) has for the key since its generation.
+      const ref = { tokenSerial: s.token.serial, label: k.label, id: k.id };
+      const recorded = recordedKeyFingerprint(ceremony.pendingEvents(), ref, 'this ceremony')
+        ?? [ceremony.dir, state.caDir].filter((d): d is string => !!d && existsSync(join(d, 'journal.jsonl')))
+          .map((d) => recordedKeyFingerprint(readJournal(d), ref, `the journal of ${d}`)).find((r) => r !== null) ?? null;
+      // A refused key leaves the earlier choice as it was; signing proves that one again anyway.
+      let proof;
+      try {
+        proof = await s.proveKey(k, recorded ? { expectedFingerprint: recorded } : {});
+      } catch (e) {
+        try {
+          record('error', { code: toErrorPayload(e).code, step: 'existing key proof', token: s.token.label, serial: s.token.serial, keyLabel: k.label, keyId: k.id, publicKeySha256Fingerprint: k.publicKeyFingerprint });
+        } catch { /* the refusal is what the operator must see */ }
+        throw e;
+      }
+      const p = proof.key;
+      state.key = { kind: 'pkcs11', label: p.label, id: p.id };
+      record('key.selected', {
+        label: p.label, id: p.id, algorithm: p.keyAlgorithm, attributes: { ...p.attributes }, publicKeySha256Fingerprint: p.publicKeyFingerprint,
+        testSignature: { ...proof.testSignature }, journalFingerprint: proof.journal,
+      });
+      return { key: known(p), testSignature: { ...proof.testSignature }, journal: proof.journal };
     },
     useSoftwareKeystore: ({ algorithm, because }) => {
       if (because === 'token-lacks-ml-dsa') {

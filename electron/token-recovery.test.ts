@@ -38,7 +38,7 @@ test('token store moved away after the root ceremony: clear error, dead session 
   await ok('openCeremony', { operator: 'Alice Operator', witnesses: ['Bob Witness'], purpose: 'token loss rehearsal' });
   await loadLibrary(SOFTHSM_LIB);
   await ok('openToken', { serial });
-  await ok('login', { pin: PIN, confirmFinalTry: false });
+  await ok('login', { pin: PIN });
   await ok('generateKey', { algorithm: 'ec-p384', label: 'root-key' });
   const dir = join(store.dir, 'root');
   const vars = { cn: 'Recover Root' };
@@ -103,8 +103,8 @@ test('token store moved away after the root ceremony: clear error, dead session 
   // Reconnected, not logged in: the PIN is asked again.
   const crlAgain = await ok('prepareCrl', { days: 7 });
   assert.equal((await call('sign', { requestId: crlAgain.id })).error!.code, 'NOT_LOGGED_IN');
-  assert.equal((await call('login', { pin: 'not-the-pin-0000', confirmFinalTry: false })).error!.code, 'PIN_INCORRECT');
-  await ok('login', { pin: PIN, confirmFinalTry: false });
+  assert.equal((await call('login', { pin: 'not-the-pin-0000' })).error!.code, 'PIN_INCORRECT');
+  await ok('login', { pin: PIN });
   const again = await ok('prepareIssue', leaf);
   const issued = (await ok('sign', { requestId: again.id })).issued;
   assert.equal(issued.verification.ok, true);

@@ -53,11 +53,11 @@ test('no PIN in the store through init, failed login and login', async () => {
   actions.begin('ceremony');
   await actions.openToken(t!.serial, t!.label);
   assert.equal(store.getState().screen, 'pin');
-  assert.equal(await actions.login(WRONG_CANARY, false), false);
+  assert.equal(await actions.login(WRONG_CANARY), false);
   assert.equal(store.getState().error?.code, 'PIN_INCORRECT');
   assertNoCanary(store.getState(), 'after a failed login');
 
-  assert.equal(await actions.login(USER_CANARY, false), true, JSON.stringify(store.getState().error));
+  assert.equal(await actions.login(USER_CANARY), true, JSON.stringify(store.getState().error));
   assert.equal(store.getState().loggedIn, true);
   assert.equal(store.getState().screen, 'key');
   assertNoCanary(store.getState(), 'after login');
@@ -82,7 +82,7 @@ test('no ML-DSA passphrase in the store through a Catalyst root and its CRL', as
   assert.equal(await actions.initToken(free.slotId, 'canary-hybrid', SO_CANARY, USER_CANARY), true);
   actions.begin('ceremony');
   await actions.openToken(store.getState().initialized!.token!.serial, 'canary-hybrid');
-  assert.equal(await actions.login(USER_CANARY, false), true);
+  assert.equal(await actions.login(USER_CANARY), true);
   await actions.generateKey('ec-p384', 'hybrid-key');
   await actions.chooseProfile('hybrid/catalyst/root-ca');
   assert.equal(store.getState().profile?.family, 'hybrid');

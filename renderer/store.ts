@@ -54,6 +54,8 @@ export interface WizardState {
   algorithms: KeyAlgorithmT[];
   generated: GeneratedKeyT | null;
   key: KeyInfoT | null;
+  /** Main's proof of an existing key just chosen (test signature, journal record), as main reported it. */
+  proven: { algorithm: string; verified: boolean; journal: 'matched' | 'not-recorded' } | null;
   softwareAlgorithm: KeyAlgorithmT | null;
   profiles: ProfileSummaryT[];
   profile: Output<'getProfile'> | null;
@@ -116,6 +118,7 @@ const initial: WizardState = {
   algorithms: [],
   generated: null,
   key: null,
+  proven: null,
   softwareAlgorithm: null,
   profiles: [],
   profile: null,
@@ -200,9 +203,9 @@ export function createWizardStore() {
   }
 
   /** The PIN goes once to main's login; it is an argument here and never enters the store. */
-  async function loginOnce(pin: string, confirmFinalTry: boolean): Promise<boolean> {
+  async function loginOnce(pin: string): Promise<boolean> {
     const ok = await run('Logging in', async () => {
-      const r = await call('login', { pin, confirmFinalTry });
+      const r = await call('login', { pin });
       set({ token: r.token, loggedIn: true });
       return true;
     });
@@ -333,8 +336,8 @@ export function createWizardStore() {
       });
     },
     /** The PIN is an argument, sent once, never stored. */
-    async login(pin: string, confirmFinalTry: boolean): Promise<boolean> {
-      if (!(await loginOnce(pin, confirmFinalTry))) {
+    async login(pin: string): Promise<boolean> {
+      if (!(await loginOnce(pin))) {
         await refreshPinState();
         return false;
       }
@@ -364,8 +367,8 @@ export function createWizardStore() {
       }
     },
     /** The new login after Retry; the PIN is an argument, sent once, never stored. Then the interrupted step runs again. */
-    async reloginAfterReconnect(pin: string, confirmFinalTry: boolean): Promise<boolean> {
-      if (!(await loginOnce(pin, confirmFinalTry))) {
+    async reloginAfterReconnect(pin: string): Promise<boolean> {
+      if (!(await loginOnce(pin))) {
         if (get().lost?.stage === 'pin') await refreshPinState();
         return false;
       }
@@ -375,9 +378,10 @@ export function createWizardStore() {
       if (resume) await resume();
       return true;
     },
-    async initToken(slotId: string, label: string, soPin: string, userPin: string): Promise<boolean> {
+    /** `reinit`: an initialized token chosen for re-initialization, with its label as typed; main checks it and asks again. */
+    async initToken(slotId: string, label: string, soPin: string, userPin: string, reinit?: { confirmLabel: string }): Promise<boolean> {
       const r = await run('Initializing the token', async () => {
-        const out = await call('initToken', { slotId, label, soPin, userPin });
+        const out = await call('initToken', { slotId, label, soPin, userPin, ...(reinit ? { reinitialize: true as const, confirmLabel: reinit.confirmLabel } : {}) });
         set({ initialized: out.slot });
         await actions.refreshSlots();
         return true;
@@ -393,7 +397,7 @@ export function createWizardStore() {
     async generateKey(algorithm: KeyAlgorithmT, label: string, id?: string) {
       await run('Generating the key inside the token', async () => {
         const r = await call('generateKey', { algorithm, label, id: id || undefined });
-        set({ generated: r, key: r.key });
+        set({ generated: r, key: r.key, proven: null });
         const k = await call('listKeys', {});
         set({ keys: k.keys });
       }, () => actions.loadKeys());
@@ -401,7 +405,7 @@ export function createWizardStore() {
     async selectKey(key: KeyInfoT) {
       await run('Choosing the key', async () => {
         const r = await call('selectKey', { label: key.label, id: key.id });
-        set({ key: r.key, generated: null });
+        set({ key: r.key, generated: null, proven: { algorithm: r.testSignature.algorithm, verified: r.testSignature.verified, journal: r.journal } });
       }, () => actions.selectKey(key));
     },
     async loadProfiles() {

@@ -35,7 +35,7 @@ test('CRL interrupted by a pulled token: reconnect panel, Retry, PIN again, the 
   await ok('openCeremony', { operator: 'Alice Operator', witnesses: ['Bob Witness'], purpose: 'root' });
   await loadLibrary(SOFTHSM_LIB);
   await ok('openToken', { serial });
-  await ok('login', { pin: PIN, confirmFinalTry: false });
+  await ok('login', { pin: PIN });
   await ok('generateKey', { algorithm: 'ec-p384', label: 'loss-root' });
   await root('ec/root-ca', { cn: 'Loss Root' }, dir);
   await ok('endSession');
@@ -52,7 +52,7 @@ test('CRL interrupted by a pulled token: reconnect panel, Retry, PIN again, the 
   await actions.openCa(dirId!);
   await actions.loginForCa();
   assert.equal(store.getState().screen, 'pin');
-  assert.equal(await actions.login(PIN, false), true, JSON.stringify(store.getState().error));
+  assert.equal(await actions.login(PIN), true, JSON.stringify(store.getState().error));
   await actions.startIssue('crl');
   await actions.prepareCrl(7);
   assert.equal(store.getState().review?.purpose, 'crl', JSON.stringify(store.getState().error));
@@ -78,10 +78,10 @@ test('CRL interrupted by a pulled token: reconnect panel, Retry, PIN again, the 
   assert.equal(await actions.reconnectToken(), true);
   assert.equal(store.getState().lost?.stage, 'pin');
   assert.equal(store.getState().lost?.retryProblem, null);
-  assert.equal(await actions.reloginAfterReconnect(WRONG, false), false);
+  assert.equal(await actions.reloginAfterReconnect(WRONG), false);
   assert.equal(store.getState().error?.code, 'PIN_INCORRECT');
   assert.equal(store.getState().lost?.stage, 'pin', 'a wrong PIN keeps the panel, and the step waiting');
-  assert.equal(await actions.reloginAfterReconnect(PIN, false), true, JSON.stringify(store.getState().error));
+  assert.equal(await actions.reloginAfterReconnect(PIN), true, JSON.stringify(store.getState().error));
   const s = store.getState();
   assert.equal(s.lost, null);
   assert.equal(s.loggedIn, true);

@@ -22,8 +22,10 @@ test('every channel has a contract entry and every code has words', () => {
 });
 
 test('requests are strict: unknown fields are refused', () => {
-  assert.equal(contract.login.input.safeParse({ pin: '123456', confirmFinalTry: false }).success, true);
-  assert.equal(contract.login.input.safeParse({ pin: '123456', confirmFinalTry: false, extra: 1 }).success, false);
+  assert.equal(contract.login.input.safeParse({ pin: '123456' }).success, true);
+  assert.equal(contract.login.input.safeParse({ pin: '123456', extra: 1 }).success, false);
+  // The final PIN try is main's question, never a request field the renderer could set.
+  assert.equal(contract.login.input.safeParse({ pin: '123456', confirmFinalTry: true }).success, false);
   assert.equal(contract.loadModule.input.safeParse({ path: '' }).success, false);
   assert.equal(contract.generateKey.input.safeParse({ algorithm: 'ec-p256', label: 'k', id: 'xyz' }).success, false);
 });

@@ -291,8 +291,13 @@ export const contract = {
     output: z.object({ mechanisms: z.array(z.string()), keyAlgorithms: z.array(z.string()) }),
   },
   initToken: {
-    input: z.object({ slotId: SlotId, label: Label, soPin: Pin, userPin: Pin }).strict(),
-    output: z.object({ slot: SlotSummary, warnings: z.array(z.string()) }),
+    /**
+     * An initialized token is refused unless `reinitialize` is set and `confirmLabel` is its
+     * current label as main reads it; main then asks the operator itself (deps.confirm) before
+     * anything is destroyed.
+     */
+    input: z.object({ slotId: SlotId, label: Label, soPin: Pin, userPin: Pin, reinitialize: z.literal(true).optional(), confirmLabel: z.string().max(32).optional() }).strict(),
+    output: z.object({ slot: SlotSummary, warnings: z.array(z.string()), reinitialized: z.boolean() }),
   },
   prepareDevToken: {
     input: Empty,
@@ -319,7 +324,8 @@ export const contract = {
     output: z.object({ slotId: z.string(), token: TokenSummary }),
   },
   login: {
-    input: z.object({ pin: Pin, confirmFinalTry: z.boolean() }).strict(),
+    /** The PIN only: on the token's final try main asks the operator itself (deps.confirm). */
+    input: z.object({ pin: Pin }).strict(),
     output: z.object({ token: TokenSummary, warnings: z.array(z.string()) }),
   },
   /**
@@ -334,7 +340,14 @@ export const contract = {
     input: z.object({ algorithm: KeyAlgorithm, label: Label, id: z.string().regex(/^([0-9a-fA-F]{2}){1,32}$/).optional() }).strict(),
     output: GeneratedKey,
   },
-  selectKey: { input: z.object({ label: z.string().max(64), id: z.string().max(128) }).strict(), output: z.object({ key: KeyInfo }) },
+  selectKey: {
+    input: z.object({ label: z.string().max(64), id: z.string().max(128) }).strict(),
+    /**
+     * The key's proof, made by main: a test signature verified against the public key read from
+     * the token, and whether a journal's record of its generation matched (a mismatch is refused).
+     */
+    output: z.object({ key: KeyInfo, testSignature: z.object({ algorithm: z.string(), verified: z.boolean() }), journal: z.enum(['matched', 'not-recorded']) }),
+  },
   useSoftwareKeystore: {
     /**
      * `because`: the operator switched from the open token because it has no ML-DSA mechanism;

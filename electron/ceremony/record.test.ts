@@ -52,9 +52,9 @@ test('a root ceremony journals every step in order, under the named people, and 
   const slots = await ok('listSlots');
   const tok = slots.slots.find((s: any) => s.token?.label === 'journal-root').token;
   await ok('openToken', { serial: tok.serial });
-  const bad = await call('login', { pin: 'wrong-pin-000000', confirmFinalTry: false });
+  const bad = await call('login', { pin: 'wrong-pin-000000' });
   assert.equal(bad.error!.code, 'PIN_INCORRECT');
-  await ok('login', { pin: USER_PIN, confirmFinalTry: false });
+  await ok('login', { pin: USER_PIN });
   const gen = await ok('generateKey', { algorithm: 'ec-p384', label: 'root-key' });
   j = await ok('readJournal', {});
   // Each library load was confirmed in main's own dialog first (the development token's, then the chosen one).
@@ -156,7 +156,7 @@ test('an existing CA opened in a new ceremony gets the ceremony written first, t
   const slots = await ok('listSlots');
   const tok = slots.slots.find((s: any) => s.token?.label === 'journal-root').token;
   await ok('openToken', { serial: tok.serial });
-  await ok('login', { pin: USER_PIN, confirmFinalTry: false });
+  await ok('login', { pin: USER_PIN });
   await crl(30);
   await ok('closeCeremony');
   const added = readJournal(dir).slice(before);

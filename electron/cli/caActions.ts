@@ -108,7 +108,8 @@ export async function caCsr(o: InitOptions & { keyOut?: string }): Promise<void>
     let signer;
     let keyPath: string | undefined;
     if (key.kind === 'pkcs11') {
-      const info = key.useExisting ? key.session.findKey({ label: key.label, id: key.id }) : (await key.session.generateKey({ algorithm: profile.algorithm, label: key.label, id: key.id })).key;
+      // An existing key gives the same proof as a new one before its public key goes into the CSR.
+      const info = key.useExisting ? (await key.session.proveKey(key.session.findKey({ label: key.label, id: key.id }))).key : (await key.session.generateKey({ algorithm: profile.algorithm, label: key.label, id: key.id })).key;
       signer = key.session.signer(info);
     } else {
       keyPath = o.keyOut ?? o.out!.replace(/\.(csr|pem|req)$/i, '') + '.key';

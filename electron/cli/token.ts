@@ -59,7 +59,7 @@ export async function openLoggedIn(t: ResolvedToken, force?: boolean): Promise<T
     throw e;
   }
   try {
-    const r = session.login(pin, { confirmFinalTry: force });
+    const r = await session.login(pin, { confirmFinalTry: force === true });
     holdLogin(session);
     for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
   } catch (e) {

@@ -1,5 +1,5 @@
-import { QpkiError } from '../core/errors';
-import { initToken, loadModule, RECOMMENDED_PIN_LENGTH, type SlotSummary, type TokenFlags } from '../core/pkcs11/index';
+import { QpkiError, toErrorPayload } from '../core/errors';
+import { initToken, loadModule, RECOMMENDED_PIN_LENGTH, tokenToInitialize, type InitTokenResult, type SlotSummary, type TokenFlags, type TokenSummary } from '../core/pkcs11/index';
 import { isKeyAlgorithm } from '../core/keys/algorithms';
 import { fileSha256 } from '../core/journal/fingerprint';
 import { openLoggedIn, resolveToken, tokenRefFor } from './token';
@@ -52,24 +52,71 @@ export function tokenInfo(o: TokenOptions): void {
 }
 
 /** `token init` */
-export async function tokenInit(o: { pkcs11Lib: string; slot: string; label: string; soPin?: string; soPinEnv?: string; soPinFile?: string; pin?: string; pinEnv?: string; pinFile?: string; journalDir?: string }): Promise<void> {
+export async function tokenInit(o: {
+  pkcs11Lib: string; slot: string; label: string; soPin?: string; soPinEnv?: string; soPinFile?: string; pin?: string; pinEnv?: string; pinFile?: string;
+  journalDir?: string; reinitialize?: string; force?: boolean;
+}): Promise<void> {
   const mod = loadModule(o.pkcs11Lib);
-  const soPin = await readSecret('security officer PIN', '--so-pin', { value: o.soPin, env: o.soPinEnv, file: o.soPinFile }, { confirm: true });
-  const userPin = await readSecret('user PIN', '--pin', { value: o.pin, env: o.pinEnv, file: o.pinFile }, { confirm: true });
-  if (soPin === undefined || userPin === undefined) throw new QpkiError('PIN_REQUIRED', 'Give the SO PIN and user PIN (--so-pin-env/--so-pin-file and --pin-env/--pin-file, or run on a terminal).');
-  const r = initToken(mod, { slotId: o.slot, label: o.label, soPin, userPin });
-  for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
-  if (o.journalDir) {
-    // Initializing a CA token is a ceremony step even before any CA exists: keep it on record.
+  const info = mod.info();
+  const reinitialize = o.reinitialize !== undefined ? { confirmLabel: o.reinitialize } : undefined;
+  // Initializing a CA token is a ceremony step even before any CA exists: kept on record,
+  // a refusal or a wrong SO PIN as much as a success.
+  const journal = (kind: 'token.initialized' | 'token.init.failed', facts: Record<string, unknown>) => {
+    if (!o.journalDir) return;
     const dir = resolve(o.journalDir);
-    const info = mod.info();
     holdModule(o.pkcs11Lib, { manufacturer: info.manufacturer, description: info.description, libraryVersion: info.libraryVersion });
-    hold('token.initialized', { label: r.token.label, serial: r.token.serial, model: r.token.model, manufacturer: r.token.manufacturer, advice: r.warnings });
-    const journal = Journal.open(dir, participants());
-    recordInto(journal, dir, 'token init');
-    if (ceremonyGiven()) closeInto(journal, 'token init', dir);
+    hold(kind, facts);
+    const j = Journal.open(dir, participants());
+    recordInto(j, dir, 'token init');
+    if (ceremonyGiven()) closeInto(j, 'token init', dir);
+  };
+  // What the slot holds: the record of a refusal names the token it protected.
+  let present: TokenSummary | undefined;
+  try { present = mod.tokenSummary(mod.slotHandle(o.slot)); } catch { /* tokenToInitialize reports the slot's problem */ }
+  const answers: Record<string, string> = {};
+  let r: InitTokenResult;
+  try {
+    // An initialized token is refused before any PIN is asked for.
+    present = tokenToInitialize(mod, o.slot, reinitialize);
+    const soPin = await readSecret('security officer PIN', '--so-pin', { value: o.soPin, env: o.soPinEnv, file: o.soPinFile }, { confirm: !present.flags.initialized });
+    const userPin = await readSecret('user PIN', '--pin', { value: o.pin, env: o.pinEnv, file: o.pinFile }, { confirm: true });
+    if (soPin === undefined || userPin === undefined) throw new QpkiError('PIN_REQUIRED', 'Give the SO PIN and user PIN (--so-pin-env/--so-pin-file and --pin-env/--pin-file, or run on a terminal).');
+    r = await initToken(mod, {
+      slotId: o.slot, label: o.label, soPin, userPin, ...(reinitialize ? { reinitialize } : {}),
+      // On the command line the flags are the operator's confirmations: --reinitialize with the
+      // label typed, --force for the SO PIN's final try.
+      confirm: async (q) => {
+        if (q.kind === 'reinitialize-token') {
+          process.stderr.write(`warning: re-initializing token "${q.token.label}" (serial ${q.token.serial}): every key and object on it is destroyed (${q.objects === null ? 'the token did not list its objects' : q.objects.includesPrivate ? `${q.objects.count} objects` : `${q.objects.count} visible without login, and every private key`}).\n`);
+          answers.reinitialize = 'confirmed (--reinitialize)';
+          return true;
+        }
+        answers.soFinalTry = o.force ? 'confirmed (--force)' : 'not confirmed (no --force)';
+        return o.force === true;
+      },
+    });
+  } catch (e) {
+    try {
+      journal('token.init.failed', {
+        slotId: o.slot, label: o.label, reinitialize: reinitialize !== undefined, code: toErrorPayload(e).code, ...(Object.keys(answers).length ? { answers } : {}),
+        ...(present ? { token: present.label, serial: present.serial, initialized: present.flags.initialized } : {}),
+      });
+    } catch (j) {
+      // The refusal is what the operator must see; that it is not on the record is said beside it.
+      process.stderr.write(`warning: the refusal could not be recorded in ${o.journalDir}: ${toErrorPayload(j).message}\n`);
+    }
+    throw e;
   }
-  emit(r, () => [`Token "${r.token.label}" initialized (serial ${r.token.serial}). Find it by label or serial from now on; its slot id may have changed.`, `  PINs of ${RECOMMENDED_PIN_LENGTH}+ characters are recommended for CA tokens.`]);
+  for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+  const again = r.reinitialized;
+  journal('token.initialized', {
+    label: r.token.label, serial: r.token.serial, model: r.token.model, manufacturer: r.token.manufacturer, advice: r.warnings, ...(Object.keys(answers).length ? { answers } : {}),
+    ...(again ? { reinitialized: true, previousLabel: again.previousLabel, previousSerial: again.previousSerial, objectsBefore: again.objects } : {}),
+  });
+  emit(r, () => [
+    `Token "${r.token.label}" ${again ? `re-initialized (was "${again.previousLabel}", serial ${again.previousSerial}; everything on it was destroyed)` : 'initialized'} (serial ${r.token.serial}). Find it by label or serial from now on; its slot id may have changed.`,
+    `  PINs of ${RECOMMENDED_PIN_LENGTH}+ characters are recommended for CA tokens.`,
+  ]);
 }
 
 /** `key list` */

@@ -16,7 +16,7 @@ export function registerTokenCommands(program: Command): void {
     .command('init')
     .description('initialize a token: label, SO PIN, user PIN')
     .requiredOption('--pkcs11-lib <path>', 'PKCS#11 module')
-    .requiredOption('--slot <id>', 'slot id of the uninitialized token (see token list)')
+    .requiredOption('--slot <id>', 'slot id of the token (see token list); an initialized one only with --reinitialize')
     .requiredOption('--label <label>', 'token label (up to 32 bytes)')
     .option('--so-pin-env <var>', 'security officer PIN from this environment variable')
     .option('--so-pin-file <file>', 'security officer PIN from this file')
@@ -24,7 +24,9 @@ export function registerTokenCommands(program: Command): void {
     .option('--pin-file <file>', 'user PIN from this file')
     .addOption(new Option('--so-pin <pin>', 'SO PIN (visible to other processes)').hideHelp())
     .addOption(new Option('--pin <pin>', 'user PIN (visible to other processes)').hideHelp())
-    .option('--journal-dir <dir>', 'record the initialization in the ceremony journal of this directory (a CA directory, or a folder of its own)');
+    .option('--journal-dir <dir>', 'record the initialization (or its refusal) in the ceremony journal of this directory (a CA directory, or a folder of its own)')
+    .option('--reinitialize <current-label>', 'the token is already initialized: re-initialize it, DESTROYING every key and object on it; give its current label to confirm')
+    .option('--force', "proceed on the SO PIN's final try (a wrong SO PIN then locks it)");
   init.action(lazyAction(actions, (m) => m.tokenInit));
 
   const key = program.command('key').description('keys in a token');

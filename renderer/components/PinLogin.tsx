@@ -1,6 +1,8 @@
 /**
  * The token's PIN state in words and the masked PIN form: used by the PIN step and again when a
- * token comes back after being pulled out. The PIN is taken from the field once, on submit.
+ * token comes back after being pulled out. The PIN is taken from the field once, on submit. On
+ * the final try main asks the operator itself in its own dialog before the PIN goes to the
+ * token: nothing on this page can confirm it.
  */
 import { useRef, useState, type ReactNode } from 'react';
 import { Actions } from './common';
@@ -18,13 +20,12 @@ export function PinLogin(props: {
   /** Prefix of the test ids ('' for the PIN step, 'reconnect-' when the token is back). */
   ids: '' | 'reconnect-';
   submitLabel: string;
-  onLogin: (pin: string, confirmFinalTry: boolean) => Promise<unknown>;
+  onLogin: (pin: string) => Promise<unknown>;
   /** Buttons placed before the submit button (Back). */
   before?: ReactNode;
 }) {
   const { token, ids } = props;
   const pin = useRef<PinHandle>(null);
-  const [confirmFinal, setConfirmFinal] = useState(false);
   const [empty, setEmpty] = useState(false);
   const f = token.flags;
   const locked = !!f.userPinLocked;
@@ -35,7 +36,7 @@ export function PinLogin(props: {
         {locked ? (
           <p className="error-inline" role="alert">The user PIN is locked. No login is possible: the security officer must unlock or reset it with the vendor tool.</p>
         ) : finalTry ? (
-          <p className="warning-inline" role="alert">Final try: one more wrong PIN locks this token.</p>
+          <p className="warning-inline" role="alert">Final try: one more wrong PIN locks this token. Before the PIN is sent, the app asks you to confirm in a separate dialog.</p>
         ) : f.userPinCountLow ? (
           <p className="warning-inline" role="status">A wrong PIN was entered recently. Few tries remain before the token locks.</p>
         ) : token.minPinLen !== undefined ? (
@@ -52,19 +53,13 @@ export function PinLogin(props: {
             return;
           }
           setEmpty(false);
-          void props.onLogin(value, confirmFinal).then(() => setConfirmFinal(false));
+          void props.onLogin(value);
         }}
       >
         <PinField ref={pin} label="User PIN" autoFocus invalid={empty ? 'Type the PIN first.' : null} testId={`${ids}pin`} />
-        {finalTry && !locked && (
-          <label className="check">
-            <input type="checkbox" checked={confirmFinal} onChange={(e) => setConfirmFinal(e.target.checked)} data-testid={ids ? `${ids}confirm-final` : 'confirm-final'} />
-            I understand that a wrong PIN now locks the token.
-          </label>
-        )}
         <Actions>
           {props.before}
-          <button type="submit" disabled={locked || (finalTry && !confirmFinal) || props.busy} data-testid={`${ids}login`}>
+          <button type="submit" disabled={locked || props.busy} data-testid={`${ids}login`}>
             {props.submitLabel}
           </button>
         </Actions>

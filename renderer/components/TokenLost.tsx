@@ -51,7 +51,7 @@ export function TokenLost() {
         busy={!!busy}
         ids="reconnect-"
         submitLabel={lost.resumes ? 'Log in and continue' : 'Log in'}
-        onLogin={(pin, confirm) => actions.reloginAfterReconnect(pin, confirm)}
+        onLogin={(pin) => actions.reloginAfterReconnect(pin)}
       />
     </div>
   );

@@ -14,7 +14,9 @@ function strength(len: number): { ok: boolean; text: string } {
 
 /**
  * Token initialization: uninitialized slot → label → SO PIN twice → user PIN twice → confirm.
- * PINs stay in the four PIN fields until the one submit that sends them.
+ * PINs stay in the four PIN fields until the one submit that sends them. An initialized token
+ * can be chosen for re-initialization: its current label is typed here, and main asks the
+ * operator again in its own dialog before anything on it is destroyed.
  */
 export function InitToken() {
   const slots = useWizard((s) => s.slots);
@@ -23,7 +25,9 @@ export function InitToken() {
   const initialized = useWizard((s) => s.initialized);
   const busy = useWizard((s) => s.busy);
   const free = slots.filter((s) => s.tokenPresent && s.token && !s.token.flags.initialized);
+  const used = slots.filter((s) => s.tokenPresent && s.token?.flags.initialized);
   const [slotId, setSlotId] = useState<string>('');
+  const [typedLabel, setTypedLabel] = useState('');
   const [label, setLabel] = useState(devToken ? 'DEV NOT FOR PRODUCTION' : '');
   const [confirmed, setConfirmed] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
@@ -33,6 +37,7 @@ export function InitToken() {
   const u1 = useRef<PinHandle>(null);
   const u2 = useRef<PinHandle>(null);
   const chosen = slotId || free[0]?.slotId || '';
+  const reinit = used.find((s) => s.slotId === chosen) ?? null;
 
   if (initialized?.token) {
     const t = initialized.token;
@@ -70,6 +75,7 @@ export function InitToken() {
           const d = u2.current?.take() ?? '';
           setLens({ so: 0, user: 0 });
           if (!chosen) return setProblem('Choose an uninitialized token.');
+          if (reinit && typedLabel !== reinit.token?.label) return setProblem('Type the current label of the token to re-initialize, exactly. The fields were cleared.');
           if (!label.trim()) return setProblem('Give the token a label.');
           if (!a || !c) return setProblem('Type both PINs, twice each. The fields were cleared.');
           if (a !== b) return setProblem('The two SO PINs differ. Type them again; the fields were cleared.');
@@ -77,7 +83,7 @@ export function InitToken() {
           if (a === c) return setProblem('The SO PIN and the user PIN must differ. The fields were cleared.');
           if (!confirmed) return setProblem('Tick the confirmation first. The fields were cleared.');
           setProblem(null);
-          void actions.initToken(chosen, label.trim(), a, c);
+          void actions.initToken(chosen, label.trim(), a, c, reinit ? { confirmLabel: typedLabel } : undefined);
         }}
       >
         <fieldset>
@@ -89,6 +95,25 @@ export function InitToken() {
             </label>
           ))}
         </fieldset>
+        {used.length > 0 && (
+          <fieldset>
+            <legend>Or re-initialize an initialized token (destroys every key on it)</legend>
+            {used.map((s) => (
+              <label className="check" key={s.slotId}>
+                <input type="radio" name="slot" checked={chosen === s.slotId} onChange={() => setSlotId(s.slotId)} data-testid={`reinit-slot-${s.slotId}`} />
+                Slot {s.slotId}: “{s.token?.label}” ({s.token?.model}, serial {s.token?.serial})
+              </label>
+            ))}
+            {reinit && (
+              <div className="field">
+                <label htmlFor="reinit-label">Type the current label of this token to confirm: <strong>{reinit.token?.label}</strong></label>
+                <input id="reinit-label" value={typedLabel} maxLength={32} spellCheck={false} autoComplete="off" onChange={(e) => setTypedLabel(e.target.value)} data-testid="reinit-confirm-label" />
+                <p className="warning-inline" role="alert">Every key on this token, including any CA key, is destroyed for good. The app asks once more in its own dialog.</p>
+                <p className="hint">The SO PIN below is this token’s current SO PIN: it is checked before anything is destroyed, and a re-initialization keeps it.</p>
+              </div>
+            )}
+          </fieldset>
+        )}
         <div className="field">
           <label htmlFor="token-label">Token label</label>
           <input id="token-label" value={label} maxLength={32} spellCheck={false} onChange={(e) => setLabel(e.target.value)} data-testid="token-label" />

@@ -22,6 +22,7 @@ export function Key() {
   const keys = useWizard((s) => s.keys);
   const algorithms = useWizard((s) => s.algorithms);
   const generated = useWizard((s) => s.generated);
+  const proven = useWizard((s) => s.proven);
   const chosen = useWizard((s) => s.key);
   const busy = useWizard((s) => s.busy);
   const token = useWizard((s) => s.token);
@@ -118,6 +119,12 @@ export function Key() {
               ))}
             </tbody>
           </table>
+        )}
+        {chosen && proven && !generated && (
+          <p role="status" data-testid="key-proof">
+            <Badge ok={proven.verified}>{proven.verified ? 'Verified' : 'FAILED'}</Badge> Test signature by “{chosen.label}” ({proven.algorithm}) checked against its public key on the token.{' '}
+            {proven.journal === 'matched' ? 'It is the key the ceremony record has from its generation.' : 'No record of its generation is at hand to compare with.'}
+          </p>
         )}
       </div>
       <div className="panel" data-testid="pq-options">

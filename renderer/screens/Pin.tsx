@@ -13,7 +13,7 @@ export function Pin() {
         busy={!!busy}
         ids=""
         submitLabel="Log in"
-        onLogin={(pin, confirm) => actions.login(pin, confirm)}
+        onLogin={(pin) => actions.login(pin)}
         before={<button type="button" className="secondary" onClick={() => actions.go('token')}>Back</button>}
       />
     </Screen>

@@ -58,7 +58,7 @@ export async function openBenchCa(hsm: BenchHsm, name: string, keyLabel: string)
   const { loadProfile } = await import('../../electron/core/profiles/index');
   const mod = loadModule(hsm.lib);
   const session = mod.openSession({ serial: hsm.serial });
-  session.login(hsm.pin);
+  await session.login(hsm.pin);
   const dir = join(hsm.store.dir, name);
   await initCa({ dir, profile: loadProfile(CA_PROFILE), vars: { cn: `Bench ${name}` }, key: { kind: 'pkcs11', session, label: keyLabel } });
   const ca = await openCa(dir, { session });

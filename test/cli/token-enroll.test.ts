@@ -63,9 +63,15 @@ describe('qpki token, key and credential enroll', () => {
     // The old PIN does not open the new token.
     const wrong = lab.run(['key', 'list', '--pkcs11-lib', SOFTHSM_LIB, '--pkcs11-token', 'Fresh Token', '--pkcs11-pin-env', 'QPKI_TEST_PIN'], PIN_ENV);
     assert.equal(errorLine(wrong).code, 'PIN_INCORRECT');
-    // No PINs and no terminal: refused, nothing initialized.
-    const none = lab.run(['token', 'init', '--pkcs11-lib', SOFTHSM_LIB, '--slot', slot, '--label', 'Other']);
+    // No PINs and no terminal: refused, nothing initialized (on the slot that is free now: slot ids move after an initialization).
+    const freeNow = /slot (\d+): .*token not initialized/.exec(ok(lab.run(['token', 'list', '--pkcs11-lib', SOFTHSM_LIB])))![1];
+    const none = lab.run(['token', 'init', '--pkcs11-lib', SOFTHSM_LIB, '--slot', freeNow, '--label', 'Other']);
     assert.equal(errorLine(none).code, 'PIN_REQUIRED');
+    // The token just made is initialized: without --reinitialize it is refused before any PIN is asked for.
+    const madeSlot = new RegExp(`slot (\\d+): token "Fresh Token"`).exec(ok(lab.run(['token', 'list', '--pkcs11-lib', SOFTHSM_LIB])))![1];
+    const again = lab.run(['token', 'init', '--pkcs11-lib', SOFTHSM_LIB, '--slot', madeSlot, '--label', 'Other']);
+    assert.equal(errorLine(again).code, 'TOKEN_ALREADY_INITIALIZED');
+    assert.match(errorLine(again).message, /--reinitialize "Fresh Token"/);
   });
 
   test('key gen and key list: attributes read back, checked against pkcs11-tool', () => {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs "$@" beside a private opencryptoki: pkcsslotd 3.x reads only fixed system paths
 # (/etc/opencryptoki, /var/lib/opencryptoki, /run, /run/lock, /dev/shm) and no environment
-# variable moves them, so this script is meant to run inside `unshare -m` and bind-mounts
+# variable moves them, so this script is meant to run inside `unshare -m -i` and bind-mounts
 # fresh directories over those paths. The machine's own opencryptoki state is never touched.
 set -euo pipefail
 D=$(mktemp -d /tmp/qpki-ock-XXXXXX)

@@ -10,14 +10,15 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureCliBuilt } from './helpers';
-import { OCK_LIB, OCK_NS_SCRIPT, opencryptokiUnavailable } from '../opencryptoki-env';
+import { OCK_LIB, inOpencryptokiNamespace, opencryptokiUnavailable } from '../opencryptoki-env';
 
 const reason = opencryptokiUnavailable();
 if (reason) console.log(`# opencryptoki PIN-flag test skipped: ${reason}`);
 
 test('opencryptoki: wrong PINs report count low, then final try needs confirmation, then locked refuses without trying', { skip: reason, timeout: 120_000 }, async () => {
   await ensureCliBuilt();
-  const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'bash', OCK_NS_SCRIPT, process.execPath, '--import', 'tsx', join(__dirname, 'opencryptoki.child.ts'), OCK_LIB!], { encoding: 'utf8', timeout: 110_000 });
+  const [cmd, args] = inOpencryptokiNamespace([process.execPath, '--import', 'tsx', join(__dirname, 'opencryptoki.child.ts'), OCK_LIB!]);
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 110_000 });
   const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
   assert.ok(line, `the opencryptoki run produced no result (exit ${r.status}):\n${r.stderr.slice(-3000)}`);
   const { steps } = JSON.parse(line.slice(7)) as { steps: { step: string; code?: string; message?: string; ok?: boolean; status?: number; stdout?: string; stderr?: string; flags: Record<string, boolean> }[] };

@@ -82,7 +82,7 @@ test('a token store moved away between steps: enroll and crl gen refuse in words
 test('in one session: the token vanishes between two signatures; the second fails with TOKEN_NOT_PRESENT and signs nothing', async () => {
   const mod = loadModule(SOFTHSM_LIB);
   const s = mod.openSession({ label: 'Vanish Token' });
-  s.login(PIN);
+  await s.login(PIN);
   const signer = s.signer(s.findKey({ label: 'vanish-ca' }));
   assert.ok((await signer.sign('ecdsa-sha384', new Uint8Array([1, 2, 3]))).length > 0);
   const name = tokenDirName();
@@ -102,7 +102,7 @@ test('in one session: the token vanishes between two signatures; the second fail
   // The module keeps its view of the lost token; reloading it finds the token again.
   finalizeAllModules();
   const again = loadModule(SOFTHSM_LIB).openSession({ label: 'Vanish Token' });
-  again.login(PIN);
+  await again.login(PIN);
   assert.ok((await again.signer(again.findKey({ label: 'vanish-ca' })).sign('ecdsa-sha384', new Uint8Array([7]))).length > 0);
   again.close();
 });

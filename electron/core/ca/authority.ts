@@ -94,7 +94,8 @@ export function sha256Hex(data: Uint8Array): string {
 
 /** How a new CA key is made or found. */
 export type NewCaKey =
-  | { kind: 'pkcs11'; session: TokenSession; label: string; id?: string; useExisting?: boolean }
+  /** `expectedFingerprint`: an existing key's public key SHA-256 as a journal recorded it at its generation. */
+  | { kind: 'pkcs11'; session: TokenSession; label: string; id?: string; useExisting?: boolean; expectedFingerprint?: { sha256: string; where: string } }
   | { kind: 'software'; passphrase: string | null };
 
 /** How an existing CA's keys are unlocked. Secrets are asked for when needed and not kept. */
@@ -734,7 +735,7 @@ async function signerForRef(dir: string, ref: KeyRef, access: CaKeyAccess): Prom
   }
   if (!session.isLoggedIn) {
     const pin = access.pin ? await access.pin() : undefined;
-    session.login(pin, { confirmFinalTry: access.confirmFinalTry });
+    await session.login(pin, { confirmFinalTry: access.confirmFinalTry === true });
   }
   const key = session.findKey({ label: s.key_label, id: s.key_id || undefined });
   return session.signer(key, access.pin);
@@ -752,8 +753,23 @@ export async function openCa(dir: string, access: CaKeyAccess = {}): Promise<Cer
   const classical = v.keys.find((k) => k.id === 'default' || k.id === 'classical') ?? v.keys[0];
   const pqc = v.keys.find((k) => k.id === 'pqc' && k !== classical);
   const signer = await signerForRef(abs, classical as KeyRef, access);
+  assertCertifiedKey(signer, certFacts(certDer).spki, abs);
   const altSigner = pqc ? await signerForRef(abs, pqc as KeyRef, access) : undefined;
   return new CertificateAuthority(abs, meta, certDer, signer, altSigner, Journal.open(abs));
+}
+
+/**
+ * A token key's public object can be replaced by anyone holding the token, without the PIN: the
+ * key reached must be the one the CA certificate carries, or nothing is signed with it.
+ */
+function assertCertifiedKey(signer: Signer, certSpki: Uint8Array, dir: string): void {
+  const st = signer.storage;
+  if (st.type !== 'pkcs11') return;
+  const have = sha256Hex(signer.spki);
+  const want = sha256Hex(certSpki);
+  if (have !== want) {
+    throw new QpkiError('KEY_CHECK_FAILED', `Key "${st.key_label}" on token "${st.token_label}" is not the key of the CA certificate in ${dir}: its public key SHA-256 is ${have}, the certificate's is ${want}. The token's public key object may have been replaced; nothing was signed.`);
+  }
 }
 
 /** Read a CA's metadata and certificate without unlocking any key (ca info, the app's CA view). */
@@ -770,6 +786,8 @@ export function describeCaDir(dir: string): { dir: string; meta: CaMeta; certPem
 export interface MadeKey {
   signer: Signer;
   generated?: InitCaResult['key']['generated'];
+  /** An existing token key's proof: a test signature verified, and whether a journal's fingerprint matched. */
+  proven?: { testSignatureVerified: boolean; journal: 'matched' | 'not-recorded' };
   /** A software key not yet written: its PKCS#8 and the file name it gets (versions/v1/keys/…). */
   software?: { pkcs8: Uint8Array; rel: string };
 }
@@ -800,7 +818,9 @@ export async function makeKeyInMemory(key: NewCaKey, algorithm: KeyAlgorithm, ke
     if (info.attributes.extractable || !info.attributes.sensitive) {
       throw new QpkiError('KEY_INVALID', `Key "${info.label}" is extractable or not sensitive; a CA key must never leave the token.`);
     }
-    return { signer: session.signer(info) };
+    // The same proof as a new key: its public key, which goes into the certificate, is its own.
+    const proof = await session.proveKey(info, key.expectedFingerprint ? { expectedFingerprint: key.expectedFingerprint } : {});
+    return { signer: session.signer(proof.key), proven: { testSignatureVerified: proof.testSignature.verified, journal: proof.journal } };
   }
   const rep = await session.generateKey({ algorithm, label: key.label, id: key.id });
   return { signer: session.signer(rep.key), generated: { attributes: { ...rep.key.attributes }, testSignatureVerified: rep.testSignature.verified } };
@@ -905,7 +925,8 @@ export async function prepareNewCa(opts: InitCaOptions): Promise<NewCaDraft> {
       kind: key.generated ? 'key.generated' : 'key.selected',
       facts: {
         role: 'CA key', algorithm: profile.algorithm, storage: key.signer.storage, attributes: key.generated?.attributes ?? null,
-        testSignatureVerified: key.generated?.testSignatureVerified ?? null, existing: !key.generated, publicKeySha256Fingerprint: sha256Hex(key.signer.spki),
+        testSignatureVerified: key.generated?.testSignatureVerified ?? key.proven?.testSignatureVerified ?? null, existing: !key.generated,
+        ...(key.proven ? { journalFingerprint: key.proven.journal } : {}), publicKeySha256Fingerprint: sha256Hex(key.signer.spki),
       },
     }];
     if (altKey) keyEvents.push({ kind: 'key.generated', facts: { role: 'CA alternative (post-quantum) key', algorithm: altKey.signer.keyAlgorithm, storage: altKey.signer.storage, publicKeySha256Fingerprint: sha256Hex(altKey.signer.spki) } });

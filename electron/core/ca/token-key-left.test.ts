@@ -29,7 +29,7 @@ test('a subordinate CA whose parent is busy: the new token key stays, the error 
   const serial = store.initToken('CA Token', 'so-pin-12345678', PIN);
   const mod = loadModule(SOFTHSM_LIB);
   const session = mod.openSession({ serial });
-  session.login(PIN);
+  await session.login(PIN);
   const parentDir = join(work, 'root');
   await initCa({ dir: parentDir, profile: loadProfile('ec/root-ca'), vars: { cn: 'Root' }, key: { kind: 'software', passphrase: null } });
   const parent = await openCa(parentDir, {});

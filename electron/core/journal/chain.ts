@@ -11,6 +11,7 @@ export const JOURNAL_KINDS = [
   'module.loaded',
   'token.chosen',
   'token.initialized',
+  'token.init.failed',
   'login.succeeded',
   'login.failed',
   'key.generated',

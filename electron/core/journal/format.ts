@@ -11,6 +11,7 @@ const DESCRIPTIONS: Record<JournalKind, string> = {
   'module.loaded': 'PKCS#11 module loaded',
   'token.chosen': 'Token chosen',
   'token.initialized': 'Token initialized',
+  'token.init.failed': 'Token initialization refused or failed',
   'login.succeeded': 'Login succeeded',
   'login.failed': 'Login failed',
   'key.generated': 'Key generated',

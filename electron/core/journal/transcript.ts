@@ -78,7 +78,7 @@ export async function renderTranscriptHtml(entries: JournalEntry[], meta: Transc
     const changed = i === 0 || e.witnesses.join('\n') !== entries[i - 1].witnesses.join('\n');
     const seen = e.witnesses.length ? `witnessed by ${esc(e.witnesses.join(', '))}` : 'no witnesses';
     const people = `${esc(e.operator)}${changed ? `<div class="muted">${seen}</div>` : ''}`;
-    return `<tr class="${e.kind === 'error' || e.kind === 'login.failed' || e.kind === 'csr.refused' ? 'alert' : ''}">
+    return `<tr class="${e.kind === 'error' || e.kind === 'login.failed' || e.kind === 'token.init.failed' || e.kind === 'csr.refused' ? 'alert' : ''}">
 <td class="num">${e.seq}</td><td class="time">${esc(readableTime(e.time))}</td>
 <td><div class="step">${esc(describeKind(e.kind))}</div><div class="kind">${esc(e.kind)}</div>${facts}</td>
 <td>${people}</td></tr>`;

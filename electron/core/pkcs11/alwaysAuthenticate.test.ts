@@ -19,7 +19,7 @@ after(() => {
 test('a key with CKA_ALWAYS_AUTHENTICATE gets the context-specific login after C_SignInit, asking for the PIN each time', async () => {
   const s = mod.openSession({ label: 'Auth Token' });
   try {
-    s.login(PIN);
+    await s.login(PIN);
     // Made with pkcs11js directly: our own key generation never sets this attribute.
     const common = [
       { type: pkcs11js.CKA_TOKEN, value: true },

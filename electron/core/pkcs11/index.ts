@@ -1,6 +1,7 @@
 export { loadModule, finalizeAllModules, Pkcs11Module } from './module';
-export { TokenSession, type LoginResult } from './session';
+export { TokenSession, type FinalTryConfirmation, type LoginResult } from './session';
+export { WRONG_PIN_PAUSE_MS } from './pinPace';
 export { Pkcs11Signer, ecdsaRawToDer, type PinProvider } from './signer';
-export { initToken, RECOMMENDED_PIN_LENGTH, type InitTokenResult } from './tokenInit';
+export { initToken, tokenToInitialize, RECOMMENDED_PIN_LENGTH, type InitTokenOptions, type InitTokenQuestion, type InitTokenResult, type ObjectCount } from './tokenInit';
 export { KNOWN_MODULE_PATHS, findInstalledModules } from './knownModules';
 export * from './types';

@@ -7,7 +7,9 @@ import { makeSoftHsmStore, useStoreInThisProcess, SOFTHSM_LIB } from '../../../t
 import { QpkiError } from '../errors';
 import { verifySignature } from '../keys/verify';
 import { SIGNATURE_ALGORITHMS, signatureFitsKey, type KeyAlgorithm } from '../keys/algorithms';
-import { initToken, loadModule, type Pkcs11Module } from './index';
+import * as pkcs11js from 'pkcs11js';
+import { EC_PARAMS } from './constants';
+import { initToken, loadModule, WRONG_PIN_PAUSE_MS, type Pkcs11Module, type TokenSession } from './index';
 
 const store = makeSoftHsmStore();
 useStoreInThisProcess(store);
@@ -70,18 +72,21 @@ test('module info, slots and the token found by label and by serial', () => {
   assert.ok(ecdsa && ecdsa.flags.includes('sign') && ecdsa.maxKeySize >= 521);
 });
 
-test('PIN paths: empty, wrong (state reported), right, already logged in', () => {
+test('PIN paths: empty, wrong (state reported), right after a pause, already logged in', async () => {
   const s1 = mod.openSession({ label: 'CA Token' });
   try {
-    assert.equal(code(() => s1.login('')), 'PIN_REQUIRED');
-    assert.equal(code(() => s1.login('wrong-pin-000000')), 'PIN_INCORRECT');
-    const r = s1.login(PIN);
+    assert.equal(await acode(() => s1.login('')), 'PIN_REQUIRED');
+    assert.equal(await acode(() => s1.login('wrong-pin-000000')), 'PIN_INCORRECT');
+    // After a wrong PIN the next attempt on this token waits, whichever session makes it.
+    const started = Date.now();
+    const r = await s1.login(PIN);
+    assert.ok(Date.now() - started >= WRONG_PIN_PAUSE_MS - 50, `the login after a wrong PIN waited ${Date.now() - started} ms`);
     assert.equal(r.alreadyLoggedIn, false);
     assert.ok(s1.isLoggedIn);
     // The login state is per application: a second session sees CKR_USER_ALREADY_LOGGED_IN, which is success.
     const s2 = mod.openSession({ serial });
     try {
-      assert.equal(s2.login(PIN).alreadyLoggedIn, true);
+      assert.equal((await s2.login(PIN)).alreadyLoggedIn, true);
     } finally {
       s2.close();
     }
@@ -90,22 +95,33 @@ test('PIN paths: empty, wrong (state reported), right, already logged in', () =>
   }
 });
 
-test('token initialization with C_InitToken + C_InitPIN, found again by label; weak PINs warned', () => {
+test('token initialization with C_InitToken + C_InitPIN, found again by label; weak PINs warned', async () => {
   const free = mod.listSlots().find((s) => s.tokenPresent && !s.token?.flags.initialized);
   assert.ok(free, 'SoftHSM2 offers a free slot');
-  assert.equal(code(() => initToken(mod, { slotId: free.slotId, label: 'Too Short', soPin: '12', userPin: '123456789012' })), 'PIN_LEN_RANGE');
-  const r = initToken(mod, { slotId: free.slotId, label: 'Second Token', soPin: '123456', userPin: 'a-long-user-pin-1' });
+  assert.equal(await acode(() => initToken(mod, { slotId: free.slotId, label: 'Too Short', soPin: '12', userPin: '123456789012' })), 'PIN_LEN_RANGE');
+  const r = await initToken(mod, { slotId: free.slotId, label: 'Second Token', soPin: '123456', userPin: 'a-long-user-pin-1' });
   assert.equal(r.token.label, 'Second Token');
   assert.ok(r.token.flags.initialized && r.token.flags.userPinInitialized);
   assert.equal(r.warnings.length, 1, 'the 6-character SO PIN is warned about');
   assert.ok(!r.warnings.join(' ').includes('123456'), 'a warning never contains the PIN');
   const s = mod.openSession({ label: 'Second Token' });
   try {
-    s.login('a-long-user-pin-1');
+    await s.login('a-long-user-pin-1');
   } finally {
     s.close();
   }
 });
+
+/** The public key objects with this CKA_ID, read with pkcs11js directly (not through the session's own reader). */
+function publicKeyAttributes(s: TokenSession, idHex: string) {
+  s.lib.C_FindObjectsInit(s.handle, [{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY }, { type: pkcs11js.CKA_ID, value: Buffer.from(idHex, 'hex') }]);
+  const found = s.lib.C_FindObjects(s.handle, 10);
+  s.lib.C_FindObjectsFinal(s.handle);
+  const [modifiable, encrypt, wrap, verify, priv] = s.lib
+    .C_GetAttributeValue(s.handle, found[0], [pkcs11js.CKA_MODIFIABLE, pkcs11js.CKA_ENCRYPT, pkcs11js.CKA_WRAP, pkcs11js.CKA_VERIFY, pkcs11js.CKA_PRIVATE].map((type) => ({ type })))
+    .map((a) => (a.value as Buffer)[0] === 1);
+  return { modifiable, encrypt, wrap, verify, private: priv, count: found.length };
+}
 
 const ALGS: KeyAlgorithm[] = ['ec-p256', 'ec-p384', 'ec-p521', 'rsa-2048', 'ed25519'];
 
@@ -113,7 +129,7 @@ test('keys generated in the token are sensitive, never extractable, and sign wit
   const s = mod.openSession({ label: 'CA Token' });
   try {
     assert.equal(await acode(() => s.generateKey({ algorithm: 'ec-p256', label: 'before-login' })), 'NOT_LOGGED_IN');
-    s.login(PIN);
+    await s.login(PIN);
     const offered = s.keyAlgorithms();
     for (const a of ALGS) assert.ok(offered.includes(a), `SoftHSM2 offers ${a}`);
     assert.ok(!offered.includes('ml-dsa-65'), 'SoftHSM2 2.6 has no ML-DSA');
@@ -128,6 +144,8 @@ test('keys generated in the token are sensitive, never extractable, and sign wit
       );
       assert.equal(rep.testSignature.verified, true);
       assert.equal(rep.key.id.length, 40, 'id derived from the public key (SHA-1)');
+      // The public half, read back: verify only, and unchangeable by anyone holding the token without the PIN.
+      assert.deepEqual(publicKeyAttributes(s, rep.key.id), { modifiable: false, encrypt: false, wrap: false, verify: true, private: false, count: 1 }, `${algorithm} public key`);
       const signer = s.signer(rep.key);
       const msg = new TextEncoder().encode(`message for ${algorithm}`);
       for (const sig of SIGNATURE_ALGORITHMS.filter((x) => signatureFitsKey(x, algorithm))) {
@@ -137,11 +155,21 @@ test('keys generated in the token are sensitive, never extractable, and sign wit
       }
     }
     assert.equal(await acode(() => s.generateKey({ algorithm: 'ec-p256', label: 'key-ec-p256' })), 'KEY_LABEL_EXISTS');
-    // An explicit id is kept; a second key with the same id makes lookup by id ambiguous.
-    await s.generateKey({ algorithm: 'ec-p256', label: 'twin-a', id: 'a1b2' });
-    await s.generateKey({ algorithm: 'ec-p256', label: 'twin-b', id: 'a1b2' });
+    // An explicit id is kept, and refused when another object has it: two keys with one id cannot be told apart.
+    const twinA = await s.generateKey({ algorithm: 'ec-p256', label: 'twin-a', id: 'a1b2' });
+    assert.equal(await acode(() => s.generateKey({ algorithm: 'ec-p256', label: 'twin-b', id: 'A1B2' })), 'KEY_ID_EXISTS');
+    assert.equal(s.objectsWithLabel('twin-b'), 0, 'nothing was generated');
+    // Another tool makes the twin anyway: choosing either by id is refused, and says why.
+    const twin = [{ type: pkcs11js.CKA_TOKEN, value: true }, { type: pkcs11js.CKA_LABEL, value: 'twin-b' }, { type: pkcs11js.CKA_ID, value: Buffer.from('a1b2', 'hex') }];
+    s.lib.C_GenerateKeyPair(s.handle, { mechanism: pkcs11js.CKM_EC_KEY_PAIR_GEN },
+      [...twin, { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY }, { type: pkcs11js.CKA_EC_PARAMS, value: EC_PARAMS['ec-p256'] }, { type: pkcs11js.CKA_VERIFY, value: true }],
+      [...twin, { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY }, { type: pkcs11js.CKA_SIGN, value: true }, { type: pkcs11js.CKA_SENSITIVE, value: true }, { type: pkcs11js.CKA_PRIVATE, value: true }]);
     assert.equal(code(() => s.findKey({ id: 'a1b2' })), 'KEY_AMBIGUOUS');
-    assert.equal(s.findKey({ id: 'a1b2', label: 'twin-b' }).label, 'twin-b');
+    let refused = '';
+    try { s.findKey({ id: 'a1b2', label: 'twin-b' }); } catch (e) { refused = (e as QpkiError).message; }
+    assert.match(refused, /2 public key objects on token "CA Token" carry its CKA_ID a1b2/);
+    assert.ok(!s.listKeys().some((k) => k.id === 'a1b2'), 'a listing leaves out the keys it cannot tell apart');
+    assert.ok(twinA.testSignature.verified);
     assert.equal(code(() => s.findKey({ label: 'nope' })), 'KEY_NOT_FOUND');
   } finally {
     s.close();
@@ -157,11 +185,17 @@ test('an independent reader (pkcs11-tool) sees the CA key as sensitive and never
   assert.ok(access.includes('sensitive') && access.includes('never extractable') && access.includes('always sensitive') && access.includes('local'), access.join(','));
   assert.ok(!access.includes('extractable'), 'not extractable');
   assert.equal(/Usage:\s+(.*)/.exec(block)![1].trim(), 'sign', 'a CA key signs and nothing else');
+  // Its public half verifies and does nothing else (no encrypt, no wrap), readable without a login.
+  const pubs = execFileSync('pkcs11-tool', ['--module', SOFTHSM_LIB, '--token-label', 'CA Token', '-O', '--type', 'pubkey', '--label', 'key-ec-p384'], { env: store.env, encoding: 'utf8' });
+  const pub = pubs.split(/\n(?=\S)/).filter((b) => /label:\s+key-ec-p384\s*$/m.test(b));
+  assert.equal(pub.length, 1, 'one public key object');
+  assert.match(pub[0], /Public Key Object; EC/);
+  assert.equal(/Usage:\s+(.*)/.exec(pub[0])![1].trim(), 'verify');
 });
 
 test('signing after logout is refused; a closed session is reported', async () => {
   const s = mod.openSession({ label: 'CA Token' });
-  s.login(PIN);
+  await s.login(PIN);
   const key = s.findKey({ label: 'key-ec-p256' });
   const signer = s.signer(key);
   s.logout();

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type * as P11 from 'pkcs11js';
 import { pkcs11js } from './native';
 import { QpkiError } from '../errors';
-import { defaultSignatureAlgorithm, keyFamily, type KeyAlgorithm } from '../keys/algorithms';
+import { defaultSignatureAlgorithm, keyFamily, type KeyAlgorithm, type SignatureAlgorithm } from '../keys/algorithms';
 import type { Signer } from '../keys/signer';
 import { verifySignature } from '../keys/verify';
 import { CKA_PARAMETER_SET, CKK_EC_EDWARDS, CKK_ML_DSA, CKM_EC_EDWARDS_KEY_PAIR_GEN, CKM_ML_DSA_KEY_PAIR_GEN, CKP_ML_DSA, EC_PARAMS } from './constants';
@@ -10,7 +10,18 @@ import { isCkr, mapPkcs11Error, retryTransient } from './errors';
 import type { Pkcs11Module } from './module';
 import { ecCurveFromParams, ecSpki, keyIdFromSpki, mlDsaSpki, rsaKeyAlgorithm, rsaSpki, sha256Hex } from './publicKey';
 import { Pkcs11Signer, type PinProvider } from './signer';
-import type { GeneratedKeyReport, KeyAttributes, KeyInfo, TokenSummary } from './types';
+import { clearWrongPin, noteWrongPin, pinPauseLeft, waitPinPause } from './pinPace';
+import type { GeneratedKeyReport, KeyAttributes, KeyInfo, KeyProof, TokenSummary } from './types';
+
+/**
+ * The operator's answer for a PIN's final try: a fixed answer (the command line's --force), or a
+ * question asked only when the token is on its final try (main's own dialog in the app).
+ */
+export type FinalTryConfirmation = boolean | ((token: TokenSummary) => Promise<boolean>);
+
+function lockedError(label: string): QpkiError {
+  return new QpkiError('PIN_LOCKED', `The user PIN of token "${label}" is locked; the security officer must unlock it. No login was attempted.`);
+}
 
 export interface LoginResult {
   /** What the token said about its PIN before login, for the operator to see. */
@@ -25,6 +36,14 @@ const KEYGEN_MECHANISM: Record<string, number> = {
   ed25519: CKM_EC_EDWARDS_KEY_PAIR_GEN,
   'ml-dsa': CKM_ML_DSA_KEY_PAIR_GEN,
 };
+
+/** A public key object verifies and does nothing else: no encryption, no wrapping, readable by anyone. */
+const PUBLIC_KEY_USAGE: P11.Template = [
+  { type: pkcs11js.CKA_VERIFY, value: true },
+  { type: pkcs11js.CKA_ENCRYPT, value: false },
+  { type: pkcs11js.CKA_WRAP, value: false },
+  { type: pkcs11js.CKA_PRIVATE, value: false },
+];
 
 function bool(b: Buffer | undefined): boolean {
   return !!b && b.length > 0 && b[0] !== 0;
@@ -102,25 +121,37 @@ export class TokenSession {
 
   /**
    * Log in as the user. Reads the PIN flags first: a locked PIN is refused without trying; on the
-   * final try the caller must confirm, since one more wrong PIN locks the token.
+   * final try `confirmFinalTry` must say yes (the app asks the operator in main's own dialog, the
+   * command line takes --force), since one more wrong PIN locks the token. After a wrong PIN the
+   * next attempt on this token waits WRONG_PIN_PAUSE_MS.
    */
-  login(pin: string | undefined, opts: { confirmFinalTry?: boolean } = {}): LoginResult {
-    const state = this.tokenState();
-    const f = state.flags;
+  async login(pin: string | undefined, opts: { confirmFinalTry?: FinalTryConfirmation } = {}): Promise<LoginResult> {
+    // Awaited only when there is a pause to wait out or a question to ask: otherwise the login
+    // runs to C_Login within this call, as it did when it was synchronous.
+    if (pinPauseLeft(this.module.path, this.token.serial) > 0) await waitPinPause(this.module.path, this.token.serial);
+    let state = this.tokenState();
+    let f = state.flags;
     const warnings: string[] = [];
-    if (f.userPinLocked) throw new QpkiError('PIN_LOCKED', `The user PIN of token "${state.label}" is locked; the security officer must unlock it. No login was attempted.`);
-    if (f.userPinFinalTry && !opts.confirmFinalTry) {
-      throw new QpkiError('PIN_FINAL_TRY', `Token "${state.label}" allows one more PIN attempt: a wrong PIN will lock it. Confirm to proceed (--force on the command line).`);
-    }
-    if (f.userPinFinalTry) warnings.push('Final PIN try: a wrong PIN locks the token.');
-    else if (f.userPinCountLow) warnings.push('A wrong PIN was entered recently: few tries are left before the token locks.');
-    if (f.userPinToBeChanged) warnings.push('The token asks for the user PIN to be changed.');
+    if (f.userPinLocked) throw lockedError(state.label);
     if (!f.protectedAuthPath && (pin === undefined || pin === '')) {
       throw new QpkiError('PIN_REQUIRED', 'A PIN is required to log in to the token.');
     }
     if (pin !== undefined && pin !== '' && (pin.length < state.minPinLen || pin.length > state.maxPinLen)) {
       throw new QpkiError('PIN_LEN_RANGE', `The token accepts PINs of ${state.minPinLen} to ${state.maxPinLen} characters.`);
     }
+    if (f.userPinFinalTry) {
+      const c = opts.confirmFinalTry;
+      const yes = typeof c === 'function' ? (await c(state)) === true : c === true;
+      if (!yes) {
+        throw new QpkiError('PIN_FINAL_TRY', `Token "${state.label}" allows one more PIN attempt: a wrong PIN will lock it. The final try was not confirmed, so no PIN was sent to the token (confirm it when asked; --force on the command line).`);
+      }
+      // The operator may take a while to answer: the PIN may have locked meanwhile elsewhere.
+      state = this.tokenState();
+      f = state.flags;
+      if (f.userPinLocked) throw lockedError(state.label);
+      warnings.push('Final PIN try: a wrong PIN locks the token.');
+    } else if (f.userPinCountLow) warnings.push('A wrong PIN was entered recently: few tries are left before the token locks.');
+    if (f.userPinToBeChanged) warnings.push('The token asks for the user PIN to be changed.');
     try {
       // Read again after a moment when the token contradicts what it said just before: on
       // SoftHSM2 a login in another process rewrites the token's files, and a login racing with
@@ -137,6 +168,7 @@ export class TokenSession {
         return { warnings, alreadyLoggedIn: true };
       }
       const err = mapPkcs11Error(e, 'Login');
+      if (err.code === 'PIN_INCORRECT' || err.code === 'PIN_LOCKED') noteWrongPin(this.module.path, this.token.serial);
       if (err.code === 'PIN_INCORRECT') {
         // Report the state the token is in now, so the operator knows how careful to be.
         let now = '';
@@ -150,6 +182,7 @@ export class TokenSession {
       }
       throw err;
     }
+    clearWrongPin(this.module.path, this.token.serial);
     this.loggedIn = true;
     return { warnings, alreadyLoggedIn: false };
   }
@@ -216,17 +249,22 @@ export class TokenSession {
         { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
         { type: pkcs11js.CKA_TOKEN, value: true },
       ]),
+      true,
     );
   }
 
-  /** KeyInfo of these private keys, leaving out key types the engine does not sign with. */
-  private keysOf(privs: Buffer[]): KeyInfo[] {
+  /**
+   * KeyInfo of these private keys, leaving out key types the engine does not sign with, and, for
+   * a listing, keys whose public half is ambiguous (choosing one by name says why it is refused).
+   */
+  private keysOf(privs: Buffer[], listing = false): KeyInfo[] {
     const out: KeyInfo[] = [];
     for (const p of privs) {
       try {
         out.push(this.keyInfo(p));
       } catch (e) {
         if (e instanceof QpkiError && e.code === 'KEY_INVALID') continue; // a key type we do not sign with
+        if (listing && e instanceof QpkiError && e.code === 'KEY_AMBIGUOUS') continue;
         throw e;
       }
     }
@@ -238,11 +276,29 @@ export class TokenSession {
     return this.find([{ type: pkcs11js.CKA_LABEL, value: label }]).length;
   }
 
+  /**
+   * The public key object of a private key: the one with its CKA_ID, else the one with its label.
+   * Two candidates is an error that says so, never a guess: public objects can be made and
+   * removed without the PIN, so a second one may have been planted.
+   */
   private publicKeyFor(id: Buffer, label: string): Buffer | undefined {
     const byId = id.length ? this.find([{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY }, { type: pkcs11js.CKA_ID, value: id }]) : [];
     if (byId.length === 1) return byId[0];
+    if (byId.length > 1) throw this.ambiguousPublic(label, byId.length, `its CKA_ID ${id.toString('hex')}`);
     const byLabel = this.find([{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY }, { type: pkcs11js.CKA_LABEL, value: label }]);
+    if (byLabel.length > 1) throw this.ambiguousPublic(label, byLabel.length, `its label and ${id.length ? `none its CKA_ID ${id.toString('hex')}` : 'it has no CKA_ID'}`);
     return byLabel.length === 1 ? byLabel[0] : undefined;
+  }
+
+  private ambiguousPublic(label: string, n: number, what: string): QpkiError {
+    return new QpkiError('KEY_AMBIGUOUS', `Key "${label}": ${n} public key objects on token "${this.token.label}" carry ${what}, so its public key cannot be told apart (public objects can be made without the PIN: one may have been planted). Remove the extra one with the vendor tool, or choose another key.`);
+  }
+
+  /** Objects of any class (or of `cls`) carrying this CKA_ID. */
+  private withId(id: Buffer, cls?: number): Buffer[] {
+    const t: P11.Template = [{ type: pkcs11js.CKA_ID, value: id }];
+    if (cls !== undefined) t.push({ type: pkcs11js.CKA_CLASS, value: cls });
+    return this.find(t);
   }
 
   private keyInfo(priv: Buffer): KeyInfo {
@@ -348,6 +404,9 @@ export class TokenSession {
     if (this.objectsWithLabel(label) > 0) {
       throw new QpkiError('KEY_LABEL_EXISTS', `Token "${this.token.label}" already has an object labelled "${label}". Choose another label, or use the existing key (--use-existing-key).`);
     }
+    if (spec.id !== undefined && this.withId(Buffer.from(spec.id, 'hex')).length > 0) {
+      throw new QpkiError('KEY_ID_EXISTS', `Token "${this.token.label}" already has an object with CKA_ID ${spec.id.toLowerCase()}: two keys with one id cannot be told apart by a tool that finds keys by id. Choose another id, or leave it out (the id is then derived from the new public key).`);
+    }
     // A temporary random id until the public key is known; then both halves get the derived id.
     const tempId = randomBytes(16);
     const common = (cls: number): P11.Template => [
@@ -357,7 +416,10 @@ export class TokenSession {
       { type: pkcs11js.CKA_ID, value: spec.id ? Buffer.from(spec.id, 'hex') : tempId },
     ];
     const pub = common(pkcs11js.CKO_PUBLIC_KEY);
-    pub.push({ type: pkcs11js.CKA_VERIFY, value: true }, { type: pkcs11js.CKA_PRIVATE, value: false });
+    pub.push(...PUBLIC_KEY_USAGE);
+    // A token sets CKA_MODIFIABLE only when an object is created: with a derived id, the public
+    // half is created again under that id (publicKeyUnder), unmodifiable from the start.
+    if (spec.id) pub.push({ type: pkcs11js.CKA_MODIFIABLE, value: false });
     const priv = common(pkcs11js.CKO_PRIVATE_KEY);
     priv.push(
       { type: pkcs11js.CKA_PRIVATE, value: true },
@@ -380,29 +442,102 @@ export class TokenSession {
     } catch (e) {
       throw mapPkcs11Error(e, `Generating a ${algorithm} key in token "${this.token.label}"`);
     }
+    let remade: Buffer | undefined;
     try {
       if (!spec.id) {
         const info = this.keyInfoForPair(pair.privateKey, pair.publicKey, algorithm);
         const derived = keyIdFromSpki(info);
-        this.lib.C_SetAttributeValue(this.handle, pair.publicKey, [{ type: pkcs11js.CKA_ID, value: derived }]);
+        if (this.withId(derived).length > 0) {
+          throw new QpkiError('KEY_ID_EXISTS', `Token "${this.token.label}" already has an object with CKA_ID ${derived.toString('hex')}, the id derived from the new key's public key; the new key was removed. Give the key an id of its own.`);
+        }
+        remade = this.publicKeyUnder(pair.publicKey, fam, label, derived);
         this.lib.C_SetAttributeValue(this.handle, pair.privateKey, [{ type: pkcs11js.CKA_ID, value: derived }]);
+        this.lib.C_DestroyObject(this.handle, pair.publicKey);
       }
       const key = this.keyInfo(pair.privateKey);
       if (!key.attributes.sensitive || key.attributes.extractable || !key.attributes.token || !key.attributes.private) {
         throw new QpkiError('KEY_CHECK_FAILED', `The token did not keep the requested protection on key "${label}" (sensitive=${key.attributes.sensitive}, extractable=${key.attributes.extractable}). The key must not be used.`);
       }
       const sigAlg = defaultSignatureAlgorithm(algorithm);
-      const probe = createHash('sha256').update(`qpki key generation self-test ${label} ${new Date().toISOString()}`).digest();
-      const sig = await this.signer(key).sign(sigAlg, probe);
-      const verified = verifySignature(key.spki, sigAlg, probe, sig);
+      const verified = await this.testSignature(key, sigAlg, `qpki key generation self-test ${label}`);
       if (!verified) throw new QpkiError('KEY_CHECK_FAILED', `The test signature made by the new key "${label}" did not verify. The key must not be used.`);
       return { key, testSignature: { algorithm: sigAlg, verified }, durationMs: performance.now() - started };
     } catch (e) {
       // A key that failed its checks is removed, so nobody picks it later by mistake.
-      try { this.lib.C_DestroyObject(this.handle, pair.privateKey); } catch { /* best effort */ }
-      try { this.lib.C_DestroyObject(this.handle, pair.publicKey); } catch { /* best effort */ }
+      for (const o of [pair.privateKey, pair.publicKey, remade]) {
+        if (o) try { this.lib.C_DestroyObject(this.handle, o); } catch { /* best effort; the public half may already be gone */ }
+      }
       throw e instanceof QpkiError ? e : mapPkcs11Error(e, 'Checking the new key');
     }
+  }
+
+  /**
+   * The public half `pub` created again under `id`: verify only, unmodifiable, its key values
+   * read from `pub` (which the caller then destroys). Returns the new object.
+   */
+  private publicKeyUnder(pub: Buffer, fam: ReturnType<typeof keyFamily>, label: string, id: Buffer): Buffer {
+    const values =
+      fam === 'rsa' ? [pkcs11js.CKA_MODULUS, pkcs11js.CKA_PUBLIC_EXPONENT] : fam === 'ml-dsa' ? [CKA_PARAMETER_SET, pkcs11js.CKA_VALUE] : [pkcs11js.CKA_EC_PARAMS, pkcs11js.CKA_EC_POINT];
+    const read = this.attrs(pub, [pkcs11js.CKA_KEY_TYPE, ...values]);
+    const t: P11.Template = [
+      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY },
+      { type: pkcs11js.CKA_KEY_TYPE, value: ulong(read.get(pkcs11js.CKA_KEY_TYPE)!) },
+      { type: pkcs11js.CKA_TOKEN, value: true },
+      { type: pkcs11js.CKA_LABEL, value: label },
+      { type: pkcs11js.CKA_ID, value: id },
+      ...PUBLIC_KEY_USAGE,
+      { type: pkcs11js.CKA_MODIFIABLE, value: false },
+    ];
+    for (const type of values) {
+      const v = read.get(type);
+      if (!v) throw new QpkiError('KEY_CHECK_FAILED', `The token did not give back the public key of the new key "${label}".`);
+      t.push({ type, value: type === CKA_PARAMETER_SET ? ulong(v) : v });
+    }
+    return this.lib.C_CreateObject(this.handle, t);
+  }
+
+  /** Signs a fresh probe with the private key and verifies it with the public key read from the token. */
+  private async testSignature(key: KeyInfo, sigAlg: SignatureAlgorithm, what: string, contextPin?: PinProvider): Promise<boolean> {
+    const probe = createHash('sha256').update(`${what} ${new Date().toISOString()} ${randomBytes(16).toString('hex')}`).digest();
+    const sig = await this.signer(key, contextPin).sign(sigAlg, probe);
+    return verifySignature(key.spki, sigAlg, probe, sig);
+  }
+
+  /**
+   * The proof an existing key must give before it becomes a CA key, the same as a new key gives:
+   * its CKA_ID belongs to it alone, a test signature by the private key verifies against the
+   * public key read from the token now (someone holding the token without the PIN can replace
+   * the public key object, and the next certificate would carry their key), and, when a journal
+   * recorded the key at its generation, the public key is the one recorded there.
+   */
+  async proveKey(key: KeyInfo, opts: { expectedFingerprint?: { sha256: string; where: string }; contextPin?: PinProvider } = {}): Promise<KeyProof> {
+    if (!this.loggedIn) throw new QpkiError('NOT_LOGGED_IN', 'Log in to the token before choosing a key.');
+    // Read again: what was listed a moment ago may have been changed since.
+    const handle = this.privateHandle(key);
+    const now = this.keyInfo(handle);
+    if (now.id) {
+      const privs = this.withId(Buffer.from(now.id, 'hex'), pkcs11js.CKO_PRIVATE_KEY);
+      if (privs.length > 1) {
+        const others = privs.filter((h) => !h.equals(handle)).map((h) => this.attrs(h, [pkcs11js.CKA_LABEL]).get(pkcs11js.CKA_LABEL)?.toString('utf8') ?? '');
+        throw new QpkiError('KEY_AMBIGUOUS', `Key "${now.label}" shares its CKA_ID ${now.id} with ${privs.length - 1} other private key${privs.length > 2 ? 's' : ''} on token "${this.token.label}" (${others.map((l) => `"${l}"`).join(', ')}): a tool that finds keys by id could sign with the wrong one. Give one of them another id with the vendor tool, or choose another key.`);
+      }
+    }
+    const sigAlg = defaultSignatureAlgorithm(now.keyAlgorithm);
+    let verified: boolean;
+    try {
+      verified = await this.testSignature(now, sigAlg, `qpki existing key self-test ${now.label}`, opts.contextPin);
+    } catch (e) {
+      // A public key of another type than its private key cannot even be tried: the same verdict.
+      if (e instanceof QpkiError && (e.code === 'MECHANISM_UNSUPPORTED' || e.code === 'KEY_INVALID')) verified = false;
+      else throw e;
+    }
+    if (!verified) {
+      throw new QpkiError('KEY_CHECK_FAILED', `The public key object of "${now.label}" on token "${this.token.label}" does not belong to its private key: a test signature by the private key did not verify against it. The public key object may have been replaced (that needs no PIN). Do not use this key.`);
+    }
+    if (opts.expectedFingerprint && opts.expectedFingerprint.sha256.toLowerCase() !== now.publicKeyFingerprint) {
+      throw new QpkiError('KEY_CHECK_FAILED', `Key "${now.label}" on token "${this.token.label}" is not the key ${opts.expectedFingerprint.where} recorded at its generation: its public key SHA-256 is ${now.publicKeyFingerprint}, the record says ${opts.expectedFingerprint.sha256.toLowerCase()}. Do not use this key.`);
+    }
+    return { key: now, testSignature: { algorithm: sigAlg, verified }, journal: opts.expectedFingerprint ? 'matched' : 'not-recorded' };
   }
 
   private keyInfoForPair(_priv: Buffer, pub: Buffer, algorithm: KeyAlgorithm): Uint8Array {

@@ -92,4 +92,12 @@ export interface GeneratedKeyReport {
   durationMs: number;
 }
 
+/** An existing key's proof (TokenSession.proveKey): read again, test signature verified, journal compared. */
+export interface KeyProof {
+  key: KeyInfo;
+  testSignature: { algorithm: SignatureAlgorithm; verified: true };
+  /** matched: a journal recorded this key's public key at its generation, and it is the same. */
+  journal: 'matched' | 'not-recorded';
+}
+
 export type TokenRef = { label?: string; serial?: string };
