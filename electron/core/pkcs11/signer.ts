@@ -67,6 +67,8 @@ export function ecdsaRawToDer(raw: Uint8Array): Uint8Array {
 }
 
 const EC_SIG_LEN: Partial<Record<KeyAlgorithm, number>> = { 'ec-p256': 64, 'ec-p384': 96, 'ec-p521': 132, ed25519: 64 };
+/** FIPS 204 signature sizes: a token answering with another length did not make an ML-DSA signature of this key. */
+const ML_DSA_SIG_LEN: Partial<Record<KeyAlgorithm, number>> = { 'ml-dsa-44': 2420, 'ml-dsa-65': 3309, 'ml-dsa-87': 4627 };
 
 /** Signs inside the token; the private key never leaves it. */
 export class Pkcs11Signer implements Signer {
@@ -126,6 +128,11 @@ export class Pkcs11Signer implements Signer {
       return { mechanism: { mechanism: CKM_EDDSA }, input: Buffer.from(data), ecdsa: false };
     }
     if (!s.hasMechanism(CKM_ML_DSA)) throw unsupported('CKM_ML_DSA (PKCS#11 3.2)');
+    // A certificate or CRL signature is pure ML-DSA over the whole message with an empty context
+    // (FIPS 204 ML-DSA.Sign, RFC 9881), hedged. PKCS#11 3.2 defines CKM_ML_DSA without a
+    // parameter as exactly that (as if CK_SIGN_ADDITIONAL_CONTEXT { CKH_HEDGE_PREFERRED, no
+    // context }), and every token must take it. A context string, or HashML-DSA
+    // (CKM_HASH_ML_DSA*), would give signatures that do not verify as the certificate's.
     return { mechanism: { mechanism: CKM_ML_DSA }, input: Buffer.from(data), ecdsa: false };
   }
 
@@ -188,6 +195,8 @@ export class Pkcs11Signer implements Signer {
       if (want && sig.length !== want) throw new QpkiError('PKCS11_ERROR', `The token returned a ${sig.length}-byte ECDSA signature; expected ${want}.`);
       return ecdsaRawToDer(sig); // a new array: outBuf is reused
     }
+    const mlDsaLen = ML_DSA_SIG_LEN[this.keyAlgorithm];
+    if (mlDsaLen && sig.length !== mlDsaLen) throw new QpkiError('PKCS11_ERROR', `The token returned a ${sig.length}-byte ${this.keyAlgorithm} signature; FIPS 204 gives ${mlDsaLen}.`);
     return new Uint8Array(sig); // copy: outBuf is reused
   }
 }
