@@ -68,12 +68,26 @@ export type NewCaKey =
   | { kind: 'pkcs11'; session: TokenSession; label: string; id?: string; useExisting?: boolean }
   | { kind: 'software'; passphrase: string | null };
 
+/**
+ * The alternative (ML-DSA) key of a new Catalyst CA: a software file with this passphrase (null:
+ * unencrypted), or a key in a token, the classical key's or another one (PKCS#11 3.2 CKM_ML_DSA).
+ */
+export type NewAltCaKey = { passphrase: string | null } | Extract<NewCaKey, { kind: 'pkcs11' }>;
+
 /** How an existing CA's keys are unlocked. Secrets are asked for when needed and not kept. */
 export interface CaKeyAccess {
   /** A logged-in session to reuse (the app keeps one for the ceremony). */
   session?: TokenSession;
+  /** Other logged-in sessions to reuse, on other tokens (the token of a Catalyst CA's ML-DSA key). */
+  sessions?: TokenSession[];
   /** The token PIN, asked only when a token key must be logged in to. */
   pin?: PinProvider;
+  /**
+   * The PIN of a second token holding a Catalyst CA's alternative (ML-DSA) key, asked only if that
+   * token is not the classical key's. Never defaults to `pin`: a PIN tried on the wrong token
+   * spends one of its tries.
+   */
+  altPin?: PinProvider;
   confirmFinalTry?: boolean;
   /** Passphrase of a software key file; `what` names the file. */
   passphrase?: (what: string) => string | undefined | Promise<string | undefined>;
@@ -97,7 +111,7 @@ export interface InitCaResult {
   dir: string;
   certificate: IssuedCertificate;
   key: { storage: KeyStorageRef; algorithm: KeyAlgorithm; publicKeyFingerprint: string; generated?: { attributes?: Record<string, boolean>; testSignatureVerified: boolean } };
-  altKey?: { storage: KeyStorageRef; algorithm: KeyAlgorithm; publicKeyFingerprint: string };
+  altKey?: { storage: KeyStorageRef; algorithm: KeyAlgorithm; publicKeyFingerprint: string; generated?: { attributes?: Record<string, boolean>; testSignatureVerified: boolean } };
 }
 
 export function nameString(n: Name): string {
@@ -532,7 +546,12 @@ export class CertificateAuthority {
   }
 }
 
-async function signerForRef(dir: string, ref: KeyRef, access: CaKeyAccess): Promise<Signer> {
+/**
+ * A signer for one key of the CA. A token key reuses a session on its token when one is open
+ * (the caller's, or one opened for the CA's other key): PKCS#11 login is per token, so a second
+ * session would need no PIN, and closing it would log the first one out.
+ */
+async function signerForRef(dir: string, ref: KeyRef, access: CaKeyAccess, opened: TokenSession[], pin: PinProvider | undefined): Promise<Signer> {
   const s = ref.storage;
   if (s.type === 'software') {
     const path = isAbsolute(s.path) ? s.path : join(dir, s.path);
@@ -541,20 +560,31 @@ async function signerForRef(dir: string, ref: KeyRef, access: CaKeyAccess): Prom
     // Keep the metadata's relative path in the storage reference the signer reports.
     return { ...softwareSigner(path, pass), storage: s };
   }
-  let session = access.session;
-  if (!session || session.module.path !== s.lib || session.token.serial !== s.token_serial) {
+  const onToken = (x: TokenSession | undefined): x is TokenSession => !!x && x.module.path === s.lib && x.token.serial === s.token_serial;
+  let session = [access.session, ...(access.sessions ?? []), ...opened].find(onToken);
+  if (!session) {
     const mod = loadModule(s.lib);
     session = mod.openSession(s.token_serial ? { serial: s.token_serial } : { label: s.token_label });
+    opened.push(session);
   }
   if (!session.isLoggedIn) {
-    const pin = access.pin ? await access.pin() : undefined;
-    session.login(pin, { confirmFinalTry: access.confirmFinalTry });
+    const p = pin ? await pin() : undefined;
+    session.login(p, { confirmFinalTry: access.confirmFinalTry });
   }
   const key = session.findKey({ label: s.key_label, id: s.key_id || undefined });
-  return session.signer(key, access.pin);
+  return session.signer(key, pin);
 }
 
 /** The active version, or a clear refusal for a CA still waiting for its certificate (see pending.ts). */
+
+/** Where no PIN was given for the token of the alternative key: say which token wants one. */
+function altPinMissing(ref: KeyRef): PinProvider {
+  return () => {
+    const s = ref.storage;
+    const where = s.type === 'pkcs11' ? `token "${s.token_label}" (serial ${s.token_serial})` : 'its token';
+    throw new QpkiError('PIN_REQUIRED', `The CA's alternative (${ref.algorithm}) key is in ${where}, not in the classical key's token: give that token's PIN too.`);
+  };
+}
 
 /** Open an existing CA directory and unlock its key(s). */
 export async function openCa(dir: string, access: CaKeyAccess = {}): Promise<CertificateAuthority> {
@@ -565,8 +595,11 @@ export async function openCa(dir: string, access: CaKeyAccess = {}): Promise<Cer
   const certDer = pemOrDer(readText(certPath), ['CERTIFICATE']);
   const classical = v.keys.find((k) => k.id === 'default' || k.id === 'classical') ?? v.keys[0];
   const pqc = v.keys.find((k) => k.id === 'pqc' && k !== classical);
-  const signer = await signerForRef(abs, classical as KeyRef, access);
-  const altSigner = pqc ? await signerForRef(abs, pqc as KeyRef, access) : undefined;
+  const opened: TokenSession[] = [];
+  const signer = await signerForRef(abs, classical as KeyRef, access, opened, access.pin);
+  // A Catalyst CA's ML-DSA key in the classical key's token signs through the same session; in a
+  // token of its own it needs that token's PIN.
+  const altSigner = pqc ? await signerForRef(abs, pqc as KeyRef, access, opened, access.altPin ?? altPinMissing(pqc as KeyRef)) : undefined;
   return new CertificateAuthority(abs, meta, certDer, signer, altSigner, Journal.open(abs));
 }
 
@@ -643,23 +676,27 @@ export function assertNewCaTarget(dir: string, profile: Profile): void {
   if (existsSync(dir) && readdirSync(dir).length > 0) throw new QpkiError('OUTPUT_EXISTS', `${dir} exists and is not empty; choose a new directory for the CA.`);
 }
 
-export async function initCa(opts: NewCaOptions & { altKey?: { passphrase: string | null }; parent?: CertificateAuthority }): Promise<InitCaResult> {
+export async function initCa(opts: NewCaOptions & { altKey?: NewAltCaKey; parent?: CertificateAuthority }): Promise<InitCaResult> {
   const dir = resolve(opts.dir);
   const { profile } = opts;
   assertNewCaTarget(dir, profile);
   assertRecordable(opts.journalPreamble ?? []);
   opts.parent?.assertMayIssue(profile); // before any key is made for a certificate the parent may not sign
-  if (profile.altAlgorithm && !opts.altKey) throw new QpkiError('INPUT_INVALID', `Profile ${profile.name} is a Catalyst hybrid: an ${profile.altAlgorithm} key (software file) is needed too.`);
+  if (profile.altAlgorithm && !opts.altKey) throw new QpkiError('INPUT_INVALID', `Profile ${profile.name} is a Catalyst hybrid: an ${profile.altAlgorithm} key (a software file, or a key in a token with ML-DSA) is needed too.`);
+  const altSpec: NewCaKey | undefined = !profile.altAlgorithm || !opts.altKey ? undefined : 'kind' in opts.altKey ? opts.altKey : { kind: 'software', passphrase: opts.altKey.passphrase };
+  // Before the classical key is made: a token without ML-DSA would leave it there for nothing.
+  if (altSpec?.kind === 'pkcs11' && !altSpec.session.hasMechanism(CKM_ML_DSA)) {
+    throw new QpkiError('MECHANISM_UNSUPPORTED', `Token "${altSpec.session.token.label}" has no ML-DSA (PKCS#11 3.2 CKM_ML_DSA), so it cannot hold the ${profile.altAlgorithm} key of this Catalyst CA. Keep that key in an encrypted software ML-DSA key file (the default; qpki: leave out --pqc-pkcs11-*), or name a token that has ML-DSA.`);
+  }
   const { values, subject, days } = prepareSubject(profile, opts.vars);
   const stage = makeStagingDir(dir);
   let made: Awaited<ReturnType<typeof makeKey>> | undefined;
+  let altMade: Awaited<ReturnType<typeof makeKey>> | undefined;
   try {
     const algo = qpkiAlgorithmId(profile.algorithm);
     made = await makeKey(stage, opts.key, profile.algorithm, `ca.${algo}.key`);
-    let altSigner: Signer | undefined;
-    if (profile.altAlgorithm && opts.altKey) {
-      altSigner = (await makeKey(stage, { kind: 'software', passphrase: opts.altKey.passphrase }, profile.altAlgorithm, `ca.${qpkiAlgorithmId(profile.altAlgorithm)}.key`)).signer;
-    }
+    if (profile.altAlgorithm && altSpec) altMade = await makeKey(stage, altSpec, profile.altAlgorithm, `ca.${qpkiAlgorithmId(profile.altAlgorithm)}.key`);
+    const altSigner: Signer | undefined = altMade?.signer;
     const now = opts.now ?? new Date();
     let certificate: IssuedCertificate;
     let chain: string;
@@ -728,7 +765,14 @@ export async function initCa(opts: NewCaOptions & { altKey?: { passphrase: strin
       existing: !made.generated,
       publicKeySha256Fingerprint: sha256Hex(made.signer.spki),
     });
-    if (altSigner) journal.append('key.generated', { role: 'CA alternative (post-quantum) key', algorithm: altSigner.keyAlgorithm, storage: altSigner.storage, publicKeySha256Fingerprint: sha256Hex(altSigner.spki) });
+    if (altSigner) {
+      // A token key gets the same record as the classical one: its attributes and its proof signature.
+      const inToken = altSigner.storage.type === 'pkcs11';
+      journal.append(altMade?.generated ? 'key.generated' : 'key.selected', {
+        role: 'CA alternative (post-quantum) key', algorithm: altSigner.keyAlgorithm, storage: altSigner.storage, publicKeySha256Fingerprint: sha256Hex(altSigner.spki),
+        ...(inToken ? { attributes: altMade?.generated?.attributes ?? null, testSignatureVerified: altMade?.generated?.testSignatureVerified ?? null, existing: !altMade?.generated } : {}),
+      });
+    }
     journal.append('certificate.signed', {
       serial: certificate.serial, profile: profile.name, subject: certificate.subject, issuer: certificate.issuer,
       notBefore: certificate.notBefore.toISOString(), notAfter: certificate.notAfter.toISOString(),
@@ -738,11 +782,12 @@ export async function initCa(opts: NewCaOptions & { altKey?: { passphrase: strin
       dir,
       certificate,
       key: { storage: made.signer.storage, algorithm: profile.algorithm, publicKeyFingerprint: sha256Hex(made.signer.spki), generated: made.generated },
-      altKey: altSigner ? { storage: altSigner.storage, algorithm: altSigner.keyAlgorithm, publicKeyFingerprint: sha256Hex(altSigner.spki) } : undefined,
+      altKey: altSigner ? { storage: altSigner.storage, algorithm: altSigner.keyAlgorithm, publicKeyFingerprint: sha256Hex(altSigner.spki), ...(altSigner.storage.type === 'pkcs11' ? { generated: altMade?.generated } : {}) } : undefined,
     };
   } catch (e) {
     rmSync(stage, { recursive: true, force: true });
-    throw keyLeftInToken(e, opts.key, made);
+    const told = keyLeftInToken(e, opts.key, made);
+    throw altSpec ? keyLeftInToken(told, altSpec, altMade) : told;
   }
 }
 
