@@ -19,6 +19,9 @@ import { buildCertificate, newSerial } from './core/x509/certificate';
 import { describeDocument, type Described } from './core/x509/describe';
 import { parseAndVerifyCsr } from './core/x509/csr';
 import { describeCaDir, initCa, openCa as openCaCore, prepareSubject, sha256Hex, type NewCaKey } from './core/ca';
+import type { NewAltCaKey } from './core/ca/authority';
+import type { KeyInfo as CoreKeyInfo } from './core/pkcs11/types';
+import type { TokenSession } from './core/pkcs11/session';
 import { qpkiAlgorithmId } from './core/ca/meta';
 import type { CertificateAuthority } from './core/ca/authority';
 import type { CaKeyViewT, Output } from '../shared/contract';
@@ -119,6 +122,27 @@ function assertTokenCanHold(state: AppState, profile: Profile): void {
   );
 }
 
+/**
+ * The Catalyst alternative (ML-DSA) key chosen in the open token, checked against the profile;
+ * undefined when the ML-DSA key is to be a file made when signing (the default).
+ */
+function chosenAltKey(state: AppState, profile: Profile): CoreKeyInfo | undefined {
+  const a = state.altKey;
+  if (!a) return undefined;
+  if (!profile.altAlgorithm) {
+    throw new QpkiError('PROFILE_INVALID', `An ML-DSA key was chosen in the token as a Catalyst alternative key, but profile ${profile.name} has one key only. Choose a hybrid/catalyst profile, or start the key step again.`);
+  }
+  const info = state.requireLogin().findKey({ label: a.label, id: a.id });
+  if (info.keyAlgorithm !== profile.altAlgorithm) {
+    throw new QpkiError('KEY_INVALID', `The profile ${profile.name} needs an ${profile.altAlgorithm} alternative key, but “${info.label}” is ${info.keyAlgorithm}.`);
+  }
+  return info;
+}
+
+function tokenStorage(s: TokenSession, info: CoreKeyInfo): KeyStorageRef {
+  return { type: 'pkcs11', lib: s.module.path, token_label: s.token.label, token_serial: s.token.serial, key_label: info.label, key_id: info.id };
+}
+
 function keyIdOf(storage: KeyStorageRef): string {
   return storage.type === 'pkcs11' ? storage.key_id : '';
 }
@@ -153,7 +177,10 @@ function plannedKeys(state: AppState, profile: Profile, dir: string): CaKeyViewT
     keys.push(keyView('primary', profile.algorithm, { type: 'software', path: `versions/v1/keys/ca.${qpkiAlgorithmId(profile.algorithm)}.key`, encrypted: true }, dir, null,
       'Generated when you sign; encrypted with the passphrase you give then.'));
   }
-  if (profile.altAlgorithm) {
+  const alt = chosenAltKey(state, profile);
+  if (alt) {
+    keys.push(keyView('alternative', alt.keyAlgorithm, tokenStorage(state.requireLogin(), alt), dir, alt.publicKeyFingerprint));
+  } else if (profile.altAlgorithm) {
     keys.push(keyView('alternative', profile.altAlgorithm, { type: 'software', path: `versions/v1/keys/ca.${qpkiAlgorithmId(profile.altAlgorithm)}.key`, encrypted: true }, dir, null,
       'Generated when you sign; encrypted with the ML-DSA passphrase you give then. Its fingerprint is shown with the signed certificate.'));
   }
@@ -175,19 +202,21 @@ export async function preview(state: AppState, profile: Profile, vars: Record<st
   const spki = key.existing ? key.spki : generateSoftwareKey(profile.algorithm).spki;
   const now = new Date();
   const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000);
-  // A Catalyst review is built with a throwaway ML-DSA key too, so its three extensions show as they will be.
+  // A Catalyst review is signed with a throwaway ML-DSA key too, so its three extensions show as
+  // they will be; an ML-DSA key already in the token is the subject's alternative key in it.
   const altPreview = profile.altAlgorithm ? throwawayAltSigner(profile.altAlgorithm) : undefined;
+  const altInToken = chosenAltKey(state, profile);
   const der = await buildCertificate({
     serial: newSerial(), issuer: subject, subject, notBefore, notAfter: new Date(notBefore.getTime() + days * DAY_MS), spki,
     extensions: buildExtensions(profile, values, { subjectSpki: spki, issuerSpki: spki }),
     signer: throwawaySigner(), signatureAlgorithm: 'ecdsa-sha256',
-    ...(altPreview ? { subjectAltSpki: altPreview.spki, alt: { signer: altPreview, signatureAlgorithm: defaultSignatureAlgorithm(altPreview.keyAlgorithm) } } : {}),
+    ...(altPreview ? { subjectAltSpki: altInToken?.spki ?? altPreview.spki, alt: { signer: altPreview, signatureAlgorithm: defaultSignatureAlgorithm(altPreview.keyAlgorithm) } } : {}),
   });
   const d = describeDocument(der);
   const cn = String(values.cn ?? '');
   const all = view(d).extensions;
   const altSig = profile.altAlgorithm ? defaultSignatureAlgorithm(profile.altAlgorithm) : null;
-  const catalystExtensions = all.filter((e) => CATALYST_OIDS.includes(e.oid)).map((e) => ({ ...e, value: catalystWords(e.oid, profile, altSig) }));
+  const catalystExtensions = all.filter((e) => CATALYST_OIDS.includes(e.oid)).map((e) => ({ ...e, value: catalystWords(e.oid, profile, altSig, !!altInToken) }));
   return {
     subject: d.subject ?? '',
     issuer: `${d.issuer ?? ''} (self-signed)`,
@@ -207,11 +236,12 @@ export async function preview(state: AppState, profile: Profile, vars: Record<st
 }
 
 /** What each Catalyst extension will hold, in words (the preview's own values are throwaway). */
-function catalystWords(oid: string, profile: Profile, altSig: string | null): string {
+function catalystWords(oid: string, profile: Profile, altSig: string | null, inToken: boolean): string {
   const alt = String(profile.altAlgorithm).toUpperCase();
-  if (oid === OID_SUBJECT_ALT_PUBLIC_KEY_INFO) return `The CA's ${alt} public key (the ML-DSA key file generated when signing).`;
+  const key = inToken ? 'the ML-DSA key in the token' : 'the ML-DSA key file';
+  if (oid === OID_SUBJECT_ALT_PUBLIC_KEY_INFO) return `The CA's ${alt} public key (${inToken ? 'of the ML-DSA key in the token' : 'the ML-DSA key file generated when signing'}).`;
   if (oid === OID_ALT_SIGNATURE_ALGORITHM) return `${altSig} (${String(altSig).toUpperCase()}): the algorithm of the alternative signature.`;
-  return `The ${alt} signature over the certificate without this extension and without its signature field (the pre-TBS), made by the ML-DSA key file.`;
+  return `The ${alt} signature over the certificate without this extension and without its signature field (the pre-TBS), made by ${key}.`;
 }
 
 const altPreviewSigners = new Map<KeyAlgorithm, Signer>();
@@ -242,17 +272,21 @@ export async function signRoot(
     chosenKey(state, profile);
     key = { kind: 'software', passphrase };
   }
-  // The ML-DSA key file of a Catalyst CA is always encrypted, like a software keystore key.
-  if (profile.altAlgorithm && !altPassphrase) {
+  // The ML-DSA key of a Catalyst CA: a key chosen in the token, or else a file, always encrypted.
+  const altInToken = chosenAltKey(state, profile);
+  if (profile.altAlgorithm && !altInToken && !altPassphrase) {
     throw new QpkiError('PASSPHRASE_REQUIRED', `Profile ${profile.name} is a Catalyst hybrid: type a passphrase for its ${profile.altAlgorithm} key file, which is always encrypted.`);
   }
+  const altKey: NewAltCaKey | undefined = !profile.altAlgorithm
+    ? undefined
+    : altInToken ? { kind: 'pkcs11', session: state.requireLogin(), label: altInToken.label, id: altInToken.id, useExisting: true } : { passphrase: altPassphrase };
   // What the ceremony recorded before this directory existed opens its journal, in order.
   const journalPreamble = state.ceremony.takePreamble();
   let r;
   try {
     r = await initCa({
       dir, profile, vars, key, journalPreamble,
-      ...(profile.altAlgorithm ? { altKey: { passphrase: altPassphrase } } : {}),
+      ...(altKey ? { altKey } : {}),
       ...(state.ceremony.participants ? { participants: state.ceremony.participants } : {}),
     });
   } catch (e) {
@@ -301,18 +335,24 @@ export function open(state: AppState, dir: string): Output<'openCa'> {
 async function unlock(state: AppState, dir: string, secrets: KeySecrets) {
   const c = describeCaDir(dir);
   const keys = c.meta.versions[c.meta.active].keys;
-  const storage = (keys.find((k) => k.id !== 'pqc') ?? keys[0]).storage as KeyStorageRef;
   // Each key file gets its own passphrase: the ML-DSA file of a Catalyst CA, or the classical key file.
   const altFiles = new Set(keys.filter((k) => k.id === 'pqc' && k.storage.type === 'software').map((k) => resolvePath(c.dir, (k.storage as { path: string }).path)));
   const passphrase = (path: string) => (altFiles.has(resolvePath(c.dir, path)) ? secrets.altPassphrase : secrets.passphrase) ?? undefined;
-  if (storage.type === 'pkcs11') {
-    const s = state.session;
-    if (!s || !s.isLoggedIn || s.token.serial !== storage.token_serial) {
-      throw new QpkiError('NOT_LOGGED_IN', `Log in to the CA's token “${storage.token_label}” (serial ${storage.token_serial}) first.`);
+  // Every key of the CA that is in a token (the classical one, and a Catalyst CA's ML-DSA key when
+  // it is not a file) signs through the one session the ceremony is logged in to.
+  const inTokens = keys.filter((k) => k.storage.type === 'pkcs11').sort((a, b) => (a.id === 'pqc' ? 1 : 0) - (b.id === 'pqc' ? 1 : 0));
+  if (!inTokens.length) return withParticipants(state, await openCaCore(dir, { passphrase }));
+  const s = state.session;
+  for (const k of inTokens) {
+    const storage = k.storage as Extract<KeyStorageRef, { type: 'pkcs11' }>;
+    if (s?.isLoggedIn && s.token.serial === storage.token_serial) continue;
+    if (k.id === 'pqc' && s?.isLoggedIn && inTokens.length > 1) {
+      // One token at a time in the app; a CA with its keys in two tokens signs with qpki.
+      throw new QpkiError('NOT_LOGGED_IN', `The CA's ML-DSA key is in another token, “${storage.token_label}” (serial ${storage.token_serial}), than the one logged in to. Sign for this CA with qpki (--pqc-pkcs11-pin-env names that token's PIN).`);
     }
-    return withParticipants(state, await openCaCore(dir, { session: s, passphrase }));
+    throw new QpkiError('NOT_LOGGED_IN', `Log in to the CA's token “${storage.token_label}” (serial ${storage.token_serial}) first.`);
   }
-  return withParticipants(state, await openCaCore(dir, { passphrase }));
+  return withParticipants(state, await openCaCore(dir, { session: s!, passphrase }));
 }
 
 function resolvePath(dir: string, p: string): string {

@@ -101,7 +101,16 @@ export function keyInfo(k: CoreKeyInfo) {
     size: k.sizeBits,
     attributes: { ...k.attributes },
     fingerprint: k.publicKeyFingerprint,
+    ...(k.parameterSet ? { parameterSet: k.parameterSet } : {}),
   };
+}
+
+/**
+ * A token key for a Catalyst CA's alternative role must be ML-DSA: the alternative signature is
+ * the post-quantum one (ITU-T X.509 §9.8 as the hybrid profiles use it).
+ */
+function assertAltAlgorithm(algorithm: string): void {
+  if (!isMlDsa(algorithm)) throw new QpkiError('INPUT_INVALID', `The alternative key of a Catalyst CA is an ML-DSA key; ${algorithm} is not.`);
 }
 
 /** Post-quantum (one ML-DSA key), hybrid (Catalyst: classical + ML-DSA) or classical. */
@@ -270,21 +279,31 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
     },
     listKeys: () => ({ keys: state.requireLogin().listKeys().map(keyInfo) }),
     keyAlgorithms: () => ({ algorithms: state.requireLogin().keyAlgorithms() }),
-    generateKey: async ({ algorithm, label, id }) => {
+    generateKey: async ({ algorithm, label, id, role }) => {
       const s = state.requireLogin();
+      if (role === 'alternative') assertAltAlgorithm(algorithm);
       const r = await s.generateKey({ algorithm, label, ...(id ? { id: id.toLowerCase() } : {}) });
-      state.key = { kind: 'pkcs11', label: r.key.label, id: r.key.id };
+      const choice = { kind: 'pkcs11' as const, label: r.key.label, id: r.key.id };
+      if (role === 'alternative') state.altKey = choice;
+      else state.key = choice;
       record('key.generated', {
         label: r.key.label, id: r.key.id, algorithm: r.key.keyAlgorithm, sizeBits: r.key.sizeBits, token: s.token.label, tokenSerial: s.token.serial,
+        ...(r.key.parameterSet ? { parameterSet: r.key.parameterSet } : {}), ...(role === 'alternative' ? { role: 'CA alternative (post-quantum) key' } : {}),
         attributes: { ...r.key.attributes }, publicKeySha256Fingerprint: r.key.publicKeyFingerprint,
         testSignature: { algorithm: r.testSignature.algorithm, verified: r.testSignature.verified },
       });
       return { key: keyInfo(r.key), testSignature: { algorithm: r.testSignature.algorithm, verified: r.testSignature.verified } };
     },
-    selectKey: ({ label, id }) => {
+    selectKey: ({ label, id, role }) => {
       const k = state.requireLogin().findKey({ label, id });
-      state.key = { kind: 'pkcs11', label: k.label, id: k.id };
-      record('key.selected', { label: k.label, id: k.id, algorithm: k.keyAlgorithm, attributes: { ...k.attributes }, publicKeySha256Fingerprint: k.publicKeyFingerprint });
+      if (role === 'alternative') assertAltAlgorithm(k.keyAlgorithm);
+      const choice = { kind: 'pkcs11' as const, label: k.label, id: k.id };
+      if (role === 'alternative') state.altKey = choice;
+      else state.key = choice;
+      record('key.selected', {
+        label: k.label, id: k.id, algorithm: k.keyAlgorithm, ...(role === 'alternative' ? { role: 'CA alternative (post-quantum) key' } : {}),
+        attributes: { ...k.attributes }, publicKeySha256Fingerprint: k.publicKeyFingerprint,
+      });
       return { key: keyInfo(k) };
     },
     useSoftwareKeystore: ({ algorithm, because }) => {

@@ -68,7 +68,15 @@ export const KeyInfo = z.object({
   size: z.number().nullable(),
   attributes: z.record(z.string(), z.boolean()),
   fingerprint: z.string().nullable(),
+  /** ML-DSA keys: the token's CKA_PARAMETER_SET by its PKCS#11 name (CKP_ML_DSA_65). */
+  parameterSet: z.string().optional(),
 });
+
+/**
+ * Which key of the CA a token key is for: the primary one (the default), or the alternative
+ * (ML-DSA) key of a Catalyst CA kept in the same token instead of a file.
+ */
+const KeyRole = z.enum(['primary', 'alternative']);
 
 export const GeneratedKey = z.object({
   key: KeyInfo,
@@ -155,7 +163,7 @@ export const Review = z.object({
   commonName: z.string(),
   /** Every key of the new CA: the token (or file) key, and the ML-DSA file of a Catalyst CA. */
   keys: z.array(CaKeyView),
-  /** The Catalyst alternative signature (made by the ML-DSA file), or null. */
+  /** The Catalyst alternative signature (made by the ML-DSA key, a file or a token key), or null. */
   altSignatureAlgorithm: z.string().nullable(),
   /** The Catalyst extensions the certificate will carry (also listed in `extensions` as they will read). */
   catalystExtensions: z.array(Extension),
@@ -263,10 +271,10 @@ export const contract = {
   listKeys: { input: Empty, output: z.object({ keys: z.array(KeyInfo) }) },
   keyAlgorithms: { input: Empty, output: z.object({ algorithms: z.array(KeyAlgorithm) }) },
   generateKey: {
-    input: z.object({ algorithm: KeyAlgorithm, label: Label, id: z.string().regex(/^([0-9a-fA-F]{2}){1,32}$/).optional() }).strict(),
+    input: z.object({ algorithm: KeyAlgorithm, label: Label, id: z.string().regex(/^([0-9a-fA-F]{2}){1,32}$/).optional(), role: KeyRole.optional() }).strict(),
     output: GeneratedKey,
   },
-  selectKey: { input: z.object({ label: z.string().max(64), id: z.string().max(128) }).strict(), output: z.object({ key: KeyInfo }) },
+  selectKey: { input: z.object({ label: z.string().max(64), id: z.string().max(128), role: KeyRole.optional() }).strict(), output: z.object({ key: KeyInfo }) },
   useSoftwareKeystore: {
     /**
      * `because`: the operator switched from the open token because it has no ML-DSA mechanism;
