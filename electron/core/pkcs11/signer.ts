@@ -156,6 +156,20 @@ export class Pkcs11Signer implements Signer {
     return err;
   }
 
+  /**
+   * The key's first use found no key: on a token that stopped answering (a Catalyst CA's second
+   * key, first used after the token went) that is the token's absence, not the key's.
+   */
+  private lookupFailure(e: unknown): unknown {
+    if (!(e instanceof QpkiError) || e.code !== 'KEY_NOT_FOUND') return e;
+    try {
+      this.session.tokenState();
+    } catch {
+      return new QpkiError('TOKEN_NOT_PRESENT', `Signing with key "${this.key.label}" failed: token "${this.session.token.label}" no longer answers; it was removed or its store is unreachable. Nothing was signed. Reconnect it and open the token again.`);
+    }
+    return e;
+  }
+
   async sign(alg: SignatureAlgorithm, data: Uint8Array): Promise<Uint8Array> {
     if (!signatureFitsKey(alg, this.keyAlgorithm)) {
       throw new QpkiError('MECHANISM_UNSUPPORTED', `A ${this.keyAlgorithm} key cannot make ${alg} signatures.`);
@@ -164,7 +178,13 @@ export class Pkcs11Signer implements Signer {
     const { mechanism, input, ecdsa } = this.plan(alg, data);
     const lib = this.session.lib;
     const sessionHandle = this.session.handle;
-    this.handle ??= this.resolveHandle();
+    if (!this.handle) {
+      try {
+        this.handle = this.resolveHandle();
+      } catch (e) {
+        throw this.lookupFailure(e);
+      }
+    }
     const perSignaturePin = this.key.attributes.alwaysAuthenticate;
     if (perSignaturePin && !this.contextPin) throw new QpkiError('PIN_REQUIRED', `Key "${this.key.label}" asks for the PIN before every signature.`);
     // Asked before C_SignInit so that no signing operation waits on the operator.
