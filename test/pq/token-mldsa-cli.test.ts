@@ -298,6 +298,23 @@ describe('Catalyst with the ML-DSA key in a token: one token, a second token, a 
     }
   });
 
+  test('key gen makes both keys ahead of the ceremony; ca init --use-existing-key takes them, recorded as selected', () => {
+    const gen = ok(lab.run(['key', 'gen', '--algorithm', 'ml-dsa-87', ...tokenArgs(PQ, lib), '--pkcs11-key-label', 'pre-pq'], ENV));
+    assert.match(gen, /Key "pre-pq" generated in token "PQ Token" \(ml-dsa-87, id [0-9a-f]+\)/);
+    assert.match(gen, /read back: sensitive=true extractable=false always_sensitive=true never_extractable=true local=true/);
+    assert.match(gen, /test signature \(ml-dsa-87\) verified in software: yes/);
+    ok(lab.run(['key', 'gen', '--algorithm', 'ec-p384', ...tokenArgs(PQ, lib), '--pkcs11-key-label', 'pre-ec'], ENV));
+    // The ML-DSA key named as the classical one does not fit the profile: refused before anything is made.
+    const swapped = lab.run(['ca', 'init', '--profile', 'hybrid/catalyst/root-ca', ...tokenArgs(PQ, lib), '--use-existing-key', '--pkcs11-key-label', 'pre-pq', '--pqc-pkcs11-key-label', 'pre-ec', '--var', 'cn=Swapped', '--dir', 'swapped'], ENV);
+    assert.equal(errorLine(swapped).code, 'KEY_INVALID');
+    assert.ok(!existsSync(lab.path('swapped')));
+    ok(lab.run(['ca', 'init', '--profile', 'hybrid/catalyst/root-ca', ...tokenArgs(PQ, lib), '--use-existing-key', '--pkcs11-key-label', 'pre-ec', '--pqc-pkcs11-key-label', 'pre-pq', '--var', 'cn=Existing Keys Root', '--dir', 'existing'], ENV));
+    const entries = readFileSync(lab.path('existing', 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; facts: Record<string, unknown> });
+    assert.deepEqual(entries.filter((e) => e.kind.startsWith('key.')).map((e) => [e.kind, (e.facts.storage as { key_label: string }).key_label]), [['key.selected', 'pre-ec'], ['key.selected', 'pre-pq']]);
+    const [r] = pythonCheck([{ issuer: lab.path('existing', 'ca.crt'), doc: lab.path('existing', 'ca.crt') }]);
+    assert.deepEqual([r.primary, r.alt?.valid], [true, true]);
+  });
+
   test('qpki cert show: both signatures valid against the issuer', () => {
     for (const { issuer, doc, primary, alt } of pairs) {
       const o = JSON.parse(ok(lab.run(['--json', 'cert', 'show', doc, '--issuer', issuer]))) as { signatures: { which: string; algorithm: string; valid: boolean }[] };
