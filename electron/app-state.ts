@@ -16,12 +16,17 @@ export type KeyChoice =
   | { kind: 'pkcs11'; label: string; id: string }
   | { kind: 'software'; algorithm: KeyAlgorithm };
 
-/** A token that stopped answering mid-ceremony: what Retry finds again, and the key chosen on it. */
+/** A key chosen in the open token. */
+export type TokenKeyChoice = Extract<KeyChoice, { kind: 'pkcs11' }>;
+
+/** A token that stopped answering mid-ceremony: what Retry finds again, and the keys chosen on it. */
 export interface LostToken {
   modulePath: string;
   serial: string;
   label: string;
-  key: { kind: 'pkcs11'; label: string; id: string } | null;
+  key: TokenKeyChoice | null;
+  /** The Catalyst alternative (ML-DSA) key chosen in the same token, if any. */
+  altKey?: TokenKeyChoice | null;
 }
 
 export interface AppStateOptions {
@@ -42,6 +47,11 @@ export class AppState {
   module: Pkcs11Module | null = null;
   session: TokenSession | null = null;
   key: KeyChoice | null = null;
+  /**
+   * A Catalyst CA's alternative (ML-DSA) key when it is in the open token too (PKCS#11 3.2
+   * CKM_ML_DSA); null: the ML-DSA key is a file made when signing (the default).
+   */
+  altKey: TokenKeyChoice | null = null;
   /** The CA directory the ceremony is working in (for the journal panel). */
   caDir: string | null = null;
   /** The token lost mid-ceremony, until Retry opens it again (token-recovery.ts). */
@@ -81,6 +91,7 @@ export class AppState {
     const s = this.session;
     this.session = null;
     this.key = this.key?.kind === 'software' ? this.key : null;
+    this.altKey = null; // a token key, gone with its session
     if (!s) return false;
     try { s.logout(); } catch { /* the token may already be gone; closing is what matters */ }
     try { s.close(); } catch { /* idem */ }

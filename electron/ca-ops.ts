@@ -136,22 +136,31 @@ export function open(state: AppState, dir: string): Output<'openCa'> {
 export async function unlock(state: AppState, dir: string, secrets: KeySecrets) {
   const c = describeCaDir(dir);
   const keys = c.meta.versions[c.meta.active].keys;
-  const storage = (keys.find((k) => k.id !== 'pqc') ?? keys[0]).storage as KeyStorageRef;
   // Each key file gets its own passphrase: the ML-DSA file of a Catalyst CA, or the classical key file.
   const altFiles = new Set(keys.filter((k) => k.id === 'pqc' && k.storage.type === 'software').map((k) => resolvePath(c.dir, (k.storage as { path: string }).path)));
   const passphrase = (path: string) => (altFiles.has(resolvePath(c.dir, path)) ? secrets.altPassphrase : secrets.passphrase) ?? undefined;
-  if (storage.type === 'pkcs11') {
-    const s = state.session;
-    if (!s || !s.isLoggedIn || s.token.serial !== storage.token_serial) {
-      throw new QpkiError('NOT_LOGGED_IN', `Log in to the CA's token “${storage.token_label}” (serial ${storage.token_serial}) first.`);
+  // Every key of the CA that is in a token (the classical one, and a Catalyst CA's ML-DSA key when
+  // it is not a file) signs through the one session the ceremony is logged in to.
+  const inTokens = keys.filter((k) => k.storage.type === 'pkcs11').sort((a, b) => (a.id === 'pqc' ? 1 : 0) - (b.id === 'pqc' ? 1 : 0));
+  if (!inTokens.length) return withParticipants(state, await openCaCore(dir, { passphrase, allowModule: () => false }));
+  const s = state.session;
+  for (const k of inTokens) {
+    const storage = k.storage as Extract<KeyStorageRef, { type: 'pkcs11' }>;
+    if (s?.isLoggedIn && s.token.serial === storage.token_serial) continue;
+    if (k.id === 'pqc' && s?.isLoggedIn && inTokens.length > 1) {
+      // One token at a time in the app; a CA with its keys in two tokens signs with qpki.
+      throw new QpkiError('NOT_LOGGED_IN', `The CA's ML-DSA key is in another token, “${storage.token_label}” (serial ${storage.token_serial}), than the one logged in to. Sign for this CA with qpki (--pqc-pkcs11-pin-env names that token's PIN).`);
     }
-    // The library is the one the operator opened for this ceremony; the CA's metadata never picks one.
-    if (s.module.path !== storage.lib) {
-      throw new QpkiError('MODULE_NOT_APPROVED', `This CA's metadata names the PKCS#11 library ${storage.lib}, but the library opened for this ceremony is ${s.module.path}; nothing else is loaded. Open the CA's own library first.`);
-    }
-    return withParticipants(state, await openCaCore(dir, { session: s, passphrase, allowModule: (lib) => lib === s.module.path }));
+    throw new QpkiError('NOT_LOGGED_IN', `Log in to the CA's token “${storage.token_label}” (serial ${storage.token_serial}) first.`);
   }
-  return withParticipants(state, await openCaCore(dir, { passphrase, allowModule: () => false }));
+  // The library is the one the operator opened for this ceremony; the CA's metadata never picks one.
+  for (const k of inTokens) {
+    const lib = (k.storage as Extract<KeyStorageRef, { type: 'pkcs11' }>).lib;
+    if (s!.module.path !== lib) {
+      throw new QpkiError('MODULE_NOT_APPROVED', `This CA's metadata names the PKCS#11 library ${lib}, but the library opened for this ceremony is ${s!.module.path}; nothing else is loaded. Open the CA's own library first.`);
+    }
+  }
+  return withParticipants(state, await openCaCore(dir, { session: s!, passphrase, allowModule: (lib) => lib === s!.module.path }));
 }
 
 function resolvePath(dir: string, p: string): string {

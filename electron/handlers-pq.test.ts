@@ -3,7 +3,8 @@
  * ML-DSA): the profile families, a hybrid root (ECDSA P-384 in the token + ML-DSA-87 file) with
  * both keys shown and both signatures verified, the ML-DSA passphrase asked again for every later
  * signature, a Catalyst end-entity from a request carrying the holder's ML-DSA key, and an
- * ml/root-ca refused by the token until the operator switches to the software keystore.
+ * ml/root-ca refused by the token until the operator switches to the software keystore. (With a
+ * token that has ML-DSA: handlers-pq-token.test.ts.)
  */
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -81,6 +82,11 @@ describe('Catalyst root: ECDSA P-384 in the token, ML-DSA-87 in a file', () => {
     await tokenLoggedIn('pq-hybrid');
     tokenSerial = h.state.session!.token.serial;
     const gen = await must('generateKey', { algorithm: 'ec-p384', label: 'hybrid-root-key' });
+    // This token has no ML-DSA: the ML-DSA key cannot join the EC key in it, and stays the file.
+    const inToken = await call('generateKey', { algorithm: 'ml-dsa-87', label: 'hybrid-root-pq', role: 'alternative' });
+    assert.equal(inToken.error?.code, 'MECHANISM_UNSUPPORTED');
+    assert.match(inToken.error!.message, /no PKCS#11 3\.2 ML-DSA mechanisms: use a software ML-DSA key/);
+    assert.equal(h.state.altKey, null);
     const r = await must('previewCa', { profile: 'hybrid/catalyst/root-ca', vars: { cn: 'PQ Hybrid Root' }, dirId: await dirId('new-ca', dir) });
     requestId = r.id;
     assert.equal(r.signatureAlgorithm, 'ecdsa-sha384');

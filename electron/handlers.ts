@@ -138,7 +138,16 @@ export function keyInfo(k: CoreKeyInfo) {
     size: k.sizeBits,
     attributes: { ...k.attributes },
     fingerprint: k.publicKeyFingerprint,
+    ...(k.parameterSet ? { parameterSet: k.parameterSet } : {}),
   };
+}
+
+/**
+ * A token key for a Catalyst CA's alternative role must be ML-DSA: the alternative signature is
+ * the post-quantum one (ITU-T X.509 §9.8 as the hybrid profiles use it).
+ */
+function assertAltAlgorithm(algorithm: string): void {
+  if (!isMlDsa(algorithm)) throw new QpkiError('INPUT_INVALID', `The alternative key of a Catalyst CA is an ML-DSA key; ${algorithm} is not.`);
 }
 
 /** Post-quantum (one ML-DSA key), hybrid (Catalyst: classical + ML-DSA) or classical. */
@@ -389,20 +398,25 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
     },
     listKeys: () => ({ keys: state.requireLogin().listKeys().map(known) }),
     keyAlgorithms: () => ({ algorithms: state.requireLogin().keyAlgorithms() }),
-    generateKey: async ({ algorithm, label, id }) => {
+    generateKey: async ({ algorithm, label, id, role }) => {
       const s = state.requireLogin();
+      if (role === 'alternative') assertAltAlgorithm(algorithm);
       const r = await s.generateKey({ algorithm, label, ...(id ? { id: id.toLowerCase() } : {}) });
-      state.key = { kind: 'pkcs11', label: r.key.label, id: r.key.id };
+      const choice = { kind: 'pkcs11' as const, label: r.key.label, id: r.key.id };
+      if (role === 'alternative') state.altKey = choice;
+      else state.key = choice;
       record('key.generated', {
         label: r.key.label, id: r.key.id, algorithm: r.key.keyAlgorithm, sizeBits: r.key.sizeBits, token: s.token.label, tokenSerial: s.token.serial,
+        ...(r.key.parameterSet ? { parameterSet: r.key.parameterSet } : {}), ...(role === 'alternative' ? { role: 'CA alternative (post-quantum) key' } : {}),
         attributes: { ...r.key.attributes }, publicKeySha256Fingerprint: r.key.publicKeyFingerprint,
         testSignature: { algorithm: r.testSignature.algorithm, verified: r.testSignature.verified },
       });
       return { key: known(r.key), testSignature: { algorithm: r.testSignature.algorithm, verified: r.testSignature.verified } };
     },
-    selectKey: async ({ label, id }) => {
+    selectKey: async ({ label, id, role }) => {
       const s = state.requireLogin();
       const k = s.findKey({ label, id });
+      if (role === 'alternative') assertAltAlgorithm(k.keyAlgorithm);
       // The same proof as a new key gives, and the fingerprint this ceremony's record (or the
       // journal of the CA directory it works in) has for the key since its generation.
       const ref = { tokenSerial: s.token.serial, label: k.label, id: k.id };
@@ -420,9 +434,12 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
         throw e;
       }
       const p = proof.key;
-      state.key = { kind: 'pkcs11', label: p.label, id: p.id };
+      const choice = { kind: 'pkcs11' as const, label: p.label, id: p.id };
+      if (role === 'alternative') state.altKey = choice;
+      else state.key = choice;
       record('key.selected', {
-        label: p.label, id: p.id, algorithm: p.keyAlgorithm, attributes: { ...p.attributes }, publicKeySha256Fingerprint: p.publicKeyFingerprint,
+        label: p.label, id: p.id, algorithm: p.keyAlgorithm, ...(role === 'alternative' ? { role: 'CA alternative (post-quantum) key' } : {}),
+        attributes: { ...p.attributes }, publicKeySha256Fingerprint: p.publicKeyFingerprint,
         testSignature: { ...proof.testSignature }, journalFingerprint: proof.journal,
       });
       return { key: known(p), testSignature: { ...proof.testSignature }, journal: proof.journal };

@@ -97,7 +97,8 @@ export function onFailure(state: AppState, ctx: FailureContext, e: unknown, reco
   }
   if (!modulePath) return e;
   const key = state.key?.kind === 'pkcs11' ? { ...state.key } : state.lostToken?.key ?? null;
-  const lost: LostToken = { modulePath, serial: token.serial, label: token.label, key };
+  const altKey = state.altKey ? { ...state.altKey } : state.lostToken?.altKey ?? null;
+  const lost: LostToken = { modulePath, serial: token.serial, label: token.label, key, altKey };
   state.dropLostSession(lost);
   const signing = SIGNING.has(ctx.channel);
   const issuance = signing ? interruptedIssuance(state.ceremony.dir) : null;
@@ -143,9 +144,11 @@ export function reconnect(state: AppState, recordModule: (m: Pkcs11Module) => vo
   record('token.chosen', {
     label: s.token.label, serial: s.token.serial, model: s.token.model, manufacturer: s.token.manufacturer, slotId: found.slot.slotId,
     reconnected: true, ...(lost.key ? { keyLabel: lost.key.label, keyId: lost.key.id } : {}),
+    ...(lost.altKey ? { altKeyLabel: lost.altKey.label, altKeyId: lost.altKey.id } : {}),
   });
-  // The key chosen before the loss is the key of this token again; it is used only after a new login.
+  // The keys chosen before the loss are this token's again; they are used only after a new login.
   state.key = lost.key ? { ...lost.key } : state.key;
+  state.altKey = lost.altKey ? { ...lost.altKey } : null;
   state.lostToken = null;
   return { module: m.info(), slotId: found.slot.slotId, token: s.tokenState() };
 }

@@ -106,7 +106,7 @@ async function main(): Promise<void> {
     const { benchProcess } = await import('./bench/process');
     await benchProcess(await needHsm(), report, { runs: numberOption('runs', 10), profileDir: PROFILES });
   });
-  await section('3', 'ML-DSA-65: noble vs liboqs-js', async () => {
+  await section('3', 'ML-DSA-65: noble vs liboqs-js vs the token', async () => {
     const { benchMlDsa } = await import('./bench/mldsa');
     await benchMlDsa(report);
   });

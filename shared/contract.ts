@@ -83,7 +83,15 @@ export const KeyInfo = z.object({
   fingerprint: z.string().nullable(),
   /** CA directories this app knows whose certificate carries this key. */
   backs: z.array(z.object({ dir: z.string(), subject: z.string() })),
+  /** ML-DSA keys: the token's CKA_PARAMETER_SET by its PKCS#11 name (CKP_ML_DSA_65). */
+  parameterSet: z.string().optional(),
 });
+
+/**
+ * Which key of the CA a token key is for: the primary one (the default), or the alternative
+ * (ML-DSA) key of a Catalyst CA kept in the same token instead of a file.
+ */
+const KeyRole = z.enum(['primary', 'alternative']);
 
 export const GeneratedKey = z.object({
   key: KeyInfo,
@@ -337,11 +345,11 @@ export const contract = {
   listKeys: { input: Empty, output: z.object({ keys: z.array(KeyInfo) }) },
   keyAlgorithms: { input: Empty, output: z.object({ algorithms: z.array(KeyAlgorithm) }) },
   generateKey: {
-    input: z.object({ algorithm: KeyAlgorithm, label: Label, id: z.string().regex(/^([0-9a-fA-F]{2}){1,32}$/).optional() }).strict(),
+    input: z.object({ algorithm: KeyAlgorithm, label: Label, id: z.string().regex(/^([0-9a-fA-F]{2}){1,32}$/).optional(), role: KeyRole.optional() }).strict(),
     output: GeneratedKey,
   },
   selectKey: {
-    input: z.object({ label: z.string().max(64), id: z.string().max(128) }).strict(),
+    input: z.object({ label: z.string().max(64), id: z.string().max(128), role: KeyRole.optional() }).strict(),
     /**
      * The key's proof, made by main: a test signature verified against the public key read from
      * the token, and whether a journal's record of its generation matched (a mismatch is refused).

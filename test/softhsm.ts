@@ -5,14 +5,49 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 export const SOFTHSM_LIB = process.env.QPKI_TEST_PKCS11_LIB ?? '/usr/lib/softhsm/libsofthsm2.so';
+
+/** A SoftHSM2 build to run tokens on: its module and the softhsm2-util that goes with it. */
+export interface SoftHsmModule {
+  lib: string;
+  util: string;
+}
+
+/** Debian's SoftHSM2 2.6 (no ML-DSA): the token most tests use. */
+export const DEBIAN_SOFTHSM: SoftHsmModule = { lib: SOFTHSM_LIB, util: 'softhsm2-util' };
+
+/**
+ * SoftHSM2 with PKCS#11 3.2 ML-DSA, kept outside the project in ../shared beside the clone (CI has
+ * it there, read-only): used where it lies, never copied in. QPKI_TEST_MLDSA_DIR points elsewhere.
+ */
+export const MLDSA_SOFTHSM_DIR = process.env.QPKI_TEST_MLDSA_DIR ?? resolve(__dirname, '..', '..', 'shared', 'tokens', 'softhsm2-mldsa');
+const mldsaLib = join(MLDSA_SOFTHSM_DIR, 'libsofthsm2.so');
+const mldsaUtil = join(MLDSA_SOFTHSM_DIR, 'softhsm2-util');
+
+/** The ML-DSA SoftHSM2 module, or null where it is not beside the clone. */
+export const MLDSA_SOFTHSM: SoftHsmModule | null = existsSync(mldsaLib) && existsSync(mldsaUtil) ? { lib: mldsaLib, util: mldsaUtil } : null;
+
+let saidMissing = false;
+/**
+ * Why the ML-DSA token tests cannot run here, or undefined when they can. The reason is printed
+ * once per test file, so a skipped run says so in one line and never passes silently.
+ */
+export function mldsaTokenMissing(): string | undefined {
+  if (MLDSA_SOFTHSM) return undefined;
+  const why = `the ML-DSA SoftHSM2 module is not at ${mldsaLib} (it lives in ../shared/tokens/softhsm2-mldsa beside the clone); ML-DSA token tests skipped`;
+  if (!saidMissing) console.log(`# ${why}`);
+  saidMissing = true;
+  return why;
+}
 
 export interface SoftHsmStore {
   dir: string;
   conf: string;
   tokenDir: string;
+  /** The PKCS#11 module this store's tokens were made with. */
+  lib: string;
   /** Environment for child processes that must see this store. */
   env: NodeJS.ProcessEnv;
   /** Initialize a token with softhsm2-util (independent of our code); returns its serial. */
@@ -26,8 +61,13 @@ export function requireSoftHsm(): void {
   }
 }
 
-export function makeSoftHsmStore(): SoftHsmStore {
-  requireSoftHsm();
+/**
+ * A private token store. `module` picks the SoftHSM2 build whose softhsm2-util initializes its
+ * tokens (Debian's by default); the store's files are the same format for both builds.
+ */
+export function makeSoftHsmStore(module: SoftHsmModule = DEBIAN_SOFTHSM): SoftHsmStore {
+  if (module === DEBIAN_SOFTHSM) requireSoftHsm();
+  else if (!existsSync(module.lib)) throw new Error(`SoftHSM2 module ${module.lib} is missing`);
   const dir = mkdtempSync(join(tmpdir(), 'qpki-hsm-'));
   const tokenDir = join(dir, 'tokens');
   mkdirSync(tokenDir);
@@ -38,10 +78,13 @@ export function makeSoftHsmStore(): SoftHsmStore {
     dir,
     conf,
     tokenDir,
+    lib: module.lib,
     env,
     initToken(label, soPin, userPin) {
-      const out = execFileSync('softhsm2-util', ['--init-token', '--free', '--label', label, '--so-pin', soPin, '--pin', userPin], { env, encoding: 'utf8' });
-      const show = execFileSync('softhsm2-util', ['--show-slots'], { env, encoding: 'utf8' });
+      // --module: a util built elsewhere has its build prefix compiled in as the default module.
+      const util = (args: string[]) => execFileSync(module.util, ['--module', module.lib, ...args], { env, encoding: 'utf8' });
+      const out = util(['--init-token', '--free', '--label', label, '--so-pin', soPin, '--pin', userPin]);
+      const show = util(['--show-slots']);
       // Find the serial of the token we just labelled.
       const blocks = show.split(/\n(?=Slot )/);
       for (const b of blocks) {

@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { QpkiError, toErrorPayload } from '../core/errors';
 import type { Profile } from '../core/profiles';
-import { CaDirectory, completeNewCa, draftDocument, prepareNewCa, sha256Hex, type NewCaDraft, type NewCaKey, type PreparedCertificate, type PreparedCrl } from '../core/ca/authority';
+import { CaDirectory, completeNewCa, draftDocument, prepareNewCa, sha256Hex, type NewAltCaKey, type NewCaDraft, type NewCaKey, type PreparedCertificate, type PreparedCrl } from '../core/ca/authority';
 import { keyAlgorithmOfSpki } from '../core/keys/verify';
 import { parseAndVerifyCsr, type ParsedCsr } from '../core/x509/csr';
 import { describeDocument, type Described } from '../core/x509/describe';
@@ -182,7 +182,11 @@ export async function prepareRoot(ctx: SigningContext, profile: Profile, vars: R
     if (k.algorithm !== profile.algorithm) throw new QpkiError('KEY_INVALID', `The profile ${profile.name} needs a ${profile.algorithm} key, but ${k.algorithm} was chosen. Choose a matching profile or key algorithm.`);
     key = { kind: 'software', passphrase: null };
   }
-  const draft = await prepareNewCa({ dir, profile, vars, key, ...(profile.altAlgorithm ? { altKey: { passphrase: null } } : {}) });
+  // The ML-DSA key of a Catalyst CA: a key chosen in the open token (PKCS#11 3.2), or else a file made now.
+  const altInToken = chosenAltKey(state, profile);
+  const altKey: NewAltCaKey | undefined = !profile.altAlgorithm ? undefined
+    : altInToken ? { kind: 'pkcs11', session: state.requireLogin(), label: altInToken.label, id: altInToken.id, useExisting: true } : { passphrase: null };
+  const draft = await prepareNewCa({ dir, profile, vars, key, ...(altKey ? { altKey } : {}) });
   const keySha = sha256Hex(draft.key.signer.spki);
   const backs = casBackedBy(state.options.dataDir, keySha, dir);
   if (backs.length) {
@@ -212,17 +216,34 @@ export async function prepareRoot(ctx: SigningContext, profile: Profile, vars: R
     k.kind === 'software' ? 'Generated for this review; written encrypted with the passphrase you give when you sign.' : undefined)];
   if (draft.altKey) {
     keys.push(keyView('alternative', draft.altKey.signer.keyAlgorithm, encrypted(draft.altKey.signer.storage), dir, sha256Hex(draft.altKey.signer.spki),
-      'Generated for this review; written encrypted with the ML-DSA passphrase you give when you sign.'));
+      draft.altKey.software ? 'Generated for this review; written encrypted with the ML-DSA passphrase you give when you sign.' : undefined));
   }
   const days = Math.round((c.notAfter.getTime() - c.notBefore.getTime()) / DAY_MS);
   const view = baseView(id, 'root', p, d, {
-    signedBy: `the new CA's own key: ${keyStorageWords(state, k)}${draft.altKey ? ', and its ML-DSA key file' : ''}`,
+    signedBy: `the new CA's own key: ${keyStorageWords(state, k)}${draft.altKey ? (altInToken ? `, and its ML-DSA key “${altInToken.label}” in the same token` : ', and its ML-DSA key file') : ''}`,
     targetDir: dir, keys, commonName: String(draft.rendered.cn ?? ''), csr: null, crl: null, warnings: [], serial: c.serial, validityDays: days,
     secrets: { passphrase: k.kind === 'software' ? 'new' : null, altPassphrase: draft.altKey?.software ? 'new' : null },
   });
   state.ceremony.record('signing.prepared', { requestId: id, purpose: 'root', profile: profile.name, subject: view.subject, tbsSha256: sha256Hex(p.tbs), targetDir: dir });
   state.request = { id, view, kind: 'root', draft, key: k, tokenSerial };
   return view;
+}
+
+/**
+ * The Catalyst alternative (ML-DSA) key chosen in the open token, checked against the profile;
+ * undefined when the ML-DSA key is to be a file made for the review (the default).
+ */
+function chosenAltKey(state: AppState, profile: Profile): { label: string; id: string } | undefined {
+  const a = state.altKey;
+  if (!a) return undefined;
+  if (!profile.altAlgorithm) {
+    throw new QpkiError('PROFILE_INVALID', `An ML-DSA key was chosen in the token as a Catalyst alternative key, but profile ${profile.name} has one key only. Choose a hybrid/catalyst profile, or go back to the key step.`);
+  }
+  const info = state.requireLogin().findKey({ label: a.label, id: a.id });
+  if (info.keyAlgorithm !== profile.altAlgorithm) {
+    throw new QpkiError('KEY_INVALID', `The profile ${profile.name} needs an ${profile.altAlgorithm} alternative key, but “${info.label}” is ${info.keyAlgorithm}.`);
+  }
+  return { label: info.label, id: info.id };
 }
 
 /**
@@ -397,6 +418,15 @@ function assertStillBound(state: AppState, r: PendingSigning): void {
         throw new QpkiError('KEY_CHECK_FAILED', `The public key of “${r.key.label}” in the token is not the one reviewed; nothing was signed.`);
       }
       r.draft.key = { ...r.draft.key, signer: s.signer(now) };
+      const alt = r.draft.altKey;
+      if (alt && !alt.software && alt.signer.storage.type === 'pkcs11') {
+        const ref = alt.signer.storage;
+        const altNow = s.findKey({ label: ref.key_label, id: ref.key_id });
+        if (!Buffer.from(altNow.spki).equals(Buffer.from(alt.signer.spki))) {
+          throw new QpkiError('KEY_CHECK_FAILED', `The public key of “${ref.key_label}” in the token is not the one reviewed; nothing was signed.`);
+        }
+        r.draft.altKey = { ...alt, signer: s.signer(altNow) };
+      }
     }
     return;
   }
@@ -411,10 +441,17 @@ export async function signRequest(ctx: SigningContext, id: string, secrets: { pa
   const { state } = ctx;
   const r = state.request;
   if (!r || r.id !== id) throw new QpkiError('SIGNING_REQUEST_UNKNOWN', 'This review is not the one main holds (it was replaced, withdrawn or already signed); prepare it again.');
-  assertStillBound(state, r);
-  if (r.kind === 'root') {
-    if (r.key.kind === 'software') assertNewPassphrase(secrets.passphrase, `the new ${r.draft.profile.algorithm} CA key file`);
-    if (r.draft.altKey) assertNewPassphrase(secrets.altPassphrase, `the new ${r.draft.altKey.signer.keyAlgorithm} key file`);
+  // Every attempt that fails once the operator pressed Sign is on the record with its reason;
+  // a declined confirmation is on it as the answer itself.
+  try {
+    assertStillBound(state, r);
+    if (r.kind === 'root') {
+      if (r.key.kind === 'software') assertNewPassphrase(secrets.passphrase, `the new ${r.draft.profile.algorithm} CA key file`);
+      if (r.draft.altKey?.software) assertNewPassphrase(secrets.altPassphrase, `the new ${r.draft.altKey.signer.keyAlgorithm} key file`);
+    }
+  } catch (e) {
+    recordFailure(state, r, e);
+    throw e;
   }
   const yes = await askAndRecord(ctx, signConfirmation(r.view), { requestId: r.id, tbsSha256: r.view.tbsSha256 });
   if (!yes) throw new QpkiError('NOT_CONFIRMED', 'The signature was not confirmed in the app’s confirmation dialog; nothing was signed.');
@@ -423,10 +460,14 @@ export async function signRequest(ctx: SigningContext, id: string, secrets: { pa
     state.request = null;
     return out;
   } catch (e) {
-    const p = toErrorPayload(e);
-    try { state.ceremony.record('signing.failed', { requestId: r.id, purpose: r.view.purpose, code: p.code, reason: p.message }); } catch { /* the failure itself is reported */ }
+    recordFailure(state, r, e);
     throw e;
   }
+}
+
+function recordFailure(state: AppState, r: PendingSigning, e: unknown): void {
+  const p = toErrorPayload(e);
+  try { state.ceremony.record('signing.failed', { requestId: r.id, purpose: r.view.purpose, code: p.code, reason: p.message }); } catch { /* the failure itself is reported */ }
 }
 
 async function execute(state: AppState, r: PendingSigning, secrets: { passphrase: string | null; altPassphrase: string | null }): Promise<Output<'sign'>> {
@@ -436,7 +477,7 @@ async function execute(state: AppState, r: PendingSigning, secrets: { passphrase
     if (state.ceremony.participants) r.draft.options.participants = state.ceremony.participants;
     let res;
     try {
-      res = await completeNewCa(r.draft, { passphrase: r.key.kind === 'software' ? secrets.passphrase : null, altPassphrase: r.draft.altKey ? secrets.altPassphrase : null, keyEventsRecorded: true });
+      res = await completeNewCa(r.draft, { passphrase: r.key.kind === 'software' ? secrets.passphrase : null, altPassphrase: r.draft.altKey?.software ? secrets.altPassphrase : null, keyEventsRecorded: true });
     } catch (e) {
       if (!existsSync(join(r.draft.dir, 'journal.jsonl'))) state.ceremony.restorePreamble(preamble);
       throw e;

@@ -6,7 +6,8 @@ import { QpkiError } from '../core/errors';
 import type { CaKeyAccess } from '../core/ca/index';
 import { loadVarFile, parseVarArgs } from '../core/profiles/index';
 import { resolveToken } from './token';
-import type { TokenOptions, VarOptions } from './options';
+import type { PqcTokenOptions, TokenOptions, VarOptions } from './options';
+import { pqcPin } from './pqcToken';
 import { lazySecret, readSecret, warn } from './secrets';
 
 export function varsFrom(o: VarOptions): Record<string, unknown> {
@@ -14,7 +15,7 @@ export function varsFrom(o: VarOptions): Record<string, unknown> {
 }
 
 /** Passphrase for a key file about to be written: flag, env, file or prompt; null = unencrypted. */
-export async function newKeyPassphrase(what: string, env: string | undefined, file: string | undefined, opts: { unencrypted?: boolean; allowUnencryptedWithoutTty?: boolean }): Promise<string | null> {
+export async function newKeyPassphrase(what: string, env: string | undefined, file: string | undefined, opts: { unencrypted?: boolean; allowUnencryptedWithoutTty?: boolean; flags?: string[] }): Promise<string | null> {
   if (opts.unencrypted) {
     warn(`${what} is written UNENCRYPTED (--unencrypted-key), protected only by file mode 0600.`);
     return null;
@@ -25,14 +26,16 @@ export async function newKeyPassphrase(what: string, env: string | undefined, fi
       warn(`no passphrase given and no terminal: ${what} is written UNENCRYPTED, protected only by file mode 0600.`);
       return null;
     }
-    throw new QpkiError('PASSPHRASE_REQUIRED', `A passphrase is needed for ${what}: give --passphrase-env VAR or --passphrase-file FILE, run on a terminal, or pass --unencrypted-key.`);
+    // The flags that would have given it, so the message never names a flag that was given and did not apply.
+    const flags = (opts.flags ?? ['--passphrase']).map((f) => `${f}-env VAR or ${f}-file FILE`).join(', or ');
+    throw new QpkiError('PASSPHRASE_REQUIRED', `A passphrase is needed for ${what}: give ${flags}, run on a terminal, or pass --unencrypted-key.`);
   }
   if (v.length < 12) warn(`the passphrase for ${what} is shorter than 12 characters.`);
   return v;
 }
 
 /** Key access for an existing CA: token PIN and key-file passphrases, asked only when needed. */
-export function caAccess(o: TokenOptions & { caPassphraseEnv?: string; caPassphraseFile?: string; pqcPassphraseEnv?: string; pqcPassphraseFile?: string }): CaKeyAccess {
+export function caAccess(o: TokenOptions & PqcTokenOptions & { caPassphraseEnv?: string; caPassphraseFile?: string; pqcPassphraseEnv?: string; pqcPassphraseFile?: string }): CaKeyAccess {
   // Without token options the CA's own token is used (from ca.meta.json); only the PIN comes from here.
   const pin = lazySecret('token PIN', '--pkcs11-pin', { value: o.pkcs11Pin, env: o.pkcs11PinEnv, file: o.pkcs11PinFile }, 'PIN_REQUIRED');
   const t = o.hsmConfig || o.pkcs11Lib ? resolveToken({ ...o, pkcs11Token: o.pkcs11Token ?? '-', pkcs11Lib: o.pkcs11Lib }, false) : undefined;
@@ -40,6 +43,8 @@ export function caAccess(o: TokenOptions & { caPassphraseEnv?: string; caPassphr
   const pqc = lazySecret('post-quantum CA key passphrase', '--pqc-passphrase', { env: o.pqcPassphraseEnv ?? o.caPassphraseEnv, file: o.pqcPassphraseFile ?? o.caPassphraseFile }, 'PASSPHRASE_REQUIRED');
   return {
     pin: t ? t.pin : pin,
+    // Asked only if the CA's ML-DSA key is in a token other than the classical key's.
+    altPin: pqcPin(o),
     confirmFinalTry: o.force,
     passphrase: (path) => (/ml-dsa/.test(path) ? pqc() : ca()),
   };

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { QpkiError } from '../core/errors';
 import { describeCaDir, initCa, openCa, type NewCaKey } from '../core/ca/index';
+import type { NewAltCaKey } from '../core/ca/authority';
 import { checkCaDir, repairCaDir, type CaCheckResult } from '../core/ca/check';
 import { loadProfile } from '../core/profiles/index';
 import { buildCsr } from '../core/x509/csr';
@@ -11,7 +12,8 @@ import { defaultSignatureAlgorithm } from '../core/keys/algorithms';
 import { generateSoftwareKey, signerFromPkcs8, writeKeyFile } from '../core/keys/software';
 import { openLoggedIn, resolveToken } from './token';
 import { caAccess, newKeyPassphrase, varsFrom } from './access';
-import type { PassphraseOptions, TokenOptions, VarOptions } from './options';
+import type { PassphraseOptions, PqcTokenOptions, TokenOptions, VarOptions } from './options';
+import { openPqcSession, pqcTokenNamed } from './pqcToken';
 import { emit } from './output';
 import { ceremonyGiven, closeInto, initDone, initPreamble, participants, recordInto } from './ceremony';
 import { warn } from './secrets';
@@ -21,7 +23,9 @@ import { Journal } from '../core/journal/journal';
 import type { KeyStorageRef } from '../core/keys/signer';
 import type { Profile } from '../core/profiles/index';
 
-type InitOptions = TokenOptions & VarOptions & PassphraseOptions & {
+type InitOptions = TokenOptions & PqcTokenOptions & VarOptions & PassphraseOptions & {
+  pqcPkcs11KeyLabel?: string;
+  pqcPkcs11KeyId?: string;
   profile: string;
   dir?: string;
   caDir?: string;
@@ -66,13 +70,37 @@ export async function caInit(o: InitOptions): Promise<void> {
   prepareSubject(profile, vars); // variable errors before any PIN prompt or key generation
   if (existsSync(join(dir, 'ca.meta.json'))) throw new QpkiError('CA_EXISTS', `${resolve(dir)} already holds a CA; it is never overwritten.`);
   if (o.parent) describeCaDir(o.parent); // a wrong --parent is said before any PIN or passphrase is asked
+  const pqcInToken = !!(o.pqcPkcs11KeyLabel || o.pqcPkcs11KeyId || pqcTokenNamed(o));
+  if (pqcInToken && !profile.altAlgorithm) throw new QpkiError('INPUT_INVALID', `The --pqc-pkcs11-* options place the ML-DSA key of a Catalyst CA; profile ${profile.name} has one key only (use --pkcs11-* for it).`);
+  if (pqcInToken && !o.pqcPkcs11KeyLabel) throw new QpkiError('INPUT_INVALID', 'Give the label of the ML-DSA key in the token with --pqc-pkcs11-key-label.');
   const { key, close } = await newKeySpec(o, 'the new CA key file');
   let parent: CertificateAuthority | undefined;
+  let closePqc = () => {};
   try {
+    let altKey: NewAltCaKey | undefined;
+    if (profile.altAlgorithm && pqcInToken) {
+      const { session, own } = await openPqcSession(o, key.kind === 'pkcs11' ? key.session : undefined);
+      if (own) closePqc = () => session.close();
+      altKey = { kind: 'pkcs11', session, label: o.pqcPkcs11KeyLabel!, id: o.pqcPkcs11KeyId, useExisting: o.useExistingKey };
+    } else if (profile.altAlgorithm) {
+      // The ML-DSA key file's passphrase: --pqc-passphrase-* when given; otherwise the one the
+      // classical key file got, or, when the classical key is in a token, --passphrase-* (the
+      // only key file this CA has).
+      const pqcGiven = o.pqcPassphraseEnv !== undefined || o.pqcPassphraseFile !== undefined;
+      const passphrase = pqcGiven || key.kind === 'pkcs11'
+        ? await newKeyPassphrase('the post-quantum (ML-DSA) CA key file', o.pqcPassphraseEnv ?? (pqcGiven ? undefined : o.passphraseEnv), o.pqcPassphraseFile ?? (pqcGiven ? undefined : o.passphraseFile), { unencrypted: o.unencryptedKey, flags: ['--passphrase', '--pqc-passphrase'] })
+        : key.passphrase;
+      altKey = { passphrase };
+    }
     // A parent whose key is in the same token signs through the session just logged in to:
     // one PIN entry, and no second session whose logout would log the first one out.
-    if (o.parent) parent = await openCa(o.parent, { ...caAccess({ ...o, caPassphraseEnv: o.parentPassphraseEnv, caPassphraseFile: o.parentPassphraseFile }), session: key.kind === 'pkcs11' ? key.session : undefined });
-    const altKey = profile.altAlgorithm ? { passphrase: key.kind === 'software' ? key.passphrase : await newKeyPassphrase('the post-quantum CA key file', o.pqcPassphraseEnv, o.pqcPassphraseFile, { unencrypted: o.unencryptedKey }) } : undefined;
+    if (o.parent) {
+      parent = await openCa(o.parent, {
+        ...caAccess({ ...o, caPassphraseEnv: o.parentPassphraseEnv, caPassphraseFile: o.parentPassphraseFile }),
+        session: key.kind === 'pkcs11' ? key.session : undefined,
+        ...(altKey && 'kind' in altKey ? { sessions: [altKey.session] } : {}),
+      });
+    }
     // The ceremony's opening, the preflight and the token steps open the new CA's journal, in order.
     const r = await initCa({ dir, profile, vars, key, altKey, parent, journalPreamble: initPreamble(dir, 'ca init'), participants: participants() });
     initDone(r.dir, 'ca init');
@@ -85,12 +113,15 @@ export async function caInit(o: InitOptions): Promise<void> {
       `  key:          ${r.key.algorithm} ${r.key.storage.type === 'pkcs11' ? `in token "${r.key.storage.token_label}" (serial ${r.key.storage.token_serial}), label "${r.key.storage.key_label}", id ${r.key.storage.key_id}` : `file ${r.key.storage.path}${r.key.storage.encrypted ? ' (encrypted)' : ' (UNENCRYPTED)'}`}`,
       ...(r.key.generated?.attributes ? [`  attributes:   ${Object.entries(r.key.generated.attributes).map(([k, v]) => `${k}=${v}`).join(' ')}`] : []),
       ...(r.key.generated ? [`  test signature verified: ${r.key.generated.testSignatureVerified ? 'yes' : 'NO'}`] : []),
-      ...(r.altKey ? [`  alt key:      ${r.altKey.algorithm} file ${r.altKey.storage.type === 'software' ? r.altKey.storage.path : ''}`] : []),
+      ...(r.altKey ? [`  alt key:      ${r.altKey.algorithm} ${keyWhere(r.altKey.storage)}`] : []),
+      ...(r.altKey?.generated?.attributes ? [`  alt attributes: ${Object.entries(r.altKey.generated.attributes).map(([k, v]) => `${k}=${v}`).join(' ')}`] : []),
+      ...(r.altKey?.generated ? [`  alt test signature verified: ${r.altKey.generated.testSignatureVerified ? 'yes' : 'NO'}`] : []),
       `  SHA-256:      ${r.certificate.fingerprint}`,
       `  certificate:  ${r.certificate.path}`,
     ]);
   } finally {
     await parent?.close();
+    closePqc();
     close();
   }
 }

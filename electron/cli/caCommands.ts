@@ -1,6 +1,6 @@
 /** `qpki ca …`: the commands and their options; what each does is in caActions, loaded when it runs. */
 import { Option, type Command } from 'commander';
-import { addPassphraseOptions, addTokenOptions, addVarOptions, lazyAction } from './options';
+import { addPassphraseOptions, addPqcTokenOptions, addTokenOptions, addVarOptions, lazyAction } from './options';
 
 const actions = () => import('./caActions');
 
@@ -18,8 +18,13 @@ export function registerCaCommands(program: Command): void {
     .option('--use-existing-key', 'use a key already in the token instead of generating one')
     .option('--parent <ca-dir>', 'issue the CA certificate from this parent CA (subordinate CA)')
     .option('--unencrypted-key', 'write a software CA key without a passphrase (not recommended)');
+  // A Catalyst CA's ML-DSA key in a token (PKCS#11 3.2): the classical key's, or its own with --pqc-pkcs11-lib/-token.
+  init
+    .option('--pqc-pkcs11-key-label <label>', 'Catalyst: generate (or with --use-existing-key, use) the ML-DSA key in a token under this label instead of a file')
+    .option('--pqc-pkcs11-key-id <hex>', 'CKA_ID of the ML-DSA key (default: derived from its public key)');
+  addPqcTokenOptions(init);
   addVarOptions(init);
-  addPassphraseOptions(init, '', 'the new CA key file');
+  addPassphraseOptions(init, '', 'the new CA key file (for a Catalyst CA whose classical key is in a token: its ML-DSA key file)');
   addPassphraseOptions(init, 'pqc', 'the post-quantum (ML-DSA) CA key file');
   addPassphraseOptions(init, 'parent', "the parent CA's key file");
   init.action(lazyAction(actions, (m) => m.caInit));

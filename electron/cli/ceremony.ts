@@ -182,6 +182,13 @@ export async function openCaRecorded(dir: string, access: CaKeyAccess, command: 
     hold('token.chosen', { label: st.token_label, serial: st.token_serial });
     hold('login.succeeded', { token: st.token_label, serial: st.token_serial });
   }
+  // A Catalyst CA's ML-DSA key in a token of its own: that token was opened and logged in to as well.
+  const alt = ca.altSigner?.storage;
+  if (alt?.type === 'pkcs11' && !(st.type === 'pkcs11' && st.lib === alt.lib && st.token_serial === alt.token_serial) && alt.token_serial !== access.session?.token.serial) {
+    holdModule(alt.lib);
+    hold('token.chosen', { label: alt.token_label, serial: alt.token_serial, role: 'post-quantum key' });
+    hold('login.succeeded', { token: alt.token_label, serial: alt.token_serial });
+  }
   recordInto(ca.journal, abs, command);
   run = { journal: ca.journal, command, close: ceremonyGiven(), dir: abs };
   return ca;

@@ -27,7 +27,21 @@ export interface TokenOptions {
   force?: boolean;
 }
 
-export type CaOpts = TokenOptions & { caDir?: string; dir?: string; caPassphraseEnv?: string; caPassphraseFile?: string; pqcPassphraseEnv?: string; pqcPassphraseFile?: string };
+/**
+ * The token of a Catalyst CA's ML-DSA key when it is not the classical key's token: the same
+ * options as the classical key's, prefixed --pqc- (PKCS#11 3.2 ML-DSA, e.g. a second HSM).
+ */
+export interface PqcTokenOptions {
+  pqcPkcs11Lib?: string;
+  pqcPkcs11Token?: string;
+  pqcPkcs11TokenSerial?: string;
+  pqcPkcs11Pin?: string;
+  pqcPkcs11PinEnv?: string;
+  pqcPkcs11PinFile?: string;
+  pqcHsmConfig?: string;
+}
+
+export type CaOpts = TokenOptions & PqcTokenOptions & { caDir?: string; dir?: string; caPassphraseEnv?: string; caPassphraseFile?: string; pqcPassphraseEnv?: string; pqcPassphraseFile?: string };
 
 export function collect(v: string, prev: string[] = []): string[] {
   return [...prev, v];
@@ -58,12 +72,27 @@ export function addTokenOptions(c: Command): Command {
     .option('--force', 'proceed on the token\'s final PIN try (a wrong PIN then locks it)');
 }
 
+/** How to reach the token of a Catalyst CA's ML-DSA key (`pinOnly`: the CA records which token; only its PIN is asked). */
+export function addPqcTokenOptions(c: Command, pinOnly = false): Command {
+  if (!pinOnly) {
+    c.option('--pqc-pkcs11-lib <path>', 'PKCS#11 module of the token holding the ML-DSA key (default: --pkcs11-lib)')
+      .option('--pqc-pkcs11-token <label>', 'label of the token holding the ML-DSA key (default: the classical key\'s token)')
+      .option('--pqc-pkcs11-token-serial <serial>', 'serial of the token holding the ML-DSA key')
+      .option('--pqc-hsm-config <file>', 'QPKI hsm.yaml of the token holding the ML-DSA key');
+  }
+  return c
+    .option('--pqc-pkcs11-pin <pin>', 'user PIN of the ML-DSA key\'s token, when it is not the classical key\'s (prefer -env, -file or the prompt)')
+    .option('--pqc-pkcs11-pin-env <var>', 'read that PIN from this environment variable')
+    .option('--pqc-pkcs11-pin-file <file>', 'read that PIN from the first line of this file');
+}
+
 /** --ca-dir and the ways to reach an existing CA's key (token, key-file passphrases). */
 export function addCaAccessOptions(c: Command): Command {
   c.option('--ca-dir <dir>', 'CA directory', './ca').addOption(new Option('--dir <dir>', 'synonym of --ca-dir').hideHelp());
   addTokenOptions(c);
   addPassphraseOptions(c, 'ca', "the CA's key file");
   addPassphraseOptions(c, 'pqc', "the CA's post-quantum key file");
+  addPqcTokenOptions(c, true);
   return c;
 }
 

@@ -126,7 +126,7 @@ export async function keyList(o: TokenOptions): Promise<void> {
     const keys = s.listKeys();
     emit(keys.map((k) => ({ ...k, spki: undefined })), () =>
       keys.length
-        ? keys.map((k) => `"${k.label}"  id ${k.id}  ${k.keyAlgorithm}  ${k.attributes.sensitive ? 'sensitive' : 'NOT SENSITIVE'} ${k.attributes.extractable ? 'EXTRACTABLE' : 'never-extractable'} ${k.attributes.local ? 'local' : 'imported'}  SHA-256(pub) ${k.publicKeyFingerprint}`)
+        ? keys.map((k) => `"${k.label}"  id ${k.id}  ${k.keyAlgorithm}${k.parameterSet ? ` (${k.parameterSet})` : ''}  ${k.attributes.sensitive ? 'sensitive' : 'NOT SENSITIVE'} ${k.attributes.extractable ? 'EXTRACTABLE' : 'never-extractable'} ${k.attributes.local ? 'local' : 'imported'}  SHA-256(pub) ${k.publicKeyFingerprint}`)
         : ['no private keys'],
     );
   } finally {

@@ -7,7 +7,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { makeSoftHsmStore, SOFTHSM_LIB, type SoftHsmStore } from '../softhsm';
+import { makeSoftHsmStore, SOFTHSM_LIB, type SoftHsmModule, type SoftHsmStore } from '../softhsm';
 
 export { SOFTHSM_LIB };
 import { ensureCliBuilt, QPKI, ROOT } from '../cli-build';
@@ -62,9 +62,12 @@ export const TOKEN_LABEL = 'CA Token';
 export const USER_PIN = 'user-PIN-0123456789';
 export const SO_PIN = 'so-PIN-0123456789';
 
-/** A private token store with one initialized token ("CA Token"), and a CLI runner bound to it. */
-export function makeLab(label = TOKEN_LABEL, pin = USER_PIN): Lab {
-  const store = makeSoftHsmStore();
+/**
+ * A private token store with one initialized token ("CA Token"), and a CLI runner bound to it.
+ * `module`: the SoftHSM2 build that makes the store's tokens (Debian's unless given).
+ */
+export function makeLab(label = TOKEN_LABEL, pin = USER_PIN, module?: SoftHsmModule): Lab {
+  const store = makeSoftHsmStore(module);
   const serial = store.initToken(label, SO_PIN, pin);
   const dir = join(store.dir, 'work');
   mkdirSync(dir);
@@ -83,8 +86,8 @@ export function makeLab(label = TOKEN_LABEL, pin = USER_PIN): Lab {
 }
 
 /** Token options with the PIN from an environment variable (the recommended form). */
-export function tokenArgs(label = TOKEN_LABEL): string[] {
-  return ['--pkcs11-lib', SOFTHSM_LIB, '--pkcs11-token', label, '--pkcs11-pin-env', 'QPKI_TEST_PIN'];
+export function tokenArgs(label = TOKEN_LABEL, lib = SOFTHSM_LIB): string[] {
+  return ['--pkcs11-lib', lib, '--pkcs11-token', label, '--pkcs11-pin-env', 'QPKI_TEST_PIN'];
 }
 export const PIN_ENV = { QPKI_TEST_PIN: USER_PIN };
 

@@ -235,3 +235,49 @@ export function versionAtLeast(v: string, min: string): boolean {
   }
   return true;
 }
+
+// ---------- the token, through a PKCS#11 client of its own ----------
+
+export type P11Attr = number | boolean | { length: number } | { refused: string };
+export interface P11Attrs {
+  private: Record<string, P11Attr>;
+  public: Record<string, P11Attr>;
+}
+export type P11Op = { op: 'attrs' } | { op: 'sign'; data: Uint8Array; params: null | { hedge: 0 | 1 | 2; context: Uint8Array } };
+export type P11Result = P11Attrs | { signature: string } | { refused: string };
+
+/**
+ * Talk to the token through p11direct.py (Python ctypes on the module): attributes as the token
+ * reports them, and CKM_ML_DSA signatures with parameters pkcs11js cannot pass.
+ */
+export function p11direct(req: { lib: string; token: string; pin: string; label: string; env: NodeJS.ProcessEnv }, ops: P11Op[]): P11Result[] {
+  const wire = ops.map((o) => (o.op === 'sign' ? { op: 'sign', data: Buffer.from(o.data).toString('hex'), params: o.params && { hedge: o.params.hedge, context: Buffer.from(o.params.context).toString('hex') } } : o));
+  const r = spawnSync('python3', [join(HERE, 'p11direct.py')], { input: JSON.stringify({ lib: req.lib, token: req.token, pin: req.pin, label: req.label, ops: wire }), env: req.env, encoding: 'utf8', maxBuffer: 16 << 20 });
+  if (r.status !== 0) throw new Error(`p11direct.py failed:\n${r.stderr}`);
+  return JSON.parse(r.stdout) as P11Result[];
+}
+
+/** python `cryptography` verifies an ML-DSA signature under a raw public key, with a context or without. */
+export function pythonMlDsaVerify(alg: MlDsaName, publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array, context?: Uint8Array): boolean {
+  return pythonJson<{ valid: boolean }>(
+    `
+import json, sys
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import mldsa
+r = json.load(sys.stdin)
+key = getattr(mldsa, r['cls']).from_public_bytes(bytes.fromhex(r['pub']))
+try:
+    key.verify(bytes.fromhex(r['sig']), bytes.fromhex(r['msg']), bytes.fromhex(r['ctx']) if r['ctx'] is not None else None)
+    print(json.dumps({'valid': True}))
+except InvalidSignature:
+    print(json.dumps({'valid': False}))
+`,
+    {
+      cls: { 'ml-dsa-44': 'MLDSA44PublicKey', 'ml-dsa-65': 'MLDSA65PublicKey', 'ml-dsa-87': 'MLDSA87PublicKey' }[alg],
+      pub: Buffer.from(publicKey).toString('hex'),
+      msg: Buffer.from(message).toString('hex'),
+      sig: Buffer.from(signature).toString('hex'),
+      ctx: context ? Buffer.from(context).toString('hex') : null,
+    },
+  ).valid;
+}

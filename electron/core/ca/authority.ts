@@ -93,6 +93,12 @@ export function sha256Hex(data: Uint8Array): string {
 }
 
 /** How a new CA key is made or found. */
+/**
+ * The alternative (ML-DSA) key of a new Catalyst CA: a software file with this passphrase (null:
+ * unencrypted), or a key in a token, the classical key's or another one (PKCS#11 3.2 CKM_ML_DSA).
+ */
+export type NewAltCaKey = { passphrase: string | null } | Extract<NewCaKey, { kind: 'pkcs11' }>;
+
 export type NewCaKey =
   /** `expectedFingerprint`: an existing key's public key SHA-256 as a journal recorded it at its generation. */
   | { kind: 'pkcs11'; session: TokenSession; label: string; id?: string; useExisting?: boolean; expectedFingerprint?: { sha256: string; where: string } }
@@ -102,8 +108,16 @@ export type NewCaKey =
 export interface CaKeyAccess {
   /** A logged-in session to reuse (the app keeps one for the ceremony). */
   session?: TokenSession;
+  /** Other logged-in sessions to reuse, on other tokens (the token of a Catalyst CA's ML-DSA key). */
+  sessions?: TokenSession[];
   /** The token PIN, asked only when a token key must be logged in to. */
   pin?: PinProvider;
+  /**
+   * The PIN of a second token holding a Catalyst CA's alternative (ML-DSA) key, asked only if that
+   * token is not the classical key's. Never defaults to `pin`: a PIN tried on the wrong token
+   * spends one of its tries.
+   */
+  altPin?: PinProvider;
   confirmFinalTry?: boolean;
   /** Passphrase of a software key file; `what` names the file. */
   passphrase?: (what: string) => string | undefined | Promise<string | undefined>;
@@ -134,7 +148,7 @@ export interface InitCaResult {
   dir: string;
   certificate: IssuedCertificate;
   key: { storage: KeyStorageRef; algorithm: KeyAlgorithm; publicKeyFingerprint: string; generated?: { attributes?: Record<string, boolean>; testSignatureVerified: boolean } };
-  altKey?: { storage: KeyStorageRef; algorithm: KeyAlgorithm; publicKeyFingerprint: string };
+  altKey?: { storage: KeyStorageRef; algorithm: KeyAlgorithm; publicKeyFingerprint: string; generated?: { attributes?: Record<string, boolean>; testSignatureVerified: boolean } };
 }
 
 export function nameString(n: Name): string {
@@ -716,7 +730,12 @@ export interface SignedCrl {
   nextUpdate: Date;
 }
 
-async function signerForRef(dir: string, ref: KeyRef, access: CaKeyAccess): Promise<Signer> {
+/**
+ * A signer for one key of the CA. A token key reuses a session on its token when one is open
+ * (the caller's, or one opened for the CA's other key): PKCS#11 login is per token, so a second
+ * session would need no PIN, and closing it would log the first one out.
+ */
+async function signerForRef(dir: string, ref: KeyRef, access: CaKeyAccess, opened: TokenSession[], pin: PinProvider | undefined): Promise<Signer> {
   const s = ref.storage;
   if (s.type === 'software') {
     const path = isAbsolute(s.path) ? s.path : join(dir, s.path);
@@ -725,20 +744,31 @@ async function signerForRef(dir: string, ref: KeyRef, access: CaKeyAccess): Prom
     // Keep the metadata's relative path in the storage reference the signer reports.
     return { ...softwareSigner(path, pass), storage: s };
   }
-  let session = access.session;
-  if (!session || session.module.path !== s.lib || session.token.serial !== s.token_serial) {
+  const onToken = (x: TokenSession | undefined): x is TokenSession => !!x && x.module.path === s.lib && x.token.serial === s.token_serial;
+  let session = [access.session, ...(access.sessions ?? []), ...opened].find(onToken);
+  if (!session) {
     if (access.allowModule && !access.allowModule(s.lib)) {
       throw new QpkiError('MODULE_NOT_APPROVED', `The CA's metadata names the PKCS#11 library ${s.lib}, which was not chosen for this operation; it is not loaded.`);
     }
     const mod = loadModule(s.lib);
     session = mod.openSession(s.token_serial ? { serial: s.token_serial } : { label: s.token_label });
+    opened.push(session);
   }
   if (!session.isLoggedIn) {
-    const pin = access.pin ? await access.pin() : undefined;
-    await session.login(pin, { confirmFinalTry: access.confirmFinalTry === true });
+    const p = pin ? await pin() : undefined;
+    await session.login(p, { confirmFinalTry: access.confirmFinalTry === true });
   }
   const key = session.findKey({ label: s.key_label, id: s.key_id || undefined });
-  return session.signer(key, access.pin);
+  return session.signer(key, pin);
+}
+
+/** Where no PIN was given for the token of the alternative key: say which token wants one. */
+function altPinMissing(ref: KeyRef): PinProvider {
+  return () => {
+    const s = ref.storage;
+    const where = s.type === 'pkcs11' ? `token "${s.token_label}" (serial ${s.token_serial})` : 'its token';
+    throw new QpkiError('PIN_REQUIRED', `The CA's alternative (${ref.algorithm}) key is in ${where}, not in the classical key's token: give that token's PIN too.`);
+  };
 }
 
 /** The active version, or a clear refusal for a CA still waiting for its certificate (see pending.ts). */
@@ -752,9 +782,12 @@ export async function openCa(dir: string, access: CaKeyAccess = {}): Promise<Cer
   const certDer = pemOrDer(readText(certPath), ['CERTIFICATE']);
   const classical = v.keys.find((k) => k.id === 'default' || k.id === 'classical') ?? v.keys[0];
   const pqc = v.keys.find((k) => k.id === 'pqc' && k !== classical);
-  const signer = await signerForRef(abs, classical as KeyRef, access);
+  const opened: TokenSession[] = [];
+  const signer = await signerForRef(abs, classical as KeyRef, access, opened, access.pin);
   assertCertifiedKey(signer, certFacts(certDer).spki, abs);
-  const altSigner = pqc ? await signerForRef(abs, pqc as KeyRef, access) : undefined;
+  // A Catalyst CA's ML-DSA key in the classical key's token signs through the same session; in a
+  // token of its own it needs that token's PIN.
+  const altSigner = pqc ? await signerForRef(abs, pqc as KeyRef, access, opened, access.altPin ?? altPinMissing(pqc as KeyRef)) : undefined;
   return new CertificateAuthority(abs, meta, certDer, signer, altSigner, Journal.open(abs));
 }
 
@@ -885,7 +918,7 @@ export interface NewCaDraft {
   options: InitCaOptions;
 }
 
-export type InitCaOptions = NewCaOptions & { altKey?: { passphrase: string | null }; parent?: CertificateAuthority };
+export type InitCaOptions = NewCaOptions & { altKey?: NewAltCaKey; parent?: CertificateAuthority };
 
 export async function prepareNewCa(opts: InitCaOptions): Promise<NewCaDraft> {
   const dir = resolve(opts.dir);
@@ -893,16 +926,19 @@ export async function prepareNewCa(opts: InitCaOptions): Promise<NewCaDraft> {
   assertNewCaTarget(dir, profile);
   assertRecordable(opts.journalPreamble ?? []);
   opts.parent?.assertMayIssue(profile); // before any key is made for a certificate the parent may not sign
-  if (profile.altAlgorithm && !opts.altKey) throw new QpkiError('INPUT_INVALID', `Profile ${profile.name} is a Catalyst hybrid: an ${profile.altAlgorithm} key (software file) is needed too.`);
+  if (profile.altAlgorithm && !opts.altKey) throw new QpkiError('INPUT_INVALID', `Profile ${profile.name} is a Catalyst hybrid: an ${profile.altAlgorithm} key (a software file, or a key in a token with ML-DSA) is needed too.`);
+  const altSpec = altKeySpec(opts);
+  // Before the classical key is made: a token without ML-DSA would leave it there for nothing.
+  if (altSpec?.kind === 'pkcs11' && !altSpec.session.hasMechanism(CKM_ML_DSA)) {
+    throw new QpkiError('MECHANISM_UNSUPPORTED', `Token "${altSpec.session.token.label}" has no ML-DSA (PKCS#11 3.2 CKM_ML_DSA), so it cannot hold the ${profile.altAlgorithm} key of this Catalyst CA. Keep that key in an encrypted software ML-DSA key file (the default; qpki: leave out --pqc-pkcs11-*), or name a token that has ML-DSA.`);
+  }
   const { values, subject, days } = prepareSubject(profile, opts.vars);
   let key: MadeKey | undefined;
+  let altKey: MadeKey | undefined;
   try {
     const algo = qpkiAlgorithmId(profile.algorithm);
     key = await makeKeyInMemory(opts.key, profile.algorithm, `ca.${algo}.key`);
-    let altKey: MadeKey | undefined;
-    if (profile.altAlgorithm && opts.altKey) {
-      altKey = await makeKeyInMemory({ kind: 'software', passphrase: opts.altKey.passphrase }, profile.altAlgorithm, `ca.${qpkiAlgorithmId(profile.altAlgorithm)}.key`);
-    }
+    if (profile.altAlgorithm && altSpec) altKey = await makeKeyInMemory(altSpec, profile.altAlgorithm, `ca.${qpkiAlgorithmId(profile.altAlgorithm)}.key`);
     const created = opts.now ?? new Date();
     const altSpki = altKey?.signer.spki;
     let certificate: NewCaDraft['certificate'];
@@ -929,11 +965,28 @@ export async function prepareNewCa(opts: InitCaOptions): Promise<NewCaDraft> {
         ...(key.proven ? { journalFingerprint: key.proven.journal } : {}), publicKeySha256Fingerprint: sha256Hex(key.signer.spki),
       },
     }];
-    if (altKey) keyEvents.push({ kind: 'key.generated', facts: { role: 'CA alternative (post-quantum) key', algorithm: altKey.signer.keyAlgorithm, storage: altKey.signer.storage, publicKeySha256Fingerprint: sha256Hex(altKey.signer.spki) } });
+    if (altKey) {
+      // A token key gets the same record as the classical one: its attributes and its proof signature.
+      const inToken = altKey.signer.storage.type === 'pkcs11';
+      keyEvents.push({
+        kind: altKey.generated ? 'key.generated' : 'key.selected',
+        facts: {
+          role: 'CA alternative (post-quantum) key', algorithm: altKey.signer.keyAlgorithm, storage: altKey.signer.storage, publicKeySha256Fingerprint: sha256Hex(altKey.signer.spki),
+          ...(inToken ? { attributes: altKey.generated?.attributes ?? null, testSignatureVerified: altKey.generated?.testSignatureVerified ?? altKey.proven?.testSignatureVerified ?? null, existing: !altKey.generated } : {}),
+        },
+      });
+    }
     return { dir, profile, created, key, altKey, certificate, rendered: renderSubject(profile, values), keyEvents, options: opts };
   } catch (e) {
-    throw keyLeftInToken(e, opts.key, key);
+    const told = keyLeftInToken(e, opts.key, key);
+    throw altSpec ? keyLeftInToken(told, altSpec, altKey) : told;
   }
+}
+
+/** The alternative key's spec: a token key as given, or a software file under the given passphrase. */
+function altKeySpec(opts: InitCaOptions): NewCaKey | undefined {
+  if (!opts.profile.altAlgorithm || !opts.altKey) return undefined;
+  return 'kind' in opts.altKey ? opts.altKey : { kind: 'software', passphrase: opts.altKey.passphrase };
 }
 
 /** The exact TBS of the draft's certificate, as the review shows it. */
@@ -971,7 +1024,7 @@ export async function completeNewCa(d: NewCaDraft, secrets: { passphrase?: strin
       chain = certificate.pem + d.certificate.parent.chainPem();
     }
     const passphrase = secrets.passphrase !== undefined ? secrets.passphrase : opts.key.kind === 'software' ? opts.key.passphrase : null;
-    const altPassphrase = secrets.altPassphrase !== undefined ? secrets.altPassphrase : opts.altKey?.passphrase ?? null;
+    const altPassphrase = secrets.altPassphrase !== undefined ? secrets.altPassphrase : opts.altKey && !('kind' in opts.altKey) ? opts.altKey.passphrase : null;
     const signer = writeMadeKey(stage, d.key, passphrase);
     const altSigner = d.altKey ? writeMadeKey(stage, d.altKey, altPassphrase) : undefined;
     const algo = qpkiAlgorithmId(profile.algorithm);
@@ -1020,11 +1073,13 @@ export async function completeNewCa(d: NewCaDraft, secrets: { passphrase?: strin
       dir,
       certificate,
       key: { storage: signer.storage, algorithm: profile.algorithm, publicKeyFingerprint: sha256Hex(signer.spki), generated: d.key.generated },
-      altKey: altSigner ? { storage: altSigner.storage, algorithm: altSigner.keyAlgorithm, publicKeyFingerprint: sha256Hex(altSigner.spki) } : undefined,
+      altKey: altSigner ? { storage: altSigner.storage, algorithm: altSigner.keyAlgorithm, publicKeyFingerprint: sha256Hex(altSigner.spki), ...(altSigner.storage.type === 'pkcs11' ? { generated: d.altKey?.generated } : {}) } : undefined,
     };
   } catch (e) {
     rmSync(stage, { recursive: true, force: true });
-    throw keyLeftInToken(e, opts.key, d.key);
+    const told = keyLeftInToken(e, opts.key, d.key);
+    const alt = altKeySpec(opts);
+    throw alt ? keyLeftInToken(told, alt, d.altKey) : told;
   }
 }
 

@@ -5,7 +5,7 @@ import { QpkiError } from '../errors';
 import { defaultSignatureAlgorithm, keyFamily, type KeyAlgorithm, type SignatureAlgorithm } from '../keys/algorithms';
 import type { Signer } from '../keys/signer';
 import { verifySignature } from '../keys/verify';
-import { CKA_PARAMETER_SET, CKK_EC_EDWARDS, CKK_ML_DSA, CKM_EC_EDWARDS_KEY_PAIR_GEN, CKM_ML_DSA_KEY_PAIR_GEN, CKP_ML_DSA, EC_PARAMS } from './constants';
+import { CKA_PARAMETER_SET, CKK_EC_EDWARDS, CKK_ML_DSA, CKM_EC_EDWARDS_KEY_PAIR_GEN, CKM_ML_DSA_KEY_PAIR_GEN, CKP_ML_DSA, CKP_ML_DSA_NAMES, EC_PARAMS } from './constants';
 import { isCkr, mapPkcs11Error, retryTransient } from './errors';
 import type { Pkcs11Module } from './module';
 import { ecCurveFromParams, ecSpki, keyIdFromSpki, mlDsaSpki, rsaKeyAlgorithm, rsaSpki, sha256Hex } from './publicKey';
@@ -326,6 +326,7 @@ export class TokenSession {
     let keyAlgorithm: KeyAlgorithm;
     let spki: Uint8Array;
     let sizeBits: number;
+    let parameterSet: string | undefined;
     if (keyType === pkcs11js.CKK_EC || keyType === CKK_EC_EDWARDS) {
       const pa = this.attrs(pub, [pkcs11js.CKA_EC_PARAMS, pkcs11js.CKA_EC_POINT]);
       keyAlgorithm = ecCurveFromParams(pa.get(pkcs11js.CKA_EC_PARAMS)!);
@@ -341,14 +342,21 @@ export class TokenSession {
       const pa = this.attrs(pub, [CKA_PARAMETER_SET, pkcs11js.CKA_VALUE]);
       const set = ulong(pa.get(CKA_PARAMETER_SET)!);
       const alg = (Object.entries(CKP_ML_DSA).find(([, v]) => v === set)?.[0] ?? '') as KeyAlgorithm;
-      if (!alg) throw new QpkiError('KEY_INVALID', `Unknown ML-DSA parameter set ${set}.`);
+      if (!alg) throw new QpkiError('KEY_INVALID', `Key "${label}" has an ML-DSA parameter set this tool does not know (CKA_PARAMETER_SET ${set}).`);
+      // The private half names its parameter set too: a pair whose halves disagree was not made
+      // together, and signing with it would give signatures its certificate's key cannot verify.
+      const own = this.attrs(priv, [CKA_PARAMETER_SET]).get(CKA_PARAMETER_SET);
+      if (own && ulong(own) !== set) {
+        throw new QpkiError('KEY_INVALID', `Key "${label}": the private key is ${CKP_ML_DSA_NAMES[ulong(own)] ?? ulong(own)} but its public key is ${CKP_ML_DSA_NAMES[set]}; they are not one key pair.`);
+      }
       keyAlgorithm = alg;
+      parameterSet = CKP_ML_DSA_NAMES[set];
       spki = mlDsaSpki(alg, pa.get(pkcs11js.CKA_VALUE)!);
       sizeBits = 0;
     } else {
       throw new QpkiError('KEY_INVALID', `Key "${label}" has a key type (0x${keyType.toString(16)}) this tool does not sign with.`);
     }
-    return { label, id: id.toString('hex'), keyAlgorithm, sizeBits, attributes, spki, publicKeyFingerprint: sha256Hex(spki) };
+    return { label, id: id.toString('hex'), keyAlgorithm, sizeBits, ...(parameterSet ? { parameterSet } : {}), attributes, spki, publicKeyFingerprint: sha256Hex(spki) };
   }
 
   /**

@@ -67,6 +67,8 @@ export function ecdsaRawToDer(raw: Uint8Array): Uint8Array {
 }
 
 const EC_SIG_LEN: Partial<Record<KeyAlgorithm, number>> = { 'ec-p256': 64, 'ec-p384': 96, 'ec-p521': 132, ed25519: 64 };
+/** FIPS 204 signature sizes: a token answering with another length did not make an ML-DSA signature of this key. */
+const ML_DSA_SIG_LEN: Partial<Record<KeyAlgorithm, number>> = { 'ml-dsa-44': 2420, 'ml-dsa-65': 3309, 'ml-dsa-87': 4627 };
 
 /** Signs inside the token; the private key never leaves it. */
 export class Pkcs11Signer implements Signer {
@@ -126,6 +128,11 @@ export class Pkcs11Signer implements Signer {
       return { mechanism: { mechanism: CKM_EDDSA }, input: Buffer.from(data), ecdsa: false };
     }
     if (!s.hasMechanism(CKM_ML_DSA)) throw unsupported('CKM_ML_DSA (PKCS#11 3.2)');
+    // A certificate or CRL signature is pure ML-DSA over the whole message with an empty context
+    // (FIPS 204 ML-DSA.Sign, RFC 9881), hedged. PKCS#11 3.2 defines CKM_ML_DSA without a
+    // parameter as exactly that (as if CK_SIGN_ADDITIONAL_CONTEXT { CKH_HEDGE_PREFERRED, no
+    // context }), and every token must take it. A context string, or HashML-DSA
+    // (CKM_HASH_ML_DSA*), would give signatures that do not verify as the certificate's.
     return { mechanism: { mechanism: CKM_ML_DSA }, input: Buffer.from(data), ecdsa: false };
   }
 
@@ -149,6 +156,20 @@ export class Pkcs11Signer implements Signer {
     return err;
   }
 
+  /**
+   * The key's first use found no key: on a token that stopped answering (a Catalyst CA's second
+   * key, first used after the token went) that is the token's absence, not the key's.
+   */
+  private lookupFailure(e: unknown): unknown {
+    if (!(e instanceof QpkiError) || e.code !== 'KEY_NOT_FOUND') return e;
+    try {
+      this.session.tokenState();
+    } catch {
+      return new QpkiError('TOKEN_NOT_PRESENT', `Signing with key "${this.key.label}" failed: token "${this.session.token.label}" no longer answers; it was removed or its store is unreachable. Nothing was signed. Reconnect it and open the token again.`);
+    }
+    return e;
+  }
+
   async sign(alg: SignatureAlgorithm, data: Uint8Array): Promise<Uint8Array> {
     if (!signatureFitsKey(alg, this.keyAlgorithm)) {
       throw new QpkiError('MECHANISM_UNSUPPORTED', `A ${this.keyAlgorithm} key cannot make ${alg} signatures.`);
@@ -157,7 +178,13 @@ export class Pkcs11Signer implements Signer {
     const { mechanism, input, ecdsa } = this.plan(alg, data);
     const lib = this.session.lib;
     const sessionHandle = this.session.handle;
-    this.handle ??= this.resolveHandle();
+    if (!this.handle) {
+      try {
+        this.handle = this.resolveHandle();
+      } catch (e) {
+        throw this.lookupFailure(e);
+      }
+    }
     const perSignaturePin = this.key.attributes.alwaysAuthenticate;
     if (perSignaturePin && !this.contextPin) throw new QpkiError('PIN_REQUIRED', `Key "${this.key.label}" asks for the PIN before every signature.`);
     // Asked before C_SignInit so that no signing operation waits on the operator.
@@ -188,6 +215,8 @@ export class Pkcs11Signer implements Signer {
       if (want && sig.length !== want) throw new QpkiError('PKCS11_ERROR', `The token returned a ${sig.length}-byte ECDSA signature; expected ${want}.`);
       return ecdsaRawToDer(sig); // a new array: outBuf is reused
     }
+    const mlDsaLen = ML_DSA_SIG_LEN[this.keyAlgorithm];
+    if (mlDsaLen && sig.length !== mlDsaLen) throw new QpkiError('PKCS11_ERROR', `The token returned a ${sig.length}-byte ${this.keyAlgorithm} signature; FIPS 204 gives ${mlDsaLen}.`);
     return new Uint8Array(sig); // copy: outBuf is reused
   }
 }

@@ -79,6 +79,8 @@ export interface KeyInfo {
   id: string;
   keyAlgorithm: KeyAlgorithm;
   sizeBits: number;
+  /** ML-DSA: the token's CKA_PARAMETER_SET by its PKCS#11 name (CKP_ML_DSA_65), the same on both halves. */
+  parameterSet?: string;
   attributes: KeyAttributes;
   /** DER SubjectPublicKeyInfo from the matching public key object. */
   spki: Uint8Array;

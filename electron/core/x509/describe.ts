@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate, CertificateList, Extension } from '@peculiar/asn1-x509';
+import { Certificate, CertificateList, CertificatePolicies, DisplayText, Extension, UserNotice, id_ce_certificatePolicies, id_qt_csp, id_qt_unotice } from '@peculiar/asn1-x509';
 import { CertificationRequest } from '@peculiar/asn1-csr';
 import { QpkiError } from '../errors';
 import type { SignatureAlgorithm } from '../keys/algorithms';
@@ -125,7 +125,7 @@ function extensionViews(exts: Extension[] | undefined, parsed: { type: string; t
       value = [];
     }
     const raw = new Uint8Array(e.extnValue.buffer);
-    const special = catalystView(e.extnID, raw) ?? (e.extnID === '2.5.29.20' ? crlNumberView(raw) : undefined) ?? keyIdView(e.extnID, value) ?? basicConstraintsView(e.extnID, raw);
+    const special = catalystView(e.extnID, raw) ?? (e.extnID === '2.5.29.20' ? crlNumberView(raw) : undefined) ?? keyIdView(e.extnID, value) ?? basicConstraintsView(e.extnID, raw) ?? policiesView(e.extnID, raw);
     if (special) value = special;
     if (!value.length) value = [colonHex(hex(e.extnValue.buffer)).slice(0, 200)];
     return { oid: e.extnID, name: EXT_NAMES[e.extnID] ?? e.extnID, critical: e.critical, value };
@@ -204,6 +204,51 @@ function catalystView(oid: string, value: Uint8Array): string[] | undefined {
     return undefined;
   }
   return undefined;
+}
+
+const POLICY_NAMES: Record<string, string> = {
+  '2.5.29.32.0': 'anyPolicy', '2.23.140.1.1': 'CA/Browser Forum EV', '2.23.140.1.2.1': 'CA/Browser Forum domain validated',
+  '2.23.140.1.2.2': 'CA/Browser Forum organization validated', '2.23.140.1.2.3': 'CA/Browser Forum individual validated',
+};
+
+function displayText(t: DisplayText | undefined): string {
+  return t?.utf8String ?? t?.ia5String ?? t?.visibleString ?? t?.bmpString ?? '';
+}
+
+/**
+ * Certificate policies with every qualifier (CPS URI, user notice): a review that showed only the
+ * policy OID would show less than is signed.
+ */
+function policiesView(oid: string, value: Uint8Array): string[] | undefined {
+  if (oid !== id_ce_certificatePolicies) return undefined;
+  try {
+    const lines: string[] = [];
+    for (const p of AsnConvert.parse(value, CertificatePolicies)) {
+      const name = POLICY_NAMES[p.policyIdentifier];
+      lines.push(`Policy: ${p.policyIdentifier}${name ? ` (${name})` : ''}`);
+      for (const q of p.policyQualifiers ?? []) {
+        if (q.policyQualifierId === id_qt_csp) {
+          lines.push(`  CPS: ${ia5(new Uint8Array(q.qualifier))}`);
+        } else if (q.policyQualifierId === id_qt_unotice) {
+          const n = AsnConvert.parse(q.qualifier, UserNotice);
+          const ref = n.noticeRef ? ` (notice ${displayText(n.noticeRef.organization)} ${n.noticeRef.noticeNumbers.join(', ')})` : '';
+          lines.push(`  User notice: ${displayText(n.explicitText) || '(no text)'}${ref}`);
+        } else {
+          lines.push(`  Qualifier ${q.policyQualifierId}: ${colonHex(hex(q.qualifier))}`);
+        }
+      }
+    }
+    return lines;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The CPS pointer: an IA5String (RFC 5280 4.2.1.4). */
+function ia5(der: Uint8Array): string {
+  const t = whole(der);
+  if (t.tag !== 0x16) throw new QpkiError('CERT_INVALID', 'The CPS qualifier is not an IA5String.');
+  return Buffer.from(der.subarray(t.contentStart, t.end)).toString('latin1');
 }
 
 function crlNumberView(value: Uint8Array): string[] | undefined {

@@ -1,0 +1,248 @@
+/**
+ * Main enforces the ceremony: each rule of the signing-request rework, tried as a hostile or
+ * buggy renderer would (calling the handler table directly, with ids and fields it makes up),
+ * against a real SoftHSM2 token. Each test asserts the refusal and that nothing was signed,
+ * loaded or written; what is signed is checked with Python `cryptography` and OpenSSL.
+ */
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeSoftHsmStore, SOFTHSM_LIB } from '../test/softhsm';
+import { makeHarness } from './test-harness';
+import { handlerCalls } from '../test/handler-calls';
+import { readJournal } from './core/journal/journal';
+import { hashTree } from '../test/faults/helpers';
+import { revokeInIndex } from './core/ca/revoke';
+
+const store = makeSoftHsmStore();
+process.env.SOFTHSM2_CONF = store.conf;
+const PIN = 'enforce-pin-123456';
+const serial = store.initToken('Enforce Token', 'enforce-so-123456', PIN);
+const work = mkdtempSync(join(tmpdir(), 'qpki-enforce-'));
+const h = makeHarness({ softhsmPath: SOFTHSM_LIB, devTokenDir: store.dir, dataDir: join(work, 'data') });
+mkdirSync(join(work, 'data'));
+after(() => {
+  h.state.endCeremony();
+  store.cleanup();
+  rmSync(work, { recursive: true, force: true });
+});
+
+const { call, ok, dirId, loadLibrary, openCa } = handlerCalls(h);
+const colon = (hex: string) => hex.match(/../g)!.join(':').toUpperCase();
+const sha256Tbs = (pem: string) => execFileSync('python3', ['-c', 'import sys,hashlib;from cryptography import x509;print(hashlib.sha256(x509.load_pem_x509_certificate(sys.stdin.buffer.read()).tbs_certificate_bytes).hexdigest())'], { input: pem, encoding: 'utf8' }).trim();
+const opensslText = (path: string) => execFileSync('openssl', ['x509', '-in', path, '-noout', '-text'], { encoding: 'utf8' });
+
+function csr(name: string, subject: string, extra: string[] = []): string {
+  execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(work, `${name}.key`), '-out', join(work, `${name}.csr`), '-subj', subject, ...extra], { stdio: 'pipe' });
+  return readFileSync(join(work, `${name}.csr`), 'utf8');
+}
+
+/**
+ * A PKCS#11 "library" whose ELF constructor leaves a marker file: loading it is running code in
+ * main, which is exactly what must not happen unless the operator chose and confirmed it.
+ */
+const EVIL = join(work, 'libevil.so');
+const MARKER = join(work, 'evil-ran');
+before(() => {
+  const src = join(work, 'evil.c');
+  writeFileSync(src, `#include <stdio.h>\n__attribute__((constructor)) static void ran(void) { FILE *f = fopen("${MARKER}", "w"); if (f) { fputs("ran", f); fclose(f); } }\n`);
+  execFileSync('gcc', ['-shared', '-fPIC', '-o', EVIL, src]);
+});
+
+let root = '';
+let keyId = '';
+
+test('a library the renderer names is never loaded: no path field, no forged id; a chosen one only after main’s own confirmation of its path and SHA-256', async () => {
+  await ok('openCeremony', { operator: 'Alice Operator', witnesses: ['Bob Witness'], purpose: 'enforcement' });
+  assert.equal((await call('loadModule', { path: EVIL })).error?.code, 'INPUT_INVALID');
+  assert.equal((await call('loadModule', { moduleId: 'module-00112233445566778899aabb' })).error?.code, 'INPUT_INVALID');
+  // The operator picks the file in main's dialog, then says no to main's question.
+  h.answers.moduleFile = EVIL;
+  const picked = (await ok('chooseModuleFile')).module;
+  h.answers.moduleFile = null;
+  assert.equal(picked.sha256, execFileSync('sha256sum', [EVIL], { encoding: 'utf8' }).split(' ')[0]);
+  h.answers.confirm = (c) => c.kind !== 'load-module';
+  const declined = await call('loadModule', { moduleId: picked.id });
+  h.answers.confirm = true;
+  assert.equal(declined.error?.code, 'NOT_CONFIRMED');
+  const asked = h.confirmations.at(-1)!;
+  assert.deepEqual([asked.kind, asked.facts.find((f) => f.label === 'Library')?.value, asked.facts.find((f) => f.label === 'SHA-256')?.value], ['load-module', EVIL, colon(picked.sha256)]);
+  assert.equal(existsSync(MARKER), false, 'the library’s code never ran');
+  assert.equal(h.state.module, null);
+  const rec = h.state.ceremony.pendingEvents().filter((e) => e.kind === 'confirmation').at(-1)!;
+  assert.deepEqual([rec.facts.question, rec.facts.answer, rec.facts.librarySha256], ['load-module', 'no', picked.sha256]);
+});
+
+test('root: the review is the exact TBS the token signs; the confirmation names it; a declined confirmation signs nothing', async () => {
+  await loadLibrary(SOFTHSM_LIB);
+  await ok('openToken', { serial });
+  await ok('login', { pin: PIN });
+  const gen = await ok('generateKey', { algorithm: 'ec-p384', label: 'enforce-root' });
+  keyId = gen.key.id;
+  root = join(work, 'root');
+  mkdirSync(root); // an existing empty folder is a valid target
+  // A directory string, or an id for another purpose, is refused.
+  assert.equal((await call('previewCa', { profile: 'ec/root-ca', vars: { cn: 'Enforce Root' }, dir: root })).error?.code, 'INPUT_INVALID');
+  const openId = await dirId('open-ca', root);
+  assert.equal((await call('previewCa', { profile: 'ec/root-ca', vars: { cn: 'Enforce Root' }, dirId: openId })).error?.code, 'INPUT_INVALID');
+  const vars = { cn: 'Enforce Root', organization: 'QPKI Test', country: 'FR' };
+  const req = await ok('previewCa', { profile: 'ec/root-ca', vars, dirId: await dirId('new-ca', root) });
+  assert.equal(req.keyFingerprint, colon(gen.key.fingerprint));
+  assert.deepEqual([req.isCa, req.targetDir, req.purpose], [true, root, 'root']);
+  // Forged ids sign nothing.
+  assert.equal((await call('sign', { requestId: 'request-00112233445566778899aabbccddeeff' })).error?.code, 'SIGNING_REQUEST_UNKNOWN');
+  // Declined in main's dialog: nothing signed, nothing written, the answer on the record.
+  h.answers.confirm = (c) => c.kind !== 'sign';
+  const no = await call('sign', { requestId: req.id });
+  h.answers.confirm = true;
+  assert.equal(no.error?.code, 'NOT_CONFIRMED');
+  assert.deepEqual(readdirSync(root), [], 'the folder is still empty');
+  const q = h.confirmations.at(-1)!;
+  const fact = (label: string) => q.facts.find((f) => f.label === label)?.value;
+  assert.equal(q.kind, 'sign');
+  assert.equal(fact('To-be-signed SHA-256'), req.tbsSha256);
+  assert.equal(fact('Written to'), root);
+  assert.match(fact('Certificate authority')!, /^yes/);
+  assert.equal(fact('Subject'), req.subject);
+  // Signing a moment later: the dates are the reviewed ones, and the TBS is byte for byte the reviewed one.
+  await new Promise((r) => setTimeout(r, 1100));
+  const signed = (await ok('sign', { requestId: req.id })).issued;
+  const pem = readFileSync(signed.savedTo, 'utf8');
+  assert.equal(colon(sha256Tbs(pem)), req.tbsSha256);
+  assert.equal(signed.certificate.fields.find((f: { label: string }) => f.label === 'Valid from').value, req.notBefore);
+  assert.match(execFileSync('openssl', ['verify', '-x509_strict', '-CAfile', signed.savedTo, signed.savedTo], { encoding: 'utf8' }), /: OK/);
+  // Signed once: the id is spent.
+  assert.equal((await call('sign', { requestId: req.id })).error?.code, 'SIGNING_REQUEST_UNKNOWN');
+  const kinds = readJournal(root).map((e) => e.kind);
+  assert.deepEqual(kinds.slice(-4), ['signing.prepared', 'confirmation', 'confirmation', 'certificate.signed']);
+});
+
+test('issuing from a request: the review flags where the certificate differs from it; CA profiles only in the subordinate flow, end entities only by a root override', async () => {
+  const ca = await openCa(root);
+  assert.equal(ca.isRoot, true);
+  const sub = csr('sub', '/CN=Asked Name/O=Asked Org');
+  // The end-entity flow refuses a CA profile; the subordinate flow an end-entity profile.
+  assert.equal((await call('prepareIssue', { purpose: 'end-entity', csrPem: sub, profile: 'ec/issuing-ca', vars: { cn: 'x' } })).error?.code, 'PROFILE_INVALID');
+  assert.equal((await call('prepareIssue', { purpose: 'subordinate-ca', csrPem: sub, profile: 'ec/tls-server', vars: { cn: 'x.example.com' } })).error?.code, 'PROFILE_INVALID');
+  // What the request suggests pre-fills the form; a different name is flagged.
+  const read = await ok('readCsr', { csrPem: sub, profile: 'ec/issuing-ca' });
+  assert.deepEqual([read.vars.cn, read.vars.organization], ['Asked Name', 'Asked Org']);
+  const req = await ok('prepareIssue', { purpose: 'subordinate-ca', csrPem: sub, profile: 'ec/issuing-ca', vars: { cn: 'Issued Name' } });
+  assert.equal(req.csr.subject, 'CN=Asked Name, O=Asked Org');
+  const diff = req.csr.differences.find((d: { field: string }) => d.field === 'Subject');
+  assert.deepEqual([diff.requested, diff.issued], ['CN=Asked Name, O=Asked Org', 'CN=Issued Name']);
+  assert.equal(req.isCa, true);
+  // Withdrawn: the id is dead.
+  assert.deepEqual(await ok('withdrawRequest', { requestId: req.id }), { withdrawn: true });
+  assert.equal((await call('sign', { requestId: req.id })).error?.code, 'SIGNING_REQUEST_UNKNOWN');
+
+  // An end entity from this root: refused, then the override declined, then accepted (journaled).
+  const leaf = csr('leaf', '/CN=leaf.example.com', ['-addext', 'subjectAltName=DNS:leaf.example.com,DNS:other.example.com']);
+  const ee = { purpose: 'end-entity', csrPem: leaf, profile: 'ec/tls-server', vars: { cn: 'leaf.example.com', policy_oid: '1.3.6.1.4.1.55555.1', cps_url: 'https://cps.example.com/policy' } };
+  const refused = await call('prepareIssue', ee);
+  assert.equal(refused.error?.code, 'PROFILE_INVALID');
+  assert.match(refused.error!.message, /BR 6\.1\.7/);
+  h.answers.confirm = (c) => c.kind !== 'root-end-entity';
+  assert.equal((await call('prepareIssue', { ...ee, rootEndEntity: true })).error?.code, 'NOT_CONFIRMED');
+  h.answers.confirm = true;
+  const r = await ok('prepareIssue', { ...ee, rootEndEntity: true });
+  assert.equal(r.isCa, false);
+  assert.match(r.warnings.join(' '), /BR 6\.1\.7/);
+  // other.example.com was asked for and is not in the profile's names: flagged.
+  assert.ok(r.csr.differences.some((d: { field: string }) => d.field === 'Subject alternative names'), JSON.stringify(r.csr.differences));
+  // Every qualifier is in the review: the CPS URI of the policy.
+  const policies = r.document.extensions.find((e: { oid: string }) => e.oid === '2.5.29.32');
+  assert.match(policies.value, /https:\/\/cps\.example\.com\/policy/);
+  const out = (await ok('sign', { requestId: r.id })).issued;
+  assert.equal(colon(sha256Tbs(readFileSync(out.savedTo, 'utf8'))), r.tbsSha256);
+  assert.match(opensslText(out.savedTo), /CPS: https:\/\/cps\.example\.com\/policy/);
+  const j = readJournal(root);
+  const override = j.filter((e) => e.kind === 'confirmation' && e.facts.question === 'root-end-entity').map((e) => e.facts.answer);
+  assert.deepEqual(override, ['no', 'yes']);
+});
+
+test('a CRL request is bound to the facts it was built from: a revocation since makes it refuse; the CA certificate replaced since too', async () => {
+  const before = await ok('prepareCrl', { days: 7 });
+  const issued = readdirSync(join(root, 'certs'))[0].replace(/\.crt$/, '');
+  // Revoked meanwhile (the command line beside the app would do the same to index.txt).
+  revokeInIndex(root, issued, 'superseded');
+  const stale = await call('sign', { requestId: before.id });
+  assert.equal(stale.error?.code, 'CA_INVALID');
+  assert.match(stale.error!.message, /revocations in index\.txt changed since this CRL was reviewed/);
+  const now = await ok('prepareCrl', { days: 7 });
+  assert.deepEqual(now.crl.revoked.map((x: { serial: string }) => x.serial.toLowerCase()), [issued.toLowerCase()]);
+  // The CA certificate file changed under the review (another root copied over it): refused.
+  const files = hashTree(root, (rel) => rel === 'journal.jsonl');
+  const certPath = join(root, 'versions', 'v1', 'certs', readdirSync(join(root, 'versions', 'v1', 'certs'))[0]);
+  const original = readFileSync(certPath);
+  const other = join(work, 'other-root');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${other}.key`, '-out', `${other}.pem`, '-subj', '/CN=Enforce Root/O=QPKI Test/C=FR', '-days', '30'], { stdio: 'pipe' });
+  writeFileSync(certPath, readFileSync(`${other}.pem`));
+  try {
+    const swapped = await call('sign', { requestId: now.id });
+    assert.equal(swapped.error?.code, 'CA_INVALID');
+  } finally {
+    writeFileSync(certPath, original);
+  }
+  assert.deepEqual(hashTree(root, (rel) => rel === 'journal.jsonl'), files, 'no CRL was written');
+  const failed = readJournal(root).filter((e) => e.kind === 'signing.failed').map((e) => e.facts.code);
+  assert.deepEqual(failed, ['CA_INVALID', 'CA_INVALID'], 'each failed signing attempt is on the record');
+});
+
+test('a library ca.meta.json names is loaded only if it is the one the operator opened', async () => {
+  const meta = JSON.parse(readFileSync(join(root, 'ca.meta.json'), 'utf8'));
+  meta.versions.v1.keys[0].storage.lib = EVIL;
+  writeFileSync(join(root, 'ca.meta.json'), JSON.stringify(meta, null, 2));
+  const req = await ok('prepareCrl', { days: 7 });
+  const r = await call('sign', { requestId: req.id });
+  assert.equal(r.error?.code, 'MODULE_NOT_APPROVED');
+  assert.match(r.error!.message, new RegExp(EVIL.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')));
+  assert.equal(existsSync(MARKER), false, 'the library named by the metadata never ran');
+});
+
+test('software keystore: a new key file is never written unencrypted or under a short passphrase; its review shows its real fingerprint', async () => {
+  await ok('useSoftwareKeystore', { algorithm: 'ec-p256' });
+  const dir = join(work, 'soft-root');
+  const req = await ok('previewCa', { profile: 'ec/issuing-ca', vars: { cn: 'Soft Root' }, dirId: await dirId('new-ca', dir) });
+  assert.deepEqual(req.secrets, { passphrase: 'new', altPassphrase: null });
+  assert.match(req.keyFingerprint, /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/, 'the key exists before the review');
+  for (const passphrase of [undefined, 'eleven-char']) {
+    const r = await call('sign', { requestId: req.id, ...(passphrase ? { passphrase } : {}) });
+    assert.equal(r.error?.code, 'PASSPHRASE_REQUIRED');
+    assert.equal(existsSync(dir), false);
+  }
+  const out = (await ok('sign', { requestId: req.id, passphrase: 'twelve-chars' })).issued;
+  assert.equal(out.keys[0].fingerprint, req.keyFingerprint, 'signed with the key reviewed');
+  const ski = (d: { extensions: Array<{ oid: string; value: string }> }) => d.extensions.find((e) => e.oid === '2.5.29.14')!.value;
+  assert.equal(ski(out.certificate), ski(req.document));
+  assert.match(readFileSync(join(dir, 'versions', 'v1', 'keys', 'ca.ecdsa-p256.key'), 'utf8'), /^-----BEGIN ENCRYPTED PRIVATE KEY-----/);
+});
+
+test('a key that already backs a CA this app knows is made the key of another only by the operator’s confirmation', async () => {
+  await ok('endSession');
+  await ok('openCeremony', { operator: 'Alice Operator', witnesses: ['Bob Witness'], purpose: 'second root' });
+  await loadLibrary(SOFTHSM_LIB);
+  await ok('openToken', { serial });
+  await ok('login', { pin: PIN });
+  const keys = (await ok('listKeys')).keys;
+  const k = keys.find((x: { label: string }) => x.label === 'enforce-root');
+  assert.deepEqual(k.backs.map((b: { dir: string }) => b.dir), [root], 'the key list says which CA the key backs');
+  await ok('selectKey', { label: 'enforce-root', id: keyId });
+  const dir = join(work, 'second-root');
+  h.answers.confirm = (c) => c.kind !== 'reuse-key';
+  const r = await call('previewCa', { profile: 'ec/root-ca', vars: { cn: 'Second Root' }, dirId: await dirId('new-ca', dir) });
+  h.answers.confirm = true;
+  assert.equal(r.error?.code, 'NOT_CONFIRMED');
+  const q = h.confirmations.at(-1)!;
+  assert.equal(q.kind, 'reuse-key');
+  assert.ok(q.facts.some((f) => f.label === 'Already the key of' && f.value.includes(root)));
+  assert.equal(existsSync(dir), false);
+  // A request made for one key is not signed after another key was chosen.
+  const req = await ok('previewCa', { profile: 'ec/root-ca', vars: { cn: 'Second Root' }, dirId: await dirId('new-ca', dir) });
+  await ok('generateKey', { algorithm: 'ec-p256', label: 'other-key' });
+  assert.equal((await call('sign', { requestId: req.id })).error?.code, 'SIGNING_REQUEST_UNKNOWN');
+  assert.equal(existsSync(dir), false);
+});
