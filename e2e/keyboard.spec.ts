@@ -184,6 +184,8 @@ test('keyboard only: a whole root ceremony on the token, no click, focus always 
 
   // Start: the page opens with its heading focused; Tab reaches the task cards.
   await expectHeadingFocused(page, 'What do you want to do?');
+  // The development-token card appears once main has said SoftHSM2 is here: audit the screen whole.
+  await expect(page.getByTestId('dev-token')).toBeVisible();
   await auditTabOrder(page, 'start');
   await tabTo(page, 'start-ceremony');
   await app.screen('start');
