@@ -2,10 +2,9 @@
  * The main process: one hardened window, no network, no navigation, no permissions, and the
  * token session closed whenever the ceremony ends. Everything else lives in core/ and handlers.ts.
  */
-import { app, BrowserWindow, Menu, session, dialog } from 'electron';
+import { app, BrowserWindow, Menu, protocol, session, dialog } from 'electron';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { AppState } from './app-state';
 import { createHandlers } from './handlers';
 import { registerIpc } from './ipc';
@@ -13,11 +12,15 @@ import { finalizeAllModules } from './core/pkcs11/module';
 import { QpkiError } from './core/errors';
 import { findSoftHsm } from './handlers';
 import { CSP_HEADER, isAllowedRequest, windowOptions } from './window-config';
+import { APP_INDEX_URL, APP_SCHEME, APP_SCHEME_PRIVILEGES, serveAppRequest } from './app-protocol';
 import { confirmationText } from './ceremony/confirmation';
 
 const production = app.isPackaged;
-const rendererIndex = join(__dirname, '..', 'renderer', 'index.html');
-const appBaseUrl = pathToFileURL(rendererIndex).href;
+const rendererDir = join(__dirname, '..', 'renderer');
+const appBaseUrl = APP_INDEX_URL;
+
+// Before `ready`, or Chromium does not treat app:// as a standard, secure origin.
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: APP_SCHEME_PRIVILEGES }]);
 
 /**
  * The development token store lives in the app's data folder. SoftHSM2 reads SOFTHSM2_CONF once,
@@ -78,6 +81,11 @@ const state = new AppState({
 
 function harden(): void {
   const ses = session.defaultSession;
+  // The renderer's files, and nothing else: app-protocol.ts decides what a URL may name.
+  ses.protocol.handle(APP_SCHEME, (request) => {
+    const r = serveAppRequest(request.url, rendererDir, request.method);
+    return new Response(r.body && new Uint8Array(r.body), { status: r.status, headers: r.headers });
+  });
   ses.webRequest.onBeforeRequest((details, callback) => {
     callback({ cancel: !isAllowedRequest(details.url, appBaseUrl, production) });
   });
