@@ -48,7 +48,7 @@ async function printTranscript(html: string, dest: string): Promise<void> {
   ses.webRequest.onBeforeRequest((details, callback) => callback({ cancel: details.url !== pageUrl }));
   const win = new BrowserWindow({
     show: false,
-    webPreferences: { session: ses, sandbox: true, contextIsolation: true, nodeIntegration: false, javascript: false, webSecurity: true, spellcheck: false },
+    webPreferences: { session: ses, sandbox: true, contextIsolation: true, nodeIntegration: false, javascript: false, webSecurity: true, spellcheck: false, disableBlinkFeatures: 'Auxclick' },
   });
   try {
     await win.loadURL(pageUrl);

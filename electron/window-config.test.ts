@@ -20,6 +20,7 @@ describe('window options', () => {
     assert.equal(w.spellcheck, false);
     assert.equal(w.devTools, false);
     assert.equal(w.preload, '/x/preload.cjs');
+    assert.equal(w.disableBlinkFeatures, 'Auxclick');
   });
   test('development builds may open devtools, nothing else changes', () => {
     const prod = windowOptions({ preloadPath: 'p', production: true }).webPreferences;

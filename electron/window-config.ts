@@ -55,6 +55,10 @@ export function windowOptions(opts: { preloadPath: string; production: boolean }
       enableWebSQL: false,
       navigateOnDragDrop: false,
       safeDialogs: true,
+      // A middle click on a link would ask for a new window; the window-open handler denies it
+      // anyway, and without auxclick the page never sees the click either (Electronegativity's
+      // AUXCLICK_JS_CHECK asks for this).
+      disableBlinkFeatures: 'Auxclick',
     },
   } as const;
 }
