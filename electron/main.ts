@@ -14,6 +14,10 @@ import { findSoftHsm } from './handlers';
 import { CSP_HEADER, isAllowedRequest, windowOptions } from './window-config';
 import { APP_INDEX_URL, APP_SCHEME, APP_SCHEME_PRIVILEGES, serveAppRequest } from './app-protocol';
 import { confirmationText } from './ceremony/confirmation';
+import { disableCoreDumps } from './core/coredump';
+
+// First of all: no core of this process holds a PIN (what it covers: core/coredump.ts).
+disableCoreDumps();
 
 const production = app.isPackaged;
 const rendererDir = join(__dirname, '..', 'renderer');
@@ -99,7 +103,20 @@ function harden(): void {
   ses.setSpellCheckerEnabled(false);
 }
 
+/**
+ * Electron's other processes (zygote, GPU, utility, renderers) do not inherit the filter from
+ * this one — the first ones started before this file ran — so each gets it by pid.
+ */
+function disableChildCoreDumps(): void {
+  for (const m of app.getAppMetrics()) if (m.pid !== process.pid) disableCoreDumps(m.pid);
+}
+
 app.on('web-contents-created', (_event, contents) => {
+  // Before its page can hold a PIN; and again for a renderer (or GPU process) started anew after a crash.
+  contents.on('dom-ready', () => {
+    disableCoreDumps(contents.getOSProcessId());
+    disableChildCoreDumps();
+  });
   contents.on('will-navigate', (event) => event.preventDefault());
   contents.on('will-redirect', (event) => event.preventDefault());
   contents.on('will-attach-webview', (event) => event.preventDefault());
@@ -117,6 +134,7 @@ function createWindow(): BrowserWindow {
 }
 
 app.whenReady().then(() => {
+  disableChildCoreDumps();
   if (production) Menu.setApplicationMenu(null);
   state.options.devTokenDir = prepareDevTokenStore();
   harden();
