@@ -3,7 +3,7 @@
  * token session closed whenever the ceremony ends. Everything else lives in core/ and handlers.ts.
  */
 import { app, BrowserWindow, Menu, protocol, session, dialog } from 'electron';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppState } from './app-state';
 import { createHandlers } from './handlers';
@@ -15,6 +15,7 @@ import { CSP_HEADER, isAllowedRequest, windowOptions } from './window-config';
 import { APP_INDEX_URL, APP_SCHEME, APP_SCHEME_PRIVILEGES, serveAppRequest } from './app-protocol';
 import { confirmationText } from './ceremony/confirmation';
 import { disableCoreDumps } from './core/coredump';
+import { makeDirs } from './core/dirs';
 
 // First of all: no core of this process holds a PIN (what it covers: core/coredump.ts).
 disableCoreDumps();
@@ -33,10 +34,12 @@ protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: APP_SCHE
 function prepareDevTokenStore(): string {
   const dir = join(app.getPath('userData'), 'softhsm-dev');
   const tokens = join(dir, 'tokens');
-  mkdirSync(tokens, { recursive: true });
+  // Token files hold the development keys: private whatever the umask.
+  makeDirs(tokens);
   const conf = join(dir, 'softhsm2.conf');
   if (!existsSync(conf)) {
-    writeFileSync(conf, `directories.tokendir = ${tokens}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`);
+    // 0600: whoever can write it chooses where the token files are.
+    writeFileSync(conf, `directories.tokendir = ${tokens}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`, { mode: 0o600 });
   }
   if (!process.env.SOFTHSM2_CONF) process.env.SOFTHSM2_CONF = conf;
   return dir;

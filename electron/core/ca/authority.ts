@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { BasicConstraints, Certificate, id_ce_basicConstraints, Name } from '@peculiar/asn1-x509';
@@ -17,6 +17,7 @@ import { buildCertificate, newSerial, serialHex, type AltSigning } from '../x509
 import { buildCrl, type RevocationReason } from '../x509/crl';
 import { pemOrDer, toPem } from '../x509/pem';
 import { lockCaDir, overwriteSmallFile, readText, syncPaths, writeFileAtomic, makeStagingDir } from './fsx';
+import { makeDirs } from '../dirs';
 import { appendIndexEntries, readIndex, readIndexSerials, type IndexEntry } from './indexFile';
 import { revokeInIndex } from './revoke';
 import { activeVersion, qpkiAlgorithmId, readMeta, writeMeta, type CaMeta, type KeyRef, usableVersion } from './meta';
@@ -584,7 +585,7 @@ export async function makeKey(stage: string, key: NewCaKey, algorithm: KeyAlgori
   if (key.kind === 'software') {
     const { pkcs8 } = generateSoftwareKey(algorithm);
     const rel = `versions/v1/keys/${keyName}`;
-    mkdirSync(join(stage, 'versions', 'v1', 'keys'), { recursive: true, mode: 0o700 });
+    makeDirs(join(stage, 'versions', 'v1', 'keys'));
     writeKeyFile(join(stage, rel), pkcs8, key.passphrase);
     const signer = signerFromPkcs8(pkcs8, { type: 'software', path: rel, encrypted: key.passphrase !== null });
     // The same proof as for a token key: a test signature verified with the public key alone.
@@ -698,8 +699,8 @@ export async function initCa(opts: NewCaOptions & { altKey?: { passphrase: strin
     writeFileAtomic(join(stage, 'index.txt'), '');
     writeFileAtomic(join(stage, 'serial'), certificate.serial + '\n');
     writeFileAtomic(join(stage, 'crlnumber'), '01\n');
-    mkdirSync(join(stage, 'certs'), { recursive: true });
-    mkdirSync(join(stage, 'crl'), { recursive: true });
+    makeDirs(join(stage, 'certs'));
+    makeDirs(join(stage, 'crl'));
     const rendered = renderSubject(profile, values);
     const created = now.toISOString();
     const keys: KeyRef[] = [{ id: altSigner ? 'classical' : 'default', algorithm: algo, storage: made.signer.storage }];
