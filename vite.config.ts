@@ -1,5 +1,5 @@
 /**
- * Renderer build: relative asset paths so the app loads from file:// (Electron) or any static
+ * Renderer build: relative asset paths so the app loads from app://qpki (Electron) or any static
  * server (e2e); the CSP meta tag comes from the same string main.ts sends as a header.
  */
 import { defineConfig, type Plugin } from 'vite';

@@ -10,7 +10,12 @@
 // `node bin/qpki.cjs` there.
 //
 // Runs the bundled command line (built by `npm ci` / `npm run build:cli`). Start-up matters for
-// scripted ceremonies, so the bundle is compiled with a V8 code cache kept beside it:
+// scripted ceremonies, so the bundle is compiled with a V8 code cache. The caches live in a
+// per-user cache folder ($XDG_CACHE_HOME/qpki-ceremony, else ~/.cache/qpki-ceremony; the
+// platform's own on macOS and Windows), created 0700, never beside the bundle: the ceremony record
+// fingerprints the app's files (dist/, bin/, the native module), and a cache written there made
+// that fingerprint change from one run to the next. A cache is code V8 runs, so a cache folder
+// that another user could write (not ours, group/world-writable, a symbolic link) is not used.
 // - one cache file per bundle build and per V8 configuration (Node version, architecture, flags):
 //   V8 rejects a cache made under other flags, and a shared file would be rewritten back and forth
 //   by runs that alternate flags (`node --cpu-prof bin/qpki.cjs` vs the plain bin);
@@ -24,11 +29,53 @@ const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
 const Module = require('node:module');
+const os = require('node:os');
 const { isAscii } = require('node:buffer');
 
 const dist = path.join(__dirname, '..', 'dist');
 const bundle = path.join(dist, 'cli.cjs');
 const args = process.argv.slice(2);
+
+/** Where this user's caches go, never inside the app's own folders; null when there is no home to put them in. */
+function cacheDir() {
+  const xdg = process.env.XDG_CACHE_HOME;
+  if (xdg && path.isAbsolute(xdg)) return path.join(xdg, 'qpki-ceremony');
+  if (process.platform === 'win32' && process.env.LOCALAPPDATA) return path.join(process.env.LOCALAPPDATA, 'qpki-ceremony', 'Cache');
+  let home;
+  try {
+    home = os.homedir();
+  } catch {
+    return null;
+  }
+  if (!home) return null;
+  return path.join(home, ...(process.platform === 'darwin' ? ['Library', 'Caches'] : ['.cache']), 'qpki-ceremony');
+}
+
+/** The folder is ours alone: a directory (not a link), owned by this user, writable by nobody else. */
+function trusted(dir) {
+  if (dir === null) return false;
+  let st;
+  try {
+    st = fs.lstatSync(dir);
+  } catch {
+    return false;
+  }
+  if (!st.isDirectory()) return false;
+  // Windows has no uid or mode bits to check; its per-user LOCALAPPDATA is private by its ACL.
+  if (typeof process.getuid !== 'function') return true;
+  return st.uid === process.getuid() && (st.mode & 0o022) === 0;
+}
+
+/** Makes the cache folder (0700, whatever the umask) when missing; true when it can be used. */
+function ensureCacheDir(dir) {
+  if (dir === null) return false;
+  try {
+    if (fs.mkdirSync(dir, { recursive: true, mode: 0o700 }) !== undefined) fs.chmodSync(dir, 0o700);
+  } catch {
+    return false;
+  }
+  return trusted(dir);
+}
 
 /** The top-level commands (electron/cli.ts). A name missing here only means a shared cache. */
 const COMMANDS = new Set(['ca', 'cert', 'crl', 'credential', 'token', 'key', 'journal', 'profile']);
@@ -66,15 +113,20 @@ function loadBundle() {
     process.exit(1);
   }
   // V8 checks a cache against the source's length, not its text: the build stamp keeps a cache
-  // from ever meeting another build of the same length.
+  // from ever meeting another build of the same length. The install's path keeps two installs
+  // (two checkouts, two versions) of one user apart in the one cache folder.
   const build = `${stat.size.toString(36)}-${Math.round(stat.mtimeMs).toString(36)}`;
+  const install = fnv1a(bundle);
   const flags = fnv1a([process.version, process.arch, ...process.execArgv, process.env.NODE_OPTIONS ?? ''].join('\0'));
-  const cacheFile = path.join(dist, `cli.cjs.${build}.${flags}.${cacheSlot()}.cache`);
+  const dir = cacheDir();
+  const cacheFile = dir && path.join(dir, `cli.${install}.${build}.${flags}.${cacheSlot()}.cache`);
   let cachedData;
-  try {
-    cachedData = fs.readFileSync(cacheFile);
-  } catch {
-    /* no cache yet: written after this run */
+  if (trusted(dir)) {
+    try {
+      cachedData = fs.readFileSync(cacheFile);
+    } catch {
+      /* no cache yet: written after this run */
+    }
   }
   const script = new vm.Script(Module.wrap(code), { filename: bundle, cachedData });
   const mod = { exports: {} };
@@ -82,17 +134,18 @@ function loadBundle() {
   const rejected = cachedData === undefined || script.cachedDataRejected;
   // Only after a success: a run refused early compiled too little of its command to cache.
   const saveCache = (status) => {
-    if (!rejected || status !== 0) return;
+    if (!rejected || status !== 0 || !ensureCacheDir(dir)) return;
     try {
       const tmp = `${cacheFile}.${process.pid}.tmp`;
-      fs.writeFileSync(tmp, script.createCachedData());
+      fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
       fs.renameSync(tmp, cacheFile);
-      // Caches of earlier builds are of no use any more.
-      for (const f of fs.readdirSync(dist)) {
-        if (f.startsWith('cli.cjs.') && !f.startsWith(`cli.cjs.${build}.`) && /\.cache(\.commands)?$/.test(f)) fs.rmSync(path.join(dist, f), { force: true });
+      // This install's caches of earlier builds are of no use any more.
+      const mine = `cli.${install}.`;
+      for (const f of fs.readdirSync(dir)) {
+        if (f.startsWith(mine) && !f.startsWith(`${mine}${build}.`) && f.endsWith('.cache')) fs.rmSync(path.join(dir, f), { force: true });
       }
     } catch {
-      /* a read-only install simply runs without the cache */
+      /* an unwritable cache folder simply means running without the cache */
     }
   };
   return { main: mod.exports.main, saveCache };

@@ -254,6 +254,11 @@ test('the page reaches no network: CSP blocks fetch, no foreign request is made'
   expect(outcome).toMatch(/^blocked/);
   const csp = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
   expect(csp).toContain("connect-src 'none'");
+  // The page came from the app's serving function (app-protocol.ts): its header policy, and its refusals.
+  const index = await page.request.get(`${app.origin}/index.html`);
+  expect(index.headers()['content-security-policy']).toContain("frame-ancestors 'none'");
+  expect(index.headers()['x-content-type-options']).toBe('nosniff');
+  expect((await page.request.get(`${app.origin}/assets%2f..%2f..%2fpackage.json`)).status()).toBe(400);
   expect(app.foreign.filter((u) => !u.startsWith('https://example.com'))).toEqual([]);
   // Keyboard only: Tab reaches the first task and Enter starts it.
   await page.keyboard.press('Tab');

@@ -1,25 +1,15 @@
-/** A tiny static server for dist/renderer on 127.0.0.1 (no directory listing, no traversal). */
+/**
+ * dist/renderer on 127.0.0.1 for the UI tests, answered by the same function as the app's
+ * app://qpki handler (electron/app-protocol.ts): the same files, types, refusals and CSP header
+ * reach Chromium here as in the app. Only the transport (HTTP instead of a custom scheme) differs.
+ */
 import { createServer, type Server } from 'node:http';
-import { readFile } from 'node:fs/promises';
-import { extname, join, normalize, resolve } from 'node:path';
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml', '.png': 'image/png', '.json': 'application/json',
-};
+import { serveRendererPath } from '../electron/app-protocol';
 
 export async function serveDir(dir: string): Promise<{ url: string; close(): Promise<void> }> {
-  const root = resolve(dir);
-  const server: Server = createServer(async (req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    const file = normalize(join(root, path === '/' ? 'index.html' : path));
-    if (!file.startsWith(root)) { res.writeHead(403).end(); return; }
-    try {
-      const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' }).end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
+  const server: Server = createServer((req, res) => {
+    const r = serveRendererPath(new URL(req.url ?? '/', 'http://127.0.0.1').pathname, dir, req.method);
+    res.writeHead(r.status, r.headers).end(r.body ?? undefined);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const addr = server.address();

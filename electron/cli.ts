@@ -15,6 +15,7 @@ import { collect } from './cli/options';
 import { registerJournalCommands } from './cli/journalCommands';
 import { registerTokenCommands } from './cli/tokenCommands';
 import { setJson } from './cli/output';
+import { disableCoreDumps } from './core/coredump';
 
 declare const QPKI_VERSION: string | undefined;
 
@@ -57,6 +58,8 @@ function oneLineUsageErrors(cmd: Command): void {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // Before any prompt: a core taken at the passphrase prompt would hold the passphrase (core/coredump.ts).
+  disableCoreDumps();
   const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: 'user' });

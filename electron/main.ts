@@ -2,10 +2,9 @@
  * The main process: one hardened window, no network, no navigation, no permissions, and the
  * token session closed whenever the ceremony ends. Everything else lives in core/ and handlers.ts.
  */
-import { app, BrowserWindow, Menu, session, dialog } from 'electron';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { app, BrowserWindow, Menu, protocol, session, dialog } from 'electron';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { AppState } from './app-state';
 import { createHandlers } from './handlers';
 import { registerIpc } from './ipc';
@@ -13,11 +12,20 @@ import { finalizeAllModules } from './core/pkcs11/module';
 import { QpkiError } from './core/errors';
 import { findSoftHsm } from './handlers';
 import { CSP_HEADER, isAllowedRequest, windowOptions } from './window-config';
+import { APP_INDEX_URL, APP_SCHEME, APP_SCHEME_PRIVILEGES, serveAppRequest } from './app-protocol';
 import { confirmationText } from './ceremony/confirmation';
+import { disableCoreDumps } from './core/coredump';
+import { makeDirs } from './core/dirs';
+
+// First of all: no core of this process holds a PIN (what it covers: core/coredump.ts).
+disableCoreDumps();
 
 const production = app.isPackaged;
-const rendererIndex = join(__dirname, '..', 'renderer', 'index.html');
-const appBaseUrl = pathToFileURL(rendererIndex).href;
+const rendererDir = join(__dirname, '..', 'renderer');
+const appBaseUrl = APP_INDEX_URL;
+
+// Before `ready`, or Chromium does not treat app:// as a standard, secure origin.
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: APP_SCHEME_PRIVILEGES }]);
 
 /**
  * The development token store lives in the app's data folder. SoftHSM2 reads SOFTHSM2_CONF once,
@@ -26,10 +34,12 @@ const appBaseUrl = pathToFileURL(rendererIndex).href;
 function prepareDevTokenStore(): string {
   const dir = join(app.getPath('userData'), 'softhsm-dev');
   const tokens = join(dir, 'tokens');
-  mkdirSync(tokens, { recursive: true });
+  // Token files hold the development keys: private whatever the umask.
+  makeDirs(tokens);
   const conf = join(dir, 'softhsm2.conf');
   if (!existsSync(conf)) {
-    writeFileSync(conf, `directories.tokendir = ${tokens}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`);
+    // 0600: whoever can write it chooses where the token files are.
+    writeFileSync(conf, `directories.tokendir = ${tokens}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`, { mode: 0o600 });
   }
   if (!process.env.SOFTHSM2_CONF) process.env.SOFTHSM2_CONF = conf;
   return dir;
@@ -45,7 +55,7 @@ async function printTranscript(html: string, dest: string): Promise<void> {
   ses.webRequest.onBeforeRequest((details, callback) => callback({ cancel: details.url !== pageUrl }));
   const win = new BrowserWindow({
     show: false,
-    webPreferences: { session: ses, sandbox: true, contextIsolation: true, nodeIntegration: false, javascript: false, webSecurity: true, spellcheck: false },
+    webPreferences: { session: ses, sandbox: true, contextIsolation: true, nodeIntegration: false, javascript: false, webSecurity: true, spellcheck: false, disableBlinkFeatures: 'Auxclick' },
   });
   try {
     await win.loadURL(pageUrl);
@@ -78,6 +88,11 @@ const state = new AppState({
 
 function harden(): void {
   const ses = session.defaultSession;
+  // The renderer's files, and nothing else: app-protocol.ts decides what a URL may name.
+  ses.protocol.handle(APP_SCHEME, (request) => {
+    const r = serveAppRequest(request.url, rendererDir, request.method);
+    return new Response(r.body && new Uint8Array(r.body), { status: r.status, headers: r.headers });
+  });
   ses.webRequest.onBeforeRequest((details, callback) => {
     callback({ cancel: !isAllowedRequest(details.url, appBaseUrl, production) });
   });
@@ -91,7 +106,20 @@ function harden(): void {
   ses.setSpellCheckerEnabled(false);
 }
 
+/**
+ * Electron's other processes (zygote, GPU, utility, renderers) do not inherit the filter from
+ * this one — the first ones started before this file ran — so each gets it by pid.
+ */
+function disableChildCoreDumps(): void {
+  for (const m of app.getAppMetrics()) if (m.pid !== process.pid) disableCoreDumps(m.pid);
+}
+
 app.on('web-contents-created', (_event, contents) => {
+  // Before its page can hold a PIN; and again for a renderer (or GPU process) started anew after a crash.
+  contents.on('dom-ready', () => {
+    disableCoreDumps(contents.getOSProcessId());
+    disableChildCoreDumps();
+  });
   contents.on('will-navigate', (event) => event.preventDefault());
   contents.on('will-redirect', (event) => event.preventDefault());
   contents.on('will-attach-webview', (event) => event.preventDefault());
@@ -109,6 +137,7 @@ function createWindow(): BrowserWindow {
 }
 
 app.whenReady().then(() => {
+  disableChildCoreDumps();
   if (production) Menu.setApplicationMenu(null);
   state.options.devTokenDir = prepareDevTokenStore();
   harden();

@@ -2,7 +2,9 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { CSP, CSP_HEADER, isAllowedRequest, isAppUrl, isTrustedSender, windowOptions } from './window-config';
 
-const APP = 'file:///opt/qpki/resources/app.asar/dist/renderer/index.html';
+import { APP_INDEX_URL } from './app-protocol';
+
+const APP = APP_INDEX_URL;
 
 describe('window options', () => {
   test('production window is isolated, sandboxed, without node, devtools or spellcheck', () => {
@@ -18,6 +20,7 @@ describe('window options', () => {
     assert.equal(w.spellcheck, false);
     assert.equal(w.devTools, false);
     assert.equal(w.preload, '/x/preload.cjs');
+    assert.equal(w.disableBlinkFeatures, 'Auxclick');
   });
   test('development builds may open devtools, nothing else changes', () => {
     const prod = windowOptions({ preloadPath: 'p', production: true }).webPreferences;
@@ -48,18 +51,23 @@ describe('content security policy', () => {
 });
 
 describe('app URLs and network filter', () => {
-  test('files of the renderer folder are the app', () => {
+  test('the app origin is the app, whatever the path', () => {
+    assert.equal(APP, 'app://qpki/index.html');
     assert.equal(isAppUrl(APP, APP), true);
-    assert.equal(isAppUrl('file:///opt/qpki/resources/app.asar/dist/renderer/assets/index-1.js', APP), true);
+    assert.equal(isAppUrl('app://qpki/assets/index-1.js', APP), true);
     assert.equal(isAppUrl(APP + '#/x', APP), true);
+    assert.equal(isAppUrl('app://qpki/../../etc/passwd', APP), true, 'still the app origin: what it may read is app-protocol.ts\'s decision');
   });
-  test('other files, other schemes and traversal are not', () => {
+  test('other hosts of the scheme, credentials, ports, other schemes and file:// are not', () => {
+    // URL.origin is "null" for every app: URL, so a comparison of origins would have let all of these through.
+    for (const u of ['app://evil/index.html', 'app://qpki.evil/index.html', 'app://user@qpki/index.html', 'app://qpki:1/index.html', 'app:///index.html', 'app:qpki/index.html', 'other://qpki/index.html']) {
+      assert.equal(isAppUrl(u, APP), false, u);
+    }
+    assert.equal(isAppUrl('file:///opt/qpki/resources/app.asar/dist/renderer/index.html', APP), false);
     assert.equal(isAppUrl('file:///etc/passwd', APP), false);
-    assert.equal(isAppUrl('file:///opt/qpki/resources/app.asar/dist/renderer/../../../../etc/passwd', APP), false);
-    assert.equal(isAppUrl('file:///opt/qpki/resources/app.asar/dist/renderer%2F..%2F..%2Fx', APP), false);
     assert.equal(isAppUrl('https://example.com/', APP), false);
-    assert.equal(isAppUrl('file://evil-host/opt/qpki/resources/app.asar/dist/renderer/index.html', APP), false);
     assert.equal(isAppUrl('not a url', APP), false);
+    assert.equal(isAppUrl('file:///x/index.html', 'file:///x/index.html'), false, 'a file:// base is no app origin');
   });
   test('http origin apps compare origins', () => {
     assert.equal(isAppUrl('http://127.0.0.1:4000/assets/a.js', 'http://127.0.0.1:4000/index.html'), true);
@@ -73,6 +81,8 @@ describe('app URLs and network filter', () => {
     assert.equal(isAllowedRequest('devtools://devtools/bundled/x.html', APP, false), true);
     assert.equal(isAllowedRequest('devtools://devtools/bundled/x.html', APP, true), false);
     assert.equal(isAllowedRequest(APP, APP, true), true);
+    assert.equal(isAllowedRequest('app://qpki/assets/a.css', APP, true), true);
+    assert.equal(isAllowedRequest('file:///etc/passwd', APP, false), false);
   });
 });
 
@@ -88,6 +98,10 @@ describe('IPC sender check', () => {
   test('the main frame after navigating away is refused', () => {
     const navigated = { url: 'https://example.com/' };
     assert.equal(isTrustedSender(navigated, navigated, APP), false);
+  });
+  test('a frame of another host of the app scheme is refused', () => {
+    const other = { url: 'app://evil/index.html' };
+    assert.equal(isTrustedSender(other, other, APP), false);
   });
   test('a missing frame is refused', () => {
     assert.equal(isTrustedSender(null, main, APP), false);

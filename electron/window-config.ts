@@ -55,13 +55,18 @@ export function windowOptions(opts: { preloadPath: string; production: boolean }
       enableWebSQL: false,
       navigateOnDragDrop: false,
       safeDialogs: true,
+      // A middle click on a link would ask for a new window; the window-open handler denies it
+      // anyway, and without auxclick the page never sees the click either (Electronegativity's
+      // AUXCLICK_JS_CHECK asks for this).
+      disableBlinkFeatures: 'Auxclick',
     },
   } as const;
 }
 
 /**
- * True when `url` belongs to the app's own renderer: a file under the renderer folder
- * (or the same app:// origin). Used for network filtering, navigation and the sender check.
+ * True when `url` belongs to the app's own renderer: the origin of `appBaseUrl`, which is
+ * app://qpki in the app (app-protocol.ts) and http://127.0.0.1:<port> under the e2e bridge. Used
+ * for network filtering and the IPC sender check. A file:// URL is never the app any more.
  */
 export function isAppUrl(url: string, appBaseUrl: string): boolean {
   let u: URL;
@@ -73,12 +78,11 @@ export function isAppUrl(url: string, appBaseUrl: string): boolean {
     return false;
   }
   if (u.protocol !== base.protocol) return false;
-  if (u.protocol === 'file:') {
-    const dir = base.pathname.endsWith('/') ? base.pathname : base.pathname.slice(0, base.pathname.lastIndexOf('/') + 1);
-    // Normalized by URL: "..", "%2e%2e" are already resolved, so a prefix check is sound.
-    return u.host === base.host && u.pathname.startsWith(dir);
-  }
-  return u.origin === base.origin;
+  if (u.protocol === 'http:' || u.protocol === 'https:') return u.origin === base.origin;
+  // For a scheme WHATWG does not know (app:), URL.origin is the string "null" for every URL, so
+  // the parts are compared instead: the same host, and nothing else where the host is.
+  if (u.protocol === 'app:') return u.host === base.host && u.host !== '' && u.username === '' && u.password === '' && u.port === '';
+  return false;
 }
 
 /** Requests the session lets through: the app's own files, plus devtools in development builds. */

@@ -92,7 +92,7 @@ function asciiOnly(code) {
 
 /**
  * Build dist/cli.cjs. Written to a private file and renamed into place, so a concurrent reader
- * (another test file) never loads half a bundle; the V8 code cache of the previous bundle goes.
+ * (another test file) never loads half a bundle.
  */
 export async function buildCli() {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -110,7 +110,9 @@ export async function buildCli() {
   });
   writeFileSync(tmp, asciiOnly(readFileSync(tmp, 'utf8')));
   renameSync(tmp, outfile);
-  // The V8 code caches bin/qpki.cjs keeps beside the bundle belong to the previous build.
+  // bin/qpki.cjs used to keep its V8 code caches beside the bundle; they now live in a per-user
+  // cache folder (keyed by the bundle's size and time, so a new build never meets an old cache).
+  // Any left here by an older bin would sit among the fingerprinted app files: they go.
   for (const f of readdirSync(dirname(outfile))) if (/^cli\.cjs\.(.*\.)?cache(\.commands)?$/.test(f)) rmSync(join(dirname(outfile), f), { force: true });
 }
 

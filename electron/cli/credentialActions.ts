@@ -1,5 +1,5 @@
 /** `qpki credential enroll`: a new key (file or token) and its certificate from an existing CA. */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { QpkiError } from '../core/errors';
 import { describeCaDir } from '../core/ca/index';
@@ -7,6 +7,7 @@ import { prepareSubject, type CertificateAuthority } from '../core/ca/authority'
 import { writeFileAtomic } from '../core/ca/fsx';
 import { defaultSignatureAlgorithm } from '../core/keys/algorithms';
 import { generateSoftwareKey, writeKeyFile } from '../core/keys/software';
+import { makeDirs } from '../core/dirs';
 import { loadProfile } from '../core/profiles/index';
 import { openLoggedIn, resolveToken, type ResolvedToken } from './token';
 import type { CaOpts, VarOptions } from './options';
@@ -55,13 +56,13 @@ export async function credentialEnroll(o: CaOpts & VarOptions & { profile: strin
       const rep = await keySession.generateKey({ algorithm: profile.algorithm, label: o.keyLabel! });
       spki = rep.key.spki;
       keyDesc = `in token "${keySession.token.label}", label "${o.keyLabel}", id ${rep.key.id}`;
-      mkdirSync(base, { recursive: true, mode: 0o700 });
+      makeDirs(base);
       credDirMade = base;
     } else {
       const passphrase = await newKeyPassphrase('the credential key file', o.passphraseEnv, o.passphraseFile, { unencrypted: o.unencryptedKey, allowUnencryptedWithoutTty: true });
       const k = generateSoftwareKey(profile.algorithm);
       spki = k.spki;
-      mkdirSync(base, { recursive: true, mode: 0o700 });
+      makeDirs(base);
       credDirMade = base;
       const keyPath = join(base, 'key.pem');
       writeKeyFile(keyPath, k.pkcs8, passphrase);

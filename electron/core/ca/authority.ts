@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { BasicConstraints, Certificate, id_ce_basicConstraints, Name } from '@peculiar/asn1-x509';
@@ -19,6 +19,7 @@ import { checkSigned, signPrepared, type IssuerKeys, type PreparedDocument } fro
 import { prepareCrl, type RevocationReason } from '../x509/crl';
 import { pemOrDer, toPem } from '../x509/pem';
 import { lockCaDir, overwriteSmallFile, readText, syncPaths, writeFileAtomic, makeStagingDir } from './fsx';
+import { makeDirs } from '../dirs';
 import { appendIndexEntries, readIndex, readIndexSerials, type IndexEntry } from './indexFile';
 import { revokeInIndex } from './revoke';
 import { activeVersion, qpkiAlgorithmId, readMeta, writeMeta, type CaMeta, type KeyRef, usableVersion } from './meta';
@@ -862,7 +863,7 @@ export async function makeKeyInMemory(key: NewCaKey, algorithm: KeyAlgorithm, ke
 /** Write a software key made in memory into `stage` (encrypted under `passphrase`, or not when null). */
 export function writeMadeKey(stage: string, made: MadeKey, passphrase: string | null): Signer {
   if (!made.software) return made.signer;
-  mkdirSync(join(stage, 'versions', 'v1', 'keys'), { recursive: true, mode: 0o700 });
+  makeDirs(join(stage, 'versions', 'v1', 'keys'));
   writeKeyFile(join(stage, made.software.rel), made.software.pkcs8, passphrase);
   return { ...made.signer, storage: { type: 'software', path: made.software.rel, encrypted: passphrase !== null } };
 }
@@ -1036,8 +1037,8 @@ export async function completeNewCa(d: NewCaDraft, secrets: { passphrase?: strin
     writeFileAtomic(join(stage, 'index.txt'), '');
     writeFileAtomic(join(stage, 'serial'), certificate.serial + '\n');
     writeFileAtomic(join(stage, 'crlnumber'), '01\n');
-    mkdirSync(join(stage, 'certs'), { recursive: true });
-    mkdirSync(join(stage, 'crl'), { recursive: true });
+    makeDirs(join(stage, 'certs'));
+    makeDirs(join(stage, 'crl'));
     const rendered = d.rendered;
     const created = d.created.toISOString();
     const keys: KeyRef[] = [{ id: altSigner ? 'classical' : 'default', algorithm: algo, storage: signer.storage }];

@@ -1,8 +1,9 @@
-import { closeSync, existsSync, fsyncSync, ftruncateSync, linkSync, writeFileSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fsyncSync, ftruncateSync, linkSync, writeFileSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { QpkiError } from '../errors';
 import { pauseSync } from '../pause';
+import { makeDirs, makeParents, PRIVATE_DIR_MODE } from '../dirs';
 
 function fsyncDir(dir: string): void {
   let fd: number | undefined;
@@ -31,7 +32,7 @@ function writeTemp(path: string, data: string | Uint8Array, mode: number, sync: 
     fd = openSync(tmp, 'wx', mode);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') mkdirSync(dirname(path), { recursive: true });
+    if (code === 'ENOENT') makeDirs(dirname(path));
     // EEXIST: a file left by an earlier process that had the same pid; a random name cannot clash.
     else if (code === 'EEXIST') tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
     else throw e;
@@ -239,8 +240,10 @@ export { existsSync };
  * assembling a new CA directory that appears whole or not at all.
  */
 export function makeStagingDir(dir: string): string {
-  mkdirSync(dirname(dir), { recursive: true });
+  makeParents(dir);
   const stage = join(dirname(dir), `.${basename(dir)}.partial-${randomBytes(4).toString('hex')}`);
-  mkdirSync(stage, { mode: 0o755 });
+  // Not recursive: a clash must fail, never reuse a directory someone else made. Private whatever the umask (dirs.ts).
+  mkdirSync(stage, { mode: PRIVATE_DIR_MODE });
+  chmodSync(stage, PRIVATE_DIR_MODE);
   return stage;
 }

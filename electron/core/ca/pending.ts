@@ -8,7 +8,7 @@
  * software key, the encrypted key file. The SPKI is kept so the certificate can be matched to the
  * key without a PIN or passphrase.
  */
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { BasicConstraints, Certificate, id_ce_basicConstraints, id_ce_keyUsage, KeyUsage, KeyUsageFlags } from '@peculiar/asn1-x509';
@@ -22,6 +22,7 @@ import { describeDocument } from '../x509/describe';
 import { parsePemBlocks, toPem } from '../x509/pem';
 import { assertNewCaTarget, keyLeftInToken, makeKey, nameString, prepareSubject, sha256Hex, type InitCaResult, type NewCaKey, type NewCaOptions } from './authority';
 import { lockCaDir, readText, writeFileAtomic, makeStagingDir } from './fsx';
+import { makeDirs } from '../dirs';
 import { keyAlgorithmFromQpkiId, META_FILE, qpkiAlgorithmId, readMeta, writeMeta, type CaMeta, type KeyRef } from './meta';
 
 export const CSR_FILE = 'ca.csr';
@@ -278,8 +279,8 @@ export function importCaCertificate(opts: { dir: string; cert: string | Uint8Arr
     writeFileAtomic(join(abs, 'index.txt'), '');
     writeFileAtomic(join(abs, 'serial'), serial + '\n');
     writeFileAtomic(join(abs, 'crlnumber'), '01\n');
-    mkdirSync(join(abs, 'certs'), { recursive: true });
-    mkdirSync(join(abs, 'crl'), { recursive: true });
+    makeDirs(join(abs, 'certs'));
+    makeDirs(join(abs, 'crl'));
     const activated = now.toISOString();
     // readMeta keeps only the shared fields, so the pending-only ones (spki, csr) fall away here.
     const active: CaMeta = {

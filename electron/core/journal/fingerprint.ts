@@ -6,17 +6,30 @@
  * `<sha256 hex>  <relative/path>\n` per file, sorted by path in byte order — so an auditor can
  * recompute it without this app:
  *
- *   cd <app root> && find dist -type f | LC_ALL=C sort | xargs sha256sum | sha256sum
+ *   cd <app root> && find -L dist bin resources package.json node_modules/pkcs11js/package.json \
+ *     node_modules/pkcs11js/index.js node_modules/pkcs11js/build/Release/pkcs11.node \
+ *     -type f | LC_ALL=C sort | xargs sha256sum | sha256sum
  *
- * (with the default set when there is no dist/:
- *  `find electron shared resources package.json package-lock.json -type f | LC_ALL=C sort | …`)
+ * (names that do not exist are left out; with no dist/, the sources instead:
+ *  `electron shared resources bin package.json package-lock.json` and the same pkcs11js files).
+ *
+ * It covers what runs: the bundles (dist/: the command line, main, preload, renderer — they
+ * carry every JavaScript dependency but pkcs11js), the launcher (bin/), the built-in profiles
+ * (resources/) and pkcs11js, the one package loaded from node_modules: its JavaScript and its
+ * native .node. Nothing in these folders may change by merely running the app — which is why the
+ * command line's V8 code caches live in a per-user cache folder (bin/qpki.cjs), not in dist/.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { QpkiError } from '../errors';
 
-const DEFAULT_SOURCES = ['electron', 'shared', 'resources', 'package.json', 'package-lock.json'];
+/** The native PKCS#11 binding, loaded at run time from node_modules (never bundled). */
+const NATIVE = ['node_modules/pkcs11js/package.json', 'node_modules/pkcs11js/index.js', 'node_modules/pkcs11js/build/Release/pkcs11.node'];
+/** A built app: what runs is the bundles and the files beside them. */
+export const BUILT_APP_FILES = ['dist', 'bin', 'resources', 'package.json', ...NATIVE];
+/** An app run from its sources (tsx), before any build. */
+export const SOURCE_APP_FILES = ['electron', 'shared', 'resources', 'bin', 'package.json', 'package-lock.json', ...NATIVE];
 
 export function fileSha256(path: string): string {
   try {
@@ -28,11 +41,12 @@ export function fileSha256(path: string): string {
 }
 
 /**
- * `files` are paths relative to `rootDir` (files or folders, folders taken whole).
- * Default: `dist/` when it exists (the packaged app), otherwise the sources listed above.
+ * `files` are paths relative to `rootDir` (files or folders, folders taken whole, links followed).
+ * Default: BUILT_APP_FILES when dist/ exists (an installed or packaged app), otherwise
+ * SOURCE_APP_FILES; of either, the names that exist.
  */
 export function appFingerprint(rootDir: string, files?: string[]): { sha256: string; files: number } {
-  const roots = files ?? (existsSync(join(rootDir, 'dist')) ? ['dist'] : DEFAULT_SOURCES.filter((p) => existsSync(join(rootDir, p))));
+  const roots = files ?? (existsSync(join(rootDir, 'dist')) ? BUILT_APP_FILES : SOURCE_APP_FILES).filter((p) => existsSync(join(rootDir, p)));
   const found = new Set<string>();
   for (const r of roots) collect(rootDir, join(rootDir, r), found);
   if (found.size === 0) throw new QpkiError('IO_ERROR', `No app files found under ${rootDir} to fingerprint.`);

@@ -15,11 +15,12 @@
  * Writers: one process at a time (the CA directory lock keeps it so). Each append still re-reads
  * the tail, so a journal held open by the app chains correctly after the CLI appended.
  */
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readFileSync, readSync, statSync, writeSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { basename, join } from 'node:path';
 import { createHash, hash } from 'node:crypto';
 import { QpkiError } from '../errors';
+import { makeDirs, makeParents } from '../dirs';
 import { canonicalJson } from './canonical';
 import { JOURNAL_KINDS, ZERO_HASH, checkChain, entryHash, shapeProblem, type ChainBreak, type JournalEntry, type JournalKind } from './chain';
 import { assertNoSecrets, toFacts } from './facts';
@@ -67,7 +68,8 @@ export class Journal {
     checkParticipants(operator, witnesses);
     const file = journalPath(caDir);
     try {
-      mkdirSync(caDir, { recursive: true });
+      makeParents(caDir);
+      makeDirs(caDir);
       if (!existsSync(file)) {
         closeSync(openSync(file, 'a', 0o644));
         fsyncDir(caDir);

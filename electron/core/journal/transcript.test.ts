@@ -121,6 +121,29 @@ describe('transcript PDF', () => {
     }
   });
 
+  test('Chromium runs with a minimal environment: no PIN variable, no token configuration, a private HOME', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qpki-envcanary-'));
+    const canary = 'CANARY-PIN-5e1d0b7c';
+    const saved = { ...process.env };
+    try {
+      // Stands in for Chromium: writes the environment it was given into the PDF it is asked for.
+      const fake = join(dir, 'fake-chromium');
+      writeFileSync(fake, '#!/bin/sh\nfor a in "$@"; do case "$a" in --print-to-pdf=*) out="${a#--print-to-pdf=}";; esac; done\n{ printf \'%%PDF-\\n\'; env; } > "$out"\n', { mode: 0o755 });
+      Object.assign(process.env, { QPKI_PIN: canary, QPKI_TEST_PIN: canary, SOFTHSM2_CONF: join(dir, 'softhsm2.conf'), MY_PASSPHRASE: canary });
+      const out = join(dir, 'env.pdf');
+      await transcriptPdf('<p>x</p>', out, { chromium: fake });
+      const env = readFileSync(out, 'utf8');
+      assert.equal(env.includes(canary), false, 'a secret reached the child');
+      assert.doesNotMatch(env, /^(QPKI_|SOFTHSM2_CONF=)/m);
+      assert.match(env, /^PATH=/m);
+      const home = /^HOME=(.*)$/m.exec(env)?.[1];
+      assert.ok(home && home.includes('qpki-transcript-'), `HOME=${home}`);
+    } finally {
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a missing Chromium is a clear IO_ERROR', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'qpki-nochrome-'));
     try {

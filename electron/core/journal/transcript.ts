@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import QRCode from 'qrcode';
 import { QpkiError } from '../errors';
+import { childEnv } from '../child-env';
 import { canonicalJson } from './canonical';
 import { checkChain, ZERO_HASH, type JournalEntry } from './chain';
 import { describeKind, flattenFacts, groupHex, groupHexLines, readableTime } from './format';
@@ -236,7 +237,7 @@ export async function transcriptPdf(html: string, outPdf: string, opts: { chromi
       '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
       '--disable-sync', '--no-first-run', '--disable-dev-shm-usage', '--no-pdf-header-footer',
       `--user-data-dir=${join(work, 'profile')}`, `--print-to-pdf=${pdf}`, pathToFileURL(page).href,
-    ], opts.timeoutMs ?? 60_000);
+    ], work, opts.timeoutMs ?? 60_000);
     if (!existsSync(pdf) || readFileSync(pdf).subarray(0, 5).toString('latin1') !== '%PDF-') {
       throw new QpkiError('IO_ERROR', 'Chromium did not produce a PDF of the transcript; open the HTML transcript in a browser and print it instead.');
     }
@@ -252,9 +253,15 @@ export async function transcriptPdf(html: string, outPdf: string, opts: { chromi
   }
 }
 
-function run(cmd: string, args: string[], timeoutMs: number): Promise<void> {
+/**
+ * Chromium gets a minimal environment (child-env.ts: no PIN variable, no token configuration) and
+ * a home inside the private work folder, removed afterwards: what it writes under $HOME (its NSS
+ * database, crash reports) does not outlive the print.
+ */
+function run(cmd: string, args: string[], work: string, timeoutMs: number): Promise<void> {
+  const env = childEnv({ HOME: work, XDG_CONFIG_HOME: join(work, 'config'), XDG_CACHE_HOME: join(work, 'cache') });
   return new Promise((resolvePromise, reject) => {
-    execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024 }, (err, _stdout, stderr) => {
+    execFile(cmd, args, { env, timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024 }, (err, _stdout, stderr) => {
       if (err) {
         const detail = String(stderr).split('\n').find((l) => /error/i.test(l))?.trim();
         reject(new QpkiError('IO_ERROR', `Chromium failed to print the transcript${err.killed ? ' (timed out)' : ''}${detail ? `: ${detail.slice(0, 200)}` : ''}.`));

@@ -10,6 +10,7 @@ import { AsnConvert, AsnProp, AsnPropTypes, OctetString } from '@peculiar/asn1-s
 import { EncryptedPrivateKeyInfo, PrivateKeyInfo } from '@peculiar/asn1-pkcs8';
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import { QpkiError } from '../errors';
+import { scanPemBlocks } from '../x509/pem';
 import { toArrayBuffer } from './spki';
 
 const OID_PBES2 = '1.2.840.113549.1.5.13';
@@ -87,11 +88,10 @@ export interface PemBlock {
 /** Every PEM block in `text`, in order. Malformed base64 or unbalanced markers are PEM_INVALID. */
 export function pemDecodeAll(text: string): PemBlock[] {
   const blocks: PemBlock[] = [];
-  const re = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)-----END ([A-Z0-9 ]+)-----/g;
-  for (let m; (m = re.exec(text)); ) {
-    if (m[1] !== m[3]) throw new QpkiError('PEM_INVALID', `PEM block "${m[1]}" ends with "${m[3]}".`);
+  for (const m of scanPemBlocks(text)) {
+    if (m.label !== m.endLabel) throw new QpkiError('PEM_INVALID', `PEM block "${m.label}" ends with "${m.endLabel}".`);
     const headers: Record<string, string> = {};
-    let body = m[2];
+    let body = m.body;
     const split = body.match(/^((?:[A-Za-z-]+:.*\r?\n)+)\r?\n/);
     if (split) {
       for (const line of split[1].split(/\r?\n/)) {
@@ -102,9 +102,9 @@ export function pemDecodeAll(text: string): PemBlock[] {
     }
     const b64 = body.replace(/\s+/g, '');
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || b64.length % 4 !== 0) {
-      throw new QpkiError('PEM_INVALID', `PEM block "${m[1]}" has malformed base64.`);
+      throw new QpkiError('PEM_INVALID', `PEM block "${m.label}" has malformed base64.`);
     }
-    blocks.push({ label: m[1], headers, der: new Uint8Array(Buffer.from(b64, 'base64')) });
+    blocks.push({ label: m.label, headers, der: new Uint8Array(Buffer.from(b64, 'base64')) });
   }
   return blocks;
 }
