@@ -4,7 +4,7 @@
  * only to a publicly trusted TLS hierarchy (a profile with `pki: public-tls`).
  */
 import { OIDS, attributeValues, bytesSame, type CertificateModel, type KeyUsageBit } from '../x509/model';
-import { ALL_CERTS, BR_RESERVED_POLICIES, CAS, CURVES, DAY, ECDSA_SIGNATURES, RSA_PKCS1_SIGNATURES, algorithmOf, attr, ext, generalNameText, ipText, validitySeconds } from './helpers';
+import { ISO_3166_ALPHA2, ALL_CERTS, BR_RESERVED_POLICIES, CAS, CURVES, DAY, ECDSA_SIGNATURES, RSA_PKCS1_SIGNATURES, algorithmOf, attr, ext, generalNameText, ipText, validitySeconds } from './helpers';
 import type { CertificateLint } from './types';
 
 /** BR 6.3.2: the longest validity by issuance date (MUST) and the figure it SHOULD stay within. */
@@ -31,7 +31,7 @@ const FORBIDDEN_EKU: Record<string, string> = {
   [OIDS.anyEku]: 'anyExtendedKeyUsage',
   [OIDS.precertSigning]: 'Precertificate Signing',
 };
-const ISO_3166 = /^[A-Z]{2}$/;
+
 
 function reservedPolicies(c: CertificateModel): string[] {
   return (c.policies ?? []).map((p) => p.oid).filter((o) => o in BR_RESERVED_POLICIES);
@@ -103,7 +103,7 @@ export const BR_LINTS: CertificateLint[] = [
     check: (_c, f) => f.key.rsaExponent !== undefined && (f.key.rsaExponent % 2n === 0n || f.key.rsaExponent < 3n) && `the RSA public exponent ${f.key.rsaExponent} is even or below 3`,
   }),
   br({
-    name: 'br.signature_algorithm_not_allowed', severity: 'error', source: 'CABF BR 7.1.3.2', kinds: ALL_CERTS, zlint: 'e_signature_algorithm_not_supported',
+    name: 'br.signature_algorithm_not_allowed', severity: 'error', source: 'CABF BR 7.1.3.2', kinds: ALL_CERTS,
     description: 'The signature is RSA PKCS#1 v1.5, RSASSA-PSS or ECDSA with SHA-256/384/512',
     check: (c) => {
       const a = algorithmOf(c.signatureAlgorithm);
@@ -113,22 +113,22 @@ export const BR_LINTS: CertificateLint[] = [
   br({
     name: 'br.ca.subject_country_missing', severity: 'error', source: 'CABF BR 7.1.2.10.2', kinds: CAS, zlint: 'e_ca_country_name_missing',
     description: 'CA subjects have countryName',
-    check: (c) => attr(c.subject, OIDS.countryName).length === 0 && 'the CA subject has no countryName',
+    check: (c) => !attr(c.subject, OIDS.countryName).some((v) => v.trim()) && 'the CA subject has no countryName',
   }),
   br({
     name: 'br.ca.subject_country_invalid', severity: 'error', source: 'CABF BR 7.1.2.10.2 (ISO 3166-1 alpha-2)', kinds: CAS, zlint: 'e_ca_country_name_invalid',
     description: 'countryName is a two-letter ISO 3166-1 code',
-    check: (c) => attr(c.subject, OIDS.countryName).filter((v) => !ISO_3166.test(v) || v === 'XX').map((v) => `countryName "${v}" is not an ISO 3166-1 code`),
+    check: (c) => attr(c.subject, OIDS.countryName).filter((v) => !ISO_3166_ALPHA2.has(v)).map((v) => `countryName "${v}" is not an ISO 3166-1 code`),
   }),
   br({
     name: 'br.ca.subject_organization_missing', severity: 'error', source: 'CABF BR 7.1.2.10.2', kinds: CAS, zlint: 'e_ca_organization_name_missing',
     description: 'CA subjects have organizationName',
-    check: (c) => attr(c.subject, OIDS.organizationName).length === 0 && 'the CA subject has no organizationName',
+    check: (c) => !attr(c.subject, OIDS.organizationName).some((v) => v.trim()) && 'the CA subject has no organizationName',
   }),
   br({
     name: 'br.ca.subject_common_name_missing', severity: 'error', source: 'CABF BR 7.1.2.10.2', kinds: CAS, zlint: 'e_ca_common_name_missing',
     description: 'CA subjects have commonName',
-    check: (c) => attr(c.subject, OIDS.commonName).length === 0 && 'the CA subject has no commonName',
+    check: (c) => !attr(c.subject, OIDS.commonName).some((v) => v.trim()) && 'the CA subject has no commonName',
   }),
   br({
     name: 'br.ca.subject_organizational_unit_present', severity: 'error', source: 'CABF BR 7.1.2.10.2', kinds: CAS,
@@ -234,9 +234,14 @@ export const BR_LINTS: CertificateLint[] = [
     check: (c) => !ext(c, OIDS.authorityInfoAccess) && 'the subordinate CA has no authorityInfoAccess',
   }),
   br({
-    name: 'br.ca_issuers_missing', severity: 'warning', source: 'CABF BR 7.1.2.7.7 (SHOULD), 7.1.2.10.3', kinds: ['subordinate-ca', 'tls-subscriber'], zlint: 'w_sub_cert_aia_does_not_contain_issuing_ca_url',
-    description: 'authorityInfoAccess SHOULD give the issuer certificate’s URL (caIssuers)',
-    check: (c) => ext(c, OIDS.authorityInfoAccess) && !(c.authorityInfoAccess ?? []).some((a) => a.method === OIDS.adCaIssuers) && 'authorityInfoAccess has no caIssuers URL',
+    name: 'br.sub_ca.ca_issuers_missing', severity: 'warning', source: 'CABF BR 7.1.2.6.1, 7.1.2.10.3', kinds: TLS_CA, zlint: 'w_sub_ca_aia_does_not_contain_issuing_ca_url',
+    description: 'A subordinate CA SHOULD give its issuer’s certificate URL (caIssuers)',
+    check: (c) => !(c.authorityInfoAccess ?? []).some((a) => a.method === OIDS.adCaIssuers && a.location.type === 'uniformResourceIdentifier' && /^http:\/\//i.test(a.location.value)) && 'there is no http:// caIssuers URL',
+  }),
+  br({
+    name: 'br.subscriber.ca_issuers_missing', severity: 'warning', source: 'CABF BR 7.1.2.7.7 (SHOULD)', kinds: TLS_SUB, zlint: 'w_sub_cert_aia_does_not_contain_issuing_ca_url',
+    description: 'A subscriber certificate SHOULD give its issuer’s certificate URL (caIssuers)',
+    check: (c) => !(c.authorityInfoAccess ?? []).some((a) => a.method === OIDS.adCaIssuers && a.location.type === 'uniformResourceIdentifier' && /^http:\/\//i.test(a.location.value)) && 'there is no http:// caIssuers URL',
   }),
   br({
     name: 'br.sub_ca.crl_distribution_points_missing', severity: 'error', source: 'CABF BR 7.1.2.6.1, 7.1.2.11.2', kinds: TLS_CA, zlint: 'e_sub_ca_crl_distribution_points_missing',
@@ -424,6 +429,6 @@ export const BR_LINTS: CertificateLint[] = [
   br({
     name: 'br.subscriber.country_invalid', severity: 'error', source: 'CABF BR 7.1.4.3 / 7.1.2.7.2 (ISO 3166-1)', kinds: TLS_SUB, zlint: 'e_subject_country_not_iso',
     description: 'countryName, if present, is an ISO 3166-1 code',
-    check: (c) => attributeValues(c.subject, OIDS.countryName).filter((a) => !ISO_3166.test(a.value)).map((a) => `countryName "${a.value}" is not an ISO 3166-1 code`),
+    check: (c) => attributeValues(c.subject, OIDS.countryName).filter((a) => !ISO_3166_ALPHA2.has(a.value)).map((a) => `countryName "${a.value}" is not an ISO 3166-1 code`),
   }),
 ];

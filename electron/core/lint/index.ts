@@ -9,7 +9,7 @@ import { QpkiError } from '../errors';
 import { keyFamily, signatureFitsKey, type KeyAlgorithm } from '../keys/algorithms';
 import { generateSoftwareKey, signerFromPkcs8 } from '../keys/software';
 import type { Signer } from '../keys/signer';
-import { signatureAlgorithmFromIdentifier } from '../keys/verify';
+import { signatureAlgorithmFromIdentifier, verifySignature } from '../keys/verify';
 import { assembleSigned } from '../x509/certificate';
 import { children, slice, whole } from '../x509/der';
 import { OIDS, parseCertificateModel, parseCrlModel, type CertificateModel } from '../x509/model';
@@ -36,9 +36,19 @@ export const LINT_NAMES: ReadonlySet<string> = new Set([...CERTIFICATE_LINTS, ..
  * serverAuth (or anyExtendedKeyUsage) is a TLS subscriber, any other an end entity of another kind.
  */
 export function certificateKindOf(c: CertificateModel): CertificateKind {
-  if (c.basicConstraints?.ca) return c.selfIssued ? 'root' : 'subordinate-ca';
+  // A self-issued CA whose signature is not its own key's is an intermediate (a key rollover).
+  if (c.basicConstraints?.ca) return c.selfIssued && selfSignatureVerifies(c) !== false ? 'root' : 'subordinate-ca';
   const eku = c.extKeyUsage;
   return eku && (eku.includes(OIDS.serverAuth) || eku.includes(OIDS.anyEku)) ? 'tls-subscriber' : 'other-subscriber';
+}
+
+/** Whether the certificate's signature verifies with its own key; undefined when the algorithm or key is one we cannot check. */
+export function selfSignatureVerifies(c: CertificateModel): boolean | undefined {
+  try {
+    return verifySignature(c.spki, signatureAlgorithmFromIdentifier(c.signatureAlgorithm), c.tbsDer, c.signature);
+  } catch {
+    return undefined;
+  }
 }
 
 function issuerModel(ctx: LintContext | undefined): CertificateModel | undefined {
@@ -70,8 +80,8 @@ export function runCertificateLints(der: Uint8Array, ctx: LintContext = {}): { k
   if (ctx.kind === 'crl') throw new QpkiError('INPUT_INVALID', 'A certificate cannot be linted as a CRL.');
   const kind = ctx.kind ?? certificateKindOf(c);
   const pki: PkiKind = ctx.pki ?? 'public-tls';
-  const facts = { kind, pki, key: keyFacts(c), issuer: issuerModel(ctx) };
-  const results = CERTIFICATE_LINTS.map((l) => result(l, l.kinds.includes(kind) && !(l.publicTlsOnly && pki !== 'public-tls'), () => l.check(c, facts)));
+  const facts = { kind, pki, key: keyFacts(c), issuer: issuerModel(ctx), selfSigned: c.selfIssued ? selfSignatureVerifies(c) : false };
+  const results = CERTIFICATE_LINTS.map((l) => result(l, l.kinds.includes(kind) && applies(l, pki), () => l.check(c, facts)));
   return { kind, results };
 }
 
@@ -83,7 +93,11 @@ export function runCrlLints(der: Uint8Array, ctx: LintContext = {}): { kind: 'cr
   // A root's CRL lists the CAs under it; any other CA's CRL lists its subscribers.
   const scope = ctx.crlScope ?? (issuer && issuer.selfIssued && issuer.basicConstraints?.ca ? 'cas' : 'subscribers');
   const facts = { pki, scope, issuer } as const;
-  return { kind: 'crl', results: CRL_LINT_LIST.map((l) => result(l, !(l.publicTlsOnly && pki !== 'public-tls'), () => l.check(c, facts))) };
+  return { kind: 'crl', results: CRL_LINT_LIST.map((l) => result(l, applies(l, pki), () => l.check(c, facts))) };
+}
+
+function applies(l: CertificateLint | CrlLint, pki: PkiKind): boolean {
+  return pki === 'public-tls' ? !l.privateOnly : !l.publicTlsOnly;
 }
 
 function findingsOf(results: LintResult[]): LintFinding[] {

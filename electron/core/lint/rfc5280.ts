@@ -153,13 +153,17 @@ export const RFC5280_LINTS: CertificateLint[] = [
     check: (c) => c.keyUsage && !ext(c, OIDS.keyUsage)!.critical && 'keyUsage is not critical',
   },
   {
-    name: 'rfc5280.key_usage_encoding', severity: 'error', source: 'RFC 5280 §4.2.1.3 (DER named bit list, X.690 §11.2.2)', kinds: ALL_CERTS, zlint: 'e_superfluous_ku_encoding',
-    description: 'keyUsage is encoded without trailing zero bits',
+    name: 'rfc5280.key_usage_trailing_zero_octet', severity: 'error', source: 'RFC 5280 §4.2.1.3 (DER named bit list, X.690 §11.2.2)', kinds: ALL_CERTS, zlint: 'e_superfluous_ku_encoding',
+    description: 'keyUsage does not end with a zero octet',
+    check: (c) => c.keyUsage && c.keyUsage.bytes.length > 0 && c.keyUsage.bytes[c.keyUsage.bytes.length - 1] === 0 && 'keyUsage ends with a zero octet',
+  },
+  {
+    name: 'rfc5280.key_usage_unused_bits', severity: 'error', source: 'RFC 5280 §4.2.1.3 (DER named bit list, X.690 §11.2.2)', kinds: ALL_CERTS,
+    description: 'keyUsage declares exactly the trailing zero bits as unused',
     check: (c) => {
       const ku = c.keyUsage;
-      if (!ku || !ku.bytes.length) return undefined;
-      const last = ku.bytes[ku.bytes.length - 1];
-      if (last === 0) return 'keyUsage ends with a zero octet';
+      const last = ku?.bytes[ku.bytes.length - 1];
+      if (!ku || !last) return undefined;
       const lowest = last & -last;
       return lowest !== 1 << ku.unusedBits && `keyUsage declares ${ku.unusedBits} unused bits where DER needs ${Math.log2(lowest)}`;
     },
@@ -182,7 +186,8 @@ export const RFC5280_LINTS: CertificateLint[] = [
   {
     name: 'rfc5280.subscriber_subject_key_identifier_missing', severity: 'notice', source: 'RFC 5280 §4.2.1.2', kinds: SUBSCRIBERS,
     description: 'End-entity certificates SHOULD have a subjectKeyIdentifier (the BR say NOT RECOMMENDED for TLS subscribers)',
-    check: (c, f) => f.pki === 'private' && !ext(c, OIDS.subjectKeyIdentifier) && 'the certificate has no subjectKeyIdentifier',
+    privateOnly: true,
+    check: (c) => !ext(c, OIDS.subjectKeyIdentifier) && 'the certificate has no subjectKeyIdentifier',
   },
   {
     name: 'rfc5280.subject_key_identifier_critical', severity: 'error', source: 'RFC 5280 §4.2.1.2', kinds: ALL_CERTS, zlint: 'e_ext_subject_key_identifier_critical',
@@ -192,7 +197,7 @@ export const RFC5280_LINTS: CertificateLint[] = [
   {
     name: 'rfc5280.authority_key_identifier_missing', severity: 'error', source: 'RFC 5280 §4.2.1.1', kinds: ALL_CERTS, zlint: 'e_ext_authority_key_identifier_no_key_identifier',
     description: 'Certificates not self-signed carry authorityKeyIdentifier with a keyIdentifier',
-    check: (c) => !(c.selfIssued && isCa(c)) && !c.authorityKeyId?.keyId && 'authorityKeyIdentifier with a keyIdentifier is missing',
+    check: (c, f) => !(f.kind === 'root' && f.selfSigned !== false) && !c.authorityKeyId?.keyId && 'authorityKeyIdentifier with a keyIdentifier is missing',
   },
   {
     name: 'rfc5280.authority_key_identifier_critical', severity: 'error', source: 'RFC 5280 §4.2.1.1', kinds: ALL_CERTS, zlint: 'e_ext_authority_key_identifier_critical',
@@ -237,7 +242,8 @@ export const RFC5280_LINTS: CertificateLint[] = [
   {
     name: 'rfc5280.name_constraints_not_critical', severity: 'error', source: 'RFC 5280 §4.2.1.10', kinds: CAS, zlint: 'e_ext_name_constraints_not_critical',
     description: 'nameConstraints is critical (the BR allow non-critical for legacy clients; see br.ca.name_constraints_not_critical)',
-    check: (c, f) => f.pki === 'private' && ext(c, OIDS.nameConstraints) && !ext(c, OIDS.nameConstraints)!.critical && 'nameConstraints is not critical',
+    privateOnly: true,
+    check: (c) => ext(c, OIDS.nameConstraints) && !ext(c, OIDS.nameConstraints)!.critical && 'nameConstraints is not critical',
   },
   {
     name: 'rfc5280.name_constraints_in_subscriber', severity: 'error', source: 'RFC 5280 §4.2.1.10', kinds: SUBSCRIBERS, zlint: 'e_ext_name_constraints_not_in_ca',
@@ -295,7 +301,7 @@ export const RFC5280_LINTS: CertificateLint[] = [
   {
     name: 'rfc5280.explicit_text_not_utf8', severity: 'warning', source: 'RFC 6818 §3 (updating RFC 5280 §4.2.1.4)', kinds: ALL_CERTS, zlint: 'w_ext_cert_policy_explicit_text_not_utf8',
     description: 'explicitText SHOULD be a UTF8String',
-    check: (c) => (c.policies ?? []).some((p) => p.qualifiers.some((q) => q.explicitText && q.explicitText.tag !== 0x0c && q.explicitText.tag !== 0x16)) && 'a user notice explicitText is not a UTF8String',
+    check: (c) => (c.policies ?? []).some((p) => p.qualifiers.some((q) => q.explicitText && q.explicitText.tag !== 0x0c)) && 'a user notice explicitText is not a UTF8String',
   },
   {
     name: 'rfc5280.notice_reference_present', severity: 'warning', source: 'RFC 5280 §4.2.1.4', kinds: ALL_CERTS, zlint: 'w_ext_cert_policy_contains_noticeref',
@@ -325,7 +331,7 @@ export const RFC5280_LINTS: CertificateLint[] = [
   {
     name: 'rfc5280.printable_string_invalid', severity: 'error', source: 'RFC 5280 Appendix B (PrintableString alphabet)', kinds: ALL_CERTS, zlint: 'e_subject_printable_string_badalpha',
     description: 'PrintableString values use the PrintableString alphabet',
-    check: (c) => c.subject.rdns.flat().filter((a) => a.tag === 0x13 && !PRINTABLE.test(a.value)).map((a) => `the PrintableString value of ${a.oid} has characters outside its alphabet`),
+    check: (c) => c.subject.rdns.flat().filter((a) => a.tag === 0x13 && (!a.value || !PRINTABLE.test(a.value))).map((a) => `the PrintableString value of ${a.oid} is empty or has characters outside its alphabet`),
   },
   {
     name: 'rfc5280.rsa_spki_parameters_not_null', severity: 'error', source: 'RFC 3279 §2.3.1 (as RFC 5280 §4.1.2.7 refers)', kinds: ALL_CERTS, zlint: 'e_spki_rsa_encryption_parameter_not_null',

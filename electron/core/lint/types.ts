@@ -51,6 +51,8 @@ export interface CertificateFacts {
   pki: PkiKind;
   key: KeyFacts;
   issuer?: CertificateModel;
+  /** The certificate's signature verifies with its own key (false: it does not; undefined: cannot tell). */
+  selfSigned?: boolean;
 }
 
 export interface CrlFacts {
@@ -70,6 +72,8 @@ interface LintBase {
   description: string;
   /** Only under the CA/B Forum's rules (the BR lints). */
   publicTlsOnly?: boolean;
+  /** Only outside them: an RFC 5280 rule the BR relax or reverse (they have their own lint for it). */
+  privateOnly?: boolean;
   /** The zlint lint that checks the same rule, for the comparison test. */
   zlint?: string;
 }
