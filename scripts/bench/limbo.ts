@@ -84,3 +84,19 @@ export function limboSummary(outcomes: LimboOutcome[]): { group: string; agree: 
   }
   return [...groups].map(([group, v]) => ({ group, ...v })).sort((a, b) => (a.group === 'all' ? -1 : b.group === 'all' ? 1 : a.group.localeCompare(b.group)));
 }
+
+/** Bench section 6: agreement per namespace and feature, and how long the 208 cases take. */
+export async function benchLimbo(report: import('./report').Report): Promise<void> {
+  const { say } = await import('./report');
+  if (!limboAvailable()) throw new Error(`x509-limbo not found at ${LIMBO_PATH}`);
+  const t0 = performance.now();
+  const outcomes = runLimbo();
+  const ms = performance.now() - t0;
+  for (const s of limboSummary(outcomes)) {
+    report.add({ section: '6 x509-limbo', name: `agree: ${s.group}`, value: s.agree, unit: `of ${s.total}` });
+    say(`  ${s.group.padEnd(44)} ${s.agree}/${s.total}`);
+  }
+  report.add({ section: '6 x509-limbo', name: 'all cases validated in', value: Math.round(ms), unit: 'ms' });
+  for (const o of outcomes.filter((x) => x.expected !== x.got)) say(`  disagrees: ${o.id} expected ${o.expected}, got ${o.got}${o.reason ? ` (${o.reason})` : ''}`);
+  report.detail('limbo', outcomes.filter((x) => x.expected !== x.got));
+}
