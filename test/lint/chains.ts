@@ -30,6 +30,8 @@ export const SAMPLE_VARS: Record<string, unknown> = {
   ocsp_url: 'http://ocsp.example.com',
 };
 
+export const PRIVATE_POLICY_OID = '1.3.6.1.4.1.55555.1.2';
+
 const CA_CN: Record<string, string> = { root: 'Example Root CA', issuing: 'Example Issuing CA' };
 
 export interface Family {
@@ -85,6 +87,8 @@ function software(alg: KeyAlgorithm): Signer {
 function varsFor(p: Profile, role: 'root' | 'issuing' | 'leaf', extra: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const v of p.variables) if (v.name in SAMPLE_VARS) out[v.name] = SAMPLE_VARS[v.name];
+  // A private PKI has its own policy OID: the CA/B Forum's reserved ones are for publicly trusted TLS.
+  if (p.pki === 'private' && 'policy_oid' in out) out.policy_oid = PRIVATE_POLICY_OID;
   if (role !== 'leaf') out.cn = CA_CN[role];
   return { ...out, ...extra };
 }

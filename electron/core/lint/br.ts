@@ -371,7 +371,7 @@ export const BR_LINTS: CertificateLint[] = [
     check: (c) => (c.policies ?? []).some((p) => p.oid === '2.23.140.1.2.1') && c.subject.rdns.flat().filter((a) => a.oid !== OIDS.countryName && a.oid !== OIDS.commonName).map((a) => `attribute ${a.oid} is not allowed in a DV subject`),
   }),
   br({
-    name: 'br.subscriber.common_name_present', severity: 'notice', source: 'CABF BR 7.1.2.7.2 (commonName NOT RECOMMENDED)', kinds: TLS_SUB, zlint: 'w_subject_common_name_included',
+    name: 'br.subscriber.common_name_present', severity: 'notice', source: 'CABF BR 7.1.2.7.2 (commonName NOT RECOMMENDED)', kinds: TLS_SUB, zlint: ['w_subject_common_name_included', 'e_cab_dv_subject_invalid_values'],
     description: 'commonName is NOT RECOMMENDED in subscriber certificates',
     check: (c) => attr(c.subject, OIDS.commonName).length > 0 && 'the subject has a commonName (not recommended; browsers read the subjectAltName)',
   }),

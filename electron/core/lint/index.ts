@@ -62,7 +62,7 @@ function asMessages(out: unknown): string[] {
 }
 
 function result(l: CertificateLint | CrlLint, applies: boolean, out: () => unknown): LintResult {
-  const base = { lint: l.name, severity: l.severity, source: l.source, ...(l.zlint && { zlint: l.zlint }) };
+  const base = { lint: l.name, severity: l.severity, source: l.source, ...(l.zlint && { zlint: typeof l.zlint === 'string' ? [l.zlint] : l.zlint }) };
   if (!applies) return { ...base, status: 'not-applicable', messages: [] };
   let messages: string[];
   try {

@@ -74,8 +74,8 @@ interface LintBase {
   publicTlsOnly?: boolean;
   /** Only outside them: an RFC 5280 rule the BR relax or reverse (they have their own lint for it). */
   privateOnly?: boolean;
-  /** The zlint lint that checks the same rule, for the comparison test. */
-  zlint?: string;
+  /** The zlint lint(s) that check the same rule, for the comparison test. */
+  zlint?: string | string[];
 }
 
 export interface CertificateLint extends LintBase {
@@ -95,5 +95,5 @@ export interface LintResult {
   source: string;
   status: LintStatus;
   messages: string[];
-  zlint?: string;
+  zlint?: string[];
 }
