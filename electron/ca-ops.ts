@@ -2,7 +2,7 @@
  * The CA side of the handler table: preview, root signing, opening a CA, issuing from a CSR,
  * CRLs, and turning core's descriptions into the contract's plain shapes.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { QpkiError } from './core/errors';
 import type { AppState } from './app-state';
@@ -17,6 +17,7 @@ import { OID_ALT_SIGNATURE_ALGORITHM, OID_ALT_SIGNATURE_VALUE, OID_SUBJECT_ALT_P
 import { buildExtensions } from './core/profiles';
 import { buildCertificate, newSerial } from './core/x509/certificate';
 import { describeDocument, type Described } from './core/x509/describe';
+import { readBundle, validatePath } from './core/x509/validate/index';
 import { parseAndVerifyCsr } from './core/x509/csr';
 import { describeCaDir, openCa as openCaCore, sha256Hex } from './core/ca';
 import { CaDirectory } from './core/ca/authority';
@@ -188,7 +189,16 @@ export function verify(data: string | Uint8Array, issuer: string | Uint8Array | 
   if (!issuerData && caDir) issuerData = describeCaDir(caDir).certPem;
   if (!issuerData) throw new QpkiError('INPUT_INVALID', 'Give the issuer certificate, or open the CA directory, to verify against.');
   const d = describeDocument(data, issuerData);
-  return { ...verification(d), signatures: view(d).signatures };
+  const v = verification(d);
+  // A certificate is validated as a path (RFC 5280 §6.1), not only by its signature: the same
+  // validator as `qpki cert verify`, up to the issuer given or to the CA directory's root.
+  if (d.kind === 'certificate' && v.ok) {
+    const anchors = caDir && !issuer ? readBundle(readFileSync(join(caDir, 'chain.crt'), 'utf8'), 'CERTIFICATE') : readBundle(issuerData, 'CERTIFICATE');
+    const r = validatePath(d.der, { trusted: anchors.slice(-1), untrusted: anchors.slice(0, -1) });
+    if (!r.valid) return { ok: false, message: `The signature verifies, but the chain does not validate: ${r.reason}`, signatures: view(d).signatures };
+    return { ok: true, message: `${v.message} The chain validates to ${r.chain[r.chain.length - 1].subject} (RFC 5280 §6.1).`, signatures: view(d).signatures };
+  }
+  return { ...v, signatures: view(d).signatures };
 }
 
 export function pemToDer(pem: string): Buffer {

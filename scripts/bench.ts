@@ -114,6 +114,10 @@ async function main(): Promise<void> {
     const { benchUiSection } = await import('./bench/ui');
     await benchUiSection(report);
   });
+  await section('6', 'path validation on x509-limbo', async () => {
+    const { benchLimbo } = await import('./bench/limbo');
+    await benchLimbo(report);
+  });
   await section('5', 'load: many issuances in one session', async () => {
     const { benchLoad } = await import('./bench/load');
     const full = option('load-full') !== undefined;

@@ -110,6 +110,34 @@ export function certShow(file: string, o: { issuer?: string; caDir?: string; tex
   if (d.signatures.some((s) => s.valid === false)) process.exitCode = 1;
 }
 
+/** `cert verify`: RFC 5280 path validation; exit 1 and the reason when the chain is invalid. */
+export async function certVerify(file: string, o: { ca: string[]; untrusted?: string[]; crl?: string[]; at?: string; purpose?: string; host?: string; rules: 'rfc5280' | 'webpki' }): Promise<void> {
+  const { validatePath, readBundle } = await import('../core/x509/validate/index');
+  let at: Date | undefined;
+  if (o.at !== undefined) {
+    at = new Date(o.at);
+    if (!/^\d{4}-\d{2}-\d{2}/.test(o.at) || Number.isNaN(at.getTime())) throw new QpkiError('INPUT_INVALID', `--at "${o.at}" is not a date and time (ISO 8601, such as 2027-01-31T12:00:00Z).`);
+  }
+  const { decodeInput } = await import('../core/x509/describe');
+  const doc = decodeInput(readInput(file));
+  if (doc.kind !== 'certificate') throw new QpkiError('INPUT_INVALID', `${file} is a ${doc.kind}, not a certificate.`);
+  const r = validatePath(doc.der, {
+    trusted: o.ca.flatMap((f) => readBundle(readInput(f), 'CERTIFICATE')),
+    untrusted: (o.untrusted ?? []).flatMap((f) => readBundle(readInput(f), 'CERTIFICATE')),
+    crls: (o.crl ?? []).flatMap((f) => readBundle(readInput(f), 'X509 CRL')),
+    ...(at && { at }),
+    ...(o.purpose && { purpose: o.purpose }),
+    ...(o.host && { peerName: o.host }),
+    rules: o.rules,
+  });
+  emit(r, () => [
+    r.valid ? `VALID: ${file} validates to a trusted root (${o.rules} rules${at ? `, at ${at.toISOString()}` : ''})` : `INVALID: ${r.reason}`,
+    ...r.chain.map((c, i) => `  ${i}: ${c.subject} (serial ${c.serial}) — ${c.trust}`),
+    ...(r.valid && r.policies?.length ? [`  policies: ${r.policies.join(', ')}`] : []),
+  ]);
+  if (!r.valid) process.exitCode = 1;
+}
+
 /** `crl gen` */
 export async function crlGen(o: CaOpts & { days: string }): Promise<void> {
   if (!/^\d+$/.test(o.days)) throw new QpkiError('INPUT_INVALID', '--days must be a whole number.');

@@ -29,6 +29,17 @@ export function registerCertCommands(program: Command): void {
   cert.command('show').description('decode and verify a certificate, CSR or CRL (PEM or DER)').argument('<file>').option('--issuer <file>', 'issuer certificate to verify against').option('--ca-dir <dir>', 'verify against this CA').option('--text', 'full text dump')
     .action(lazyAction(actions, (m) => m.certShow));
 
+  const collect = (v: string, prev: string[] = []) => [...prev, v];
+  cert.command('verify').description('validate a certificate path to a trusted root (RFC 5280 §6.1): exit 1 with the reason when invalid').argument('<cert>', 'the certificate (PEM or DER)')
+    .requiredOption('--ca <file>', 'trusted root certificate(s) (PEM bundle or DER); repeatable', collect)
+    .option('--untrusted <file>', 'intermediate certificates that may complete the path (PEM bundle); repeatable', collect)
+    .option('--crl <file>', 'a CRL to check revocation against (PEM or DER); repeatable', collect)
+    .option('--at <time>', 'validation time (ISO 8601, e.g. 2027-01-31T12:00:00Z); now by default')
+    .option('--purpose <eku>', 'the extended key usage it is used for: serverAuth, clientAuth, codeSigning, emailProtection, timeStamping, OCSPSigning or an OID')
+    .option('--host <name>', 'a DNS name or IP address the certificate must name in its subjectAltName')
+    .addOption(new Option('--rules <rules>', 'rfc5280, or webpki for the stricter rules browsers apply to publicly trusted TLS').choices(['rfc5280', 'webpki']).default('rfc5280'))
+    .action(lazyAction(actions, (m) => m.certVerify));
+
   const crl = program.command('crl').description('certificate revocation lists');
   const gen = crl.command('gen').description('sign a new CRL with the CA key').option('--days <n>', 'days until next update', '7');
   addCaAccessOptions(gen);

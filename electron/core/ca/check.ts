@@ -116,7 +116,8 @@ function checkIssued(pem: string, ca: IssuerKeys): { serial: string; valid: bool
   const tbsDer = slice(der, tbsT);
   const t = AsnConvert.parse(der, Certificate).tbsCertificate;
   const serial = Buffer.from(t.serialNumber).toString('hex').toUpperCase();
-  let valid = verifySignature(ca.spki, signatureAlgorithmFromIdentifier(slice(der, algT)), tbsDer, der.subarray(sigT.contentStart + 1, sigT.end));
+  // A signature BIT STRING that declares unused bits is not the value that was signed.
+  let valid = der[sigT.contentStart] === 0 && verifySignature(ca.spki, signatureAlgorithmFromIdentifier(slice(der, algT)), tbsDer, der.subarray(sigT.contentStart + 1, sigT.end));
   if (valid && ca.altSpki) {
     const cat = catalystParts(t.extensions);
     valid = !!(cat.altSignature && cat.altAlgorithm) && verifySignature(ca.altSpki, signatureAlgorithmFromIdentifier(cat.altAlgorithm), preTbs(tbsDer, 'certificate'), cat.altSignature);

@@ -209,6 +209,7 @@ function checkExtensions(source: string, ext: RawExtensions, algs: KeyAlgorithm[
   for (const u of fixed(ext.crlDistributionPoints?.urls)) if (uriProblem(u)) invalid(source, `crlDistributionPoints url "${u}" is not a URI`);
   for (const u of [...fixed(ext.authorityInfoAccess?.ocsp), ...fixed(ext.authorityInfoAccess?.caIssuers)])
     if (uriProblem(u)) invalid(source, `authorityInfoAccess url "${u}" is not a URI`);
+  if (ext.subjectKeyIdentifier?.include === false && bc?.ca) invalid(source, 'a CA certificate needs its subjectKeyIdentifier (RFC 5280 §4.2.1.2)');
   const nc = ext.nameConstraints;
   if (nc) {
     if (!bc?.ca) invalid(source, 'nameConstraints is only allowed in a CA certificate (RFC 5280)');
@@ -323,6 +324,21 @@ export function compileProfile(doc: unknown, source: string): Profile {
     validityDays = secs / 86400;
   }
   if (validityDays > MAX_VALIDITY_DAYS) invalid(src, `validity "${raw.validity}" is longer than ${MAX_VALIDITY_DAYS / 366} years`);
+  const validitySchedule = raw.validity_schedule?.map((e, i) => {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(e.from) || Number.isNaN(Date.parse(`${e.from}T00:00:00Z`)))
+      invalid(src, `validity_schedule[${i}].from "${e.from}" is not a date (YYYY-MM-DD)`);
+    const secs = parseDurationSeconds(e.max);
+    if (secs === null || secs <= 0) invalid(src, `validity_schedule[${i}].max "${e.max}" is not a duration`);
+    return { from: e.from, maxDays: secs / 86400 };
+  });
+  validitySchedule?.forEach((e, i) => {
+    if (i > 0 && e.from <= validitySchedule[i - 1].from) invalid(src, 'validity_schedule dates must be in increasing order');
+  });
+  const lintAccept = (raw.lint?.accept ?? []).map((a, i) => {
+    // An acceptance is a decision someone signs off: without its reason it is refused here.
+    if (a.reason.trim().length < 10) invalid(src, `lint.accept[${i}] (${a.lint}) needs a written reason of at least 10 characters`);
+    return { lint: a.lint, reason: a.reason.trim() };
+  });
 
   const extensions = raw.extensions ?? {};
   checkExtensions(src, extensions, altAlgorithm ? [algorithm, altAlgorithm] : [algorithm]);
@@ -337,6 +353,9 @@ export function compileProfile(doc: unknown, source: string): Profile {
     ...(signature && { signatureAlgorithm: signature }),
     validityDays,
     ...(validityVariable && { validityVariable }),
+    ...(validitySchedule && { validitySchedule }),
+    pki: raw.pki ?? 'private',
+    lintAccept,
     isCa: bc?.ca === true,
     ...(bc?.ca && bc.pathLen !== undefined && { pathLen: bc.pathLen }),
     variables,

@@ -1,7 +1,8 @@
 /**
  * X.509 extensions from a profile and resolved variables, DER-encoded with @peculiar/asn1-x509.
  * Criticality comes from the profile, with QPKI's defaults when it says nothing.
- * Subject and authority key identifiers are always added (RFC 5280 method 1).
+ * Authority key identifiers are always added, subject key identifiers unless the profile leaves
+ * them out (RFC 5280 method 1).
  */
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import {
@@ -164,7 +165,7 @@ export function buildExtensions(
     );
   }
 
-  out.push(extensionOfDer(id_ce_subjectKeyIdentifier, false, encodeKeyIdentifier(subjectKeyIdentifier(ctx.subjectSpki))));
+  if (e.subjectKeyIdentifier?.include !== false) out.push(extensionOfDer(id_ce_subjectKeyIdentifier, false, encodeKeyIdentifier(subjectKeyIdentifier(ctx.subjectSpki))));
   out.push(authorityKeyIdentifier(ctx.issuerSpki));
 
   if (e.subjectAltName) {

@@ -102,6 +102,9 @@ function buildSchemas() {
     nameConstraints: z
       .strictObject({ critical, permitted: NameSet.optional(), excluded: NameSet.optional() })
       .optional(),
+    // The BR call the subjectKeyIdentifier NOT RECOMMENDED in TLS subscriber certificates
+    // (7.1.2.7.6): `include: false` leaves it out. It is in every certificate otherwise.
+    subjectKeyIdentifier: z.strictObject({ include: z.boolean() }).optional(),
     // `ocspNoCheck:` with nothing under it parses as null and still means "present".
     ocspNoCheck: z.union([z.strictObject({ critical }), z.null(), z.literal(true)]).optional(),
   });
@@ -118,6 +121,17 @@ function buildSchemas() {
       })
       .optional(),
     validity: z.string(),
+    // A date-dependent ceiling on the validity (BR 6.3.2): from each date on, at most `max`.
+    validity_schedule: z.array(z.strictObject({ from: z.string(), max: z.string() })).min(1).optional(),
+    // Which rules the certificates answer to: the CA/B Forum's for a publicly trusted TLS
+    // hierarchy, or RFC 5280 only. Decides which lints apply; private when unsaid.
+    pki: z.enum(['public-tls', 'private']).optional(),
+    // Lints this profile accepts, each by name with the reason the review and the journal show.
+    lint: z
+      .strictObject({
+        accept: z.array(z.strictObject({ lint: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'a lint name'), reason: z.string() })).optional(),
+      })
+      .optional(),
     variables: z.record(z.string(), VariableSchema).optional(),
     subject: SubjectSchema,
     extensions: ExtensionsSchema.optional(),

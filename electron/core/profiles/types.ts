@@ -29,6 +29,16 @@ export interface Profile {
   validityDays: number;
   /** Set when validity is `{{ var }}`: the variable (of type duration) that decides it. */
   validityVariable?: string;
+  /**
+   * Date-dependent ceilings on the validity (BR 6.3.2 for TLS subscribers), in date order: a
+   * certificate issued on or after `from` is valid at most `maxDays` days, counting notBefore
+   * and notAfter both in (RFC 5280 §4.1.2.5), so one second less is used.
+   */
+  validitySchedule?: { from: string; maxDays: number }[];
+  /** The PKI the certificates belong to: the CA/B Forum's rules apply to public-tls only. */
+  pki: 'public-tls' | 'private';
+  /** Lints the profile accepts by name, each with its written reason. */
+  lintAccept: { lint: string; reason: string }[];
   isCa: boolean;
   pathLen?: number;
   variables: VariableDef[];

@@ -73,8 +73,22 @@ export function resolveVariables(profile: Profile, input: Record<string, unknown
   return out;
 }
 
-/** The validity in days once variables are known (a `{{ validity }}` profile takes the variable). */
-export function validityDaysFor(profile: Profile, values: VariableValues): number {
+/**
+ * The validity in days once variables are known (a `{{ validity }}` profile takes the variable),
+ * for a certificate issued at `at`: a validity_schedule caps it by the issuance date.
+ */
+export function validityDaysFor(profile: Profile, values: VariableValues, at: Date = new Date()): number {
+  return scheduled(profile, unscheduledDays(profile, values), at);
+}
+
+/** The profile's ceiling for a certificate issued at `at`, one second short of its figure (notAfter counts). */
+function scheduled(profile: Profile, days: number, at: Date): number {
+  let cap: number | undefined;
+  for (const e of profile.validitySchedule ?? []) if (at.getTime() >= Date.parse(`${e.from}T00:00:00Z`)) cap = e.maxDays - 1 / 86400;
+  return cap !== undefined && cap < days ? cap : days;
+}
+
+function unscheduledDays(profile: Profile, values: VariableValues): number {
   if (!profile.validityVariable) return profile.validityDays;
   const v = values[profile.validityVariable];
   if (v === undefined)

@@ -7,6 +7,7 @@ import type { SignatureAlgorithm } from '../keys/algorithms';
 import { keyAlgorithmOfSpki, signatureAlgorithmFromIdentifier, verifySignature } from '../keys/verify';
 import { catalystParts, preTbs, OID_ALT_SIGNATURE_ALGORITHM, OID_ALT_SIGNATURE_VALUE, OID_SUBJECT_ALT_PUBLIC_KEY_INFO } from './catalyst';
 import { assertStrictDer, bytesEqual, children, slice, whole, type Tlv } from './der';
+import { subjectKeyIdentifier } from '../keys/spki';
 import { parsePemBlocks } from './pem';
 
 type Peculiar = typeof import('./peculiar');
@@ -86,6 +87,11 @@ export function detectKind(der: Uint8Array): DocumentKind {
   // TBSCertificate starts with [0] version or an INTEGER serial followed by an AlgorithmIdentifier.
   if (tbs[0]?.tag === 0xa0) return 'certificate';
   if (tbs[0]?.tag === 0x02 && tbs[1]?.tag === 0x02) return 'certificate';
+  // A v1 certificate has no [0] version: serial, signature, issuer, validity (two times), subject, key.
+  if (tbs.length >= 6 && tbs[0]?.tag === 0x02 && tbs.slice(1, 6).every((t) => t.tag === 0x30)) {
+    const v = children(der, tbs[3]);
+    if (v.length === 2 && v.every((t) => t.tag === 0x17 || t.tag === 0x18)) return 'certificate';
+  }
   if (tbs[0]?.tag === 0x02 && tbs[1]?.tag === 0x30 && tbs[2]?.tag === 0x30 && tbs[3]?.tag === 0x30 && tbs[4]?.tag === 0xa0 - 0x10 + 0x10) return 'csr';
   if (tbs[0]?.tag === 0x02 && tbs[1]?.tag === 0x30 && tbs[3]?.tag === 0xa0) return 'csr';
   if (tbs[0]?.tag === 0x02 && tbs[1]?.tag === 0x30 && tbs[2]?.tag === 0x30 && (tbs[3]?.tag === 0x17 || tbs[3]?.tag === 0x18)) return 'crl';
@@ -171,14 +177,16 @@ function keyName(spki: Uint8Array): string {
 
 function check(which: SignatureCheck['which'], alg: ReturnType<typeof sigAlgName>, spki: Uint8Array | undefined, data: Uint8Array, sig: Uint8Array, against: string): SignatureCheck {
   const { algorithm } = alg;
-  if (alg.malformed) return { which, algorithm, valid: false, against, reason: alg.malformed };
-  if (algorithm.startsWith('unsupported')) return { which, algorithm, valid: null, against, reason: 'the signature algorithm is not supported' };
+  if (alg.malformed) return { which, algorithm, valid: false, against, reason: alg.malformed.startsWith('RSASSA-PSS parameters are not supported') ? `INVALID for this tool’s policy: ${alg.malformed}` : alg.malformed };
   if (!spki) return { which, algorithm, valid: null, against };
+  // A signature this tool cannot verify is not accepted as valid: INVALID under its policy.
+  if (algorithm.startsWith('unsupported')) return { which, algorithm, valid: false, against, reason: 'INVALID for this tool’s policy: the signature algorithm is not one it accepts (RSA PKCS#1 v1.5 or PSS with SHA-2, ECDSA P-256/384/521, Ed25519, ML-DSA)' };
   try {
     return { which, algorithm, valid: verifySignature(spki, algorithm as SignatureAlgorithm, data, sig), against };
   } catch (e) {
-    // The signer's key itself is malformed (for example ML-DSA with NULL parameters): nothing verifies under it.
-    return { which, algorithm, valid: false, against, reason: e instanceof QpkiError ? e.message : 'the key does not decode' };
+    // The signer's key is malformed (ML-DSA with NULL parameters) or one this tool does not accept
+    // (RSA 1024, P-192): nothing verifies under it, so the signature is INVALID under this policy.
+    return { which, algorithm, valid: false, against, reason: `INVALID for this tool’s policy: ${e instanceof QpkiError ? e.message : 'the key does not decode'}` };
   }
 }
 
@@ -275,6 +283,9 @@ export function describeDocument(data: Uint8Array | string, issuer?: Uint8Array 
   const tbsDer = slice(der, tbsT);
   const sigAlgDer = slice(der, algT);
   const sigBits = der.subarray(sigT.contentStart + 1, sigT.end);
+  // A signature is whole octets: a BIT STRING that declares unused bits is not the value that was signed.
+  const unusedBits = der[sigT.contentStart] ?? 0;
+  const bits = (c: SignatureCheck): SignatureCheck => (unusedBits && c.valid !== false ? { ...c, valid: false, reason: `the signature BIT STRING declares ${unusedBits} unused bits` } : c);
   const sha256 = createHash('sha256').update(der).digest('hex');
   const sha1 = createHash('sha1').update(der).digest('hex');
   const pem = `-----BEGIN ${kind === 'certificate' ? 'CERTIFICATE' : kind === 'csr' ? 'CERTIFICATE REQUEST' : 'X509 CRL'}-----\n${Buffer.from(der).toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END ${kind === 'certificate' ? 'CERTIFICATE' : kind === 'csr' ? 'CERTIFICATE REQUEST' : 'X509 CRL'}-----\n`;
@@ -288,7 +299,7 @@ export function describeDocument(data: Uint8Array | string, issuer?: Uint8Array 
         kind, der, pem, sha256, sha1, subject: p.subject, signatureAlgorithm: String(algorithm.algorithm),
         publicKey: { algorithm: keyName(spki), sha256: createHash('sha256').update(spki).digest('hex') },
         extensions: extensionViews(p.extensions.map((e) => AsnConvert.parse(e.rawData, Extension)), p.extensions),
-        signatures: [check('primary', algorithm, spki, tbsDer, sigBits, 'the key in the request')],
+        signatures: [bits(check('primary', algorithm, spki, tbsDer, sigBits, 'the key in the request'))],
         text: p.toString('text'),
       };
     }
@@ -297,13 +308,19 @@ export function describeDocument(data: Uint8Array | string, issuer?: Uint8Array 
       const t = cert.tbsCertificate;
       const p = new (px509()).X509Certificate(new Uint8Array(der));
       const spki = new Uint8Array(AsnConvert.serialize(t.subjectPublicKeyInfo));
-      const selfIssued = p.subject === p.issuer;
-      const issuerSpki = issuerDer ? new Uint8Array(AsnConvert.serialize(AsnConvert.parse(issuerDer.der, Certificate).tbsCertificate.subjectPublicKeyInfo)) : selfIssued ? spki : undefined;
+      // Self-signed is self-issued and signed by its own key: a self-issued certificate whose
+      // authorityKeyIdentifier names another key (a key rollover) is checked only against an issuer.
+      const selfIssued = bytesEqual(rawName(der, tbsT, 'issuer'), rawName(der, tbsT, 'subject'));
+      const ownKeyId = keyIdOf(t.extensions, '2.5.29.14');
+      const akid = keyIdOf(t.extensions, '2.5.29.35');
+      const otherKey = selfIssued && akid !== undefined && !(ownKeyId !== undefined ? bytesEqual(akid, ownKeyId) : bytesEqual(akid, subjectKeyIdentifier(spki)));
+      const selfSigned = selfIssued && !otherKey;
+      const issuerSpki = issuerDer ? new Uint8Array(AsnConvert.serialize(AsnConvert.parse(issuerDer.der, Certificate).tbsCertificate.subjectPublicKeyInfo)) : selfSigned ? spki : undefined;
       const issuerCat = issuerDer ? catalystParts(AsnConvert.parse(issuerDer.der, Certificate).tbsCertificate.extensions) : undefined;
-      const cat = catalystParts(t.extensions);
-      const against = issuerDer ? 'the issuer certificate' : selfIssued ? 'its own key (self-signed)' : 'no issuer given';
-      const signatures = [innerMatchesOuter(check('primary', algorithm, issuerSpki, tbsDer, sigBits, against), innerSignatureField(der, tbsT, 'certificate'), sigAlgDer)];
-      const altKey = issuerDer ? issuerCat?.altSpki : selfIssued ? cat.altSpki : undefined;
+      const cat = catalystPartsLenient(t.extensions);
+      const against = issuerDer ? 'the issuer certificate' : selfSigned ? 'its own key (self-signed)' : otherKey ? 'no issuer given (self-issued, but signed by another key: give its issuer)' : 'no issuer given';
+      const signatures = [bits(innerMatchesOuter(check('primary', algorithm, issuerSpki, tbsDer, sigBits, against), innerSignatureField(der, tbsT, 'certificate'), sigAlgDer))];
+      const altKey = issuerDer ? issuerCat?.altSpki : selfSigned ? cat.altSpki : undefined;
       const alt = alternativeCheck(cat, altKey, () => preTbs(tbsDer, 'certificate'), altKey ? against + ' (alternative key)' : issuerDer ? 'the issuer certificate, which has no alternative key' : 'no issuer given');
       if (alt) signatures.push(alt);
       return {
@@ -321,8 +338,8 @@ export function describeDocument(data: Uint8Array | string, issuer?: Uint8Array 
     const p = new (px509()).X509Crl(new Uint8Array(der));
     const issuerCert = issuerDer ? AsnConvert.parse(issuerDer.der, Certificate).tbsCertificate : undefined;
     const issuerSpki = issuerCert ? new Uint8Array(AsnConvert.serialize(issuerCert.subjectPublicKeyInfo)) : undefined;
-    const cat = catalystParts(t.crlExtensions);
-    const signatures = [innerMatchesOuter(check('primary', algorithm, issuerSpki, tbsDer, sigBits, issuerCert ? 'the issuer certificate' : 'no issuer given'), innerSignatureField(der, tbsT, 'crl'), sigAlgDer)];
+    const cat = catalystPartsLenient(t.crlExtensions);
+    const signatures = [bits(innerMatchesOuter(check('primary', algorithm, issuerSpki, tbsDer, sigBits, issuerCert ? 'the issuer certificate' : 'no issuer given'), innerSignatureField(der, tbsT, 'crl'), sigAlgDer))];
     const altKey = issuerCert ? catalystParts(issuerCert.extensions).altSpki : undefined;
     const alt = alternativeCheck(cat, altKey, () => preTbs(tbsDer, 'crl'), altKey ? 'the issuer certificate (alternative key)' : issuerCert ? 'the issuer certificate, which has no alternative key' : 'no issuer given');
     if (alt) signatures.push(alt);
@@ -353,12 +370,55 @@ function innerSignatureField(der: Uint8Array, tbsT: Tlv, kind: 'certificate' | '
  * altSignatureAlgorithm and altSignatureValue must be there, and the pre-TBS is verified with
  * the issuer's subjectAltPublicKeyInfo.
  */
-function alternativeCheck(cat: ReturnType<typeof catalystParts>, altKey: Uint8Array | undefined, pre: () => Uint8Array, against: string): SignatureCheck | undefined {
-  if (!cat.altSignature && !cat.altAlgorithm) return undefined;
+function alternativeCheck(cat: ReturnType<typeof catalystPartsLenient>, altKey: Uint8Array | undefined, pre: () => Uint8Array, against: string): SignatureCheck | undefined {
+  if (!cat.altSignature && !cat.altAlgorithm && !cat.badValue) return undefined;
+  if (cat.badValue) return { which: 'alternative', algorithm: cat.altAlgorithm ? String(sigAlgName(cat.altAlgorithm).algorithm) : 'missing', valid: false, against, reason: cat.badValue };
   if (!cat.altSignature || !cat.altAlgorithm) {
     return { which: 'alternative', algorithm: cat.altAlgorithm ? String(sigAlgName(cat.altAlgorithm).algorithm) : 'missing', valid: false, against, reason: 'altSignatureAlgorithm and altSignatureValue must come together' };
   }
   return check('alternative', sigAlgName(cat.altAlgorithm), altKey, pre(), cat.altSignature, against);
+}
+
+/** catalystParts, with an altSignatureValue that is not a BIT STRING of whole octets reported rather than thrown. */
+function catalystPartsLenient(extensions: Extension[] | undefined): ReturnType<typeof catalystParts> & { badValue?: string } {
+  try {
+    return catalystParts(extensions);
+  } catch {
+    const v = extensions?.find((e) => e.extnID === OID_ALT_SIGNATURE_VALUE)?.extnValue.buffer;
+    let why = 'altSignatureValue is not a BIT STRING';
+    try {
+      const b = new Uint8Array(v!);
+      const tl = whole(b);
+      if (tl.tag === 0x03) why = `altSignatureValue declares ${b[tl.contentStart]} unused bits`;
+    } catch {
+      // not DER at all: the first wording stands
+    }
+    const rest = catalystParts(extensions?.filter((e) => e.extnID !== OID_ALT_SIGNATURE_VALUE));
+    return { ...rest, badValue: why };
+  }
+}
+
+/** The DER of the issuer or subject Name inside a TBSCertificate (v1 or v3). */
+function rawName(der: Uint8Array, tbsT: Tlv, which: 'issuer' | 'subject'): Uint8Array {
+  const f = children(der, tbsT);
+  const base = f[0]?.tag === 0xa0 ? 1 : 0;
+  const t = f[base + (which === 'issuer' ? 2 : 4)];
+  return t ? slice(der, t) : new Uint8Array(0);
+}
+
+/** The key identifier in an SKI (OCTET STRING) or AKI ([0] keyIdentifier) extension, if present. */
+function keyIdOf(exts: Extension[] | undefined, oid: string): Uint8Array | undefined {
+  const e = exts?.find((x) => x.extnID === oid);
+  if (!e) return undefined;
+  try {
+    const v = new Uint8Array(e.extnValue.buffer);
+    const t = whole(v);
+    if (oid === '2.5.29.14') return t.tag === 0x04 ? v.subarray(t.contentStart, t.end) : undefined;
+    const first = children(v, t)[0];
+    return first?.tag === 0x80 ? v.subarray(first.contentStart, first.end) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const REASON_NAMES = ['unspecified', 'keyCompromise', 'cACompromise', 'affiliationChanged', 'superseded', 'cessationOfOperation', 'certificateHold', 'unused', 'removeFromCRL', 'privilegeWithdrawn', 'aACompromise'];
