@@ -274,18 +274,17 @@ function keyStorageWords(storage: KeyStorageRef): string {
 
 /** The keys recorded in a CA's metadata, with the fingerprints of the public keys in its certificate. */
 function caKeys(c: ReturnType<typeof describeCaDir>, cert: Described): CaKeyViewT[] {
-  const v = c.meta.versions[c.meta.active];
-  return v.keys.map((k) => {
+  return c.keys().map((k) => {
     const alt = k.id === 'pqc';
     const fp = alt ? cert.altPublicKey?.sha256 : cert.publicKey?.sha256;
-    return keyView(alt ? 'alternative' : 'primary', alt ? (cert.altPublicKey?.algorithm ?? k.algorithm) : (cert.publicKey?.algorithm ?? k.algorithm), k.storage as KeyStorageRef, c.dir, fp ?? null);
+    return keyView(alt ? 'alternative' : 'primary', alt ? (cert.altPublicKey?.algorithm ?? k.algorithm) : (cert.publicKey?.algorithm ?? k.algorithm), k.storage, c.dir, fp ?? null);
   });
 }
 
 export function open(state: AppState, dir: string): Output<'openCa'> {
   const c = describeCaDir(dir);
-  const v = c.meta.versions[c.meta.active];
-  const storage = (v.keys.find((k) => k.id !== 'pqc') ?? v.keys[0]).storage as KeyStorageRef;
+  const keys = c.keys();
+  const storage = (keys.find((k) => k.id !== 'pqc') ?? keys[0]).storage;
   const d = describeDocument(c.certPem);
   state.knownFiles.add(join(c.dir, 'ca.crt'));
   return {
@@ -300,8 +299,8 @@ export function open(state: AppState, dir: string): Output<'openCa'> {
 
 async function unlock(state: AppState, dir: string, secrets: KeySecrets) {
   const c = describeCaDir(dir);
-  const keys = c.meta.versions[c.meta.active].keys;
-  const storage = (keys.find((k) => k.id !== 'pqc') ?? keys[0]).storage as KeyStorageRef;
+  const keys = c.keys();
+  const storage = (keys.find((k) => k.id !== 'pqc') ?? keys[0]).storage;
   // Each key file gets its own passphrase: the ML-DSA file of a Catalyst CA, or the classical key file.
   const altFiles = new Set(keys.filter((k) => k.id === 'pqc' && k.storage.type === 'software').map((k) => resolvePath(c.dir, (k.storage as { path: string }).path)));
   const passphrase = (path: string) => (altFiles.has(resolvePath(c.dir, path)) ? secrets.altPassphrase : secrets.passphrase) ?? undefined;

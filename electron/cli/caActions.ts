@@ -19,6 +19,8 @@ import { writeFileAtomic } from '../core/ca/fsx';
 import { createPendingCa, importCaCertificate, readPendingCa } from '../core/ca/pending';
 import { Journal } from '../core/journal/journal';
 import type { KeyStorageRef } from '../core/keys/signer';
+import { describeKeyStorage } from '../core/ca/caKeys';
+import { versionKeys } from '../core/ca/meta';
 import type { Profile } from '../core/profiles/index';
 
 type InitOptions = TokenOptions & VarOptions & PassphraseOptions & {
@@ -162,7 +164,7 @@ export function caInfo(o: { dir?: string; caDir?: string }): void {
       `  subject:   ${p.subject} (requested)`,
       `  profile:   ${p.profile}`,
       `  algorithm: ${p.algorithm}`,
-      ...p.keys.map((k) => `  key (${k.id}): ${keyWhere(k.storage)}`),
+      ...p.keys.map((k) => `  key (${k.id}): ${describeKeyStorage(p.dir, k.storage)}`),
       `  public key SHA-256: ${p.spkiSha256}`,
       `  CSR:       ${p.csrPath}`,
       `  next:      have the parent CA sign the CSR, then \`qpki ca import-cert --dir ${p.dir} --cert FILE --chain PARENT-CHAIN\``,
@@ -177,7 +179,7 @@ export function caInfo(o: { dir?: string; caDir?: string }): void {
     `  expires:   ${d.notAfter.toISOString()}`,
     `  profiles:  ${v.profiles.join(', ')}`,
     `  algorithm: ${v.algos.join(' + ')}`,
-    ...v.keys.map((k) => `  key (${k.id}): ${keyWhere(k.storage)}`),
+    ...versionKeys(d.meta, d.meta.active).map((k) => `  key (${k.id}): ${describeKeyStorage(d.dir, k.storage)}`),
     `  issued:    ${d.issued.length} certificate(s), ${d.issued.filter((e) => e.status === 'R').length} revoked`,
   ]);
 }
@@ -216,6 +218,8 @@ export function caCheck(o: { dir?: string; caDir?: string; repair?: boolean }): 
       ...rep.restoredCertificates.map((s) => `restored certs/${s}.crt from the signed copy in the journal`),
       ...rep.indexedCertificates.map((s) => `listed serial ${s} in index.txt again from the signed copy in the journal`),
       ...rep.revokedLost.map((s) => `revoked serial ${s} (cessationOfOperation): its certificate was lost before the journal recorded it; the next CRL lists it`),
+      ...(rep.observedCertificates.length ? [`recorded in the journal ${rep.observedCertificates.length} certificate(s) another tool (QPKI) issued: ${rep.observedCertificates.join(', ')}`] : []),
+      ...(rep.serialFileRaised ? [`serial file set to ${rep.serialFileRaised}, above every serial used (the next serial QPKI issues)`] : []),
       ...(rep.staleLockRemoved ? ['removed the lock of a process that no longer runs'] : []),
       ...lines(rep.after),
     ]);

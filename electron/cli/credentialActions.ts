@@ -26,7 +26,7 @@ function subjectKeyToken(o: CaOpts): ResolvedToken {
   const named = resolveToken(o, false);
   if (named) return named;
   const d = describeCaDir(caDir(o));
-  const k = d.meta.versions[d.meta.active].keys.find((x) => x.storage.type === 'pkcs11');
+  const k = d.keys().find((x) => x.storage.type === 'pkcs11');
   if (!k || k.storage.type !== 'pkcs11') throw new QpkiError('INPUT_INVALID', 'The CA key is not in a token: name one for the new key with --pkcs11-lib and --pkcs11-token.');
   return resolveToken({ ...o, pkcs11Lib: k.storage.lib, pkcs11TokenSerial: k.storage.token_serial || undefined, pkcs11Token: k.storage.token_serial ? undefined : k.storage.token_label })!;
 }

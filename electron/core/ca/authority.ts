@@ -19,7 +19,9 @@ import { pemOrDer, toPem } from '../x509/pem';
 import { lockCaDir, overwriteSmallFile, readText, syncPaths, writeFileAtomic, makeStagingDir } from './fsx';
 import { appendIndexEntries, readIndex, readIndexSerials, type IndexEntry } from './indexFile';
 import { revokeInIndex } from './revoke';
-import { activeVersion, qpkiAlgorithmId, readMeta, writeMeta, type CaMeta, type KeyRef, usableVersion } from './meta';
+import { activeVersion, caCertPath, catalystCertName, DEFAULT_PIN_ENV, HSM_CONFIG_FILE, hsmYamlFor, qpkiAlgorithmId, readMeta, storageForMeta, versionKeys, writeMeta, type CaMeta, type KeyRef, usableVersion } from './meta';
+import { resolveKeyStorage, signerForRef, type CaKeyAccess, type ResolvedStorage } from './caKeys';
+import { caCertificateSerials, canonicalSerial, certFileName, nextSerialFileText, readSerialFile, serialBigInt, serialFromBigInt, SERIAL_FILE } from './serials';
 
 const DAY_MS = 86_400_000;
 
@@ -59,25 +61,28 @@ interface BatchItem {
   pem?: string;
 }
 
+/** The highest of a set of hex serials (0 for none). */
+function highestSerial(serials: Iterable<string>): bigint {
+  let h = 0n;
+  for (const s of serials) {
+    const n = serialBigInt(s);
+    if (n > h) h = n;
+  }
+  return h;
+}
+
 export function sha256Hex(data: Uint8Array): string {
   return hash('sha256', data, 'hex');
 }
 
 /** How a new CA key is made or found. */
 export type NewCaKey =
-  | { kind: 'pkcs11'; session: TokenSession; label: string; id?: string; useExisting?: boolean }
+  /** pinEnv: the variable the hsm.yaml written for QPKI names (default HSM_PIN); never the PIN. */
+  | { kind: 'pkcs11'; session: TokenSession; label: string; id?: string; useExisting?: boolean; pinEnv?: string }
   | { kind: 'software'; passphrase: string | null };
 
-/** How an existing CA's keys are unlocked. Secrets are asked for when needed and not kept. */
-export interface CaKeyAccess {
-  /** A logged-in session to reuse (the app keeps one for the ceremony). */
-  session?: TokenSession;
-  /** The token PIN, asked only when a token key must be logged in to. */
-  pin?: PinProvider;
-  confirmFinalTry?: boolean;
-  /** Passphrase of a software key file; `what` names the file. */
-  passphrase?: (what: string) => string | undefined | Promise<string | undefined>;
-}
+// Finding and unlocking a CA's keys (ours and QPKI's storage forms) lives in caKeys.ts.
+export type { CaKeyAccess } from './caKeys';
 
 export interface IssuedCertificate {
   serial: string;
@@ -130,7 +135,7 @@ function certFacts(der: Uint8Array) {
     notBefore: t.validity.notBefore.getTime(),
     notAfter: t.validity.notAfter.getTime(),
     spki: new Uint8Array(AsnConvert.serialize(t.subjectPublicKeyInfo)),
-    serial: Buffer.from(t.serialNumber).toString('hex').toUpperCase(),
+    serial: canonicalSerial(Buffer.from(t.serialNumber).toString('hex')),
     tbs: t,
   };
 }
@@ -212,7 +217,7 @@ export class CertificateAuthority {
   }
 
   /** Issued serials as listed in index.txt, re-read only when the file changed under us. */
-  private indexCache?: { serials: Set<string>; size: number; mtimeMs: number };
+  private indexCache?: { serials: Set<string>; size: number; mtimeMs: number; highest: bigint };
   /** Serializes issuances in this process; the directory lock keeps other processes out. */
   private queue: Promise<unknown> = Promise.resolve();
   /** One fsync barrier shared by the issuances that finished since the last one (group commit). */
@@ -224,7 +229,9 @@ export class CertificateAuthority {
     const c = this.indexCache;
     if (c && st && c.size === st.size && c.mtimeMs === st.mtimeMs) return c.serials;
     const serials = readIndexSerials(this.dir);
-    this.indexCache = { serials, size: st?.size ?? 0, mtimeMs: st?.mtimeMs ?? 0 };
+    // The CA certificates' own serials are taken too: a root's is its own issuer's.
+    for (const s of caCertificateSerials(this.dir, (pem) => certFacts(pemOrDer(pem, ['CERTIFICATE'])).serial)) serials.add(s);
+    this.indexCache = { serials, size: st?.size ?? 0, mtimeMs: st?.mtimeMs ?? 0, highest: highestSerial(serials) };
     return serials;
   }
 
@@ -365,8 +372,8 @@ export class CertificateAuthority {
           warnings.push(`Validity shortened to end with the CA certificate (${this.notAfter.toISOString()}).`);
         }
         let serial = newSerial();
-        while (used.has(serialHex(serial).toUpperCase())) serial = newSerial();
-        const sHex = serialHex(serial).toUpperCase();
+        while (used.has(canonicalSerial(serialHex(serial)))) serial = newSerial();
+        const sHex = canonicalSerial(serialHex(serial));
         used.add(sHex);
         items.push({ w, serial, sHex, notBefore, notAfter, warnings });
       }
@@ -374,6 +381,7 @@ export class CertificateAuthority {
         items.map((i) => ({ kind: 'issuance.started' as const, facts: { serial: i.sHex, profile: i.w.opts.profile.name, subject: i.w.subjectString, source: i.w.opts.source ?? 'request' } })),
         { sync: false },
       );
+      this.advanceSerialFile(items.map((i) => i.sHex));
     } catch (e) {
       for (const w of batch) w.reject(e);
       this.indexCache = undefined;
@@ -414,7 +422,7 @@ export class CertificateAuthority {
       }
       try {
         i.pem = toPem(i.der!, 'CERTIFICATE');
-        writeFileAtomic(join(this.dir, 'certs', `${i.sHex}.crt`), i.pem, { createOnly: true, sync: false });
+        writeFileAtomic(join(this.dir, 'certs', certFileName(i.sHex)), i.pem, { createOnly: true, sync: false });
         written.push(i);
       } catch (e) {
         failure = e;
@@ -430,12 +438,11 @@ export class CertificateAuthority {
         this.dir,
         written.map((i) => ({ status: 'V' as const, expires: i.notAfter, serial: i.sHex, file: 'unknown', subject: opensslSubject(i.w.subject) })),
       );
-      overwriteSmallFile(join(this.dir, 'serial'), written[written.length - 1].sHex + '\n');
       const results = written.map((i): IssuedCertificate => ({
         serial: i.sHex,
         der: i.der!,
         pem: i.pem!,
-        path: join(this.dir, 'certs', `${i.sHex}.crt`),
+        path: join(this.dir, 'certs', certFileName(i.sHex)),
         subject: i.w.subjectString,
         issuer: this.subjectString,
         notBefore: i.notBefore,
@@ -478,12 +485,27 @@ export class CertificateAuthority {
     }
   }
 
+  /**
+   * Keep the serial file above every serial this batch takes, before any is signed: QPKI issues
+   * the number it names, so it must never be one of ours. A crash after this leaves only a gap.
+   */
+  private advanceSerialFile(serials: string[]): void {
+    const c = this.indexCache!;
+    for (const s of serials) {
+      const n = serialBigInt(s);
+      if (n > c.highest) c.highest = n;
+    }
+    const { next } = readSerialFile(this.dir);
+    const text = nextSerialFileText(next, c.highest);
+    if (next === undefined || serialBigInt(text.trim()) !== next) overwriteSmallFile(join(this.dir, SERIAL_FILE), text);
+  }
+
   /** After our own index append: remember its size and time so the next batch need not re-read it. */
   private rememberIndex(): void {
     const c = this.indexCache;
     if (!c) return;
     const st = statSync(join(this.dir, 'index.txt'));
-    this.indexCache = { serials: c.serials, size: st.size, mtimeMs: st.mtimeMs };
+    this.indexCache = { ...c, size: st.size, mtimeMs: st.mtimeMs };
   }
 
   /** Mark a certificate revoked in the index (the next CRL lists it). */
@@ -520,9 +542,8 @@ export class CertificateAuthority {
       const paths = [join(this.dir, 'crl', 'ca.crl'), join(this.dir, 'crl', 'ca.crl.der')];
       writeFileAtomic(paths[0], pem);
       writeFileAtomic(paths[1], der);
-      let next = (number + 1n).toString(16).toUpperCase();
-      if (next.length % 2) next = '0' + next;
-      writeFileAtomic(numPath, next + '\n');
+      // Lower case and an even length, as QPKI writes it and its hex decoder needs.
+      writeFileAtomic(numPath, serialFromBigInt(number + 1n) + '\n');
       const fingerprint = sha256Hex(der);
       this.journal.append('crl.generated', { crlNumber: number.toString(), revoked: revoked.length, thisUpdate: now.toISOString(), nextUpdate: nextUpdate.toISOString(), crlSha256Fingerprint: fingerprint });
       return { pem, der, number, paths, fingerprint, revoked: revoked.length, nextUpdate };
@@ -532,52 +553,32 @@ export class CertificateAuthority {
   }
 }
 
-async function signerForRef(dir: string, ref: KeyRef, access: CaKeyAccess): Promise<Signer> {
-  const s = ref.storage;
-  if (s.type === 'software') {
-    const path = isAbsolute(s.path) ? s.path : join(dir, s.path);
-    const pass = s.encrypted ? await access.passphrase?.(path) : undefined;
-    if (s.encrypted && pass === undefined) throw new QpkiError('PASSPHRASE_REQUIRED', `The CA key ${path} is encrypted; give its passphrase.`);
-    // Keep the metadata's relative path in the storage reference the signer reports.
-    return { ...softwareSigner(path, pass), storage: s };
-  }
-  let session = access.session;
-  if (!session || session.module.path !== s.lib || session.token.serial !== s.token_serial) {
-    const mod = loadModule(s.lib);
-    session = mod.openSession(s.token_serial ? { serial: s.token_serial } : { label: s.token_label });
-  }
-  if (!session.isLoggedIn) {
-    const pin = access.pin ? await access.pin() : undefined;
-    session.login(pin, { confirmFinalTry: access.confirmFinalTry });
-  }
-  const key = session.findKey({ label: s.key_label, id: s.key_id || undefined });
-  return session.signer(key, access.pin);
-}
-
 /** The active version, or a clear refusal for a CA still waiting for its certificate (see pending.ts). */
 
 /** Open an existing CA directory and unlock its key(s). */
 export async function openCa(dir: string, access: CaKeyAccess = {}): Promise<CertificateAuthority> {
   const abs = resolve(dir);
   const meta = readMeta(abs);
-  const v = usableVersion(abs, meta);
-  const certPath = join(abs, 'versions', meta.active, 'certs', `ca.${v.algos[0]}.pem`);
-  const certDer = pemOrDer(readText(certPath), ['CERTIFICATE']);
-  const classical = v.keys.find((k) => k.id === 'default' || k.id === 'classical') ?? v.keys[0];
-  const pqc = v.keys.find((k) => k.id === 'pqc' && k !== classical);
-  const signer = await signerForRef(abs, classical as KeyRef, access);
-  const altSigner = pqc ? await signerForRef(abs, pqc as KeyRef, access) : undefined;
+  usableVersion(abs, meta);
+  const certDer = pemOrDer(readText(caCertPath(abs, meta)), ['CERTIFICATE']);
+  const keys = versionKeys(meta, meta.active);
+  const classical = keys.find((k) => k.id === 'default' || k.id === 'classical') ?? keys[0];
+  const pqc = keys.find((k) => k.id === 'pqc' && k !== classical);
+  const signer = await signerForRef(abs, classical, access);
+  const altSigner = pqc ? await signerForRef(abs, pqc, access) : undefined;
   return new CertificateAuthority(abs, meta, certDer, signer, altSigner, Journal.open(abs));
 }
 
 /** Read a CA's metadata and certificate without unlocking any key (ca info, the app's CA view). */
-export function describeCaDir(dir: string): { dir: string; meta: CaMeta; certPem: string; subject: string; notAfter: Date; issued: IndexEntry[] } {
+export function describeCaDir(dir: string): { dir: string; meta: CaMeta; certPem: string; subject: string; notAfter: Date; issued: IndexEntry[]; keys: () => { id: string; algorithm: string; storage: ResolvedStorage }[] } {
   const abs = resolve(dir);
   const meta = readMeta(abs);
-  const v = usableVersion(abs, meta);
-  const certDer = pemOrDer(readText(join(abs, 'versions', meta.active, 'certs', `ca.${v.algos[0]}.pem`)), ['CERTIFICATE']);
+  usableVersion(abs, meta);
+  const certDer = pemOrDer(readText(caCertPath(abs, meta)), ['CERTIFICATE']);
   const f = certFacts(certDer);
-  return { dir: abs, meta, certPem: toPem(certDer, 'CERTIFICATE'), subject: f.subject, notAfter: new Date(f.notAfter), issued: readIndex(abs) };
+  // Keys are resolved on request: a QPKI CA's hsm.yaml is read only by what needs its token.
+  const keys = () => versionKeys(meta, meta.active).map((k) => ({ id: k.id, algorithm: k.algorithm, storage: resolveKeyStorage(abs, k.storage) }));
+  return { dir: abs, meta, certPem: toPem(certDer, 'CERTIFICATE'), subject: f.subject, notAfter: new Date(f.notAfter), issued: readIndex(abs), keys };
 }
 
 export async function makeKey(stage: string, key: NewCaKey, algorithm: KeyAlgorithm, keyName: string): Promise<{ signer: Signer; generated?: InitCaResult['key']['generated'] }> {
@@ -685,25 +686,33 @@ export async function initCa(opts: NewCaOptions & { altKey?: { passphrase: strin
       });
       const pem = toPem(der, 'CERTIFICATE');
       certificate = {
-        serial: serialHex(serial).toUpperCase(), der, pem, path: join(dir, 'ca.crt'), subject: nameString(subject), issuer: nameString(subject),
+        serial: canonicalSerial(serialHex(serial)), der, pem, path: join(dir, 'ca.crt'), subject: nameString(subject), issuer: nameString(subject),
         notBefore, notAfter, fingerprint: sha256Hex(der), profile: profile.name, warnings: [],
       };
       chain = pem;
     }
     const algos = [algo, ...(profile.altAlgorithm ? [qpkiAlgorithmId(profile.altAlgorithm)] : [])];
     writeFileAtomic(join(stage, 'versions', 'v1', 'certs', `ca.${algo}.pem`), certificate.pem);
-    if (profile.altAlgorithm) writeFileAtomic(join(stage, 'versions', 'v1', 'certs', `ca.${algos[1]}.pem`), certificate.pem);
+    if (profile.altAlgorithm) {
+      writeFileAtomic(join(stage, 'versions', 'v1', 'certs', `ca.${algos[1]}.pem`), certificate.pem);
+      // The name QPKI loads a Catalyst CA certificate by.
+      writeFileAtomic(join(stage, 'versions', 'v1', 'certs', catalystCertName({ profiles: [profile.name], algos, created: '' })), certificate.pem);
+    }
+    // QPKI finds a token key through the CA directory's hsm.yaml (storage.config).
+    const tokenStorage = made.signer.storage.type === 'pkcs11' ? made.signer.storage : undefined;
+    if (tokenStorage) writeFileAtomic(join(stage, HSM_CONFIG_FILE), hsmYamlFor(tokenStorage, (opts.key.kind === 'pkcs11' && opts.key.pinEnv) || DEFAULT_PIN_ENV));
     writeFileAtomic(join(stage, 'ca.crt'), certificate.pem);
     writeFileAtomic(join(stage, 'chain.crt'), chain);
     writeFileAtomic(join(stage, 'index.txt'), '');
-    writeFileAtomic(join(stage, 'serial'), certificate.serial + '\n');
+    // The NEXT serial, as QPKI reads it: above the CA's own (a root's is under its own name).
+    writeFileAtomic(join(stage, SERIAL_FILE), nextSerialFileText(undefined, serialBigInt(certificate.serial)));
     writeFileAtomic(join(stage, 'crlnumber'), '01\n');
     mkdirSync(join(stage, 'certs'), { recursive: true });
     mkdirSync(join(stage, 'crl'), { recursive: true });
     const rendered = renderSubject(profile, values);
     const created = now.toISOString();
-    const keys: KeyRef[] = [{ id: altSigner ? 'classical' : 'default', algorithm: algo, storage: made.signer.storage }];
-    if (altSigner) keys.push({ id: 'pqc', algorithm: algos[1], storage: altSigner.storage });
+    const keys: KeyRef[] = [{ id: altSigner ? 'classical' : 'default', algorithm: algo, storage: storageForMeta(made.signer.storage) }];
+    if (altSigner) keys.push({ id: 'pqc', algorithm: algos[1], storage: storageForMeta(altSigner.storage) });
     const meta: CaMeta = {
       subject: { common_name: rendered.cn ?? '', ...(rendered.o ? { organization: [rendered.o] } : {}), ...(rendered.c ? { country: [rendered.c] } : {}), dn: certificate.subject },
       created,

@@ -22,6 +22,8 @@ export const JOURNAL_KINDS = [
   'crl.generated',
   'certificate.revoked',
   'issuance.started',
+  /** A certificate found in the CA directory that another tool (QPKI) issued, recorded by `ca check --repair`. */
+  'certificate.observed',
   'ceremony.closed',
   'error',
 ] as const;

@@ -22,6 +22,7 @@ const DESCRIPTIONS: Record<JournalKind, string> = {
   'crl.generated': 'CRL generated',
   'certificate.revoked': 'Certificate revoked',
   'issuance.started': 'Issuance started',
+  'certificate.observed': 'Certificate issued by another tool, recorded',
   'ceremony.closed': 'Ceremony closed',
   error: 'Error',
 };

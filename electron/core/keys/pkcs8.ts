@@ -87,7 +87,7 @@ export interface PemBlock {
 /** Every PEM block in `text`, in order. Malformed base64 or unbalanced markers are PEM_INVALID. */
 export function pemDecodeAll(text: string): PemBlock[] {
   const blocks: PemBlock[] = [];
-  const re = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)-----END ([A-Z0-9 ]+)-----/g;
+  const re = /-----BEGIN ([A-Z0-9 -]+?)-----\r?\n([\s\S]*?)-----END ([A-Z0-9 -]+?)-----/g; // QPKI labels ML-DSA keys "ML-DSA-65 PRIVATE KEY"
   for (let m; (m = re.exec(text)); ) {
     if (m[1] !== m[3]) throw new QpkiError('PEM_INVALID', `PEM block "${m[1]}" ends with "${m[3]}".`);
     const headers: Record<string, string> = {};

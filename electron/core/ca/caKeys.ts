@@ -1,0 +1,122 @@
+/**
+ * Finding and unlocking a CA's keys from its metadata, as ours or QPKI wrote it (see meta.ts for
+ * both storage forms). A CA directory is data, perhaps carried in on a USB stick: nothing in it
+ * may choose code to run. So a PKCS#11 module it names must be an absolute path outside the
+ * directory, and the operator's own --pkcs11-lib / --hsm-config always takes precedence over it.
+ */
+import { existsSync, realpathSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { QpkiError } from '../errors';
+import type { KeyStorageRef, Signer } from '../keys/signer';
+import { isEncryptedKeyFile, softwareSigner } from '../keys/software';
+import { loadModule, type PinProvider, type TokenSession } from '../pkcs11/index';
+import { loadHsmConfig } from './hsmYaml';
+import type { KeyRef, MetaStorage } from './meta';
+
+/** How an existing CA's keys are unlocked. Secrets are asked for when needed and not kept. */
+export interface CaKeyAccess {
+  /** A logged-in session to reuse (the app keeps one for the ceremony). */
+  session?: TokenSession;
+  /** The token PIN, asked only when a token key must be logged in to. */
+  pin?: PinProvider;
+  /**
+   * Whether the operator named a PIN source (flag, variable, file). When not, and the CA's own
+   * hsm.yaml names a pin_env that is set, that variable is used (QPKI's usage).
+   */
+  pinGiven?: boolean;
+  /** The module the operator named (--pkcs11-lib / --hsm-config): used instead of the CA's. */
+  pkcs11Lib?: string;
+  confirmFinalTry?: boolean;
+  /** Passphrase of a software key file; `what` names the file. */
+  passphrase?: (what: string) => string | undefined | Promise<string | undefined>;
+}
+
+export type ResolvedStorage = KeyStorageRef & { pinEnv?: string };
+
+function inside(dir: string, p: string): boolean {
+  const rel = relative(dir, p);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/** A module path taken from a CA directory's metadata, checked before anything loads it. */
+export function checkedModulePath(dir: string, lib: string, where: string): string {
+  const fix = 'Name the module yourself with --pkcs11-lib (or --hsm-config).';
+  if (!isAbsolute(lib)) throw new QpkiError('CA_INVALID', `${where} names the PKCS#11 module "${lib}", which is not an absolute path; a CA directory cannot choose which code is loaded. ${fix}`);
+  let real = lib;
+  try {
+    real = realpathSync(lib);
+  } catch {
+    /* missing: Pkcs11Module.load says so */
+  }
+  let realDir = dir;
+  try {
+    realDir = realpathSync(dir);
+  } catch {
+    /* the directory was just read */
+  }
+  if (inside(realDir, real) || inside(dir, lib)) throw new QpkiError('CA_INVALID', `${where} names the PKCS#11 module ${lib}, which lies inside the CA directory; a CA directory never brings the code that opens it. ${fix}`);
+  return lib;
+}
+
+/**
+ * The storage of a key as ours uses it: QPKI's `config` + `label` resolved through the hsm.yaml
+ * it names (relative to the CA directory), a software key's `encrypted` read from the file when
+ * the metadata does not say.
+ */
+export function resolveKeyStorage(dir: string, s: MetaStorage): ResolvedStorage {
+  if (s.type !== 'pkcs11') {
+    const path = isAbsolute(s.path) ? s.path : join(dir, s.path);
+    const encrypted = s.encrypted ?? (existsSync(path) ? isEncryptedKeyFile(path) : false);
+    return { type: 'software', path: s.path, encrypted };
+  }
+  if (s.lib !== undefined && s.key_label !== undefined) {
+    return { type: 'pkcs11', lib: s.lib, token_label: s.token_label ?? '', token_serial: s.token_serial ?? '', key_label: s.key_label, key_id: (s.key_id ?? '').toLowerCase() };
+  }
+  const cfgPath = isAbsolute(s.config!) ? s.config! : resolve(dir, s.config!);
+  if (!existsSync(cfgPath)) throw new QpkiError('CA_INVALID', `The CA key's HSM configuration ${s.config} (storage.config in ca.meta.json) is missing from ${dir}.`);
+  const c = loadHsmConfig(cfgPath, 'CA_INVALID');
+  if (c.token === undefined && c.token_serial === undefined) throw new QpkiError('CA_INVALID', `${cfgPath} names the token by slot only; qpki ceremony needs its label (token) or serial (token_serial), since slot numbers change.`);
+  return { type: 'pkcs11', lib: c.lib, token_label: c.token ?? '', token_serial: c.token_serial ?? '', key_label: s.label ?? '', key_id: (s.key_id ?? '').toLowerCase(), pinEnv: c.pin_env };
+}
+
+/** One line saying where a key is, for `ca info`; a storage that does not resolve says why instead. */
+export function describeKeyStorage(dir: string, s: MetaStorage): string {
+  let r: ResolvedStorage;
+  try {
+    r = resolveKeyStorage(dir, s);
+  } catch (e) {
+    return `unusable: ${e instanceof Error ? e.message : String(e)}`;
+  }
+  if (r.type === 'software') return `file ${r.path}${r.encrypted ? ' (encrypted)' : ' (not encrypted)'}`;
+  return `token "${r.token_label}"${r.token_serial ? ` serial ${r.token_serial}` : ''}, label "${r.key_label}"${r.key_id ? `, id ${r.key_id}` : ''}, module ${r.lib}${s.type === 'pkcs11' && s.lib === undefined ? ` (from ${s.config})` : ''}`;
+}
+
+/** A Signer for one of the CA's keys: the file decrypted, or the token found and logged in to. */
+export async function signerForRef(dir: string, ref: KeyRef, access: CaKeyAccess): Promise<Signer> {
+  const s = resolveKeyStorage(dir, ref.storage);
+  if (s.type === 'software') {
+    const path = isAbsolute(s.path) ? s.path : join(dir, s.path);
+    if (!existsSync(path)) throw new QpkiError('KEY_NOT_FOUND', `The CA key file ${path} named in ca.meta.json is missing.`);
+    const pass = s.encrypted ? await access.passphrase?.(path) : undefined;
+    if (s.encrypted && pass === undefined) throw new QpkiError('PASSPHRASE_REQUIRED', `The CA key ${path} is encrypted; give its passphrase.`);
+    // Keep the metadata's relative path in the storage reference the signer reports.
+    return { ...softwareSigner(path, pass), storage: s };
+  }
+  const lib = access.pkcs11Lib ?? checkedModulePath(dir, s.lib, `${dir}/ca.meta.json`);
+  let session = access.session;
+  const sameToken = session && session.module.path === lib && (s.token_serial ? session.token.serial === s.token_serial : session.token.label === s.token_label);
+  if (!session || !sameToken) {
+    const mod = loadModule(lib);
+    session = mod.openSession(s.token_serial ? { serial: s.token_serial } : { label: s.token_label });
+  }
+  let pin = access.pin;
+  // QPKI's usage: the PIN from the variable its hsm.yaml names, unless the operator named a source.
+  const fromEnv = !access.pinGiven && s.pinEnv ? process.env[s.pinEnv] : undefined;
+  if (fromEnv) pin = () => fromEnv;
+  if (!session.isLoggedIn) {
+    session.login(pin ? await pin() : undefined, { confirmFinalTry: access.confirmFinalTry });
+  }
+  const key = session.findKey({ label: s.key_label || undefined, id: s.key_id || undefined });
+  return session.signer(key, pin);
+}
+
