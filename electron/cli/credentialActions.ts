@@ -9,7 +9,7 @@ import { defaultSignatureAlgorithm } from '../core/keys/algorithms';
 import { generateSoftwareKey, writeKeyFile } from '../core/keys/software';
 import { loadProfile } from '../core/profiles/index';
 import { openLoggedIn, resolveToken, type ResolvedToken } from './token';
-import type { CaOpts, VarOptions } from './options';
+import { secretSources, type CaOpts, type VarOptions } from './options';
 import { caAccess, newKeyPassphrase, varsFrom } from './access';
 import { emit } from './output';
 import { openCaRecorded } from './ceremony';
@@ -32,7 +32,7 @@ function subjectKeyToken(o: CaOpts): ResolvedToken {
 }
 
 /** `credential enroll` */
-export async function credentialEnroll(o: CaOpts & VarOptions & { profile: string; credDir: string; keyInToken?: boolean; keyLabel?: string; unencryptedKey?: boolean; passphraseEnv?: string; passphraseFile?: string }): Promise<void> {
+export async function credentialEnroll(o: CaOpts & VarOptions & { profile: string; credDir: string; keyInToken?: boolean; keyLabel?: string; unencryptedKey?: boolean; passphrase?: string; passphraseEnv?: string; passphraseFile?: string }): Promise<void> {
   const profile = loadProfile(o.profile);
   const vars = varsFrom(o);
   prepareSubject(profile, vars); // variable errors before any PIN is asked or key made
@@ -58,7 +58,7 @@ export async function credentialEnroll(o: CaOpts & VarOptions & { profile: strin
       mkdirSync(base, { recursive: true, mode: 0o700 });
       credDirMade = base;
     } else {
-      const passphrase = await newKeyPassphrase('the credential key file', o.passphraseEnv, o.passphraseFile, { unencrypted: o.unencryptedKey, allowUnencryptedWithoutTty: true });
+      const passphrase = await newKeyPassphrase('the credential key file', secretSources(o.passphrase, o.passphraseEnv, o.passphraseFile), { unencrypted: o.unencryptedKey, allowUnencryptedWithoutTty: true });
       const k = generateSoftwareKey(profile.algorithm);
       spki = k.spki;
       mkdirSync(base, { recursive: true, mode: 0o700 });

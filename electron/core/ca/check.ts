@@ -121,18 +121,41 @@ function issuerKeys(caPem: string): IssuerKeys {
 }
 
 /** Serial (canonical lower-case hex) of an issued certificate and whether its signature(s) verify under the CA. */
-function checkIssued(pem: string, ca: IssuerKeys): { serial: string; valid: boolean; sha256: string } {
+/**
+ * Whether an issued certificate verifies under one of the CA's keys: every key version counts
+ * (after `ca rotate` and `ca activate`, what the old key issued stays listed; cross certificates
+ * are signed by either). The first key tried is the active one, which signs nearly all.
+ */
+function checkIssued(pem: string, keys: IssuerKeys[]): { serial: string; valid: boolean; sha256: string } {
   const der = pemOrDer(pem, ['CERTIFICATE']);
   const [tbsT, algT, sigT] = children(der, whole(der));
   const tbsDer = slice(der, tbsT);
   const t = AsnConvert.parse(der, Certificate).tbsCertificate;
   const serial = canonicalSerial(Buffer.from(t.serialNumber).toString('hex'));
-  let valid = verifySignature(ca.spki, signatureAlgorithmFromIdentifier(slice(der, algT)), tbsDer, der.subarray(sigT.contentStart + 1, sigT.end));
-  if (valid && ca.altSpki) {
+  const alg = signatureAlgorithmFromIdentifier(slice(der, algT));
+  const sig = der.subarray(sigT.contentStart + 1, sigT.end);
+  const valid = keys.some((ca) => {
+    if (!verifySignature(ca.spki, alg, tbsDer, sig)) return false;
+    if (!ca.altSpki) return true;
     const cat = catalystParts(t.extensions);
-    valid = !!(cat.altSignature && cat.altAlgorithm) && verifySignature(ca.altSpki, signatureAlgorithmFromIdentifier(cat.altAlgorithm), preTbs(tbsDer, 'certificate'), cat.altSignature);
-  }
+    // A Catalyst CA's certificates carry both signatures (a cross certificate to a classical key may not).
+    if (!cat.altSignature) return !cat.altAlgorithm;
+    return !!cat.altAlgorithm && verifySignature(ca.altSpki, signatureAlgorithmFromIdentifier(cat.altAlgorithm), preTbs(tbsDer, 'certificate'), cat.altSignature);
+  });
   return { serial, valid, sha256: createHash('sha256').update(der).digest('hex') };
+}
+
+/** The keys of every version's CA certificate, the active one first. */
+function allIssuerKeys(abs: string, meta: ReturnType<typeof readMeta>): IssuerKeys[] {
+  const out: IssuerKeys[] = [];
+  for (const id of [meta.active, ...Object.keys(meta.versions).filter((v) => v !== meta.active)]) {
+    try {
+      out.push(issuerKeys(readText(caCertPath(abs, meta, id))));
+    } catch {
+      // A version without a readable certificate (pending CA, damaged file) signs nothing here.
+    }
+  }
+  return out;
 }
 
 /** A certificate's bytes as the journal recorded them when it was signed (entries since group commit carry them). */
@@ -180,7 +203,8 @@ export function checkCaDir(dir: string): CaCheckResult {
   const meta = readMeta(abs);
   usableVersion(abs, meta);
   const caPem = readText(caCertPath(abs, meta));
-  const keys = issuerKeys(caPem);
+  issuerKeys(caPem); // the active certificate must decode
+  const keys = allIssuerKeys(abs, meta);
 
   let index: IndexEntry[] = [];
   try {

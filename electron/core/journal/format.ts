@@ -23,6 +23,9 @@ const DESCRIPTIONS: Record<JournalKind, string> = {
   'certificate.revoked': 'Certificate revoked',
   'issuance.started': 'Issuance started',
   'certificate.observed': 'Certificate issued by another tool, recorded',
+  'ca.rotated': 'New CA key version made',
+  'ca.activated': 'CA key version activated',
+  'ocsp.signed': 'OCSP response signed',
   'ceremony.closed': 'Ceremony closed',
   error: 'Error',
 };
