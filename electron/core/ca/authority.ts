@@ -2,7 +2,7 @@ import { hash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { BasicConstraints, Certificate, id_ce_basicConstraints, Name } from '@peculiar/asn1-x509';
+import { BasicConstraints, Certificate, id_ce_basicConstraints, id_ce_subjectKeyIdentifier, Name, SubjectKeyIdentifier } from '@peculiar/asn1-x509';
 import { QpkiError } from '../errors';
 import { defaultSignatureAlgorithm, signatureFitsKey, type KeyAlgorithm, type SignatureAlgorithm } from '../keys/algorithms';
 import type { KeyStorageRef, Signer } from '../keys/signer';
@@ -171,6 +171,8 @@ export class CertificateAuthority {
   readonly notAfter: Date;
   /** pathLenConstraint of this CA's own certificate (undefined: none). */
   readonly pathLen?: number;
+  /** The subjectKeyIdentifier of this CA's certificate: what the AKI of all it signs repeats. */
+  readonly keyIdentifier: Uint8Array;
 
   constructor(dir: string, meta: CaMeta, certDer: Uint8Array, signer: Signer, altSigner: Signer | undefined, journal: Journal) {
     this.dir = dir;
@@ -185,6 +187,8 @@ export class CertificateAuthority {
     this.notAfter = new Date(f.notAfter);
     const bc = f.tbs.extensions?.find((e) => e.extnID === id_ce_basicConstraints);
     this.pathLen = bc ? AsnConvert.parse(bc.extnValue.buffer, BasicConstraints).pathLenConstraint : undefined;
+    const ski = f.tbs.extensions?.find((e) => e.extnID === id_ce_subjectKeyIdentifier);
+    this.keyIdentifier = ski ? new Uint8Array(AsnConvert.parse(ski.extnValue.buffer, SubjectKeyIdentifier).buffer) : subjectKeyIdentifier(signer.spki);
     if (!Buffer.from(f.spki).equals(Buffer.from(signer.spki))) {
       throw new QpkiError('KEY_INVALID', `The key found for this CA does not match the public key in its certificate (${dir}). Refusing to sign with it.`);
     }
@@ -348,7 +352,7 @@ export class CertificateAuthority {
     if (profile.altAlgorithm && !opts.subjectAltSpki) {
       throw new QpkiError('INPUT_INVALID', `Profile ${profile.name} is a Catalyst hybrid: the subject needs an alternative ${profile.altAlgorithm} public key.`);
     }
-    const extensions = buildExtensions(profile, values, { subjectSpki: opts.spki, issuerSpki: this.signer.spki });
+    const extensions = buildExtensions(profile, values, { subjectSpki: opts.spki, issuerSpki: this.signer.spki, issuerKeyId: this.keyIdentifier });
     return { opts, subject, subjectString: nameString(subject), days, extensions };
   }
 
@@ -529,7 +533,7 @@ export class CertificateAuthority {
       const nextUpdate = new Date(now.getTime() + opts.days * DAY_MS);
       const der = await buildCrl({
         issuer: this.subjectName,
-        issuerKeyId: subjectKeyIdentifier(this.signer.spki),
+        issuerKeyId: this.keyIdentifier,
         thisUpdate: now,
         nextUpdate,
         crlNumber: number,
@@ -561,6 +565,9 @@ export async function openCa(dir: string, access: CaKeyAccess = {}): Promise<Cer
   const meta = readMeta(abs);
   usableVersion(abs, meta);
   const certDer = pemOrDer(readText(caCertPath(abs, meta)), ['CERTIFICATE']);
+  // A malformed index.txt (another tool's, or damaged) is refused before anything is written,
+  // the journal a QPKI directory lacks included.
+  readIndexSerials(abs);
   const keys = versionKeys(meta, meta.active);
   const classical = keys.find((k) => k.id === 'default' || k.id === 'classical') ?? keys[0];
   const pqc = keys.find((k) => k.id === 'pqc' && k !== classical);

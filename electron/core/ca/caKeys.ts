@@ -60,17 +60,27 @@ export function checkedModulePath(dir: string, lib: string, where: string): stri
 
 /**
  * The storage of a key as ours uses it: QPKI's `config` + `label` resolved through the hsm.yaml
- * it names (relative to the CA directory), a software key's `encrypted` read from the file when
- * the metadata does not say.
+ * it names (relative to the CA directory), a software key's `encrypted` read from the file.
  */
 export function resolveKeyStorage(dir: string, s: MetaStorage): ResolvedStorage {
   if (s.type !== 'pkcs11') {
     const path = isAbsolute(s.path) ? s.path : join(dir, s.path);
-    const encrypted = s.encrypted ?? (existsSync(path) ? isEncryptedKeyFile(path) : false);
+    // The file says whether it is encrypted (`key convert` may have changed it; QPKI does not record it).
+    const encrypted = existsSync(path) ? isEncryptedKeyFile(path) : (s.encrypted ?? false);
     return { type: 'software', path: s.path, encrypted };
   }
   if (s.lib !== undefined && s.key_label !== undefined) {
-    return { type: 'pkcs11', lib: s.lib, token_label: s.token_label ?? '', token_serial: s.token_serial ?? '', key_label: s.key_label, key_id: (s.key_id ?? '').toLowerCase() };
+    // Ours names the token itself; the hsm.yaml written beside it for QPKI still says which
+    // variable holds the PIN (read only for that, and only if it is a valid one).
+    let pinEnv: string | undefined;
+    if (s.config && existsSync(resolve(dir, s.config))) {
+      try {
+        pinEnv = loadHsmConfig(resolve(dir, s.config), 'CA_INVALID').pin_env;
+      } catch {
+        pinEnv = undefined;
+      }
+    }
+    return { type: 'pkcs11', lib: s.lib, token_label: s.token_label ?? '', token_serial: s.token_serial ?? '', key_label: s.key_label, key_id: (s.key_id ?? '').toLowerCase(), pinEnv };
   }
   const cfgPath = isAbsolute(s.config!) ? s.config! : resolve(dir, s.config!);
   if (!existsSync(cfgPath)) throw new QpkiError('CA_INVALID', `The CA key's HSM configuration ${s.config} (storage.config in ca.meta.json) is missing from ${dir}.`);
