@@ -28,7 +28,8 @@ function subjectKeyToken(o: CaOpts): ResolvedToken {
   const d = describeCaDir(caDir(o));
   const k = d.keys().find((x) => x.storage.type === 'pkcs11');
   if (!k || k.storage.type !== 'pkcs11') throw new QpkiError('INPUT_INVALID', 'The CA key is not in a token: name one for the new key with --pkcs11-lib and --pkcs11-token.');
-  return resolveToken({ ...o, pkcs11Lib: k.storage.lib, pkcs11TokenSerial: k.storage.token_serial || undefined, pkcs11Token: k.storage.token_serial ? undefined : k.storage.token_label })!;
+  // The PIN from the CA's hsm.yaml pin_env when none is named (QPKI's usage).
+  return resolveToken({ ...o, pkcs11Lib: k.storage.lib, pkcs11TokenSerial: k.storage.token_serial || undefined, pkcs11Token: k.storage.token_serial ? undefined : k.storage.token_label, pkcs11PinEnv: o.pkcs11PinEnv ?? (o.pkcs11Pin !== undefined || o.pkcs11PinFile !== undefined ? undefined : k.storage.pinEnv) })!;
 }
 
 /** `credential enroll` */

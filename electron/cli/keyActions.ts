@@ -2,6 +2,7 @@
  * `qpki key gen` (token or file, QPKI's algorithm names), `qpki key convert` (to and from QPKI's
  * key file forms) and the `hsm mechanisms|test` diagnostics.
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { QpkiError } from '../core/errors';
 import { isKeyAlgorithm, defaultSignatureAlgorithm, type KeyAlgorithm } from '../core/keys/algorithms';
@@ -45,7 +46,6 @@ export async function keyGenerate(o: TokenOptions & PassphraseOptions & { algori
   const passphrase = await newKeyPassphrase('the key file', secretSources(o.passphrase, o.passphraseEnv, o.passphraseFile), { unencrypted: o.unencryptedKey });
   const k = generateSoftwareKey(algorithm);
   writeKeyFile(o.out, k.pkcs8, passphrase);
-  const { createHash } = await import('node:crypto');
   const fp = createHash('sha256').update(k.spki).digest('hex');
   emit({ algorithm, out: o.out, encrypted: passphrase !== null, publicKeySha256: fp }, () => [`${algorithm} key written to ${o.out}${passphrase === null ? ' (UNENCRYPTED, mode 0600)' : ' (PKCS#8, scrypt + AES-256-CBC)'}`, `  public key SHA-256: ${fp}`]);
 }

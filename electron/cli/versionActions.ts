@@ -57,7 +57,7 @@ export async function caRotate(o: CaOpts & VarOptions & PassphraseOptions & { pr
   // (PKCS#11 login is per token: closing a second session would log the first out).
   const st = keyRef.storage.type === 'pkcs11' ? keyRef.storage : undefined;
   if (inToken && !label) throw new QpkiError('INPUT_INVALID', "Give the new key's label with --key-label.");
-  const session = inToken ? await openLoggedIn(resolveToken({ ...o, pkcs11Lib: o.pkcs11Lib ?? st?.lib, pkcs11TokenSerial: o.pkcs11TokenSerial ?? (st?.token_serial || undefined), pkcs11Token: o.pkcs11Token ?? (st && !st.token_serial ? st.token_label : undefined) })!, o.force) : undefined;
+  const session = inToken ? await openLoggedIn(resolveToken({ ...o, pkcs11Lib: o.pkcs11Lib ?? st?.lib, pkcs11TokenSerial: o.pkcs11TokenSerial ?? (st?.token_serial || undefined), pkcs11Token: o.pkcs11Token ?? (st && !st.token_serial ? st.token_label : undefined), pkcs11PinEnv: o.pkcs11PinEnv ?? (o.pkcs11Pin !== undefined || o.pkcs11PinFile !== undefined ? undefined : st?.pinEnv) })!, o.force) : undefined;
   let ca;
   try {
     // The rollover is a ceremony on the CA, recorded in its journal like the others.
