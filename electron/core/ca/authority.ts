@@ -7,7 +7,7 @@ import { QpkiError } from '../errors';
 import { defaultSignatureAlgorithm, signatureFitsKey, type KeyAlgorithm, type SignatureAlgorithm } from '../keys/algorithms';
 import type { KeyStorageRef, Signer } from '../keys/signer';
 import { generateSoftwareKey, signerFromPkcs8, softwareSigner, writeKeyFile } from '../keys/software';
-import { keyAlgorithmOfSpki, verifySignature } from '../keys/verify';
+import { keyAlgorithmOfSpki, signatureAlgorithmFromObject, verifySignature } from '../keys/verify';
 import { isMlDsa } from '../keys/mldsa';
 import { CKM_ML_DSA } from '../pkcs11/constants';
 import { assertRecordable, Journal, type JournalKind } from '../journal/journal';
@@ -202,8 +202,28 @@ export class CertificateAuthority {
   }
 
   get signatureAlgorithm(): SignatureAlgorithm {
-    const s = activeVersion(this.meta).signature_algorithm as SignatureAlgorithm | undefined;
+    const s = (activeVersion(this.meta).signature_algorithm as SignatureAlgorithm | undefined) ?? this.ownSignatureAlgorithm;
     return s && signatureFitsKey(s, this.signer.keyAlgorithm) ? s : defaultSignatureAlgorithm(this.signer.keyAlgorithm);
+  }
+
+  /**
+   * A root's own certificate says how this CA signs when its metadata does not (QPKI records no
+   * signature_algorithm; its RSA CAs sign SHA-256 PKCS#1 v1.5, not our default for the key).
+   */
+  private get ownSignatureAlgorithm(): SignatureAlgorithm | undefined {
+    const t = AsnConvert.parse(this.certDer, Certificate);
+    if (!Buffer.from(AsnConvert.serialize(t.tbsCertificate.issuer)).equals(Buffer.from(AsnConvert.serialize(t.tbsCertificate.subject)))) return undefined;
+    try {
+      return signatureAlgorithmFromObject(t.signatureAlgorithm);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A profile's signature block applies when it fits this CA's key (rsa-pss/tls-server from an RSA CA); else the CA's own. */
+  signatureFor(profile: Profile): SignatureAlgorithm {
+    const want = profile.signatureAlgorithm;
+    return want && signatureFitsKey(want, this.signer.keyAlgorithm) ? want : this.signatureAlgorithm;
   }
 
   get certPem(): string {
@@ -406,7 +426,7 @@ export class CertificateAuthority {
           spki: i.w.opts.spki,
           extensions: i.w.extensions,
           signer: this.signer,
-          signatureAlgorithm: this.signatureAlgorithm,
+          signatureAlgorithm: this.signatureFor(i.w.opts.profile),
           subjectAltSpki: i.w.opts.subjectAltSpki,
           alt: this.alt(),
         });

@@ -332,6 +332,7 @@ export function compileProfile(doc: unknown, source: string): Profile {
   return {
     name: raw.name,
     description: raw.description ?? '',
+    pki: raw.pki ?? 'private',
     algorithm,
     ...(altAlgorithm && { altAlgorithm }),
     ...(signature && { signatureAlgorithm: signature }),

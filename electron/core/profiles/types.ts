@@ -15,6 +15,8 @@ export interface SubjectField {
 export interface Profile {
   name: string;
   description: string;
+  /** `private` (the default) or `public`: the PKI the profile is for. */
+  pki: 'private' | 'public';
   /** The (primary) subject key algorithm. */
   algorithm: KeyAlgorithm;
   /** Catalyst: the ML-DSA alternative key. */
