@@ -338,9 +338,11 @@ export function checkCaDir(dir: string): CaCheckResult {
   }
 
   // The serial file holds the NEXT serial (QPKI issues exactly that number): it must be above
-  // every serial used here (listed, on disk, started in the journal, the CA's own), or QPKI
+  // every serial used here (listed, on disk, signed per the journal, the CA's own), or QPKI
   // would reuse one. A gap is fine (ours raises it before signing, so a crash leaves one).
-  const used = new Set<string>([...indexed, ...onDisk, ...started.keys(), ...signed]);
+  // An issuance that stopped before signing used nothing: ours raises the serial file after the
+  // journal names the serial, and before any certificate file exists.
+  const used = new Set<string>([...indexed, ...onDisk, ...signed]);
   for (const s of caCertificateSerials(abs, (pem) => describeDocument(pem).serial)) used.add(s);
   let highest = 0n;
   for (const s of used) if (/^[0-9a-f]+$/.test(s) && serialBigInt(s) > highest) highest = serialBigInt(s);

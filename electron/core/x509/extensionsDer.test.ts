@@ -110,7 +110,7 @@ describe('Name DER written directly', () => {
   test('subjects of every built-in profile, including non-ASCII UTF8String and PrintableString', () => {
     for (const { name } of listProfiles()) {
       const profile = loadProfile(name);
-      const vars: Record<string, unknown> = { cn: name.includes('tls-server') ? 'www.example.com' : 'Zürich Root – Ω', organization: 'ACME, Inc.', country: 'FR' };
+      const vars: Record<string, unknown> = { cn: name.includes('tls-server') ? 'www.example.com' : 'Zürich Root – Ω', organization: 'ACME, Inc.', country: 'FR', email: 'ops@example.com' };
       const known = Object.fromEntries(Object.entries(vars).filter(([k]) => profile.variables.some((v) => v.name === k)));
       const subject = buildSubject(profile, resolveVariables(profile, known));
       assert.equal(hex(encodeName(subject)), hex(AsnConvert.serialize(subject)), name);
