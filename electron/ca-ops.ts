@@ -306,7 +306,8 @@ async function unlock(state: AppState, dir: string, secrets: KeySecrets) {
   const passphrase = (path: string) => (altFiles.has(resolvePath(c.dir, path)) ? secrets.altPassphrase : secrets.passphrase) ?? undefined;
   if (storage.type === 'pkcs11') {
     const s = state.session;
-    if (!s || !s.isLoggedIn || s.token.serial !== storage.token_serial) {
+    // A QPKI CA names its token by label only (its hsm.yaml): match on what the metadata gives.
+    if (!s || !s.isLoggedIn || (storage.token_serial ? s.token.serial !== storage.token_serial : s.token.label !== storage.token_label)) {
       throw new QpkiError('NOT_LOGGED_IN', `Log in to the CA's token “${storage.token_label}” (serial ${storage.token_serial}) first.`);
     }
     return withParticipants(state, await openCaCore(dir, { session: s, passphrase }));
