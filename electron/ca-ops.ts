@@ -109,18 +109,17 @@ function keyStorageWords(storage: KeyStorageRef): string {
 
 /** The keys recorded in a CA's metadata, with the fingerprints of the public keys in its certificate. */
 function caKeys(c: ReturnType<typeof describeCaDir>, cert: Described): CaKeyViewT[] {
-  const v = c.meta.versions[c.meta.active];
-  return v.keys.map((k) => {
+  return c.keys().map((k) => {
     const alt = k.id === 'pqc';
     const fp = alt ? cert.altPublicKey?.sha256 : cert.publicKey?.sha256;
-    return keyView(alt ? 'alternative' : 'primary', alt ? (cert.altPublicKey?.algorithm ?? k.algorithm) : (cert.publicKey?.algorithm ?? k.algorithm), k.storage as KeyStorageRef, c.dir, fp ?? null);
+    return keyView(alt ? 'alternative' : 'primary', alt ? (cert.altPublicKey?.algorithm ?? k.algorithm) : (cert.publicKey?.algorithm ?? k.algorithm), k.storage, c.dir, fp ?? null);
   });
 }
 
 export function open(state: AppState, dir: string): Output<'openCa'> {
   const c = describeCaDir(dir);
-  const v = c.meta.versions[c.meta.active];
-  const storage = (v.keys.find((k) => k.id !== 'pqc') ?? v.keys[0]).storage as KeyStorageRef;
+  const keys = c.keys();
+  const storage = (keys.find((k) => k.id !== 'pqc') ?? keys[0]).storage;
   const d = describeDocument(c.certPem);
   state.knownFiles.add(join(c.dir, 'ca.crt'));
   return {
@@ -136,7 +135,7 @@ export function open(state: AppState, dir: string): Output<'openCa'> {
 
 export async function unlock(state: AppState, dir: string, secrets: KeySecrets) {
   const c = describeCaDir(dir);
-  const keys = c.meta.versions[c.meta.active].keys;
+  const keys = c.keys();
   // Each key file gets its own passphrase: the ML-DSA file of a Catalyst CA, or the classical key file.
   const altFiles = new Set(keys.filter((k) => k.id === 'pqc' && k.storage.type === 'software').map((k) => resolvePath(c.dir, (k.storage as { path: string }).path)));
   const passphrase = (path: string) => (altFiles.has(resolvePath(c.dir, path)) ? secrets.altPassphrase : secrets.passphrase) ?? undefined;
@@ -147,12 +146,14 @@ export async function unlock(state: AppState, dir: string, secrets: KeySecrets) 
   const s = state.session;
   for (const k of inTokens) {
     const storage = k.storage as Extract<KeyStorageRef, { type: 'pkcs11' }>;
-    if (s?.isLoggedIn && s.token.serial === storage.token_serial) continue;
+    // A QPKI CA names its token by label only (its hsm.yaml): match on what the metadata gives.
+    const onIt = s?.isLoggedIn && (storage.token_serial ? s.token.serial === storage.token_serial : s.token.label === storage.token_label);
+    if (onIt) continue;
     if (k.id === 'pqc' && s?.isLoggedIn && inTokens.length > 1) {
       // One token at a time in the app; a CA with its keys in two tokens signs with qpki.
       throw new QpkiError('NOT_LOGGED_IN', `The CA's ML-DSA key is in another token, “${storage.token_label}” (serial ${storage.token_serial}), than the one logged in to. Sign for this CA with qpki (--pqc-pkcs11-pin-env names that token's PIN).`);
     }
-    throw new QpkiError('NOT_LOGGED_IN', `Log in to the CA's token “${storage.token_label}” (serial ${storage.token_serial}) first.`);
+    throw new QpkiError('NOT_LOGGED_IN', `Log in to the CA's token “${storage.token_label}”${storage.token_serial ? ` (serial ${storage.token_serial})` : ''} first.`);
   }
   // The library is the one the operator opened for this ceremony; the CA's metadata never picks one.
   for (const k of inTokens) {

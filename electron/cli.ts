@@ -24,7 +24,9 @@ const ceremony = () => import('./cli/ceremony');
 export function buildProgram(): Command {
   const program = new Command('qpki')
     .description('Offline CA key ceremonies with the CA key in a PKCS#11 token')
-    .version(typeof QPKI_VERSION === 'string' ? QPKI_VERSION : 'dev')
+    // Not commander's .version(): program options are matched after the subcommand too, and
+    // QPKI's `ca activate --version v2` and `ca export --version v1` must reach their command.
+    .addHelpText('after', '\n  -V, --version  (first argument) output the version number')
     .option('--json', 'machine-readable output')
     .option('--operator <name>', 'ceremony operator, recorded in the CA journal')
     .option('--witness <name>', 'ceremony witness, recorded in the CA journal (repeatable)', collect, [])
@@ -58,6 +60,10 @@ function oneLineUsageErrors(cmd: Command): void {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    process.stdout.write(`${typeof QPKI_VERSION === 'string' ? QPKI_VERSION : 'dev'}\n`);
+    return 0;
+  }
   // Before any prompt: a core taken at the passphrase prompt would hold the passphrase (core/coredump.ts).
   disableCoreDumps();
   const program = buildProgram();

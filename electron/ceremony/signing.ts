@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { QpkiError, toErrorPayload } from '../core/errors';
 import type { Profile } from '../core/profiles';
-import { CaDirectory, completeNewCa, draftDocument, prepareNewCa, sha256Hex, type NewAltCaKey, type NewCaDraft, type NewCaKey, type PreparedCertificate, type PreparedCrl } from '../core/ca/authority';
+import { CaDirectory, completeNewCa, describeCaDir, draftDocument, prepareNewCa, sha256Hex, type NewAltCaKey, type NewCaDraft, type NewCaKey, type PreparedCertificate, type PreparedCrl } from '../core/ca/authority';
 import { keyAlgorithmOfSpki } from '../core/keys/verify';
 import { parseAndVerifyCsr, type ParsedCsr } from '../core/x509/csr';
 import { describeDocument, type Described } from '../core/x509/describe';
@@ -267,14 +267,13 @@ function openCaDirectory(state: AppState): CaDirectory {
 
 /** The existing key files signing with this CA unlocks: the classical key's, the ML-DSA key's. */
 function caSecrets(ca: CaDirectory): SigningRequestT['secrets'] {
-  const keys = ca.meta.versions[ca.meta.active].keys;
+  const keys = describeCaDir(ca.dir).keys();
   const encryptedFile = (k: (typeof keys)[number] | undefined) => (k && k.storage.type === 'software' && k.storage.encrypted ? 'existing' as const : null);
   return { passphrase: encryptedFile(keys.find((k) => k.id !== 'pqc')), altPassphrase: encryptedFile(keys.find((k) => k.id === 'pqc')) };
 }
 
 function caSigner(ca: CaDirectory): string {
-  const v = ca.meta.versions[ca.meta.active];
-  const parts = v.keys.map((k) => (k.storage.type === 'pkcs11'
+  const parts = describeCaDir(ca.dir).keys().map((k) => (k.storage.type === 'pkcs11'
     ? `key “${k.storage.key_label}” in token “${k.storage.token_label}” (serial ${k.storage.token_serial})`
     : `key file ${k.storage.path}`));
   return `${ca.subjectString}: ${parts.join(' and ')}`;

@@ -8,19 +8,20 @@ import { loadVarFile, parseVarArgs } from '../core/profiles/index';
 import { resolveToken } from './token';
 import type { PqcTokenOptions, TokenOptions, VarOptions } from './options';
 import { pqcPin } from './pqcToken';
-import { lazySecret, readSecret, warn } from './secrets';
+import { lazySecret, readSecret, warn, type SecretSources } from './secrets';
+import { secretSources } from './options';
 
 export function varsFrom(o: VarOptions): Record<string, unknown> {
   return { ...(o.varFile ? loadVarFile(o.varFile) : {}), ...parseVarArgs(o.var ?? []) };
 }
 
 /** Passphrase for a key file about to be written: flag, env, file or prompt; null = unencrypted. */
-export async function newKeyPassphrase(what: string, env: string | undefined, file: string | undefined, opts: { unencrypted?: boolean; allowUnencryptedWithoutTty?: boolean; flags?: string[] }): Promise<string | null> {
+export async function newKeyPassphrase(what: string, sources: SecretSources, opts: { unencrypted?: boolean; allowUnencryptedWithoutTty?: boolean; flags?: string[] }): Promise<string | null> {
   if (opts.unencrypted) {
     warn(`${what} is written UNENCRYPTED (--unencrypted-key), protected only by file mode 0600.`);
     return null;
   }
-  const v = await readSecret(`passphrase for ${what}`, '--passphrase', { env, file }, { confirm: true });
+  const v = await readSecret(`passphrase for ${what}`, '--passphrase', sources, { confirm: true });
   if (v === undefined) {
     if (opts.allowUnencryptedWithoutTty) {
       warn(`no passphrase given and no terminal: ${what} is written UNENCRYPTED, protected only by file mode 0600.`);
@@ -35,16 +36,22 @@ export async function newKeyPassphrase(what: string, env: string | undefined, fi
 }
 
 /** Key access for an existing CA: token PIN and key-file passphrases, asked only when needed. */
-export function caAccess(o: TokenOptions & PqcTokenOptions & { caPassphraseEnv?: string; caPassphraseFile?: string; pqcPassphraseEnv?: string; pqcPassphraseFile?: string }): CaKeyAccess {
+export function caAccess(o: TokenOptions & PqcTokenOptions & { caPassphrase?: string; caPassphraseEnv?: string; caPassphraseFile?: string; pqcPassphraseEnv?: string; pqcPassphraseFile?: string }): CaKeyAccess {
   // Without token options the CA's own token is used (from ca.meta.json); only the PIN comes from here.
   const pin = lazySecret('token PIN', '--pkcs11-pin', { value: o.pkcs11Pin, env: o.pkcs11PinEnv, file: o.pkcs11PinFile }, 'PIN_REQUIRED');
   const t = o.hsmConfig || o.pkcs11Lib ? resolveToken({ ...o, pkcs11Token: o.pkcs11Token ?? '-', pkcs11Lib: o.pkcs11Lib }, false) : undefined;
-  const ca = lazySecret('CA key passphrase', '--ca-passphrase', { env: o.caPassphraseEnv, file: o.caPassphraseFile }, 'PASSPHRASE_REQUIRED');
-  const pqc = lazySecret('post-quantum CA key passphrase', '--pqc-passphrase', { env: o.pqcPassphraseEnv ?? o.caPassphraseEnv, file: o.pqcPassphraseFile ?? o.caPassphraseFile }, 'PASSPHRASE_REQUIRED');
+  const caSources = secretSources(o.caPassphrase, o.caPassphraseEnv, o.caPassphraseFile);
+  const ca = lazySecret('CA key passphrase', '--ca-passphrase', caSources, 'PASSPHRASE_REQUIRED');
+  // One passphrase for both keys of a Catalyst CA unless the ML-DSA one is named (QPKI uses one).
+  const pqcNamed = o.pqcPassphraseEnv !== undefined || o.pqcPassphraseFile !== undefined;
+  const pqc = pqcNamed ? lazySecret('post-quantum CA key passphrase', '--pqc-passphrase', { env: o.pqcPassphraseEnv, file: o.pqcPassphraseFile }, 'PASSPHRASE_REQUIRED') : ca;
   return {
     pin: t ? t.pin : pin,
     // Asked only if the CA's ML-DSA key is in a token other than the classical key's.
     altPin: pqcPin(o),
+    pinGiven: o.pkcs11Pin !== undefined || o.pkcs11PinEnv !== undefined || o.pkcs11PinFile !== undefined || !!t?.pinNamed,
+    // The module the operator named is the one loaded, whatever the CA directory says.
+    pkcs11Lib: t?.lib,
     confirmFinalTry: o.force,
     passphrase: (path) => (/ml-dsa/.test(path) ? pqc() : ca()),
   };

@@ -6,13 +6,14 @@ import type { NewAltCaKey } from '../core/ca/authority';
 import { checkCaDir, repairCaDir, type CaCheckResult } from '../core/ca/check';
 import { loadProfile } from '../core/profiles/index';
 import { buildCsr } from '../core/x509/csr';
-import { toPem } from '../core/x509/pem';
+import { parsePemBlocks, pemOrDer, toPem } from '../core/x509/pem';
+import { loadHsmConfig } from './hsmConfig';
 import { prepareSubject, type CertificateAuthority } from '../core/ca/authority';
 import { defaultSignatureAlgorithm } from '../core/keys/algorithms';
 import { generateSoftwareKey, signerFromPkcs8, writeKeyFile } from '../core/keys/software';
 import { openLoggedIn, resolveToken } from './token';
 import { caAccess, newKeyPassphrase, varsFrom } from './access';
-import type { PassphraseOptions, PqcTokenOptions, TokenOptions, VarOptions } from './options';
+import { secretSources, type PassphraseOptions, type PqcTokenOptions, type TokenOptions, type VarOptions } from './options';
 import { openPqcSession, pqcTokenNamed } from './pqcToken';
 import { emit } from './output';
 import { ceremonyGiven, closeInto, initDone, initPreamble, participants, recordInto } from './ceremony';
@@ -21,6 +22,8 @@ import { writeFileAtomic } from '../core/ca/fsx';
 import { createPendingCa, importCaCertificate, readPendingCa } from '../core/ca/pending';
 import { Journal } from '../core/journal/journal';
 import type { KeyStorageRef } from '../core/keys/signer';
+import { describeKeyStorage } from '../core/ca/caKeys';
+import { caCertPath, versionKeys } from '../core/ca/meta';
 import type { Profile } from '../core/profiles/index';
 
 type InitOptions = TokenOptions & PqcTokenOptions & VarOptions & PassphraseOptions & {
@@ -35,9 +38,13 @@ type InitOptions = TokenOptions & PqcTokenOptions & VarOptions & PassphraseOptio
   keyId?: string;
   useExistingKey?: boolean;
   parent?: string;
+  validity?: string;
+  pathLen?: string;
   unencryptedKey?: boolean;
+  pqcPassphrase?: string;
   pqcPassphraseEnv?: string;
   pqcPassphraseFile?: string;
+  parentPassphrase?: string;
   parentPassphraseEnv?: string;
   parentPassphraseFile?: string;
   out?: string;
@@ -55,17 +62,19 @@ async function newKeySpec(o: InitOptions, what: string): Promise<{ key: NewCaKey
     const label = o.pkcs11KeyLabel ?? o.keyLabel;
     if (!label) throw new QpkiError('INPUT_INVALID', 'Give the key label with --pkcs11-key-label.');
     const session = await openLoggedIn(t, o.force);
-    return { key: { kind: 'pkcs11', session, label, id: o.pkcs11KeyId ?? o.keyId, useExisting: o.useExistingKey }, close: () => session.close() };
+    // The hsm.yaml written for QPKI names the variable the operator used (never the PIN).
+    const pinEnv = o.pkcs11PinEnv ?? (o.hsmConfig ? loadHsmConfig(o.hsmConfig).pin_env : undefined);
+    return { key: { kind: 'pkcs11', session, label, id: o.pkcs11KeyId ?? o.keyId, useExisting: o.useExistingKey, pinEnv }, close: () => session.close() };
   }
   if (o.useExistingKey) throw new QpkiError('INPUT_INVALID', '--use-existing-key needs a token (--pkcs11-lib or --hsm-config).');
-  const passphrase = await newKeyPassphrase(what, o.passphraseEnv, o.passphraseFile, { unencrypted: o.unencryptedKey });
+  const passphrase = await newKeyPassphrase(what, secretSources(o.passphrase, o.passphraseEnv, o.passphraseFile), { unencrypted: o.unencryptedKey });
   return { key: { kind: 'software', passphrase }, close: () => {} };
 }
 
 /** `ca init` */
 export async function caInit(o: InitOptions): Promise<void> {
   const dir = caDirOf(o);
-  const profile = loadProfile(o.profile);
+  const profile = withQpkiOverrides(loadProfile(o.profile), o);
   const vars = varsFrom(o);
   prepareSubject(profile, vars); // variable errors before any PIN prompt or key generation
   if (existsSync(join(dir, 'ca.meta.json'))) throw new QpkiError('CA_EXISTS', `${resolve(dir)} already holds a CA; it is never overwritten.`);
@@ -88,7 +97,7 @@ export async function caInit(o: InitOptions): Promise<void> {
       // only key file this CA has).
       const pqcGiven = o.pqcPassphraseEnv !== undefined || o.pqcPassphraseFile !== undefined;
       const passphrase = pqcGiven || key.kind === 'pkcs11'
-        ? await newKeyPassphrase('the post-quantum (ML-DSA) CA key file', o.pqcPassphraseEnv ?? (pqcGiven ? undefined : o.passphraseEnv), o.pqcPassphraseFile ?? (pqcGiven ? undefined : o.passphraseFile), { unencrypted: o.unencryptedKey, flags: ['--passphrase', '--pqc-passphrase'] })
+        ? await newKeyPassphrase('the post-quantum (ML-DSA) CA key file', pqcGiven ? secretSources(undefined, o.pqcPassphraseEnv, o.pqcPassphraseFile) : secretSources(o.passphrase, o.passphraseEnv, o.passphraseFile), { unencrypted: o.unencryptedKey, flags: ['--passphrase', '--pqc-passphrase'] })
         : key.passphrase;
       altKey = { passphrase };
     }
@@ -96,7 +105,7 @@ export async function caInit(o: InitOptions): Promise<void> {
     // one PIN entry, and no second session whose logout would log the first one out.
     if (o.parent) {
       parent = await openCa(o.parent, {
-        ...caAccess({ ...o, caPassphraseEnv: o.parentPassphraseEnv, caPassphraseFile: o.parentPassphraseFile }),
+        ...caAccess({ ...o, caPassphrase: o.parentPassphrase, caPassphraseEnv: o.parentPassphraseEnv, caPassphraseFile: o.parentPassphraseFile }),
         session: key.kind === 'pkcs11' ? key.session : undefined,
         ...(altKey && 'kind' in altKey ? { sessions: [altKey.session] } : {}),
       });
@@ -124,6 +133,26 @@ export async function caInit(o: InitOptions): Promise<void> {
     closePqc();
     close();
   }
+}
+
+/**
+ * QPKI's `ca init --validity YEARS --path-len N`: the profile with those two changed (a year is
+ * 365 days, as QPKI counts it). Only given flags change anything.
+ */
+export function withQpkiOverrides(profile: Profile, o: { validity?: string; pathLen?: string }): Profile {
+  let p = profile;
+  if (o.validity !== undefined) {
+    if (!/^\d+$/.test(o.validity) || Number(o.validity) < 1 || Number(o.validity) > 100) throw new QpkiError('INPUT_INVALID', '--validity is a whole number of years between 1 and 100.');
+    if (p.validityVariable) throw new QpkiError('INPUT_INVALID', `Profile ${p.name} takes its validity from the variable "${p.validityVariable}": give --var ${p.validityVariable}=… instead of --validity.`);
+    p = { ...p, validityDays: Number(o.validity) * 365 };
+  }
+  if (o.pathLen !== undefined) {
+    if (!/^\d+$/.test(o.pathLen) || Number(o.pathLen) > 255) throw new QpkiError('INPUT_INVALID', '--path-len is a whole number between 0 and 255.');
+    const bc = p.extensions.basicConstraints;
+    if (!bc?.ca) throw new QpkiError('PROFILE_INVALID', `Profile ${p.name} is not a CA profile; --path-len applies to CA certificates.`);
+    p = { ...p, pathLen: Number(o.pathLen), extensions: { ...p.extensions, basicConstraints: { ...bc, pathLen: Number(o.pathLen) } } };
+  }
+  return p;
 }
 
 /** `ca csr` */
@@ -194,7 +223,7 @@ export function caInfo(o: { dir?: string; caDir?: string }): void {
       `  subject:   ${p.subject} (requested)`,
       `  profile:   ${p.profile}`,
       `  algorithm: ${p.algorithm}`,
-      ...p.keys.map((k) => `  key (${k.id}): ${keyWhere(k.storage)}`),
+      ...p.keys.map((k) => `  key (${k.id}): ${describeKeyStorage(p.dir, k.storage)}`),
       `  public key SHA-256: ${p.spkiSha256}`,
       `  CSR:       ${p.csrPath}`,
       `  next:      have the parent CA sign the CSR, then \`qpki ca import-cert --dir ${p.dir} --cert FILE --chain PARENT-CHAIN\``,
@@ -209,21 +238,34 @@ export function caInfo(o: { dir?: string; caDir?: string }): void {
     `  expires:   ${d.notAfter.toISOString()}`,
     `  profiles:  ${v.profiles.join(', ')}`,
     `  algorithm: ${v.algos.join(' + ')}`,
-    ...v.keys.map((k) => `  key (${k.id}): ${keyWhere(k.storage)}`),
+    ...versionKeys(d.meta, d.meta.active).map((k) => `  key (${k.id}): ${describeKeyStorage(d.dir, k.storage)}`),
     `  issued:    ${d.issued.length} certificate(s), ${d.issued.filter((e) => e.status === 'R').length} revoked`,
   ]);
 }
 
-/** `ca export` */
-export function caExport(o: { dir?: string; caDir?: string; bundle: string; out?: string }): void {
+/** `ca export`: -b ca|chain|root, -f pem|der, -v VERSION, --all (QPKI's flags). */
+export function caExport(o: { dir?: string; caDir?: string; bundle: string; format: string; version?: string; all?: boolean; out?: string }): void {
   const dir = resolve(caDirOf(o, './ca'));
   const d = describeCaDir(dir);
-  if (!['ca', 'chain'].includes(o.bundle)) throw new QpkiError('INPUT_INVALID', '--bundle is ca or chain.');
-  const pem = o.bundle === 'chain' && existsSync(join(dir, 'chain.crt')) ? readFileSync(join(dir, 'chain.crt'), 'utf8') : d.certPem;
+  if (!['ca', 'chain', 'root'].includes(o.bundle)) throw new QpkiError('INPUT_INVALID', '--bundle is ca, chain or root.');
+  if (!['pem', 'der'].includes(o.format)) throw new QpkiError('INPUT_INVALID', '--format is pem or der.');
+  if (o.all && o.version) throw new QpkiError('INPUT_INVALID', 'Give --all or --version, not both.');
+  let certs: Uint8Array[];
+  if (o.all || o.version) {
+    const ids = o.all ? Object.keys(d.meta.versions).sort((a, b) => Number(a.slice(1)) - Number(b.slice(1))) : [o.version!];
+    for (const id of ids) if (!d.meta.versions[id]) throw new QpkiError('INPUT_INVALID', `${dir} has no version "${id}" (it has ${Object.keys(d.meta.versions).join(', ')}).`);
+    certs = ids.map((id) => pemOrDer(readFileSync(caCertPath(dir, d.meta, id), 'utf8'), ['CERTIFICATE']));
+  } else {
+    const chain = existsSync(join(dir, 'chain.crt')) ? parsePemBlocks(readFileSync(join(dir, 'chain.crt'), 'utf8')).map((b) => b.der) : [];
+    const own = pemOrDer(d.certPem, ['CERTIFICATE']);
+    certs = o.bundle === 'ca' ? [own] : o.bundle === 'chain' ? (chain.length ? chain : [own]) : [chain.length ? chain[chain.length - 1] : own];
+  }
+  if (o.format === 'der' && certs.length !== 1) throw new QpkiError('INPUT_INVALID', `DER holds one certificate; this export has ${certs.length}: use --format pem.`);
+  const data: string | Uint8Array = o.format === 'der' ? certs[0] : certs.map((c) => toPem(c, 'CERTIFICATE')).join('');
   if (o.out) {
-    writeFileAtomic(o.out, pem, { createOnly: true });
+    writeFileAtomic(o.out, data, { createOnly: true });
     process.stderr.write(`written to ${o.out}\n`);
-  } else process.stdout.write(pem);
+  } else process.stdout.write(data);
 }
 
 /** `ca check` */
@@ -248,6 +290,8 @@ export function caCheck(o: { dir?: string; caDir?: string; repair?: boolean }): 
       ...rep.restoredCertificates.map((s) => `restored certs/${s}.crt from the signed copy in the journal`),
       ...rep.indexedCertificates.map((s) => `listed serial ${s} in index.txt again from the signed copy in the journal`),
       ...rep.revokedLost.map((s) => `revoked serial ${s} (cessationOfOperation): its certificate was lost before the journal recorded it; the next CRL lists it`),
+      ...(rep.observedCertificates.length ? [`recorded in the journal ${rep.observedCertificates.length} certificate(s) another tool (QPKI) issued: ${rep.observedCertificates.join(', ')}`] : []),
+      ...(rep.serialFileRaised ? [`serial file set to ${rep.serialFileRaised}, above every serial used (the next serial QPKI issues)`] : []),
       ...(rep.staleLockRemoved ? ['removed the lock of a process that no longer runs'] : []),
       ...lines(rep.after),
     ]);

@@ -9,6 +9,7 @@ import { loadProfile, type Profile } from '../core/profiles/index';
 import type { RevocationReason } from '../core/x509/crl';
 import { parseAndVerifyCsr } from '../core/x509/csr';
 import { describeDocument, type Described } from '../core/x509/describe';
+import { pemOrDer } from '../core/x509/pem';
 import type { CaOpts, VarOptions } from './options';
 import { caAccess, varsFrom } from './access';
 import { emit } from './output';
@@ -60,10 +61,39 @@ function readInput(path: string): Uint8Array {
   }
 }
 
+/** `cert issue --pubkey FILE`: QPKI's form without a CSR (nothing proves possession of the key; the operator vouches). */
+async function issueForPublicKey(o: CaOpts & VarOptions & { pubkey: string; profile: string; out: string }, profile: Profile): Promise<void> {
+  const { keyAlgorithmOfSpki } = await import('../core/keys/verify');
+  const raw = readInput(o.pubkey);
+  let spki: Uint8Array;
+  try {
+    spki = raw[0] === 0x30 ? raw : pemOrDer(Buffer.from(raw).toString('latin1'), ['PUBLIC KEY']);
+    keyAlgorithmOfSpki(spki);
+  } catch {
+    throw new QpkiError('INPUT_INVALID', `${o.pubkey} is not a public key (PEM "PUBLIC KEY" or DER SubjectPublicKeyInfo).`);
+  }
+  const alg = keyAlgorithmOfSpki(spki);
+  if (alg !== profile.algorithm && !(profile.algorithm.startsWith('ec-') && alg.startsWith('ec-'))) throw new QpkiError('INPUT_INVALID', `${o.pubkey} holds a ${alg} key but profile ${profile.name} is for ${profile.algorithm} keys.`);
+  const vars = varsFrom(o);
+  prepareSubject(profile, vars);
+  const ca = await openCaRecorded(caDir(o), caAccess(o), 'cert issue');
+  let r;
+  try {
+    r = await ca.issue({ profile, vars, spki, source: `public key ${o.pubkey} (no CSR: possession not proven)` });
+    writeFileAtomic(o.out, r.pem, { createOnly: true });
+  } finally {
+    await ca.close();
+  }
+  emit({ ...r, der: undefined, out: o.out }, () => [`Certificate ${r.serial} issued to ${r.subject} (from a bare public key: no CSR proved the key is held)`, `  profile: ${r.profile}`, `  SHA-256: ${r.fingerprint}`, `  written: ${o.out} and ${r.path}`, ...r.warnings.map((w) => `  warning: ${w}`)]);
+}
+
 /** `cert issue` */
-export async function certIssue(o: CaOpts & VarOptions & { csr: string; profile: string; out: string }): Promise<void> {
+export async function certIssue(o: CaOpts & VarOptions & { csr?: string; pubkey?: string; profile: string; out: string }): Promise<void> {
   const profile = loadProfile(o.profile);
   if (existsSync(o.out)) throw new QpkiError('OUTPUT_EXISTS', `${o.out} exists; it is never overwritten.`);
+  if (!o.csr === !o.pubkey) throw new QpkiError('INPUT_INVALID', 'Give the subject with --csr FILE or --pubkey FILE (one of them).');
+  if (o.pubkey) return issueForPublicKey({ ...o, pubkey: o.pubkey }, profile);
+  if (!o.csr) return;
   let csr;
   try {
     csr = parseAndVerifyCsr(readInput(o.csr));
@@ -92,19 +122,35 @@ export async function certIssue(o: CaOpts & VarOptions & { csr: string; profile:
   emit({ ...r, der: undefined, out: o.out }, () => [`Certificate ${r.serial} issued to ${r.subject}`, `  profile: ${r.profile}`, `  valid:   ${r.notBefore.toISOString()} → ${r.notAfter.toISOString()}`, `  SHA-256: ${r.fingerprint}`, `  written: ${o.out} and ${r.path}`, ...r.warnings.map((w) => `  warning: ${w}`)]);
 }
 
-/** `cert revoke` */
-export async function certRevoke(serial: string, o: CaOpts & { reason: RevocationReason }): Promise<void> {
+/** `cert revoke [--gen-crl --crl-days N]` */
+export async function certRevoke(serial: string, o: CaOpts & { reason: RevocationReason; genCrl?: boolean; crlDays: string }): Promise<void> {
+  if (o.genCrl && !/^\d+$/.test(o.crlDays)) throw new QpkiError('INPUT_INVALID', '--crl-days must be a whole number.');
   // Revocation changes only the index: no key is needed until the CRL is signed.
   const { revokeInIndex } = await import('../core/ca/revoke');
-  const e = revokeInIndex(caDir(o), serial, o.reason);
-  emit(e, () => [`Certificate ${e.serial} revoked (${o.reason}); generate a CRL to publish it: qpki crl gen --ca-dir ${caDir(o)}`]);
+  const { participants } = await import('./ceremony');
+  const e = revokeInIndex(caDir(o), serial, o.reason, new Date(), participants());
+  if (!o.genCrl) {
+    emit(e, () => [`Certificate ${e.serial} revoked (${o.reason}); generate a CRL to publish it: qpki crl gen --ca-dir ${caDir(o)}`]);
+    return;
+  }
+  const ca = await openCaRecorded(caDir(o), caAccess(o), 'cert revoke --gen-crl');
+  let r;
+  try {
+    r = await ca.generateCrl({ days: Number(o.crlDays) });
+  } finally {
+    await ca.close();
+  }
+  emit({ revoked: e, crl: { number: r.number, paths: r.paths, fingerprint: r.fingerprint, nextUpdate: r.nextUpdate } }, () => [`Certificate ${e.serial} revoked (${o.reason})`, `CRL #${r.number} signed: ${r.revoked} revoked certificate(s), next update ${r.nextUpdate.toISOString()}`, ...r.paths.map((p) => `  written: ${p}`), `  SHA-256: ${r.fingerprint}`]);
 }
 
 /** `cert show` */
-export function certShow(file: string, o: { issuer?: string; caDir?: string; text?: boolean }): void {
+export async function certShow(file: string, o: { issuer?: string; caDir?: string; text?: boolean }): Promise<void> {
   let issuer: Uint8Array | undefined;
   if (o.issuer) issuer = readInput(o.issuer);
-  else if (o.caDir) issuer = readInput(join(o.caDir, 'ca.crt'));
+  else if (o.caDir) {
+    const { describeCaDir } = await import('../core/ca/index');
+    issuer = new TextEncoder().encode(describeCaDir(o.caDir).certPem);
+  }
   const d = describeDocument(readInput(file), issuer);
   emit({ ...d, der: undefined }, () => [...printDescribed(d), ...(o.text ? ['', d.text] : [])]);
   if (d.signatures.some((s) => s.valid === false)) process.exitCode = 1;
@@ -139,8 +185,16 @@ export async function certVerify(file: string, o: { ca: string[]; untrusted?: st
 }
 
 /** `crl gen` */
-export async function crlGen(o: CaOpts & { days: string }): Promise<void> {
+export async function crlGen(o: CaOpts & { days: string; all?: boolean; algo?: string }): Promise<void> {
   if (!/^\d+$/.test(o.days)) throw new QpkiError('INPUT_INVALID', '--days must be a whole number.');
+  // QPKI signs one CRL per algorithm family of a multi-profile CA; ours makes no such CAs, so the
+  // CA's one CRL is what --all and --algo of its own family mean. Another family is refused.
+  if (o.algo !== undefined) {
+    const { describeCaDir } = await import('../core/ca/index');
+    const d = describeCaDir(caDir(o));
+    const fams = d.meta.versions[d.meta.active].algos.map((a) => (a.startsWith('ecdsa-') ? 'ec' : a.startsWith('rsa-') ? 'rsa' : a.startsWith('ml-dsa') ? 'ml-dsa' : a));
+    if (!fams.includes(o.algo)) throw new QpkiError('INPUT_INVALID', `This CA signs with ${fams.join(' + ')}; it has no ${o.algo} CRL.`);
+  }
   const ca = await openCaRecorded(caDir(o), caAccess(o), 'crl gen');
   let r;
   try {

@@ -10,7 +10,7 @@ import { generateSoftwareKey, writeKeyFile } from '../core/keys/software';
 import { makeDirs } from '../core/dirs';
 import { loadProfile } from '../core/profiles/index';
 import { openLoggedIn, resolveToken, type ResolvedToken } from './token';
-import type { CaOpts, VarOptions } from './options';
+import { secretSources, type CaOpts, type VarOptions } from './options';
 import { caAccess, newKeyPassphrase, varsFrom } from './access';
 import { emit } from './output';
 import { openCaRecorded } from './ceremony';
@@ -27,13 +27,14 @@ function subjectKeyToken(o: CaOpts): ResolvedToken {
   const named = resolveToken(o, false);
   if (named) return named;
   const d = describeCaDir(caDir(o));
-  const k = d.meta.versions[d.meta.active].keys.find((x) => x.storage.type === 'pkcs11');
+  const k = d.keys().find((x) => x.storage.type === 'pkcs11');
   if (!k || k.storage.type !== 'pkcs11') throw new QpkiError('INPUT_INVALID', 'The CA key is not in a token: name one for the new key with --pkcs11-lib and --pkcs11-token.');
-  return resolveToken({ ...o, pkcs11Lib: k.storage.lib, pkcs11TokenSerial: k.storage.token_serial || undefined, pkcs11Token: k.storage.token_serial ? undefined : k.storage.token_label })!;
+  // The PIN from the CA's hsm.yaml pin_env when none is named (QPKI's usage).
+  return resolveToken({ ...o, pkcs11Lib: k.storage.lib, pkcs11TokenSerial: k.storage.token_serial || undefined, pkcs11Token: k.storage.token_serial ? undefined : k.storage.token_label, pkcs11PinEnv: o.pkcs11PinEnv ?? (o.pkcs11Pin !== undefined || o.pkcs11PinFile !== undefined ? undefined : k.storage.pinEnv) })!;
 }
 
 /** `credential enroll` */
-export async function credentialEnroll(o: CaOpts & VarOptions & { profile: string; credDir: string; keyInToken?: boolean; keyLabel?: string; unencryptedKey?: boolean; passphraseEnv?: string; passphraseFile?: string }): Promise<void> {
+export async function credentialEnroll(o: CaOpts & VarOptions & { profile: string; credDir: string; keyInToken?: boolean; keyLabel?: string; unencryptedKey?: boolean; passphrase?: string; passphraseEnv?: string; passphraseFile?: string }): Promise<void> {
   const profile = loadProfile(o.profile);
   const vars = varsFrom(o);
   prepareSubject(profile, vars); // variable errors before any PIN is asked or key made
@@ -59,7 +60,7 @@ export async function credentialEnroll(o: CaOpts & VarOptions & { profile: strin
       makeDirs(base);
       credDirMade = base;
     } else {
-      const passphrase = await newKeyPassphrase('the credential key file', o.passphraseEnv, o.passphraseFile, { unencrypted: o.unencryptedKey, allowUnencryptedWithoutTty: true });
+      const passphrase = await newKeyPassphrase('the credential key file', secretSources(o.passphrase, o.passphraseEnv, o.passphraseFile), { unencrypted: o.unencryptedKey, allowUnencryptedWithoutTty: true });
       const k = generateSoftwareKey(profile.algorithm);
       spki = k.spki;
       makeDirs(base);

@@ -3,7 +3,7 @@
  * stay cheap (`--version` and `--help` load nothing else), so this module imports only commander;
  * what a command does lives in its *Actions module, loaded when that command runs.
  */
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 
 export interface VarOptions {
   var?: string[];
@@ -11,8 +11,33 @@ export interface VarOptions {
 }
 
 export interface PassphraseOptions {
+  /** QPKI's -p/--passphrase: the passphrase itself (visible to other processes) or env:VAR. */
+  passphrase?: string;
   passphraseEnv?: string;
   passphraseFile?: string;
+}
+
+/**
+ * The sources of a secret from its flags. `env:NAME` is QPKI's form for "from this variable";
+ * anything else given to the bare flag is the secret itself (readSecret warns that it shows).
+ */
+export function secretSources(value: string | undefined, env: string | undefined, file: string | undefined): { value?: string; env?: string; file?: string } {
+  if (value !== undefined && value.startsWith('env:')) return { env: value.slice(4), file };
+  return { value, env, file };
+}
+
+/** An option given once only: QPKI repeats --profile for multi-profile CAs, which ours does not make; the last one silently winning would sign with a profile the operator may not have meant. */
+export function once(flag: string): (value: string, previous: unknown) => string {
+  return (value, previous) => {
+    if (previous !== undefined) throw new InvalidArgumentError(`${flag} is given more than once ("${String(previous)}", "${value}"); give one (multi-profile CAs are not supported).`);
+    return value;
+  };
+}
+
+/** -P/--profile, as QPKI spells it; required unless `optional`. */
+export function profileOption(description: string, optional = false): Option {
+  const o = new Option('-P, --profile <name>', description).argParser(once('--profile'));
+  return optional ? o : o.makeOptionMandatory();
 }
 
 export interface TokenOptions {
@@ -41,7 +66,7 @@ export interface PqcTokenOptions {
   pqcHsmConfig?: string;
 }
 
-export type CaOpts = TokenOptions & PqcTokenOptions & { caDir?: string; dir?: string; caPassphraseEnv?: string; caPassphraseFile?: string; pqcPassphraseEnv?: string; pqcPassphraseFile?: string };
+export type CaOpts = TokenOptions & PqcTokenOptions & { caDir?: string; dir?: string; caPassphrase?: string; caPassphraseEnv?: string; caPassphraseFile?: string; pqcPassphraseEnv?: string; pqcPassphraseFile?: string };
 
 export function collect(v: string, prev: string[] = []): string[] {
   return [...prev, v];
@@ -51,8 +76,10 @@ export function addVarOptions(c: Command): Command {
   return c.option('--var <key=value>', 'profile variable (repeatable)', collect, []).option('--var-file <file>', 'YAML file of profile variables');
 }
 
-export function addPassphraseOptions(c: Command, prefix = '', what = 'the new key file'): Command {
+export function addPassphraseOptions(c: Command, prefix = '', what = 'the new key file', literal = true): Command {
   const p = prefix ? `${prefix}-` : '';
+  // QPKI's form: -p/--passphrase VALUE or env:VAR (and --ca-passphrase, --parent-passphrase).
+  if (literal) c.option(`${prefix ? '' : '-p, '}--${p}passphrase <value>`, `passphrase for ${what}: env:VAR reads it from VAR; a value here is visible to other processes (prefer --${p}passphrase-env, --${p}passphrase-file or the prompt)`);
   return c
     .option(`--${p}passphrase-env <var>`, `passphrase for ${what}, from this environment variable`)
     .option(`--${p}passphrase-file <file>`, `passphrase for ${what}, from the first line of this file`);
@@ -88,10 +115,10 @@ export function addPqcTokenOptions(c: Command, pinOnly = false): Command {
 
 /** --ca-dir and the ways to reach an existing CA's key (token, key-file passphrases). */
 export function addCaAccessOptions(c: Command): Command {
-  c.option('--ca-dir <dir>', 'CA directory', './ca').addOption(new Option('--dir <dir>', 'synonym of --ca-dir').hideHelp());
+  c.option('-d, --ca-dir <dir>', 'CA directory', './ca').addOption(new Option('--dir <dir>', 'synonym of --ca-dir').hideHelp());
   addTokenOptions(c);
-  addPassphraseOptions(c, 'ca', "the CA's key file");
-  addPassphraseOptions(c, 'pqc', "the CA's post-quantum key file");
+  addPassphraseOptions(c, 'ca', "the CA's key file(s)");
+  addPassphraseOptions(c, 'pqc', "the CA's post-quantum key file (default: the CA passphrase, as QPKI uses one for both)", false);
   addPqcTokenOptions(c, true);
   return c;
 }

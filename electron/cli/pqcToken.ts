@@ -31,6 +31,7 @@ export function resolvePqcToken(o: PqcTokenOptions & TokenOptions): ResolvedToke
     lib,
     ref: { label, serial },
     pin: pqcPin({ ...o, pqcPkcs11PinEnv: o.pqcPkcs11PinEnv ?? c?.pin_env }),
+    pinNamed: o.pqcPkcs11Pin !== undefined || o.pqcPkcs11PinEnv !== undefined || o.pqcPkcs11PinFile !== undefined || c?.pin_env !== undefined,
   };
 }
 

@@ -7,6 +7,8 @@ import type { TokenOptions } from './options';
 
 export interface ResolvedToken {
   lib: string;
+  /** Whether a PIN source was named (flag, variable, file, or the hsm.yaml's pin_env). */
+  pinNamed: boolean;
   ref: TokenRef & { slot?: string };
   pin: () => Promise<string>;
 }
@@ -32,6 +34,7 @@ export function resolveToken(o: TokenOptions, required = true): ResolvedToken | 
   if (!label && !serial && !slot) throw new QpkiError('INPUT_INVALID', 'Name the token with --pkcs11-token LABEL or --pkcs11-token-serial SERIAL.');
   return {
     lib,
+    pinNamed: o.pkcs11Pin !== undefined || pinEnv !== undefined || o.pkcs11PinFile !== undefined,
     ref: { label, serial, slot },
     pin: lazySecret('token PIN', '--pkcs11-pin', { value: o.pkcs11Pin, env: pinEnv, file: o.pkcs11PinFile }, 'PIN_REQUIRED'),
   };

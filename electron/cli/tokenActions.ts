@@ -3,6 +3,7 @@ import { initToken, loadModule, RECOMMENDED_PIN_LENGTH, tokenToInitialize, type 
 import { isKeyAlgorithm } from '../core/keys/algorithms';
 import { fileSha256 } from '../core/journal/fingerprint';
 import { openLoggedIn, resolveToken, tokenRefFor } from './token';
+import { loadHsmConfig } from './hsmConfig';
 import type { TokenOptions } from './options';
 import { emit, yesNo } from './output';
 import { readSecret } from './secrets';
@@ -27,12 +28,15 @@ function slotLines(s: SlotSummary): string[] {
   ];
 }
 
-/** `token list` */
-export function tokenList(o: { pkcs11Lib: string }): void {
-  const mod = loadModule(o.pkcs11Lib);
+/** `token list` (and QPKI's `hsm list`): the module named by --pkcs11-lib or an hsm.yaml. */
+export function tokenList(o: { pkcs11Lib?: string; hsmConfig?: string }): void {
+  const lib = o.pkcs11Lib ?? (o.hsmConfig ? loadHsmConfig(o.hsmConfig).lib : undefined);
+  if (!lib) throw new QpkiError('INPUT_INVALID', 'Give the PKCS#11 module with --pkcs11-lib (or --hsm-config).');
+  o = { ...o, pkcs11Lib: lib };
+  const mod = loadModule(lib);
   const info = mod.info();
   const slots = mod.listSlots();
-  emit({ module: { ...info, sha256: fileSha256(o.pkcs11Lib) }, slots }, () => [`module ${info.path}: ${info.description} ${info.libraryVersion} (${info.manufacturer}, Cryptoki ${info.cryptokiVersion})`, ...slots.flatMap(slotLines)]);
+  emit({ module: { ...info, sha256: fileSha256(lib) }, slots }, () => [`module ${info.path}: ${info.description} ${info.libraryVersion} (${info.manufacturer}, Cryptoki ${info.cryptokiVersion})`, ...slots.flatMap(slotLines)]);
 }
 
 /** `token info` */

@@ -277,11 +277,15 @@ describe('qpki usage errors and help', () => {
     const env = { ...process.env };
     const cases: [string[], RegExp][] = [
       [['ca', 'init', '--profile', 'ec/root-ca', '--no-such-flag'], /unknown option '--no-such-flag' \(see: qpki ca init --help\)/],
-      [['ca', 'init', '--dir', 'x'], /required option '--profile <name>' not specified/],
+      [['ca', 'init', '--dir', 'x'], /required option '-P, --profile <name>' not specified/],
       [['frobnicate'], /unknown command 'frobnicate'/],
       [['cert', 'revoke', '01', '--reason', 'whim'], /argument 'whim' is invalid/],
-      [['token', 'list'], /required option '--pkcs11-lib <path>'/],
+      [['token', 'list', '--pkcs11-lib'], /option '--pkcs11-lib <path>' argument missing/],
     ];
+    // Without a module (it may come from --pkcs11-lib or --hsm-config): one line saying both, exit 1.
+    const noLib = sh(process.execPath, [require.resolve('../../bin/qpki.cjs'), 'token', 'list'], { env });
+    assert.equal(noLib.code, 1);
+    assert.match(errorLine(noLib).message, /--pkcs11-lib \(or --hsm-config\)/);
     for (const [args, msg] of cases) {
       const r = sh(process.execPath, [require.resolve('../../bin/qpki.cjs'), ...args], { env });
       assert.equal(r.code, 2, args.join(' '));

@@ -160,7 +160,7 @@ describe('qpki token, key and credential enroll', () => {
     const okRuns = runs.filter((r) => r.code === 0);
     for (const r of runs.filter((x) => x.code !== 0)) assert.equal(errorLine(r).code, 'CA_LOCKED', r.stderr);
     assert.ok(okRuns.length >= 1);
-    const serials = okRuns.map((r) => /serial:\s+([0-9A-F]+)/.exec(r.stdout)![1]);
+    const serials = okRuns.map((r) => /serial:\s+([0-9a-f]+)/.exec(r.stdout)![1]);
     assert.equal(new Set(serials).size, serials.length);
     const index = readFileSync(lab.path('ca', 'index.txt'), 'utf8').trim().split('\n');
     assert.equal(index.length, indexBefore + okRuns.length);

@@ -8,7 +8,7 @@ import 'reflect-metadata';
 import { listProfiles, loadProfile, buildExtensions, buildSubject, resolveVariables, validityDaysFor, subjectKeyIdentifier, type Profile } from '../../electron/core/profiles/index';
 import { generateSoftwareKey, signerFromPkcs8 } from '../../electron/core/keys/software';
 import type { Signer } from '../../electron/core/keys/signer';
-import { defaultSignatureAlgorithm, signatureFitsKey, type KeyAlgorithm, type SignatureAlgorithm } from '../../electron/core/keys/algorithms';
+import { defaultSignatureAlgorithm, keyFamily, signatureFitsKey, type KeyAlgorithm, type SignatureAlgorithm } from '../../electron/core/keys/algorithms';
 import { buildCertificate, newSerial } from '../../electron/core/x509/certificate';
 import { buildCrl, type RevocationReason } from '../../electron/core/x509/crl';
 import { AsnConvert } from '@peculiar/asn1-schema';
@@ -45,12 +45,23 @@ export interface Family {
 export function builtinFamilies(): Family[] {
   const names = listProfiles().map((p) => p.name);
   const dirs = [...new Set(names.map((n) => n.slice(0, n.lastIndexOf('/'))))];
-  return dirs.map((d) => {
+  const families = dirs.flatMap((d) => {
     const inDir = names.filter((n) => n.slice(0, n.lastIndexOf('/')) === d);
-    const root = inDir.find((n) => n.endsWith('/root-ca'))!;
-    const issuing = inDir.find((n) => /issuing-ca$/.test(n))!;
-    return { name: d, root, issuing, leaves: inDir.filter((n) => n !== root && n !== issuing) };
+    const root = inDir.find((n) => n.endsWith('/root-ca'));
+    const issuing = inDir.find((n) => /issuing-ca$/.test(n));
+    return root && issuing ? [{ name: d, root, issuing, leaves: inDir.filter((n) => n !== root && n !== issuing) }] : [];
   });
+  // Leaves of a folder with no CA of its own (rsa-pss/tls-server) are issued by the first family
+  // whose CAs have the same kind of key.
+  const family = (n: string) => keyFamily(loadProfile(n).algorithm);
+  for (const d of dirs) {
+    if (families.some((f) => f.name === d)) continue;
+    for (const n of names.filter((x) => x.slice(0, x.lastIndexOf('/')) === d)) {
+      const home = families.find((f) => !f.name.startsWith('br/') && family(f.root) === family(n) && !loadProfile(f.root).altAlgorithm);
+      if (home) home.leaves.push(n);
+    }
+  }
+  return families;
 }
 
 export interface Issued {

@@ -85,7 +85,7 @@ describe('Catalyst hybrid PKI: ECDSA in the token, ML-DSA in a file', { skip: !h
     serverDir = join(serverCert, '..');
     const client = run(['credential', 'enroll', ...caArgs, '--profile', 'hybrid/catalyst/tls-client', '--var', 'cn=bob']);
     clientCert = wrotePaths(client).find((p) => p.endsWith('cert.pem'))!;
-    revokedSerial = /serial:\s+([0-9A-F]+)/.exec(client)![1];
+    revokedSerial = /serial:\s+([0-9a-f]+)/.exec(client)![1];
     run(['cert', 'revoke', revokedSerial, '--reason', 'superseded', '--ca-dir', 'hsub']);
     run(['crl', 'gen', '--ca-dir', 'hsub', ...tokenArgs(), ...pass('--pqc-passphrase-env')]);
     run(['crl', 'gen', '--ca-dir', 'hroot', ...tokenArgs(), ...pass('--pqc-passphrase-env')]);

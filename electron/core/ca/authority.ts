@@ -1,17 +1,17 @@
 import { hash } from 'node:crypto';
 import { existsSync, readdirSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { BasicConstraints, Certificate, id_ce_basicConstraints, Name } from '@peculiar/asn1-x509';
+import { BasicConstraints, Certificate, id_ce_basicConstraints, id_ce_subjectKeyIdentifier, Name, SubjectKeyIdentifier } from '@peculiar/asn1-x509';
 import { QpkiError } from '../errors';
 import { defaultSignatureAlgorithm, signatureFitsKey, type KeyAlgorithm, type SignatureAlgorithm } from '../keys/algorithms';
 import type { KeyStorageRef, Signer } from '../keys/signer';
-import { generateSoftwareKey, signerFromPkcs8, softwareSigner, writeKeyFile } from '../keys/software';
+import { generateSoftwareKey, signerFromPkcs8, writeKeyFile } from '../keys/software';
 import { keyAlgorithmOfSpki, signatureAlgorithmFromObject, verifySignature } from '../keys/verify';
 import { isMlDsa } from '../keys/mldsa';
 import { CKM_ML_DSA } from '../pkcs11/constants';
 import { assertRecordable, Journal, type JournalKind } from '../journal/journal';
-import { loadModule, type PinProvider, type TokenSession } from '../pkcs11/index';
+import type { PinProvider, TokenSession } from '../pkcs11/index';
 import { buildExtensions, buildSubject, renderSubject, resolveVariables, subjectKeyIdentifier, validityDaysFor, type Profile, type VariableValues } from '../profiles/index';
 import { buildCertificate, newSerial, prepareCertificate, serialHex, wholeSeconds } from '../x509/certificate';
 import { catalystParts } from '../x509/catalyst';
@@ -22,7 +22,9 @@ import { lockCaDir, overwriteSmallFile, readText, syncPaths, writeFileAtomic, ma
 import { makeDirs } from '../dirs';
 import { appendIndexEntries, readIndex, readIndexSerials, type IndexEntry } from './indexFile';
 import { revokeInIndex } from './revoke';
-import { activeVersion, qpkiAlgorithmId, readMeta, writeMeta, type CaMeta, type KeyRef, usableVersion } from './meta';
+import { activeVersion, caCertPath, catalystCertName, DEFAULT_PIN_ENV, HSM_CONFIG_FILE, hsmYamlFor, qpkiAlgorithmId, readMeta, storageForMeta, versionKeys, writeMeta, type CaMeta, type KeyRef, usableVersion } from './meta';
+import { resolveKeyStorage, signerForRef, type CaKeyAccess, type ResolvedStorage } from './caKeys';
+import { caCertificateSerials, canonicalSerial, certFileName, nextSerialFileText, readSerialFile, serialBigInt, serialFromBigInt, SERIAL_FILE } from './serials';
 
 const DAY_MS = 86_400_000;
 
@@ -89,6 +91,16 @@ interface BatchItem {
   pem?: string;
 }
 
+/** The highest of a set of hex serials (0 for none). */
+function highestSerial(serials: Iterable<string>): bigint {
+  let h = 0n;
+  for (const s of serials) {
+    const n = serialBigInt(s);
+    if (n > h) h = n;
+  }
+  return h;
+}
+
 export function sha256Hex(data: Uint8Array): string {
   return hash('sha256', data, 'hex');
 }
@@ -101,35 +113,15 @@ export function sha256Hex(data: Uint8Array): string {
 export type NewAltCaKey = { passphrase: string | null } | Extract<NewCaKey, { kind: 'pkcs11' }>;
 
 export type NewCaKey =
-  /** `expectedFingerprint`: an existing key's public key SHA-256 as a journal recorded it at its generation. */
-  | { kind: 'pkcs11'; session: TokenSession; label: string; id?: string; useExisting?: boolean; expectedFingerprint?: { sha256: string; where: string } }
+  /**
+   * `expectedFingerprint`: an existing key's public key SHA-256 as a journal recorded it at its generation.
+   * `pinEnv`: the variable the hsm.yaml written for QPKI names (default HSM_PIN); never the PIN.
+   */
+  | { kind: 'pkcs11'; session: TokenSession; label: string; id?: string; useExisting?: boolean; expectedFingerprint?: { sha256: string; where: string }; pinEnv?: string }
   | { kind: 'software'; passphrase: string | null };
 
-/** How an existing CA's keys are unlocked. Secrets are asked for when needed and not kept. */
-export interface CaKeyAccess {
-  /** A logged-in session to reuse (the app keeps one for the ceremony). */
-  session?: TokenSession;
-  /** Other logged-in sessions to reuse, on other tokens (the token of a Catalyst CA's ML-DSA key). */
-  sessions?: TokenSession[];
-  /** The token PIN, asked only when a token key must be logged in to. */
-  pin?: PinProvider;
-  /**
-   * The PIN of a second token holding a Catalyst CA's alternative (ML-DSA) key, asked only if that
-   * token is not the classical key's. Never defaults to `pin`: a PIN tried on the wrong token
-   * spends one of its tries.
-   */
-  altPin?: PinProvider;
-  confirmFinalTry?: boolean;
-  /** Passphrase of a software key file; `what` names the file. */
-  passphrase?: (what: string) => string | undefined | Promise<string | undefined>;
-  /**
-   * Whether the PKCS#11 library a key's metadata names may be loaded here. ca.meta.json is data
-   * anyone with the directory can edit, and loading a library runs its code: the app allows only
-   * the library the operator opened, the command line only one given on its command line.
-   * Absent: any library the metadata names (callers that decide themselves).
-   */
-  allowModule?: (lib: string) => boolean;
-}
+// Finding and unlocking a CA's keys (ours and QPKI's storage forms) lives in caKeys.ts.
+export type { CaKeyAccess } from './caKeys';
 
 export interface IssuedCertificate {
   serial: string;
@@ -182,7 +174,7 @@ function certFacts(der: Uint8Array) {
     notBefore: t.validity.notBefore.getTime(),
     notAfter: t.validity.notAfter.getTime(),
     spki: new Uint8Array(AsnConvert.serialize(t.subjectPublicKeyInfo)),
-    serial: Buffer.from(t.serialNumber).toString('hex').toUpperCase(),
+    serial: canonicalSerial(Buffer.from(t.serialNumber).toString('hex')),
     tbs: t,
   };
 }
@@ -221,6 +213,8 @@ export class CaDirectory {
   readonly altSpki?: Uint8Array;
   /** Self-issued and signed by its own key: a root. */
   readonly isRoot: boolean;
+  /** The subjectKeyIdentifier of this CA's certificate: what the AKI of all it signs repeats. */
+  readonly keyIdentifier: Uint8Array;
 
   constructor(dir: string, meta: CaMeta, certDer: Uint8Array) {
     this.dir = dir;
@@ -236,13 +230,16 @@ export class CaDirectory {
     const bc = f.tbs.extensions?.find((e) => e.extnID === id_ce_basicConstraints);
     this.pathLen = bc ? AsnConvert.parse(bc.extnValue.buffer, BasicConstraints).pathLenConstraint : undefined;
     this.isRoot = f.subject === f.issuer && isSelfSigned(certDer, f.spki);
+    // QPKI (Go) computes its SKIs another way than RFC 7093's method 1 does: repeat the issuer's own.
+    const ski = f.tbs.extensions?.find((e) => e.extnID === id_ce_subjectKeyIdentifier);
+    this.keyIdentifier = ski ? new Uint8Array(AsnConvert.parse(ski.extnValue.buffer, SubjectKeyIdentifier).buffer) : subjectKeyIdentifier(f.spki);
   }
 
   static read(dir: string): CaDirectory {
     const abs = resolve(dir);
     const meta = readMeta(abs);
-    const v = usableVersion(abs, meta);
-    return new CaDirectory(abs, meta, pemOrDer(readText(join(abs, 'versions', meta.active, 'certs', `ca.${v.algos[0]}.pem`)), ['CERTIFICATE']));
+    usableVersion(abs, meta);
+    return new CaDirectory(abs, meta, pemOrDer(readText(caCertPath(abs, meta)), ['CERTIFICATE']));
   }
 
   /** RFC 5280 4.2.1.9: a CA certificate with pathLenConstraint 0 may be followed by end-entity certificates only. */
@@ -257,8 +254,28 @@ export class CaDirectory {
   }
 
   get signatureAlgorithm(): SignatureAlgorithm {
-    const s = activeVersion(this.meta).signature_algorithm as SignatureAlgorithm | undefined;
+    const s = (activeVersion(this.meta).signature_algorithm as SignatureAlgorithm | undefined) ?? this.ownSignatureAlgorithm;
     return s && signatureFitsKey(s, this.keyAlgorithm) ? s : defaultSignatureAlgorithm(this.keyAlgorithm);
+  }
+
+  /**
+   * A root's own certificate says how this CA signs when its metadata does not (QPKI records no
+   * signature_algorithm; its RSA CAs sign SHA-256 PKCS#1 v1.5, not our default for the key).
+   */
+  private get ownSignatureAlgorithm(): SignatureAlgorithm | undefined {
+    const t = AsnConvert.parse(this.certDer, Certificate);
+    if (!Buffer.from(AsnConvert.serialize(t.tbsCertificate.issuer)).equals(Buffer.from(AsnConvert.serialize(t.tbsCertificate.subject)))) return undefined;
+    try {
+      return signatureAlgorithmFromObject(t.signatureAlgorithm);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A profile's signature block applies when it fits this CA's key (rsa-pss/tls-server from an RSA CA); else the CA's own. */
+  signatureFor(profile: Profile): SignatureAlgorithm {
+    const want = profile.signatureAlgorithm;
+    return want && signatureFitsKey(want, this.keyAlgorithm) ? want : this.signatureAlgorithm;
   }
 
   /** The Catalyst alternative signature algorithm, when the CA has an alternative key. */
@@ -279,7 +296,7 @@ export class CaDirectory {
     if (profile.altAlgorithm && !opts.subjectAltSpki) {
       throw new QpkiError('INPUT_INVALID', `Profile ${profile.name} is a Catalyst hybrid: the subject needs an alternative ${profile.altAlgorithm} public key.`);
     }
-    const extensions = buildExtensions(profile, values, { subjectSpki: opts.spki, issuerSpki: this.spki });
+    const extensions = buildExtensions(profile, values, { subjectSpki: opts.spki, issuerSpki: this.spki, issuerKeyId: this.keyIdentifier });
     return { opts, subject, subjectString: nameString(subject), days, extensions };
   }
 
@@ -289,7 +306,14 @@ export class CaDirectory {
    * extension. Nothing is written and no key is used.
    */
   prepareCertificate(opts: IssueRequest, avoid?: Set<string>): PreparedCertificate {
-    return this.fixCertificate(this.prepareRequest(opts), avoid ?? readIndexSerials(this.dir));
+    return this.fixCertificate(this.prepareRequest(opts), avoid ?? this.usedSerials());
+  }
+
+  /** Every serial this CA must not give again: index.txt's, and its own certificates' (a root's is its own issuer's). */
+  usedSerials(): Set<string> {
+    const serials = readIndexSerials(this.dir);
+    for (const s of caCertificateSerials(this.dir, (pem) => certFacts(pemOrDer(pem, ['CERTIFICATE'])).serial)) serials.add(s);
+    return serials;
   }
 
   /** Serial, dates and TBS for a request already checked (prepareRequest). */
@@ -303,14 +327,14 @@ export class CaDirectory {
       warnings.push(`Validity shortened to end with the CA certificate (${this.notAfter.toISOString()}).`);
     }
     let serialBytes = newSerial();
-    while (used.has(serialHex(serialBytes).toUpperCase())) serialBytes = newSerial();
+    while (used.has(canonicalSerial(serialHex(serialBytes)))) serialBytes = newSerial();
     const altSignatureAlgorithm = this.altSignatureAlgorithm;
     const document = prepareCertificate({
       serial: serialBytes, issuer: this.subjectName, subject: p.subject, notBefore, notAfter, spki: p.opts.spki, extensions: p.extensions,
-      signatureAlgorithm: this.signatureAlgorithm, subjectAltSpki: p.opts.subjectAltSpki, ...(altSignatureAlgorithm ? { altSignatureAlgorithm } : {}),
+      signatureAlgorithm: this.signatureFor(p.opts.profile), subjectAltSpki: p.opts.subjectAltSpki, ...(altSignatureAlgorithm ? { altSignatureAlgorithm } : {}),
     });
     return {
-      serial: serialHex(serialBytes).toUpperCase(), serialBytes, notBefore, notAfter, subject: p.subject, subjectString: p.subjectString,
+      serial: canonicalSerial(serialHex(serialBytes)), serialBytes, notBefore, notAfter, subject: p.subject, subjectString: p.subjectString,
       profile: p.opts.profile, source: p.opts.source ?? 'request', warnings, document, issuerCertSha256: this.certSha256,
     };
   }
@@ -324,7 +348,7 @@ export class CaDirectory {
     const nextUpdate = new Date(now.getTime() + opts.days * DAY_MS);
     const altSignatureAlgorithm = this.altSignatureAlgorithm;
     const document = prepareCrl({
-      issuer: this.subjectName, issuerKeyId: subjectKeyIdentifier(this.spki), thisUpdate: now, nextUpdate, crlNumber: number,
+      issuer: this.subjectName, issuerKeyId: this.keyIdentifier, thisUpdate: now, nextUpdate, crlNumber: number,
       revoked: revoked.map((r) => ({ serial: serialBytesOf(r.serial), date: r.date, reason: r.reason })),
       signatureAlgorithm: this.signatureAlgorithm, ...(altSignatureAlgorithm ? { altSignatureAlgorithm } : {}),
     });
@@ -342,7 +366,7 @@ export class CaDirectory {
   protected revokedEntries(): { serial: string; date: Date; reason?: RevocationReason }[] {
     return readIndex(this.dir)
       .filter((e) => e.status === 'R' && e.revoked)
-      .map((e) => ({ serial: e.serial.toUpperCase(), date: e.revoked!.date, reason: e.revoked!.reason }));
+      .map((e) => ({ serial: canonicalSerial(e.serial), date: e.revoked!.date, reason: e.revoked!.reason }));
   }
 }
 
@@ -394,7 +418,7 @@ export class CertificateAuthority extends CaDirectory {
   }
 
   /** Issued serials as listed in index.txt, re-read only when the file changed under us. */
-  private indexCache?: { serials: Set<string>; size: number; mtimeMs: number };
+  private indexCache?: { serials: Set<string>; size: number; mtimeMs: number; highest: bigint };
   /** Serializes issuances in this process; the directory lock keeps other processes out. */
   private queue: Promise<unknown> = Promise.resolve();
   /** One fsync barrier shared by the issuances that finished since the last one (group commit). */
@@ -405,8 +429,8 @@ export class CertificateAuthority extends CaDirectory {
     const st = existsSync(p) ? statSync(p) : undefined;
     const c = this.indexCache;
     if (c && st && c.size === st.size && c.mtimeMs === st.mtimeMs) return c.serials;
-    const serials = readIndexSerials(this.dir);
-    this.indexCache = { serials, size: st?.size ?? 0, mtimeMs: st?.mtimeMs ?? 0 };
+    const serials = this.usedSerials();
+    this.indexCache = { serials, size: st?.size ?? 0, mtimeMs: st?.mtimeMs ?? 0, highest: highestSerial(serials) };
     return serials;
   }
 
@@ -557,6 +581,7 @@ export class CertificateAuthority extends CaDirectory {
         items.map((i) => ({ kind: 'issuance.started' as const, facts: { serial: i.prepared.serial, profile: i.prepared.profile.name, subject: i.prepared.subjectString, source: i.prepared.source, tbsSha256: sha256Hex(i.prepared.document.tbs) } })),
         { sync: false },
       );
+      this.advanceSerialFile(items.map((i) => i.prepared.serial));
     } catch (e) {
       for (const w of batch) w.reject(e);
       this.indexCache = undefined;
@@ -589,7 +614,7 @@ export class CertificateAuthority extends CaDirectory {
       }
       try {
         i.pem = toPem(i.der!, 'CERTIFICATE');
-        writeFileAtomic(join(this.dir, 'certs', `${i.prepared.serial}.crt`), i.pem, { createOnly: true, sync: false });
+        writeFileAtomic(join(this.dir, 'certs', certFileName(i.prepared.serial)), i.pem, { createOnly: true, sync: false });
         written.push(i);
       } catch (e) {
         failure = e;
@@ -605,12 +630,11 @@ export class CertificateAuthority extends CaDirectory {
         this.dir,
         written.map((i) => ({ status: 'V' as const, expires: i.prepared.notAfter, serial: i.prepared.serial, file: 'unknown', subject: opensslSubject(i.prepared.subject) })),
       );
-      overwriteSmallFile(join(this.dir, 'serial'), written[written.length - 1].prepared.serial + '\n');
       const results = written.map((i): IssuedCertificate => ({
         serial: i.prepared.serial,
         der: i.der!,
         pem: i.pem!,
-        path: join(this.dir, 'certs', `${i.prepared.serial}.crt`),
+        path: join(this.dir, 'certs', certFileName(i.prepared.serial)),
         subject: i.prepared.subjectString,
         issuer: this.subjectString,
         notBefore: i.prepared.notBefore,
@@ -655,6 +679,21 @@ export class CertificateAuthority extends CaDirectory {
     }
   }
 
+  /**
+   * Keep the serial file above every serial this batch takes, before any is signed: QPKI issues
+   * the number it names, so it must never be one of ours. A crash after this leaves only a gap.
+   */
+  private advanceSerialFile(serials: string[]): void {
+    const c = this.indexCache!;
+    for (const s of serials) {
+      const n = serialBigInt(s);
+      if (n > c.highest) c.highest = n;
+    }
+    const { next } = readSerialFile(this.dir);
+    const text = nextSerialFileText(next, c.highest);
+    if (next === undefined || serialBigInt(text.trim()) !== next) overwriteSmallFile(join(this.dir, SERIAL_FILE), text);
+  }
+
   /** A signature that failed (refused by the token, or not verifying) is on the record with its reason. */
   private recordSigningFailure(serial: string, e: unknown): void {
     try {
@@ -668,7 +707,7 @@ export class CertificateAuthority extends CaDirectory {
     const c = this.indexCache;
     if (!c) return;
     const st = statSync(join(this.dir, 'index.txt'));
-    this.indexCache = { serials: c.serials, size: st.size, mtimeMs: st.mtimeMs };
+    this.indexCache = { ...c, size: st.size, mtimeMs: st.mtimeMs };
   }
 
   /** Mark a certificate revoked in the index (the next CRL lists it). */
@@ -706,9 +745,8 @@ export class CertificateAuthority extends CaDirectory {
       const paths = [join(this.dir, 'crl', 'ca.crl'), join(this.dir, 'crl', 'ca.crl.der')];
       writeFileAtomic(paths[0], pem);
       writeFileAtomic(paths[1], der);
-      let next = (p.number + 1n).toString(16).toUpperCase();
-      if (next.length % 2) next = '0' + next;
-      writeFileAtomic(join(this.dir, 'crlnumber'), next + '\n');
+      // Lower case and an even length, as QPKI writes it and its hex decoder needs.
+      writeFileAtomic(join(this.dir, 'crlnumber'), serialFromBigInt(p.number + 1n) + '\n');
       const fingerprint = sha256Hex(der);
       this.journal.append('crl.generated', {
         crlNumber: p.number.toString(), revoked: p.revoked.length, thisUpdate: p.thisUpdate.toISOString(), nextUpdate: p.nextUpdate.toISOString(),
@@ -731,38 +769,6 @@ export interface SignedCrl {
   nextUpdate: Date;
 }
 
-/**
- * A signer for one key of the CA. A token key reuses a session on its token when one is open
- * (the caller's, or one opened for the CA's other key): PKCS#11 login is per token, so a second
- * session would need no PIN, and closing it would log the first one out.
- */
-async function signerForRef(dir: string, ref: KeyRef, access: CaKeyAccess, opened: TokenSession[], pin: PinProvider | undefined): Promise<Signer> {
-  const s = ref.storage;
-  if (s.type === 'software') {
-    const path = isAbsolute(s.path) ? s.path : join(dir, s.path);
-    const pass = s.encrypted ? await access.passphrase?.(path) : undefined;
-    if (s.encrypted && pass === undefined) throw new QpkiError('PASSPHRASE_REQUIRED', `The CA key ${path} is encrypted; give its passphrase.`);
-    // Keep the metadata's relative path in the storage reference the signer reports.
-    return { ...softwareSigner(path, pass), storage: s };
-  }
-  const onToken = (x: TokenSession | undefined): x is TokenSession => !!x && x.module.path === s.lib && x.token.serial === s.token_serial;
-  let session = [access.session, ...(access.sessions ?? []), ...opened].find(onToken);
-  if (!session) {
-    if (access.allowModule && !access.allowModule(s.lib)) {
-      throw new QpkiError('MODULE_NOT_APPROVED', `The CA's metadata names the PKCS#11 library ${s.lib}, which was not chosen for this operation; it is not loaded.`);
-    }
-    const mod = loadModule(s.lib);
-    session = mod.openSession(s.token_serial ? { serial: s.token_serial } : { label: s.token_label });
-    opened.push(session);
-  }
-  if (!session.isLoggedIn) {
-    const p = pin ? await pin() : undefined;
-    await session.login(p, { confirmFinalTry: access.confirmFinalTry === true });
-  }
-  const key = session.findKey({ label: s.key_label, id: s.key_id || undefined });
-  return session.signer(key, pin);
-}
-
 /** Where no PIN was given for the token of the alternative key: say which token wants one. */
 function altPinMissing(ref: KeyRef): PinProvider {
   return () => {
@@ -778,17 +784,20 @@ function altPinMissing(ref: KeyRef): PinProvider {
 export async function openCa(dir: string, access: CaKeyAccess = {}): Promise<CertificateAuthority> {
   const abs = resolve(dir);
   const meta = readMeta(abs);
-  const v = usableVersion(abs, meta);
-  const certPath = join(abs, 'versions', meta.active, 'certs', `ca.${v.algos[0]}.pem`);
-  const certDer = pemOrDer(readText(certPath), ['CERTIFICATE']);
-  const classical = v.keys.find((k) => k.id === 'default' || k.id === 'classical') ?? v.keys[0];
-  const pqc = v.keys.find((k) => k.id === 'pqc' && k !== classical);
+  usableVersion(abs, meta);
+  const certDer = pemOrDer(readText(caCertPath(abs, meta)), ['CERTIFICATE']);
+  // A malformed index.txt (another tool's, or damaged) is refused before anything is written,
+  // the journal a QPKI directory lacks included.
+  readIndexSerials(abs);
+  const keys = versionKeys(meta, meta.active);
+  const classical = keys.find((k) => k.id === 'default' || k.id === 'classical') ?? keys[0];
+  const pqc = keys.find((k) => k.id === 'pqc' && k !== classical);
   const opened: TokenSession[] = [];
-  const signer = await signerForRef(abs, classical as KeyRef, access, opened, access.pin);
+  const signer = await signerForRef(abs, classical, access, opened, access.pin);
   assertCertifiedKey(signer, certFacts(certDer).spki, abs);
   // A Catalyst CA's ML-DSA key in the classical key's token signs through the same session; in a
   // token of its own it needs that token's PIN.
-  const altSigner = pqc ? await signerForRef(abs, pqc as KeyRef, access, opened, access.altPin ?? altPinMissing(pqc as KeyRef)) : undefined;
+  const altSigner = pqc ? await signerForRef(abs, pqc, access, opened, access.altPin ?? altPinMissing(pqc)) : undefined;
   return new CertificateAuthority(abs, meta, certDer, signer, altSigner, Journal.open(abs));
 }
 
@@ -807,13 +816,15 @@ function assertCertifiedKey(signer: Signer, certSpki: Uint8Array, dir: string): 
 }
 
 /** Read a CA's metadata and certificate without unlocking any key (ca info, the app's CA view). */
-export function describeCaDir(dir: string): { dir: string; meta: CaMeta; certPem: string; subject: string; notAfter: Date; issued: IndexEntry[] } {
+export function describeCaDir(dir: string): { dir: string; meta: CaMeta; certPem: string; subject: string; notAfter: Date; issued: IndexEntry[]; keys: () => { id: string; algorithm: string; storage: ResolvedStorage }[] } {
   const abs = resolve(dir);
   const meta = readMeta(abs);
-  const v = usableVersion(abs, meta);
-  const certDer = pemOrDer(readText(join(abs, 'versions', meta.active, 'certs', `ca.${v.algos[0]}.pem`)), ['CERTIFICATE']);
+  usableVersion(abs, meta);
+  const certDer = pemOrDer(readText(caCertPath(abs, meta)), ['CERTIFICATE']);
   const f = certFacts(certDer);
-  return { dir: abs, meta, certPem: toPem(certDer, 'CERTIFICATE'), subject: f.subject, notAfter: new Date(f.notAfter), issued: readIndex(abs) };
+  // Keys are resolved on request: a QPKI CA's hsm.yaml is read only by what needs its token.
+  const keys = () => versionKeys(meta, meta.active).map((k) => ({ id: k.id, algorithm: k.algorithm, storage: resolveKeyStorage(abs, k.storage) }));
+  return { dir: abs, meta, certPem: toPem(certDer, 'CERTIFICATE'), subject: f.subject, notAfter: new Date(f.notAfter), issued: readIndex(abs), keys };
 }
 
 /** A CA key made (or found) for a new CA; a software key is held in memory until it is written. */
@@ -956,7 +967,7 @@ export async function prepareNewCa(opts: InitCaOptions): Promise<NewCaDraft> {
         signatureAlgorithm: signatureFor(profile, profile.algorithm),
         subjectAltSpki: altSpki, ...(altKey ? { altSignatureAlgorithm: defaultSignatureAlgorithm(altKey.signer.keyAlgorithm) } : {}),
       });
-      certificate = { self, serial: serialHex(serial).toUpperCase(), notBefore, notAfter, subject };
+      certificate = { self, serial: canonicalSerial(serialHex(serial)), notBefore, notAfter, subject };
     }
     const keyEvents: NewCaDraft['keyEvents'] = [{
       kind: key.generated ? 'key.generated' : 'key.selected',
@@ -1031,18 +1042,26 @@ export async function completeNewCa(d: NewCaDraft, secrets: { passphrase?: strin
     const algo = qpkiAlgorithmId(profile.algorithm);
     const algos = [algo, ...(profile.altAlgorithm ? [qpkiAlgorithmId(profile.altAlgorithm)] : [])];
     writeFileAtomic(join(stage, 'versions', 'v1', 'certs', `ca.${algo}.pem`), certificate.pem);
-    if (profile.altAlgorithm) writeFileAtomic(join(stage, 'versions', 'v1', 'certs', `ca.${algos[1]}.pem`), certificate.pem);
+    if (profile.altAlgorithm) {
+      writeFileAtomic(join(stage, 'versions', 'v1', 'certs', `ca.${algos[1]}.pem`), certificate.pem);
+      // The name QPKI loads a Catalyst CA certificate by.
+      writeFileAtomic(join(stage, 'versions', 'v1', 'certs', catalystCertName({ profiles: [profile.name], algos, created: '' })), certificate.pem);
+    }
+    // QPKI finds a token key through the CA directory's hsm.yaml (storage.config).
+    const tokenStorage = signer.storage.type === 'pkcs11' ? signer.storage : undefined;
+    if (tokenStorage) writeFileAtomic(join(stage, HSM_CONFIG_FILE), hsmYamlFor(tokenStorage, (opts.key.kind === 'pkcs11' && opts.key.pinEnv) || DEFAULT_PIN_ENV));
     writeFileAtomic(join(stage, 'ca.crt'), certificate.pem);
     writeFileAtomic(join(stage, 'chain.crt'), chain);
     writeFileAtomic(join(stage, 'index.txt'), '');
-    writeFileAtomic(join(stage, 'serial'), certificate.serial + '\n');
+    // The NEXT serial, as QPKI reads it: above the CA's own (a root's is under its own name).
+    writeFileAtomic(join(stage, SERIAL_FILE), nextSerialFileText(undefined, serialBigInt(certificate.serial)));
     writeFileAtomic(join(stage, 'crlnumber'), '01\n');
     makeDirs(join(stage, 'certs'));
     makeDirs(join(stage, 'crl'));
     const rendered = d.rendered;
     const created = d.created.toISOString();
-    const keys: KeyRef[] = [{ id: altSigner ? 'classical' : 'default', algorithm: algo, storage: signer.storage }];
-    if (altSigner) keys.push({ id: 'pqc', algorithm: algos[1], storage: altSigner.storage });
+    const keys: KeyRef[] = [{ id: altSigner ? 'classical' : 'default', algorithm: algo, storage: storageForMeta(signer.storage) }];
+    if (altSigner) keys.push({ id: 'pqc', algorithm: algos[1], storage: storageForMeta(altSigner.storage) });
     const meta: CaMeta = {
       subject: { common_name: rendered.cn ?? '', ...(rendered.o ? { organization: [rendered.o] } : {}), ...(rendered.c ? { country: [rendered.c] } : {}), dn: certificate.subject },
       created,

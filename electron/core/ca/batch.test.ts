@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { execFileSync, spawn } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initCa, openCa } from './authority';
@@ -36,7 +36,11 @@ test('callers issuing at the same time share batches: every one gets its own cer
     });
     const index = readIndex(dir);
     assert.deepEqual(index.map((e) => e.serial).slice(-n).sort(), issued.map((c) => c.serial).sort());
-    assert.equal(readFileSync(join(dir, 'serial'), 'utf8').trim(), index[index.length - 1].serial, 'the serial file names the last index entry');
+    // The serial file holds the NEXT serial (QPKI's reading): above every serial issued, lower case.
+    const next = readFileSync(join(dir, 'serial'), 'utf8').trim();
+    assert.match(next, /^([0-9a-f]{2})+$/);
+    assert.ok(index.every((e) => BigInt('0x' + next) > BigInt('0x' + e.serial)), 'the serial file is above every issued serial');
+    assert.ok(index.every((e) => /^[0-9a-f]+$/.test(e.serial) && existsSync(join(dir, 'certs', `${e.serial}.crt`))), 'index and file names in lower case');
 
     // The journal holds, per certificate, issuance.started before certificate.signed, and the chain verifies.
     assert.equal(verifyJournal(dir).ok, true);
@@ -120,7 +124,7 @@ test('an interrupted issuance whose certificate file a power cut left empty is r
     await ca.issue({ profile: loadProfile('ec/tls-server'), vars: { cn: 'a.example.com' }, spki: generateSoftwareKey('ec-p256').spki });
     await ca.close();
     // What a power cut between writing the certificate file and the index leaves.
-    const serial = '7F00000000000000000000000000AB01';
+    const serial = '7f00000000000000000000000000ab01';
     const j = Journal.open(dir, { operator: 'test', witnesses: [] });
     j.append('issuance.started', { serial, profile: 'ec/tls-server', subject: 'CN=b.example.com', source: 'test' });
     writeFileSync(join(dir, 'certs', `${serial}.crt`), '');
@@ -174,6 +178,7 @@ test('certificates the journal recorded as signed but whose index lines a power 
     const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((h) => ca.issue({ profile, vars: { cn: `${h}.example.com`, dns_names: `${h}.example.com` }, spki })));
     await ca.close();
     const indexText = readFileSync(join(dir, 'index.txt'), 'utf8');
+    const serialText = readFileSync(join(dir, 'serial'), 'utf8');
     // What a power cut during the batch's flush can leave: the journal reached the disk, the
     // index lines of the batch did not; one certificate file is gone and one is empty.
     writeFileSync(join(dir, 'index.txt'), indexText.split('\n').filter((l) => l && ![a.serial, b.serial, c.serial].some((s) => l.includes(`\t${s}\t`))).map((l) => l + '\n').join(''));
@@ -193,7 +198,8 @@ test('certificates the journal recorded as signed but whose index lines a power 
     assert.equal(rep.after.ok, true, rep.after.problems.join('\n'));
     // The index is as it was before the power cut, line for line, and the files hold the signed bytes.
     assert.equal(readFileSync(join(dir, 'index.txt'), 'utf8'), indexText);
-    assert.equal(readFileSync(join(dir, 'serial'), 'utf8').trim(), c.serial);
+    // Raised before signing, the serial file was already above them: the repair leaves it.
+    assert.equal(readFileSync(join(dir, 'serial'), 'utf8'), serialText);
     for (const x of [a, b, c]) assert.equal(readFileSync(x.path, 'utf8'), x.pem);
     assert.equal(readdirSync(join(dir, 'certs')).filter((f) => f.includes('.damaged-')).length, 1, 'the empty file is kept aside');
     const recorded = readJournal(dir).filter((e) => e.kind === 'error' && e.facts.event === 'certificate.indexed');
@@ -213,29 +219,31 @@ test('a listed certificate lost everywhere (empty file, no signed copy in the jo
     await ca.close();
     // What a power cut can leave when the index reached the disk and the rest did not: the
     // journal's issuance.started, the index line and serial file, an empty certificate file.
+    // Upper case, as an earlier version of ours wrote: read either way.
     const serial = '7F00000000000000000000000000CD02';
+    const lower = serial.toLowerCase();
     Journal.open(dir, { operator: 'test', witnesses: [] }).append('issuance.started', { serial, profile: 'ec/tls-server', subject: 'CN=lost.example.com', source: 'test' });
     appendIndexEntries(dir, [{ status: 'V', expires: new Date(Date.now() + 86_400_000), serial, file: 'unknown', subject: '/CN=lost.example.com' }]);
-    writeFileSync(join(dir, 'serial'), serial + '\n');
+    writeFileSync(join(dir, 'serial'), '7f00000000000000000000000000cd03\n');
     writeFileSync(join(dir, 'certs', `${serial}.crt`), '');
 
     const before = checkCaDir(dir);
-    assert.deepEqual(before.lost, [serial]);
+    assert.deepEqual(before.lost, [lower]);
     assert.equal(before.repairable, true);
     assert.equal(before.problems.length, 1, before.problems.join('\n'));
-    assert.match(before.problems[0], /no signed copy.*--repair` revokes serial 7F0+CD02 \(cessationOfOperation\)/);
+    assert.match(before.problems[0], /no signed copy.*--repair` revokes serial 7f0+cd02 \(cessationOfOperation\)/);
 
     const rep = repairCaDir(dir, { operator: 'test', witnesses: [] });
-    assert.deepEqual(rep.recordedInterruptions, [serial]);
-    assert.deepEqual(rep.revokedLost, [serial]);
+    assert.deepEqual(rep.recordedInterruptions, [lower]);
+    assert.deepEqual(rep.revokedLost, [lower]);
     assert.equal(rep.after.ok, true, rep.after.problems.join('\n'));
     assert.equal(rep.after.repairable, false);
-    assert.ok(rep.after.notes.some((n) => n.includes(`certificate ${serial} was lost`)), rep.after.notes.join('\n'));
-    const line = readIndex(dir).find((e) => e.serial === serial)!;
+    assert.ok(rep.after.notes.some((n) => n.includes(`certificate ${lower} was lost`)), rep.after.notes.join('\n'));
+    const line = readIndex(dir).find((e) => e.serial === lower)!;
     assert.equal(line.status, 'R');
     assert.equal(line.revoked?.reason, 'cessationOfOperation');
     assert.equal(readIndex(dir).find((e) => e.serial === kept.serial)?.status, 'V');
-    assert.equal(readdirSync(join(dir, 'certs')).filter((f) => f.startsWith(`${serial}.crt.damaged-`)).length, 1, 'the empty file is kept aside');
+    assert.equal(readdirSync(join(dir, 'certs')).filter((f) => f.startsWith(`${lower}.crt.damaged-`)).length, 1, 'the empty file is kept aside');
     const events = readJournal(dir).slice(-3).map((e) => (e.kind === 'error' ? `error:${e.facts.event}` : e.kind));
     assert.deepEqual(events, ['error:issuance.interrupted', 'certificate.revoked', 'error:certificate.lost']);
     assert.equal(verifyJournal(dir).ok, true);

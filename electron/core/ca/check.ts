@@ -15,7 +15,8 @@ import { opensslSubject } from './authority';
 import { lockCaDir, overwriteSmallFile, readText, syncPaths, writeFileAtomic } from './fsx';
 import { appendIndexEntries, readIndex, type IndexEntry } from './indexFile';
 import { revokeInIndex } from './revoke';
-import { readMeta, usableVersion } from './meta';
+import { caCertPath, readMeta, usableVersion } from './meta';
+import { caCertificateSerials, canonicalSerial, certFile, certFileName, nextSerialFileText, readSerialFile, serialBigInt, serialFromBigInt, SERIAL_FILE } from './serials';
 
 /**
  * Where an issuance that a crash interrupted stopped. Issuance writes, in this order: journal
@@ -64,6 +65,16 @@ export interface CaCheckResult {
    * the index line and lost the rest). `--repair` revokes them.
    */
   lost: string[];
+  /**
+   * Listed certificates the journal does not record, whose file verifies under the CA key: issued
+   * by another tool working in this directory (QPKI keeps no journal). Not a problem; `--repair`
+   * records them (`certificate.observed`) so that the journal accounts for every serial.
+   */
+  foreign: string[];
+  /** The journal does not exist yet (a directory QPKI made): the next change starts it. */
+  noJournal: boolean;
+  /** The serial file is missing, not even-length hex, or not above every serial used: `--repair` raises it. */
+  serialFileLow?: { text: string; highest: string };
   /** The process id in a lock file whose process no longer runs. */
   staleLockPid?: number;
   /** Whether `--repair` has something to do. */
@@ -109,20 +120,43 @@ function issuerKeys(caPem: string): IssuerKeys {
   return { spki: new Uint8Array(AsnConvert.serialize(t.subjectPublicKeyInfo)), altSpki: catalystParts(t.extensions).altSpki };
 }
 
-/** Serial (upper-case hex) of an issued certificate and whether its signature(s) verify under the CA. */
-function checkIssued(pem: string, ca: IssuerKeys): { serial: string; valid: boolean; sha256: string } {
+/** Serial (canonical lower-case hex) of an issued certificate and whether its signature(s) verify under the CA. */
+/**
+ * Whether an issued certificate verifies under one of the CA's keys: every key version counts
+ * (after `ca rotate` and `ca activate`, what the old key issued stays listed; cross certificates
+ * are signed by either). The first key tried is the active one, which signs nearly all.
+ */
+function checkIssued(pem: string, keys: IssuerKeys[]): { serial: string; valid: boolean; sha256: string } {
   const der = pemOrDer(pem, ['CERTIFICATE']);
   const [tbsT, algT, sigT] = children(der, whole(der));
   const tbsDer = slice(der, tbsT);
   const t = AsnConvert.parse(der, Certificate).tbsCertificate;
-  const serial = Buffer.from(t.serialNumber).toString('hex').toUpperCase();
+  const serial = canonicalSerial(Buffer.from(t.serialNumber).toString('hex'));
+  const alg = signatureAlgorithmFromIdentifier(slice(der, algT));
+  const sig = der.subarray(sigT.contentStart + 1, sigT.end);
   // A signature BIT STRING that declares unused bits is not the value that was signed.
-  let valid = der[sigT.contentStart] === 0 && verifySignature(ca.spki, signatureAlgorithmFromIdentifier(slice(der, algT)), tbsDer, der.subarray(sigT.contentStart + 1, sigT.end));
-  if (valid && ca.altSpki) {
+  const valid = der[sigT.contentStart] === 0 && keys.some((ca) => {
+    if (!verifySignature(ca.spki, alg, tbsDer, sig)) return false;
+    if (!ca.altSpki) return true;
     const cat = catalystParts(t.extensions);
-    valid = !!(cat.altSignature && cat.altAlgorithm) && verifySignature(ca.altSpki, signatureAlgorithmFromIdentifier(cat.altAlgorithm), preTbs(tbsDer, 'certificate'), cat.altSignature);
-  }
+    // A Catalyst CA's certificates carry both signatures (a cross certificate to a classical key may not).
+    if (!cat.altSignature) return !cat.altAlgorithm;
+    return !!cat.altAlgorithm && verifySignature(ca.altSpki, signatureAlgorithmFromIdentifier(cat.altAlgorithm), preTbs(tbsDer, 'certificate'), cat.altSignature);
+  });
   return { serial, valid, sha256: createHash('sha256').update(der).digest('hex') };
+}
+
+/** The keys of every version's CA certificate, the active one first. */
+function allIssuerKeys(abs: string, meta: ReturnType<typeof readMeta>): IssuerKeys[] {
+  const out: IssuerKeys[] = [];
+  for (const id of [meta.active, ...Object.keys(meta.versions).filter((v) => v !== meta.active)]) {
+    try {
+      out.push(issuerKeys(readText(caCertPath(abs, meta, id))));
+    } catch {
+      // A version without a readable certificate (pending CA, damaged file) signs nothing here.
+    }
+  }
+  return out;
 }
 
 /** A certificate's bytes as the journal recorded them when it was signed (entries since group commit carry them). */
@@ -131,21 +165,28 @@ interface JournalCopy {
   sha256: string;
 }
 
+/** Entries that hold a certificate this CA issued: signed by ours, or observed from another tool. */
+function isSignedRecord(e: JournalEntry): boolean {
+  return e.kind === 'certificate.signed' || e.kind === 'certificate.observed';
+}
+
 function journalCopies(entries: JournalEntry[]): Map<string, JournalCopy> {
   const out = new Map<string, JournalCopy>();
   for (const e of entries) {
-    if (e.kind !== 'certificate.signed') continue;
+    if (!isSignedRecord(e)) continue;
     const f = e.facts as { serial?: unknown; certificateBase64?: unknown; certificateSha256Fingerprint?: unknown };
     if (typeof f.certificateBase64 !== 'string' || typeof f.certificateSha256Fingerprint !== 'string') continue;
     const der = Buffer.from(f.certificateBase64, 'base64');
     // Only a copy that hashes to the fingerprint recorded beside it is trusted for a restore.
-    if (createHash('sha256').update(der).digest('hex') === f.certificateSha256Fingerprint) out.set(String(f.serial), { der, sha256: f.certificateSha256Fingerprint });
+    if (createHash('sha256').update(der).digest('hex') === f.certificateSha256Fingerprint) out.set(factSerial(e), { der, sha256: f.certificateSha256Fingerprint });
   }
   return out;
 }
 
+/** An entry's serial in canonical form (journals written before lower case hold upper-case ones). */
 function factSerial(e: JournalEntry): string {
-  return String((e.facts as { serial?: unknown }).serial ?? '');
+  const s = String((e.facts as { serial?: unknown }).serial ?? '');
+  return /^[0-9A-Fa-f]+$/.test(s) ? canonicalSerial(s) : s;
 }
 
 /**
@@ -161,10 +202,10 @@ export function checkCaDir(dir: string): CaCheckResult {
   const problems: string[] = [];
   const notes: string[] = [];
   const meta = readMeta(abs);
-  const v = usableVersion(abs, meta);
-  const caPem = readText(join(abs, 'versions', meta.active, 'certs', `ca.${v.algos[0]}.pem`));
-  const caSerial = describeDocument(caPem).serial;
-  const keys = issuerKeys(caPem);
+  usableVersion(abs, meta);
+  const caPem = readText(caCertPath(abs, meta));
+  issuerKeys(caPem); // the active certificate must decode
+  const keys = allIssuerKeys(abs, meta);
 
   let index: IndexEntry[] = [];
   try {
@@ -179,7 +220,7 @@ export function checkCaDir(dir: string): CaCheckResult {
   for (const e of index) {
     if (indexed.has(e.serial)) problems.push(`serial ${e.serial} appears twice in index.txt`);
     indexed.add(e.serial);
-    const p = join(abs, 'certs', `${e.serial}.crt`);
+    const p = certFile(abs, e.serial);
     if (!existsSync(p)) {
       damaged.set(e.serial, `index.txt lists ${e.serial} but certs/${e.serial}.crt is missing`);
       continue;
@@ -193,7 +234,8 @@ export function checkCaDir(dir: string): CaCheckResult {
       damaged.set(e.serial, `certs/${e.serial}.crt is unreadable: ${err instanceof Error ? err.message : err}`);
     }
   }
-  const certFiles = existsSync(join(abs, 'certs')) ? readdirSync(join(abs, 'certs')).filter((f) => f.endsWith('.crt') && !f.startsWith('.')).map((f) => f.slice(0, -4)) : [];
+  // File names in either case (earlier versions of ours wrote upper case), compared canonically.
+  const certFiles = existsSync(join(abs, 'certs')) ? readdirSync(join(abs, 'certs')).filter((f) => /^[0-9A-Fa-f]+\.crt$/.test(f)).map((f) => canonicalSerial(f.slice(0, -4))) : [];
   const onDisk = new Set(certFiles);
 
   // Journal: intact chain, or an intact chain followed by one line a crash cut short.
@@ -203,6 +245,8 @@ export function checkCaDir(dir: string): CaCheckResult {
   } catch (e) {
     problems.push(`the journal cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }
+  const noJournal = !existsSync(journalPath(abs));
+  if (noJournal) notes.push('no journal yet (QPKI keeps none): the next command that changes this CA starts one, and `qpki ca check --repair` starts it now, recording the certificates already issued');
   const chain = checkChain(text);
   let journalTornTail: CaCheckResult['journalTornTail'];
   const lines = text.split('\n');
@@ -219,7 +263,7 @@ export function checkCaDir(dir: string): CaCheckResult {
   // signed. Where the journal holds the signed bytes, --repair puts them back.
   const copies = journalCopies(entries);
   for (const e of entries) {
-    if (e.kind !== 'certificate.signed') continue;
+    if (!isSignedRecord(e)) continue;
     const serial = factSerial(e);
     const recorded = (e.facts as { certificateSha256Fingerprint?: unknown }).certificateSha256Fingerprint;
     const onFile = fileSha256.get(serial);
@@ -234,7 +278,7 @@ export function checkCaDir(dir: string): CaCheckResult {
   for (const e of entries) {
     const s = factSerial(e);
     if (e.kind === 'issuance.started') started.set(s, e.seq);
-    if (e.kind === 'certificate.signed') {
+    if (isSignedRecord(e)) {
       signed.add(s);
       started.delete(s);
     }
@@ -242,6 +286,7 @@ export function checkCaDir(dir: string): CaCheckResult {
   }
   const lostRecorded = new Set(entries.filter((e) => e.kind === 'error' && (e.facts as { event?: unknown }).event === 'certificate.lost').map(factSerial));
   const revokedInIndex = new Set(index.filter((e) => e.status === 'R').map((e) => e.serial));
+  const foreign: string[] = [];
   const restorable: string[] = [];
   const lost: string[] = [];
   for (const [serial, what] of damaged) {
@@ -274,9 +319,9 @@ export function checkCaDir(dir: string): CaCheckResult {
     if (!indexed.has(serial) && !interruptedSerials.has(serial) && !signed.has(serial)) problems.push(`certs/${serial}.crt is not in index.txt and the journal records no issuance of it`);
   }
   const unindexed: string[] = [];
-  if (entries.length) {
+  {
     for (const e of entries) {
-      if (e.kind === 'certificate.signed' && (e.facts as { path?: string }).path?.startsWith('certs/') && !indexed.has(factSerial(e))) {
+      if (isSignedRecord(e) && (e.facts as { path?: string }).path?.startsWith('certs/') && !indexed.has(factSerial(e))) {
         const what = `the journal records certificate ${factSerial(e)} as signed but index.txt does not list it`;
         if (copies.has(factSerial(e))) {
           unindexed.push(factSerial(e));
@@ -284,22 +329,34 @@ export function checkCaDir(dir: string): CaCheckResult {
         } else problems.push(what);
       }
     }
+    // Listed, verified, and unknown to the journal: another tool (QPKI) issued it here. A line
+    // whose file is missing or does not verify was reported above as the problem it is.
     for (const s of indexed) {
-      if (!signed.has(s) && !interruptedSerials.has(s)) problems.push(`index.txt lists ${s} but the journal records no issuance of it`);
+      if (signed.has(s) || interruptedSerials.has(s) || damaged.has(s)) continue;
+      foreign.push(s);
     }
+    if (foreign.length) notes.push(`${foreign.length} listed certificate(s) verify under the CA key but the journal does not record them (issued by another tool such as QPKI: ${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? ', …' : ''}); \`qpki ca check --repair\` records them`);
   }
 
-  // The serial file names the last serial written: the newest index entry, or, when a crash came
-  // between writing the index and the serial file, the entry before the interrupted ones at the
-  // end (issuances written together as one batch are interrupted together), or the CA's own.
-  const serialFile = existsSync(join(abs, 'serial')) ? readText(join(abs, 'serial')).trim() : '';
-  const last = index[index.length - 1]?.serial;
-  const acceptable = new Set<string>([last ?? caSerial ?? '']);
-  for (let k = index.length - 1; k >= 0 && interruptedSerials.has(index[k].serial); k--) acceptable.add(index[k - 1]?.serial ?? caSerial ?? '');
-  // The serial file may have reached the disk when the index lines it follows did not.
-  for (const s of unindexed) acceptable.add(s);
-  if (!serialFile) problems.push('the serial file is missing or empty');
-  else if (!acceptable.has(serialFile)) problems.push(`the serial file names ${serialFile}, but the last serial issued is ${last ?? caSerial}`);
+  // The serial file holds the NEXT serial (QPKI issues exactly that number): it must be above
+  // every serial used here (listed, on disk, signed per the journal, the CA's own), or QPKI
+  // would reuse one. A gap is fine (ours raises it before signing, so a crash leaves one).
+  // An issuance that stopped before signing used nothing: ours raises the serial file after the
+  // journal names the serial, and before any certificate file exists.
+  const used = new Set<string>([...indexed, ...onDisk, ...signed]);
+  for (const s of caCertificateSerials(abs, (pem) => describeDocument(pem).serial)) used.add(s);
+  let highest = 0n;
+  for (const s of used) if (/^[0-9a-f]+$/.test(s) && serialBigInt(s) > highest) highest = serialBigInt(s);
+  const sf = readSerialFile(abs);
+  let serialFileLow: CaCheckResult['serialFileLow'];
+  if (sf.next === undefined || sf.next <= highest) {
+    serialFileLow = { text: sf.text, highest: serialFromBigInt(highest) };
+    problems.push(
+      sf.next === undefined
+        ? `the serial file ${sf.text ? `holds "${sf.text.slice(0, 40)}", not an even number of hex digits` : 'is missing or empty'}; \`qpki ca check --repair\` sets it above the highest serial used (${serialFromBigInt(highest)})`
+        : `the serial file names ${sf.text}, which is not above serial ${serialFromBigInt(highest)} already used: QPKI would issue it again (a directory an earlier qpki wrote names its last serial there); \`qpki ca check --repair\` raises it`,
+    );
+  }
 
   const tempFiles = tempFilesIn(abs);
   for (const f of tempFiles) notes.push(`leftover temporary file ${f} from an interrupted write (harmless; --repair deletes it)`);
@@ -320,9 +377,12 @@ export function checkCaDir(dir: string): CaCheckResult {
     restorable,
     unindexed,
     lost,
+    foreign,
+    noJournal,
+    serialFileLow,
     staleLockPid: lock && !lock.alive ? lock.pid : undefined,
     // A dead process's lock alone needs no repair: the next command takes it over.
-    repairable: !!journalTornTail || tempFiles.length > 0 || inFlight.length > 0 || restorable.length > 0 || unindexed.length > 0 || lost.length > 0,
+    repairable: !!journalTornTail || tempFiles.length > 0 || inFlight.length > 0 || restorable.length > 0 || unindexed.length > 0 || lost.length > 0 || !!serialFileLow,
   };
 }
 
@@ -338,9 +398,31 @@ export interface CaRepairResult {
   indexedCertificates: string[];
   /** Lost certificates revoked (`certificate.revoked`, then an `error` entry, event certificate.lost). */
   revokedLost: string[];
+  /** Certificates another tool issued, now recorded (`certificate.observed`). */
+  observedCertificates: string[];
+  /** The serial file's new contents when it was raised. */
+  serialFileRaised?: string;
   staleLockRemoved: boolean;
   /** The check after the repair. */
   after: CaCheckResult;
+}
+
+/** What the journal keeps of a certificate found in the directory: its facts and its bytes. */
+function observedFacts(pem: string, path: string): Record<string, unknown> {
+  const d = describeDocument(pem);
+  return {
+    serial: d.serial, subject: d.subject, issuer: d.issuer, notBefore: d.notBefore, notAfter: d.notAfter,
+    certificateSha256Fingerprint: d.sha256, path, certificateBase64: Buffer.from(d.der).toString('base64'),
+  };
+}
+
+/** Set the serial file above `serials` and above what it holds; returns what it now holds. */
+function raiseSerialFile(abs: string, serials: string[]): string {
+  let highest = 0n;
+  for (const s of serials) if (serialBigInt(s) > highest) highest = serialBigInt(s);
+  const text = nextSerialFileText(readSerialFile(abs).next, highest);
+  overwriteSmallFile(join(abs, SERIAL_FILE), text);
+  return text.trim();
 }
 
 /**
@@ -349,15 +431,15 @@ export interface CaRepairResult {
  */
 function writeBackCertificate(abs: string, serial: string, copy: JournalCopy): string | undefined {
   const setAside = setAsideDamaged(abs, serial);
-  writeFileAtomic(join(abs, 'certs', `${serial}.crt`), toPem(copy.der, 'CERTIFICATE'), { createOnly: true });
+  writeFileAtomic(join(abs, 'certs', certFileName(serial)), toPem(copy.der, 'CERTIFICATE'), { createOnly: true });
   return setAside;
 }
 
 /** Move a damaged certificate file out of the way, never deleting it; its new name, if there was one. */
 function setAsideDamaged(abs: string, serial: string): string | undefined {
-  const file = join(abs, 'certs', `${serial}.crt`);
+  const file = certFile(abs, serial);
   if (!existsSync(file)) return undefined;
-  const setAside = `${serial}.crt.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  const setAside = `${certFileName(serial)}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   renameSync(file, join(abs, 'certs', setAside));
   return setAside;
 }
@@ -398,7 +480,7 @@ export function repairCaDir(dir: string, who?: { operator: string; witnesses: st
     if (!chainBroken && mid.inFlight.length) {
       const j = Journal.open(abs, who);
       for (const i of mid.interrupted.filter((x) => !x.recorded)) {
-        const cert = join(abs, 'certs', `${i.serial}.crt`);
+        const cert = certFile(abs, i.serial);
         const facts: Record<string, unknown> = { event: 'issuance.interrupted', serial: i.serial, startedEntry: i.seq, state: i.state };
         if (i.state !== 'not-signed' && existsSync(cert)) {
           // A power cut can leave the file of a certificate never delivered empty or cut short.
@@ -431,7 +513,7 @@ export function repairCaDir(dir: string, who?: { operator: string; witnesses: st
       for (const serial of mid.unindexed) {
         const copy = copies.get(serial);
         if (!copy) continue;
-        const file = join(abs, 'certs', `${serial}.crt`);
+        const file = certFile(abs, serial);
         let onFile: string | undefined;
         try {
           onFile = createHash('sha256').update(pemOrDer(readText(file), ['CERTIFICATE'])).digest('hex');
@@ -453,8 +535,8 @@ export function repairCaDir(dir: string, who?: { operator: string; witnesses: st
       if (lines.length) {
         // On disk first, then journaled: a failure in between leaves them listed as still to do.
         appendIndexEntries(abs, lines);
-        overwriteSmallFile(join(abs, 'serial'), lines[lines.length - 1].serial + '\n');
-        syncPaths([join(abs, 'index.txt'), join(abs, 'serial')]);
+        raiseSerialFile(abs, lines.map((l) => l.serial));
+        syncPaths([join(abs, 'index.txt'), join(abs, SERIAL_FILE)]);
         j.appendAll(indexedFacts.map((facts) => ({ kind: 'error' as const, facts })));
         indexedCertificates.push(...lines.map((l) => l.serial));
       }
@@ -470,7 +552,28 @@ export function repairCaDir(dir: string, who?: { operator: string; witnesses: st
         revokedLost.push(serial);
       }
     }
-    done = { journal, removedTempFiles, recordedInterruptions, restoredCertificates, indexedCertificates, revokedLost };
+    // A CA another tool made or issued in: its CA certificate (when the journal is new) and the
+    // certificates it listed are recorded, with their bytes, so the journal accounts for them.
+    const observedCertificates: string[] = [];
+    if (!chainBroken && (mid.noJournal || mid.foreign.length)) {
+      const j = Journal.open(abs, who);
+      const events: { kind: 'certificate.observed'; facts: Record<string, unknown> }[] = [];
+      if (mid.noJournal) {
+        const meta = readMeta(abs);
+        const p = caCertPath(abs, meta);
+        events.push({ kind: 'certificate.observed', facts: { ...observedFacts(readText(p), relative(abs, p)), role: 'CA certificate', version: meta.active, note: 'the journal starts here: this CA directory was made without one (by QPKI)' } });
+      }
+      for (const serial of mid.foreign) {
+        const p = certFile(abs, serial);
+        events.push({ kind: 'certificate.observed', facts: { ...observedFacts(readText(p), relative(abs, p)), note: 'listed in index.txt and verified under the CA key, not issued through this journal (by QPKI)' } });
+        observedCertificates.push(serial);
+      }
+      j.appendAll(events);
+    }
+    // The serial file raised above every serial used (never lowered).
+    let serialFileRaised: string | undefined;
+    if (mid.serialFileLow) serialFileRaised = raiseSerialFile(abs, [mid.serialFileLow.highest]);
+    done = { journal, removedTempFiles, recordedInterruptions, restoredCertificates, indexedCertificates, revokedLost, observedCertificates, serialFileRaised };
   } finally {
     unlock();
   }

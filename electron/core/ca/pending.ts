@@ -23,7 +23,8 @@ import { parsePemBlocks, toPem } from '../x509/pem';
 import { assertNewCaTarget, keyLeftInToken, makeKey, nameString, prepareSubject, sha256Hex, type InitCaResult, type NewCaKey, type NewCaOptions } from './authority';
 import { lockCaDir, readText, writeFileAtomic, makeStagingDir } from './fsx';
 import { makeDirs } from '../dirs';
-import { keyAlgorithmFromQpkiId, META_FILE, qpkiAlgorithmId, readMeta, writeMeta, type CaMeta, type KeyRef } from './meta';
+import { keyAlgorithmFromQpkiId, META_FILE, qpkiAlgorithmId, readMeta, storageForMeta, versionKeys, versionStatus, writeMeta, DEFAULT_PIN_ENV, HSM_CONFIG_FILE, hsmYamlFor, type CaMeta, type KeyRef } from './meta';
+import { canonicalSerial, nextSerialFileText, serialBigInt, SERIAL_FILE } from './serials';
 
 export const CSR_FILE = 'ca.csr';
 
@@ -107,7 +108,7 @@ export async function createPendingCa(opts: NewCaOptions): Promise<PendingCaResu
           algos: [algo],
           status: 'pending' as const,
           created,
-          keys: [{ id: 'default' as const, algorithm: algo, storage: signer.storage }],
+          keys: [{ id: 'default' as const, algorithm: algo, storage: storageForMeta(signer.storage) }],
           signature_algorithm: profile.signatureAlgorithm && signatureFitsKey(profile.signatureAlgorithm, profile.algorithm) ? profile.signatureAlgorithm : defaultSignatureAlgorithm(profile.algorithm),
           spki: Buffer.from(signer.spki).toString('base64'),
           spki_sha256: spkiSha256,
@@ -116,6 +117,8 @@ export async function createPendingCa(opts: NewCaOptions): Promise<PendingCaResu
       },
     };
     writeMeta(stage, meta as CaMeta);
+    // QPKI finds a token key through the CA directory's hsm.yaml (storage.config).
+    if (signer.storage.type === 'pkcs11') writeFileAtomic(join(stage, HSM_CONFIG_FILE), hsmYamlFor(signer.storage, (opts.key.kind === 'pkcs11' && opts.key.pinEnv) || DEFAULT_PIN_ENV));
     if (existsSync(dir)) rmSync(dir, { recursive: false }); // an empty directory, checked above
     renameSync(stage, dir);
     const journal = Journal.open(dir, opts.participants);
@@ -158,7 +161,7 @@ export function readPendingCa(dir: string): PendingCaInfo | undefined {
   const abs = resolve(dir);
   const meta = readMeta(abs);
   const v = meta.versions[meta.active];
-  if (v.status !== 'pending') return undefined;
+  if (versionStatus(meta, meta.active) !== 'pending') return undefined;
   const f = rawPendingFields(abs);
   const spki = new Uint8Array(Buffer.from(f.spki, 'base64'));
   if (sha256Hex(spki) !== f.spki_sha256) throw new QpkiError('CA_INVALID', `${join(abs, META_FILE)}: the recorded public key does not match its recorded SHA-256; the file was altered.`);
@@ -168,7 +171,7 @@ export function readPendingCa(dir: string): PendingCaInfo | undefined {
     profile: v.profiles[0] ?? '',
     subject: meta.subject.dn ?? meta.subject.common_name,
     algorithm: keyAlgorithmFromQpkiId(v.algos[0]),
-    keys: v.keys as KeyRef[],
+    keys: versionKeys(meta, meta.active),
     spki,
     spkiSha256: f.spki_sha256,
     csrPath: join(abs, f.csr),
@@ -267,7 +270,7 @@ export function importCaCertificate(opts: { dir: string; cert: string | Uint8Arr
     const issuer = nameString(tbs.issuer);
     const subject = nameString(tbs.subject);
     if (subject !== pending.subject) warnings.push(`The parent changed the subject: requested ${pending.subject}, issued ${subject}.`);
-    const serial = Buffer.from(tbs.serialNumber).toString('hex').toUpperCase();
+    const serial = canonicalSerial(Buffer.from(tbs.serialNumber).toString('hex'));
     const certPem = toPem(certDer, 'CERTIFICATE');
     const algo = v.algos[0];
 
@@ -277,16 +280,18 @@ export function importCaCertificate(opts: { dir: string; cert: string | Uint8Arr
     writeFileAtomic(join(abs, 'ca.crt'), certPem);
     writeFileAtomic(join(abs, 'chain.crt'), certPem + chain.map((c) => toPem(c, 'CERTIFICATE')).join(''));
     writeFileAtomic(join(abs, 'index.txt'), '');
-    writeFileAtomic(join(abs, 'serial'), serial + '\n');
+    // The NEXT serial (QPKI's reading): one above this CA's own.
+    writeFileAtomic(join(abs, SERIAL_FILE), nextSerialFileText(undefined, serialBigInt(serial)));
     writeFileAtomic(join(abs, 'crlnumber'), '01\n');
     makeDirs(join(abs, 'certs'));
     makeDirs(join(abs, 'crl'));
     const activated = now.toISOString();
-    // readMeta keeps only the shared fields, so the pending-only ones (spki, csr) fall away here.
+    // The pending-only fields (spki, csr) fall away; readMeta keeps any field it does not know.
+    const { spki: _spki, spki_sha256: _spkiSha256, csr: _csr, ...kept } = v as typeof v & { spki?: unknown; spki_sha256?: unknown; csr?: unknown };
     const active: CaMeta = {
       ...meta,
       subject: { ...meta.subject, dn: subject },
-      versions: { ...meta.versions, [meta.active]: { ...v, status: 'active', activated_at: activated } },
+      versions: { ...meta.versions, [meta.active]: { ...kept, status: 'active', activated_at: activated } },
     };
     writeMeta(abs, active);
 

@@ -6,7 +6,8 @@ import { REVOCATION_REASONS, type RevocationReason } from '../x509/crl';
 import { parseCertificateModel } from '../x509/model';
 import { pemOrDer } from '../x509/pem';
 import { lockCaDir } from './fsx';
-import { readIndex, writeIndex, type IndexEntry } from './indexFile';
+import { readIndex, reviseIndexLine, type IndexEntry } from './indexFile';
+import { canonicalSerial, isHexSerial } from './serials';
 import { readMeta } from './meta';
 
 /**
@@ -46,24 +47,22 @@ export function revokeInIndex(dir: string, serial: string, reason: RevocationRea
   const abs = resolve(dir);
   readMeta(abs);
   if (!(reason in REVOCATION_REASONS)) throw new QpkiError('INPUT_INVALID', `Unknown revocation reason "${reason}". Use one of: ${Object.keys(REVOCATION_REASONS).join(', ')}.`);
-  const want = serial.replace(/^0x/i, '').replace(/:/g, '').toUpperCase();
-  if (!/^[0-9A-F]+$/.test(want)) throw new QpkiError('INPUT_INVALID', `"${serial}" is not a hex serial number.`);
+  if (!isHexSerial(serial)) throw new QpkiError('INPUT_INVALID', `"${serial}" is not a hex serial number.`);
+  const want = canonicalSerial(serial); // either case, with or without 0x, colons or leading zeros
   const unlock = lockCaDir(abs);
   try {
-    const index = readIndex(abs);
-    const e = index.find((x) => x.serial.replace(/^0+/, '') === want.replace(/^0+/, ''));
-    if (!e) throw new QpkiError('SERIAL_NOT_FOUND', `No certificate with serial ${want} was issued by this CA.`);
-    if (e.status === 'R') throw new QpkiError('ALREADY_REVOKED', `Certificate ${e.serial} is already revoked (since ${e.revoked?.date.toISOString()}).`);
+    const found = readIndex(abs).find((x) => x.serial === want);
+    if (!found) throw new QpkiError('SERIAL_NOT_FOUND', `No certificate with serial ${want} was issued by this CA.`);
+    if (found.status === 'R') throw new QpkiError('ALREADY_REVOKED', `Certificate ${found.serial} is already revoked (since ${found.revoked?.date.toISOString()}).`);
     // A certificate whose file is lost is judged by both sets: only a reason both allow passes.
-    const ca = isCaCertificate(abs, e);
+    const ca = isCaCertificate(abs, found);
     for (const kind of ca === undefined ? (['subscriber', 'ca'] as const) : [ca ? ('ca' as const) : ('subscriber' as const)]) {
       const problem = revocationReasonProblem(reason, kind);
       if (problem) throw new QpkiError('REVOCATION_REASON_NOT_ALLOWED', problem, { reason, kind, section: 'CABF BR 7.2.2' });
     }
-    e.status = 'R';
-    e.revoked = { date: new Date(Math.floor(now.getTime() / 1000) * 1000), reason };
-    writeIndex(abs, index);
-    Journal.open(abs, who).append('certificate.revoked', { serial: e.serial, reason, subject: e.subject, time: e.revoked.date.toISOString() });
+    // Only this line changes: lines QPKI wrote keep their form.
+    const e = reviseIndexLine(abs, want, (x) => ({ ...x, status: 'R', revoked: { date: new Date(Math.floor(now.getTime() / 1000) * 1000), reason } }))!;
+    Journal.open(abs, who).append('certificate.revoked', { serial: e.serial, reason, subject: e.subject, time: e.revoked!.date.toISOString() });
     return e;
   } finally {
     unlock();

@@ -26,6 +26,14 @@ export const JOURNAL_KINDS = [
   'signing.prepared',
   'signing.failed',
   'confirmation',
+  /** A certificate found in the CA directory that another tool (QPKI) issued, recorded by `ca check --repair`. */
+  'certificate.observed',
+  /** `ca rotate`: a new key version (pending until activated). */
+  'ca.rotated',
+  /** `ca activate`: the version that signs from now on. */
+  'ca.activated',
+  /** `ocsp sign`: an OCSP response signed by the CA (or a delegated responder). */
+  'ocsp.signed',
   'ceremony.closed',
   'error',
 ] as const;

@@ -26,6 +26,10 @@ const DESCRIPTIONS: Record<JournalKind, string> = {
   'signing.prepared': 'Prepared for signing (reviewed)',
   'signing.failed': 'Signing failed',
   confirmation: 'Confirmation asked',
+  'certificate.observed': 'Certificate issued by another tool, recorded',
+  'ca.rotated': 'New CA key version made',
+  'ca.activated': 'CA key version activated',
+  'ocsp.signed': 'OCSP response signed',
   'ceremony.closed': 'Ceremony closed',
   error: 'Error',
 };

@@ -34,8 +34,10 @@ import {
   isSingleDerValue,
   pemDecodeAll,
   pemEncode,
+  type PemBlock,
 } from './pkcs8';
 import type { KeyStorageRef, Signer } from './signer';
+import { decryptLegacyPem, isLegacyEncrypted, qpkiMlDsaAlgorithm, qpkiMlDsaToPkcs8 } from './qpkiKeys';
 import { keyAlgorithmOfSpki, rsaPssSaltLength, signatureHash } from './verify';
 
 const CURVE_NAME = { 'ec-p256': 'P-256', 'ec-p384': 'P-384', 'ec-p521': 'P-521' } as const;
@@ -129,7 +131,11 @@ function outputExists(p: string): QpkiError {
   return new QpkiError('OUTPUT_EXISTS', `${p} already exists; choose another path or move the old file away first.`);
 }
 
-type KeyFileContent = { encrypted: true; der: Uint8Array } | { encrypted: false; pkcs8: Uint8Array };
+type KeyFileContent =
+  | { encrypted: true; der: Uint8Array }
+  | { encrypted: false; pkcs8: Uint8Array }
+  /** QPKI's forms: legacy PEM encryption around PKCS#8, SEC1, PKCS#1 or a bare ML-DSA key. */
+  | { encrypted: true; legacy: PemBlock };
 
 function readKeyFileContent(filePath: string): KeyFileContent {
   let raw: Buffer;
@@ -147,19 +153,20 @@ function readKeyFileContent(filePath: string): KeyFileContent {
   }
   const blocks = pemDecodeAll(raw.toString('utf8'));
   for (const b of blocks) {
+    const known = b.label === PEM_PRIVATE_KEY || b.label === 'EC PRIVATE KEY' || b.label === 'RSA PRIVATE KEY' || qpkiMlDsaAlgorithm(b.label);
     if (b.label === PEM_ENCRYPTED_PRIVATE_KEY) return { encrypted: true, der: b.der };
-    if (b.label === PEM_PRIVATE_KEY) return { encrypted: false, pkcs8: b.der };
-    if (b.label === 'EC PRIVATE KEY' || b.label === 'RSA PRIVATE KEY') {
-      if (b.headers['Proc-Type']?.includes('ENCRYPTED')) {
-        throw new QpkiError(
-          'KEY_INVALID',
-          `${filePath} uses OpenSSL's legacy encryption; convert it with "openssl pkcs8 -topk8 -v2 aes-256-cbc -in OLD -out NEW".`,
-        );
-      }
-      return { encrypted: false, pkcs8: legacyToPkcs8(b.label, b.der) };
-    }
+    if (known && isLegacyEncrypted(b)) return { encrypted: true, legacy: b };
+    if (known) return { encrypted: false, pkcs8: plainBlockToPkcs8(b, filePath) };
   }
-  throw new QpkiError('KEY_INVALID', `${filePath} holds no private key (expected PEM "PRIVATE KEY" or "ENCRYPTED PRIVATE KEY").`);
+  throw new QpkiError('KEY_INVALID', `${filePath} holds no private key (expected PEM "PRIVATE KEY", "ENCRYPTED PRIVATE KEY", "EC PRIVATE KEY", "RSA PRIVATE KEY" or QPKI's "ML-DSA-xx PRIVATE KEY").`);
+}
+
+/** A key block in clear (or just decrypted) as PKCS#8 DER, whatever its label. */
+function plainBlockToPkcs8(b: { label: string; der: Uint8Array }, filePath: string): Uint8Array {
+  if (b.label === PEM_PRIVATE_KEY) return b.der;
+  const mldsa = qpkiMlDsaAlgorithm(b.label);
+  if (mldsa) return qpkiMlDsaToPkcs8(mldsa, b.der, filePath);
+  return legacyToPkcs8(b.label, b.der);
 }
 
 /** EncryptedPrivateKeyInfo begins SEQUENCE { SEQUENCE {…} …; PrivateKeyInfo begins SEQUENCE { INTEGER …. */
@@ -195,7 +202,7 @@ function openKeyFile(filePath: string, passphrase: string | undefined): { pkcs8:
   let pkcs8: Uint8Array;
   if (content.encrypted) {
     if (passphrase === undefined) throw new QpkiError('PASSPHRASE_REQUIRED', `${filePath} is encrypted; give its passphrase.`);
-    pkcs8 = decryptPkcs8(content.der, passphrase);
+    pkcs8 = 'legacy' in content ? plainBlockToPkcs8({ label: content.legacy.label, der: decryptLegacyPem(content.legacy, passphrase, filePath) }, filePath) : decryptPkcs8(content.der, passphrase);
   } else {
     pkcs8 = content.pkcs8;
   }

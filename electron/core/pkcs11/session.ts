@@ -281,13 +281,51 @@ export class TokenSession {
    * Two candidates is an error that says so, never a guess: public objects can be made and
    * removed without the PIN, so a second one may have been planted.
    */
-  private publicKeyFor(id: Buffer, label: string): Buffer | undefined {
-    const byId = id.length ? this.find([{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY }, { type: pkcs11js.CKA_ID, value: id }]) : [];
+  private publicKeyFor(priv: Buffer, id: Buffer, label: string): Buffer | undefined {
+    const byId = id.length ? this.couldPair(priv, this.find([{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY }, { type: pkcs11js.CKA_ID, value: id }])) : [];
     if (byId.length === 1) return byId[0];
-    if (byId.length > 1) throw this.ambiguousPublic(label, byId.length, `its CKA_ID ${id.toString('hex')}`);
-    const byLabel = this.find([{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY }, { type: pkcs11js.CKA_LABEL, value: label }]);
-    if (byLabel.length > 1) throw this.ambiguousPublic(label, byLabel.length, `its label and ${id.length ? `none its CKA_ID ${id.toString('hex')}` : 'it has no CKA_ID'}`);
-    return byLabel.length === 1 ? byLabel[0] : undefined;
+    if (byId.length > 1) {
+      if (this.sameKeyValue(byId)) return byId[0];
+      throw this.ambiguousPublic(label, byId.length, `its CKA_ID ${id.toString('hex')}`);
+    }
+    const byLabel = this.couldPair(priv, this.find([{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY }, { type: pkcs11js.CKA_LABEL, value: label }]));
+    if (byLabel.length > 1 && !this.sameKeyValue(byLabel)) throw this.ambiguousPublic(label, byLabel.length, `its label and ${id.length ? `none its CKA_ID ${id.toString('hex')}` : 'it has no CKA_ID'}`);
+    return byLabel.length >= 1 ? byLabel[0] : undefined;
+  }
+
+  /**
+   * The public key objects that could be the public half of this private key: same key type and
+   * the same public parameters the private object shows (curve, ML-DSA parameter set, RSA
+   * modulus). A public key of another type or curve cannot be its half, whoever made it: QPKI's
+   * credential enroll in an HSM CA, for one, stores the credential's key pair under the CA key's
+   * CKA_ID. What is left is still proven by a test signature where a key becomes a CA key.
+   */
+  private couldPair(priv: Buffer, pubs: Buffer[]): Buffer[] {
+    if (pubs.length < 2) return pubs;
+    const types = [pkcs11js.CKA_KEY_TYPE, pkcs11js.CKA_EC_PARAMS, CKA_PARAMETER_SET, pkcs11js.CKA_MODULUS];
+    const mine = this.attrs(priv, types);
+    return pubs.filter((pub) => {
+      const theirs = this.attrs(pub, types);
+      return types.every((t) => {
+        const a = mine.get(t);
+        const b = theirs.get(t);
+        return !a || !b || a.equals(b);
+      });
+    });
+  }
+
+  /**
+   * Whether these public key objects hold one and the same key. Copies of one public key are
+   * harmless (QPKI stores a public object again when it opens an HSM CA's key); a planted
+   * object differs in its key value, and that stays an error.
+   */
+  private sameKeyValue(objs: Buffer[]): boolean {
+    const value = (o: Buffer): string => {
+      const a = this.attrs(o, [pkcs11js.CKA_KEY_TYPE, pkcs11js.CKA_EC_PARAMS, pkcs11js.CKA_EC_POINT, pkcs11js.CKA_MODULUS, pkcs11js.CKA_PUBLIC_EXPONENT, CKA_PARAMETER_SET, pkcs11js.CKA_VALUE]);
+      return [...a.values()].map((v) => (v ? v.toString('hex') : '-')).join('/');
+    };
+    const first = value(objs[0]);
+    return objs.every((o) => value(o) === first);
   }
 
   private ambiguousPublic(label: string, n: number, what: string): QpkiError {
@@ -321,7 +359,7 @@ export class TokenSession {
       sign: bool(a.get(pkcs11js.CKA_SIGN)),
       alwaysAuthenticate: bool(a.get(pkcs11js.CKA_ALWAYS_AUTHENTICATE)),
     };
-    const pub = this.publicKeyFor(id, label);
+    const pub = this.publicKeyFor(priv, id, label);
     if (!pub) throw new QpkiError('KEY_INVALID', `Key "${label}" has no matching public key object on the token.`);
     let keyAlgorithm: KeyAlgorithm;
     let spki: Uint8Array;

@@ -95,11 +95,11 @@ function constant(profile: Profile, key: string, build: () => Extension): Extens
 /** AuthorityKeyIdentifier per issuer key (its SPKI DER, as latin1 text). */
 const authorityKeyIds = new Map<string, Extension>();
 
-function authorityKeyIdentifier(issuerSpki: Uint8Array): Extension {
-  const k = Buffer.from(issuerSpki).toString('latin1');
+function authorityKeyIdentifier(issuerSpki: Uint8Array, issuerKeyId?: Uint8Array): Extension {
+  const k = Buffer.from(issuerSpki).toString('latin1') + (issuerKeyId ? Buffer.from(issuerKeyId).toString('latin1') : '');
   let e = authorityKeyIds.get(k);
   if (!e) {
-    e = ext(id_ce_authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(subjectKeyIdentifier(issuerSpki)) }));
+    e = ext(id_ce_authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(issuerKeyId ?? subjectKeyIdentifier(issuerSpki)) }));
     if (authorityKeyIds.size >= 64) authorityKeyIds.clear();
     authorityKeyIds.set(k, e);
   }
@@ -126,7 +126,12 @@ function uris(field: string, template: string | string[] | undefined, values: Va
 export function buildExtensions(
   profile: Profile,
   values: VariableValues,
-  ctx: { subjectSpki: Uint8Array; issuerSpki: Uint8Array },
+  /**
+   * issuerKeyId: the issuer certificate's subjectKeyIdentifier, which the AKI must repeat (RFC
+   * 5280 4.2.1.1); a CA QPKI made computes it its own way (Go's truncated SHA-256), so it is
+   * taken from the certificate, not recomputed. Absent: SHA-1 of the key, as ours writes SKIs.
+   */
+  ctx: { subjectSpki: Uint8Array; issuerSpki: Uint8Array; issuerKeyId?: Uint8Array },
 ): Extension[] {
   const e = profile.extensions;
   const out: Extension[] = [];
@@ -166,7 +171,7 @@ export function buildExtensions(
   }
 
   if (e.subjectKeyIdentifier?.include !== false) out.push(extensionOfDer(id_ce_subjectKeyIdentifier, false, encodeKeyIdentifier(subjectKeyIdentifier(ctx.subjectSpki))));
-  out.push(authorityKeyIdentifier(ctx.issuerSpki));
+  out.push(authorityKeyIdentifier(ctx.issuerSpki, ctx.issuerKeyId));
 
   if (e.subjectAltName) {
     const san = e.subjectAltName;

@@ -111,6 +111,7 @@ function buildSchemas() {
   const ProfileSchema = z.strictObject({
     name: z.string().min(1).max(128),
     description: z.string().max(500).optional(),
+    /** Which PKI the profile is for: `private` (the default), or `public` (CA/B Forum rules apply). */
     algorithm: z.string().optional(),
     algorithms: z.array(z.string()).optional(),
     mode: z.string().optional(),

@@ -9,6 +9,8 @@ import { catalystParts, preTbs, OID_ALT_SIGNATURE_ALGORITHM, OID_ALT_SIGNATURE_V
 import { assertStrictDer, bytesEqual, children, slice, whole, type Tlv } from './der';
 import { subjectKeyIdentifier } from '../keys/spki';
 import { parsePemBlocks } from './pem';
+// Serials as index.txt and QPKI write them (lower-case hex, no leading zero byte).
+import { canonicalSerial } from '../ca/serials';
 
 type Peculiar = typeof import('./peculiar');
 let peculiar: Peculiar | undefined;
@@ -324,7 +326,7 @@ export function describeDocument(data: Uint8Array | string, issuer?: Uint8Array 
       const alt = alternativeCheck(cat, altKey, () => preTbs(tbsDer, 'certificate'), altKey ? against + ' (alternative key)' : issuerDer ? 'the issuer certificate, which has no alternative key' : 'no issuer given');
       if (alt) signatures.push(alt);
       return {
-        kind, der, pem, sha256, sha1, subject: p.subject, issuer: p.issuer, serial: p.serialNumber.toUpperCase(),
+        kind, der, pem, sha256, sha1, subject: p.subject, issuer: p.issuer, serial: canonicalSerial(p.serialNumber),
         notBefore: p.notBefore.toISOString(), notAfter: p.notAfter.toISOString(), signatureAlgorithm: String(algorithm.algorithm),
         publicKey: { algorithm: keyName(spki), sha256: createHash('sha256').update(spki).digest('hex') },
         altPublicKey: cat.altSpki ? { algorithm: keyName(cat.altSpki), sha256: createHash('sha256').update(cat.altSpki).digest('hex') } : undefined,
@@ -347,7 +349,7 @@ export function describeDocument(data: Uint8Array | string, issuer?: Uint8Array 
       kind, der, pem, sha256, sha1, issuer: p.issuer, thisUpdate: p.thisUpdate.toISOString(), nextUpdate: p.nextUpdate?.toISOString(),
       signatureAlgorithm: String(algorithm.algorithm),
       extensions: extensionViews(t.crlExtensions, p.extensions),
-      revoked: (t.revokedCertificates ?? []).map((r) => ({ serial: hex(r.userCertificate).toUpperCase(), date: r.revocationDate.getTime().toISOString(), reason: revocationReason(r.crlEntryExtensions) })),
+      revoked: (t.revokedCertificates ?? []).map((r) => ({ serial: canonicalSerial(hex(r.userCertificate)), date: r.revocationDate.getTime().toISOString(), reason: revocationReason(r.crlEntryExtensions) })),
       signatures,
       text: p.toString('text'),
     };

@@ -82,7 +82,11 @@ describe('extension DER written directly', () => {
     let checked = 0;
     for (const { name } of listProfiles()) {
       const profile = loadProfile(name);
-      const known = Object.fromEntries(Object.entries(vars).filter(([k]) => profile.variables.some((v) => v.name === k)));
+      // A profile that allows only some values (the BR-ready ones' policy OIDs) gets its first.
+      const known = Object.fromEntries(Object.entries(vars).flatMap(([k, v]) => {
+        const def = profile.variables.find((d) => d.name === k);
+        return def ? [[k, def.enum?.length ? def.enum[0] : v]] : [];
+      }));
       const values = resolveVariables(profile, known);
       const exts = buildExtensions(profile, values, { subjectSpki, issuerSpki });
       assert.equal(hex(encodeExtensions(exts)), hex(AsnConvert.serialize(new Extensions(exts))), name);
@@ -110,8 +114,14 @@ describe('Name DER written directly', () => {
   test('subjects of every built-in profile, including non-ASCII UTF8String and PrintableString', () => {
     for (const { name } of listProfiles()) {
       const profile = loadProfile(name);
-      const vars: Record<string, unknown> = { cn: name.includes('tls-server') ? 'www.example.com' : 'Zürich Root – Ω', organization: 'ACME, Inc.', country: 'FR' };
-      const known = Object.fromEntries(Object.entries(vars).filter(([k]) => profile.variables.some((v) => v.name === k)));
+      const vars: Record<string, unknown> = { cn: name.includes('tls-server') ? 'www.example.com' : 'Zürich Root – Ω', organization: 'ACME, Inc.', country: 'FR', email: 'ops@example.com',
+        // What the BR-ready profiles require besides the subject.
+        policy_oid: '2.23.140.1.2.2', crl_url: 'http://crl.example.com/ca.crl', ca_issuers_url: 'http://example.com/ca.crt', ocsp_url: 'http://ocsp.example.com', cps_url: 'https://example.com/cps' };
+      // A profile that allows only some values (the BR-ready ones' policy OIDs) gets its first.
+      const known = Object.fromEntries(Object.entries(vars).flatMap(([k, v]) => {
+        const def = profile.variables.find((d) => d.name === k);
+        return def ? [[k, def.enum?.length ? def.enum[0] : v]] : [];
+      }));
       const subject = buildSubject(profile, resolveVariables(profile, known));
       assert.equal(hex(encodeName(subject)), hex(AsnConvert.serialize(subject)), name);
     }

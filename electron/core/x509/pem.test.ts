@@ -6,8 +6,13 @@ import { QpkiError } from '../errors';
 
 const pemInvalid = (message: RegExp) => (e: unknown) => e instanceof QpkiError && e.code === 'PEM_INVALID' && message.test(e.message);
 
-/** The expression the scanner replaced: its matches are the specification, on texts small enough for it. */
-const OLD_PEM_RE = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)-----END ([A-Z0-9 ]+)-----/g;
+/**
+ * The expression the scanner replaced, its labels widened to RFC 7468's (a hyphen between label
+ * characters, as in QPKI's "ML-DSA-65 PRIVATE KEY"): its matches are the specification, on texts
+ * small enough for it.
+ */
+const LABEL = '[A-Z0-9 ](?:[A-Z0-9 ]|-(?=[A-Z0-9]))*';
+const OLD_PEM_RE = new RegExp(`-----BEGIN (${LABEL})-----\\r?\\n([\\s\\S]*?)-----END (${LABEL})-----`, 'g');
 function oracle(text: string) {
   return [...text.matchAll(OLD_PEM_RE)].map((m) => ({ label: m[1], endLabel: m[3], body: m[2] }));
 }

@@ -25,11 +25,18 @@ function isLabelChar(c: number): boolean {
   return (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x20;
 }
 
-/** The end of the label run starting at `from` (== from when there is none). */
+/**
+ * The end of the label run starting at `from` (== from when there is none). A hyphen belongs to
+ * the label only between label characters (RFC 7468: "ML-DSA-65 PRIVATE KEY", as QPKI writes),
+ * so the dashes that close the line are never taken in.
+ */
 function labelEnd(text: string, from: number): number {
   let k = from;
-  while (k < text.length && isLabelChar(text.charCodeAt(k))) k++;
-  return k;
+  for (;;) {
+    if (k < text.length && isLabelChar(text.charCodeAt(k))) k++;
+    else if (k > from && text.charCodeAt(k) === 0x2d && k + 1 < text.length && isLabelChar(text.charCodeAt(k + 1)) && text.charCodeAt(k + 1) !== 0x20) k++;
+    else return k;
+  }
 }
 
 /** The first `-----BEGIN LABEL-----` line (ending in \n or \r\n) at or after `from`. */
