@@ -5,6 +5,8 @@
 import { QpkiError } from '../core/errors';
 import type { CaKeyAccess } from '../core/ca/index';
 import { loadVarFile, parseVarArgs } from '../core/profiles/index';
+import { realpathSync } from 'node:fs';
+import { isInstalledVendorModule } from '../core/pkcs11/index';
 import { resolveToken } from './token';
 import type { PqcTokenOptions, TokenOptions, VarOptions } from './options';
 import { pqcPin } from './pqcToken';
@@ -52,7 +54,19 @@ export function caAccess(o: TokenOptions & PqcTokenOptions & { caPassphrase?: st
     pinGiven: o.pkcs11Pin !== undefined || o.pkcs11PinEnv !== undefined || o.pkcs11PinFile !== undefined || !!t?.pinNamed,
     // The module the operator named is the one loaded, whatever the CA directory says.
     pkcs11Lib: t?.lib,
+    altPkcs11Lib: o.pqcPkcs11Lib,
+    // A library the CA's files name is loaded only if the command line names it too, or it is
+    // installed where its vendor installs it: a CA directory must not choose the code that runs.
+    allowModule: (lib) => isInstalledVendorModule(lib) || [t?.lib, o.pqcPkcs11Lib].some((named) => !!named && sameFile(named, lib)),
     confirmFinalTry: o.force,
     passphrase: (path) => (/ml-dsa/.test(path) ? pqc() : ca()),
   };
+}
+
+function sameFile(a: string, b: string): boolean {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return a === b;
+  }
 }

@@ -101,7 +101,8 @@ export function addTokenOptions(c: Command): Command {
 
 /** How to reach the token of a Catalyst CA's ML-DSA key (`pinOnly`: the CA records which token; only its PIN is asked). */
 export function addPqcTokenOptions(c: Command, pinOnly = false): Command {
-  if (!pinOnly) {
+  if (pinOnly) c.option('--pqc-pkcs11-lib <path>', "PKCS#11 module of the ML-DSA key's token, when it is not the classical key's (the library the CA names is loaded only if named here or installed where its vendor installs it)");
+  else {
     c.option('--pqc-pkcs11-lib <path>', 'PKCS#11 module of the token holding the ML-DSA key (default: --pkcs11-lib)')
       .option('--pqc-pkcs11-token <label>', 'label of the token holding the ML-DSA key (default: the classical key\'s token)')
       .option('--pqc-pkcs11-token-serial <serial>', 'serial of the token holding the ML-DSA key')

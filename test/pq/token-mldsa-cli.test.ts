@@ -82,12 +82,12 @@ describe('ML-DSA CAs with their keys in a PKCS#11 3.2 token, through qpki', { sk
       sub65: run(['ca', 'init', '--profile', 'ml/issuing-ca', '--parent', 'root', ...tok, '--pkcs11-key-label', 'ml-sub65', '--var', 'cn=Token ML-DSA-65 Issuing', '--dir', 'sub65']),
       sub44: run(['ca', 'init', '--profile', lab.path('ml44-issuing-ca.yaml'), '--parent', 'root', ...tok, '--pkcs11-key-label', 'ml-sub44', '--var', 'cn=Token ML-DSA-44 Issuing', '--dir', 'sub44']),
     };
-    const enroll = (ca: string, profile: string, cn: string) => run(['credential', 'enroll', '--ca-dir', ca, '--pkcs11-pin-env', 'QPKI_TEST_PIN', '--cred-dir', 'creds', ...pass('--passphrase-env'), '--profile', profile, '--var', `cn=${cn}`]);
+    const enroll = (ca: string, profile: string, cn: string) => run(['credential', 'enroll', '--ca-dir', ca, '--pkcs11-lib', lib, '--pkcs11-pin-env', 'QPKI_TEST_PIN', '--cred-dir', 'creds', ...pass('--passphrase-env'), '--profile', profile, '--var', `cn=${cn}`]);
     const serverOut = enroll('sub65', 'ml/tls-server', 'pq-token.example.com');
     const server = wrotePaths(serverOut).find((p) => p.endsWith('cert.pem'))!;
     const client = wrotePaths(enroll('sub44', 'ml/tls-client', 'carol')).find((p) => p.endsWith('cert.pem'))!;
     run(['cert', 'revoke', /serial:\s+([0-9a-fA-F]+)/.exec(serverOut)![1], '--reason', 'keyCompromise', '--ca-dir', 'sub65']);
-    for (const ca of ['root', 'sub65', 'sub44']) run(['crl', 'gen', '--ca-dir', ca, '--pkcs11-pin-env', 'QPKI_TEST_PIN']);
+    for (const ca of ['root', 'sub65', 'sub44']) run(['crl', 'gen', '--ca-dir', ca, '--pkcs11-lib', lib, '--pkcs11-pin-env', 'QPKI_TEST_PIN']);
     const c = (d: string) => lab.path(d, 'ca.crt');
     const crl = (d: string) => lab.path(d, 'crl', 'ca.crl');
     pairs.push(
@@ -196,10 +196,10 @@ describe('Catalyst with the ML-DSA key in a token: one token, a second token, a 
     out.sub = run(['ca', 'init', '--profile', 'hybrid/catalyst/issuing-ca', '--parent', 'both', ...tokenArgs(PQ, lib), '--pkcs11-key-label', 'hy-sub', ...second, '--pqc-pkcs11-key-label', 'hy-sub-pq', '--var', 'cn=Hybrid Issuing Two Tokens', '--dir', 'sub']);
     // A root whose classical key is on Debian's SoftHSM2 2.6 (no ML-DSA) and whose ML-DSA key is on the ML-DSA module.
     out.cross = run(['ca', 'init', '--profile', 'hybrid/catalyst/root-ca', '--pkcs11-lib', SOFTHSM_LIB, '--pkcs11-token', CLASSIC, '--pkcs11-pin-env', 'QPKI_PIN3', '--pkcs11-key-label', 'x-root', '--pqc-pkcs11-lib', lib, ...second, '--pqc-pkcs11-key-label', 'x-root-pq', '--var', 'cn=Hybrid Root Two Modules', '--dir', 'cross']);
-    const server = wrotePaths(run(['credential', 'enroll', '--ca-dir', 'sub', '--pkcs11-pin-env', 'QPKI_TEST_PIN', '--pqc-pkcs11-pin-env', 'QPKI_PIN2', '--cred-dir', 'creds', ...pass('--passphrase-env'), '--profile', 'hybrid/catalyst/tls-server', '--var', 'cn=hybrid-token.example.com'])).find((p) => p.endsWith('cert.pem'))!;
-    run(['crl', 'gen', '--ca-dir', 'both', '--pkcs11-pin-env', 'QPKI_TEST_PIN']);
-    run(['crl', 'gen', '--ca-dir', 'sub', '--pkcs11-pin-env', 'QPKI_TEST_PIN', '--pqc-pkcs11-pin-env', 'QPKI_PIN2']);
-    run(['crl', 'gen', '--ca-dir', 'cross', '--pkcs11-pin-env', 'QPKI_PIN3', '--pqc-pkcs11-pin-env', 'QPKI_PIN2']);
+    const server = wrotePaths(run(['credential', 'enroll', '--ca-dir', 'sub', '--pkcs11-lib', lib, '--pkcs11-pin-env', 'QPKI_TEST_PIN', '--pqc-pkcs11-pin-env', 'QPKI_PIN2', '--cred-dir', 'creds', ...pass('--passphrase-env'), '--profile', 'hybrid/catalyst/tls-server', '--var', 'cn=hybrid-token.example.com'])).find((p) => p.endsWith('cert.pem'))!;
+    run(['crl', 'gen', '--ca-dir', 'both', '--pkcs11-lib', lib, '--pkcs11-pin-env', 'QPKI_TEST_PIN']);
+    run(['crl', 'gen', '--ca-dir', 'sub', '--pkcs11-lib', lib, '--pkcs11-pin-env', 'QPKI_TEST_PIN', '--pqc-pkcs11-pin-env', 'QPKI_PIN2']);
+    run(['crl', 'gen', '--ca-dir', 'cross', '--pkcs11-pin-env', 'QPKI_PIN3', '--pqc-pkcs11-lib', lib, '--pqc-pkcs11-pin-env', 'QPKI_PIN2']);
     const c = (d: string) => lab.path(d, 'ca.crt');
     const crl = (d: string) => lab.path(d, 'crl', 'ca.crl');
     pairs.push(
@@ -256,13 +256,13 @@ describe('Catalyst with the ML-DSA key in a token: one token, a second token, a 
 
   test('a second token needs its own PIN: without --pqc-pkcs11-pin-* the CRL is refused, naming the option, and nothing is signed', () => {
     const before = readFileSync(lab.path('sub', 'crlnumber'), 'utf8');
-    const r = lab.run(['crl', 'gen', '--ca-dir', 'sub', '--pkcs11-pin-env', 'QPKI_TEST_PIN'], ENV);
+    const r = lab.run(['crl', 'gen', '--ca-dir', 'sub', '--pkcs11-lib', lib, '--pkcs11-pin-env', 'QPKI_TEST_PIN'], ENV);
     const e = errorLine(r);
     assert.equal(e.code, 'PIN_REQUIRED');
     assert.match(e.message, /--pqc-pkcs11-pin-env/);
     assert.equal(readFileSync(lab.path('sub', 'crlnumber'), 'utf8'), before);
     // The wrong PIN for the second token is that token's refusal, not the first one's.
-    const wrong = lab.run(['crl', 'gen', '--ca-dir', 'sub', '--pkcs11-pin-env', 'QPKI_TEST_PIN', '--pqc-pkcs11-pin-env', 'QPKI_PIN3'], ENV);
+    const wrong = lab.run(['crl', 'gen', '--ca-dir', 'sub', '--pkcs11-lib', lib, '--pkcs11-pin-env', 'QPKI_TEST_PIN', '--pqc-pkcs11-pin-env', 'QPKI_PIN3'], ENV);
     assert.equal(errorLine(wrong).code, 'PIN_INCORRECT');
     assert.equal(readFileSync(lab.path('sub', 'crlnumber'), 'utf8'), before);
   });

@@ -797,7 +797,7 @@ export async function openCa(dir: string, access: CaKeyAccess = {}): Promise<Cer
   assertCertifiedKey(signer, certFacts(certDer).spki, abs);
   // A Catalyst CA's ML-DSA key in the classical key's token signs through the same session; in a
   // token of its own it needs that token's PIN.
-  const altSigner = pqc ? await signerForRef(abs, pqc, access, opened, access.altPin ?? altPinMissing(pqc)) : undefined;
+  const altSigner = pqc ? await signerForRef(abs, pqc, access, opened, access.altPin ?? altPinMissing(pqc), access.altPkcs11Lib) : undefined;
   return new CertificateAuthority(abs, meta, certDer, signer, altSigner, Journal.open(abs));
 }
 

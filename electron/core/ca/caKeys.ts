@@ -32,8 +32,10 @@ export interface CaKeyAccess {
    * hsm.yaml names a pin_env that is set, that variable is used (QPKI's usage).
    */
   pinGiven?: boolean;
-  /** The module the operator named (--pkcs11-lib / --hsm-config): used instead of the CA's. */
+  /** The module the operator named (--pkcs11-lib / --hsm-config): used instead of the CA's for its classical key. */
   pkcs11Lib?: string;
+  /** The module the operator named for a Catalyst CA's ML-DSA key (--pqc-pkcs11-lib): used instead of the CA's for that key. */
+  altPkcs11Lib?: string;
   confirmFinalTry?: boolean;
   /** Passphrase of a software key file; `what` names the file. */
   passphrase?: (what: string) => string | undefined | Promise<string | undefined>;
@@ -122,7 +124,7 @@ export function describeKeyStorage(dir: string, s: MetaStorage): string {
  * CA's other key, kept in `opened`): PKCS#11 login is per token, so a second session needs no
  * PIN, and closing it would log the first one out. `pin` is this key's token PIN.
  */
-export async function signerForRef(dir: string, ref: KeyRef, access: CaKeyAccess, opened: TokenSession[] = [], pin: PinProvider | undefined = access.pin): Promise<Signer> {
+export async function signerForRef(dir: string, ref: KeyRef, access: CaKeyAccess, opened: TokenSession[] = [], pin: PinProvider | undefined = access.pin, libOverride: string | undefined = access.pkcs11Lib): Promise<Signer> {
   const s = resolveKeyStorage(dir, ref.storage);
   if (s.type === 'software') {
     const path = isAbsolute(s.path) ? s.path : join(dir, s.path);
@@ -132,13 +134,13 @@ export async function signerForRef(dir: string, ref: KeyRef, access: CaKeyAccess
     // Keep the metadata's relative path in the storage reference the signer reports.
     return { ...softwareSigner(path, pass), storage: s };
   }
-  const lib = access.pkcs11Lib ?? checkedModulePath(dir, s.lib, `${dir}/ca.meta.json`);
+  const lib = libOverride ?? checkedModulePath(dir, s.lib, `${dir}/ca.meta.json`);
   const onToken = (x: TokenSession | undefined): x is TokenSession =>
     !!x && x.module.path === lib && (s.token_serial ? x.token.serial === s.token_serial : x.token.label === s.token_label);
   let session = [access.session, ...(access.sessions ?? []), ...opened].find(onToken);
   if (!session) {
-    if (!access.pkcs11Lib && access.allowModule && !access.allowModule(lib)) {
-      throw new QpkiError('MODULE_NOT_APPROVED', `The CA's metadata names the PKCS#11 library ${lib}, which was not chosen for this operation; it is not loaded.`);
+    if (!libOverride && access.allowModule && !access.allowModule(lib)) {
+      throw new QpkiError('MODULE_NOT_APPROVED', `The CA's metadata names the PKCS#11 library ${lib}, which was not chosen for this operation and is not installed where its vendor installs it; it is not loaded. If it is the CA's library, name it yourself: --pkcs11-lib ${lib} (or --hsm-config FILE naming it; for a Catalyst CA's ML-DSA key in a token of its own, --pqc-pkcs11-lib ${lib}).`);
     }
     session = loadModule(lib).openSession(s.token_serial ? { serial: s.token_serial } : { label: s.token_label });
     opened.push(session);

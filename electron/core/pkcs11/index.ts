@@ -3,5 +3,5 @@ export { TokenSession, type FinalTryConfirmation, type LoginResult } from './ses
 export { WRONG_PIN_PAUSE_MS } from './pinPace';
 export { Pkcs11Signer, ecdsaRawToDer, type PinProvider } from './signer';
 export { initToken, tokenToInitialize, RECOMMENDED_PIN_LENGTH, type InitTokenOptions, type InitTokenQuestion, type InitTokenResult, type ObjectCount } from './tokenInit';
-export { KNOWN_MODULE_PATHS, findInstalledModules } from './knownModules';
+export { KNOWN_MODULE_PATHS, findInstalledModules, isInstalledVendorModule } from './knownModules';
 export * from './types';

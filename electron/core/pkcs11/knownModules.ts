@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 
 /** Where vendors install their PKCS#11 libraries, for offering a choice instead of a bare path field. */
 export const KNOWN_MODULE_PATHS: { vendor: string; paths: string[] }[] = [
@@ -16,4 +16,23 @@ export function findInstalledModules(): { vendor: string; path: string }[] {
   const out: { vendor: string; path: string }[] = [];
   for (const v of KNOWN_MODULE_PATHS) for (const p of v.paths) if (existsSync(p)) out.push({ vendor: v.vendor, path: p });
   return out;
+}
+
+function real(p: string): string | undefined {
+  try {
+    return realpathSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether a library path is one of the vendors' installed locations (the same file, through any
+ * symbolic link). Such a file was put there by whoever administers the machine, not by a CA
+ * directory's metadata, which anyone who can write the directory can change.
+ */
+export function isInstalledVendorModule(lib: string): boolean {
+  const r = real(lib);
+  if (!r) return false;
+  return KNOWN_MODULE_PATHS.some((v) => v.paths.some((p) => real(p) === r));
 }
