@@ -25,6 +25,7 @@ import type { KeyStorageRef } from '../core/keys/signer';
 import { describeKeyStorage } from '../core/ca/caKeys';
 import { caCertPath, versionKeys } from '../core/ca/meta';
 import type { Profile } from '../core/profiles/index';
+import { lintLines } from './lintLines';
 
 type InitOptions = TokenOptions & PqcTokenOptions & VarOptions & PassphraseOptions & {
   pqcPkcs11KeyLabel?: string;
@@ -127,6 +128,7 @@ export async function caInit(o: InitOptions): Promise<void> {
       ...(r.altKey?.generated ? [`  alt test signature verified: ${r.altKey.generated.testSignatureVerified ? 'yes' : 'NO'}`] : []),
       `  SHA-256:      ${r.certificate.fingerprint}`,
       `  certificate:  ${r.certificate.path}`,
+      ...lintLines(r.certificate.lint),
     ]);
   } finally {
     await parent?.close();

@@ -14,6 +14,7 @@ import type { CaOpts, VarOptions } from './options';
 import { caAccess, varsFrom } from './access';
 import { emit } from './output';
 import { openCaRecorded } from './ceremony';
+import { lintLines } from './lintLines';
 
 function caDir(o: CaOpts): string {
   return o.dir ?? o.caDir ?? './ca';
@@ -84,7 +85,7 @@ async function issueForPublicKey(o: CaOpts & VarOptions & { pubkey: string; prof
   } finally {
     await ca.close();
   }
-  emit({ ...r, der: undefined, out: o.out }, () => [`Certificate ${r.serial} issued to ${r.subject} (from a bare public key: no CSR proved the key is held)`, `  profile: ${r.profile}`, `  SHA-256: ${r.fingerprint}`, `  written: ${o.out} and ${r.path}`, ...r.warnings.map((w) => `  warning: ${w}`)]);
+  emit({ ...r, der: undefined, out: o.out }, () => [`Certificate ${r.serial} issued to ${r.subject} (from a bare public key: no CSR proved the key is held)`, `  profile: ${r.profile}`, `  SHA-256: ${r.fingerprint}`, `  written: ${o.out} and ${r.path}`, ...lintLines(r.lint), ...r.warnings.map((w) => `  warning: ${w}`)]);
 }
 
 /** `cert issue` */
@@ -119,7 +120,7 @@ export async function certIssue(o: CaOpts & VarOptions & { csr?: string; pubkey?
   } finally {
     await ca.close();
   }
-  emit({ ...r, der: undefined, out: o.out }, () => [`Certificate ${r.serial} issued to ${r.subject}`, `  profile: ${r.profile}`, `  valid:   ${r.notBefore.toISOString()} → ${r.notAfter.toISOString()}`, `  SHA-256: ${r.fingerprint}`, `  written: ${o.out} and ${r.path}`, ...r.warnings.map((w) => `  warning: ${w}`)]);
+  emit({ ...r, der: undefined, out: o.out }, () => [`Certificate ${r.serial} issued to ${r.subject}`, `  profile: ${r.profile}`, `  valid:   ${r.notBefore.toISOString()} → ${r.notAfter.toISOString()}`, `  SHA-256: ${r.fingerprint}`, `  written: ${o.out} and ${r.path}`, ...lintLines(r.lint), ...r.warnings.map((w) => `  warning: ${w}`)]);
 }
 
 /** `cert revoke [--gen-crl --crl-days N]` */
@@ -140,7 +141,7 @@ export async function certRevoke(serial: string, o: CaOpts & { reason: Revocatio
   } finally {
     await ca.close();
   }
-  emit({ revoked: e, crl: { number: r.number, paths: r.paths, fingerprint: r.fingerprint, nextUpdate: r.nextUpdate } }, () => [`Certificate ${e.serial} revoked (${o.reason})`, `CRL #${r.number} signed: ${r.revoked} revoked certificate(s), next update ${r.nextUpdate.toISOString()}`, ...r.paths.map((p) => `  written: ${p}`), `  SHA-256: ${r.fingerprint}`]);
+  emit({ revoked: e, crl: { number: r.number, paths: r.paths, fingerprint: r.fingerprint, nextUpdate: r.nextUpdate } }, () => [`Certificate ${e.serial} revoked (${o.reason})`, `CRL #${r.number} signed: ${r.revoked} revoked certificate(s), next update ${r.nextUpdate.toISOString()}`, ...r.paths.map((p) => `  written: ${p}`), `  SHA-256: ${r.fingerprint}`, ...lintLines(r.lint)]);
 }
 
 /** `cert show` */
@@ -202,5 +203,5 @@ export async function crlGen(o: CaOpts & { days: string; all?: boolean; algo?: s
   } finally {
     await ca.close();
   }
-  emit({ number: r.number, paths: r.paths, fingerprint: r.fingerprint, revoked: r.revoked, nextUpdate: r.nextUpdate }, () => [`CRL #${r.number} signed: ${r.revoked} revoked certificate(s), next update ${r.nextUpdate.toISOString()}`, ...r.paths.map((p) => `  written: ${p}`), `  SHA-256: ${r.fingerprint}`]);
+  emit({ number: r.number, paths: r.paths, fingerprint: r.fingerprint, revoked: r.revoked, nextUpdate: r.nextUpdate }, () => [`CRL #${r.number} signed: ${r.revoked} revoked certificate(s), next update ${r.nextUpdate.toISOString()}`, ...r.paths.map((p) => `  written: ${p}`), `  SHA-256: ${r.fingerprint}`, ...lintLines(r.lint)]);
 }

@@ -14,6 +14,7 @@ import { secretSources, type CaOpts, type VarOptions } from './options';
 import { caAccess, newKeyPassphrase, varsFrom } from './access';
 import { emit } from './output';
 import { openCaRecorded } from './ceremony';
+import { lintLines } from './lintLines';
 
 function caDir(o: CaOpts): string {
   return o.dir ?? o.caDir ?? './ca';
@@ -91,6 +92,7 @@ export async function credentialEnroll(o: CaOpts & VarOptions & { profile: strin
       `  key:     ${keyDesc}`,
       ...written.map((p) => `  wrote:   ${p}`),
       `  CA copy: ${r.path}`,
+      ...lintLines(r.lint),
       ...r.warnings.map((w) => `  warning: ${w}`),
     ]);
   } finally {

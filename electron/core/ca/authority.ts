@@ -22,6 +22,8 @@ import { lockCaDir, overwriteSmallFile, readText, syncPaths, writeFileAtomic, ma
 import { makeDirs } from '../dirs';
 import { appendIndexEntries, readIndex, readIndexSerials, type IndexEntry } from './indexFile';
 import { revokeInIndex } from './revoke';
+import { lintBeforeSigning, lintDocument, lintFacts, refuseIfBlocked, type LintPolicy, type LintReport } from '../lint/gate';
+import { loadProfile } from '../profiles/loader';
 import { activeVersion, caCertPath, catalystCertName, DEFAULT_PIN_ENV, HSM_CONFIG_FILE, hsmYamlFor, qpkiAlgorithmId, readMeta, storageForMeta, versionKeys, writeMeta, type CaMeta, type KeyRef, usableVersion } from './meta';
 import { resolveKeyStorage, signerForRef, type CaKeyAccess, type ResolvedStorage } from './caKeys';
 import { caCertificateSerials, canonicalSerial, certFileName, nextSerialFileText, readSerialFile, serialBigInt, serialFromBigInt, SERIAL_FILE } from './serials';
@@ -87,6 +89,8 @@ interface Waiter extends PreparedIssue {
 interface BatchItem {
   w: Waiter;
   prepared: PreparedCertificate;
+  lint?: LintReport;
+  lintAfter?: LintReport;
   der?: Uint8Array;
   pem?: string;
 }
@@ -124,6 +128,8 @@ export type NewCaKey =
 export type { CaKeyAccess } from './caKeys';
 
 export interface IssuedCertificate {
+  /** Our lints on the signed certificate (absent where no gate ran). */
+  lint?: LintReport;
   serial: string;
   der: Uint8Array;
   pem: string;
@@ -355,6 +361,41 @@ export class CaDirectory {
     return { number, thisUpdate: now, nextUpdate, revoked, document, issuerCertSha256: this.certSha256 };
   }
 
+  /** The lint policy of a certificate this CA issues under `profile`: the profile's PKI and accepted lints. */
+  certificatePolicy(profile: Profile, external = false): LintPolicy {
+    return { pki: profile.pki, accepted: profile.lintAccept, issuerDer: this.certDer, external };
+  }
+
+  /**
+   * The lint policy of this CA's CRLs: its own profile's PKI and accepted lints (a CA whose
+   * profile is not at hand, another tool's, is linted under the private-PKI rules).
+   */
+  crlPolicy(external = false): LintPolicy {
+    let profile: Profile | undefined;
+    try {
+      const name = activeVersion(this.meta).profiles?.[0];
+      profile = name ? loadProfile(name) : undefined;
+    } catch {
+      profile = undefined;
+    }
+    return { pki: profile?.pki ?? 'private', accepted: profile?.lintAccept ?? [], issuerDer: this.certDer, external };
+  }
+
+  /** The issuer's key algorithms, as the throwaway lint keys take them. */
+  protected lintKeyAlgorithms(): [KeyAlgorithm, KeyAlgorithm | undefined] {
+    return [this.keyAlgorithm, this.altSpki ? keyAlgorithmOfSpki(this.altSpki) : undefined];
+  }
+
+  /** The lint report of a prepared certificate: its exact TBS, throwaway-signed. */
+  async lintCertificate(p: PreparedCertificate, external = false): Promise<LintReport> {
+    return lintBeforeSigning(p.document, ...this.lintKeyAlgorithms(), this.certificatePolicy(p.profile, external));
+  }
+
+  /** The lint report of a prepared CRL. */
+  async lintCrl(p: PreparedCrl, external = false): Promise<LintReport> {
+    return lintBeforeSigning(p.document, ...this.lintKeyAlgorithms(), this.crlPolicy(external));
+  }
+
   /** The number the next CRL takes (the crlnumber file). */
   protected crlNumber(): bigint {
     const numPath = join(this.dir, 'crlnumber');
@@ -576,9 +617,20 @@ export class CertificateAuthority extends CaDirectory {
         used.add(prepared.serial);
         items.push({ w, prepared });
       }
+      // The lint gate, before anything of these is journaled or signed: a refused one leaves no trace but its refusal.
+      for (const i of [...items]) {
+        try {
+          i.lint = await this.lintCertificate(i.prepared);
+          refuseIfBlocked(i.lint, `The certificate for ${i.prepared.subjectString} (serial ${i.prepared.serial}, profile ${i.prepared.profile.name})`);
+        } catch (e) {
+          this.recordSigningFailure(i.prepared.serial, e);
+          i.w.reject(e);
+          items.splice(items.indexOf(i), 1);
+        }
+      }
       if (!items.length) return;
       this.journal.appendMany(
-        items.map((i) => ({ kind: 'issuance.started' as const, facts: { serial: i.prepared.serial, profile: i.prepared.profile.name, subject: i.prepared.subjectString, source: i.prepared.source, tbsSha256: sha256Hex(i.prepared.document.tbs) } })),
+        items.map((i) => ({ kind: 'issuance.started' as const, facts: { serial: i.prepared.serial, profile: i.prepared.profile.name, subject: i.prepared.subjectString, source: i.prepared.source, tbsSha256: sha256Hex(i.prepared.document.tbs), lint: lintFacts(i.lint!) } })),
         { sync: false },
       );
       this.advanceSerialFile(items.map((i) => i.prepared.serial));
@@ -596,6 +648,9 @@ export class CertificateAuthority extends CaDirectory {
       try {
         const der = await signPrepared(i.prepared.document, this.signer, this.altSigner);
         checkSigned(der, i.prepared.document, issuer);
+        // And again on the real certificate: what is written passed the gate as signed.
+        i.lintAfter = lintDocument(der, 'certificate', this.certificatePolicy(i.prepared.profile));
+        refuseIfBlocked(i.lintAfter, `The signed certificate ${i.prepared.serial}`, 'after');
         i.der = der;
         signed.push(i);
       } catch (e) {
@@ -642,6 +697,7 @@ export class CertificateAuthority extends CaDirectory {
         fingerprint: sha256Hex(i.der!),
         profile: i.prepared.profile.name,
         warnings: i.prepared.warnings,
+        lint: i.lintAfter,
       }));
       this.journal.appendMany(
         results.map((r, k) => ({
@@ -658,6 +714,7 @@ export class CertificateAuthority extends CaDirectory {
             hybrid: !!this.altSigner,
             tbsSha256: sha256Hex(written[k].prepared.document.tbs),
             signaturesVerified: true,
+            lint: lintFacts(written[k].lintAfter!),
             // The flush makes the journal durable, not each certificate file's contents (one
             // fsync per file would cost more than the signature): the journal keeps the signed
             // bytes, and `ca check --repair` restores a file a power cut left empty or cut short.
@@ -734,9 +791,13 @@ export class CertificateAuthority extends CaDirectory {
       const same = now.length === p.revoked.length && now.every((r, k) => r.serial === p.revoked[k].serial && r.reason === p.revoked[k].reason && r.date.getTime() === p.revoked[k].date.getTime());
       if (!same) throw new QpkiError('CA_INVALID', 'The revocations in index.txt changed since this CRL was reviewed; prepare it again.');
       let der: Uint8Array;
+      let lintAfter: LintReport;
       try {
+        refuseIfBlocked(await this.lintCrl(p), `CRL ${p.number}`);
         der = await signPrepared(p.document, this.signer, this.altSigner);
         checkSigned(der, p.document, this.issuerKeys());
+        lintAfter = lintDocument(der, 'crl', this.crlPolicy());
+        refuseIfBlocked(lintAfter, `The signed CRL ${p.number}`, 'after');
       } catch (e) {
         this.recordSigningFailure(`CRL ${p.number}`, e);
         throw e;
@@ -750,9 +811,9 @@ export class CertificateAuthority extends CaDirectory {
       const fingerprint = sha256Hex(der);
       this.journal.append('crl.generated', {
         crlNumber: p.number.toString(), revoked: p.revoked.length, thisUpdate: p.thisUpdate.toISOString(), nextUpdate: p.nextUpdate.toISOString(),
-        crlSha256Fingerprint: fingerprint, tbsSha256: sha256Hex(p.document.tbs), signaturesVerified: true,
+        crlSha256Fingerprint: fingerprint, tbsSha256: sha256Hex(p.document.tbs), signaturesVerified: true, lint: lintFacts(lintAfter),
       });
-      return { pem, der, number: p.number, paths, fingerprint, revoked: p.revoked.length, nextUpdate: p.nextUpdate };
+      return { pem, der, number: p.number, paths, fingerprint, revoked: p.revoked.length, nextUpdate: p.nextUpdate, lint: lintAfter };
     } finally {
       unlock();
     }
@@ -760,6 +821,7 @@ export class CertificateAuthority extends CaDirectory {
 }
 
 export interface SignedCrl {
+  lint: LintReport;
   pem: string;
   der: Uint8Array;
   number: bigint;
@@ -901,6 +963,8 @@ export interface NewCaOptions {
   journalPreamble?: { kind: JournalKind; facts: Record<string, unknown> }[];
   /** Operator and witnesses named at the start of the ceremony. */
   participants?: { operator: string; witnesses: string[] };
+  /** Also run zlint and pkilint (where installed) for the draft's lint report. */
+  externalLint?: boolean;
 }
 
 /** A new CA needs a CA profile and a directory that is absent or empty: an existing CA is never overwritten. */
@@ -928,6 +992,18 @@ export interface NewCaDraft {
   /** What the journal records of the key(s), in the order they were made. */
   keyEvents: { kind: JournalKind; facts: Record<string, unknown> }[];
   options: InitCaOptions;
+  /** The lint gate's report on the certificate's exact TBS (throwaway-signed); signing refuses it while it has blocking errors. */
+  lint: LintReport;
+}
+
+/** The lint policy of a new root: its profile's PKI and accepted lints; no issuer but itself. */
+function rootLintPolicy(profile: Profile, external = false): LintPolicy {
+  return { pki: profile.pki, accepted: profile.lintAccept, root: true, external };
+}
+
+async function lintDraftCertificate(certificate: NewCaDraft['certificate'], profile: Profile, key: MadeKey, altKey: MadeKey | undefined, external = false): Promise<LintReport> {
+  if ('self' in certificate) return lintBeforeSigning(certificate.self, key.signer.keyAlgorithm, altKey?.signer.keyAlgorithm, rootLintPolicy(profile, external));
+  return certificate.parent.lintCertificate(certificate.prepared, external);
 }
 
 export type InitCaOptions = NewCaOptions & { altKey?: NewAltCaKey; parent?: CertificateAuthority };
@@ -988,7 +1064,8 @@ export async function prepareNewCa(opts: InitCaOptions): Promise<NewCaDraft> {
         },
       });
     }
-    return { dir, profile, created, key, altKey, certificate, rendered: renderSubject(profile, values), keyEvents, options: opts };
+    const lint = await lintDraftCertificate(certificate, profile, key, altKey, opts.externalLint);
+    return { dir, profile, created, key, altKey, certificate, rendered: renderSubject(profile, values), keyEvents, options: opts, lint };
   } catch (e) {
     const told = keyLeftInToken(e, opts.key, key);
     throw altSpec ? keyLeftInToken(told, altSpec, altKey) : told;
@@ -1023,12 +1100,16 @@ export async function completeNewCa(d: NewCaDraft, secrets: { passphrase?: strin
     let chain: string;
     if ('self' in d.certificate) {
       const c = d.certificate;
+      // The gate again, on the same bytes: the draft's report is what was shown, this is what holds.
+      refuseIfBlocked(await lintDraftCertificate(c, profile, d.key, d.altKey), `The root certificate ${nameString(c.subject)} (profile ${profile.name})`);
       const der = await signPrepared(c.self, d.key.signer, d.altKey?.signer);
       checkSigned(der, c.self, { spki: d.key.signer.spki, ...(d.altKey ? { altSpki: d.altKey.signer.spki } : {}) });
+      const lintAfter = lintDocument(der, 'certificate', rootLintPolicy(profile));
+      refuseIfBlocked(lintAfter, `The signed root certificate ${nameString(c.subject)}`, 'after');
       const pem = toPem(der, 'CERTIFICATE');
       certificate = {
         serial: c.serial, der, pem, path: join(dir, 'ca.crt'), subject: nameString(c.subject), issuer: nameString(c.subject),
-        notBefore: c.notBefore, notAfter: c.notAfter, fingerprint: sha256Hex(der), profile: profile.name, warnings: [],
+        notBefore: c.notBefore, notAfter: c.notAfter, fingerprint: sha256Hex(der), profile: profile.name, warnings: [], lint: lintAfter,
       };
       chain = pem;
     } else {
@@ -1087,7 +1168,7 @@ export async function completeNewCa(d: NewCaDraft, secrets: { passphrase?: strin
       serial: certificate.serial, profile: profile.name, subject: certificate.subject, issuer: certificate.issuer,
       notBefore: certificate.notBefore.toISOString(), notAfter: certificate.notAfter.toISOString(),
       certificateSha256Fingerprint: certificate.fingerprint, path: 'ca.crt', selfSigned: !opts.parent, hybrid: !!altSigner,
-      tbsSha256: sha256Hex(draftDocument(d).tbs), signaturesVerified: true,
+      tbsSha256: sha256Hex(draftDocument(d).tbs), signaturesVerified: true, ...(certificate.lint ? { lint: lintFacts(certificate.lint) } : {}),
     });
     return {
       dir,

@@ -134,7 +134,7 @@ export function blockingFindings(findings: readonly LintFinding[], accepted: rea
 /** Throwaway keys, one per algorithm for the process: they sign lint copies only, never anything kept. */
 const throwaway = new Map<KeyAlgorithm, Signer>();
 
-function throwawaySigner(alg: KeyAlgorithm): Signer {
+export function throwawaySigner(alg: KeyAlgorithm): Signer {
   let s = throwaway.get(alg);
   if (!s) {
     const { pkcs8 } = generateSoftwareKey(alg);
