@@ -246,3 +246,32 @@ test('a key that already backs a CA this app knows is made the key of another on
   assert.equal((await call('sign', { requestId: req.id })).error?.code, 'SIGNING_REQUEST_UNKNOWN');
   assert.equal(existsSync(dir), false);
 });
+
+test('the lint gate in the app: the review shows the verdict on the exact TBS; a blocking error makes main refuse to sign, and nothing is written', async () => {
+  await ok('endSession');
+  await ok('openCeremony', { operator: 'Alice Operator', witnesses: ['Bob Witness'], purpose: 'lint gate' });
+  await loadLibrary(SOFTHSM_LIB);
+  await ok('openToken', { serial });
+  await ok('login', { pin: PIN });
+  await ok('generateKey', { algorithm: 'ec-p384', label: 'br-root-key' });
+  const dir = join(work, 'br-root');
+  const req = await ok('previewCa', { profile: 'br/ec/root-ca', vars: { cn: 'Gate BR Root', organization: 'QPKI Test', country: 'FR' }, dirId: await dirId('new-ca', dir) });
+  assert.equal(req.lint.pki, 'public-tls');
+  assert.deepEqual(req.lint.blocking, [], 'a BR root from the BR profile passes');
+  assert.equal(req.lint.kind, 'root');
+  await ok('sign', { requestId: req.id });
+  await openCa(dir);
+  // A root's CRL may be valid 12 months (BR 7.2): 400 days is refused by main, whatever the renderer does.
+  const long = await ok('prepareCrl', { days: 400 });
+  assert.deepEqual(long.lint.blocking.map((f: { lint: string }) => f.lint), ['br.crl.next_update_too_far']);
+  const files = hashTree(dir, (rel) => rel === 'journal.jsonl');
+  const r = await call('sign', { requestId: long.id });
+  assert.equal(r.error?.code, 'LINT_FAILED');
+  assert.match(r.error!.message, /br\.crl\.next_update_too_far/);
+  assert.deepEqual(hashTree(dir, (rel) => rel === 'journal.jsonl'), files, 'no CRL written, crlnumber unchanged');
+  assert.equal(readJournal(dir).filter((e) => e.kind === 'signing.failed').at(-1)?.facts.code, 'LINT_FAILED');
+  const fine = await ok('prepareCrl', { days: 365 });
+  assert.deepEqual(fine.lint.blocking, []);
+  await ok('sign', { requestId: fine.id });
+  assert.ok(existsSync(join(dir, 'crl', 'ca.crl')));
+});

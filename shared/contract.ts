@@ -187,6 +187,22 @@ export const CsrView = z.object({
  * every extension), decoded in full, with the SHA-256 of its DER. Signing names only its id,
  * which main issued and the renderer cannot forge; the token signs exactly those bytes.
  */
+export const LintFindingView = z.object({ lint: z.string(), severity: z.enum(['error', 'warning', 'notice']), source: z.string(), message: z.string() });
+
+/** The lint gate's verdict on the exact TBS (signed with a throwaway key): ours, and zlint's and pkilint's where installed. */
+export const LintView = z.object({
+  pki: z.enum(['public-tls', 'private']),
+  kind: z.string(),
+  findings: z.array(LintFindingView),
+  /** Errors the profile accepts by name, each with its written reason. */
+  accepted: z.array(LintFindingView.extend({ reason: z.string() })),
+  /** Errors that stop signing: main refuses to sign while there is one. */
+  blocking: z.array(LintFindingView),
+  /** null: that linter is not installed on this machine. Shown only; never blocking. */
+  zlint: z.array(LintFindingView).nullable(),
+  pkilint: z.array(LintFindingView).nullable(),
+});
+
 export const SigningRequest = z.object({
   id: z.string(),
   kind: z.enum(['certificate', 'crl']),
@@ -225,6 +241,7 @@ export const SigningRequest = z.object({
   /** The passphrases signing needs: a new key file's (asked twice) or an existing one's; null where a token key signs. */
   secrets: z.object({ passphrase: z.enum(['new', 'existing']).nullable(), altPassphrase: z.enum(['new', 'existing']).nullable() }),
   warnings: z.array(z.string()),
+  lint: LintView,
 });
 
 export const CaSummary = z.object({

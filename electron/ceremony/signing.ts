@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { QpkiError, toErrorPayload } from '../core/errors';
 import type { Profile } from '../core/profiles';
+import { lintFacts, type LintReport } from '../core/lint/gate';
 import { CaDirectory, completeNewCa, describeCaDir, draftDocument, prepareNewCa, sha256Hex, type NewAltCaKey, type NewCaDraft, type NewCaKey, type PreparedCertificate, type PreparedCrl } from '../core/ca/authority';
 import { keyAlgorithmOfSpki } from '../core/keys/verify';
 import { parseAndVerifyCsr, type ParsedCsr } from '../core/x509/csr';
@@ -72,7 +73,7 @@ function basicConstraintsOf(d: Described): { isCa: boolean | null; pathLen: numb
 
 function baseView(
   id: string, purpose: SigningRequestT['purpose'], p: PreparedDocument, d: Described,
-  rest: Pick<SigningRequestT, 'signedBy' | 'targetDir' | 'keys' | 'commonName' | 'csr' | 'crl' | 'warnings' | 'serial' | 'secrets'> & { validityDays: number },
+  rest: Pick<SigningRequestT, 'signedBy' | 'targetDir' | 'keys' | 'commonName' | 'csr' | 'crl' | 'warnings' | 'serial' | 'secrets'> & { validityDays: number; lint: LintReport },
 ): SigningRequestT {
   const v = view(d);
   const bc = p.kind === 'certificate' ? basicConstraintsOf(d) : { isCa: null, pathLen: null };
@@ -94,7 +95,17 @@ function baseView(
       ? `The ${p.altSignatureAlgorithm} alternative signature (Catalyst altSignatureValue, 2.5.29.74): made by the CA's alternative key over this structure without its signature field, and added as the last extension; nothing else changes.`
       : null,
     ...rest,
+    lint: lintView(rest.lint),
   };
+}
+
+function lintView(r: LintReport): SigningRequestT['lint'] {
+  return { pki: r.pki, kind: r.kind, findings: r.findings, accepted: r.accepted, blocking: r.blocking, zlint: r.external.zlint, pkilint: r.external.pkilint };
+}
+
+/** The lint gate's facts for the ceremony record at preparation: what was found and what the profile accepts. */
+function lintRecord(r: LintReport): Record<string, unknown> {
+  return { lint: { ...lintFacts(r), blocking: r.blocking.map((f) => f.lint), zlint: r.external.zlint?.map((f) => `${f.severity}:${f.lint}`) ?? 'not installed', pkilint: r.external.pkilint?.map((f) => `${f.severity}:${f.lint}`) ?? 'not installed' } };
 }
 
 /** What main's own dialog asks before the token signs: the facts an auditor would read out. */
@@ -186,7 +197,7 @@ export async function prepareRoot(ctx: SigningContext, profile: Profile, vars: R
   const altInToken = chosenAltKey(state, profile);
   const altKey: NewAltCaKey | undefined = !profile.altAlgorithm ? undefined
     : altInToken ? { kind: 'pkcs11', session: state.requireLogin(), label: altInToken.label, id: altInToken.id, useExisting: true } : { passphrase: null };
-  const draft = await prepareNewCa({ dir, profile, vars, key, ...(altKey ? { altKey } : {}) });
+  const draft = await prepareNewCa({ dir, profile, vars, key, ...(altKey ? { altKey } : {}), externalLint: true });
   const keySha = sha256Hex(draft.key.signer.spki);
   const backs = casBackedBy(state.options.dataDir, keySha, dir);
   if (backs.length) {
@@ -223,8 +234,9 @@ export async function prepareRoot(ctx: SigningContext, profile: Profile, vars: R
     signedBy: `the new CA's own key: ${keyStorageWords(state, k)}${draft.altKey ? (altInToken ? `, and its ML-DSA key “${altInToken.label}” in the same token` : ', and its ML-DSA key file') : ''}`,
     targetDir: dir, keys, commonName: String(draft.rendered.cn ?? ''), csr: null, crl: null, warnings: [], serial: c.serial, validityDays: days,
     secrets: { passphrase: k.kind === 'software' ? 'new' : null, altPassphrase: draft.altKey?.software ? 'new' : null },
+    lint: draft.lint,
   });
-  state.ceremony.record('signing.prepared', { requestId: id, purpose: 'root', profile: profile.name, subject: view.subject, tbsSha256: sha256Hex(p.tbs), targetDir: dir });
+  state.ceremony.record('signing.prepared', { requestId: id, purpose: 'root', profile: profile.name, subject: view.subject, tbsSha256: sha256Hex(p.tbs), targetDir: dir, ...lintRecord(draft.lint) });
   state.request = { id, view, kind: 'root', draft, key: k, tokenSerial };
   return view;
 }
@@ -362,6 +374,7 @@ export async function prepareIssuance(
   });
   const prepared = ca.prepareCertificate({ profile, vars: opts.vars, spki: csr.spki, ...(altSpki ? { subjectAltSpki: altSpki } : {}), source: 'certificate request' });
   warnings.push(...prepared.warnings);
+  const lint = await ca.lintCertificate(prepared, true);
   const id = newRequestId();
   const d = describePrepared(prepared.document);
   const view = baseView(id, opts.purpose, prepared.document, d, {
@@ -371,27 +384,30 @@ export async function prepareIssuance(
       signatureValid: true, sha256: colonHex(facts.sha256), differences: csrDifferences(facts, described, d),
     },
     validityDays: Math.round((prepared.notAfter.getTime() - prepared.notBefore.getTime()) / DAY_MS),
+    lint,
   });
-  state.ceremony.record('signing.prepared', { requestId: id, purpose: opts.purpose, profile: profile.name, serial: prepared.serial, subject: view.subject, tbsSha256: sha256Hex(prepared.document.tbs), csrSha256: facts.sha256 });
+  state.ceremony.record('signing.prepared', { requestId: id, purpose: opts.purpose, profile: profile.name, serial: prepared.serial, subject: view.subject, tbsSha256: sha256Hex(prepared.document.tbs), csrSha256: facts.sha256, ...lintRecord(lint) });
   state.request = { id, view, kind: 'issue', caDir: ca.dir, prepared };
   return view;
 }
 
 /** The open CA's next CRL. */
-export function prepareCrlRequest(ctx: SigningContext, days: number): SigningRequestT {
+export async function prepareCrlRequest(ctx: SigningContext, days: number): Promise<SigningRequestT> {
   const { state } = ctx;
   const ca = openCaDirectory(state);
   withdraw(state);
   state.ceremony.attach(ca.dir);
   const prepared = ca.prepareCrl({ days });
+  const lint = await ca.lintCrl(prepared, true);
   const id = newRequestId();
   const d = describePrepared(prepared.document);
   const view = baseView(id, 'crl', prepared.document, d, {
     signedBy: caSigner(ca), targetDir: join(ca.dir, 'crl'), keys: [], commonName: '', csr: null, warnings: [], serial: null, secrets: caSecrets(ca),
     crl: { number: prepared.number.toString(), revoked: prepared.revoked.map((r) => ({ serial: r.serial, date: r.date.toISOString(), reason: r.reason ?? null })) },
     validityDays: days,
+    lint,
   });
-  state.ceremony.record('signing.prepared', { requestId: id, purpose: 'crl', crlNumber: prepared.number.toString(), revoked: prepared.revoked.length, tbsSha256: sha256Hex(prepared.document.tbs) });
+  state.ceremony.record('signing.prepared', { requestId: id, purpose: 'crl', crlNumber: prepared.number.toString(), revoked: prepared.revoked.length, tbsSha256: sha256Hex(prepared.document.tbs), ...lintRecord(lint) });
   state.request = { id, view, kind: 'crl', caDir: ca.dir, prepared };
   return view;
 }

@@ -3,6 +3,7 @@ import { PinField, type PinHandle } from '../components/PinField';
 import { actions, useWizard, type Screen as ScreenName } from '../store';
 import { Actions, Screen } from '../components/common';
 import { CaKeysPanel, algName } from '../components/PostQuantum';
+import { LintPanel } from '../components/LintPanel';
 import type { SigningRequestT } from '../../shared/contract';
 
 /** New key files are always encrypted, with at least this many characters (main refuses fewer). */
@@ -46,6 +47,7 @@ export function RequestDetails({ r }: { r: SigningRequestT }) {
       {r.warnings.length > 0 && (
         <div className="notice" role="note" data-testid="review-warnings">{r.warnings.map((w, i) => <p key={i}>{w}</p>)}</div>
       )}
+      <LintPanel lint={r.lint} />
       {r.keys.length > 0 && <CaKeysPanel keys={r.keys} title="Keys of the new CA" />}
       {r.csr && (
         <section aria-labelledby="csr-title" data-testid="review-csr">
@@ -180,7 +182,7 @@ export function SignForm({ r, back }: { r: SigningRequestT; back: ScreenName }) 
       </label>
       <Actions>
         <button type="button" className="secondary" onClick={() => void actions.withdrawReview(back)} data-testid="review-back">Back</button>
-        <button type="submit" className="sign" disabled={!typedOk || !witnessed || !!busy} data-testid="sign">
+        <button type="submit" className="sign" disabled={!typedOk || !witnessed || !!busy || r.lint.blocking.length > 0} data-testid="sign">
           {r.altSignatureAlgorithm ? `Sign with ${signer} and the ML-DSA key` : `Sign with ${signer}`}
         </button>
       </Actions>
