@@ -86,5 +86,9 @@ export async function main(argv: string[]): Promise<number> {
 
 if (require.main === module) {
   // Exit after the output is out: writes to a pipe are asynchronous (see bin/qpki.cjs).
-  main(process.argv.slice(2)).then((c) => process.stdout.write('', () => process.stderr.write('', () => process.exit(c))));
+  main(process.argv.slice(2)).then(
+    (c) => process.stdout.write('', () => process.stderr.write('', () => process.exit(c))),
+    // main answers every error itself; anything reaching here is a bug, reported in one line.
+    (e: unknown) => process.stderr.write(`error [INTERNAL]: ${e instanceof Error ? e.message : String(e)}\n`, () => process.exit(1)),
+  );
 }

@@ -179,6 +179,10 @@ app.whenReady().then(() => {
   });
   registerIpc(handlers, appBaseUrl);
   createWindow();
+}).catch((e: unknown) => {
+  // Start-up failed before a window could say so: say it on stderr and quit, never hang windowless.
+  console.error(`qpki ceremony could not start: ${e instanceof Error ? e.message : String(e)}`);
+  app.exit(1);
 });
 
 app.on('window-all-closed', () => {
