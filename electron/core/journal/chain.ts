@@ -34,6 +34,15 @@ export const JOURNAL_KINDS = [
   'ca.activated',
   /** `ocsp sign`: an OCSP response signed by the CA (or a delegated responder). */
   'ocsp.signed',
+  /** `ceremony run` / the app: the reviewed plan this ceremony follows (its SHA-256 and steps), first thing. */
+  'plan.loaded',
+  /** A plan step began or ended (step n of N, its id and type, and what it made). */
+  'plan.step.started',
+  'plan.step.completed',
+  /** A departure from the plan (skipped step, retry, error, changed value) with the operator's typed note. */
+  'ceremony.deviation',
+  /** A witness acknowledged a step, a preflight warning's justification, or the clock against a reference time. */
+  'witness.acknowledged',
   'ceremony.closed',
   'error',
 ] as const;

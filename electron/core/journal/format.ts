@@ -30,6 +30,11 @@ const DESCRIPTIONS: Record<JournalKind, string> = {
   'ca.rotated': 'New CA key version made',
   'ca.activated': 'CA key version activated',
   'ocsp.signed': 'OCSP response signed',
+  'plan.loaded': 'Ceremony plan loaded',
+  'plan.step.started': 'Plan step started',
+  'plan.step.completed': 'Plan step completed',
+  'ceremony.deviation': 'Deviation from the plan',
+  'witness.acknowledged': 'Witness acknowledgement',
   'ceremony.closed': 'Ceremony closed',
   error: 'Error',
 };
