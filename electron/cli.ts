@@ -13,6 +13,7 @@ import { registerCaCommands } from './cli/caCommands';
 import { registerCertCommands } from './cli/certCommands';
 import { collect } from './cli/options';
 import { registerJournalCommands } from './cli/journalCommands';
+import { registerCeremonyPlanCommands } from './cli/ceremonyPlanCommands';
 import { registerTokenCommands } from './cli/tokenCommands';
 import { setJson } from './cli/output';
 import { disableCoreDumps } from './core/coredump';
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   registerCertCommands(program);
   registerTokenCommands(program);
   registerJournalCommands(program);
+  registerCeremonyPlanCommands(program);
   oneLineUsageErrors(program);
   return program;
 }

@@ -1,0 +1,275 @@
+/**
+ * Ceremony plans through the real command line: the README's example plan (token initialization,
+ * root, issuing CA from a key of the plan, CRL) rehearsed on Debian's SoftHSM2 and run unchanged,
+ * with only the environment file different, on another module build (SoftHSM2 with ML-DSA, from
+ * ../shared); `ceremony compare` passes, and fails once one variable of the plan changes. What
+ * it makes is checked with OpenSSL and Python `cryptography`; bad plans and environment files are
+ * refused with the line named, before anything is done; a failing step stops the run and is recorded.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import { ensureCliBuilt, errorLine, ok, python, qpki, ROOT, sh, SOFTHSM_LIB } from './helpers';
+import { makeSoftHsmStore, mldsaTokenMissing, MLDSA_SOFTHSM, type SoftHsmStore } from '../softhsm';
+
+const PLAN = join(ROOT, 'examples', 'ceremony', 'root-ceremony.yaml');
+const ENV_FILE = join(ROOT, 'examples', 'ceremony', 'environment.rehearsal.yaml');
+const USER = 'plan-user-PIN-4711-canary';
+const SO = 'plan-so-PIN-0815-canary';
+const PINS = { CEREMONY_CA_PIN: USER, CEREMONY_CA_SO_PIN: SO };
+const JUSTIFY = ['--preflight-justification', 'Test machine: the network stays up in CI; witnesses agreed.'];
+
+const stores: SoftHsmStore[] = [];
+let work: string;
+
+function store(module?: typeof MLDSA_SOFTHSM): SoftHsmStore {
+  const s = makeSoftHsmStore(module ?? undefined);
+  stores.push(s);
+  return s;
+}
+
+function run(s: SoftHsmStore, args: string[]) {
+  return qpki(args, { env: { ...s.env, ...PINS } });
+}
+
+function envFor(lib: string, name: string): string {
+  const p = join(work, name);
+  writeFileSync(p, readFileSync(ENV_FILE, 'utf8').replace('/usr/lib/softhsm/libsofthsm2.so', lib));
+  return p;
+}
+
+function journal(dir: string): { kind: string; facts: Record<string, unknown> }[] {
+  return readFileSync(join(dir, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+}
+
+function allFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? allFiles(join(dir, e.name)) : [join(dir, e.name)]));
+}
+
+const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+before(() => {
+  ensureCliBuilt();
+  const s = makeSoftHsmStore();
+  stores.push(s);
+  work = join(s.dir, 'plans');
+  mkdirSync(work);
+});
+after(() => stores.forEach((s) => s.cleanup()));
+
+describe('the example plan, rehearsed and run unchanged on another module', { skip: mldsaTokenMissing() }, () => {
+  let rehearsal: string;
+  let production: string;
+
+  test('check prints the plan in words with its SHA-256, and does nothing', () => {
+    const s = store();
+    const r = run(s, ['ceremony', 'check', PLAN, '--env', ENV_FILE]);
+    const out = ok(r);
+    const hash = sha256(readFileSync(PLAN));
+    assert.ok(out.replace(/\s+/g, '').includes(hash), `the plan's SHA-256 ${hash} is printed:\n${out}`);
+    assert.match(out, /Step 1 of 6: initialize the ca token/);
+    assert.match(out, /Step 5 of 6: subordinate CA CN=Example TLS Issuing CA 2027/);
+    assert.match(out, /Alice Martin \(operator\)/);
+    assert.deepEqual(readdirSync(s.tokenDir), [], 'no token was initialized by check');
+  });
+
+  test('rehearsal on Debian SoftHSM2 2.6', () => {
+    const s = store();
+    rehearsal = join(work, 'rehearsal');
+    const r = run(s, ['ceremony', 'run', PLAN, '--env', ENV_FILE, '--out', rehearsal, '--rehearsal']);
+    ok(r);
+    assert.match(r.stderr, /Step 6 of 6: CRL of root/);
+    const m = JSON.parse(readFileSync(join(rehearsal, 'outputs.json'), 'utf8'));
+    assert.equal(m.completed, true);
+    assert.equal(m.rehearsal, true);
+    assert.equal(m.steps.length, 6);
+    assert.deepEqual(readFileSync(join(rehearsal, 'plan.yaml')), readFileSync(PLAN), 'the plan is kept byte for byte');
+  });
+
+  test('the same plan runs on the ML-DSA SoftHSM2 build, only the environment file differs', () => {
+    const s = store(MLDSA_SOFTHSM);
+    production = join(work, 'production');
+    const env = envFor(MLDSA_SOFTHSM!.lib, 'environment.production.yaml');
+    const r = run(s, ['ceremony', 'run', PLAN, '--env', env, '--out', production, ...JUSTIFY, '--clock-reference', new Date().toISOString().replace(/\.\d+Z$/, 'Z'), '--clock-witness', 'Bruno Keller']);
+    ok(r);
+    const j = journal(production);
+    // The record opens with the ceremony and the plan's hash, and closes it.
+    assert.equal(j[0].kind, 'ceremony.opened');
+    assert.equal(j[0].facts.planSha256, sha256(readFileSync(PLAN)));
+    assert.equal(j[0].facts.rehearsal, false);
+    assert.equal(j.at(-1)!.kind, 'ceremony.closed');
+    assert.equal(j.at(-1)!.facts.outcome, 'completed');
+    const loaded = j.find((e) => e.kind === 'plan.loaded')!;
+    assert.equal(loaded.facts.planSha256, sha256(readFileSync(PLAN)));
+    assert.deepEqual(j.filter((e) => e.kind === 'plan.step.completed').map((e) => e.facts.step), [1, 2, 3, 4, 5, 6]);
+    const clock = j.find((e) => e.kind === 'witness.acknowledged' && e.facts.what === 'clock')!;
+    assert.equal(clock.facts.witness, 'Bruno Keller');
+    assert.ok(Math.abs(Number(clock.facts.differenceSeconds)) < 120);
+    const keys = j.filter((e) => e.kind === 'key.generated');
+    assert.equal(keys.length, 2);
+    for (const k of keys) assert.deepEqual({ s: (k.facts.attributes as Record<string, boolean>).sensitive, x: (k.facts.attributes as Record<string, boolean>).extractable }, { s: true, x: false });
+    const init = j.find((e) => e.kind === 'token.initialized')!;
+    assert.equal(init.facts.label, 'EXAMPLE-ROOT-2027');
+    // The module loaded is the one the environment names.
+    assert.ok(j.some((e) => e.kind === 'module.loaded' && e.facts.path === MLDSA_SOFTHSM!.lib));
+    // Every journal (the ceremony's and each CA's) verifies.
+    for (const d of [production, join(production, 'root-ca'), join(production, 'issuing-ca')]) ok(qpki(['journal', 'verify', '--ca-dir', d], { env: s.env }));
+    // The keys are in the token, as pkcs11-tool (not ours) lists them.
+    const objs = sh('pkcs11-tool', ['--module', MLDSA_SOFTHSM!.lib, '--token-label', 'EXAMPLE-ROOT-2027', '--login', '--pin', USER, '--list-objects', '--type', 'privkey'], { env: s.env });
+    assert.match(objs.stdout, /label:\s+example-root-2027/);
+    assert.match(objs.stdout, /label:\s+example-issuing-2027/);
+  });
+
+  test('what the run made verifies with OpenSSL and Python cryptography', () => {
+    const root = join(production, 'root-ca', 'ca.crt');
+    const issuing = join(production, 'issuing-ca', 'ca.crt');
+    const crl = join(production, 'root-ca.crl');
+    assert.equal(sh('openssl', ['verify', '-x509_strict', '-CAfile', root, issuing]).code, 0);
+    const c = sh('openssl', ['crl', '-in', crl, '-noout', '-CAfile', root]);
+    assert.match(c.stderr + c.stdout, /verify OK/);
+    const out = python(
+      `import sys, datetime
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+root = x509.load_pem_x509_certificate(open(sys.argv[1],'rb').read())
+sub = x509.load_pem_x509_certificate(open(sys.argv[2],'rb').read())
+crl = x509.load_pem_x509_crl(open(sys.argv[3],'rb').read())
+root.public_key().verify(sub.signature, sub.tbs_certificate_bytes, ec.ECDSA(sub.signature_hash_algorithm))
+assert crl.is_signature_valid(root.public_key())
+days = (crl.next_update_utc - crl.last_update_utc).days
+print(sub.subject.rfc4514_string(), sub.issuer == root.subject, days)`,
+      [root, issuing, crl],
+    );
+    assert.equal(out.trim(), 'CN=Example TLS Issuing CA 2027,O=Example Corp.,C=FR True 365');
+  });
+
+  test('compare: the rehearsal and the run agree', () => {
+    const r = qpki(['ceremony', 'compare', rehearsal, production], { env: process.env });
+    assert.match(ok(r), /The runs agree: 3 documents compared/);
+  });
+
+  test('compare: one variable changed in the plan makes the runs differ', () => {
+    const s = store();
+    const changed = join(work, 'changed.yaml');
+    writeFileSync(changed, readFileSync(PLAN, 'utf8').replace('http://crl.example.com/root-2027.crl', 'http://crl.example.com/root.crl'));
+    const out = join(work, 'changed-run');
+    ok(run(s, ['ceremony', 'run', changed, '--env', ENV_FILE, '--out', out, '--rehearsal']));
+    const r = qpki(['ceremony', 'compare', out, production], { env: process.env });
+    assert.equal(r.code, 1);
+    assert.equal(errorLine(r).code, 'RUNS_DIFFER');
+    assert.match(r.stdout, /plan SHA-256/);
+    // The CRL distribution point extension of the issuing CA (2.5.29.31) is named.
+    assert.match(r.stdout, /step 5 \(issuing\) issuing-ca\/ca\.crt: extension 2\.5\.29\.31/);
+    assert.doesNotMatch(r.stdout, /2\.5\.29\.14|serial/i, 'key identifiers and serials are not differences');
+  });
+
+  test('no PIN reaches the record, the outputs or the console', () => {
+    for (const d of [rehearsal, production]) {
+      for (const f of allFiles(d)) {
+        const text = readFileSync(f).toString('latin1');
+        assert.ok(!text.includes(USER) && !text.includes(SO), `a PIN is in ${f}`);
+      }
+    }
+  });
+});
+
+describe('a run that cannot go on', () => {
+  test('a production run with preflight warnings and no justification is refused before anything is done', (t) => {
+    const up = Object.entries(networkInterfaces()).some(([name, as]) => name !== 'lo' && (as ?? []).some((a) => !a.internal));
+    if (!up) {
+      t.skip('no network interface is up on this machine, so the preflight has no warning to justify');
+      return;
+    }
+    const s = store();
+    const out = join(work, 'refused');
+    const r = run(s, ['ceremony', 'run', PLAN, '--env', ENV_FILE, '--out', out]);
+    assert.equal(errorLine(r).code, 'INPUT_INVALID');
+    assert.match(r.stderr, /--preflight-justification/);
+    assert.equal(existsSync(out), false);
+    assert.deepEqual(readdirSync(s.tokenDir), []);
+  });
+
+  test('a step that fails stops the run, is recorded, and the output directory is never reused', () => {
+    const s = store();
+    // A token with the plan's label is already there: initializing a second one is refused.
+    s.initToken('EXAMPLE-ROOT-2027', SO, USER);
+    const out = join(work, 'stopped');
+    const r = run(s, ['ceremony', 'run', PLAN, '--env', ENV_FILE, '--out', out, '--rehearsal']);
+    const e = errorLine(r);
+    assert.equal(e.code, 'PLAN_STEP_FAILED');
+    assert.match(e.message, /Step 1 of 6 \(init-ca-token/);
+    assert.match(e.message, /What to do:/);
+    const j = journal(out);
+    assert.ok(j.some((x) => x.kind === 'error' && x.facts.step === 1));
+    assert.match(String(j.at(-1)!.facts.outcome), /stopped at step 1 of 6/);
+    assert.equal(JSON.parse(readFileSync(join(out, 'outputs.json'), 'utf8')).completed, false);
+    const again = run(s, ['ceremony', 'run', PLAN, '--env', ENV_FILE, '--out', out, '--rehearsal']);
+    assert.equal(errorLine(again).code, 'OUTPUT_EXISTS');
+  });
+});
+
+describe('bad plans and environment files are refused with the line, and nothing is done', () => {
+  const base = () => readFileSync(PLAN, 'utf8');
+  const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+  const cases: { name: string; make: () => string; needle: string; message: RegExp }[] = [
+    { name: 'an unknown key', make: () => base().replace('    label: example-root-2027', '    label: example-root-2027\n    lable: typo'), needle: 'lable: typo', message: /unknown key "lable"/ },
+    { name: 'a wrong type', make: () => base().replace('nextUpdateDays: 365', 'nextUpdateDays: "a year"'), needle: 'nextUpdateDays', message: /nextUpdateDays: must be a number/ },
+    { name: 'a step using a key no earlier step makes', make: () => base().replace('    key: issuing-key', '    key: issuing-kee'), needle: 'key: issuing-kee', message: /no earlier key step makes/ },
+    { name: 'a YAML tag', make: () => base().replace('cn: Example Root CA 2027', 'cn: !!binary RXhhbXBsZQ=='), needle: '!!binary', message: /tags/ },
+    { name: 'an alias bomb', make: () => base().replace('participants:', 'bomb: &a ["x","x","x","x"]\nbomb2: [*a,*a,*a,*a]\nparticipants:'), needle: '&a', message: /anchors|aliases/ },
+    { name: 'a PIN in the plan', make: () => base().replace('    token: ca\n  - id: root-key', '    token: ca\n    pin: "123456"\n  - id: root-key'), needle: 'pin: "123456"', message: /belongs in the environment file/ },
+    { name: 'a module path in the plan', make: () => base().replace('  location:', '  lib: /usr/lib/softhsm/libsofthsm2.so\n  location:'), needle: 'lib: /usr', message: /belongs in the environment file/ },
+    { name: 'a CRL longer than 12 months', make: () => base().replace('nextUpdateDays: 365', 'nextUpdateDays: 400'), needle: 'nextUpdateDays: 400', message: /BR 7\.2/ },
+    { name: 'a variable the profile refuses', make: () => base().replace('      country: FR\n    out: root-ca', '      country: France\n    out: root-ca'), needle: 'cn: Example Root CA 2027', message: /country/i },
+    { name: 'the operator also a witness', make: () => base().replace('Bruno Keller, role: witness', 'Alice Martin, role: witness'), needle: 'Alice Martin, role: witness', message: /listed twice/ },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      const s = store();
+      const text = c.make();
+      const file = join(work, `bad-${c.name.replace(/\W+/g, '-')}.yaml`);
+      writeFileSync(file, text);
+      const out = join(work, `bad-out-${c.name.replace(/\W+/g, '-')}`);
+      const r = run(s, ['ceremony', 'run', file, '--env', ENV_FILE, '--out', out, '--rehearsal']);
+      const e = errorLine(r);
+      assert.equal(e.code, 'PLAN_INVALID', e.line);
+      assert.match(e.message, c.message);
+      const want = lineOf(text, c.needle);
+      const got = Number(/line (\d+)/.exec(e.message)?.[1]);
+      assert.ok(got > 0 && got === want, `line ${got} named, the offending text is on line ${want}: ${e.message}`);
+      assert.equal(existsSync(out), false, 'nothing was created');
+      assert.deepEqual(readdirSync(s.tokenDir), [], 'the token was not touched');
+      assert.equal(r.stderr.includes(USER) || r.stderr.includes(SO), false);
+    });
+  }
+
+  test('an environment file with a PIN in it, or without the role the plan uses', () => {
+    const s = store();
+    const withPin = join(work, 'env-pin.yaml');
+    writeFileSync(withPin, readFileSync(ENV_FILE, 'utf8').replace('      pin_env: CEREMONY_CA_PIN', `      pin: "${USER}"`));
+    const r = run(s, ['ceremony', 'check', PLAN, '--env', withPin]);
+    const e = errorLine(r);
+    assert.equal(e.code, 'PLAN_ENV_INVALID');
+    assert.match(e.message, /line \d+: "pin" would hold a secret/);
+    assert.equal(r.stderr.includes(USER), false, 'the PIN written in the file is not repeated');
+    const noRole = join(work, 'env-backup.yaml');
+    writeFileSync(noRole, readFileSync(ENV_FILE, 'utf8').replace('  ca:', '  backup:'));
+    const r2 = run(s, ['ceremony', 'check', PLAN, '--env', noRole]);
+    assert.equal(errorLine(r2).code, 'PLAN_ENV_INVALID');
+    assert.match(r2.stderr, /uses the ca token/);
+  });
+
+  test('an unset PIN variable stops the run before anything is done', () => {
+    const s = store();
+    const out = join(work, 'no-pin');
+    const r = qpki(['ceremony', 'run', PLAN, '--env', ENV_FILE, '--out', out, '--rehearsal'], { env: { ...s.env, CEREMONY_CA_SO_PIN: SO } });
+    assert.equal(errorLine(r).code, 'PIN_REQUIRED');
+    assert.equal(existsSync(out), false);
+    assert.ok(statSync(s.tokenDir).isDirectory() && readdirSync(s.tokenDir).length === 0);
+  });
+});
+
+void SOFTHSM_LIB;
