@@ -273,3 +273,86 @@ describe('bad plans and environment files are refused with the line, and nothing
 });
 
 void SOFTHSM_LIB;
+
+describe('every step type: a CSR for an external parent, a subordinate from a request file, a cross-certificate, revocations', () => {
+  test('runs, and what it makes verifies with OpenSSL', () => {
+    const s = store();
+    const dir = join(work, 'all-steps');
+    mkdirSync(dir);
+    // An outside CA's request, made by OpenSSL: the plan reads it beside itself.
+    assert.equal(sh('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'partner.key'), '-subj', '/CN=Partner Issuing CA/O=Partner', '-out', join(dir, 'partner.csr')]).code, 0);
+    // An outside root, to be cross-certified under the same name.
+    assert.equal(sh('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384', '-nodes', '-keyout', join(dir, 'other.key'), '-subj', '/CN=Other Root/O=Other', '-days', '3650', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-out', join(dir, 'other-root.crt')]).code, 0);
+    const plan = join(dir, 'plan.yaml');
+    writeFileSync(plan, `version: 1
+ceremony: { id: ALL-STEPS, purpose: Every step type once, location: Test bench }
+participants:
+  - { name: Op, role: operator }
+  - { name: Wit, role: witness }
+steps:
+  - { id: init, type: token-init, token: ca }
+  - { id: root-key, type: key, token: ca, label: root, algorithm: ecdsa-p384 }
+  - id: root
+    type: root
+    key: root-key
+    profile: ec/root-ca
+    variables: { cn: All Steps Root }
+    notBefore: "2026-01-01T00:00:00Z"
+    notAfter: "2036-01-01T00:00:00Z"
+    out: root
+  - { id: ext-key, type: key, token: ca, label: external, algorithm: ec-p256 }
+  - { id: ext-csr, type: csr, key: ext-key, profile: ec/issuing-ca, variables: { cn: Issuing CA for an external parent }, out: external.csr }
+  - { id: partner, type: subordinate, issuer: root, csr: partner.csr, profile: ec/issuing-ca, variables: { cn: Partner Issuing CA }, out: partner.crt }
+  - { id: cross, type: cross, issuer: root, certificate: other-root.crt, profile: ec/issuing-ca, variables: { cn: Other Root, organization: Other }, out: other-cross.crt }
+  - id: crl
+    type: crl
+    issuer: root
+    nextUpdateDays: 30
+    revoke:
+      - { step: partner, reason: keyCompromise }
+    out: root.crl
+`);
+    const r = run(s, ['ceremony', 'run', plan, '--env', ENV_FILE, '--out', join(dir, 'out'), '--rehearsal']);
+    ok(r);
+    const out = join(dir, 'out');
+    const root = join(out, 'root', 'ca.crt');
+    const rootText = sh('openssl', ['x509', '-in', root, '-noout', '-dates']).stdout;
+    assert.match(rootText, /notBefore=Jan  1 00:00:00 2026 GMT/);
+    assert.match(rootText, /notAfter=Jan  1 00:00:00 2036 GMT/);
+    assert.equal(sh('openssl', ['verify', '-CAfile', root, join(out, 'partner.crt')]).code, 0);
+    assert.equal(sh('openssl', ['verify', '-CAfile', root, join(out, 'other-cross.crt')]).code, 0);
+    const cross = sh('openssl', ['x509', '-in', join(out, 'other-cross.crt'), '-noout', '-subject', '-pubkey']).stdout;
+    const other = sh('openssl', ['x509', '-in', join(dir, 'other-root.crt'), '-noout', '-subject', '-pubkey']).stdout;
+    assert.equal(cross, other, 'the cross-certificate names the same subject and key as the certificate it crosses');
+    const req = sh('openssl', ['req', '-in', join(out, 'external.csr'), '-noout', '-verify', '-subject']);
+    assert.match(req.stdout + req.stderr, /verify OK/i);
+    assert.match(req.stdout, /Issuing CA for an external parent/);
+    const crl = sh('openssl', ['crl', '-in', join(out, 'root.crl'), '-noout', '-text', '-CAfile', root]);
+    assert.match(crl.stdout + crl.stderr, /verify OK/);
+    const partnerSerial = sh('openssl', ['x509', '-in', join(out, 'partner.crt'), '-noout', '-serial']).stdout.trim().split('=')[1];
+    assert.match(crl.stdout, new RegExp(`Serial Number: ${partnerSerial}`, 'i'));
+    assert.match(crl.stdout, /Key Compromise/);
+  });
+
+  test('a cross-certificate under another name is refused, and the run stops there', () => {
+    const s = store();
+    const dir = join(work, 'cross-bad');
+    mkdirSync(dir);
+    assert.equal(sh('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384', '-nodes', '-keyout', join(dir, 'o.key'), '-subj', '/CN=Other Root', '-days', '365', '-out', join(dir, 'o.crt')]).code, 0);
+    const plan = join(dir, 'plan.yaml');
+    writeFileSync(plan, `version: 1
+ceremony: { id: CROSS, purpose: Cross, location: Bench }
+participants: [{ name: Op, role: operator }, { name: Wit, role: witness }]
+steps:
+  - { id: init, type: token-init, token: ca }
+  - { id: k, type: key, token: ca, label: r, algorithm: ec-p384 }
+  - { id: root, type: root, key: k, profile: ec/root-ca, variables: { cn: R }, out: root }
+  - { id: cross, type: cross, issuer: root, certificate: o.crt, profile: ec/issuing-ca, variables: { cn: Not The Same Name }, out: x.crt }
+`);
+    const r = run(s, ['ceremony', 'run', plan, '--env', ENV_FILE, '--out', join(dir, 'out'), '--rehearsal']);
+    const e = errorLine(r);
+    assert.equal(e.code, 'PLAN_STEP_FAILED');
+    assert.match(e.message, /Step 4 of 4 \(cross.*not the subject of o\.crt/);
+    assert.equal(existsSync(join(dir, 'out', 'x.crt')), false);
+  });
+});

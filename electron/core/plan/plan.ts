@@ -51,7 +51,7 @@ const stepSchema = z.discriminatedUnion('type', [
     type: z.literal('crl'),
     issuer: id,
     nextUpdateDays: z.number().int().min(1),
-    revoke: z.array(z.strictObject({ step: id.optional(), serial: z.string().regex(/^[0-9a-fA-F]{1,40}$/, 'must be hexadecimal').optional(), reason: z.enum(REVOCATION_REASONS as unknown as [RevocationReason, ...RevocationReason[]]) })).optional(),
+    revoke: z.array(z.strictObject({ step: id.optional(), serial: z.string().regex(/^[0-9a-fA-F]{1,40}$/, 'must be hexadecimal').optional(), reason: z.enum(Object.keys(REVOCATION_REASONS) as [RevocationReason, ...RevocationReason[]]) })).optional(),
     out: outPath,
   }),
 ]);

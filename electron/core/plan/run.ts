@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate } from '@peculiar/asn1-x509';
+import { Certificate, type Name } from '@peculiar/asn1-x509';
 import { QpkiError, toErrorPayload } from '../errors';
 import { Journal } from '../journal/journal';
 import { preflight } from '../journal/preflight';
@@ -19,6 +19,7 @@ import { initCa, openCa, type CertificateAuthority, type IssuedCertificate } fro
 import { syncPaths, writeFileAtomic } from '../ca/fsx';
 import { loadModule, type Pkcs11Module, type TokenSession } from '../pkcs11/index';
 import { initToken } from '../pkcs11/tokenInit';
+import { revokeInIndex } from '../ca/revoke';
 import type { KeyInfo } from '../pkcs11/types';
 import { buildCsr, parseAndVerifyCsr } from '../x509/csr';
 import { pemOrDer, toPem } from '../x509/pem';
@@ -252,11 +253,13 @@ export async function runPlan(plan: CheckedPlan, env: CheckedEnvironment, opts: 
         if (sha256(readFileSync(r.input!.path)) !== r.input!.sha256) throw new QpkiError('PLAN_INVALID', `The certificate ${s.certificate} changed since the plan was checked.`);
         const cert = AsnConvert.parse(der, Certificate);
         const spki = new Uint8Array(AsnConvert.serialize(cert.tbsCertificate.subjectPublicKeyInfo));
-        const prepared = ca.prepareCertificate({ profile: dated(r, r.profile!), vars: s.variables ?? {}, spki, now: r.notBefore, source: `ceremony plan ${p.ceremony.id} step ${s.id} (cross-certificate)` });
-        // A cross-certificate certifies the same subject under another issuer: a different name is another CA.
-        const wanted = Buffer.from(AsnConvert.serialize(cert.tbsCertificate.subject));
-        const got = Buffer.from(AsnConvert.serialize(prepared.subject));
-        if (!wanted.equals(got)) throw new QpkiError('PLAN_INVALID', `The cross-certificate's subject from the plan's variables (${prepared.subjectString}) is not the subject of ${s.certificate}; a cross-certificate names the same subject.`);
+        const request = ca.prepareRequest({ profile: dated(r, r.profile!), vars: s.variables ?? {}, spki, now: r.notBefore, source: `ceremony plan ${p.ceremony.id} step ${s.id} (cross-certificate)` });
+        // A cross-certificate certifies the same subject under another issuer, byte for byte (path
+        // building compares names as encoded); the plan's variables must name it too, so the
+        // reviewers read the name that is certified.
+        const attrs = (n: Name) => n.flatMap((rdn) => rdn.map((a) => `${a.type}=${a.value.toString()}`)).sort().join('\n');
+        if (attrs(cert.tbsCertificate.subject) !== attrs(request.subject)) throw new QpkiError('PLAN_INVALID', `The cross-certificate's subject from the plan's variables (${request.subjectString}) is not the subject of ${s.certificate}; a cross-certificate names the same subject.`);
+        const prepared = ca.fixCertificate({ ...request, subject: cert.tbsCertificate.subject }, ca.usedSerials());
         const issued = await ca.issuePrepared(prepared);
         issuedSerial.set(s.id, issued.serial);
         return { outputs: [certificateOutput(s.out, issued)], serial: issued.serial };
@@ -276,8 +279,7 @@ export async function runPlan(plan: CheckedPlan, env: CheckedEnvironment, opts: 
         const ca = await caFor(s.issuer);
         for (const v of s.revoke ?? []) {
           const serial = v.step ? issuedSerial.get(v.step)! : v.serial!.toLowerCase();
-          ca.revoke(serial, v.reason);
-          ca.journal.append('certificate.revoked', { serial, reason: v.reason, planStep: s.id, ...(v.step ? { certificateOfStep: v.step } : {}) });
+          revokeInIndex(ca.dir, serial, v.reason, new Date(), who);
         }
         const crl = await ca.generateCrl({ days: s.nextUpdateDays });
         const o = writeOutput(s.out, crl.pem, 'crl');
