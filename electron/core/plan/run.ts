@@ -26,7 +26,7 @@ import { pemOrDer, toPem } from '../x509/pem';
 import { defaultSignatureAlgorithm } from '../keys/algorithms';
 import type { Profile } from '../profiles/index';
 import type { CheckedEnvironment, TokenEnvironment } from './environment';
-import type { CheckedPlan, PlanStep, ResolvedStep, TokenRole } from './plan';
+import { tokenRolesUsed, type CheckedPlan, type PlanStep, type ResolvedStep, type TokenRole } from './plan';
 
 export const MANIFEST_FILE = 'outputs.json';
 export const PLAN_COPY = 'plan.yaml';
@@ -113,8 +113,8 @@ export async function runPlan(plan: CheckedPlan, env: CheckedEnvironment, opts: 
   const say = opts.progress ?? (() => {});
   const p = plan.plan;
   // Every PIN variable is checked to be set before anything happens, so a run never stops half-way for one.
-  for (const [role, t] of Object.entries(env.tokens)) {
-    if (!t) continue;
+  for (const role of tokenRolesUsed(p)) {
+    const t = env.tokens[role]!;
     readPin(t.pin_env, `user PIN of the ${role} token`);
     if (t.so_pin_env && p.steps.some((s) => s.type === 'token-init' && s.token === role)) readPin(t.so_pin_env, `security officer PIN of the ${role} token`);
   }
