@@ -272,7 +272,6 @@ describe('bad plans and environment files are refused with the line, and nothing
   });
 });
 
-void SOFTHSM_LIB;
 
 describe('every step type: a CSR for an external parent, a subordinate from a request file, a cross-certificate, revocations', () => {
   test('runs, and what it makes verifies with OpenSSL', () => {
@@ -300,7 +299,8 @@ steps:
     notBefore: "2026-01-01T00:00:00Z"
     notAfter: "2036-01-01T00:00:00Z"
     out: root
-  - { id: ext-key, type: key, token: ca, label: external, algorithm: ec-p256 }
+  - { id: init-backup, type: token-init, token: backup }
+  - { id: ext-key, type: key, token: backup, label: external, algorithm: ec-p256 }
   - { id: ext-csr, type: csr, key: ext-key, profile: ec/issuing-ca, variables: { cn: Issuing CA for an external parent }, out: external.csr }
   - { id: partner, type: subordinate, issuer: root, csr: partner.csr, profile: ec/issuing-ca, variables: { cn: Partner Issuing CA }, out: partner.crt }
   - { id: cross, type: cross, issuer: root, certificate: other-root.crt, profile: ec/issuing-ca, variables: { cn: Other Root, organization: Other }, out: other-cross.crt }
@@ -312,9 +312,22 @@ steps:
       - { step: partner, reason: keyCompromise }
     out: root.crl
 `);
-    const r = run(s, ['ceremony', 'run', plan, '--env', ENV_FILE, '--out', join(dir, 'out'), '--rehearsal']);
+    // Two token roles: the CA token and a backup token, each initialized by the plan.
+    const env = join(dir, 'env.yaml');
+    writeFileSync(env, `${readFileSync(ENV_FILE, 'utf8')}  backup:
+    type: pkcs11
+    pkcs11:
+      lib: ${SOFTHSM_LIB}
+      token: BACKUP-2027
+      pin_env: BACKUP_PIN
+      so_pin_env: BACKUP_SO_PIN
+`);
+    const r = qpki(['ceremony', 'run', plan, '--env', env, '--out', join(dir, 'out'), '--rehearsal'], { env: { ...s.env, ...PINS, BACKUP_PIN: 'backup-user-PIN-1234', BACKUP_SO_PIN: 'backup-so-PIN-1234' } });
     ok(r);
     const out = join(dir, 'out');
+    const j = journal(out);
+    assert.deepEqual(j.filter((e) => e.kind === 'token.initialized').map((e) => [e.facts.role, e.facts.label]), [['ca', 'EXAMPLE-ROOT-2027'], ['backup', 'BACKUP-2027']]);
+    assert.equal(j.find((e) => e.kind === 'key.generated' && e.facts.label === 'external')!.facts.token, 'BACKUP-2027');
     const root = join(out, 'root', 'ca.crt');
     const rootText = sh('openssl', ['x509', '-in', root, '-noout', '-dates']).stdout;
     assert.match(rootText, /notBefore=Jan  1 00:00:00 2026 GMT/);
