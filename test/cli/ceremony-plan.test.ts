@@ -95,6 +95,7 @@ describe('the example plan, rehearsed and run unchanged on another module', { sk
     const env = envFor(MLDSA_SOFTHSM!.lib, 'environment.production.yaml');
     const r = run(s, ['ceremony', 'run', PLAN, '--env', env, '--out', production, ...JUSTIFY, '--clock-reference', new Date().toISOString().replace(/\.\d+Z$/, 'Z'), '--clock-witness', 'Bruno Keller']);
     ok(r);
+    assert.match(r.stderr, /warning: the ca token's module is SoftHSM2, a development token/);
     const j = journal(production);
     // The record opens with the ceremony and the plan's hash, and closes it.
     assert.equal(j[0].kind, 'ceremony.opened');
@@ -114,7 +115,7 @@ describe('the example plan, rehearsed and run unchanged on another module', { sk
     const init = j.find((e) => e.kind === 'token.initialized')!;
     assert.equal(init.facts.label, 'EXAMPLE-ROOT-2027');
     // The module loaded is the one the environment names.
-    assert.ok(j.some((e) => e.kind === 'module.loaded' && e.facts.path === MLDSA_SOFTHSM!.lib));
+    assert.ok(j.some((e) => e.kind === 'module.loaded' && e.facts.path === MLDSA_SOFTHSM!.lib && e.facts.developmentToken === true));
     // Every journal (the ceremony's and each CA's) verifies.
     for (const d of [production, join(production, 'root-ca'), join(production, 'issuing-ca')]) ok(qpki(['journal', 'verify', '--ca-dir', d], { env: s.env }));
     // The keys are in the token, as pkcs11-tool (not ours) lists them.
