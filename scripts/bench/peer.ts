@@ -20,7 +20,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { median, say, type Report } from './report';
 import * as pkcs11js from 'pkcs11js';
-import { RawSession, TOKEN_LABEL, type BenchHsm } from './hsm';
+import { TOKEN_LABEL, type BenchHsm } from './hsm';
 
 const SECTION = '7 ours vs QPKI';
 const ROOT = resolve(__dirname, '..', '..');
@@ -74,7 +74,7 @@ export async function benchPeer(hsm: BenchHsm, report: Report, opts: { pairs: nu
   const ours = (args: string[], what: string) => timed(OURS, args, ourEnv, work, `ours ${what}`);
   const theirs = (args: string[], what: string) => timed(QPKI_PEER, args, theirEnv, work, `QPKI ${what}`);
   ours(['ca', 'init', '--profile', PROFILE, '--hsm-config', ourHsmYaml, '--key-label', 'ours-peer-ca', ...ourPin, '--var', 'cn=Bench Ours CA', '--dir', 'ours-ca'], 'ca init');
-  theirs(['ca', 'init', '-P', PROFILE, '--hsm-config', hsmYaml, '--key-label', 'qpki-peer-ca', '--key-id', 'b3c4a0', '--var', 'cn=Bench QPKI CA', '-d', 'qpki-ca'], 'ca init');
+  theirs(['ca', 'init', '-P', PROFILE, '--hsm-config', hsmYaml, '--key-label', 'qpki-peer-ca', '--var', 'cn=Bench QPKI CA', '-d', 'qpki-ca'], 'ca init');
 
   // One CSR (software P-256 key) that both tools issue from, so only the issuance is timed.
   const csr = join(work, 'subject.csr');
@@ -86,12 +86,15 @@ export async function benchPeer(hsm: BenchHsm, report: Report, opts: { pairs: nu
   const { loadModule } = await import('../../electron/core/pkcs11/index');
   const mod = loadModule(hsm.lib);
   const slotSession = mod.openSession({ serial: hsm.serial });
-  const raw = new RawSession(mod.lib, slotSession.slot, hsm.pin);
+  // Read-write, to destroy; logged in already through slotSession (login is per token and process).
+  await slotSession.login(hsm.pin);
+  const rw = mod.lib.C_OpenSession(slotSession.slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
   const dropSubjectKeys = () => {
-    for (const h of raw.find([{ type: pkcs11js.CKA_TOKEN, value: true }])) {
-      const label = String(mod.lib.C_GetAttributeValue(raw.handle, h, [{ type: pkcs11js.CKA_LABEL }])[0].value ?? '');
-      if (label.startsWith('qpki-sub-')) mod.lib.C_DestroyObject(raw.handle, h);
-    }
+    mod.lib.C_FindObjectsInit(rw, [{ type: pkcs11js.CKA_LABEL, value: 'qpki-peer-ca-0' }]);
+    const found = mod.lib.C_FindObjects(rw, 16);
+    mod.lib.C_FindObjectsFinal(rw);
+    if (found.length === 0) throw new Error('QPKI\'s subject key (label qpki-peer-ca-0) is not on the token: its labelling changed');
+    for (const h of found) mod.lib.C_DestroyObject(rw, h);
   };
   let n = 0;
   const subject = () => { const cn = `p${n++}.bench.example`; return ['--var', `cn=${cn}`, '--var', `dns_names=${cn}`]; };
@@ -102,13 +105,14 @@ export async function benchPeer(hsm: BenchHsm, report: Report, opts: { pairs: nu
       theirs: () => ['cert', 'issue', '--csr', csr, '-P', 'ec/tls-server', '-d', 'qpki-ca', '-o', `qpki-${n}.crt`, ...subject()],
     },
     // QPKI generates the subject key of a CA in a token in that token (there is no software
-    // choice), and its next enroll on that token fails ("multiple keys found") while an earlier
-    // subject key is there; so both make it in the token, under labels of their own, and QPKI's
-    // are destroyed after each of its runs, outside the timing (dropSubjectKeys).
+    // choice), always labelled "<CA key label>-0" with the CA key's CKA_ID (its --key-label is
+    // not applied), and its next enroll fails ("multiple keys found") while that key is there.
+    // So both make the subject key in the token, and QPKI's is destroyed after each of its
+    // runs, outside the timing (dropSubjectKeys).
     {
       name: 'credential enroll (key in token)',
       ours: () => ['credential', 'enroll', '-d', 'ours-ca', '-c', 'ours-creds', '-P', 'ec/tls-server', '--key-in-token', '--key-label', `ours-sub-${n}`, ...subject(), ...ourPin],
-      theirs: () => ['credential', 'enroll', '-d', 'qpki-ca', '-c', 'qpki-creds', '-P', 'ec/tls-server', '--key-label', `qpki-sub-${n}`, ...subject()],
+      theirs: () => ['credential', 'enroll', '-d', 'qpki-ca', '-c', 'qpki-creds', '-P', 'ec/tls-server', ...subject()],
       afterTheirs: () => dropSubjectKeys(),
     },
     { name: 'crl gen', ours: () => ['crl', 'gen', '-d', 'ours-ca', ...ourPin], theirs: () => ['crl', 'gen', '-d', 'qpki-ca'] },
@@ -153,6 +157,6 @@ export async function benchPeer(hsm: BenchHsm, report: Report, opts: { pairs: nu
     report.check(SECTION, `${c.name}: wall ours / QPKI (first bar)`, ratio, '×', { atMost: FIRST_BAR });
     report.check(SECTION, `${c.name}: wall ours / QPKI`, ratio, '×', { atMost: TARGET });
   }
-  raw.close();
+  mod.lib.C_CloseSession(rw);
   report.detail('peer', details);
 }
