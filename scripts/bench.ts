@@ -109,7 +109,7 @@ async function main(): Promise<void> {
   });
   await section('7', 'whole commands: ours vs the real QPKI, same token', async () => {
     const { benchPeer } = await import('./bench/peer');
-    await benchPeer(await needHsm(), report, { pairs: numberOption('pairs', 15) });
+    await benchPeer(await needHsm(), report, { pairs: numberOption('pairs', 15), profileDir: PROFILES });
   });
   await section('3', 'ML-DSA-65: noble vs liboqs-js vs the token', async () => {
     const { benchMlDsa } = await import('./bench/mldsa');

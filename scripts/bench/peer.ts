@@ -16,8 +16,10 @@
  * variable at all.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { CpuProfile } from './profile';
+import { summarizeCliProfile } from './process';
 import { median, say, type Report } from './report';
 import * as pkcs11js from 'pkcs11js';
 import { TOKEN_LABEL, type BenchHsm } from './hsm';
@@ -49,7 +51,7 @@ function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd: string,
   return { wallMs: Number(m[1]) * 1000, cpuMs: (Number(m[2]) + Number(m[3])) * 1000 };
 }
 
-export async function benchPeer(hsm: BenchHsm, report: Report, opts: { pairs: number }): Promise<void> {
+export async function benchPeer(hsm: BenchHsm, report: Report, opts: { pairs: number; profileDir: string }): Promise<void> {
   if (!existsSync(QPKI_PEER)) {
     const line = `the real QPKI is not at ${QPKI_PEER} (../shared/peers/qpki/qpki beside the repository): comparison skipped`;
     say(`  ${line}`);
@@ -158,5 +160,25 @@ export async function benchPeer(hsm: BenchHsm, report: Report, opts: { pairs: nu
     report.check(SECTION, `${c.name}: wall ours / QPKI`, ratio, '×', { atMost: TARGET });
   }
   mod.lib.C_CloseSession(rw);
+
+  // Where ours spends one `cert issue --csr`. Through node itself for --cpu-prof, emptying
+  // NODE_EXTRA_CA_CERTS as the bin's shebang does; the first profiled run writes the code cache
+  // for these node flags, the second (kept) runs with it, as the timed runs did.
+  const profDir = join(opts.profileDir, 'cert-issue');
+  const profiled = () => {
+    rmSync(profDir, { recursive: true, force: true });
+    mkdirSync(profDir, { recursive: true });
+    timed(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-interval', '200', OURS, ...commands[0].ours()], { ...ourEnv, NODE_EXTRA_CA_CERTS: '' }, work, 'ours cert issue --csr (profiled)');
+  };
+  profiled();
+  profiled();
+  const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+  if (file) {
+    const summary = summarizeCliProfile(JSON.parse(readFileSync(join(profDir, file), 'utf8')) as CpuProfile);
+    say(`  profile of one ours cert issue --csr (${join(profDir, file)}):`);
+    for (const l of summary.lines) say('  ' + l);
+    report.detail('certIssueProfile', summary.phases);
+    for (const [phase, ms] of Object.entries(summary.phases)) report.add({ section: SECTION, name: `cert issue profile: ${phase}`, value: ms, unit: 'ms' });
+  }
   report.detail('peer', details);
 }
