@@ -6,6 +6,7 @@
  * Options: --sections=1,2,5   run only these sections
  *          --seconds=N        length of each rate measurement in section 1 (default 3)
  *          --runs=N           process runs per side in section 2 (default 10)
+ *          --pairs=N          alternating pairs per command in section 7 (default 15)
  *          --load-total=N     issuances in section 5 (default 10000)
  *          --load-budget=S    stop section 5 before a block would pass S seconds (default 180)
  *          --load-full        run all of section 5 whatever it takes
@@ -105,6 +106,10 @@ async function main(): Promise<void> {
   await section('2', 'one issuance as a process: qpki vs openssl', async () => {
     const { benchProcess } = await import('./bench/process');
     await benchProcess(await needHsm(), report, { runs: numberOption('runs', 10), profileDir: PROFILES });
+  });
+  await section('7', 'whole commands: ours vs the real QPKI, same token', async () => {
+    const { benchPeer } = await import('./bench/peer');
+    await benchPeer(await needHsm(), report, { pairs: numberOption('pairs', 15), profileDir: PROFILES });
   });
   await section('3', 'ML-DSA-65: noble vs liboqs-js vs the token', async () => {
     const { benchMlDsa } = await import('./bench/mldsa');

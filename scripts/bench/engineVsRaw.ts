@@ -104,7 +104,8 @@ export async function benchEngineVsRaw(hsm: BenchHsm, report: Report, opts: { se
     const ratio64 = median(ratios);
     report.add({ section: SECTION, name: 'ca.issue rate, 64 in flight (group commit, durable), median', value: concurrent, unit: 'cert/s' });
     report.add({ section: SECTION, name: '  raw C_Sign in the same windows, median', value: median(raws), unit: 'sig/s' });
-    report.add({ section: SECTION, name: '  lowest window ratio', value: Math.round(Math.min(...ratios) * 1000) / 10, unit: '%' });
+    // Issue 15 asks every window to reach the target, not only their median.
+    report.check(SECTION, 'issuance / raw C_Sign, 64 in flight (lowest of 5 windows)', Math.round(Math.min(...ratios) * 1000) / 10, '%', { atLeast: TARGET_RATIO * 100 });
     report.add({ section: SECTION, name: '  highest window ratio', value: Math.round(Math.max(...ratios) * 1000) / 10, unit: '%' });
     report.check(SECTION, 'issuance / raw C_Sign, 64 in flight (median of 5 windows)', Math.round(ratio64 * 1000) / 10, '%', { atLeast: TARGET_RATIO * 100 });
     const tunable = ca as unknown as { durability?: string; flush(): Promise<void> };
