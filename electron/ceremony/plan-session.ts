@@ -91,8 +91,9 @@ export class PlanSession {
 
   /** The ceremony ended (closed or started over): the plan goes with it. */
   end(): void {
+    // A plan opened but not started stays shown: closing an unrelated ceremony is the way to start it.
+    if (this.active) this.opened = null;
     this.active = null;
-    this.opened = null;
     this.requestStep.clear();
   }
 
@@ -139,7 +140,7 @@ export class PlanSession {
   private complete(i: number, made: Record<string, unknown>): void {
     const r = this.active!.resolved[i];
     this.status[i] = 'done';
-    this.record('plan.step.completed', { step: i + 1, of: this.total, id: r.step.id, type: r.step.type, ...made });
+    this.record('plan.step.completed', { ...made, step: i + 1, of: this.total, id: r.step.id, type: r.step.type });
     this.awaiting = i;
     this.current = i + 1;
   }
@@ -162,6 +163,8 @@ export class PlanSession {
 
   beforeKey(label: string, algorithm: string): number {
     const { i, r } = this.currentStep('key', 'generating a key');
+    const unsupported = appSupport(r);
+    if (unsupported && !this.changed.has(i)) throw new QpkiError('PLAN_STEP_MISMATCH', `${this.stepName(i)}: ${unsupported}. Nothing was done.`);
     const s = r.step as Extract<ResolvedStep['step'], { type: 'key' }>;
     const d: string[] = [];
     if (label !== s.label) d.push(`label "${label}" instead of the plan's "${s.label}"`);
@@ -171,7 +174,7 @@ export class PlanSession {
   }
 
   keyGenerated(i: number, facts: { label: string; id: string; publicKeySha256Fingerprint: string | null; existing?: boolean }): void {
-    this.complete(i, { ...facts });
+    this.complete(i, { keyLabel: facts.label, keyId: facts.id, publicKeySha256Fingerprint: facts.publicKeySha256Fingerprint, ...(facts.existing ? { existingKey: true } : {}) });
   }
 
   /** A certificate or CRL request for the current step, checked against the plan. */
