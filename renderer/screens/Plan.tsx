@@ -58,12 +58,13 @@ export function Plan() {
       setProblem(`${ERROR_WORDS[p.code]?.title ?? ''} ${p.message}`);
     }
   };
+  const refresh = () => run(async () => {
+    const s = await call('planState', {});
+    setState(s);
+    setPlan(s.plan);
+  });
   useEffect(() => {
-    void run(async () => {
-      const s = await call('planState', {});
-      setState(s);
-      setPlan(s.plan);
-    });
+    void refresh();
   }, []);
 
   const open = () => run(async () => {
@@ -112,6 +113,9 @@ export function Plan() {
           <button type="button" onClick={() => void start()} data-testid="plan-start">Start this ceremony</button>
           <button type="button" className="secondary" onClick={() => void open()} data-testid="plan-open">Open another plan…</button>
         </div>
+      )}
+      {active && (
+        <p><button type="button" className="secondary" onClick={() => void refresh()} data-testid="plan-refresh">Show where the plan stands</button></p>
       )}
       {active && awaiting && (
         <section aria-label="Witness acknowledgement" data-testid="plan-ack">
