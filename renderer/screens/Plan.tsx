@@ -143,7 +143,7 @@ export function Plan() {
             <button type="button" className="secondary" onClick={() => setDeviating(true)} data-testid="plan-deviation">Record a deviation…</button>
           </div>
           {deviating && (
-            <div className="plan-deviation" data-testid="plan-deviation-form">
+            <div className="plan-deviation" style={{ display: 'grid', gap: '0.5rem', maxWidth: '40rem' }} data-testid="plan-deviation-form">
               <label>
                 What happened
                 <select value={kind} onChange={(e) => setKind(e.target.value as typeof kind)} data-testid="plan-deviation-kind">
