@@ -477,6 +477,8 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
       return { key: known(p), testSignature: { ...proof.testSignature }, journal: proof.journal };
     },
     useSoftwareKeystore: ({ algorithm, because }) => {
+      // A plan's keys are made in the token; a software key file instead is a change of the plan's key step.
+      if (plan.isActive) plan.beforeKey('(software key file)', algorithm);
       if (because === 'token-lacks-ml-dsa') {
         // The switch is the operator's, on the record with the fact that prompted it: never a silent fallback.
         const s = state.requireSession();
@@ -509,7 +511,7 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
       };
     },
     validateVariables: ({ profile, vars }) => ({ errors: validateVars(builtinProfile(profile).variables, vars) }),
-    previewCa: async ({ profile, vars, dirId }) => underPlan(() => plan.beforeRequest({ type: 'root', profile, vars }),
+    previewCa: async ({ profile, vars, dirId }) => underPlan(() => plan.beforeRequest({ type: 'root', profile, vars, key: state.key?.kind === 'pkcs11' ? { label: state.key.label, id: state.key.id } : null }),
       () => signing.prepareRoot(ctx, builtinProfile(profile), vars, resolve(state.capabilities.directory(dirId, 'new-ca')))),
     openCa: ({ dirId }) => {
       const out = caOps.open(state, resolve(state.capabilities.directory(dirId, 'open-ca')));
@@ -530,15 +532,15 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
     },
     prepareIssue: async ({ purpose, csrPem, profile, vars, rootEndEntity }) => underPlan(
       // A plan issues CA certificates only (subordinate from a request file); an end entity is not a plan step.
-      () => (purpose === 'subordinate-ca' ? plan.beforeRequest({ type: 'subordinate', profile, vars, csrPem }) : plan.beforeOther('an end-entity certificate')),
+      () => (purpose === 'subordinate-ca' ? plan.beforeRequest({ type: 'subordinate', profile, vars, csrPem, caDir: state.caDir }) : plan.beforeOther('an end-entity certificate')),
       () => signing.prepareIssuance(ctx, { purpose, csrPem, profile: builtinProfile(profile), vars, ...(rootEndEntity ? { rootEndEntity } : {}) })),
-    prepareCrl: ({ days }) => underPlan(() => plan.beforeRequest({ type: 'crl', days }), () => signing.prepareCrlRequest(ctx, days)),
+    prepareCrl: ({ days }) => underPlan(() => plan.beforeRequest({ type: 'crl', days, caDir: state.caDir }), () => signing.prepareCrlRequest(ctx, days)),
     sign: async ({ requestId, passphrase, altPassphrase }) => {
       const out = await signing.signRequest(ctx, requestId, { passphrase: passphrase ?? null, altPassphrase: altPassphrase ?? null });
       if (plan.isActive) {
         plan.signed(requestId, out.kind === 'certificate'
           ? { made: [out.issued.savedTo], serial: out.issued.serial, certificateSha256: out.issued.certificate.sha256 }
-          : { made: [out.savedTo] });
+          : { made: [out.savedTo] }, out.kind === 'certificate' && out.issued.ca ? out.issued.dir : undefined);
       }
       return out;
     },

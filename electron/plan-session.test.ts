@@ -95,6 +95,8 @@ test('a plan is shown with its hash, started only as shown, walked step by step 
   assert.equal((await call('acknowledgeStep', { witness: 'Alice Martin' })).error?.code, 'INPUT_INVALID');
   await ok('acknowledgeStep', { witness: 'Bruno Keller' });
 
+  // A software key file instead of the plan's token key is refused too.
+  assert.equal((await call('useSoftwareKeystore', { algorithm: 'ec-p384' })).error?.code, 'PLAN_STEP_MISMATCH');
   // Step 2: the root, with the plan's profile and variables only.
   const other = await call('previewCa', { profile: 'br/ec/root-ca', vars: { ...VARS, cn: 'Evil Root' }, dirId: await dirId('new-ca', dir) });
   assert.equal(other.error?.code, 'PLAN_STEP_MISMATCH');

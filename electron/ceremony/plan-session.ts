@@ -60,6 +60,9 @@ export class PlanSession {
   changed = new Set<number>();
   acknowledgements: Array<{ step: number; witness: string }> = [];
   deviations: Array<{ step: number; kind: DeviationKind; note: string }> = [];
+  /** What earlier steps made, by step id: the key (label and id in the token) and the CA directory. */
+  private keys = new Map<string, { label: string; id: string }>();
+  private caDirs = new Map<string, string>();
   /** The signing request prepared for a step, by its id: its signature completes the step. */
   private requestStep = new Map<string, number>();
 
@@ -81,6 +84,8 @@ export class PlanSession {
     this.acknowledgements = [];
     this.deviations = [];
     this.requestStep.clear();
+    this.keys.clear();
+    this.caDirs.clear();
     const p = plan.plan;
     this.record('plan.loaded', {
       planSha256: plan.sha256, file: basename(plan.path), ceremonyId: p.ceremony.id, purpose: p.ceremony.purpose, location: p.ceremony.location,
@@ -174,18 +179,28 @@ export class PlanSession {
   }
 
   keyGenerated(i: number, facts: { label: string; id: string; publicKeySha256Fingerprint: string | null; existing?: boolean }): void {
+    this.keys.set(this.active!.resolved[i].step.id, { label: facts.label, id: facts.id });
     this.complete(i, { keyLabel: facts.label, keyId: facts.id, publicKeySha256Fingerprint: facts.publicKeySha256Fingerprint, ...(facts.existing ? { existingKey: true } : {}) });
   }
 
   /** A certificate or CRL request for the current step, checked against the plan. */
-  beforeRequest(req: { type: 'root' } & { profile: string; vars: Record<string, unknown> }
-    | { type: 'subordinate'; profile: string; vars: Record<string, unknown>; csrPem: string }
-    | { type: 'crl'; days: number }): number {
+  beforeRequest(req: { type: 'root'; profile: string; vars: Record<string, unknown>; key: { label: string; id: string } | null }
+    | { type: 'subordinate'; profile: string; vars: Record<string, unknown>; csrPem: string; caDir: string | null }
+    | { type: 'crl'; days: number; caDir: string | null }): number {
     const { i, r } = this.currentStep(req.type, req.type === 'crl' ? 'a CRL' : req.type === 'root' ? 'a self-signed root' : 'a certificate from a request');
     const unsupported = appSupport(r);
     if (unsupported && !this.changed.has(i)) throw new QpkiError('PLAN_STEP_MISMATCH', `${this.stepName(i)}: ${unsupported}. Nothing was done.`);
     const d: string[] = [];
     const s = r.step as { profile?: string; variables?: Record<string, unknown>; nextUpdateDays?: number };
+    const st = r.step as { key?: string; issuer?: string };
+    if (req.type === 'root' && st.key) {
+      const k = this.keys.get(st.key);
+      if (k && (!req.key || req.key.label !== k.label || req.key.id !== k.id)) d.push(`the CA key is not key "${k.label}" made by step ${st.key}`);
+    }
+    if (req.type !== 'root' && st.issuer) {
+      const dir = this.caDirs.get(st.issuer);
+      if (dir && req.caDir !== dir) d.push(`the open CA is not the one step ${st.issuer} created (${dir})`);
+    }
     if (req.type === 'crl') {
       if (req.days !== s.nextUpdateDays) d.push(`next update in ${req.days} days instead of the plan's ${s.nextUpdateDays}`);
     } else {
@@ -202,9 +217,10 @@ export class PlanSession {
     this.requestStep.set(requestId, i);
   }
 
-  signed(requestId: string, made: Record<string, unknown>): void {
+  signed(requestId: string, made: Record<string, unknown>, caDir?: string): void {
     const i = this.requestStep.get(requestId);
     if (i === undefined || !this.active || this.status[i] !== 'pending') return;
+    if (caDir) this.caDirs.set(this.active.resolved[i].step.id, caDir);
     this.requestStep.delete(requestId);
     this.complete(i, made);
   }
