@@ -25,6 +25,8 @@ import * as signing from './ceremony/signing';
 import { csrFacts, suggestedVars } from './ceremony/csr';
 import { casBackedBy, rememberCa } from './ceremony/known-cas';
 import * as recovery from './token-recovery';
+import { PlanSession, planView } from './ceremony/plan-session';
+import { checkPlan } from './core/plan/plan';
 
 export interface HandlerDeps {
   /** Ask the operator for a directory (a dialog in the app; a fixed answer in tests). */
@@ -37,6 +39,8 @@ export interface HandlerDeps {
   confirm: Confirm;
   /** Ask for a PKCS#11 library file (the native open dialog in the app). */
   chooseModuleFile(): Promise<string | null>;
+  /** Ask for a ceremony plan file (the native open dialog in the app; a fixed answer in tests). */
+  choosePlanFile(): Promise<string | null>;
 }
 
 /** The folder holding the app's files (package.json beside dist/ or the sources), for its fingerprint. */
@@ -195,6 +199,24 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
   };
 
   const ctx: signing.SigningContext = { state, confirm: deps.confirm };
+  /** The ceremony plan this ceremony walks, if any: every step's action is checked against it here, in main. */
+  const plan = new PlanSession(record);
+  const planState = () => {
+    const shown = plan.active ?? plan.opened;
+    return {
+      plan: shown ? planView(shown) : null, active: plan.isActive, current: plan.current, awaiting: plan.awaiting,
+      status: [...plan.status], changed: [...plan.changed], acknowledgements: plan.acknowledgements.map((a) => ({ ...a })),
+      deviations: plan.deviations.map((d) => ({ ...d })), witnesses: plan.witnesses(),
+    };
+  };
+  /** A prepared request under the plan: checked before it is built, remembered so its signature completes the step. */
+  const underPlan = async (check: () => number, prepare: () => Promise<Output<'previewCa'>>) => {
+    if (!plan.isActive) return prepare();
+    const i = check();
+    const view = await prepare();
+    plan.prepared(i, view.id);
+    return view;
+  };
   /** The journal this ceremony writes to, or the last one it closed, or the open CA's. */
   const journalDir = (): string | null => ceremony.dir ?? (ceremony.closed ? ceremony.lastDir : null) ?? state.caDir ?? ceremony.lastDir;
   /** A key as the contract shows it, with the CA directories this app knows it already backs. */
@@ -276,6 +298,7 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
     },
     initToken: async ({ slotId, label, soPin, userPin, reinitialize, confirmLabel }) => {
       const m = state.requireModule();
+      const step = plan.isActive ? plan.beforeTokenInit() : null;
       // What the slot holds, as main reads it: the record of a refusal names the token it protected.
       let present: CoreToken | undefined;
       try { present = m.listSlots().find((x) => x.slotId === slotId)?.token; } catch { /* core reports the slot's problem */ }
@@ -310,6 +333,7 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
         label, serial: r.token.serial, slotId: found.slot.slotId, ...(Object.keys(answers).length ? { answers } : {}),
         ...(again ? { reinitialized: true, previousLabel: again.previousLabel, previousSerial: again.previousSerial, objectsBefore: again.objects } : {}),
       });
+      if (step !== null) plan.tokenInitialized(step, { label, serial: r.token.serial });
       return { slot: slot(found.slot), warnings: r.warnings, reinitialized: !!again };
     },
     prepareDevToken: async () => {
@@ -323,6 +347,7 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
       return { module: m.info(), freeSlotId: free?.slotId ?? null, suggestedLabel: 'DEV NOT FOR PRODUCTION', dir };
     },
     openCeremony: ({ operator, witnesses, purpose }) => {
+      if (plan.isActive && ceremony.isOpen) throw new QpkiError('PLAN_STEP_MISMATCH', 'A ceremony plan is running: its ceremony has the plan\'s participants and purpose. Close it before opening another ceremony.');
       if (ceremony.isOpen && ceremony.dir) ceremony.close('a new ceremony was opened');
       const r = ceremony.open({ operator, witnesses }, purpose, { version: state.options.version, root: state.options.appRoot ?? findAppRoot(__dirname) }, state.options.dataDir);
       const p = r.preflight;
@@ -335,6 +360,7 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
     },
     closeCeremony: () => {
       const out = ceremony.close('the operator closed the ceremony', join(state.options.dataDir, 'ceremonies'));
+      plan.end();
       state.endSession();
       return out;
     },
@@ -392,6 +418,7 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
       if (ceremony.isOpen) {
         try { ceremony.close('the operator started over', join(state.options.dataDir, 'ceremonies')); } catch { /* ending the session must not fail on the record */ }
       }
+      plan.end();
       const ended = state.endSession();
       state.caDir = null;
       return { ended };
@@ -401,6 +428,7 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
     generateKey: async ({ algorithm, label, id, role }) => {
       const s = state.requireLogin();
       if (role === 'alternative') assertAltAlgorithm(algorithm);
+      const step = plan.isActive ? plan.beforeKey(label, algorithm) : null;
       const r = await s.generateKey({ algorithm, label, ...(id ? { id: id.toLowerCase() } : {}) });
       const choice = { kind: 'pkcs11' as const, label: r.key.label, id: r.key.id };
       if (role === 'alternative') state.altKey = choice;
@@ -411,10 +439,13 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
         attributes: { ...r.key.attributes }, publicKeySha256Fingerprint: r.key.publicKeyFingerprint,
         testSignature: { algorithm: r.testSignature.algorithm, verified: r.testSignature.verified },
       });
+      if (step !== null) plan.keyGenerated(step, { label: r.key.label, id: r.key.id, publicKeySha256Fingerprint: r.key.publicKeyFingerprint });
       return { key: known(r.key), testSignature: { algorithm: r.testSignature.algorithm, verified: r.testSignature.verified } };
     },
     selectKey: async ({ label, id, role }) => {
       const s = state.requireLogin();
+      // A plan's key step makes a new key; using an existing one instead is a change of the plan.
+      const step = plan.isActive ? plan.beforeKey(`(existing key) ${label ?? id ?? ''}`, '(existing)') : null;
       const k = s.findKey({ label, id });
       if (role === 'alternative') assertAltAlgorithm(k.keyAlgorithm);
       // The same proof as a new key gives, and the fingerprint this ceremony's record (or the
@@ -442,9 +473,12 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
         attributes: { ...p.attributes }, publicKeySha256Fingerprint: p.publicKeyFingerprint,
         testSignature: { ...proof.testSignature }, journalFingerprint: proof.journal,
       });
+      if (step !== null) plan.keyGenerated(step, { label: p.label, id: p.id, publicKeySha256Fingerprint: p.publicKeyFingerprint, existing: true });
       return { key: known(p), testSignature: { ...proof.testSignature }, journal: proof.journal };
     },
     useSoftwareKeystore: ({ algorithm, because }) => {
+      // A plan's keys are made in the token; a software key file instead is a change of the plan's key step.
+      if (plan.isActive) plan.beforeKey('(software key file)', algorithm);
       if (because === 'token-lacks-ml-dsa') {
         // The switch is the operator's, on the record with the fact that prompted it: never a silent fallback.
         const s = state.requireSession();
@@ -477,7 +511,8 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
       };
     },
     validateVariables: ({ profile, vars }) => ({ errors: validateVars(builtinProfile(profile).variables, vars) }),
-    previewCa: async ({ profile, vars, dirId }) => signing.prepareRoot(ctx, builtinProfile(profile), vars, resolve(state.capabilities.directory(dirId, 'new-ca'))),
+    previewCa: async ({ profile, vars, dirId }) => underPlan(() => plan.beforeRequest({ type: 'root', profile, vars, key: state.key?.kind === 'pkcs11' ? { label: state.key.label, id: state.key.id } : null }),
+      () => signing.prepareRoot(ctx, builtinProfile(profile), vars, resolve(state.capabilities.directory(dirId, 'new-ca')))),
     openCa: ({ dirId }) => {
       const out = caOps.open(state, resolve(state.capabilities.directory(dirId, 'open-ca')));
       state.caDir = out.dir;
@@ -495,10 +530,20 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
         vars: suggestedVars(p, csr, f.subject),
       };
     },
-    prepareIssue: async ({ purpose, csrPem, profile, vars, rootEndEntity }) =>
-      signing.prepareIssuance(ctx, { purpose, csrPem, profile: builtinProfile(profile), vars, ...(rootEndEntity ? { rootEndEntity } : {}) }),
-    prepareCrl: ({ days }) => signing.prepareCrlRequest(ctx, days),
-    sign: async ({ requestId, passphrase, altPassphrase }) => signing.signRequest(ctx, requestId, { passphrase: passphrase ?? null, altPassphrase: altPassphrase ?? null }),
+    prepareIssue: async ({ purpose, csrPem, profile, vars, rootEndEntity }) => underPlan(
+      // A plan issues CA certificates only (subordinate from a request file); an end entity is not a plan step.
+      () => (purpose === 'subordinate-ca' ? plan.beforeRequest({ type: 'subordinate', profile, vars, csrPem, caDir: state.caDir }) : plan.beforeOther('an end-entity certificate')),
+      () => signing.prepareIssuance(ctx, { purpose, csrPem, profile: builtinProfile(profile), vars, ...(rootEndEntity ? { rootEndEntity } : {}) })),
+    prepareCrl: ({ days }) => underPlan(() => plan.beforeRequest({ type: 'crl', days, caDir: state.caDir }), () => signing.prepareCrlRequest(ctx, days)),
+    sign: async ({ requestId, passphrase, altPassphrase }) => {
+      const out = await signing.signRequest(ctx, requestId, { passphrase: passphrase ?? null, altPassphrase: altPassphrase ?? null });
+      if (plan.isActive) {
+        plan.signed(requestId, out.kind === 'certificate'
+          ? { made: [out.issued.savedTo], serial: out.issued.serial, certificateSha256: out.issued.certificate.sha256 }
+          : { made: [out.savedTo] }, out.kind === 'certificate' && out.issued.ca ? out.issued.dir : undefined);
+      }
+      return out;
+    },
     withdrawRequest: ({ requestId }) => ({ withdrawn: signing.withdraw(state, requestId) }),
     describeDocument: ({ data, encoding }) => caOps.describe(encoding === 'pem' ? data : Buffer.from(data, 'base64')),
     verifyDocument: ({ document, issuer, againstOpenCa }) =>
@@ -527,6 +572,45 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
       if (!picked) return { dirId: null, path: null };
       const path = resolve(picked);
       return { dirId: state.capabilities.addDirectory(path, purpose), path };
+    },
+    openPlan: async () => {
+      const picked = await deps.choosePlanFile();
+      if (!picked) return { plan: null };
+      const path = resolve(picked);
+      let bytes: Buffer;
+      try {
+        bytes = readFileSync(path);
+      } catch (e) {
+        throw new QpkiError('PLAN_INVALID', `Cannot read the ceremony plan ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}.`);
+      }
+      if (plan.isActive && ceremony.isOpen) throw new QpkiError('PLAN_STEP_MISMATCH', 'A ceremony plan is running; close its ceremony before opening another plan.');
+      const checked = checkPlan(bytes, path);
+      plan.open(checked);
+      return { plan: planView(checked) };
+    },
+    startPlan: ({ sha256 }) => {
+      const p = plan.opened;
+      if (!p) throw new QpkiError('PLAN_INVALID', 'Open a ceremony plan first.');
+      // The plan started is the one the witnesses were shown, byte for byte.
+      if (p.sha256 !== sha256) throw new QpkiError('PLAN_INVALID', 'The plan shown is not the plan main holds (its SHA-256 differs); open the plan again.');
+      if (plan.isActive && ceremony.isOpen) throw new QpkiError('PLAN_STEP_MISMATCH', 'This ceremony already runs a plan.');
+      if (ceremony.isOpen) throw new QpkiError('PLAN_STEP_MISMATCH', 'A ceremony without this plan is open: close it first, then start the plan (its ceremony has the plan\'s participants and purpose).');
+      const people = p.plan.participants;
+      ceremony.open(
+        { operator: people.find((x) => x.role === 'operator')!.name, witnesses: people.filter((x) => x.role !== 'operator').map((x) => x.name) },
+        p.plan.ceremony.purpose, { version: state.options.version, root: state.options.appRoot ?? findAppRoot(__dirname) }, state.options.dataDir,
+      );
+      plan.start();
+      return planState();
+    },
+    planState: () => planState(),
+    acknowledgeStep: ({ witness }) => {
+      plan.acknowledge(witness);
+      return planState();
+    },
+    recordDeviation: ({ kind, note }) => {
+      plan.deviate(kind, note);
+      return planState();
     },
     readJournal: () => {
       const d = journalDir();

@@ -63,6 +63,11 @@ export const VALID: Record<Channel, Record<string, unknown>> = {
   exportCertificate: { path: join(CA_DIR, 'ca.crt'), format: 'pem' },
   chooseDirectory: { purpose: 'open-ca' },
   readJournal: {},
+  openPlan: {},
+  startPlan: { sha256: '0'.repeat(64) },
+  planState: {},
+  acknowledgeStep: { witness: 'W' },
+  recordDeviation: { kind: 'skipped', note: 'a note long enough' },
 };
 
 const BIG = 'A'.repeat(10 * 1024 * 1024);

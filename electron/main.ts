@@ -166,6 +166,12 @@ app.whenReady().then(() => {
       const r = win ? await dialog.showOpenDialog(win, opts) : await dialog.showOpenDialog(opts);
       return r.canceled || r.filePaths.length === 0 ? null : r.filePaths[0];
     },
+    async choosePlanFile() {
+      const win = BrowserWindow.getFocusedWindow();
+      const opts = { title: 'Open a ceremony plan', properties: ['openFile'] as Array<'openFile'>, filters: [{ name: 'Ceremony plan (YAML)', extensions: ['yaml', 'yml'] }] };
+      const r = win ? await dialog.showOpenDialog(win, opts) : await dialog.showOpenDialog(opts);
+      return r.canceled || r.filePaths.length === 0 ? null : r.filePaths[0];
+    },
     async confirm(c) {
       // A native dialog, drawn by main: the renderer can neither answer it nor change its words.
       const win = BrowserWindow.getFocusedWindow();

@@ -19,7 +19,7 @@ export interface Harness {
    * What the next dialog answers: directory and save dialogs, the library file dialog, and main's
    * confirmations (`confirm`: a fixed answer, or a function of the question).
    */
-  answers: { directory: string | null; savePath: string | null; moduleFile: string | null; confirm: boolean | ((c: Confirmation) => boolean) };
+  answers: { directory: string | null; savePath: string | null; moduleFile: string | null; planFile: string | null; confirm: boolean | ((c: Confirmation) => boolean) };
   /** Every confirmation main asked for, in order, as the operator would have read it. */
   confirmations: Confirmation[];
   /** The renderer's API object over the table (the preload builder, with the handler table as transport). */
@@ -44,7 +44,7 @@ export function makeHarness(opts: { softhsmPath: string | null; devTokenDir: str
     dataDir,
     ...(opts.appRoot ? { appRoot: opts.appRoot } : {}),
   });
-  const answers: Harness['answers'] = { directory: null, savePath: null, moduleFile: null, confirm: true };
+  const answers: Harness['answers'] = { directory: null, savePath: null, moduleFile: null, planFile: null, confirm: true };
   const confirmations: Confirmation[] = [];
   const handlers = createHandlers(state, {
     chooseDirectory: async () => answers.directory,
@@ -52,6 +52,7 @@ export function makeHarness(opts: { softhsmPath: string | null; devTokenDir: str
     // The same page the app prints with printToPDF, printed by headless Chromium.
     printPdf: (html, dest) => transcriptPdf(html, dest),
     chooseModuleFile: async () => answers.moduleFile,
+    choosePlanFile: async () => answers.planFile,
     confirm: async (c) => {
       confirmations.push(c);
       return typeof answers.confirm === 'function' ? answers.confirm(c) : answers.confirm;

@@ -15,6 +15,7 @@ import { Result } from './screens/Result';
 import { InitToken } from './screens/InitToken';
 import { Inspector } from './screens/Inspector';
 import { Ca, Issue } from './screens/Ca';
+import { Plan } from './screens/Plan';
 
 const SCREENS = {
   start: Start,
@@ -31,6 +32,7 @@ const SCREENS = {
   inspect: Inspector,
   ca: Ca,
   issue: Issue,
+  plan: Plan,
 } as const;
 
 export function App() {

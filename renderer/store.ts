@@ -14,7 +14,7 @@ import type {
 
 export type Screen =
   | 'start' | 'ceremony' | 'closed' | 'storage' | 'token' | 'pin' | 'key' | 'profile' | 'review' | 'result'
-  | 'init' | 'inspect' | 'ca' | 'issue';
+  | 'init' | 'inspect' | 'ca' | 'issue' | 'plan';
 
 export const CEREMONY_STEPS: Array<{ screen: Screen; label: string }> = [
   { screen: 'start', label: 'Start' },

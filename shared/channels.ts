@@ -39,6 +39,11 @@ export const CHANNELS = [
   'exportCertificate',
   'chooseDirectory',
   'readJournal',
+  'openPlan',
+  'startPlan',
+  'planState',
+  'acknowledgeStep',
+  'recordDeviation',
 ] as const;
 
 export type Channel = (typeof CHANNELS)[number];

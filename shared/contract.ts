@@ -292,6 +292,35 @@ export const Preflight = z.object({
 
 const Document = z.object({ data: z.string().min(1).max(4_000_000), encoding: z.enum(['pem', 'base64']) });
 
+/** A ceremony plan as the operator and witnesses review it before it starts. */
+export const PlanView = z.object({
+  sha256: z.string(),
+  file: z.string(),
+  ceremony: z.object({ id: z.string(), purpose: z.string(), location: z.string() }),
+  participants: z.array(z.object({ name: z.string(), role: z.string() })),
+  steps: z.array(z.object({
+    n: z.number(), of: z.number(), id: z.string(), type: z.string(), words: z.string(),
+    profile: z.string().nullable(), variables: z.record(z.string(), z.string()), out: z.string().nullable(),
+    label: z.string().nullable(), algorithm: z.string().nullable(), nextUpdateDays: z.number().nullable(),
+    /** Why the app cannot do this step itself (run it with the CLI or record it skipped), or null. */
+    notInApp: z.string().nullable(),
+  })),
+});
+
+export const PlanState = z.object({
+  plan: PlanView.nullable(),
+  active: z.boolean(),
+  /** Index (0-based) of the step offered now; equal to the number of steps when all are finished. */
+  current: z.number(),
+  /** Index of the step a witness must acknowledge before the next is offered, or null. */
+  awaiting: z.number().nullable(),
+  status: z.array(z.enum(['pending', 'done', 'skipped'])),
+  changed: z.array(z.number()),
+  acknowledgements: z.array(z.object({ step: z.number(), witness: z.string() })),
+  deviations: z.array(z.object({ step: z.number(), kind: z.string(), note: z.string() })),
+  witnesses: z.array(z.string()),
+});
+
 export const contract = {
   appInfo: {
     input: Empty,
@@ -454,6 +483,18 @@ export const contract = {
       ceremony: z.object({ operator: z.string(), witnesses: z.array(z.string()), purpose: z.string(), closed: z.boolean() }).nullable(),
     }),
   },
+  /** Main's own open dialog for a plan file; main reads and checks it. Null when the operator cancelled. */
+  openPlan: { input: Empty, output: z.object({ plan: PlanView.nullable() }) },
+  /** Opens the ceremony with the plan's participants and purpose, and journals the plan's SHA-256 first. */
+  startPlan: { input: z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/) }).strict(), output: PlanState },
+  planState: { input: Empty, output: PlanState },
+  /** A witness of the plan acknowledges the step just completed (or skipped); the next step waits for it. */
+  acknowledgeStep: { input: z.object({ witness: PersonName }).strict(), output: PlanState },
+  /** A deviation from the current step, with the operator's typed note (at least 10 characters). */
+  recordDeviation: {
+    input: z.object({ kind: z.enum(['skipped', 'retry', 'error', 'changed']), note: z.string().trim().min(10, 'a deviation needs a note of at least 10 characters').max(2000).regex(/^[^\u0000-\u0008\u000b-\u001f\u007f]+$/, 'control characters are not allowed') }).strict(),
+    output: PlanState,
+  },
 } satisfies Record<Channel, { input: z.ZodType; output: z.ZodType }>;
 
 // Both directions: every channel has a contract entry, and every entry is a listed channel.
@@ -467,6 +508,9 @@ export type Output<C extends Channel> = z.output<Contract[C]['output']>;
 
 export const ErrorPayloadSchema = z.object({ code: z.enum([...ERROR_CODES, ...IPC_ERROR_CODES]), message: z.string() });
 export type Result<T> = { ok: true; value: T } | { ok: false; error: z.infer<typeof ErrorPayloadSchema> };
+
+export type PlanViewT = z.infer<typeof PlanView>;
+export type PlanStateT = z.infer<typeof PlanState>;
 
 /** The API the preload exposes as `window.qpki`: one named function per channel. */
 export type QpkiApi = { [C in Channel]: (input: Input<C>) => Promise<Result<Output<C>>> };

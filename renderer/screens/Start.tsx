@@ -18,6 +18,10 @@ export function Start() {
           <span className="card-title">Open an existing CA directory</span>
           <span className="card-text">Issue a subordinate CA or an end-entity certificate, or generate a CRL.</span>
         </button>
+        <button type="button" className="card" onClick={() => actions.go('plan')} data-testid="start-plan">
+          <span className="card-title">Open a ceremony plan…</span>
+          <span className="card-text">Walk a reviewed plan step by step: the witnesses see every step and its hash first, and acknowledge each one.</span>
+        </button>
         <button type="button" className="card" onClick={() => actions.go('inspect')} data-testid="start-inspect">
           <span className="card-title">Inspect a file</span>
           <span className="card-text">Decode a certificate, request or CRL and verify it against its issuer.</span>

@@ -1,0 +1,289 @@
+/**
+ * A ceremony plan walked in the app. Main holds the checked plan, the step the ceremony is on,
+ * and every acknowledgement and deviation; the handlers ask it before each step's action, so a
+ * renderer that asks for another label, algorithm, profile, variable or CRL lifetime than the
+ * plan's is refused unless a 'changed' deviation with a typed note was recorded for that step.
+ * The environment is the token the operator opened in the wizard (role `ca`): no file for it.
+ */
+import { createHash } from 'node:crypto';
+import { basename } from 'node:path';
+import { QpkiError } from '../core/errors';
+import type { JournalKind } from '../core/journal/journal';
+import type { CheckedPlan, ResolvedStep } from '../core/plan/plan';
+import { stepWords } from '../core/plan/run';
+
+export type StepStatus = 'pending' | 'done' | 'skipped';
+export type DeviationKind = 'skipped' | 'retry' | 'error' | 'changed';
+export const MIN_NOTE = 10;
+
+/** What the app can do for a step itself, or why it cannot (then the step is skipped with a note, or run with the CLI). */
+export function appSupport(r: ResolvedStep): string | null {
+  const s = r.step;
+  const cli = 'run this step with `qpki ceremony run`, or record it as skipped with a note';
+  switch (s.type) {
+    case 'token-init': return s.token === 'ca' ? null : `the app opens one token (the ca token); ${cli}`;
+    case 'key': return s.token === 'ca' ? null : `the app opens one token (the ca token); ${cli}`;
+    case 'root': return s.notBefore ? `the app cannot fix the certificate's dates (notBefore/notAfter); ${cli}` : null;
+    case 'subordinate': return s.csr && !s.notBefore ? null : s.key ? `a subordinate CA from a key of the plan is not made in the app yet; ${cli}` : `the app cannot fix the certificate's dates; ${cli}`;
+    case 'cross': return `cross-certificates are not made in the app yet; ${cli}`;
+    case 'csr': return `certificate requests for an external parent are not made in the app yet; ${cli}`;
+    case 'crl': return s.revoke?.length ? `revocations are not made in the app yet; ${cli}` : null;
+  }
+}
+
+type Record_ = (kind: JournalKind, facts: Record<string, unknown>) => void;
+
+/** A variable as the wizard's fields hold it: the plan's YAML number 3650 and the field's "3650" are the same value. */
+function varText(v: unknown): string {
+  if (v === undefined || v === null || v === '') return '';
+  return Array.isArray(v) ? v.map(String).join(', ') : String(v);
+}
+
+function sameVars(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
+  const diffs: string[] = [];
+  for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    if (varText(a[k]) !== varText(b[k])) diffs.push(`variable ${k}`);
+  }
+  return diffs;
+}
+
+export class PlanSession {
+  /** The plan opened and shown, not yet started. */
+  opened: CheckedPlan | null = null;
+  /** The plan this ceremony runs. */
+  active: CheckedPlan | null = null;
+  current = 0;
+  status: StepStatus[] = [];
+  /** The step just completed that a witness must acknowledge before the next is offered. */
+  awaiting: number | null = null;
+  started = new Set<number>();
+  changed = new Set<number>();
+  acknowledgements: Array<{ step: number; witness: string }> = [];
+  deviations: Array<{ step: number; kind: DeviationKind; note: string }> = [];
+  /** What earlier steps made, by step id: the key (label and id in the token) and the CA directory. */
+  private keys = new Map<string, { label: string; id: string }>();
+  private caDirs = new Map<string, string>();
+  /** The signing request prepared for a step, by its id: its signature completes the step. */
+  private requestStep = new Map<string, number>();
+
+  constructor(private readonly record: Record_) {}
+
+  open(plan: CheckedPlan): void {
+    this.opened = plan;
+  }
+
+  start(): CheckedPlan {
+    const plan = this.opened;
+    if (!plan) throw new QpkiError('PLAN_INVALID', 'Open a ceremony plan first.');
+    this.active = plan;
+    this.current = 0;
+    this.status = plan.resolved.map(() => 'pending');
+    this.awaiting = null;
+    this.started.clear();
+    this.changed.clear();
+    this.acknowledgements = [];
+    this.deviations = [];
+    this.requestStep.clear();
+    this.keys.clear();
+    this.caDirs.clear();
+    const p = plan.plan;
+    this.record('plan.loaded', {
+      planSha256: plan.sha256, file: basename(plan.path), ceremonyId: p.ceremony.id, purpose: p.ceremony.purpose, location: p.ceremony.location,
+      steps: p.steps.length, participants: p.participants.map((x) => ({ name: x.name, role: x.role })),
+    });
+    return plan;
+  }
+
+  /** The ceremony ended (closed or started over): the plan goes with it. */
+  end(): void {
+    // A plan opened but not started stays shown: closing an unrelated ceremony is the way to start it.
+    if (this.active) this.opened = null;
+    this.active = null;
+    this.requestStep.clear();
+  }
+
+  get isActive(): boolean {
+    return this.active !== null;
+  }
+
+  private get total(): number {
+    return this.active?.resolved.length ?? 0;
+  }
+
+  private stepName(i: number): string {
+    const r = this.active!.resolved[i];
+    return `step ${i + 1} of ${this.total} (${r.step.id}: ${stepWords(r)})`;
+  }
+
+  /** The current step, checked to be of this type and offered (acknowledged before it, not finished). */
+  private currentStep(type: string, action: string): { i: number; r: ResolvedStep } {
+    const plan = this.active!;
+    if (this.awaiting !== null) {
+      throw new QpkiError('PLAN_STEP_MISMATCH', `A witness has not yet acknowledged ${this.stepName(this.awaiting)}; the next step is offered once they have. Nothing was done.`);
+    }
+    if (this.current >= plan.resolved.length) throw new QpkiError('PLAN_STEP_MISMATCH', `Every step of the plan is finished; ${action} is not in it. Close the ceremony. Nothing was done.`);
+    const i = this.current;
+    const r = plan.resolved[i];
+    if (r.step.type !== type) {
+      throw new QpkiError('PLAN_STEP_MISMATCH', `The plan is at ${this.stepName(i)}; ${action} is not that step. Do the plan's step, or record a deviation (skipped) with a note. Nothing was done.`);
+    }
+    return { i, r };
+  }
+
+  /** Differences from the plan are refused unless this step has a 'changed' deviation; then they are journaled. */
+  private begin(i: number, differences: string[]): void {
+    if (differences.length && !this.changed.has(i)) {
+      throw new QpkiError('PLAN_STEP_MISMATCH', `The request differs from ${this.stepName(i)}: ${differences.join('; ')}. Do what the plan says, or record a 'changed' deviation with a note first. Nothing was done.`);
+    }
+    if (!this.started.has(i) || differences.length) {
+      const r = this.active!.resolved[i];
+      this.record('plan.step.started', { step: i + 1, of: this.total, id: r.step.id, type: r.step.type, what: stepWords(r), ...(differences.length ? { differsFromPlan: differences } : {}) });
+      this.started.add(i);
+    }
+  }
+
+  private complete(i: number, made: Record<string, unknown>): void {
+    const r = this.active!.resolved[i];
+    this.status[i] = 'done';
+    this.record('plan.step.completed', { ...made, step: i + 1, of: this.total, id: r.step.id, type: r.step.type });
+    this.awaiting = i;
+    this.current = i + 1;
+  }
+
+  beforeTokenInit(): number {
+    const { i } = this.currentStep('token-init', 'initializing a token');
+    this.begin(i, []);
+    return i;
+  }
+
+  /** An action no plan step is (an end-entity certificate): refused while a plan runs. */
+  beforeOther(action: string): never {
+    this.currentStep('(none)', action);
+    throw new QpkiError('PLAN_STEP_MISMATCH', `${action} is not a step of the plan. Nothing was done.`);
+  }
+
+  tokenInitialized(i: number, facts: { label: string; serial: string }): void {
+    this.complete(i, { token: facts.label, serial: facts.serial });
+  }
+
+  beforeKey(label: string, algorithm: string): number {
+    const { i, r } = this.currentStep('key', 'generating a key');
+    const unsupported = appSupport(r);
+    if (unsupported && !this.changed.has(i)) throw new QpkiError('PLAN_STEP_MISMATCH', `${this.stepName(i)}: ${unsupported}. Nothing was done.`);
+    const s = r.step as Extract<ResolvedStep['step'], { type: 'key' }>;
+    const d: string[] = [];
+    if (label !== s.label) d.push(`label "${label}" instead of the plan's "${s.label}"`);
+    if (algorithm !== r.algorithm) d.push(`algorithm ${algorithm} instead of the plan's ${r.algorithm}`);
+    this.begin(i, d);
+    return i;
+  }
+
+  keyGenerated(i: number, facts: { label: string; id: string; publicKeySha256Fingerprint: string | null; existing?: boolean }): void {
+    this.keys.set(this.active!.resolved[i].step.id, { label: facts.label, id: facts.id });
+    this.complete(i, { keyLabel: facts.label, keyId: facts.id, publicKeySha256Fingerprint: facts.publicKeySha256Fingerprint, ...(facts.existing ? { existingKey: true } : {}) });
+  }
+
+  /** A certificate or CRL request for the current step, checked against the plan. */
+  beforeRequest(req: { type: 'root'; profile: string; vars: Record<string, unknown>; key: { label: string; id: string } | null }
+    | { type: 'subordinate'; profile: string; vars: Record<string, unknown>; csrPem: string; caDir: string | null }
+    | { type: 'crl'; days: number; caDir: string | null }): number {
+    const { i, r } = this.currentStep(req.type, req.type === 'crl' ? 'a CRL' : req.type === 'root' ? 'a self-signed root' : 'a certificate from a request');
+    const unsupported = appSupport(r);
+    if (unsupported && !this.changed.has(i)) throw new QpkiError('PLAN_STEP_MISMATCH', `${this.stepName(i)}: ${unsupported}. Nothing was done.`);
+    const d: string[] = [];
+    const s = r.step as { profile?: string; variables?: Record<string, unknown>; nextUpdateDays?: number };
+    const st = r.step as { key?: string; issuer?: string };
+    if (req.type === 'root' && st.key) {
+      const k = this.keys.get(st.key);
+      if (k && (!req.key || req.key.label !== k.label || req.key.id !== k.id)) d.push(`the CA key is not key "${k.label}" made by step ${st.key}`);
+    }
+    if (req.type !== 'root' && st.issuer) {
+      const dir = this.caDirs.get(st.issuer);
+      if (dir && req.caDir !== dir) d.push(`the open CA is not the one step ${st.issuer} created (${dir})`);
+    }
+    if (req.type === 'crl') {
+      if (req.days !== s.nextUpdateDays) d.push(`next update in ${req.days} days instead of the plan's ${s.nextUpdateDays}`);
+    } else {
+      if (req.profile !== s.profile) d.push(`profile ${req.profile} instead of the plan's ${s.profile}`);
+      d.push(...sameVars(req.vars, s.variables ?? {}).map((x) => `${x} is not the plan's`));
+      if (req.type === 'subordinate' && r.input && createHash('sha256').update(req.csrPem).digest('hex') !== r.input.sha256) d.push('the request is not the file the plan names');
+    }
+    this.begin(i, d);
+    return i;
+  }
+
+  /** The request prepared for step i: signing it (and only it) completes the step. */
+  prepared(i: number, requestId: string): void {
+    this.requestStep.set(requestId, i);
+  }
+
+  signed(requestId: string, made: Record<string, unknown>, caDir?: string): void {
+    const i = this.requestStep.get(requestId);
+    if (i === undefined || !this.active || this.status[i] !== 'pending') return;
+    if (caDir) this.caDirs.set(this.active.resolved[i].step.id, caDir);
+    this.requestStep.delete(requestId);
+    this.complete(i, made);
+  }
+
+  acknowledge(witness: string): void {
+    const plan = this.requireActive();
+    if (!plan.plan.participants.some((p) => p.name === witness && p.role !== 'operator')) {
+      throw new QpkiError('INPUT_INVALID', `"${witness}" is not a witness of this plan (${this.witnesses().join(', ')}).`);
+    }
+    if (this.awaiting === null) throw new QpkiError('PLAN_STEP_MISMATCH', 'No completed step waits for an acknowledgement.');
+    const i = this.awaiting;
+    this.record('witness.acknowledged', { what: 'step', witness, step: i + 1, of: this.total, id: plan.resolved[i].step.id, status: this.status[i] });
+    this.acknowledgements.push({ step: i, witness });
+    this.awaiting = null;
+  }
+
+  deviate(kind: DeviationKind, note: string): void {
+    const plan = this.requireActive();
+    const text = note.trim();
+    if (text.length < MIN_NOTE) throw new QpkiError('INPUT_INVALID', `A deviation needs a note of at least ${MIN_NOTE} characters saying what happened and why.`);
+    if (this.awaiting !== null) throw new QpkiError('PLAN_STEP_MISMATCH', `A witness has not yet acknowledged ${this.stepName(this.awaiting)}; acknowledge it before recording a deviation of the next step.`);
+    if (this.current >= plan.resolved.length) throw new QpkiError('PLAN_STEP_MISMATCH', 'Every step of the plan is finished; there is no step to deviate from.');
+    const i = this.current;
+    this.record('ceremony.deviation', { step: i + 1, of: this.total, id: plan.resolved[i].step.id, kind, note: text });
+    this.deviations.push({ step: i, kind, note: text });
+    if (kind === 'changed') this.changed.add(i);
+    if (kind === 'skipped') {
+      this.status[i] = 'skipped';
+      this.awaiting = i;
+      this.current = i + 1;
+    }
+  }
+
+  witnesses(): string[] {
+    return (this.active ?? this.opened)?.plan.participants.filter((p) => p.role !== 'operator').map((p) => p.name) ?? [];
+  }
+
+  private requireActive(): CheckedPlan {
+    if (!this.active) throw new QpkiError('PLAN_INVALID', 'No ceremony plan is running: open one and start it.');
+    return this.active;
+  }
+}
+
+/** The plan as the operator and witnesses review it: every step in words, with its hash. */
+export function planView(plan: CheckedPlan) {
+  const p = plan.plan;
+  return {
+    sha256: plan.sha256,
+    file: basename(plan.path),
+    ceremony: { id: p.ceremony.id, purpose: p.ceremony.purpose, location: p.ceremony.location },
+    participants: p.participants.map((x) => ({ name: x.name, role: x.role })),
+    steps: plan.resolved.map((r, i) => {
+      const s = r.step as { id: string; type: string; profile?: string; variables?: Record<string, unknown>; out?: string; label?: string; nextUpdateDays?: number };
+      return {
+        n: i + 1, of: plan.resolved.length, id: s.id, type: s.type, words: stepWords(r),
+        profile: s.profile ?? null,
+        variables: Object.fromEntries(Object.entries(s.variables ?? {}).map(([k, v]) => [k, varText(v)])),
+        out: s.out ?? null,
+        label: s.label ?? null,
+        algorithm: r.algorithm ?? null,
+        nextUpdateDays: s.nextUpdateDays ?? null,
+        notInApp: appSupport(r),
+      };
+    }),
+  };
+}

@@ -1,0 +1,171 @@
+/**
+ * A ceremony plan in the app: the whole plan and its SHA-256 before anything starts, then
+ * "Step n of N" with the witness acknowledgement and deviations. Main holds the plan and enforces
+ * every step; this screen only shows main's plan state and asks main to act.
+ */
+import { useEffect, useState } from 'react';
+import type { PlanStateT, PlanViewT } from '../../shared/contract';
+import { call, toPayload } from '../api';
+import { actions } from '../store';
+import { Screen } from '../components/common';
+import { ERROR_WORDS } from '../error-words';
+
+/** A hash read aloud in groups of four. */
+export function groupedHex(hex: string): string {
+  return (hex.match(/.{1,4}/g) ?? []).join(' ');
+}
+
+const STATUS_WORDS = { pending: 'to do', done: 'done', skipped: 'skipped' } as const;
+const KINDS = [
+  { kind: 'changed', words: 'A value differs from the plan (say which and why)' },
+  { kind: 'skipped', words: 'This step is skipped' },
+  { kind: 'error', words: 'An error happened' },
+  { kind: 'retry', words: 'The step is tried again after an error' },
+] as const;
+
+function Steps({ plan, state }: { plan: PlanViewT; state: PlanStateT | null }) {
+  return (
+    <ol className="plan-steps" data-testid="plan-steps">
+      {plan.steps.map((s, i) => (
+        <li key={s.id} data-testid={`plan-step-${s.n}`} aria-current={state?.active && state.current === i ? 'step' : undefined}>
+          <strong>Step {s.n} of {s.of}</strong> ({s.id}): {s.words}
+          {state?.active && <span className="plan-status"> · {STATUS_WORDS[state.status[i] ?? 'pending']}</span>}
+          {s.notInApp && <div className="warning-text">Not in the app: {s.notInApp}.</div>}
+          {Object.keys(s.variables).length > 0 && (
+            <div className="plan-vars">{Object.entries(s.variables).map(([k, v]) => `${k} = ${v}`).join(' · ')}</div>
+          )}
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+export function Plan() {
+  const [plan, setPlan] = useState<PlanViewT | null>(null);
+  const [state, setState] = useState<PlanStateT | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  const [witness, setWitness] = useState('');
+  const [kind, setKind] = useState<(typeof KINDS)[number]['kind']>('changed');
+  const [note, setNote] = useState('');
+  const [deviating, setDeviating] = useState(false);
+
+  const run = async (f: () => Promise<void>) => {
+    setProblem(null);
+    try {
+      await f();
+    } catch (e) {
+      const p = toPayload(e);
+      setProblem(`${ERROR_WORDS[p.code]?.title ?? ''} ${p.message}`);
+    }
+  };
+  const refresh = () => run(async () => {
+    const s = await call('planState', {});
+    setState(s);
+    setPlan(s.plan);
+  });
+  useEffect(() => {
+    void refresh();
+  }, []);
+
+  const open = () => run(async () => {
+    const r = await call('openPlan', {});
+    if (r.plan) setPlan(r.plan);
+  });
+  const start = () => run(async () => setState(await call('startPlan', { sha256: plan!.sha256 })));
+  const acknowledge = () => run(async () => {
+    setState(await call('acknowledgeStep', { witness }));
+    setWitness('');
+  });
+  const deviate = () => run(async () => {
+    setState(await call('recordDeviation', { kind, note }));
+    setNote('');
+    setDeviating(false);
+  });
+
+  if (!plan) {
+    return (
+      <Screen title="Ceremony plan" intro={<p>Open the reviewed plan file. The app shows every step and the plan’s SHA-256 before anything starts.</p>}>
+        <button type="button" onClick={() => void open()} data-testid="plan-open">Open a ceremony plan…</button>
+        {problem && <p className="error-text" role="alert" data-testid="plan-problem">{problem}</p>}
+      </Screen>
+    );
+  }
+  const active = !!state?.active;
+  const current = active ? plan.steps[state!.current] : undefined;
+  const awaiting = active && state!.awaiting !== null ? plan.steps[state!.awaiting] : undefined;
+  return (
+    <Screen title={`Ceremony plan ${plan.ceremony.id}`} intro={<p>{plan.ceremony.purpose} · {plan.ceremony.location}</p>}>
+      <section aria-label="Plan fingerprint">
+        <p>Plan file <code>{plan.file}</code>, SHA-256 (compare it with the reviewed copy):</p>
+        <p className="hash" data-testid="plan-sha256">{groupedHex(plan.sha256)}</p>
+      </section>
+      <section aria-label="Participants">
+        <h2>Participants</h2>
+        <ul data-testid="plan-participants">{plan.participants.map((p) => <li key={p.name}>{p.name}: {p.role}</li>)}</ul>
+      </section>
+      <section aria-label="Steps">
+        <h2>Steps</h2>
+        <Steps plan={plan} state={state} />
+      </section>
+      {problem && <p className="error-text" role="alert" data-testid="plan-problem">{problem}</p>}
+      {!active && (
+        <div className="actions">
+          <button type="button" onClick={() => void start()} data-testid="plan-start">Start this ceremony</button>
+          <button type="button" className="secondary" onClick={() => void open()} data-testid="plan-open">Open another plan…</button>
+        </div>
+      )}
+      {active && (
+        <p><button type="button" className="secondary" onClick={() => void refresh()} data-testid="plan-refresh">Show where the plan stands</button></p>
+      )}
+      {active && awaiting && (
+        <section aria-label="Witness acknowledgement" data-testid="plan-ack">
+          <h2>Step {awaiting.n} of {awaiting.of} is {state!.status[awaiting.n - 1]}: a witness acknowledges it</h2>
+          <label>
+            Witness
+            <select value={witness} onChange={(e) => setWitness(e.target.value)} data-testid="plan-witness">
+              <option value="">Choose the witness…</option>
+              {state!.witnesses.map((w) => <option key={w} value={w}>{w}</option>)}
+            </select>
+          </label>
+          <button type="button" disabled={!witness} onClick={() => void acknowledge()} data-testid="plan-acknowledge">I witnessed this step</button>
+        </section>
+      )}
+      {active && !awaiting && current && (
+        <section aria-label="Current step" data-testid="plan-current">
+          <h2>Step {current.n} of {current.of}: {current.words}</h2>
+          {current.notInApp
+            ? <p className="warning-text">{current.notInApp}.</p>
+            : <p>Do this step in the wizard: {current.type === 'key' ? `open the token, log in, and generate key “${current.label}” (${current.algorithm}).` : current.type === 'root' ? `choose profile ${current.profile} with the plan’s variables, review and sign.` : current.type === 'crl' ? `in the CA, make the CRL with its next update in ${current.nextUpdateDays} days, review and sign.` : current.type === 'token-init' ? 'initialize the token.' : 'review and sign the request the plan names.'} Main refuses anything else unless a deviation is recorded.</p>}
+          <div className="actions">
+            {!current.notInApp && (
+              <button type="button" onClick={() => actions.go(current.type === 'crl' ? 'issue' : current.type === 'root' ? 'profile' : current.type === 'token-init' ? 'init' : 'storage')} data-testid="plan-do-step">Do this step</button>
+            )}
+            <button type="button" className="secondary" onClick={() => setDeviating(true)} data-testid="plan-deviation">Record a deviation…</button>
+          </div>
+          {deviating && (
+            <div className="plan-deviation" style={{ display: 'grid', gap: '0.5rem', maxWidth: '40rem' }} data-testid="plan-deviation-form">
+              <label>
+                What happened
+                <select value={kind} onChange={(e) => setKind(e.target.value as typeof kind)} data-testid="plan-deviation-kind">
+                  {KINDS.map((k) => <option key={k.kind} value={k.kind}>{k.words}</option>)}
+                </select>
+              </label>
+              <label>
+                Note for the record (at least 10 characters: what and why)
+                <textarea value={note} onChange={(e) => setNote(e.target.value)} rows={3} data-testid="plan-deviation-note" />
+              </label>
+              <button type="button" disabled={note.trim().length < 10} onClick={() => void deviate()} data-testid="plan-deviation-record">Record the deviation</button>
+            </div>
+          )}
+        </section>
+      )}
+      {active && !awaiting && !current && <p data-testid="plan-finished">Every step of the plan is finished. Close the ceremony and print its transcript.</p>}
+      {active && state!.deviations.length > 0 && (
+        <section aria-label="Deviations">
+          <h2>Deviations</h2>
+          <ul data-testid="plan-deviations">{state!.deviations.map((d, i) => <li key={i}>Step {d.step + 1}: {d.kind}: “{d.note}”</li>)}</ul>
+        </section>
+      )}
+    </Screen>
+  );
+}
