@@ -18,6 +18,7 @@ import { readJournal, toFacts, verifyJournal, type JournalKind } from './core/jo
 import { fileSha256, renderTranscriptHtml } from './core/journal';
 import type { AppState } from './app-state';
 import type { Confirm } from './ceremony/confirmation';
+import * as revocation from './ceremony/revocation';
 import { askedYes, finalPinTryQuestion, reinitializeQuestion } from './ceremony/token-questions';
 import { recordedKeyFingerprint } from './ceremony/key-record';
 import * as caOps from './ca-ops';
@@ -497,6 +498,8 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
     },
     prepareIssue: async ({ purpose, csrPem, profile, vars, rootEndEntity }) =>
       signing.prepareIssuance(ctx, { purpose, csrPem, profile: builtinProfile(profile), vars, ...(rootEndEntity ? { rootEndEntity } : {}) }),
+    listIssued: () => revocation.listIssued(state),
+    revokeCertificate: ({ serial, reason }) => revocation.revokeCertificate(ctx, serial, reason),
     prepareCrl: ({ days }) => signing.prepareCrlRequest(ctx, days),
     sign: async ({ requestId, passphrase, altPassphrase }) => signing.signRequest(ctx, requestId, { passphrase: passphrase ?? null, altPassphrase: altPassphrase ?? null }),
     withdrawRequest: ({ requestId }) => ({ withdrawn: signing.withdraw(state, requestId) }),
