@@ -551,11 +551,13 @@ export function createWizardStore() {
       set({ screen: 'issue' });
     },
     /** Main checks the reason for the certificate's kind and asks the operator itself before revoking. */
-    async revokeCertificate(serial: string, reason: string) {
-      await run('Revoking', async () => {
+    async revokeCertificate(serial: string, reason: string): Promise<boolean> {
+      const done = await run('Revoking', async () => {
         const r = await call('revokeCertificate', { serial, reason: reason as Input<'revokeCertificate'>['reason'] });
         set({ revoked: r, issuedList: (await call('listIssued', {})).certificates });
+        return true;
       });
+      return done === true;
     },
     async prepareCrl(days: number) {
       await run('Preparing the CRL for review', async () => {

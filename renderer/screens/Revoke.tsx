@@ -39,7 +39,7 @@ export function Revoke() {
         </table>
       )}
       {picked && (
-        <form onSubmit={(e) => { e.preventDefault(); if (reason) void actions.revokeCertificate(picked.serial, reason).then(() => { setSerial(null); setReason(null); }); }}>
+        <form onSubmit={(e) => { e.preventDefault(); if (reason) void actions.revokeCertificate(picked.serial, reason).then((done) => { if (done) { setSerial(null); setReason(null); } }); }}>
           <fieldset className="field" data-testid="revoke-reasons">
             <legend>Reason for {picked.serial} — {picked.kind === 'ca' ? 'a CA certificate must give one of these' : 'an end-entity certificate takes one of these'} (CA/Browser Forum BR 7.2.2)</legend>
             {picked.reasons.map((r) => (
