@@ -428,7 +428,7 @@ export const contract = {
       certificates: z.array(z.object({
         serial: z.string(), subject: z.string(), kind: z.enum(['ca', 'subscriber', 'unknown']),
         status: z.enum(['valid', 'revoked', 'expired']), notBefore: z.string().nullable(), notAfter: z.string(),
-        revoked: z.object({ date: z.string(), reason: z.string() }).nullable(),
+        revoked: z.object({ date: z.string(), reason: z.string(), words: z.string() }).nullable(),
         reasons: z.array(z.object({ reason: z.string(), words: z.string() })),
       })),
     }),

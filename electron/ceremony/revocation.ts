@@ -62,7 +62,7 @@ export function listIssued(state: AppState): Output<'listIssued'> {
         serial: e.serial, subject: e.subject, kind: c.kind ?? 'unknown',
         status: e.status === 'R' ? 'revoked' : e.status === 'E' || e.expires.getTime() < Date.now() ? 'expired' : 'valid',
         notBefore: c.notBefore, notAfter: e.expires.toISOString(),
-        revoked: e.revoked ? { date: e.revoked.date.toISOString(), reason: e.revoked.reason ?? 'unspecified' } : null,
+        revoked: e.revoked ? { date: e.revoked.date.toISOString(), reason: e.revoked.reason ?? 'unspecified', words: REASON_WORDS[e.revoked.reason ?? 'unspecified'] ?? e.revoked.reason ?? 'unspecified' } : null,
         reasons: e.status === 'R' ? [] : reasonsFor(c.kind).map((r) => ({ reason: r, words: REASON_WORDS[r] ?? r })),
       };
     }),

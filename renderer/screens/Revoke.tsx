@@ -32,7 +32,7 @@ export function Revoke() {
                 <td>{c.subject}</td>
                 <td>{kindWords(c.kind)}</td>
                 <td>{c.notBefore ? `${c.notBefore.slice(0, 10)} to ` : 'until '}{c.notAfter.slice(0, 10)}</td>
-                <td data-testid={`revoke-status-${c.serial}`}>{c.revoked ? `Revoked ${c.revoked.date.slice(0, 10)} (${c.revoked.reason})` : c.status === 'expired' ? 'Expired' : 'Valid'}</td>
+                <td data-testid={`revoke-status-${c.serial}`}>{c.revoked ? `Revoked ${c.revoked.date.slice(0, 10)}: ${c.revoked.words.split(':')[0]} (${c.revoked.reason})` : c.status === 'expired' ? 'Expired' : 'Valid'}</td>
               </tr>
             ))}
           </tbody>
