@@ -18,6 +18,7 @@ import { readJournal, toFacts, verifyJournal, type JournalKind } from './core/jo
 import { fileSha256, renderTranscriptHtml } from './core/journal';
 import type { AppState } from './app-state';
 import type { Confirm } from './ceremony/confirmation';
+import * as revocation from './ceremony/revocation';
 import { askedYes, finalPinTryQuestion, reinitializeQuestion } from './ceremony/token-questions';
 import { recordedKeyFingerprint } from './ceremony/key-record';
 import * as caOps from './ca-ops';
@@ -534,6 +535,12 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
       // A plan issues CA certificates only (subordinate from a request file); an end entity is not a plan step.
       () => (purpose === 'subordinate-ca' ? plan.beforeRequest({ type: 'subordinate', profile, vars, csrPem, caDir: state.caDir }) : plan.beforeOther('an end-entity certificate')),
       () => signing.prepareIssuance(ctx, { purpose, csrPem, profile: builtinProfile(profile), vars, ...(rootEndEntity ? { rootEndEntity } : {}) })),
+    listIssued: () => revocation.listIssued(state),
+    // A plan revokes only in its CRL steps (by the command line); in the app, a revocation during a plan is a deviation.
+    revokeCertificate: ({ serial, reason }) => {
+      if (plan.isActive) plan.beforeOther('A revocation outside a CRL step');
+      return revocation.revokeCertificate(ctx, serial, reason);
+    },
     prepareCrl: ({ days }) => underPlan(() => plan.beforeRequest({ type: 'crl', days, caDir: state.caDir }), () => signing.prepareCrlRequest(ctx, days)),
     sign: async ({ requestId, passphrase, altPassphrase }) => {
       const out = await signing.signRequest(ctx, requestId, { passphrase: passphrase ?? null, altPassphrase: altPassphrase ?? null });

@@ -55,6 +55,8 @@ export const VALID: Record<Channel, Record<string, unknown>> = {
   openCa: { dirId: 'dir-0123456789abcdef' },
   readCsr: { csrPem: PEM, profile: 'ec/issuing-ca' },
   prepareIssue: { purpose: 'subordinate-ca', csrPem: PEM, profile: 'ec/issuing-ca', vars: { cn: 'x' } },
+  listIssued: {},
+  revokeCertificate: { serial: '01', reason: 'superseded' },
   prepareCrl: { days: 7 },
   sign: { requestId: 'request-0123456789abcdef', passphrase: 'pass-phrase-1234' },
   withdrawRequest: { requestId: 'request-0123456789abcdef' },

@@ -49,6 +49,7 @@ export const ERROR_WORDS: Record<AnyErrorCode, Words> = {
   PEM_INVALID: { title: 'The text is not valid PEM.', next: 'Paste the whole block, from -----BEGIN to -----END.' },
   SERIAL_NOT_FOUND: { title: 'No certificate has that serial number.', next: 'Check the serial number.' },
   ALREADY_REVOKED: { title: 'That certificate is already revoked.', next: 'Nothing more to do for it.' },
+  CRL_VALIDITY_TOO_LONG: { title: 'A CA’s CRL may be valid for at most 365 days.', next: 'Choose a next update at most 365 days after this update (CA/Browser Forum BR 7.2).' },
   REVOCATION_REASON_NOT_ALLOWED: { title: 'That revocation reason is not allowed for this certificate.', next: 'Choose one of the reasons the message lists (CA/Browser Forum BR 7.2.2).' },
   CHAIN_INVALID: { title: 'The certificate chain does not validate.', next: 'Read the reason: it names the certificate and the rule that failed.' },
   LINT_FAILED: { title: 'The certificate or CRL fails a lint.', next: 'Fix the profile or the variables, or accept the lint by name with a written reason in the profile.' },

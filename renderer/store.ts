@@ -8,7 +8,7 @@ import { useStore } from 'zustand';
 import { call, toPayload } from './api';
 import type { ErrorPayload } from '../shared/error-codes';
 import type {
-  CaSummaryT, DescribedT, GeneratedKeyT, IssuedT, JournalEntryT, KeyInfoT, ModuleInfoT, Output,
+  CaSummaryT, DescribedT, GeneratedKeyT, IssuedT, Input, JournalEntryT, KeyInfoT, ModuleInfoT, Output,
   ProfileSummaryT, SigningRequestT, SlotSummaryT, TokenSummaryT, VariableDefT, KeyAlgorithmT,
 } from '../shared/contract';
 
@@ -30,7 +30,7 @@ export const CEREMONY_STEPS: Array<{ screen: Screen; label: string }> = [
 ];
 
 export type Purpose = 'ceremony' | 'init' | 'ca';
-export type IssueMode = 'csr' | 'end-entity' | 'crl';
+export type IssueMode = 'csr' | 'end-entity' | 'crl' | 'revoke';
 export type VarValue = string | number | boolean | string[];
 
 export interface WizardState {
@@ -71,6 +71,9 @@ export interface WizardState {
   ca: CaSummaryT | null;
   issueMode: IssueMode;
   crl: { crl: DescribedT; savedTo: string } | null;
+  /** The open CA's index as main lists it (Revoke screen), and the last revocation made there. */
+  issuedList: Output<'listIssued'>['certificates'] | null;
+  revoked: Output<'revokeCertificate'> | null;
   initialized: SlotSummaryT | null;
   inspected: DescribedT | null;
   verification: Output<'verifyDocument'> | null;
@@ -131,6 +134,8 @@ const initial: WizardState = {
   ca: null,
   issueMode: 'csr',
   crl: null,
+  issuedList: null,
+  revoked: null,
   initialized: null,
   inspected: null,
   verification: null,
@@ -537,6 +542,22 @@ export function createWizardStore() {
         const r = await call('prepareIssue', { purpose: s.issueMode === 'csr' ? 'subordinate-ca' : 'end-entity', csrPem, profile: s.profile!.name, vars: s.vars, ...(rootEndEntity ? { rootEndEntity } : {}) });
         set({ review: r });
       });
+    },
+    /** The Revoke screen: the open CA's certificates, each with the reasons main accepts for its kind. */
+    async startRevoke() {
+      set({ issueMode: 'revoke', issuedList: null, revoked: null, review: null, crl: null, error: null, purpose: 'ca' });
+      if (get().ca === null && get().caDirId) await actions.openCa(get().caDirId!);
+      await run('Reading the CA’s index', async () => set({ issuedList: (await call('listIssued', {})).certificates }));
+      set({ screen: 'issue' });
+    },
+    /** Main checks the reason for the certificate's kind and asks the operator itself before revoking. */
+    async revokeCertificate(serial: string, reason: string): Promise<boolean> {
+      const done = await run('Revoking', async () => {
+        const r = await call('revokeCertificate', { serial, reason: reason as Input<'revokeCertificate'>['reason'] });
+        set({ revoked: r, issuedList: (await call('listIssued', {})).certificates });
+        return true;
+      });
+      return done === true;
     },
     async prepareCrl(days: number) {
       await run('Preparing the CRL for review', async () => {

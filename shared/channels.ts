@@ -31,6 +31,8 @@ export const CHANNELS = [
   'openCa',
   'readCsr',
   'prepareIssue',
+  'listIssued',
+  'revokeCertificate',
   'prepareCrl',
   'sign',
   'withdrawRequest',

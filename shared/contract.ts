@@ -235,7 +235,12 @@ export const SigningRequest = z.object({
   /** The common name the renderer asks the operator to type (its own extra care; main asks again). */
   commonName: z.string(),
   csr: CsrView.nullable(),
-  crl: z.object({ number: z.string(), revoked: z.array(z.object({ serial: z.string(), date: z.string(), reason: z.string().nullable() })) }).nullable(),
+  crl: z.object({
+    number: z.string(),
+    revoked: z.array(z.object({ serial: z.string(), date: z.string(), reason: z.string().nullable() })),
+    /** The CRL in the CA directory this one replaces once signed (its number and thisUpdate), or null: never replaced silently. */
+    replaces: z.object({ number: z.string(), thisUpdate: z.string() }).nullable().optional(),
+  }).nullable(),
   /** What signing adds to the reviewed structure (Catalyst: the alternative signature), in words. */
   addedAtSigning: z.string().nullable(),
   /** The passphrases signing needs: a new key file's (asked twice) or an existing one's; null where a token key signs. */
@@ -444,6 +449,26 @@ export const contract = {
   readCsr: {
     input: z.object({ csrPem: Pem, profile: ProfileName }).strict(),
     output: z.object({ csr: CsrView, vars: z.record(z.string(), z.union([z.string(), z.array(z.string())])) }),
+  },
+  /** The open CA's issued certificates from its index; each unrevoked one with the reasons main accepts for its kind (BR 7.2.2). */
+  listIssued: {
+    input: z.object({}).strict(),
+    output: z.object({
+      certificates: z.array(z.object({
+        serial: z.string(), subject: z.string(), kind: z.enum(['ca', 'subscriber', 'unknown']),
+        status: z.enum(['valid', 'revoked', 'expired']), notBefore: z.string().nullable(), notAfter: z.string(),
+        revoked: z.object({ date: z.string(), reason: z.string(), words: z.string() }).nullable(),
+        reasons: z.array(z.object({ reason: z.string(), words: z.string() })),
+      })),
+    }),
+  },
+  /** Revoke one certificate of the open CA by serial; main checks the reason for its kind and asks the operator itself. */
+  revokeCertificate: {
+    input: z.object({
+      serial: z.string().min(1).max(64),
+      reason: z.enum(['unspecified', 'keyCompromise', 'cACompromise', 'affiliationChanged', 'superseded', 'cessationOfOperation', 'certificateHold', 'privilegeWithdrawn', 'aACompromise']),
+    }).strict(),
+    output: z.object({ serial: z.string(), reason: z.string(), date: z.string() }),
   },
   /** The open CA's next CRL: its number, dates and every revocation, kept under an id. */
   prepareCrl: { input: z.object({ days: z.number().int().min(1).max(3650) }).strict(), output: SigningRequest },

@@ -18,7 +18,9 @@ export type ConfirmationKind =
   /** The chosen key already backs another CA directory this app knows. */
   | 'reuse-key'
   /** A root CA is about to sign an end-entity certificate (CA/Browser Forum BR 6.1.7). */
-  | 'root-end-entity';
+  | 'root-end-entity'
+  /** A certificate is about to be marked revoked in the CA's index (the next CRL lists it; it cannot be undone). */
+  | 'revoke';
 
 export interface Confirmation {
   kind: ConfirmationKind;

@@ -27,6 +27,10 @@ import type { CaKeyViewT, Output, SigningRequestT } from '../../shared/contract'
 import { keyView, open, unlock, verification, view } from '../ca-ops';
 import type { Confirm, Confirmation } from './confirmation';
 import { csrDifferences, csrFacts } from './csr';
+import { currentCrl } from './revocation';
+
+/** CA/Browser Forum BR 7.2: a CA's CRL is valid for at most twelve months. */
+export const MAX_CRL_DAYS = 365;
 import { casBackedBy, rememberCa } from './known-cas';
 
 /** New key files made in the app are always encrypted, with at least this many characters. */
@@ -121,6 +125,9 @@ export function signConfirmation(r: SigningRequestT): Confirmation {
     facts.push({ label: 'Subject key', value: `${r.keyAlgorithm ?? ''}, SHA-256 ${r.keyFingerprint ?? ''}` });
   } else {
     facts.push({ label: 'Issuer', value: r.issuer });
+    facts.push({ label: 'CRL number', value: r.crl?.number ?? '' });
+    const old = r.crl?.replaces;
+    facts.push({ label: 'Replaces', value: old ? `CRL number ${old.number} of ${old.thisUpdate} (crl/ca.crl is overwritten)` : 'nothing: this is the CA’s first CRL' });
     facts.push({ label: 'Revoked certificates', value: r.crl?.revoked.length ? r.crl.revoked.map((x) => x.serial).join(', ') : 'none' });
     facts.push({ label: 'This update / next update', value: `${r.notBefore} / ${r.notAfter}` });
   }
@@ -394,20 +401,24 @@ export async function prepareIssuance(
 /** The open CA's next CRL. */
 export async function prepareCrlRequest(ctx: SigningContext, days: number): Promise<SigningRequestT> {
   const { state } = ctx;
+  // BR 7.2: a CA's CRL has its nextUpdate at most twelve months after thisUpdate. The lint gate
+  // says so only for public-TLS hierarchies; main holds every CA to it.
+  if (days > MAX_CRL_DAYS) throw new QpkiError('CRL_VALIDITY_TOO_LONG', `A CA's CRL may be valid for at most ${MAX_CRL_DAYS} days (CA/Browser Forum BR 7.2: nextUpdate at most 12 months after thisUpdate); ${days} days were asked. Nothing was prepared.`, { days, max: MAX_CRL_DAYS, section: 'CABF BR 7.2' });
   const ca = openCaDirectory(state);
   withdraw(state);
   state.ceremony.attach(ca.dir);
   const prepared = ca.prepareCrl({ days });
+  const replaces = currentCrl(ca.dir);
   const lint = await ca.lintCrl(prepared, true);
   const id = newRequestId();
   const d = describePrepared(prepared.document);
   const view = baseView(id, 'crl', prepared.document, d, {
     signedBy: caSigner(ca), targetDir: join(ca.dir, 'crl'), keys: [], commonName: '', csr: null, warnings: [], serial: null, secrets: caSecrets(ca),
-    crl: { number: prepared.number.toString(), revoked: prepared.revoked.map((r) => ({ serial: r.serial, date: r.date.toISOString(), reason: r.reason ?? null })) },
+    crl: { number: prepared.number.toString(), revoked: prepared.revoked.map((r) => ({ serial: r.serial, date: r.date.toISOString(), reason: r.reason ?? null })), replaces },
     validityDays: days,
     lint,
   });
-  state.ceremony.record('signing.prepared', { requestId: id, purpose: 'crl', crlNumber: prepared.number.toString(), revoked: prepared.revoked.length, tbsSha256: sha256Hex(prepared.document.tbs), ...lintRecord(lint) });
+  state.ceremony.record('signing.prepared', { requestId: id, purpose: 'crl', crlNumber: prepared.number.toString(), replacesCrlNumber: replaces?.number ?? null, revoked: prepared.revoked.length, tbsSha256: sha256Hex(prepared.document.tbs), ...lintRecord(lint) });
   state.request = { id, view, kind: 'crl', caDir: ca.dir, prepared };
   return view;
 }

@@ -7,6 +7,7 @@ import { readFileForInspection } from './Inspector';
 import { useRef } from 'react';
 import { CaKeysPanel, algName } from '../components/PostQuantum';
 import { RequestDetails, SignForm } from './Review';
+import { Revoke } from './Revoke';
 
 /** Open an existing CA directory; once open (and logged in), choose what to sign. */
 export function Ca() {
@@ -41,6 +42,7 @@ export function Ca() {
           <Actions>
             <button type="button" onClick={() => void actions.startIssue('csr')} data-testid="ca-sub-ca">Issue a subordinate CA from a CSR</button>
             <button type="button" onClick={() => void actions.startIssue('end-entity')} data-testid="ca-ee">Issue an end-entity certificate</button>
+            <button type="button" onClick={() => void actions.startRevoke()} data-testid="ca-revoke">Revoke a certificate</button>
             <button type="button" onClick={() => void actions.startIssue('crl')} data-testid="ca-crl">Generate a CRL</button>
             <button type="button" className="secondary" onClick={() => void actions.closeCeremony()} data-testid="ca-close-ceremony">Close the ceremony…</button>
           </Actions>
@@ -73,6 +75,7 @@ export function Issue() {
   const [rootOverride, setRootOverride] = useState(false);
   const errors = profile ? validateAll(profile.variables, vars) : {};
   const title = mode === 'csr' ? 'Issue a subordinate CA from a CSR' : mode === 'end-entity' ? 'Issue an end-entity certificate' : 'Generate a CRL';
+  if (mode === 'revoke') return <Revoke />;
   if (review) {
     return (
       <Screen title={`${title}: review before signing`} intro={<p>Read this aloud to the witnesses. The CA key signs exactly this, and only after the confirmation below and the app’s own question.</p>}>
@@ -86,8 +89,8 @@ export function Issue() {
       <Screen title={title} intro={<p>CA directory: <span className="mono">{caDir}</span></p>}>
         <form onSubmit={(e) => { e.preventDefault(); void actions.prepareCrl(days); }}>
           <div className="field">
-            <label htmlFor="crl-days">Valid for (days)</label>
-            <input id="crl-days" type="number" min={1} max={3650} value={days} onChange={(e) => setDays(Number(e.target.value))} />
+            <label htmlFor="crl-days">Valid for (days, at most 365: CA/Browser Forum BR 7.2)</label>
+            <input id="crl-days" type="number" min={1} max={365} value={days} onChange={(e) => setDays(Number(e.target.value))} />
           </div>
           <Actions>
             <button type="button" className="secondary" onClick={() => actions.go('ca')}>Back</button>

@@ -29,6 +29,10 @@ export function RequestDetails({ r }: { r: SigningRequestT }) {
         )}
         {r.serial && <div className="field-row"><dt>Serial number</dt><dd className="mono" data-testid="review-serial">{r.serial}</dd></div>}
         {r.crl && <div className="field-row"><dt>CRL number</dt><dd data-testid="review-crl-number">{r.crl.number}</dd></div>}
+        {r.crl && (
+          <div className="field-row"><dt>Replaces</dt>
+            <dd data-testid="review-crl-replaces">{r.crl.replaces ? `This CRL replaces CRL number ${r.crl.replaces.number} of ${r.crl.replaces.thisUpdate} (crl/ca.crl is overwritten)` : 'Nothing: the CA’s first CRL'}</dd></div>
+        )}
         <div className="field-row"><dt>{isCert ? 'Valid from' : 'This update'}</dt><dd>{r.notBefore}</dd></div>
         <div className="field-row"><dt>{isCert ? 'Valid until' : 'Next update'}</dt><dd>{r.notAfter} ({r.validityDays} days)</dd></div>
         {isCert && <div className="field-row"><dt>Subject key</dt><dd>{r.keyAlgorithm}</dd></div>}

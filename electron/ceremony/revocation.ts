@@ -1,0 +1,116 @@
+/**
+ * Revocation in the app: the open CA's issued certificates, read from its index, and revoking one
+ * by serial with a reason BR 7.2.2 allows for its kind. Main decides the kind from the certificate
+ * file, offers only the reasons that kind takes, asks the operator itself, and journals the
+ * revocation under the ceremony's participants. Plain Node, no `electron` import.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { QpkiError } from '../core/errors';
+import { readIndex, type IndexEntry } from '../core/ca/indexFile';
+import { ALLOWED_REVOCATION_REASONS, revocationReasonProblem, revokeInIndex } from '../core/ca/revoke';
+import { canonicalSerial, isHexSerial } from '../core/ca/serials';
+import { readMeta } from '../core/ca/meta';
+import type { RevocationReason } from '../core/x509/crl';
+import { parseCertificateModel, parseCrlModel } from '../core/x509/model';
+import { pemOrDer } from '../core/x509/pem';
+import type { AppState } from '../app-state';
+import type { Output } from '../../shared/contract';
+import { askAndRecord, type SigningContext } from './signing';
+
+/** BR 7.2.2's CRLReasons in words, as the operator reads them. */
+export const REASON_WORDS: Record<string, string> = {
+  unspecified: 'No reason given (no reason code in the CRL)',
+  keyCompromise: 'Key compromise: the private key is known or suspected to be in other hands',
+  affiliationChanged: 'Affiliation changed: the subject’s name or organization changed',
+  superseded: 'Superseded: replaced by a new certificate',
+  cessationOfOperation: 'Cessation of operation: the subject no longer uses it',
+  privilegeWithdrawn: 'Privilege withdrawn: the subject is no longer allowed to hold it',
+};
+
+type Kind = 'ca' | 'subscriber';
+
+function openDir(state: AppState): string {
+  if (!state.caDir) throw new QpkiError('CA_NOT_FOUND', 'Open the CA directory first.');
+  readMeta(state.caDir);
+  return state.caDir;
+}
+
+function certificateOf(dir: string, e: IndexEntry): { kind: Kind | null; notBefore: string | null } {
+  const file = join(dir, 'certs', `${e.serial}.crt`);
+  if (!existsSync(file)) return { kind: null, notBefore: null };
+  try {
+    const m = parseCertificateModel(pemOrDer(readFileSync(file, 'utf8'), ['CERTIFICATE']));
+    return { kind: m.basicConstraints?.ca === true ? 'ca' : 'subscriber', notBefore: m.notBefore.date.toISOString() };
+  } catch {
+    return { kind: null, notBefore: null };
+  }
+}
+
+/** The reasons main accepts for a kind; a certificate whose file is lost takes only those both kinds allow. */
+function reasonsFor(kind: Kind | null): RevocationReason[] {
+  if (kind) return [...ALLOWED_REVOCATION_REASONS[kind]];
+  return ALLOWED_REVOCATION_REASONS.subscriber.filter((r) => ALLOWED_REVOCATION_REASONS.ca.includes(r));
+}
+
+export function listIssued(state: AppState): Output<'listIssued'> {
+  const dir = openDir(state);
+  return {
+    certificates: readIndex(dir).map((e) => {
+      const c = certificateOf(dir, e);
+      return {
+        serial: e.serial, subject: e.subject, kind: c.kind ?? 'unknown',
+        status: e.status === 'R' ? 'revoked' : e.status === 'E' || e.expires.getTime() < Date.now() ? 'expired' : 'valid',
+        notBefore: c.notBefore, notAfter: e.expires.toISOString(),
+        revoked: e.revoked ? { date: e.revoked.date.toISOString(), reason: e.revoked.reason ?? 'unspecified', words: REASON_WORDS[e.revoked.reason ?? 'unspecified'] ?? e.revoked.reason ?? 'unspecified' } : null,
+        reasons: e.status === 'R' ? [] : reasonsFor(c.kind).map((r) => ({ reason: r, words: REASON_WORDS[r] ?? r })),
+      };
+    }),
+  };
+}
+
+export async function revokeCertificate(ctx: SigningContext, serial: string, reason: RevocationReason): Promise<Output<'revokeCertificate'>> {
+  const { state } = ctx;
+  const dir = openDir(state);
+  if (!isHexSerial(serial)) throw new QpkiError('INPUT_INVALID', `"${serial}" is not a hex serial number.`);
+  const want = canonicalSerial(serial);
+  const e = readIndex(dir).find((x) => x.serial === want);
+  if (!e) throw new QpkiError('SERIAL_NOT_FOUND', `No certificate with serial ${want} was issued by this CA.`);
+  if (e.status === 'R') throw new QpkiError('ALREADY_REVOKED', `Certificate ${e.serial} is already revoked (since ${e.revoked?.date.toISOString()}).`);
+  // Checked before the question: the operator is never asked to confirm what main would refuse.
+  const { kind } = certificateOf(dir, e);
+  for (const k of kind ? [kind] : (['subscriber', 'ca'] as const)) {
+    const problem = revocationReasonProblem(reason, k);
+    if (problem) throw new QpkiError('REVOCATION_REASON_NOT_ALLOWED', problem, { reason, kind: k, section: 'CABF BR 7.2.2' });
+  }
+  state.ceremony.attach(dir);
+  const yes = await askAndRecord(ctx, {
+    kind: 'revoke',
+    title: `Revoke the ${kind === 'ca' ? 'CA' : kind === 'subscriber' ? 'end-entity' : ''} certificate ${e.serial}? This cannot be undone.`,
+    facts: [
+      { label: 'Subject', value: e.subject },
+      { label: 'Serial', value: e.serial },
+      { label: 'Kind', value: kind === 'ca' ? 'CA certificate' : kind === 'subscriber' ? 'end-entity (subscriber) certificate' : 'unknown (certificate file missing)' },
+      { label: 'Reason (BR 7.2.2)', value: REASON_WORDS[reason] ?? reason },
+      { label: 'CA directory', value: dir },
+    ],
+    action: 'Revoke',
+  }, { serial: e.serial, reason });
+  if (!yes) throw new QpkiError('NOT_CONFIRMED', 'The revocation was not confirmed in the app’s confirmation dialog; nothing was revoked.');
+  // revokeInIndex checks again under the CA's lock (another process may have revoked it since).
+  const done = revokeInIndex(dir, e.serial, reason, new Date(), state.ceremony.participants ?? undefined);
+  return { serial: done.serial, reason, date: done.revoked!.date.toISOString() };
+}
+
+/** The CRL in the CA directory that signing the next one replaces, or null when there is none. */
+export function currentCrl(dir: string): { number: string; thisUpdate: string } | null {
+  const file = join(dir, 'crl', 'ca.crl');
+  if (!existsSync(file)) return null;
+  try {
+    const m = parseCrlModel(pemOrDer(readFileSync(file, 'utf8'), ['X509 CRL']));
+    return { number: m.crlNumber?.toString() ?? 'none', thisUpdate: m.thisUpdate.date.toISOString() };
+  } catch {
+    // Unreadable: still replaced, and the operator is told so.
+    return { number: 'unreadable', thisUpdate: 'unknown' };
+  }
+}
