@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Journal, readJournal, journalPath } from './journal';
 import { renderTranscriptHtml, transcriptPdf, chromiumAvailable, isFingerprintKey, ceremoniesOf, selectCeremony, eventTime } from './transcript';
-import { groupHex } from './format';
+import { formatJournal, groupHex, readableFacts } from './format';
 import { QpkiError } from '../errors';
 
 const HOSTILE = `CN=<script>alert(1)</script>"><img src=x onerror=alert(2)>&amp;'`;
@@ -232,6 +232,38 @@ describe('transcript of one ceremony', () => {
       const tampered = journal.map((e) => ({ ...e, facts: { ...e.facts } }));
       tampered[10].facts.number = 99;
       assert.match(await renderTranscriptHtml(tampered, { caDir: dir, ceremony: 1 }), /Hash chain BROKEN at entry 11/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('facts in plain words', () => {
+  test('known facts get words, times read as UTC, interfaces as name (address); unknown facts keep their name', () => {
+    const rows = readableFacts({
+      networkInterfacesUp: [{ name: 'eth0', addresses: ['10.0.0.2'] }, { name: 'wlan0', addresses: [] }],
+      clock: { iso: '2025-06-01T09:00:00.000Z', tz: 'UTC', epochMs: Date.parse('2025-06-01T09:00:00.000Z') },
+      freeDiskBytes: 52_000_000_000,
+      librarySha256: 'AB:CD:EF:01',
+      somethingNew: 'kept',
+    });
+    const byWords = new Map(rows.map(([w, t]) => [w, t]));
+    assert.equal(byWords.get('Network interfaces up'), 'eth0 (10.0.0.2), wlan0');
+    assert.equal(byWords.get('Clock (UTC)'), '2025-06-01 09:00:00.000 UTC');
+    assert.equal(rows.filter(([w]) => w === 'Clock (UTC)').length, 1, 'one clock row');
+    assert.equal(byWords.get('Free disk space'), '52.0 GB');
+    assert.equal(byWords.get('Library SHA-256'), 'abcd ef01');
+    assert.equal(byWords.get('somethingNew'), 'kept');
+    assert.equal(readableFacts({ clock: { epochMs: 0 } })[0][1], '1970-01-01 00:00:00.000 UTC');
+  });
+
+  test('journal show writes every hash in the same groups of 4 as the transcript', () => {
+    const dir = threeCeremonies();
+    try {
+      const journal = readJournal(dir);
+      const text = formatJournal(journal);
+      assert.ok(text.includes(`hash: ${groupHex(journal[0].hash)}\n`));
+      assert.ok(text.includes(`planSha256: ${groupHex('ab'.repeat(32))}\n`));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -14,7 +14,7 @@ import { QpkiError } from '../errors';
 import { childEnv } from '../child-env';
 import { canonicalJson } from './canonical';
 import { checkChain, ZERO_HASH, type JournalEntry } from './chain';
-import { describeKind, flattenFacts, groupHex, groupHexLines, readableTime } from './format';
+import { describeKind, flattenFacts, groupHex, groupHexLines, isFingerprintKey, normalizeHex, readableFacts, readableTime } from './format';
 
 export interface TranscriptMeta {
   caDir: string;
@@ -85,16 +85,7 @@ interface Fingerprint {
   hex: boolean;
 }
 
-/** A fact is a fingerprint when its own key ends with `fingerprint` or `sha256` (any case). */
-export function isFingerprintKey(path: string): boolean {
-  const last = path.split('.').pop()!.replace(/\[\d+\]$/, '');
-  return /(fingerprint|sha256)$/i.test(last);
-}
-
-function normalizeHex(value: string): string | undefined {
-  const clean = value.replace(/[\s:]/g, '').toLowerCase();
-  return /^[0-9a-f]+$/.test(clean) && clean.length % 2 === 0 ? clean : undefined;
-}
+export { isFingerprintKey };
 
 /**
  * `journal` is the whole journal file: the chain is checked over all of it (the hashes are the
@@ -144,12 +135,10 @@ export async function renderTranscriptHtml(journal: JournalEntry[], meta: Transc
 
   const hexBlock = (hex: string) => groupHexLines(hex).map(esc).join('<br>');
   const rows = entries.map((e, i) => {
-    const facts = flattenFacts(e.facts)
-      .filter(([k]) => k !== 'observedAt')
-      .map(([k, v]) => {
-        const hex = isFingerprintKey(k) ? normalizeHex(v) : undefined;
-        return `<div class="fact"><span class="k">${esc(k)}</span> <span class="${hex ? 'v hex' : 'v'}">${esc(hex ? groupHex(hex) : v)}</span></div>`;
-      })
+    // observedAt is the row's time already.
+    const facts = readableFacts(e.facts)
+      .filter(([, , path]) => path !== 'observedAt')
+      .map(([words, text, path]) => `<div class="fact"><span class="k">${esc(words)}</span> <span class="${isFingerprintKey(path) ? 'v hex' : 'v'}">${esc(text)}</span></div>`)
       .join('');
     // Witnesses are shown where they start or change, not repeated on every row.
     const changed = i === 0 || e.witnesses.join('\n') !== entries[i - 1].witnesses.join('\n');
