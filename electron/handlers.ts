@@ -15,7 +15,7 @@ import { isMlDsa } from './core/keys/mldsa';
 import { CKM_ML_DSA } from './core/pkcs11/constants';
 import { listProfiles, loadProfile, validateVariable, type VariableDef } from './core/profiles';
 import { readJournal, toFacts, verifyJournal, type JournalKind } from './core/journal/journal';
-import { fileSha256, renderTranscriptHtml } from './core/journal';
+import { fileSha256, renderTranscriptHtml, selectCeremony } from './core/journal';
 import type { AppState } from './app-state';
 import type { Confirm } from './ceremony/confirmation';
 import * as revocation from './ceremony/revocation';
@@ -368,8 +368,10 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
     exportTranscript: async () => {
       const d = journalDir();
       if (!d || !existsSync(join(d, 'journal.jsonl'))) throw new QpkiError('CA_NOT_FOUND', 'There is no ceremony journal to print yet: it starts when the CA directory is created or opened.');
-      const entries = readJournal(d);
-      const html = await renderTranscriptHtml(entries, { caDir: d });
+      // The page shows the latest ceremony of the journal; the chain is checked over the whole file.
+      const journal = readJournal(d);
+      const html = await renderTranscriptHtml(journal, { caDir: d });
+      const entries = selectCeremony(journal);
       const finalHash = entries.length ? entries[entries.length - 1].hash : '0'.repeat(64);
       const dest = await deps.chooseSavePath(join(state.options.dataDir, `${basename(d)}-transcript-${new Date().toISOString().slice(0, 10)}.pdf`), 'transcript');
       if (!dest) return { savedTo: null, entries: entries.length, finalHash };

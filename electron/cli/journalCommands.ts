@@ -12,6 +12,7 @@ export function registerJournalCommands(program: Command): void {
   journal.command('show').description('print the journal').option('--ca-dir <dir>', 'CA directory', './ca').addOption(new Option('--dir <dir>', 'synonym of --ca-dir').hideHelp())
     .action(lazyAction(journalActions, (m) => m.journalShow));
   journal.command('transcript').description('printable transcript for witnesses to sign (HTML, or PDF when --out ends in .pdf)').option('--ca-dir <dir>', 'CA directory', './ca').addOption(new Option('--dir <dir>', 'synonym of --ca-dir').hideHelp()).requiredOption('--out <file>', 'output file (.html or .pdf)')
+    .option('--ceremony <seq>', 'the ceremony whose ceremony.opened is this entry number (default: the latest ceremony)')
     .action(lazyAction(journalActions, (m) => m.journalTranscript));
 
   const profile = program.command('profile').description('certificate profiles');

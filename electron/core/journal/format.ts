@@ -86,6 +86,85 @@ function flattenValue(path: string, value: unknown): [string, string][] {
   return [[path, String(value)]];
 }
 
+/** A fact is a fingerprint when its own key ends with `fingerprint` or `sha256` (any case). */
+export function isFingerprintKey(path: string): boolean {
+  const last = path.split('.').pop()!.replace(/\[\d+\]$/, '');
+  return /(fingerprint|sha256)$/i.test(last);
+}
+
+/** The hex of a hash written with colons, spaces or capitals, or undefined when it is not hex. */
+export function normalizeHex(value: string): string | undefined {
+  const clean = value.replace(/[\s:]/g, '').toLowerCase();
+  return /^[0-9a-f]+$/.test(clean) && clean.length % 2 === 0 ? clean : undefined;
+}
+
+/**
+ * Words for the facts a witness reads, by dotted path (array positions as `[]`). A fact not in
+ * this table is still shown, under its own name: the table only ever adds words.
+ */
+const FACT_WORDS: Record<string, string> = {
+  purpose: 'Purpose',
+  appVersion: 'Application version',
+  appFiles: 'Application files fingerprinted',
+  appSha256: 'Application SHA-256',
+  'clock.iso': 'Clock (UTC)',
+  'clock.epochMs': 'Clock (UTC)',
+  'clock.tz': 'Time zone of this machine',
+  freeDiskBytes: 'Free disk space',
+  warnings: 'Warnings',
+  path: 'File',
+  librarySha256: 'Library SHA-256',
+  label: 'Label',
+  serial: 'Serial number',
+  model: 'Model',
+  manufacturer: 'Manufacturer',
+  planSha256: 'Plan SHA-256',
+  ceremonyId: 'Ceremony id',
+  location: 'Location',
+  steps: 'Steps in the plan',
+  witness: 'Witness',
+  note: 'Note',
+  referenceTime: 'Reference time (UTC)',
+  reason: 'Reason',
+  entriesBefore: 'Journal entries before this one',
+  journalIntact: 'Journal intact',
+  journalHashBefore: 'Journal hash before this entry',
+  observedAt: 'Happened at (UTC)',
+};
+
+/**
+ * Facts as `[words, text, path]` rows for people: known paths get words (FACT_WORDS), times
+ * read as UTC, byte counts in GB, interfaces as `eth0 (10.0.0.2)`, hashes in groups of 4.
+ */
+export function readableFacts(facts: Record<string, unknown>): [string, string, string][] {
+  const rows: [string, string, string][] = [];
+  const rest: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(facts)) {
+    if (key === 'networkInterfacesUp' && Array.isArray(value) && value.every((v) => v && typeof v === 'object' && typeof (v as { name?: unknown }).name === 'string')) {
+      const text = value.map((v) => {
+        const { name, addresses } = v as { name: string; addresses?: unknown };
+        return Array.isArray(addresses) && addresses.length ? `${name} (${addresses.map(String).join(', ')})` : name;
+      }).join(', ');
+      rows.push(['Network interfaces up', text || 'none', key]);
+    } else {
+      rest[key] = value;
+    }
+  }
+  for (const [path, text] of flattenFacts(rest)) {
+    const general = path.replace(/\[\d+\]/g, '[]');
+    const words = FACT_WORDS[general];
+    let shown = text;
+    if (general === 'clock.epochMs' && Number.isFinite(Number(text))) shown = readableTime(new Date(Number(text)).toISOString());
+    else if (/(^|\.)(iso|observedAt|referenceTime)$/.test(general) && !Number.isNaN(Date.parse(text))) shown = readableTime(text);
+    else if (general === 'freeDiskBytes' && Number.isFinite(Number(text))) shown = `${(Number(text) / 1e9).toFixed(1)} GB`;
+    else if (isFingerprintKey(path) && normalizeHex(text)) shown = groupHex(normalizeHex(text)!);
+    rows.push([words ?? path, shown, path]);
+  }
+  // clock.iso and clock.epochMs say the same thing: one "Clock (UTC)" row is enough.
+  const clock = rows.filter((r) => r[0] === 'Clock (UTC)');
+  return clock.length > 1 ? rows.filter((r) => r !== clock.find((c) => c[2] === 'clock.epochMs')) : rows;
+}
+
 /** `2025-03-01T09:30:00.123Z` → `2025-03-01 09:30:00.123 UTC`. */
 export function readableTime(iso: string): string {
   return iso.replace('T', ' ').replace(/Z$/, ' UTC');
@@ -109,8 +188,11 @@ export function formatJournal(entries: JournalEntry[]): string {
     out.push(`#${e.seq}  ${readableTime(e.time)}  ${describeKind(e.kind)} (${e.kind})`);
     const who = e.witnesses.length ? `   witnesses: ${safeText(e.witnesses.join(', '))}` : '   witnesses: none';
     out.push(`    operator: ${safeText(e.operator)}${who}`);
-    for (const [k, v] of flattenFacts(e.facts)) out.push(`    ${safeText(k)}: ${safeText(v)}`);
-    out.push(`    hash: ${e.hash}`, '');
+    for (const [k, v] of flattenFacts(e.facts)) {
+      const hex = isFingerprintKey(k) ? normalizeHex(v) : undefined;
+      out.push(`    ${safeText(k)}: ${safeText(hex ? groupHex(hex) : v)}`);
+    }
+    out.push(`    hash: ${groupHex(e.hash)}`, '');
   }
   const last = entries.length ? entries[entries.length - 1].hash : ZERO_HASH;
   out.push(`Last hash: ${groupHex(last)}`);

@@ -5,5 +5,5 @@ export {
 } from './journal';
 export { appFingerprint, fileSha256 } from './fingerprint';
 export { preflight, MIN_FREE_DISK_BYTES, type PreflightReport } from './preflight';
-export { renderTranscriptHtml, transcriptPdf, chromiumAvailable, type TranscriptMeta } from './transcript';
+export { renderTranscriptHtml, transcriptPdf, chromiumAvailable, selectCeremony, ceremoniesOf, eventTime, type TranscriptMeta, type CeremonyRange } from './transcript';
 export { describeKind, groupHex, safeText } from './format';

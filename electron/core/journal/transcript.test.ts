@@ -4,8 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Journal, readJournal, journalPath } from './journal';
-import { renderTranscriptHtml, transcriptPdf, chromiumAvailable, isFingerprintKey } from './transcript';
-import { groupHex } from './format';
+import { renderTranscriptHtml, transcriptPdf, chromiumAvailable, isFingerprintKey, ceremoniesOf, selectCeremony, eventTime } from './transcript';
+import { formatJournal, groupHex, readableFacts } from './format';
 import { QpkiError } from '../errors';
 
 const HOSTILE = `CN=<script>alert(1)</script>"><img src=x onerror=alert(2)>&amp;'`;
@@ -51,7 +51,7 @@ describe('transcript HTML', () => {
       const last = entries[entries.length - 1].hash;
       assert.ok(html.includes(`${groupHex(last.slice(0, 32))}<br>${groupHex(last.slice(32))}`), 'final hash in two lines of 8 groups');
       for (const fp of ['3f'.repeat(32), '42'.repeat(32)]) assert.ok(html.includes(`${groupHex(fp.slice(0, 32))}<br>${groupHex(fp.slice(32))}`));
-      assert.match(html, /Hash chain checked: 9 entries/);
+      assert.match(html, /Hash chain checked over the whole journal: 9 entries/);
       // Signature lines for the operator and each witness.
       assert.equal((html.match(/class="sign"/g) ?? []).length, 3);
       assert.ok(html.includes('Carol &lt;Auditor&gt;'));
@@ -150,6 +150,120 @@ describe('transcript PDF', () => {
       await assert.rejects(transcriptPdf('<p>x</p>', join(dir, 'x.pdf'), { chromium: join(dir, 'no-chromium') }), (e: unknown) => e instanceof QpkiError && e.code === 'IO_ERROR' && /apt-get install chromium/.test(e.message));
       writeFileSync(join(dir, 'exists.pdf'), 'x');
       await assert.rejects(transcriptPdf('<p>x</p>', join(dir, 'exists.pdf')), (e: unknown) => e instanceof QpkiError && e.code === 'OUTPUT_EXISTS');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** A CA journal of three ceremonies (root, CRL, CRL), each with its own people. */
+function threeCeremonies(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'qpki-transcript-three-'));
+  const root = Journal.open(dir, { operator: 'Alice Operator', witnesses: ['Bob Witness'] });
+  root.append('ceremony.opened', { purpose: 'root' });
+  root.append('key.generated', { label: 'root-key', observedAt: '2025-06-01T09:00:00.000Z' });
+  root.append('ceremony.closed', { reason: 'done' });
+  const crl1 = Journal.open(dir, { operator: 'Dave Operator', witnesses: ['Erin Witness', 'Frank Witness'] });
+  crl1.append('ceremony.opened', { purpose: 'crl 1' });
+  crl1.append('plan.loaded', { planSha256: 'AB'.repeat(32), ceremonyId: 'crl-2026', purpose: 'crl 1', location: 'vault', steps: 2, participants: [{ name: 'Dave Operator', role: 'operator' }, { name: 'Erin Witness', role: 'witness' }, { name: 'Frank Witness', role: 'auditor' }] });
+  crl1.append('ceremony.deviation', { step: 2, kind: 'retry', note: 'token <re>inserted' });
+  crl1.append('witness.acknowledged', { witness: 'Erin Witness', what: 'clock', referenceTime: '2026-01-05T10:00:00.000Z' });
+  crl1.append('crl.generated', { number: 2 });
+  crl1.append('ceremony.closed', { reason: 'done' });
+  const crl2 = Journal.open(dir, { operator: 'Gina Operator', witnesses: ['Hank Witness'] });
+  crl2.append('ceremony.opened', { purpose: 'crl 2' });
+  crl2.append('crl.generated', { number: 3 });
+  crl2.append('ceremony.closed', { reason: 'done' });
+  return dir;
+}
+
+describe('transcript of one ceremony', () => {
+  test('the latest ceremony by default: only its people, no deviations, the whole chain verified', async () => {
+    const dir = threeCeremonies();
+    try {
+      const journal = readJournal(dir);
+      assert.deepEqual(ceremoniesOf(journal).map((c) => [c.openedSeq, c.closedSeq]), [[1, 3], [4, 9], [10, 12]]);
+      const html = await renderTranscriptHtml(journal, { caDir: dir });
+      assert.ok(html.includes('Gina Operator') && html.includes('Hank Witness'));
+      for (const absent of ['Alice Operator', 'Bob Witness', 'Dave Operator', 'Erin Witness']) assert.ok(!html.includes(absent), absent);
+      assert.match(html, /whole journal: 12 entries/);
+      assert.match(html, /This ceremony is entries 10 to 12\./);
+      assert.match(html, /No deviations recorded\./);
+      assert.equal((html.match(/class="sign"/g) ?? []).length, 2);
+      const last = journal[11].hash;
+      assert.ok(html.includes(groupHex(last.slice(0, 32))));
+      assert.match(html, /SHA-256 of entry 12 /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a ceremony picked by its opening seq: plan hash, deviations, acknowledgements, roles from the plan', async () => {
+    const dir = threeCeremonies();
+    try {
+      const journal = readJournal(dir);
+      const html = await renderTranscriptHtml(journal, { caDir: dir, ceremony: 4 });
+      assert.ok(!html.includes('Gina Operator') && !html.includes('Alice Operator'));
+      assert.ok(html.includes(groupHex('ab'.repeat(32))), 'plan SHA-256');
+      assert.match(html, /<h2>Deviations<\/h2>\n<table/);
+      assert.ok(html.includes('token &lt;re&gt;inserted'));
+      assert.doesNotMatch(html, /No deviations recorded/);
+      assert.match(html, /Witness acknowledgements/);
+      assert.match(html, /the clock against reference time 2026-01-05 10:00:00.000 UTC/);
+      assert.match(html, /class="sign-role">Auditor</);
+      assert.equal((html.match(/class="sign"/g) ?? []).length, 3);
+      assert.match(html, /SHA-256 of entry 9 /);
+      assert.ok(html.includes(groupHex(journal[8].hash.slice(0, 32))));
+      assert.throws(() => selectCeremony(journal, 5), (e: unknown) => e instanceof QpkiError && e.code === 'INPUT_INVALID' && /1, 4, 10/.test(e.message));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a held event shows the time it happened, and the chain is checked over the whole file', async () => {
+    const dir = threeCeremonies();
+    try {
+      const journal = readJournal(dir);
+      const html = await renderTranscriptHtml(journal, { caDir: dir, ceremony: 1 });
+      assert.equal(eventTime(journal[1]), '2025-06-01T09:00:00.000Z');
+      assert.match(html, /<td class="time">2025-06-01 09:00:00.000 UTC<div class="muted">written /);
+      assert.ok(!html.includes('observedAt'));
+      // A change in a later ceremony still breaks the transcript of an earlier one.
+      const tampered = journal.map((e) => ({ ...e, facts: { ...e.facts } }));
+      tampered[10].facts.number = 99;
+      assert.match(await renderTranscriptHtml(tampered, { caDir: dir, ceremony: 1 }), /Hash chain BROKEN at entry 11/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('facts in plain words', () => {
+  test('known facts get words, times read as UTC, interfaces as name (address); unknown facts keep their name', () => {
+    const rows = readableFacts({
+      networkInterfacesUp: [{ name: 'eth0', addresses: ['10.0.0.2'] }, { name: 'wlan0', addresses: [] }],
+      clock: { iso: '2025-06-01T09:00:00.000Z', tz: 'UTC', epochMs: Date.parse('2025-06-01T09:00:00.000Z') },
+      freeDiskBytes: 52_000_000_000,
+      librarySha256: 'AB:CD:EF:01',
+      somethingNew: 'kept',
+    });
+    const byWords = new Map(rows.map(([w, t]) => [w, t]));
+    assert.equal(byWords.get('Network interfaces up'), 'eth0 (10.0.0.2), wlan0');
+    assert.equal(byWords.get('Clock (UTC)'), '2025-06-01 09:00:00.000 UTC');
+    assert.equal(rows.filter(([w]) => w === 'Clock (UTC)').length, 1, 'one clock row');
+    assert.equal(byWords.get('Free disk space'), '52.0 GB');
+    assert.equal(byWords.get('Library SHA-256'), 'abcd ef01');
+    assert.equal(byWords.get('somethingNew'), 'kept');
+    assert.equal(readableFacts({ clock: { epochMs: 0 } })[0][1], '1970-01-01 00:00:00.000 UTC');
+  });
+
+  test('journal show writes every hash in the same groups of 4 as the transcript', () => {
+    const dir = threeCeremonies();
+    try {
+      const journal = readJournal(dir);
+      const text = formatJournal(journal);
+      assert.ok(text.includes(`hash: ${groupHex(journal[0].hash)}\n`));
+      assert.ok(text.includes(`planSha256: ${groupHex('ab'.repeat(32))}\n`));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

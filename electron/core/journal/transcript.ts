@@ -14,11 +14,67 @@ import { QpkiError } from '../errors';
 import { childEnv } from '../child-env';
 import { canonicalJson } from './canonical';
 import { checkChain, ZERO_HASH, type JournalEntry } from './chain';
-import { describeKind, flattenFacts, groupHex, groupHexLines, readableTime } from './format';
+import { describeKind, flattenFacts, groupHex, groupHexLines, isFingerprintKey, normalizeHex, readableFacts, readableTime } from './format';
 
 export interface TranscriptMeta {
   caDir: string;
   title?: string;
+  /** The seq of the `ceremony.opened` entry of the ceremony to print; the latest when omitted. */
+  ceremony?: number;
+}
+
+/** One ceremony inside a CA journal: from its `ceremony.opened` to its `ceremony.closed`. */
+export interface CeremonyRange {
+  openedSeq: number;
+  /** The seq of its `ceremony.closed`, or null when it never closed (then it runs to the next opening or the end). */
+  closedSeq: number | null;
+  entries: JournalEntry[];
+}
+
+/**
+ * The ceremonies of a journal, in order. A CA journal holds every ceremony the CA ever had (the
+ * root ceremony, later CRL ceremonies…); witnesses sign for the one they attended only.
+ */
+export function ceremoniesOf(entries: JournalEntry[]): CeremonyRange[] {
+  const out: CeremonyRange[] = [];
+  let current: CeremonyRange | null = null;
+  for (const e of entries) {
+    if (e.kind === 'ceremony.opened') {
+      current = { openedSeq: e.seq, closedSeq: null, entries: [e] };
+      out.push(current);
+    } else if (current) {
+      current.entries.push(e);
+      if (e.kind === 'ceremony.closed') {
+        current.closedSeq = e.seq;
+        current = null;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The entries of one ceremony (`openedSeq`, or the latest). A journal with no `ceremony.opened`
+ * at all (written before ceremonies were recorded) is one ceremony as a whole.
+ */
+export function selectCeremony(entries: JournalEntry[], openedSeq?: number): JournalEntry[] {
+  const all = ceremoniesOf(entries);
+  if (openedSeq === undefined) return all.length ? all[all.length - 1].entries : entries;
+  const found = all.find((c) => c.openedSeq === openedSeq);
+  if (!found) {
+    const known = all.map((c) => c.openedSeq).join(', ') || 'none';
+    throw new QpkiError('INPUT_INVALID', `Entry ${openedSeq} does not open a ceremony in this journal (ceremonies open at entries: ${known}).`);
+  }
+  return found.entries;
+}
+
+/**
+ * When the step happened: an event held before the journal existed (the CLI's and the app's
+ * preamble) carries its own time in `observedAt`; the entry's `time` is when it was written.
+ */
+export function eventTime(e: JournalEntry): string {
+  const at = e.facts.observedAt;
+  return typeof at === 'string' && !Number.isNaN(Date.parse(at)) ? at : e.time;
 }
 
 interface Fingerprint {
@@ -29,23 +85,25 @@ interface Fingerprint {
   hex: boolean;
 }
 
-/** A fact is a fingerprint when its own key ends with `fingerprint` or `sha256` (any case). */
-export function isFingerprintKey(path: string): boolean {
-  const last = path.split('.').pop()!.replace(/\[\d+\]$/, '');
-  return /(fingerprint|sha256)$/i.test(last);
-}
+export { isFingerprintKey };
 
-function normalizeHex(value: string): string | undefined {
-  const clean = value.replace(/[\s:]/g, '').toLowerCase();
-  return /^[0-9a-f]+$/.test(clean) && clean.length % 2 === 0 ? clean : undefined;
-}
-
-export async function renderTranscriptHtml(entries: JournalEntry[], meta: TranscriptMeta): Promise<string> {
+/**
+ * `journal` is the whole journal file: the chain is checked over all of it (the hashes are the
+ * file's), and the page shows one ceremony of it (meta.ceremony, or the latest).
+ */
+export async function renderTranscriptHtml(journal: JournalEntry[], meta: TranscriptMeta): Promise<string> {
   const title = meta.title?.trim() || 'Key ceremony transcript';
-  const chain = checkChain(entries.map((e) => canonicalJson(e) + '\n').join(''));
+  const chain = checkChain(journal.map((e) => canonicalJson(e) + '\n').join(''));
+  const entries = selectCeremony(journal, meta.ceremony);
   const finalHash = entries.length ? entries[entries.length - 1].hash : ZERO_HASH;
+  const finalSeq = entries.length ? entries[entries.length - 1].seq : 0;
+  const closed = entries.length > 0 && entries[entries.length - 1].kind === 'ceremony.closed';
   const operators = distinct(entries.map((e) => e.operator));
   const witnesses = distinct(entries.flatMap((e) => e.witnesses));
+  const plan = entries.find((e) => e.kind === 'plan.loaded');
+  const planSha256 = plan && typeof plan.facts.planSha256 === 'string' ? normalizeHex(plan.facts.planSha256) ?? plan.facts.planSha256 : undefined;
+  const deviations = entries.filter((e) => e.kind === 'ceremony.deviation');
+  const acks = entries.filter((e) => e.kind === 'witness.acknowledged');
 
   const fingerprints: Fingerprint[] = [];
   for (const e of entries) {
@@ -60,27 +118,34 @@ export async function renderTranscriptHtml(entries: JournalEntry[], meta: Transc
   const fpQrs = await Promise.all(fingerprints.map((f) => qr(f.value)));
   const finalQr = await qr(finalHash);
 
+  const range = entries.length ? `entries ${entries[0].seq} to ${finalSeq}` : 'no entries';
   const chainLine = chain.ok
-    ? `<p class="ok">Hash chain checked: ${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}, each linked to the one before.</p>`
+    ? `<p class="ok">Hash chain checked over the whole journal: ${journal.length} ${journal.length === 1 ? 'entry' : 'entries'}, each linked to the one before. This ceremony is ${range}${closed ? '' : ' and was not closed'}.</p>`
     : `<p class="bad">Hash chain BROKEN at entry ${chain.firstBroken!.seq}: ${esc(chain.firstBroken!.reason)}. Do not sign; investigate first.</p>`;
   const period = entries.length
-    ? `${esc(readableTime(entries[0].time))} to ${esc(readableTime(entries[entries.length - 1].time))}`
+    ? `${esc(readableTime(eventTime(entries[0])))} to ${esc(readableTime(eventTime(entries[entries.length - 1])))}`
     : 'no entries';
+  const stepOf = (e: JournalEntry) => (e.facts.step !== undefined ? `step ${esc(String(e.facts.step))}` : `entry ${e.seq}`);
+  const deviationRows = deviations.map((e) => `<tr><td class="num">${e.seq}</td><td class="time">${esc(readableTime(eventTime(e)))}</td><td>${stepOf(e)}</td><td>${esc(String(e.facts.kind ?? ''))}</td><td>${esc(String(e.facts.note ?? ''))}</td></tr>`);
+  const ackRows = acks.map((e) => {
+    const what = e.facts.what === 'step' ? `step ${esc(String(e.facts.step ?? '?'))}` : e.facts.what === 'clock' ? 'the clock' : e.facts.what === 'preflight' ? 'the preflight checks' : esc(String(e.facts.what ?? ''));
+    const ref = typeof e.facts.referenceTime === 'string' ? ` against reference time ${esc(readableTime(e.facts.referenceTime))}` : '';
+    return `<tr><td class="num">${e.seq}</td><td class="time">${esc(readableTime(eventTime(e)))}</td><td>${esc(String(e.facts.witness ?? ''))}</td><td>${what}${ref}${e.facts.note !== undefined ? `<div class="muted">${esc(String(e.facts.note))}</div>` : ''}</td></tr>`;
+  });
 
   const hexBlock = (hex: string) => groupHexLines(hex).map(esc).join('<br>');
   const rows = entries.map((e, i) => {
-    const facts = flattenFacts(e.facts)
-      .map(([k, v]) => {
-        const hex = isFingerprintKey(k) ? normalizeHex(v) : undefined;
-        return `<div class="fact"><span class="k">${esc(k)}</span> <span class="${hex ? 'v hex' : 'v'}">${esc(hex ? groupHex(hex) : v)}</span></div>`;
-      })
+    // observedAt is the row's time already.
+    const facts = readableFacts(e.facts)
+      .filter(([, , path]) => path !== 'observedAt')
+      .map(([words, text, path]) => `<div class="fact"><span class="k">${esc(words)}</span> <span class="${isFingerprintKey(path) ? 'v hex' : 'v'}">${esc(text)}</span></div>`)
       .join('');
     // Witnesses are shown where they start or change, not repeated on every row.
     const changed = i === 0 || e.witnesses.join('\n') !== entries[i - 1].witnesses.join('\n');
     const seen = e.witnesses.length ? `witnessed by ${esc(e.witnesses.join(', '))}` : 'no witnesses';
     const people = `${esc(e.operator)}${changed ? `<div class="muted">${seen}</div>` : ''}`;
     return `<tr class="${e.kind === 'error' || e.kind === 'login.failed' || e.kind === 'token.init.failed' || e.kind === 'csr.refused' ? 'alert' : ''}">
-<td class="num">${e.seq}</td><td class="time">${esc(readableTime(e.time))}</td>
+<td class="num">${e.seq}</td><td class="time">${esc(readableTime(eventTime(e)))}${eventTime(e) !== e.time ? `<div class="muted">written ${esc(readableTime(e.time))}</div>` : ''}</td>
 <td><div class="step">${esc(describeKind(e.kind))}</div><div class="kind">${esc(e.kind)}</div>${facts}</td>
 <td>${people}</td></tr>`;
   });
@@ -90,9 +155,14 @@ export async function renderTranscriptHtml(entries: JournalEntry[], meta: Transc
 <div><div class="fp-label">Step ${f.seq} · ${esc(f.step)} · <span class="k">${esc(f.name)}</span></div>
 <div class="hex big">${f.hex ? hexBlock(f.value) : esc(f.value)}</div></div></div>`);
 
+  // The plan names each participant's role; people on the record but not in the plan keep theirs.
+  const planned = Array.isArray(plan?.facts.participants)
+    ? (plan.facts.participants as unknown[]).filter((p): p is { name: string; role: string } => !!p && typeof (p as { name?: unknown }).name === 'string' && typeof (p as { role?: unknown }).role === 'string')
+    : [];
   const signers = [
-    ...operators.map((name) => ({ name, role: 'Operator' })),
-    ...witnesses.map((name) => ({ name, role: 'Witness' })),
+    ...planned.map((p) => ({ name: p.name, role: capitalize(p.role) })),
+    ...operators.filter((n) => !planned.some((p) => p.name === n)).map((name) => ({ name, role: 'Operator' })),
+    ...witnesses.filter((n) => !planned.some((p) => p.name === n)).map((name) => ({ name, role: 'Witness' })),
   ];
   const signBlocks = (signers.length ? signers : [{ name: '', role: 'Operator' }]).map((s) => `<div class="sign">
 <div class="sign-role">${esc(s.role)}</div>
@@ -118,6 +188,8 @@ export async function renderTranscriptHtml(entries: JournalEntry[], meta: Transc
 <tr><th>Period</th><td>${period}</td></tr>
 <tr><th>Operator${operators.length === 1 ? '' : 's'}</th><td>${esc(operators.join(', ')) || 'none recorded'}</td></tr>
 <tr><th>Witnesses</th><td>${esc(witnesses.join(', ')) || 'none recorded'}</td></tr>
+<tr><th>Journal entries</th><td>${range} of ${journal.length}</td></tr>
+${planSha256 !== undefined ? `<tr><th>Plan SHA-256</th><td class="hex">${esc(groupHex(planSha256))}</td></tr>` : ''}
 </table>
 ${chainLine}
 </header>
@@ -130,13 +202,18 @@ ${rows.join('\n') || '<tr><td colspan="4">The journal has no entries.</td></tr>'
 </tbody>
 </table>
 
+<h2>Deviations</h2>
+${deviationRows.length ? `<table class="steps"><thead><tr><th class="num">#</th><th class="time">Time (UTC)</th><th>Where</th><th>Kind</th><th>Note</th></tr></thead><tbody>\n${deviationRows.join('\n')}\n</tbody></table>` : '<p>No deviations recorded.</p>'}
+
+${ackRows.length ? `<h2>Witness acknowledgements</h2>\n<table class="steps"><thead><tr><th class="num">#</th><th class="time">Time (UTC)</th><th class="who">Witness</th><th>Acknowledged</th></tr></thead><tbody>\n${ackRows.join('\n')}\n</tbody></table>` : ''}
+
 ${fingerprints.length ? `<h2>Fingerprints</h2>\n<p class="muted">Compare each with the screen, the certificate files, or by scanning the code.</p>\n${fpBlocks.join('\n')}` : ''}
 
 <section class="final">
 <h2>Final journal hash</h2>
 <div class="fp">
 <div class="qr" role="img" aria-label="QR code of the final journal hash">${finalQr}</div>
-<div><div class="fp-label">SHA-256 of entry ${entries.length} (journal.jsonl): write it down; <code>qpki</code> can check the journal against it later.</div>
+<div><div class="fp-label">SHA-256 of entry ${finalSeq} (journal.jsonl): write it down; <code>qpki</code> can check the journal against it later.</div>
 <div class="hex big">${hexBlock(finalHash)}</div></div>
 </div>
 </section>
@@ -200,6 +277,10 @@ th, td { text-align: left; vertical-align: top; padding: 1.6mm 2mm; }
 .line { height: 9mm; border-bottom: 0.75pt solid #000; }
 .under { font-size: 7.5pt; color: #444; margin-top: 0.8mm; }
 `;
+}
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
 function distinct(names: string[]): string[] {
