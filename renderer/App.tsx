@@ -59,6 +59,7 @@ export function App() {
         {hasJournal && (
           <button
             type="button"
+            id="journal-toggle"
             className="secondary journal-toggle"
             aria-expanded={journalOpen}
             aria-controls="journal-drawer"

@@ -20,6 +20,15 @@ export function JournalPanel({ open, onClose }: { open: boolean; onClose: () => 
     const el = list.current;
     if (el) el.scrollTop = el.scrollHeight;
   }, [count, open]);
+  const closeButton = useRef<HTMLButtonElement>(null);
+  // Opened as a drawer, it takes focus so Escape and Tab act in it; closed, focus goes back to its button.
+  useEffect(() => {
+    if (open) closeButton.current?.focus();
+  }, [open]);
+  const close = () => {
+    onClose();
+    document.getElementById('journal-toggle')?.focus();
+  };
   if (!caDir && !journal && !ceremony) return null;
   const pending = journal?.pending ?? [];
   return (
@@ -28,12 +37,12 @@ export function JournalPanel({ open, onClose }: { open: boolean; onClose: () => 
       className={open ? 'journal open' : 'journal'}
       aria-labelledby="journal-title"
       onKeyDown={(e) => {
-        if (e.key === 'Escape' && open) onClose();
+        if (e.key === 'Escape' && open) close();
       }}
     >
       <div className="journal-head">
         <h2 id="journal-title">Ceremony journal</h2>
-        <button type="button" className="secondary journal-close" onClick={onClose}>
+        <button type="button" className="secondary journal-close" ref={closeButton} onClick={close}>
           Close
         </button>
       </div>

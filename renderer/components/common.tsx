@@ -88,10 +88,12 @@ export function StepIndicator({ screen }: { screen: Screen }) {
   if (idx < 0) return null;
   const pinInCa = purpose === 'ca' && screen === 'pin';
   return (
-    <p className="steps" data-testid="step-indicator" aria-label="Ceremony step">
-      <span className="step-count">Step {idx + 1} of {steps.length}:</span> {steps[idx].label}
-      {pinInCa ? ' (the CA token’s PIN)' : ''}
-    </p>
+    <nav aria-label="Ceremony steps">
+      <p className="steps" data-testid="step-indicator">
+        <span className="step-count">Step {idx + 1} of {steps.length}:</span> {steps[idx].label}
+        {pinInCa ? ' (the CA token’s PIN)' : ''}
+      </p>
+    </nav>
   );
 }
 
