@@ -1,4 +1,4 @@
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { actions, useWizard } from './store';
 import { Busy, ErrorBox, StepIndicator } from './components/common';
 import { JournalPanel } from './components/JournalPanel';
@@ -42,6 +42,10 @@ export function App() {
   const token = useWizard((s) => s.token);
   const loggedIn = useWizard((s) => s.loggedIn);
   const devToken = useWizard((s) => s.devToken);
+  const journalCount = useWizard((s) => (s.journal?.entries.length ?? 0) + (s.journal?.pending?.length ?? 0));
+  const hasJournal = useWizard((s) => Boolean(s.caDir || s.journal || s.ceremony));
+  // Under 1100 px the journal is a drawer; wide screens show it beside the step (CSS decides).
+  const [journalOpen, setJournalOpen] = useState(false);
   useEffect(() => {
     void actions.boot();
   }, []);
@@ -54,6 +58,19 @@ export function App() {
           {token ? `${loggedIn ? 'Logged in to' : 'Token'} “${token.label}”` : 'No token open'}
           {devToken && <strong className="warning-text"> · DEVELOPMENT TOKEN, NOT FOR PRODUCTION</strong>}
         </span>
+        {hasJournal && (
+          <button
+            type="button"
+            id="journal-toggle"
+            className="secondary journal-toggle"
+            aria-expanded={journalOpen}
+            aria-controls="journal-drawer"
+            onClick={() => setJournalOpen(!journalOpen)}
+            data-testid="journal-toggle"
+          >
+            Journal ({journalCount})
+          </button>
+        )}
         {screen !== 'start' && (
           <button type="button" className="secondary" onClick={() => void actions.endCeremony()} data-testid="home">
             {loggedIn ? 'Log out and start over' : 'Start over'}
@@ -68,7 +85,7 @@ export function App() {
           <Current />
           <Busy busy={busy} />
         </main>
-        <JournalPanel />
+        <JournalPanel open={journalOpen} onClose={() => setJournalOpen(false)} />
       </div>
     </div>
   );

@@ -1,3 +1,4 @@
+import { useEffect, useRef } from 'react';
 import { useWizard, actions } from '../store';
 
 function shortTime(iso: string): string {
@@ -8,15 +9,43 @@ function shortTime(iso: string): string {
  * The ceremony journal as it grows: what witnesses compare with their paper record. Events
  * before the CA directory exists are shown as held: they open its journal when it is created.
  */
-export function JournalPanel() {
+export function JournalPanel({ open, onClose }: { open: boolean; onClose: () => void }) {
   const journal = useWizard((s) => s.journal);
   const caDir = useWizard((s) => s.caDir);
   const ceremony = useWizard((s) => s.ceremony);
+  const list = useRef<HTMLOListElement>(null);
+  const count = (journal?.entries.length ?? 0) + (journal?.pending?.length ?? 0);
+  // Witnesses compare the newest entry with their paper: keep it in view as the list grows.
+  useEffect(() => {
+    const el = list.current;
+    if (el) el.scrollTop = el.scrollHeight;
+  }, [count, open]);
+  const closeButton = useRef<HTMLButtonElement>(null);
+  // Opened as a drawer, it takes focus so Escape and Tab act in it; closed, focus goes back to its button.
+  useEffect(() => {
+    if (open) closeButton.current?.focus();
+  }, [open]);
+  const close = () => {
+    onClose();
+    document.getElementById('journal-toggle')?.focus();
+  };
   if (!caDir && !journal && !ceremony) return null;
   const pending = journal?.pending ?? [];
   return (
-    <aside className="journal" aria-labelledby="journal-title">
-      <h2 id="journal-title">Ceremony journal</h2>
+    <aside
+      id="journal-drawer"
+      className={open ? 'journal open' : 'journal'}
+      aria-labelledby="journal-title"
+      onKeyDown={(e) => {
+        if (e.key === 'Escape' && open) close();
+      }}
+    >
+      <div className="journal-head">
+        <h2 id="journal-title">Ceremony journal</h2>
+        <button type="button" className="secondary journal-close" ref={closeButton} onClick={close}>
+          Close
+        </button>
+      </div>
       {journal?.ceremony && (
         <p className="small" data-testid="journal-people">
           Operator {journal.ceremony.operator}; witnesses {journal.ceremony.witnesses.join(', ')}
@@ -30,7 +59,7 @@ export function JournalPanel() {
               {journal.intact ? `${journal.entries.length} entries, hash chain intact.` : 'The hash chain does NOT verify.'}
             </p>
           )}
-          <ol className="journal-list" tabIndex={0} aria-label="Journal entries" data-testid="journal-entries">
+          <ol className="journal-list" ref={list} tabIndex={0} aria-label="Journal entries" data-testid="journal-entries">
             {journal.entries.map((e) => (
               <li key={`j${e.seq}`} data-kind={e.kind}>
                 <span className="small">{shortTime(e.time)}</span> <strong>{e.kind}</strong>

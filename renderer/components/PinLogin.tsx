@@ -57,7 +57,7 @@ export function PinLogin(props: {
         }}
       >
         <PinField ref={pin} label="User PIN" autoFocus invalid={empty ? 'Type the PIN first.' : null} testId={`${ids}pin`} />
-        <Actions>
+        <Actions primary>
           {props.before}
           <button type="submit" disabled={locked || props.busy} data-testid={`${ids}login`}>
             {props.submitLabel}

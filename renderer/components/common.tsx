@@ -3,7 +3,7 @@ import { useEffect, useRef, type ReactNode } from 'react';
 import type { ErrorPayload } from '../../shared/error-codes';
 import type { DescribedT } from '../../shared/contract';
 import { ERROR_WORDS } from '../error-words';
-import { CEREMONY_STEPS, type Screen } from '../store';
+import { CEREMONY_STEPS, useWizard, type Purpose, type Screen } from '../store';
 import { SignaturesPanel } from './PostQuantum';
 
 export function ErrorBox({ error, onDismiss }: { error: ErrorPayload | null; onDismiss?: () => void }) {
@@ -49,18 +49,50 @@ export function Busy({ busy }: { busy: string | null }) {
   );
 }
 
+interface FlowStep { screens: Screen[]; label: string }
+
+/**
+ * The steps of the flow the operator is in. The ceremony's own list lives in the store; the
+ * token-initialization and CA-directory flows are presentation only, so they live here.
+ */
+function flowSteps(purpose: Purpose, keystore: 'pkcs11' | 'software'): FlowStep[] {
+  if (purpose === 'init') {
+    return [
+      { screens: ['start'], label: 'Start' },
+      { screens: ['storage'], label: 'Library' },
+      { screens: ['init'], label: 'Initialize the token' },
+    ];
+  }
+  if (purpose === 'ca') {
+    return [
+      { screens: ['start'], label: 'Start' },
+      { screens: ['ceremony'], label: 'Ceremony' },
+      { screens: ['ca', 'pin'], label: 'CA directory' },
+      { screens: ['issue'], label: 'Issue' },
+      { screens: ['review'], label: 'Review' },
+      { screens: ['result'], label: 'Result' },
+      { screens: ['closed'], label: 'Transcript' },
+    ];
+  }
+  // A software key has no token, PIN or key step: they are left out of the count, not shown as done.
+  const skipped: Screen[] = keystore === 'software' ? ['token', 'pin', 'key'] : [];
+  return CEREMONY_STEPS.filter((s) => !skipped.includes(s.screen)).map((s) => ({ screens: [s.screen], label: s.label }));
+}
+
+/** One line, "Step 6 of 10: Key": short enough for a laptop at 200% and read aloud as it stands. */
 export function StepIndicator({ screen }: { screen: Screen }) {
-  const idx = CEREMONY_STEPS.findIndex((s) => s.screen === screen);
+  const purpose = useWizard((s) => s.purpose);
+  const keystore = useWizard((s) => s.keystore);
+  const steps = flowSteps(purpose, keystore);
+  const idx = steps.findIndex((s) => s.screens.includes(screen));
   if (idx < 0) return null;
+  const pinInCa = purpose === 'ca' && screen === 'pin';
   return (
     <nav aria-label="Ceremony steps">
-      <ol className="steps">
-        {CEREMONY_STEPS.map((s, i) => (
-          <li key={s.screen} className={i < idx ? 'done' : i === idx ? 'current' : ''} aria-current={i === idx ? 'step' : undefined}>
-            <span className="step-num">{i + 1}</span> {s.label}
-          </li>
-        ))}
-      </ol>
+      <p className="steps" data-testid="step-indicator">
+        <span className="step-count">Step {idx + 1} of {steps.length}:</span> {steps[idx].label}
+        {pinInCa ? ' (the CA token’s PIN)' : ''}
+      </p>
     </nav>
   );
 }
@@ -128,6 +160,14 @@ export function DescribedView({ doc, testId }: { doc: DescribedT; testId?: strin
   );
 }
 
-export function Actions({ children }: { children: ReactNode }) {
-  return <div className="actions">{children}</div>;
+/**
+ * A row of buttons. `primary` marks the screen's main row: it sticks to the bottom of the
+ * viewport so the next step is in view on a laptop without scrolling past long tables.
+ */
+export function Actions({ children, primary }: { children: ReactNode; primary?: boolean }) {
+  return (
+    <div className={primary ? 'actions action-bar' : 'actions'} data-testid={primary ? 'action-bar' : undefined}>
+      {children}
+    </div>
+  );
 }

@@ -27,7 +27,7 @@ export function Ca() {
           </div>
           <p className="hint">The folder that holds ca.meta.json and ca.crt, picked in the app’s own dialog.</p>
         </div>
-        <Actions>
+        <Actions primary>
           <button type="button" className="secondary" onClick={() => actions.go('start')}>Back</button>
           <button type="submit" disabled={!caDirId} data-testid="open-ca">Open</button>
         </Actions>
@@ -147,7 +147,7 @@ export function Issue() {
             <label className="check"><input type="checkbox" checked={rootOverride} onChange={(e) => setRootOverride(e.target.checked)} data-testid="root-ee-override" /> Override for this certificate (the app asks again and records it).</label>
           </div>
         )}
-        <Actions>
+        <Actions primary>
           <button type="button" className="secondary" onClick={() => actions.go('ca')}>Back</button>
           <button type="submit" disabled={rootEndEntity && !rootOverride} data-testid="review-issue">Review the certificate</button>
         </Actions>

@@ -72,7 +72,7 @@ export function Ceremony() {
             {others.map((w, i) => <li key={i} className="warning-inline">{w}</li>)}
           </ul>
         )}
-        <Actions>
+        <Actions primary>
           <button type="button" onClick={() => actions.continueCeremony()} data-testid="ceremony-continue">Continue</button>
         </Actions>
       </Screen>
@@ -124,7 +124,7 @@ export function Ceremony() {
           <p className="hint">For example: “Create the offline root CA of Example Corp”.</p>
         </div>
         {tried && problem && <p className="field-error" role="alert" data-testid="ceremony-problem">{problem}</p>}
-        <Actions>
+        <Actions primary>
           <button type="submit" disabled={!!busy} data-testid="open-ceremony">Open the ceremony</button>
         </Actions>
       </form>
@@ -158,7 +158,7 @@ export function Closed() {
         )}
         {journal?.ceremony && <p className="hint">Operator {journal.ceremony.operator}; witnesses {journal.ceremony.witnesses.join(', ')}.</p>}
       </div>
-      <Actions>
+      <Actions primary>
         <button type="button" className="secondary" onClick={() => void actions.endCeremony()} data-testid="back-to-start">Back to start</button>
       </Actions>
     </Screen>

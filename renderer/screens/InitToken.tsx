@@ -135,7 +135,7 @@ export function InitToken() {
           I understand that initializing erases everything on this token.
         </label>
         {problem && <p className="field-error" role="alert" data-testid="init-problem">{problem}</p>}
-        <Actions>
+        <Actions primary>
           <button type="button" className="secondary" onClick={() => actions.go('storage')}>Back</button>
           <button type="submit" className="sign" disabled={!!busy} data-testid="init-token">Initialize the token</button>
         </Actions>

@@ -146,7 +146,7 @@ export function Key() {
           </Actions>
         )}
       </div>
-      <Actions>
+      <Actions primary>
         <button type="button" className="secondary" onClick={() => actions.go('pin')}>Back</button>
         <button type="button" disabled={!chosen} onClick={() => { void actions.loadProfiles(); actions.go('profile'); }} data-testid="key-next">
           Continue with {chosen ? `“${chosen.label}”` : 'the chosen key'}

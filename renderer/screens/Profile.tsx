@@ -118,7 +118,7 @@ export function Profile() {
           </p>
         </div>
         {showAll && !ok && <p className="field-error" role="alert" data-testid="form-invalid">Some fields need attention before the review.</p>}
-        <Actions>
+        <Actions primary>
           <button type="button" className="secondary" onClick={() => actions.go(keystore === 'software' ? 'storage' : 'key')}>Back</button>
           <button type="submit" data-testid="to-review" disabled={lacksMlDsa}>Review</button>
         </Actions>

@@ -184,7 +184,7 @@ export function SignForm({ r, back }: { r: SigningRequestT; back: ScreenName }) 
         <input type="checkbox" checked={witnessed} onChange={(e) => setWitnessed(e.target.checked)} data-testid="confirm-witness" />
         The witnesses have checked the details above.
       </label>
-      <Actions>
+      <Actions primary>
         <button type="button" className="secondary" onClick={() => void actions.withdrawReview(back)} data-testid="review-back">Back</button>
         <button type="submit" className="sign" disabled={!typedOk || !witnessed || !!busy || r.lint.blocking.length > 0} data-testid="sign">
           {r.altSignatureAlgorithm ? `Sign with ${signer} and the ML-DSA key` : `Sign with ${signer}`}

@@ -67,7 +67,7 @@ export function Storage() {
             <p className="hint">The key is generated when the CA is created and saved in the CA directory.</p>
           </div>
         )}
-        <Actions>
+        <Actions primary>
           <button type="button" className="secondary" onClick={() => actions.go('start')}>Back</button>
           <button type="submit" disabled={kind === 'pkcs11' && !moduleId} data-testid="storage-next">
             Continue

@@ -72,7 +72,7 @@ export function Token() {
           );
         })}
       </ul>
-      <Actions>
+      <Actions primary>
         <button type="button" className="secondary" onClick={() => actions.go('storage')}>Back</button>
       </Actions>
     </Screen>
