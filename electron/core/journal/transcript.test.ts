@@ -269,3 +269,30 @@ describe('facts in plain words', () => {
     }
   });
 });
+
+describe('the final hash as PGP words', () => {
+  test('vectors from independent descriptions of the list, and whole tables', async () => {
+    const { pgpWords, PGP_WORD_TABLES } = await import('./pgpWords');
+    // The list's published examples: E5 82 (even, odd); a 16-byte key fingerprint; DC 0D 33.
+    assert.deepEqual(pgpWords('E582'), ['topmost', 'Istanbul']);
+    assert.equal(pgpWords('09F911029D74E35BD84156C5635688C0').join(' '), 'Algol Waterloo Athens aftermath quadrant hydraulic tissue exodus stormy decadence egghead resistor flatfoot escapade newborn recipe');
+    assert.deepEqual(pgpWords('dc0d33'), ['sweatband', 'asteroid', 'chisel']);
+    assert.deepEqual(pgpWords('00ff00ff'), ['aardvark', 'Yucatan', 'aardvark', 'Yucatan']);
+    assert.equal(new Set([...PGP_WORD_TABLES.even, ...PGP_WORD_TABLES.odd]).size, 512);
+    assert.throws(() => pgpWords('abc'));
+  });
+
+  test('the transcript prints the final hash in 32 words beside its hex', async () => {
+    const { pgpWords } = await import('./pgpWords');
+    const dir = sampleCeremony();
+    try {
+      const entries = readJournal(dir);
+      const html = await renderTranscriptHtml(entries, { caDir: dir });
+      const words = pgpWords(entries[entries.length - 1].hash);
+      assert.equal(words.length, 32);
+      assert.ok(html.includes(words.slice(0, 8).join(' ')) && html.includes(words.slice(24).join(' ')), 'every line of words is printed');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

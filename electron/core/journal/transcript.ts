@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import QRCode from 'qrcode';
+import { pgpWords } from './pgpWords';
 import { QpkiError } from '../errors';
 import { childEnv } from '../child-env';
 import { canonicalJson } from './canonical';
@@ -214,7 +215,9 @@ ${fingerprints.length ? `<h2>Fingerprints</h2>\n<p class="muted">Compare each wi
 <div class="fp">
 <div class="qr" role="img" aria-label="QR code of the final journal hash">${finalQr}</div>
 <div><div class="fp-label">SHA-256 of entry ${finalSeq} (journal.jsonl): write it down; <code>qpki</code> can check the journal against it later.</div>
-<div class="hex big">${hexBlock(finalHash)}</div></div>
+<div class="hex big">${hexBlock(finalHash)}</div>
+<div class="fp-label words-label">The same hash in the PGP word list, to read aloud (a two-syllable word for each even byte, a three-syllable word for each odd one):</div>
+<div class="words">${pgpWordLines(finalHash).map(esc).join('<br>')}</div></div>
 </div>
 </section>
 
@@ -276,11 +279,22 @@ th, td { text-align: left; vertical-align: top; padding: 1.6mm 2mm; }
 .printed { min-height: 9mm; display: flex; align-items: flex-end; border-bottom: 0.75pt solid #000; padding-bottom: 1mm; }
 .line { height: 9mm; border-bottom: 0.75pt solid #000; }
 .under { font-size: 7.5pt; color: #444; margin-top: 0.8mm; }
+.words { font-size: 9.5pt; line-height: 1.5; }
+.words-label { margin-top: 2mm; }
 `;
 }
 
 function capitalize(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
+  const words = s.replace(/-/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** The final hash as 32 PGP words, eight to a line: read aloud, a wrong, swapped or missed word is heard. */
+function pgpWordLines(hex: string): string[] {
+  const words = pgpWords(hex);
+  const lines: string[] = [];
+  for (let i = 0; i < words.length; i += 8) lines.push(words.slice(i, i + 8).join(' '));
+  return lines;
 }
 
 function distinct(names: string[]): string[] {
