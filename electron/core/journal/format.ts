@@ -146,6 +146,9 @@ export function readableFacts(facts: Record<string, unknown>): [string, string, 
         return Array.isArray(addresses) && addresses.length ? `${name} (${addresses.map(String).join(', ')})` : name;
       }).join(', ');
       rows.push(['Network interfaces up', text || 'none', key]);
+    } else if (key === 'participants' && Array.isArray(value) && value.every((v) => v && typeof v === 'object' && typeof (v as { name?: unknown }).name === 'string')) {
+      // A plan's list of people, one line: "Alice Martin (operator), Bruno Keller (witness)".
+      rows.push(['Participants', value.map((v) => `${(v as { name: string }).name}${(v as { role?: unknown }).role ? ` (${String((v as { role: unknown }).role).replace(/-/g, ' ')})` : ''}`).join(', '), key]);
     } else {
       rest[key] = value;
     }
