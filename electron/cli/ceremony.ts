@@ -78,7 +78,8 @@ export function holdLogin(s: TokenSession, error?: unknown): void {
   else hold('login.failed', { token: s.token.label, serial: s.token.serial, code: toErrorPayload(error).code });
 }
 
-function appRoot(): string {
+/** The folder of the running qpki (package.json beside dist/ or the sources), for the app fingerprint. */
+export function appRoot(): string {
   let dir = __dirname;
   for (;;) {
     if (existsSync(join(dir, 'package.json'))) return dir;

@@ -2,8 +2,7 @@
  * `qpki ceremony check|run|compare`: a reviewed ceremony plan, checked and printed in words with
  * its SHA-256, run step by step into a new directory, and a rehearsal compared with the run.
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { QpkiError } from '../core/errors';
 import { loadPlan, type CheckedPlan } from '../core/plan/plan';
 import { loadEnvironment, type CheckedEnvironment } from '../core/plan/environment';
@@ -11,7 +10,7 @@ import { runPlan, stepWords } from '../core/plan/run';
 import { compareRuns } from '../core/plan/compare';
 import { appFingerprint } from '../core/journal/fingerprint';
 import { groupHexLines } from '../core/journal/format';
-import { ceremonyGiven } from './ceremony';
+import { appRoot, ceremonyGiven } from './ceremony';
 import { emit } from './output';
 
 function load(planPath: string, envPath: string): { plan: CheckedPlan; env: CheckedEnvironment } {
@@ -44,16 +43,6 @@ export function planLines(plan: CheckedPlan, env?: CheckedEnvironment): string[]
 export function ceremonyCheck(planPath: string, o: { env: string }): void {
   const { plan, env } = load(planPath, o.env);
   emit({ planSha256: plan.sha256, environmentSha256: env.sha256, ceremony: plan.plan.ceremony, participants: plan.plan.participants, steps: plan.resolved.map((r, i) => ({ n: i + 1, id: r.step.id, type: r.step.type, words: stepWords(r), input: r.input })) }, () => [...planLines(plan, env), 'The plan and the environment are valid; nothing was done.']);
-}
-
-function appRoot(): string {
-  let dir = __dirname;
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) return __dirname;
-    dir = up;
-  }
 }
 
 /** `ceremony run PLAN --env ENV --out DIR [--rehearsal]` */
