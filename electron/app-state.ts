@@ -52,6 +52,11 @@ export class AppState {
    * CKM_ML_DSA); null: the ML-DSA key is a file made when signing (the default).
    */
   altKey: TokenKeyChoice | null = null;
+  /**
+   * A second token of the loaded library, logged in for a Catalyst CA's ML-DSA key only (the wizard's
+   * "another token" step); null: that key, if in a token, is in the ceremony's own token.
+   */
+  altSession: TokenSession | null = null;
   /** The CA directory the ceremony is working in (for the journal panel). */
   caDir: string | null = null;
   /** The token lost mid-ceremony, until Retry opens it again (token-recovery.ts). */
@@ -86,16 +91,33 @@ export class AppState {
     return s;
   }
 
-  /** Log out and close the token session, if any. Safe to call at any time, any number of times. */
+  /**
+   * The session a Catalyst CA's ML-DSA key is made, chosen and signed in: the second token when one
+   * is open for it, else the ceremony's token. Logged in either way.
+   */
+  altKeySession(): TokenSession {
+    if (!this.altSession) return this.requireLogin();
+    if (!this.altSession.isLoggedIn) throw new QpkiError('NOT_LOGGED_IN', `Log in to “${this.altSession.token.label}”, the token for the ML-DSA key, first.`);
+    return this.altSession;
+  }
+
+  /** Log out and close the token session (and a second token's), if any. Safe to call at any time, any number of times. */
   endSession(): boolean {
     const s = this.session;
     this.session = null;
     this.key = this.key?.kind === 'software' ? this.key : null;
-    this.altKey = null; // a token key, gone with its session
+    this.endAltSession();
     if (!s) return false;
-    try { s.logout(); } catch { /* the token may already be gone; closing is what matters */ }
-    try { s.close(); } catch { /* idem */ }
+    closeQuietly(s);
     return true;
+  }
+
+  /** Close the second token's session; a Catalyst ML-DSA key chosen in a token is forgotten with it. */
+  endAltSession(): void {
+    const a = this.altSession;
+    this.altSession = null;
+    this.altKey = null; // a token key, gone with its session
+    if (a) closeQuietly(a);
   }
 
   /**
@@ -120,4 +142,9 @@ export class AppState {
     this.knownFiles.clear();
     this.capabilities.forgetDirectories();
   }
+}
+
+function closeQuietly(s: TokenSession): void {
+  try { s.logout(); } catch { /* the token may already be gone; closing is what matters */ }
+  try { s.close(); } catch { /* idem */ }
 }

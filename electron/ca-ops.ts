@@ -140,18 +140,19 @@ export async function unlock(state: AppState, dir: string, secrets: KeySecrets) 
   const altFiles = new Set(keys.filter((k) => k.id === 'pqc' && k.storage.type === 'software').map((k) => resolvePath(c.dir, (k.storage as { path: string }).path)));
   const passphrase = (path: string) => (altFiles.has(resolvePath(c.dir, path)) ? secrets.altPassphrase : secrets.passphrase) ?? undefined;
   // Every key of the CA that is in a token (the classical one, and a Catalyst CA's ML-DSA key when
-  // it is not a file) signs through the one session the ceremony is logged in to.
+  // it is not a file) signs through a session the ceremony is logged in to: its own token's, or for
+  // the ML-DSA key the second token opened for it on the key step.
   const inTokens = keys.filter((k) => k.storage.type === 'pkcs11').sort((a, b) => (a.id === 'pqc' ? 1 : 0) - (b.id === 'pqc' ? 1 : 0));
   if (!inTokens.length) return withParticipants(state, await openCaCore(dir, { passphrase, allowModule: () => false }));
   const s = state.session;
+  const alt = state.altSession?.isLoggedIn ? state.altSession : null;
   for (const k of inTokens) {
     const storage = k.storage as Extract<KeyStorageRef, { type: 'pkcs11' }>;
     // A QPKI CA names its token by label only (its hsm.yaml): match on what the metadata gives.
-    const onIt = s?.isLoggedIn && (storage.token_serial ? s.token.serial === storage.token_serial : s.token.label === storage.token_label);
-    if (onIt) continue;
+    const isIt = (x: typeof s) => !!x?.isLoggedIn && (storage.token_serial ? x.token.serial === storage.token_serial : x.token.label === storage.token_label);
+    if (isIt(s) || (k.id === 'pqc' && isIt(alt))) continue;
     if (k.id === 'pqc' && s?.isLoggedIn && inTokens.length > 1) {
-      // One token at a time in the app; a CA with its keys in two tokens signs with qpki.
-      throw new QpkiError('NOT_LOGGED_IN', `The CA's ML-DSA key is in another token, “${storage.token_label}” (serial ${storage.token_serial}), than the one logged in to. Sign for this CA with qpki (--pqc-pkcs11-pin-env names that token's PIN).`);
+      throw new QpkiError('NOT_LOGGED_IN', `The CA's ML-DSA key is in another token, “${storage.token_label}” (serial ${storage.token_serial}), than the one logged in to. Open that token for the ML-DSA key on the key step ("In another token") and log in to it, then open the CA again.`);
     }
     throw new QpkiError('NOT_LOGGED_IN', `Log in to the CA's token “${storage.token_label}”${storage.token_serial ? ` (serial ${storage.token_serial})` : ''} first.`);
   }
@@ -162,7 +163,7 @@ export async function unlock(state: AppState, dir: string, secrets: KeySecrets) 
       throw new QpkiError('MODULE_NOT_APPROVED', `This CA's metadata names the PKCS#11 library ${lib}, but the library opened for this ceremony is ${s!.module.path}; nothing else is loaded. Open the CA's own library first.`);
     }
   }
-  return withParticipants(state, await openCaCore(dir, { session: s!, passphrase, allowModule: (lib) => lib === s!.module.path }));
+  return withParticipants(state, await openCaCore(dir, { session: s!, ...(alt ? { sessions: [alt] } : {}), passphrase, allowModule: (lib) => lib === s!.module.path }));
 }
 
 function resolvePath(dir: string, p: string): string {

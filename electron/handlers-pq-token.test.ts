@@ -251,4 +251,100 @@ describe('ML-DSA in the token through the handler table', { skip: missing }, () 
       assert.ok(readdirSync(join(dir(), 'certs')).length === 1, 'one certificate issued, after the reconnect');
     });
   });
+
+  describe('Catalyst with the ML-DSA key in a second token of the library', () => {
+    const dir = () => join(work, 'two-token-root');
+    const PIN2 = 'second-token-pin-98765';
+    let mainSerial = '';
+    let altSerial = '';
+    let altTokenDir = '';
+    let ec: any;
+    let ml: any;
+    let requestId = '';
+
+    test('the second token opens beside the ceremony\'s own, logs in with its own PIN, and makes the ML-DSA key', async () => {
+      await must('endSession');
+      await must('openCeremony', { operator: 'Op', witnesses: ['W'], purpose: 'Catalyst in two tokens' });
+      const before = new Set(readdirSync(store.tokenDir));
+      altSerial = store.initToken('PQ Second', SO, PIN2);
+      altTokenDir = join(store.tokenDir, readdirSync(store.tokenDir).find((d) => !before.has(d))!);
+      ({ serial: mainSerial } = await tokenLoggedIn('Classical Token'));
+      ec = await must('generateKey', { algorithm: 'ec-p384', label: 'two-root' });
+      // The ceremony's own token is not a second token.
+      const same = await call('openToken', { serial: mainSerial, role: 'alternative' });
+      assert.equal(same.error?.code, 'INPUT_INVALID');
+      const opened = await must('openToken', { serial: altSerial, role: 'alternative' });
+      assert.equal(opened.token.serial, altSerial);
+      assert.equal((await call('listKeys', { role: 'alternative' })).error?.code, 'NOT_LOGGED_IN', 'nothing is read before its own login');
+      const wrong = await call('login', { pin: PIN, role: 'alternative' });
+      assert.equal(wrong.error?.code, 'PIN_INCORRECT', 'the first token\'s PIN is not the second\'s');
+      await must('login', { pin: PIN2, role: 'alternative' });
+      assert.equal(h.state.session?.token.serial, mainSerial);
+      assert.equal(h.state.session?.isLoggedIn, true, 'the ceremony\'s token stays logged in');
+      ml = await must('generateKey', { algorithm: 'ml-dsa-87', label: 'two-root-pq', role: 'alternative' });
+      assert.equal(ml.key.parameterSet, 'CKP_ML_DSA_87');
+      assert.deepEqual((await must('listKeys', { role: 'alternative' })).keys.map((k: any) => k.label), ['two-root-pq']);
+      assert.deepEqual((await must('listKeys')).keys.map((k: any) => k.label), ['two-root'], 'the ML-DSA key is not in the first token');
+    });
+
+    test('the review and the result say the ML-DSA key is in the second token; both signatures verify', async () => {
+      const r = await must('previewCa', { profile: 'hybrid/catalyst/root-ca', vars: { cn: 'Two Token Root' }, dirId: await helpers.dirId('new-ca', dir()) });
+      requestId = r.id;
+      assert.deepEqual(r.keys.map((k: any) => [k.role, k.where, k.token?.keyLabel, k.token?.serial]), [
+        ['primary', 'token', 'two-root', mainSerial],
+        ['alternative', 'token', 'two-root-pq', altSerial],
+      ]);
+      assert.match(r.signedBy, new RegExp(`ML-DSA key “two-root-pq” in a second token, “PQ Second” \\(serial ${altSerial}\\)`));
+      assert.deepEqual(r.secrets, { passphrase: null, altPassphrase: null });
+      const done = (await must('sign', { requestId })).issued;
+      assert.equal(done.verification.ok, true, done.verification.message);
+      assert.deepEqual(done.keys.map((k: any) => [k.role, k.token?.serial, k.fingerprint]), [['primary', mainSerial, colon(ec.key.fingerprint)], ['alternative', altSerial, colon(ml.key.fingerprint)]]);
+      assert.equal(existsSync(join(dir(), 'versions', 'v1', 'keys')), false, 'no key file');
+      const [py] = pythonCheck([{ issuer: done.savedTo, doc: done.savedTo }]);
+      assert.deepEqual([py.primary, py.alt?.valid], [true, true]);
+      const meta = JSON.parse(readFileSync(join(dir(), 'ca.meta.json'), 'utf8'));
+      const serials = JSON.stringify(meta);
+      assert.ok(serials.includes(altSerial) && serials.includes(mainSerial), 'the metadata names both tokens');
+      const entries = readJournal(dir());
+      const altEvents = entries.filter((e) => e.facts.role === 'CA alternative (post-quantum) key').map((e) => e.kind);
+      assert.ok(altEvents.includes('token.chosen') && altEvents.includes('login.succeeded') && altEvents.includes('key.generated'), altEvents.join(' '));
+      const text = readFileSync(join(dir(), 'journal.jsonl'), 'utf8');
+      assert.ok(!text.includes(PIN2) && !text.includes(PIN), 'no PIN in the journal');
+    });
+
+    test('without the second token the CA does not sign; opened and logged in again, it does', async () => {
+      await must('endAltSession');
+      await helpers.openCa(dir());
+      const leafRequest = { purpose: 'end-entity', profile: 'hybrid/catalyst/tls-server', vars: { cn: 'two-token.example.com' }, csrPem: await csrWith(softSigner('ec-p256'), 'two-token.example.com', generateSoftwareKey('ml-dsa-65').spki), rootEndEntity: true };
+      const refused = await helpers.signRaw('prepareIssue', leafRequest);
+      assert.equal(refused.error?.code, 'NOT_LOGGED_IN');
+      assert.match(refused.error!.message, /ML-DSA key is in another token, “PQ Second”.*key step/);
+      await must('openToken', { serial: altSerial, role: 'alternative' });
+      await must('login', { pin: PIN2, role: 'alternative' });
+      const signed = await helpers.signRaw('prepareIssue', leafRequest);
+      assert.equal(signed.ok, true, JSON.stringify(signed.error));
+      const issued = signed.value.issued;
+      assert.match(field(issued.certificate, 'Alternative signature')!, /^valid \(ml-dsa-87/);
+      const [py] = pythonCheck([{ issuer: join(dir(), 'ca.crt'), doc: issued.savedTo }]);
+      assert.deepEqual([py.primary, py.alt?.valid], [true, true]);
+    });
+
+    test('the second token pulled out: only its session goes, the refusal names it, the first token stays logged in', async () => {
+      const files = hashTree(dir(), (rel) => rel === 'journal.jsonl');
+      const prepared = await must('prepareCrl', { days: 7 });
+      const away = `${altTokenDir}-away`;
+      renameSync(altTokenDir, away);
+      try {
+        const r = await call('sign', { requestId: prepared.id });
+        assert.equal(r.error?.code, 'TOKEN_NOT_PRESENT', r.error?.message);
+        assert.match(r.error!.message, /“PQ Second”.*the token of the ML-DSA key, stopped answering/);
+      } finally {
+        renameSync(away, altTokenDir);
+      }
+      assert.equal(h.state.altSession, null);
+      assert.equal(h.state.session?.isLoggedIn, true, 'the ceremony\'s token is untouched');
+      assert.deepEqual(hashTree(dir(), (rel) => rel === 'journal.jsonl'), files, 'nothing but the journal changed');
+      assert.equal(verifyJournal(dir()).ok, true);
+    });
+  });
 });

@@ -10,6 +10,8 @@ import type { z } from 'zod';
 import { CHANNELS, contract, type Channel, type Input, type Output, type Result } from '../shared/contract';
 import { QpkiError, toErrorPayload } from './core/errors';
 import { KNOWN_MODULE_PATHS, initToken, loadModule, type InitTokenQuestion, type KeyInfo as CoreKeyInfo, type SlotSummary as CoreSlot, type TokenSummary as CoreToken } from './core/pkcs11';
+import type { Pkcs11Module } from './core/pkcs11/module';
+import type { TokenSession } from './core/pkcs11/session';
 import { keyFamily } from './core/keys/algorithms';
 import { isMlDsa } from './core/keys/mldsa';
 import { CKM_ML_DSA } from './core/pkcs11/constants';
@@ -151,6 +153,13 @@ export function keyInfo(k: CoreKeyInfo) {
  * A token key for a Catalyst CA's alternative role must be ML-DSA: the alternative signature is
  * the post-quantum one (ITU-T X.509 §9.8 as the hybrid profiles use it).
  */
+/** The words the record gives a Catalyst CA's ML-DSA key and the token it is in. */
+const ALT_ROLE = 'CA alternative (post-quantum) key';
+
+function closeQuiet(s: TokenSession): void {
+  try { s.close(); } catch { /* a session that cannot be used is closed for good measure only */ }
+}
+
 function assertAltAlgorithm(algorithm: string): void {
   if (!isMlDsa(algorithm)) throw new QpkiError('INPUT_INVALID', `The alternative key of a Catalyst CA is an ML-DSA key; ${algorithm} is not.`);
 }
@@ -253,6 +262,34 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
       record('error', { event: 'module.load.failed', path, librarySha256: sha256, code: p.code, reason: p.message });
       throw e;
     }
+  };
+
+  /** The logged-in session a key request of this role works in: a Catalyst ML-DSA key's may be a second token. */
+  const keySession = (role: 'primary' | 'alternative' | undefined) => (role === 'alternative' ? state.altKeySession() : state.requireLogin());
+  const requireAltSession = () => {
+    if (!state.altSession) throw new QpkiError('SESSION_CLOSED', 'No second token is open for the ML-DSA key. Choose it on the key step first.');
+    return state.altSession;
+  };
+  /**
+   * A second token of the loaded library for a Catalyst CA's ML-DSA key. The ceremony's own token
+   * stays open and logged in; the second one must be another token, with ML-DSA (PKCS#11 3.2).
+   */
+  const openAltToken = (m: Pkcs11Module, serial: string, label: string | undefined) => {
+    const main = state.requireLogin();
+    if (plan.isActive) throw new QpkiError('PLAN_STEP_MISMATCH', 'The ceremony plan has no second token: its keys are in the token its environment names.');
+    if (main.module === m && main.token.serial === serial) {
+      throw new QpkiError('INPUT_INVALID', `“${main.token.label}” is the ceremony's token already; for the ML-DSA key in it, generate or choose it there. A second token is another one.`);
+    }
+    state.endAltSession();
+    const s = m.openSession({ serial, ...(label !== undefined ? { label } : {}) });
+    if (!s.hasMechanism(CKM_ML_DSA)) {
+      closeQuiet(s);
+      throw new QpkiError('MECHANISM_UNSUPPORTED', `Token “${s.token.label}” has no ML-DSA (PKCS#11 3.2 CKM_ML_DSA), so it cannot hold the ML-DSA key of a Catalyst CA. Choose a token that has it, or keep that key in an encrypted file (the default).`);
+    }
+    state.altSession = s;
+    const found = m.findToken({ serial });
+    record('token.chosen', { label: s.token.label, serial: s.token.serial, model: s.token.model, manufacturer: s.token.manufacturer, slotId: found.slot.slotId, role: ALT_ROLE });
+    return { slotId: found.slot.slotId, token: token(s.tokenState()) };
   };
 
   const impl: Impl = {
@@ -380,8 +417,9 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
       await deps.printPdf(html, target);
       return { savedTo: target, entries: entries.length, finalHash };
     },
-    openToken: ({ serial, label }) => {
+    openToken: ({ serial, label, role }) => {
       const m = state.requireModule();
+      if (role === 'alternative') return openAltToken(m, serial, label);
       state.endSession();
       // The library this token is reached through is on the record before the token is (loaded
       // before the ceremony opened, for the development token).
@@ -392,8 +430,8 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
       record('token.chosen', { label: s.token.label, serial: s.token.serial, model: s.token.model, manufacturer: s.token.manufacturer, slotId: found.slot.slotId });
       return { slotId: found.slot.slotId, token: token(s.tokenState()) };
     },
-    login: async ({ pin }) => {
-      const s = state.requireSession();
+    login: async ({ pin, role }) => {
+      const s = role === 'alternative' ? requireAltSession() : state.requireSession();
       // The final try is confirmed in main's own dialog, asked only when the token says so: a
       // request field would let the renderer spend the last try on its own.
       let finalTry: 'confirmed' | 'declined' | undefined;
@@ -404,11 +442,11 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
       };
       try {
         const r = await s.login(pin, { confirmFinalTry });
-        record('login.succeeded', { token: s.token.label, serial: s.token.serial, ...(finalTry ? { finalTry } : {}) });
+        record('login.succeeded', { token: s.token.label, serial: s.token.serial, ...(finalTry ? { finalTry } : {}), ...(role === 'alternative' ? { role: ALT_ROLE } : {}) });
         return { token: token(s.tokenState()), warnings: r.warnings };
       } catch (e) {
         const p = toErrorPayload(e);
-        record('login.failed', { token: s.token.label, serial: s.token.serial, code: p.code, ...(finalTry ? { finalTry } : {}) });
+        record('login.failed', { token: s.token.label, serial: s.token.serial, code: p.code, ...(finalTry ? { finalTry } : {}), ...(role === 'alternative' ? { role: ALT_ROLE } : {}) });
         throw e;
       }
     },
@@ -426,10 +464,15 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
       state.caDir = null;
       return { ended };
     },
-    listKeys: () => ({ keys: state.requireLogin().listKeys().map(known) }),
-    keyAlgorithms: () => ({ algorithms: state.requireLogin().keyAlgorithms() }),
+    endAltSession: () => {
+      const had = !!state.altSession;
+      state.endAltSession();
+      return { ended: had };
+    },
+    listKeys: ({ role }) => ({ keys: keySession(role).listKeys().map(known) }),
+    keyAlgorithms: ({ role }) => ({ algorithms: keySession(role).keyAlgorithms() }),
     generateKey: async ({ algorithm, label, id, role }) => {
-      const s = state.requireLogin();
+      const s = keySession(role);
       if (role === 'alternative') assertAltAlgorithm(algorithm);
       const step = plan.isActive ? plan.beforeKey(label, algorithm) : null;
       const r = await s.generateKey({ algorithm, label, ...(id ? { id: id.toLowerCase() } : {}) });
@@ -438,7 +481,7 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
       else state.key = choice;
       record('key.generated', {
         label: r.key.label, id: r.key.id, algorithm: r.key.keyAlgorithm, sizeBits: r.key.sizeBits, token: s.token.label, tokenSerial: s.token.serial,
-        ...(r.key.parameterSet ? { parameterSet: r.key.parameterSet } : {}), ...(role === 'alternative' ? { role: 'CA alternative (post-quantum) key' } : {}),
+        ...(r.key.parameterSet ? { parameterSet: r.key.parameterSet } : {}), ...(role === 'alternative' ? { role: ALT_ROLE } : {}),
         attributes: { ...r.key.attributes }, publicKeySha256Fingerprint: r.key.publicKeyFingerprint,
         testSignature: { algorithm: r.testSignature.algorithm, verified: r.testSignature.verified },
       });
@@ -446,7 +489,7 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
       return { key: known(r.key), testSignature: { algorithm: r.testSignature.algorithm, verified: r.testSignature.verified } };
     },
     selectKey: async ({ label, id, role }) => {
-      const s = state.requireLogin();
+      const s = keySession(role);
       // A plan's key step makes a new key; using an existing one instead is a change of the plan.
       const step = plan.isActive ? plan.beforeKey(`(existing key) ${label ?? id ?? ''}`, '(existing)') : null;
       const k = s.findKey({ label, id });
@@ -472,7 +515,7 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
       if (role === 'alternative') state.altKey = choice;
       else state.key = choice;
       record('key.selected', {
-        label: p.label, id: p.id, algorithm: p.keyAlgorithm, ...(role === 'alternative' ? { role: 'CA alternative (post-quantum) key' } : {}),
+        label: p.label, id: p.id, algorithm: p.keyAlgorithm, ...(role === 'alternative' ? { role: ALT_ROLE } : {}),
         attributes: { ...p.attributes }, publicKeySha256Fingerprint: p.publicKeyFingerprint,
         testSignature: { ...proof.testSignature }, journalFingerprint: proof.journal,
       });

@@ -43,6 +43,7 @@ export const VALID: Record<Channel, Record<string, unknown>> = {
   login: { pin: '123456' },
   reconnectToken: {},
   endSession: {},
+  endAltSession: {},
   listKeys: {},
   keyAlgorithms: {},
   generateKey: { algorithm: 'ec-p256', label: 'k', id: '01' },

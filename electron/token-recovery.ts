@@ -81,6 +81,11 @@ export function onFailure(state: AppState, ctx: FailureContext, e: unknown, reco
   const p = toErrorPayload(e);
   let token: { label: string; serial: string } | null = null;
   let modulePath: string | null = null;
+  const alt = state.altSession;
+  if (alt && (TOKEN_LOSS_CODES.has(p.code) || MAYBE_LOSS_CODES.has(p.code)) && !answers(alt) && (!ctx.session || answers(ctx.session))) {
+    return altTokenLost(state, alt, ctx, p, record);
+  }
+  if (ctx.channel === 'openToken' && (ctx.input as { role?: string }).role === 'alternative') return e;
   if (ctx.channel === 'openToken') {
     // A token pulled out between two steps is not found when it is opened again.
     if (p.code !== 'TOKEN_NOT_PRESENT' && p.code !== 'TOKEN_NOT_FOUND') return e;
@@ -97,7 +102,8 @@ export function onFailure(state: AppState, ctx: FailureContext, e: unknown, reco
   }
   if (!modulePath) return e;
   const key = state.key?.kind === 'pkcs11' ? { ...state.key } : state.lostToken?.key ?? null;
-  const altKey = state.altKey ? { ...state.altKey } : state.lostToken?.altKey ?? null;
+  // An ML-DSA key in a second token is not this token's: it is chosen again there.
+  const altKey = state.altKey && !state.altSession ? { ...state.altKey } : state.lostToken?.altKey ?? null;
   const lost: LostToken = { modulePath, serial: token.serial, label: token.label, key, altKey };
   state.dropLostSession(lost);
   const signing = SIGNING.has(ctx.channel);
@@ -117,6 +123,23 @@ export function onFailure(state: AppState, ctx: FailureContext, e: unknown, reco
   const what = WHAT[ctx.channel] ?? 'this step';
   const outcome = signing ? ' Nothing was signed and the CA files are unchanged; the journal records the interruption.' : '';
   return new QpkiError('TOKEN_NOT_PRESENT', `${named} stopped answering while ${what}: it was removed or its store is unreachable.${outcome} Reconnect the token, then press Retry. (${p.code}: ${p.message})`);
+}
+
+/**
+ * The second token (a Catalyst CA's ML-DSA key) stopped answering while the ceremony's own token
+ * still does: only its session goes, and the operator opens that token again on the key step.
+ */
+function altTokenLost(state: AppState, alt: TokenSession, ctx: FailureContext, p: { code: string; message: string }, record: (kind: JournalKind, facts: Record<string, unknown>) => void): QpkiError {
+  state.endAltSession();
+  const signing = SIGNING.has(ctx.channel);
+  record('error', {
+    event: 'token.lost', code: p.code, during: ctx.channel, token: alt.token.label, tokenSerial: alt.token.serial, module: alt.module.path,
+    role: 'CA alternative (post-quantum) key',
+    resolution: 'the session on the ML-DSA key\'s token was closed; the operator reconnects it, opens it again for the ML-DSA key and logs in',
+  });
+  const what = WHAT[ctx.channel] ?? 'this step';
+  const outcome = signing ? ' Nothing was signed and the CA files are unchanged.' : '';
+  return new QpkiError('TOKEN_NOT_PRESENT', `Token “${alt.token.label}” (serial ${alt.token.serial}), the token of the ML-DSA key, stopped answering while ${what}.${outcome} Reconnect it, then open it again for the ML-DSA key on the key step and log in. (${p.code}: ${p.message})`);
 }
 
 /** Retry: reload the module, find the lost token again by serial, and open a session on it. */

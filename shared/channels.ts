@@ -19,6 +19,7 @@ export const CHANNELS = [
   'login',
   'reconnectToken',
   'endSession',
+  'endAltSession',
   'listKeys',
   'keyAlgorithms',
   'generateKey',

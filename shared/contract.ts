@@ -378,13 +378,17 @@ export const contract = {
     input: Empty,
     output: z.object({ savedTo: z.string().nullable(), entries: z.number(), finalHash: z.string() }),
   },
+  /**
+   * role `alternative`: a second token of the loaded library, for a Catalyst CA's ML-DSA key only;
+   * the ceremony's own token stays open and logged in.
+   */
   openToken: {
-    input: z.object({ serial: z.string().min(1).max(64), label: z.string().max(32).optional() }).strict(),
+    input: z.object({ serial: z.string().min(1).max(64), label: z.string().max(32).optional(), role: KeyRole.optional() }).strict(),
     output: z.object({ slotId: z.string(), token: TokenSummary }),
   },
   login: {
     /** The PIN only: on the token's final try main asks the operator itself (deps.confirm). */
-    input: z.object({ pin: Pin }).strict(),
+    input: z.object({ pin: Pin, role: KeyRole.optional() }).strict(),
     output: z.object({ token: TokenSummary, warnings: z.array(z.string()) }),
   },
   /**
@@ -393,8 +397,11 @@ export const contract = {
    */
   reconnectToken: { input: Empty, output: z.object({ module: ModuleInfo, slotId: z.string(), token: TokenSummary }) },
   endSession: { input: Empty, output: z.object({ ended: z.boolean() }) },
-  listKeys: { input: Empty, output: z.object({ keys: z.array(KeyInfo) }) },
-  keyAlgorithms: { input: Empty, output: z.object({ algorithms: z.array(KeyAlgorithm) }) },
+  /** role `alternative`: the token of a Catalyst CA's ML-DSA key (the second token when one is open). */
+  listKeys: { input: z.object({ role: KeyRole.optional() }).strict(), output: z.object({ keys: z.array(KeyInfo) }) },
+  keyAlgorithms: { input: z.object({ role: KeyRole.optional() }).strict(), output: z.object({ algorithms: z.array(KeyAlgorithm) }) },
+  /** Close the second token opened for a Catalyst CA's ML-DSA key; its key choice goes with it. */
+  endAltSession: { input: Empty, output: z.object({ ended: z.boolean() }) },
   generateKey: {
     input: z.object({ algorithm: KeyAlgorithm, label: Label, id: z.string().regex(/^([0-9a-fA-F]{2}){1,32}$/).optional(), role: KeyRole.optional() }).strict(),
     output: GeneratedKey,

@@ -203,7 +203,7 @@ export async function prepareRoot(ctx: SigningContext, profile: Profile, vars: R
   // The ML-DSA key of a Catalyst CA: a key chosen in the open token (PKCS#11 3.2), or else a file made now.
   const altInToken = chosenAltKey(state, profile);
   const altKey: NewAltCaKey | undefined = !profile.altAlgorithm ? undefined
-    : altInToken ? { kind: 'pkcs11', session: state.requireLogin(), label: altInToken.label, id: altInToken.id, useExisting: true } : { passphrase: null };
+    : altInToken ? { kind: 'pkcs11', session: state.altKeySession(), label: altInToken.label, id: altInToken.id, useExisting: true } : { passphrase: null };
   const draft = await prepareNewCa({ dir, profile, vars, key, ...(altKey ? { altKey } : {}), externalLint: true });
   const keySha = sha256Hex(draft.key.signer.spki);
   const backs = casBackedBy(state.options.dataDir, keySha, dir);
@@ -238,7 +238,7 @@ export async function prepareRoot(ctx: SigningContext, profile: Profile, vars: R
   }
   const days = Math.round((c.notAfter.getTime() - c.notBefore.getTime()) / DAY_MS);
   const view = baseView(id, 'root', p, d, {
-    signedBy: `the new CA's own key: ${keyStorageWords(state, k)}${draft.altKey ? (altInToken ? `, and its ML-DSA key “${altInToken.label}” in the same token` : ', and its ML-DSA key file') : ''}`,
+    signedBy: `the new CA's own key: ${keyStorageWords(state, k)}${draft.altKey ? (altInToken ? `, and its ML-DSA key “${altInToken.label}” in ${altInToken.token}` : ', and its ML-DSA key file') : ''}`,
     targetDir: dir, keys, commonName: String(draft.rendered.cn ?? ''), csr: null, crl: null, warnings: [], serial: c.serial, validityDays: days,
     secrets: { passphrase: k.kind === 'software' ? 'new' : null, altPassphrase: draft.altKey?.software ? 'new' : null },
     lint: draft.lint,
@@ -252,17 +252,19 @@ export async function prepareRoot(ctx: SigningContext, profile: Profile, vars: R
  * The Catalyst alternative (ML-DSA) key chosen in the open token, checked against the profile;
  * undefined when the ML-DSA key is to be a file made for the review (the default).
  */
-function chosenAltKey(state: AppState, profile: Profile): { label: string; id: string } | undefined {
+function chosenAltKey(state: AppState, profile: Profile): { label: string; id: string; token: string } | undefined {
   const a = state.altKey;
   if (!a) return undefined;
   if (!profile.altAlgorithm) {
     throw new QpkiError('PROFILE_INVALID', `An ML-DSA key was chosen in the token as a Catalyst alternative key, but profile ${profile.name} has one key only. Choose a hybrid/catalyst profile, or go back to the key step.`);
   }
-  const info = state.requireLogin().findKey({ label: a.label, id: a.id });
+  const s = state.altKeySession();
+  const info = s.findKey({ label: a.label, id: a.id });
   if (info.keyAlgorithm !== profile.altAlgorithm) {
     throw new QpkiError('KEY_INVALID', `The profile ${profile.name} needs an ${profile.altAlgorithm} alternative key, but “${info.label}” is ${info.keyAlgorithm}.`);
   }
-  return { label: info.label, id: info.id };
+  const token = state.altSession ? `a second token, “${s.token.label}” (serial ${s.token.serial})` : 'the same token';
+  return { label: info.label, id: info.id, token };
 }
 
 /**
@@ -447,11 +449,13 @@ function assertStillBound(state: AppState, r: PendingSigning): void {
       const alt = r.draft.altKey;
       if (alt && !alt.software && alt.signer.storage.type === 'pkcs11') {
         const ref = alt.signer.storage;
-        const altNow = s.findKey({ label: ref.key_label, id: ref.key_id });
+        const altSession = state.altKeySession();
+        if (altSession.token.serial !== ref.token_serial) throw new QpkiError('SIGNING_REQUEST_UNKNOWN', 'The token of the ML-DSA key changed since the review; prepare the review again.');
+        const altNow = altSession.findKey({ label: ref.key_label, id: ref.key_id });
         if (!Buffer.from(altNow.spki).equals(Buffer.from(alt.signer.spki))) {
           throw new QpkiError('KEY_CHECK_FAILED', `The public key of “${ref.key_label}” in the token is not the one reviewed; nothing was signed.`);
         }
-        r.draft.altKey = { ...alt, signer: s.signer(altNow) };
+        r.draft.altKey = { ...alt, signer: altSession.signer(altNow) };
       }
     }
     return;
