@@ -57,6 +57,14 @@ export interface WizardState {
   /** Main's proof of an existing key just chosen (test signature, journal record), as main reported it. */
   proven: { algorithm: string; verified: boolean; journal: 'matched' | 'not-recorded' } | null;
   softwareAlgorithm: KeyAlgorithmT | null;
+  /**
+   * A Catalyst CA's ML-DSA key when it is in a token: the ceremony's own (altToken null) or a
+   * second token of the library opened for it. null: an encrypted file made when signing (the default).
+   */
+  altKey: KeyInfoT | null;
+  altToken: TokenSummaryT | null;
+  altLoggedIn: boolean;
+  altAlgorithms: KeyAlgorithmT[];
   profiles: ProfileSummaryT[];
   profile: Output<'getProfile'> | null;
   /** Whether the open token lists CKM_ML_DSA; null until asked (asked for a post-quantum profile). */
@@ -123,6 +131,10 @@ const initial: WizardState = {
   key: null,
   proven: null,
   softwareAlgorithm: null,
+  altKey: null,
+  altToken: null,
+  altLoggedIn: false,
+  altAlgorithms: [],
   profiles: [],
   profile: null,
   tokenHasMlDsa: null,
@@ -175,6 +187,12 @@ export function createWizardStore() {
       if (get().ceremony) await refreshJournal();
       const p = toPayload(e);
       const t = get().token;
+      const alt = get().altToken;
+      if (p.code === 'TOKEN_NOT_PRESENT' && alt && p.message.includes(`(serial ${alt.serial})`)) {
+        // The second token (the ML-DSA key's) went away: main closed only its session; the ceremony's token is fine.
+        set({ error: p, altToken: null, altLoggedIn: false, altKey: null, altAlgorithms: [] });
+        return undefined;
+      }
       if (p.code === 'TOKEN_NOT_PRESENT' && t) {
         // A second loss while reconnecting keeps the step the first one interrupted.
         if (resume || !get().lost) resumeAfterReconnect = resume ?? null;
@@ -337,7 +355,7 @@ export function createWizardStore() {
     async openToken(serial: string, label?: string) {
       await run('Opening the token', async () => {
         const r = await call('openToken', { serial, label });
-        set({ token: r.token, tokenSlotId: r.slotId, tokenHasMlDsa: null, loggedIn: false, keys: [], key: null, generated: null, screen: 'pin' });
+        set({ token: r.token, tokenSlotId: r.slotId, tokenHasMlDsa: null, loggedIn: false, keys: [], key: null, generated: null, altKey: null, altToken: null, altLoggedIn: false, altAlgorithms: [], screen: 'pin' });
       });
     },
     /** The PIN is an argument, sent once, never stored. */
@@ -412,6 +430,38 @@ export function createWizardStore() {
         const r = await call('selectKey', { label: key.label, id: key.id });
         set({ key: r.key, generated: null, proven: { algorithm: r.testSignature.algorithm, verified: r.testSignature.verified, journal: r.journal } });
       }, () => actions.selectKey(key));
+    },
+    /** A second token of the loaded library for a Catalyst CA's ML-DSA key; the ceremony's token stays logged in. */
+    async openAltToken(serial: string) {
+      await run('Opening the second token', async () => {
+        const r = await call('openToken', { serial, role: 'alternative' });
+        set({ altToken: r.token, altLoggedIn: false, altKey: null, altAlgorithms: [] });
+      });
+    },
+    /** The second token's PIN: an argument, sent once, never stored. */
+    async loginAlt(pin: string): Promise<boolean> {
+      const ok = await run('Logging in to the second token', async () => {
+        const r = await call('login', { pin, role: 'alternative' });
+        const a = await call('keyAlgorithms', { role: 'alternative' });
+        set({ altToken: r.token, altLoggedIn: true, altAlgorithms: a.algorithms });
+        return true;
+      });
+      return !!ok;
+    },
+    /** The ML-DSA key of a Catalyst CA, made in the second token when one is open, else in the ceremony's token. */
+    async generateAltKey(algorithm: KeyAlgorithmT, label: string) {
+      await run('Generating the ML-DSA key inside the token', async () => {
+        const r = await call('generateKey', { algorithm, label, role: 'alternative' });
+        set({ altKey: r.key });
+        if (!get().altToken) set({ keys: (await call('listKeys', {})).keys });
+      });
+    },
+    /** Back to the default: the ML-DSA key as an encrypted file; a second token is closed. */
+    async altKeyAsFile() {
+      await run('Closing the second token', async () => {
+        await call('endAltSession', {});
+        set({ altKey: null, altToken: null, altLoggedIn: false, altAlgorithms: [] });
+      });
     },
     async loadProfiles() {
       if (get().profiles.length) return;

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { actions, useWizard } from '../store';
 import { Actions, Badge, Screen } from '../components/common';
 import type { KeyAlgorithmT, KeyInfoT } from '../../shared/contract';
+import { AltKeyPanel } from '../components/AltKey';
 
 function AttributeBadges({ a }: { a: Record<string, boolean> }) {
   return (
@@ -134,8 +135,9 @@ export function Key() {
         ) : (
           <p>
             This token offers no ML-DSA key generation. A <strong>hybrid (Catalyst)</strong> CA keeps its classical key here and adds an
-            ML-DSA key as an encrypted file: choose or generate the classical key above, then a hybrid profile. For an
-            ML-DSA-only CA, go on to the profiles without a token key: the next step says what this token can and cannot do.
+            ML-DSA key as an encrypted file, or in another token of this library that has ML-DSA (below): choose or generate
+            the classical key above, then a hybrid profile. For an ML-DSA-only CA, go on to the profiles without a token key:
+            the next step says what this token can and cannot do.
           </p>
         )}
         {!chosen && (
@@ -146,6 +148,7 @@ export function Key() {
           </Actions>
         )}
       </div>
+      {chosen && <AltKeyPanel />}
       <Actions primary>
         <button type="button" className="secondary" onClick={() => actions.go('pin')}>Back</button>
         <button type="button" disabled={!chosen} onClick={() => { void actions.loadProfiles(); actions.go('profile'); }} data-testid="key-next">
