@@ -37,6 +37,7 @@ const SCREENS = {
 
 export function App() {
   const screen = useWizard((s) => s.screen);
+  const planned = useWizard((s) => s.planned);
   const error = useWizard((s) => s.error);
   const busy = useWizard((s) => s.busy);
   const token = useWizard((s) => s.token);
@@ -78,6 +79,12 @@ export function App() {
         )}
       </header>
       <StepIndicator screen={screen} />
+      {planned && screen !== 'plan' && (
+        <section className="plan-bar" aria-label="Ceremony plan step" data-testid="plan-bar">
+          <span>Plan step {planned.n} of {planned.of}: {planned.words}</span>
+          <button type="button" className="secondary" onClick={() => actions.go('plan')} data-testid="plan-back">Back to the plan</button>
+        </section>
+      )}
       <div className="layout">
         <main>
           <TokenLost />

@@ -9,7 +9,7 @@ import { call, toPayload } from './api';
 import type { ErrorPayload } from '../shared/error-codes';
 import type {
   CaSummaryT, DescribedT, GeneratedKeyT, IssuedT, Input, JournalEntryT, KeyInfoT, ModuleInfoT, Output,
-  ProfileSummaryT, SigningRequestT, SlotSummaryT, TokenSummaryT, VariableDefT, KeyAlgorithmT,
+  ProfileSummaryT, SigningRequestT, SlotSummaryT, TokenSummaryT, VariableDefT, KeyAlgorithmT, PlanViewT,
 } from '../shared/contract';
 
 export type Screen =
@@ -66,6 +66,8 @@ export interface WizardState {
   altLoggedIn: boolean;
   altAlgorithms: KeyAlgorithmT[];
   profiles: ProfileSummaryT[];
+  /** The plan step "Do this step" opened: its values fill the wizard's forms (main still checks each request against the plan). */
+  planned: PlanViewT['steps'][number] | null;
   profile: Output<'getProfile'> | null;
   /** Whether the open token lists CKM_ML_DSA; null until asked (asked for a post-quantum profile). */
   tokenHasMlDsa: boolean | null;
@@ -136,6 +138,7 @@ const initial: WizardState = {
   altLoggedIn: false,
   altAlgorithms: [],
   profiles: [],
+  planned: null,
   profile: null,
   tokenHasMlDsa: null,
   vars: {},
@@ -462,6 +465,23 @@ export function createWizardStore() {
         await call('endAltSession', {});
         set({ altKey: null, altToken: null, altLoggedIn: false, altAlgorithms: [] });
       });
+    },
+    /**
+     * "Do this step" of a plan: the wizard's screen for it, its forms filled with the plan's values
+     * (key label and algorithm, profile and variables, CRL days). The operator still reviews and
+     * signs; main refuses a request that differs from the step.
+     */
+    async doPlanStep(step: PlanViewT['steps'][number]) {
+      set({ planned: step });
+      if (step.type === 'root' && step.profile) {
+        await actions.loadProfiles();
+        await actions.chooseProfile(step.profile);
+        if (get().profile?.name === step.profile) set({ vars: { ...get().vars, ...step.values } });
+        // Without an open token and key the profile has nothing to sign with: the plan's key step comes first.
+        set({ screen: get().key || get().keystore === 'software' ? 'profile' : 'storage', error: null });
+        return;
+      }
+      set({ screen: step.type === 'crl' ? 'issue' : step.type === 'token-init' ? 'init' : 'storage', error: null, ...(step.type === 'crl' ? { issueMode: 'crl' as const } : {}) });
     },
     async loadProfiles() {
       if (get().profiles.length) return;

@@ -306,6 +306,8 @@ export const PlanView = z.object({
   steps: z.array(z.object({
     n: z.number(), of: z.number(), id: z.string(), type: z.string(), words: z.string(),
     profile: z.string().nullable(), variables: z.record(z.string(), z.string()), out: z.string().nullable(),
+    /** The variables as the profile form takes them (lists as lists): what "Do this step" fills in. */
+    values: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.string())])),
     label: z.string().nullable(), algorithm: z.string().nullable(), nextUpdateDays: z.number().nullable(),
     /** Why the app cannot do this step itself (run it with the CLI or record it skipped), or null. */
     notInApp: z.string().nullable(),

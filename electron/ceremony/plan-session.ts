@@ -39,6 +39,13 @@ function varText(v: unknown): string {
   return Array.isArray(v) ? v.map(String).join(', ') : String(v);
 }
 
+/** A plan variable as the profile form holds it, so "Do this step" fills the form with the plan's values. */
+function formValue(v: unknown): string | number | boolean | string[] {
+  if (Array.isArray(v)) return v.map(String);
+  if (typeof v === 'number' || typeof v === 'boolean') return v;
+  return v === undefined || v === null ? '' : String(v);
+}
+
 function sameVars(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
   const diffs: string[] = [];
   for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
@@ -278,6 +285,7 @@ export function planView(plan: CheckedPlan) {
         n: i + 1, of: plan.resolved.length, id: s.id, type: s.type, words: stepWords(r),
         profile: s.profile ?? null,
         variables: Object.fromEntries(Object.entries(s.variables ?? {}).map(([k, v]) => [k, varText(v)])),
+        values: Object.fromEntries(Object.entries(s.variables ?? {}).map(([k, v]) => [k, formValue(v)])),
         out: s.out ?? null,
         label: s.label ?? null,
         algorithm: r.algorithm ?? null,

@@ -71,7 +71,8 @@ export function Issue() {
   }, [crl]);
   const [csr, setCsr] = useState('');
   const [showAll, setShowAll] = useState(false);
-  const [days, setDays] = useState(30);
+  const plannedDays = useWizard((s) => (s.planned?.type === 'crl' ? s.planned.nextUpdateDays : null));
+  const [days, setDays] = useState(plannedDays ?? 30);
   const [rootOverride, setRootOverride] = useState(false);
   const errors = profile ? validateAll(profile.variables, vars) : {};
   const title = mode === 'csr' ? 'Issue a subordinate CA from a CSR' : mode === 'end-entity' ? 'Issue an end-entity certificate' : 'Generate a CRL';

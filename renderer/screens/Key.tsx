@@ -27,8 +27,9 @@ export function Key() {
   const chosen = useWizard((s) => s.key);
   const busy = useWizard((s) => s.busy);
   const token = useWizard((s) => s.token);
-  const [alg, setAlg] = useState<KeyAlgorithmT | ''>('');
-  const [label, setLabel] = useState('ca-key');
+  const planned = useWizard((s) => (s.planned?.type === 'key' ? s.planned : null));
+  const [alg, setAlg] = useState<KeyAlgorithmT | ''>((planned?.algorithm as KeyAlgorithmT | null) ?? '');
+  const [label, setLabel] = useState(planned?.label ?? 'ca-key');
   const [id, setId] = useState('');
   const algorithm = alg || (algorithms.includes('ec-p384') ? 'ec-p384' : algorithms[0]);
   const idOk = id === '' || /^([0-9a-fA-F]{2}){1,32}$/.test(id);

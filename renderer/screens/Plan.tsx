@@ -138,7 +138,7 @@ export function Plan() {
             : <p>Do this step in the wizard: {current.type === 'key' ? `open the token, log in, and generate key “${current.label}” (${current.algorithm}).` : current.type === 'root' ? `choose profile ${current.profile} with the plan’s variables, review and sign.` : current.type === 'crl' ? `in the CA, make the CRL with its next update in ${current.nextUpdateDays} days, review and sign.` : current.type === 'token-init' ? 'initialize the token.' : 'review and sign the request the plan names.'} Main refuses anything else unless a deviation is recorded.</p>}
           <div className="actions">
             {!current.notInApp && (
-              <button type="button" onClick={() => actions.go(current.type === 'crl' ? 'issue' : current.type === 'root' ? 'profile' : current.type === 'token-init' ? 'init' : 'storage')} data-testid="plan-do-step">Do this step</button>
+              <button type="button" onClick={() => void actions.doPlanStep(current)} data-testid="plan-do-step">Do this step</button>
             )}
             <button type="button" className="secondary" onClick={() => setDeviating(true)} data-testid="plan-deviation">Record a deviation…</button>
           </div>
