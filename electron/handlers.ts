@@ -557,8 +557,11 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
       };
     },
     validateVariables: ({ profile, vars }) => ({ errors: validateVars(builtinProfile(profile).variables, vars) }),
-    previewCa: async ({ profile, vars, dirId }) => underPlan(() => plan.beforeRequest({ type: 'root', profile, vars, key: state.key?.kind === 'pkcs11' ? { label: state.key.label, id: state.key.id } : null }),
-      () => signing.prepareRoot(ctx, builtinProfile(profile), vars, resolve(state.capabilities.directory(dirId, 'new-ca')))),
+    previewCa: async ({ profile, vars, dirId }) => {
+      const dir = resolve(state.capabilities.directory(dirId, 'new-ca'));
+      return underPlan(() => plan.beforeRequest({ type: 'root', profile, vars, key: state.key?.kind === 'pkcs11' ? { label: state.key.label, id: state.key.id } : null, targetDir: dir }),
+        () => signing.prepareRoot(ctx, builtinProfile(profile), vars, dir));
+    },
     openCa: ({ dirId }) => {
       const out = caOps.open(state, resolve(state.capabilities.directory(dirId, 'open-ca')));
       state.caDir = out.dir;

@@ -7,7 +7,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeSoftHsmStore, SOFTHSM_LIB } from '../test/softhsm';
@@ -103,6 +103,11 @@ test('a plan is shown with its hash, started only as shown, walked step by step 
   assert.match(other.error!.message, /variable cn/);
   assert.equal((await call('previewCa', { profile: 'ec/root-ca', vars: { cn: 'App Root CA 2027' }, dirId: await dirId('new-ca', dir) })).error?.code, 'PLAN_STEP_MISMATCH');
   assert.equal((await call('prepareCrl', { days: 90 })).error?.code, 'PLAN_STEP_MISMATCH', 'the CRL is not this step');
+  // The CA directory is the plan's out path (root-ca), not any folder the operator picks.
+  const elsewhere = await call('previewCa', { profile: 'br/ec/root-ca', vars: VARS, dirId: await dirId('new-ca', join(work, 'root-ca-elsewhere')) });
+  assert.equal(elsewhere.error?.code, 'PLAN_STEP_MISMATCH');
+  assert.match(elsewhere.error!.message, /is not the plan's root-ca/);
+  assert.equal(existsSync(join(work, 'root-ca-elsewhere', 'ca.crt')), false);
   const req = await ok('previewCa', { profile: 'br/ec/root-ca', vars: VARS, dirId: await dirId('new-ca', dir) });
   const signed = await ok('sign', { requestId: req.id });
   assert.equal(signed.issued.dir, dir);

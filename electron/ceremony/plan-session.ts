@@ -6,7 +6,7 @@
  * The environment is the token the operator opened in the wizard (role `ca`): no file for it.
  */
 import { createHash } from 'node:crypto';
-import { basename } from 'node:path';
+import { basename, normalize, resolve, sep } from 'node:path';
 import { QpkiError } from '../core/errors';
 import type { JournalKind } from '../core/journal/journal';
 import type { CheckedPlan, ResolvedStep } from '../core/plan/plan';
@@ -37,6 +37,13 @@ type Record_ = (kind: JournalKind, facts: Record<string, unknown>) => void;
 function varText(v: unknown): string {
   if (v === undefined || v === null || v === '') return '';
   return Array.isArray(v) ? v.map(String).join(', ') : String(v);
+}
+
+/** Whether `dir` is `out` (a relative path of the plan) at its end, compared segment by segment. */
+function endsWithPath(dir: string, out: string): boolean {
+  const d = resolve(dir).split(sep).filter(Boolean);
+  const o = normalize(out).split(/[\\/]/).filter((x) => x && x !== '.');
+  return o.length > 0 && o.length <= d.length && o.every((x, k) => d[d.length - o.length + k] === x);
 }
 
 /** A plan variable as the profile form holds it, so "Do this step" fills the form with the plan's values. */
@@ -191,7 +198,7 @@ export class PlanSession {
   }
 
   /** A certificate or CRL request for the current step, checked against the plan. */
-  beforeRequest(req: { type: 'root'; profile: string; vars: Record<string, unknown>; key: { label: string; id: string } | null }
+  beforeRequest(req: { type: 'root'; profile: string; vars: Record<string, unknown>; key: { label: string; id: string } | null; targetDir?: string }
     | { type: 'subordinate'; profile: string; vars: Record<string, unknown>; csrPem: string; caDir: string | null }
     | { type: 'crl'; days: number; caDir: string | null }): number {
     const { i, r } = this.currentStep(req.type, req.type === 'crl' ? 'a CRL' : req.type === 'root' ? 'a self-signed root' : 'a certificate from a request');
@@ -204,6 +211,9 @@ export class PlanSession {
       const k = this.keys.get(st.key);
       if (k && (!req.key || req.key.label !== k.label || req.key.id !== k.id)) d.push(`the CA key is not key "${k.label}" made by step ${st.key}`);
     }
+    // The app has no run directory to put the plan's out path under: the chosen directory must end with it.
+    const out = (r.step as { out?: string }).out;
+    if (req.type === 'root' && out && req.targetDir && !endsWithPath(req.targetDir, out)) d.push(`the CA directory ${req.targetDir} is not the plan's ${out}`);
     if (req.type !== 'root' && st.issuer) {
       const dir = this.caDirs.get(st.issuer);
       if (dir && req.caDir !== dir) d.push(`the open CA is not the one step ${st.issuer} created (${dir})`);
