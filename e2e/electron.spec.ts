@@ -44,6 +44,10 @@ test('root ceremony in the Electron app', async () => {
     await page.getByTestId('witness-0').fill('Bob Witness');
     await page.getByTestId('purpose').fill('Electron rehearsal');
     await page.getByTestId('open-ceremony').click();
+    await page.getByTestId('preflight-witness').selectOption('Bob Witness');
+    await page.getByTestId('preflight-reference').fill(`${new Date().toISOString().slice(0, 19)}Z`);
+    if (await page.getByTestId('preflight-reason').count()) await page.getByTestId('preflight-reason').fill('Electron rehearsal on a test machine.');
+    await page.getByTestId('preflight-confirm-button').click();
     await page.getByTestId('ceremony-continue').click();
     await page.getByTestId('pin').fill('user-pin-0123456789');
     await page.getByTestId('login').click();

@@ -60,8 +60,22 @@ export async function openCeremonyThroughUi(app: App, people: People = PEOPLE, o
   } else {
     await expect(net).toContainText('No network interface is up');
   }
+  // Nothing goes on before a witness confirms the clock (and, with warnings, why the ceremony goes on).
+  await expect(page.getByTestId('ceremony-continue')).toBeDisabled();
+  await confirmPreflightThroughUi(app, people.witnesses[0]);
   if (opts.shots) await app.screen('preflight');
   await page.getByTestId('ceremony-continue').click();
+}
+
+/** The witness's confirmation on the preflight form: this machine's clock is the reference in tests. */
+export async function confirmPreflightThroughUi(app: App, witness: string): Promise<void> {
+  const { page } = app;
+  await page.getByTestId('preflight-witness').selectOption(witness);
+  await page.getByTestId('preflight-reference').fill(`${new Date().toISOString().slice(0, 19)}Z`);
+  const reason = page.getByTestId('preflight-reason');
+  if (await reason.count()) await reason.fill('Rehearsal laptop: the network link is a test container with no route out.');
+  await page.getByTestId('preflight-confirm-button').click();
+  await expect(page.getByTestId('preflight-confirmed')).toBeVisible();
 }
 
 /** From the start screen (through the ceremony step) to the PIN screen of the token labelled `label`. */

@@ -228,6 +228,18 @@ test('keyboard only: a whole root ceremony on the token, no click, focus always 
   // Preflight.
   await expectHeadingFocused(page, 'Before you start: this computer');
   await auditTabOrder(page, 'preflight');
+  // The witness's confirmation, by keyboard: the witness chosen by arrow, the reference time as the
+  // form fills it in (this machine's clock is the reference here), the reason for the warnings typed.
+  await tabTo(page, 'preflight-witness');
+  await page.keyboard.press('ArrowDown');
+  await expect(page.getByTestId('preflight-witness')).toHaveValue(PEOPLE.witnesses[0]);
+  if (await page.getByTestId('preflight-reason').count()) {
+    await tabTo(page, 'preflight-reason');
+    await page.keyboard.type('Rehearsal laptop: its network link is a test container.');
+  }
+  await tabTo(page, 'preflight-confirm-button');
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('preflight-confirmed')).toBeVisible();
   await tabTo(page, 'ceremony-continue');
   await app.screen('preflight');
   await page.keyboard.press('Enter');

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, expect } from './fixtures';
-import { chooseDirectory, chooseModule, makeToken, opensslVerify, writeTemp } from './helpers';
+import { chooseDirectory, chooseModule, confirmPreflightThroughUi, makeToken, opensslVerify, writeTemp } from './helpers';
 import { SOFTHSM_LIB } from '../test/softhsm';
 
 const PLAN = `version: 1
@@ -44,6 +44,7 @@ test('a plan walked through the wizard: each step opens filled with the plan, si
   await page.getByTestId('start-plan').click();
   await page.getByTestId('plan-open').click();
   await page.getByTestId('plan-start').click();
+  await confirmPreflightThroughUi(app, 'Eli Witness');
   await expect(page.getByTestId('plan-current')).toContainText('Step 1 of 2');
 
   const acknowledge = async (n: number) => {

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, expect } from './fixtures';
-import { makeToken, writeTemp } from './helpers';
+import { confirmPreflightThroughUi, makeToken, writeTemp } from './helpers';
 
 const PLAN = `version: 1
 ceremony:
@@ -69,6 +69,7 @@ test('a plan: shown with its hash, started, walked with witnesses and one deviat
   await expect(page.getByTestId('plan-step-3')).toContainText('CRL of root, next update in 90 days');
   await app.screen('plan-review');
   await page.getByTestId('plan-start').click();
+  await confirmPreflightThroughUi(app, 'Bruno Keller');
   await expect(page.getByTestId('plan-current')).toContainText('Step 1 of 3: generate key "e2e-plan-root"');
   await app.screen('plan-step-1');
 
@@ -118,7 +119,8 @@ test('a plan: shown with its hash, started, walked with witnesses and one deviat
   await ok('exportTranscript');
   const kinds = readFileSync(join(app.workDir, 'root-ca', 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   expect(kinds.filter((e) => e.kind === 'ceremony.deviation').map((e) => e.facts.note)).toEqual([NOTE]);
-  expect(kinds.filter((e) => e.kind === 'witness.acknowledged').length).toBe(3);
+  expect(kinds.filter((e) => e.kind === 'witness.acknowledged' && e.facts.id !== undefined).length).toBe(3);
+  expect(kinds.filter((e) => e.kind === 'witness.acknowledged' && e.facts.what === 'clock').map((e) => e.facts.witness)).toEqual(['Bruno Keller']);
   const out = join(__dirname, 'artifacts', 'plan-transcript');
   execFileSync('pdftoppm', ['-png', '-r', '60', pdf, out]);
   const pages = readdirSync(join(__dirname, 'artifacts')).filter((f) => f.startsWith('plan-transcript') && f.endsWith('.png'));

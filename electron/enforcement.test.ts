@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeSoftHsmStore, SOFTHSM_LIB } from '../test/softhsm';
 import { makeHarness } from './test-harness';
-import { handlerCalls } from '../test/handler-calls';
+import { preflightConfirmation, handlerCalls } from '../test/handler-calls';
 import { readJournal } from './core/journal/journal';
 import { hashTree } from '../test/faults/helpers';
 import { revokeInIndex } from './core/ca/revoke';
@@ -57,6 +57,7 @@ let keyId = '';
 
 test('a library the renderer names is never loaded: no path field, no forged id; a chosen one only after main’s own confirmation of its path and SHA-256', async () => {
   await ok('openCeremony', { operator: 'Alice Operator', witnesses: ['Bob Witness'], purpose: 'enforcement' });
+  await ok('confirmPreflight', preflightConfirmation('Bob Witness'));
   assert.equal((await call('loadModule', { path: EVIL })).error?.code, 'INPUT_INVALID');
   assert.equal((await call('loadModule', { moduleId: 'module-00112233445566778899aabb' })).error?.code, 'INPUT_INVALID');
   // The operator picks the file in main's dialog, then says no to main's question.
@@ -224,6 +225,7 @@ test('software keystore: a new key file is never written unencrypted or under a 
 test('a key that already backs a CA this app knows is made the key of another only by the operator’s confirmation', async () => {
   await ok('endSession');
   await ok('openCeremony', { operator: 'Alice Operator', witnesses: ['Bob Witness'], purpose: 'second root' });
+  await ok('confirmPreflight', preflightConfirmation('Bob Witness'));
   await loadLibrary(SOFTHSM_LIB);
   await ok('openToken', { serial });
   await ok('login', { pin: PIN });
@@ -250,6 +252,7 @@ test('a key that already backs a CA this app knows is made the key of another on
 test('the lint gate in the app: the review shows the verdict on the exact TBS; a blocking error makes main refuse to sign, and nothing is written', async () => {
   await ok('endSession');
   await ok('openCeremony', { operator: 'Alice Operator', witnesses: ['Bob Witness'], purpose: 'lint gate' });
+  await ok('confirmPreflight', preflightConfirmation('Bob Witness'));
   await loadLibrary(SOFTHSM_LIB);
   await ok('openToken', { serial });
   await ok('login', { pin: PIN });
@@ -272,4 +275,40 @@ test('the lint gate in the app: the review shows the verdict on the exact TBS; a
   assert.deepEqual(fine.lint.blocking, []);
   await ok('sign', { requestId: fine.id });
   assert.ok(existsSync(join(dir, 'crl', 'ca.crl')));
+});
+
+test('a ceremony signs nothing before a witness confirmed the clock against a reference time and gave the reason for the preflight warnings', async () => {
+  await ok('endSession');
+  await ok('openCeremony', { operator: 'Alice Operator', witnesses: ['Bob Witness'], purpose: 'preflight confirmation' });
+  const warnings = h.state.ceremony.preflightWarnings;
+  await loadLibrary(SOFTHSM_LIB);
+  await ok('openToken', { serial });
+  await ok('login', { pin: PIN });
+  await ok('generateKey', { algorithm: 'ec-p384', label: 'preflight-root' });
+  const dir = join(work, 'preflight-root');
+  const req = await ok('previewCa', { profile: 'ec/root-ca', vars: { cn: 'Preflight Root' }, dirId: await dirId('new-ca', dir) });
+  const early = await call('sign', { requestId: req.id });
+  assert.equal(early.error?.code, 'PREFLIGHT_UNCONFIRMED');
+  assert.equal(existsSync(join(dir, 'ca.crt')), false, 'nothing signed');
+  const now = preflightConfirmation('Bob Witness');
+  // Only a witness of this ceremony confirms; the operator is not one.
+  assert.equal((await call('confirmPreflight', { ...now, witness: 'Alice Operator' })).error?.code, 'INPUT_INVALID');
+  assert.equal((await call('confirmPreflight', { ...now, referenceTime: '15/01/2027 09:30' })).error?.code, 'INPUT_INVALID');
+  if (warnings.length) {
+    const bare = await call('confirmPreflight', { witness: 'Bob Witness', referenceTime: now.referenceTime });
+    assert.equal(bare.error?.code, 'INPUT_INVALID');
+    assert.match(bare.error!.message, /reason for going on is needed/);
+  }
+  // A clock an hour off is on the record and stops the ceremony.
+  const hourOff = new Date(Date.now() - 3600_000).toISOString().replace(/\.\d+Z$/, 'Z');
+  const off = await call('confirmPreflight', { ...now, referenceTime: hourOff });
+  assert.equal(off.error?.code, 'INPUT_INVALID');
+  assert.match(off.error!.message, /ahead of the reference time/);
+  assert.equal((await call('sign', { requestId: req.id })).error?.code, 'PREFLIGHT_UNCONFIRMED');
+  const confirmed = await ok('confirmPreflight', now);
+  assert.ok(Math.abs(confirmed.differenceSeconds) <= 2, String(confirmed.differenceSeconds));
+  await ok('sign', { requestId: req.id });
+  const acks = readJournal(dir).filter((e) => e.kind === 'witness.acknowledged').map((e) => e.facts);
+  assert.deepEqual(acks.filter((f) => f.what === 'clock').map((f) => [f.witness, Math.abs(Number(f.differenceSeconds)) > 3000]), [['Bob Witness', true], ['Bob Witness', false]]);
+  if (warnings.length) assert.deepEqual(acks.filter((f) => f.what === 'preflight').map((f) => [f.note, f.warnings]), [[now.justification, warnings]]);
 });

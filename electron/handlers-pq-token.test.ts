@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AttributeTypeAndValue, AttributeValue, Name, RelativeDistinguishedName } from '@peculiar/asn1-x509';
 import { makeSoftHsmStore, mldsaTokenMissing, MLDSA_SOFTHSM, type SoftHsmStore } from '../test/softhsm';
-import { handlerCalls } from '../test/handler-calls';
+import { preflightConfirmation, handlerCalls } from '../test/handler-calls';
 import { hashTree } from '../test/faults/helpers';
 import { bcVerify, bouncyCastle, havePythonMlDsa, liboqsVerify, parseSigned, pythonCheck, readDer, type MlDsaName } from '../test/pq/verifiers';
 import { makeHarness, type Harness } from './test-harness';
@@ -85,6 +85,7 @@ describe('ML-DSA in the token through the handler table', { skip: missing }, () 
 
     test('the token screen names the PKCS#11 3.2 mechanisms and offers the ML-DSA parameter sets', async () => {
       await must('openCeremony', { operator: 'Op', witnesses: ['W'], purpose: 'ML-DSA in the token' });
+      await must('confirmPreflight', preflightConfirmation('W'));
       const { slotId } = await tokenLoggedIn('PQ Handlers');
       const m = await must('tokenMechanisms', { slotId });
       assert.ok(m.mechanisms.includes('CKM_ML_DSA_KEY_PAIR_GEN') && m.mechanisms.includes('CKM_ML_DSA'), m.mechanisms.join(' '));
@@ -161,6 +162,7 @@ describe('ML-DSA in the token through the handler table', { skip: missing }, () 
     test('the alternative role takes ML-DSA keys only', async () => {
       await must('endSession');
       await must('openCeremony', { operator: 'Op', witnesses: ['W'], purpose: 'Catalyst in one token' });
+      await must('confirmPreflight', preflightConfirmation('W'));
       ({ serial } = await tokenLoggedIn('Hybrid Token'));
       ec = await must('generateKey', { algorithm: 'ec-p384', label: 'hy-root' });
       const notMl = await call('generateKey', { algorithm: 'ec-p256', label: 'hy-wrong', role: 'alternative' });
@@ -265,6 +267,7 @@ describe('ML-DSA in the token through the handler table', { skip: missing }, () 
     test('the second token opens beside the ceremony\'s own, logs in with its own PIN, and makes the ML-DSA key', async () => {
       await must('endSession');
       await must('openCeremony', { operator: 'Op', witnesses: ['W'], purpose: 'Catalyst in two tokens' });
+      await must('confirmPreflight', preflightConfirmation('W'));
       const before = new Set(readdirSync(store.tokenDir));
       altSerial = store.initToken('PQ Second', SO, PIN2);
       altTokenDir = join(store.tokenDir, readdirSync(store.tokenDir).find((d) => !before.has(d))!);

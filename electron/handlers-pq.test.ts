@@ -21,7 +21,7 @@ import { toPem } from './core/x509/pem';
 import { describeDocument } from './core/x509/describe';
 import { AttributeTypeAndValue, AttributeValue, Name, RelativeDistinguishedName } from '@peculiar/asn1-x509';
 import { readJournal } from './core/journal/journal';
-import { handlerCalls } from '../test/handler-calls';
+import { preflightConfirmation, handlerCalls } from '../test/handler-calls';
 
 const store = makeSoftHsmStore();
 process.env.SOFTHSM2_CONF = store.conf;
@@ -42,6 +42,7 @@ const field = (doc: { fields: { label: string; value: string }[] }, label: strin
 
 async function tokenLoggedIn(label: string): Promise<void> {
   await must('openCeremony', { operator: 'Op', witnesses: ['W'], purpose: 'pq handlers' });
+  await must('confirmPreflight', preflightConfirmation('W'));
   const prep = await must('prepareDevToken', {});
   await must('initToken', { slotId: prep.freeSlotId, label, soPin: 'so-pin-123456789', userPin: USER_PIN });
   const slots = await must('listSlots', {});

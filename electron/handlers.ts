@@ -153,6 +153,9 @@ export function keyInfo(k: CoreKeyInfo) {
  * A token key for a Catalyst CA's alternative role must be ML-DSA: the alternative signature is
  * the post-quantum one (ITU-T X.509 §9.8 as the hybrid profiles use it).
  */
+/** How far the laptop clock may be from the witness's reference time (a typed time has minute precision at worst). */
+const MAX_CLOCK_SKEW_SECONDS = 300;
+
 /** The words the record gives a Catalyst CA's ML-DSA key and the token it is in. */
 const ALT_ROLE = 'CA alternative (post-quantum) key';
 
@@ -217,6 +220,7 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
       plan: shown ? planView(shown) : null, active: plan.isActive, current: plan.current, awaiting: plan.awaiting,
       status: [...plan.status], changed: [...plan.changed], acknowledgements: plan.acknowledgements.map((a) => ({ ...a })),
       deviations: plan.deviations.map((d) => ({ ...d })), witnesses: plan.witnesses(),
+      preflight: { warnings: plan.isActive ? [...ceremony.preflightWarnings] : [], confirmed: plan.isActive && ceremony.preflightConfirmed },
     };
   };
   /** A prepared request under the plan: checked before it is built, remembered so its signature completes the step. */
@@ -591,6 +595,11 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
     },
     prepareCrl: ({ days }) => underPlan(() => plan.beforeRequest({ type: 'crl', days, caDir: state.caDir }), () => signing.prepareCrlRequest(ctx, days)),
     sign: async ({ requestId, passphrase, altPassphrase }) => {
+      // A ceremony signs only once a witness has confirmed this computer: the clock against a
+      // reference time, and the witnesses' reason for any preflight warning (BR 5.4.1, WebTrust).
+      if (ceremony.isOpen && !ceremony.preflightConfirmed) {
+        throw new QpkiError('PREFLIGHT_UNCONFIRMED', `Nothing was signed: a witness has not yet confirmed this computer's clock against a reference time${ceremony.preflightWarnings.length ? ', nor given the reason for going on despite the preflight warnings' : ''}. Do it on the preflight screen, then sign again.`);
+      }
       const out = await signing.signRequest(ctx, requestId, { passphrase: passphrase ?? null, altPassphrase: altPassphrase ?? null });
       if (plan.isActive) {
         plan.signed(requestId, out.kind === 'certificate'
@@ -659,6 +668,30 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
       return planState();
     },
     planState: () => planState(),
+    confirmPreflight: ({ witness, referenceTime, justification }) => {
+      if (!ceremony.isOpen || !ceremony.participants) throw new QpkiError('INPUT_INVALID', 'No ceremony is open: open one (names, purpose, preflight) first.');
+      const witnesses = ceremony.participants.witnesses;
+      if (!witnesses.includes(witness)) throw new QpkiError('INPUT_INVALID', `The clock is confirmed by a witness of this ceremony; “${witness}” is not one (${witnesses.join(', ')}).`);
+      const reference = Date.parse(referenceTime);
+      if (Number.isNaN(reference)) throw new QpkiError('INPUT_INVALID', `The reference time “${referenceTime}” is not a time; type it as the reference clock shows it, in UTC, like 2027-01-15T09:30:00Z.`);
+      const warnings = ceremony.preflightWarnings;
+      const note = justification?.trim() ?? '';
+      if (warnings.length && note.length < 10) {
+        throw new QpkiError('INPUT_INVALID', `The preflight warned (${warnings.join(' ')}): the witnesses' reason for going on is needed, at least 10 characters, or fix the cause and open the ceremony again.`);
+      }
+      // The laptop time is read now, when the witness compares it, not when the preflight ran.
+      const laptop = new Date();
+      const laptopTime = laptop.toISOString();
+      const differenceSeconds = Math.round((laptop.getTime() - reference) / 1000);
+      record('witness.acknowledged', { what: 'clock', witness, referenceTime, laptopTime, differenceSeconds });
+      // Every certificate is dated by this clock: one far off is on the record, and stops the ceremony until it is set.
+      if (Math.abs(differenceSeconds) > MAX_CLOCK_SKEW_SECONDS) {
+        throw new QpkiError('INPUT_INVALID', `The laptop clock (${laptopTime}) is ${Math.abs(differenceSeconds)} s ${differenceSeconds > 0 ? 'ahead of' : 'behind'} the reference time: more than ${MAX_CLOCK_SKEW_SECONDS / 60} minutes. Set the laptop clock, then open the ceremony again. The comparison is on the record.`);
+      }
+      if (warnings.length) record('witness.acknowledged', { what: 'preflight', warnings: [...warnings], note, witness });
+      ceremony.preflightConfirmed = true;
+      return { laptopTime, differenceSeconds, warnings: [...warnings] };
+    },
     acknowledgeStep: ({ witness }) => {
       plan.acknowledge(witness);
       return planState();

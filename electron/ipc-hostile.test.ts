@@ -44,6 +44,7 @@ export const VALID: Record<Channel, Record<string, unknown>> = {
   reconnectToken: {},
   endSession: {},
   endAltSession: {},
+  confirmPreflight: { witness: 'W', referenceTime: '2027-01-15T09:30:00Z', justification: 'the witnesses agreed' },
   listKeys: {},
   keyAlgorithms: {},
   generateKey: { algorithm: 'ec-p256', label: 'k', id: '01' },

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { makeSoftHsmStore, SOFTHSM_LIB } from '../test/softhsm';
 import { ensureCliBuilt, QPKI } from '../test/cli-build';
 import { makeHarness } from './test-harness';
-import { handlerCalls } from '../test/handler-calls';
+import { preflightConfirmation, handlerCalls } from '../test/handler-calls';
 
 const store = makeSoftHsmStore();
 process.env.SOFTHSM2_CONF = store.conf;
@@ -48,6 +48,7 @@ const codeOf = (stderr: string) => /error \[([A-Z_0-9]+)\]/.exec(stderr)?.[1];
 
 async function inCeremony(): Promise<void> {
   await ok('openCeremony', { operator: 'Alice Operator', witnesses: ['Bob Witness'], purpose: 'key proof' });
+  await ok('confirmPreflight', preflightConfirmation('Bob Witness'));
   await loadLibrary(SOFTHSM_LIB);
   await ok('openToken', { serial });
   await ok('login', { pin: PIN });

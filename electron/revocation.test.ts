@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeSoftHsmStore, SOFTHSM_LIB } from '../test/softhsm';
 import { makeHarness } from './test-harness';
-import { handlerCalls } from '../test/handler-calls';
+import { preflightConfirmation, handlerCalls } from '../test/handler-calls';
 import { readJournal } from './core/journal/journal';
 
 const store = makeSoftHsmStore();
@@ -42,6 +42,7 @@ let eeSerial = '';
 
 test('the index as main lists it: each certificate with its kind, and only the reasons BR 7.2.2 allows for that kind', async () => {
   await ok('openCeremony', { operator: 'Alice Operator', witnesses: ['Bob Witness'], purpose: 'revocation' });
+  await ok('confirmPreflight', preflightConfirmation('Bob Witness'));
   await loadLibrary(SOFTHSM_LIB);
   await ok('openToken', { serial });
   await ok('login', { pin: PIN });

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { makeSoftHsmStore, SOFTHSM_LIB } from '../test/softhsm';
 import { makeHarness } from './test-harness';
-import { handlerCalls } from '../test/handler-calls';
+import { preflightConfirmation, handlerCalls } from '../test/handler-calls';
 import { WRONG_PIN_PAUSE_MS } from './core/pkcs11/pinPace';
 
 const store = makeSoftHsmStore();
@@ -40,6 +40,7 @@ async function slotOf(s: string): Promise<string> {
 
 test('initToken on an initialized token: refused unless re-initialization is chosen, its label typed and main asked; nothing wiped on a refusal', async () => {
   await ok('openCeremony', { operator: 'Alice Operator', witnesses: ['Bob Witness'], purpose: 'hostile re-initialization' });
+  await ok('confirmPreflight', preflightConfirmation('Bob Witness'));
   await loadLibrary(SOFTHSM_LIB);
   // Loading the library was confirmed; from here only the token-initialization questions count.
   h.confirmations.length = 0;

@@ -14,7 +14,7 @@ import { hashTree } from '../test/faults/helpers';
 import { checkCaDir } from './core/ca/check';
 import { readJournal, verifyJournal } from './core/journal/journal';
 import { makeHarness } from './test-harness';
-import { handlerCalls } from '../test/handler-calls';
+import { preflightConfirmation, handlerCalls } from '../test/handler-calls';
 
 const store = makeSoftHsmStore();
 process.env.SOFTHSM2_CONF = store.conf;
@@ -36,6 +36,7 @@ function csr(name: string, cn: string): string {
 
 test('token store moved away after the root ceremony: clear error, dead session dropped, CA unchanged; Retry and a new login finish the issuance and the CRL', async () => {
   await ok('openCeremony', { operator: 'Alice Operator', witnesses: ['Bob Witness'], purpose: 'token loss rehearsal' });
+  await ok('confirmPreflight', preflightConfirmation('Bob Witness'));
   await loadLibrary(SOFTHSM_LIB);
   await ok('openToken', { serial });
   await ok('login', { pin: PIN });

@@ -92,6 +92,8 @@ export interface WizardState {
   /** The opened ceremony: preflight results and the app's fingerprint (names are in the journal). */
   ceremony: Output<'openCeremony'> | null;
   closed: Output<'closeCeremony'> | null;
+  /** The witness's confirmation of the preflight (clock, reason for warnings), as main recorded it; null until then. */
+  preflightConfirmed: Output<'confirmPreflight'> | null;
   transcript: string | null;
   /** A token chosen before the ceremony step (just initialized): opened right after it. */
   afterCeremony: { serial: string; label: string } | null;
@@ -158,6 +160,7 @@ const initial: WizardState = {
   exported: null,
   ceremony: null,
   closed: null,
+  preflightConfirmed: null,
   transcript: null,
   afterCeremony: null,
   lost: null,
@@ -273,8 +276,18 @@ export function createWizardStore() {
     async openCeremony(operator: string, witnesses: string[], purpose: string) {
       await run('Opening the ceremony and checking this computer', async () => {
         const r = await call('openCeremony', { operator, witnesses, purpose });
-        set({ ceremony: r, closed: null, transcript: null });
+        set({ ceremony: r, closed: null, transcript: null, preflightConfirmed: null });
       });
+    },
+    /** A witness compared the laptop clock with a reference clock; the reason for any preflight warning goes with it. */
+    async confirmPreflight(witness: string, referenceTime: string, justification: string): Promise<boolean> {
+      const r = await run('Recording the witness’s confirmation', () => call('confirmPreflight', { witness, referenceTime, ...(justification.trim() ? { justification } : {}) }));
+      if (r) set({ preflightConfirmed: r });
+      return !!r;
+    },
+    /** A ceremony opened by a plan starts with a new preflight: its confirmation is asked again. */
+    preflightReset() {
+      set({ preflightConfirmed: null });
     },
     /** After the preflight: on to the key storage, or to the CA directory for work on an existing CA. */
     continueCeremony() {

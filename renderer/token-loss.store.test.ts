@@ -13,7 +13,7 @@ import { makeHarness } from '../electron/test-harness';
 import { setApi } from './api';
 import { createWizardStore } from './store';
 import type { QpkiApi } from '../shared/contract';
-import { handlerCalls } from '../test/handler-calls';
+import { handlerCalls, preflightConfirmation } from '../test/handler-calls';
 
 const hsm = makeSoftHsmStore();
 process.env.SOFTHSM2_CONF = hsm.conf;
@@ -33,6 +33,7 @@ test('CRL interrupted by a pulled token: reconnect panel, Retry, PIN again, the 
   // A root CA on the token, made beforehand.
   const dir = join(hsm.dir, 'root');
   await ok('openCeremony', { operator: 'Alice Operator', witnesses: ['Bob Witness'], purpose: 'root' });
+  await ok('confirmPreflight', preflightConfirmation('Bob Witness'));
   await loadLibrary(SOFTHSM_LIB);
   await ok('openToken', { serial });
   await ok('login', { pin: PIN });
@@ -46,6 +47,8 @@ test('CRL interrupted by a pulled token: reconnect panel, Retry, PIN again, the 
   await actions.boot();
   actions.begin('ca');
   await actions.openCeremony('Alice Operator', ['Bob Witness'], 'CRL after the root ceremony');
+  const c = preflightConfirmation('Bob Witness');
+  assert.equal(await actions.confirmPreflight(c.witness, c.referenceTime, c.justification), true);
   h.answers.directory = dir;
   const dirId = await actions.chooseDirectory('open-ca');
   h.answers.directory = null;

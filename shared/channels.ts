@@ -46,6 +46,7 @@ export const CHANNELS = [
   'startPlan',
   'planState',
   'acknowledgeStep',
+  'confirmPreflight',
   'recordDeviation',
 ] as const;
 

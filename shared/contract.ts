@@ -326,6 +326,8 @@ export const PlanState = z.object({
   acknowledgements: z.array(z.object({ step: z.number(), witness: z.string() })),
   deviations: z.array(z.object({ step: z.number(), kind: z.string(), note: z.string() })),
   witnesses: z.array(z.string()),
+  /** The preflight of the plan's ceremony: its warnings, and whether a witness has confirmed it (nothing is signed before). */
+  preflight: z.object({ warnings: z.array(z.string()), confirmed: z.boolean() }),
 });
 
 export const contract = {
@@ -524,6 +526,19 @@ export const contract = {
   planState: { input: Empty, output: PlanState },
   /** A witness of the plan acknowledges the step just completed (or skipped); the next step waits for it. */
   acknowledgeStep: { input: z.object({ witness: PersonName }).strict(), output: PlanState },
+  /**
+   * A witness of the open ceremony read the laptop clock against a reference clock (its UTC time
+   * typed here) and, when the preflight warned, the witnesses' reason for going on. Nothing is
+   * signed in a ceremony before this is on the record.
+   */
+  confirmPreflight: {
+    input: z.object({
+      witness: PersonName,
+      referenceTime: z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?Z$/, 'a UTC time like 2027-01-15T09:30:00Z, as the reference clock shows it'),
+      justification: z.string().trim().max(2000).regex(/^[^\u0000-\u0008\u000b-\u001f\u007f]*$/, 'control characters are not allowed').optional(),
+    }).strict(),
+    output: z.object({ laptopTime: z.string(), differenceSeconds: z.number(), warnings: z.array(z.string()) }),
+  },
   /** A deviation from the current step, with the operator's typed note (at least 10 characters). */
   recordDeviation: {
     input: z.object({ kind: z.enum(['skipped', 'retry', 'error', 'changed']), note: z.string().trim().min(10, 'a deviation needs a note of at least 10 characters').max(2000).regex(/^[^\u0000-\u0008\u000b-\u001f\u007f]+$/, 'control characters are not allowed') }).strict(),

@@ -56,3 +56,12 @@ export function handlerCalls(h: Harness) {
   };
   return { call, ok, dirId, loadLibrary, root, openCa, issue, crl, signRaw };
 }
+
+/**
+ * A witness's confirmation of the preflight, as the preflight screen sends it: the reference time
+ * read now (the test's clock is the reference) and the reason for going on despite the warnings
+ * this machine gives (its network interface is up).
+ */
+export function preflightConfirmation(witness: string): { witness: string; referenceTime: string; justification: string } {
+  return { witness, referenceTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), justification: 'Test machine: its container network link has no route out.' };
+}

@@ -13,7 +13,7 @@ import { makeSoftHsmStore, SOFTHSM_LIB } from '../../test/softhsm';
 import { makeHarness } from '../test-harness';
 import { readJournal, verifyJournal } from '../core/journal/journal';
 import { chromiumAvailable } from '../core/journal/transcript';
-import { handlerCalls } from '../../test/handler-calls';
+import { preflightConfirmation, handlerCalls } from '../../test/handler-calls';
 
 const store = makeSoftHsmStore();
 process.env.SOFTHSM2_CONF = store.conf;
@@ -37,12 +37,15 @@ function opensslCsr(name: string, subject: string): string {
 
 test('a root ceremony journals every step in order, under the named people, and prints', async () => {
   const opened = await ok('openCeremony', { operator: 'Alice Operator', witnesses: ['Bob Witness', 'Carol Witness'], purpose: 'Root CA key ceremony (test)' });
+  await ok('confirmPreflight', preflightConfirmation('Bob Witness'));
+  // The witness's clock reading, and the reason for the warnings when this machine gives any.
+  const ACKS = ['witness.acknowledged', ...(opened.preflight.warnings.length ? ['witness.acknowledged'] : [])];
   assert.match(opened.appSha256, /^[0-9a-f]{64}$/);
   assert.ok(opened.appFiles > 0);
   assert.ok(opened.preflight.freeDiskBytes > 0);
   // Nothing is written before the CA directory exists: the events wait, in order.
   let j = await ok('readJournal', {});
-  assert.deepEqual(j.pending.map((p: any) => p.kind), ['ceremony.opened', 'preflight']);
+  assert.deepEqual(j.pending.map((p: any) => p.kind), ['ceremony.opened', 'preflight', ...ACKS]);
   assert.equal(j.ceremony.operator, 'Alice Operator');
 
   const prep = await ok('prepareDevToken');
@@ -59,7 +62,7 @@ test('a root ceremony journals every step in order, under the named people, and 
   j = await ok('readJournal', {});
   // Each library load was confirmed in main's own dialog first (the development token's, then the chosen one).
   assert.deepEqual(j.pending.map((p: any) => p.kind), [
-    'ceremony.opened', 'preflight', 'confirmation', 'token.initialized', 'confirmation', 'module.loaded', 'token.chosen', 'login.failed', 'login.succeeded', 'key.generated',
+    'ceremony.opened', 'preflight', ...ACKS, 'confirmation', 'token.initialized', 'confirmation', 'module.loaded', 'token.chosen', 'login.failed', 'login.succeeded', 'key.generated',
   ]);
   assert.deepEqual(h.confirmations.map((c) => c.kind), ['load-module', 'load-module']);
   assert.ok(h.confirmations[1].facts.some((f) => f.label === 'SHA-256' && f.value.replace(/:/g, '').toLowerCase() === createHash('sha256').update(readFileSync(SOFTHSM_LIB)).digest('hex')));
@@ -87,7 +90,7 @@ test('a root ceremony journals every step in order, under the named people, and 
   const entries = readJournal(dir);
   const kinds = entries.map((e) => e.kind);
   assert.deepEqual(kinds, [
-    'ceremony.opened', 'preflight', 'confirmation', 'token.initialized', 'confirmation', 'module.loaded', 'token.chosen', 'login.failed', 'login.succeeded', 'key.generated',
+    'ceremony.opened', 'preflight', ...ACKS, 'confirmation', 'token.initialized', 'confirmation', 'module.loaded', 'token.chosen', 'login.failed', 'login.succeeded', 'key.generated',
     'signing.prepared', 'confirmation', 'certificate.signed',
     'csr.accepted', 'signing.prepared', 'confirmation', 'issuance.started', 'certificate.signed',
     'csr.refused',
@@ -151,7 +154,9 @@ test('a root ceremony journals every step in order, under the named people, and 
 test('an existing CA opened in a new ceremony gets the ceremony written first, then its steps', async () => {
   const dir = join(work, 'root');
   const before = readJournal(dir).length;
-  await ok('openCeremony', { operator: 'Dave', witnesses: ['Erin'], purpose: 'Quarterly CRL' });
+  const opened = await ok('openCeremony', { operator: 'Dave', witnesses: ['Erin'], purpose: 'Quarterly CRL' });
+  await ok('confirmPreflight', preflightConfirmation('Erin'));
+  const ACKS = ['witness.acknowledged', ...(opened.preflight.warnings.length ? ['witness.acknowledged'] : [])];
   await openCa(dir);
   const slots = await ok('listSlots');
   const tok = slots.slots.find((s: any) => s.token?.label === 'journal-root').token;
@@ -160,7 +165,7 @@ test('an existing CA opened in a new ceremony gets the ceremony written first, t
   await crl(30);
   await ok('closeCeremony');
   const added = readJournal(dir).slice(before);
-  assert.deepEqual(added.map((e) => e.kind), ['ceremony.opened', 'preflight', 'module.loaded', 'token.chosen', 'login.succeeded', 'signing.prepared', 'confirmation', 'crl.generated', 'ceremony.closed']);
+  assert.deepEqual(added.map((e) => e.kind), ['ceremony.opened', 'preflight', ...ACKS, 'module.loaded', 'token.chosen', 'login.succeeded', 'signing.prepared', 'confirmation', 'crl.generated', 'ceremony.closed']);
   assert.ok(added.every((e) => e.operator === 'Dave' && e.witnesses.join() === 'Erin'));
   assert.equal(verifyJournal(dir).ok, true);
   assert.equal(existsSync(join(dir, 'journal.jsonl')), true);
@@ -168,6 +173,7 @@ test('an existing CA opened in a new ceremony gets the ceremony written first, t
 
 test('a ceremony that ends without a CA directory (a token initialized, then closed) still leaves a verified journal', async () => {
   await ok('openCeremony', { operator: 'Dana Operator', witnesses: ['Erin Witness'], purpose: 'Initialize a spare CA token (test)' });
+  await ok('confirmPreflight', preflightConfirmation('Erin Witness'));
   const prep = await ok('prepareDevToken');
   await ok('initToken', { slotId: prep.freeSlotId, label: 'spare-token', soPin: 'so-pin-1122334455', userPin: 'spare-user-pin-12345' });
   const closed = await ok('closeCeremony');

@@ -32,6 +32,9 @@ export class CeremonyRecord {
   /** PKCS#11 libraries this ceremony has recorded (path → recorded), so each is named once before use. */
   readonly modules = new Set<string>();
   private pending: PendingEvent[] = [];
+  /** The open ceremony's preflight warnings, and whether a witness has confirmed the preflight (clock, and the reason for any warning). */
+  preflightWarnings: string[] = [];
+  preflightConfirmed = false;
 
   /** Opens a ceremony: who, why, which app, and the preflight checks of this machine. */
   open(who: Participants, purpose: string, app: { version: string; root: string }, diskPlace: string): { preflight: PreflightReport; app: { sha256: string; files: number } } {
@@ -43,6 +46,8 @@ export class CeremonyRecord {
     this.purpose = purpose;
     const fp = appFingerprint(app.root);
     const report = preflight(diskPlace);
+    this.preflightWarnings = [...report.warnings];
+    this.preflightConfirmed = false;
     this.record('ceremony.opened', { purpose, appVersion: app.version, appFiles: fp.files, appSha256: fp.sha256 });
     this.record('preflight', {
       networkInterfacesUp: report.networkInterfacesUp,

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { actions, useWizard } from '../store';
 import { Actions, Badge, Screen } from '../components/common';
+import { PreflightConfirm } from '../components/PreflightConfirm';
 
 function groupHex(hex: string): string {
   return (hex.match(/.{1,4}/g) ?? []).join(' ');
@@ -13,6 +14,7 @@ function bytes(n: number): string {
 /** The ceremony's first step: who acts, who watches, why — then what this computer looks like. */
 export function Ceremony() {
   const opened = useWizard((s) => s.ceremony);
+  const confirmed = useWizard((s) => s.preflightConfirmed);
   const busy = useWizard((s) => s.busy);
   const [operator, setOperator] = useState('');
   const [witnesses, setWitnesses] = useState<string[]>(['']);
@@ -72,8 +74,9 @@ export function Ceremony() {
             {others.map((w, i) => <li key={i} className="warning-inline">{w}</li>)}
           </ul>
         )}
+        <PreflightConfirm witnesses={named} warnings={p.warnings} />
         <Actions primary>
-          <button type="button" onClick={() => actions.continueCeremony()} data-testid="ceremony-continue">Continue</button>
+          <button type="button" disabled={!confirmed} onClick={() => actions.continueCeremony()} data-testid="ceremony-continue">Continue</button>
         </Actions>
       </Screen>
     );

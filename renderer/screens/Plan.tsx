@@ -8,6 +8,7 @@ import type { PlanStateT, PlanViewT } from '../../shared/contract';
 import { call, toPayload } from '../api';
 import { actions } from '../store';
 import { Screen } from '../components/common';
+import { PreflightConfirm } from '../components/PreflightConfirm';
 import { ERROR_WORDS } from '../error-words';
 
 /** A hash read aloud in groups of four. */
@@ -71,7 +72,10 @@ export function Plan() {
     const r = await call('openPlan', {});
     if (r.plan) setPlan(r.plan);
   });
-  const start = () => run(async () => setState(await call('startPlan', { sha256: plan!.sha256 })));
+  const start = () => run(async () => {
+    actions.preflightReset();
+    setState(await call('startPlan', { sha256: plan!.sha256 }));
+  });
   const acknowledge = () => run(async () => {
     setState(await call('acknowledgeStep', { witness }));
     setWitness('');
@@ -116,6 +120,9 @@ export function Plan() {
       )}
       {active && (
         <p><button type="button" className="secondary" onClick={() => void refresh()} data-testid="plan-refresh">Show where the plan stands</button></p>
+      )}
+      {active && !state!.preflight.confirmed && (
+        <PreflightConfirm witnesses={state!.witnesses} warnings={state!.preflight.warnings} />
       )}
       {active && awaiting && (
         <section aria-label="Witness acknowledgement" data-testid="plan-ack">
