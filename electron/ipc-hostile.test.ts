@@ -12,6 +12,7 @@ import { makeSoftHsmStore, SOFTHSM_LIB } from '../test/softhsm';
 import { makeHarness } from './test-harness';
 import { CHANNELS, type Channel } from '../shared/channels';
 import { contract } from '../shared/contract';
+import { preflightConfirmation } from '../test/handler-calls';
 
 const store = makeSoftHsmStore();
 process.env.SOFTHSM2_CONF = store.conf;
@@ -145,6 +146,7 @@ test('every channel refuses every hostile input with INPUT_INVALID and writes no
   // A ceremony with a CA in progress, so a request that slipped through would have somewhere to write.
   const call = async (name: Channel, input: unknown) => h.handlers[name](input) as Promise<{ ok: boolean; value?: any; error?: { code: string; message: string } }>;
   assert.equal((await call('openCeremony', { operator: 'Op', witnesses: ['W'], purpose: 'hostile input' })).ok, true);
+  assert.equal((await call('confirmPreflight', preflightConfirmation('W'))).ok, true);
   assert.equal((await call('useSoftwareKeystore', { algorithm: 'ec-p384' })).ok, true);
   h.answers.directory = CA_DIR;
   const target = await call('chooseDirectory', { purpose: 'new-ca' });
