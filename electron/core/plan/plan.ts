@@ -19,6 +19,7 @@ import { keyAlgorithmFromQpkiId } from '../ca/meta';
 import { loadProfile, type Profile } from '../profiles/index';
 import { nameString, prepareSubject } from '../ca/authority';
 import { REVOCATION_REASONS, type RevocationReason } from '../x509/crl';
+import { MAX_CA_CRL_DAYS } from '../x509/crlValidity';
 import { revocationReasonProblem } from '../ca/revoke';
 import { parseStrictYaml } from './strictYaml';
 
@@ -28,8 +29,8 @@ export const PARTICIPANT_ROLES = ['operator', 'witness', 'internal-auditor', 'se
 export type ParticipantRole = (typeof PARTICIPANT_ROLES)[number];
 
 const DAY_MS = 86_400_000;
-/** BR 7.2: a CA's CRL has a nextUpdate at most twelve months after its thisUpdate. */
-export const MAX_CA_CRL_DAYS = 365;
+/** BR 7.2: a CA's CRL has a nextUpdate at most twelve months after its thisUpdate (the one limit, core's). */
+export { MAX_CA_CRL_DAYS };
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1 to 63 lowercase letters, digits or hyphens, starting with a letter or digit');
 const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max).refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must be printable (no control characters)');
