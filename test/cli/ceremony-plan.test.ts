@@ -217,7 +217,7 @@ describe('bad plans and environment files are refused with the line, and nothing
   const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
   const cases: { name: string; make: () => string; needle: string; message: RegExp }[] = [
     { name: 'an unknown key', make: () => base().replace('    label: example-root-2027', '    label: example-root-2027\n    lable: typo'), needle: 'lable: typo', message: /unknown key "lable"/ },
-    { name: 'a wrong type', make: () => base().replace('nextUpdateDays: 365', 'nextUpdateDays: "a year"'), needle: 'nextUpdateDays', message: /nextUpdateDays: must be a number/ },
+    { name: 'a wrong type', make: () => base().replace('nextUpdateDays: 365', 'nextUpdateDays: "a year"'), needle: 'nextUpdateDays', message: /nextUpdateDays: must be a number$/ },
     { name: 'a step using a key no earlier step makes', make: () => base().replace('    key: issuing-key', '    key: issuing-kee'), needle: 'key: issuing-kee', message: /no earlier key step makes/ },
     { name: 'a YAML tag', make: () => base().replace('cn: Example Root CA 2027', 'cn: !!binary RXhhbXBsZQ=='), needle: '!!binary', message: /tags/ },
     { name: 'an alias bomb', make: () => base().replace('participants:', 'bomb: &a ["x","x","x","x"]\nbomb2: [*a,*a,*a,*a]\nparticipants:'), needle: '&a', message: /anchors|aliases/ },
@@ -261,6 +261,26 @@ describe('bad plans and environment files are refused with the line, and nothing
     const r2 = run(s, ['ceremony', 'check', PLAN, '--env', noRole]);
     assert.equal(errorLine(r2).code, 'PLAN_ENV_INVALID');
     assert.match(r2.stderr, /uses the ca token/);
+  });
+
+  test('an environment file that breaks its schema: the same words and line numbers as a plan (one helper for both)', () => {
+    const s = store();
+    const base = readFileSync(ENV_FILE, 'utf8');
+    const cases: { make: string; needle: string; message: RegExp }[] = [
+      { make: base.replace('      pin_env: CEREMONY_CA_PIN', '      pin_env: CEREMONY_CA_PIN\n      slto: 3'), needle: 'slto: 3', message: /: tokens\.ca\.pkcs11: unknown key "slto"$/ },
+      { make: base.replace('version: 1', 'version: "one"'), needle: 'version: "one"', message: /: version: must be one of 1$/ },
+      { make: base.replace('    type: pkcs11', '    type: pkcs12'), needle: 'type: pkcs12', message: /: tokens\.ca\.type: must be one of "pkcs11"$/ },
+      { make: base.replace('      lib: /usr/lib/softhsm/libsofthsm2.so', '      lib: 7'), needle: 'lib: 7', message: /: tokens\.ca\.pkcs11\.lib: must be a string$/ },
+    ];
+    for (const [i, c] of cases.entries()) {
+      const file = join(work, `env-schema-${i}.yaml`);
+      writeFileSync(file, c.make);
+      const e = errorLine(run(s, ['ceremony', 'check', PLAN, '--env', file]));
+      assert.equal(e.code, 'PLAN_ENV_INVALID', e.line);
+      assert.match(e.message, c.message);
+      const want = c.make.split('\n').findIndex((l) => l.includes(c.needle)) + 1;
+      assert.match(e.message, new RegExp(`^Environment file .*, line ${want}: `), `line ${want} holds ${c.needle}: ${e.message}`);
+    }
   });
 
   test('an unset PIN variable stops the run before anything is done', () => {
