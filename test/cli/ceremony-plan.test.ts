@@ -87,6 +87,17 @@ describe('the example plan, rehearsed and run unchanged on another module', { sk
     assert.equal(m.rehearsal, true);
     assert.equal(m.steps.length, 6);
     assert.deepEqual(readFileSync(join(rehearsal, 'plan.yaml')), readFileSync(PLAN), 'the plan is kept byte for byte');
+    // The transcript the witnesses sign says each step as the operator's screen did, and what it made.
+    const html = join(work, 'rehearsal-transcript.html');
+    ok(qpki(['journal', 'transcript', '--dir', rehearsal, '--out', html], { env: s.env }));
+    const page = readFileSync(html, 'utf8');
+    assert.ok(page.includes('<span class="k">Plan step</span> <span class="v">Step 3 of 6 (root): self-signed root CA CN=Example Root CA 2027'), 'the started step in words');
+    assert.ok(page.includes('<span class="k">Plan step</span> <span class="v">Step 3 of 6 (root, root CA)</span>'), 'the completed step in words');
+    assert.ok(page.includes('<span class="k">Made</span> <span class="v">CA directory root-ca/, certificate root-ca/'), 'the files the root step made');
+    const rootCrt = m.steps.find((x: { id: string }) => x.id === 'root').outputs.find((o: { kind: string }) => o.kind === 'certificate');
+    assert.ok(page.replace(/\s+/g, '').includes(`SHA-256of${rootCrt.path}</span><spanclass="vhex">${rootCrt.sha256}`), 'each file with its SHA-256, shown as a fingerprint');
+    const raw = [...page.matchAll(/<div class="kind">([a-z.]+)<\/div>(?:(?!<div class="kind">).)*?<span class="k">(of|type)<\/span>/gs)].map((x) => `${x[1]}: ${x[2]}`);
+    assert.deepEqual(raw, [], 'no raw step facts left');
   });
 
   test('the same plan runs on the ML-DSA SoftHSM2 build, only the environment file differs', () => {

@@ -136,7 +136,6 @@ const FACT_WORDS: Record<string, string> = {
   keyId: 'Key id (CKA_ID)',
   publicKeySha256Fingerprint: 'Public key SHA-256',
   existingKey: 'Existing key used',
-  stepsCompleted: 'Steps completed',
   outcome: 'Outcome',
 };
 
@@ -170,8 +169,10 @@ const isMadeOutput = (v: unknown): v is MadeOutput => !!v && typeof v === 'objec
  * said it: `Step 3 of 6 (root-ca): self-signed root CA …`, or `Step 3 of 6 (root-ca, root CA)`
  * where the entry has no `what`. Undefined when the facts are not a step's.
  */
-function stepLine(facts: Record<string, unknown>): { text: string; used: string[] } | undefined {
-  const { step, of, id, type, what } = facts;
+function stepLine(facts: Record<string, unknown>): { words: string; text: string; used: string[] } | undefined {
+  const { step, of, id, type, what, stepsCompleted } = facts;
+  // The close of a plan's ceremony: `stepsCompleted` and `of` say one thing together.
+  if (step === undefined && typeof stepsCompleted === 'number' && typeof of === 'number') return { words: 'Steps completed', text: `${stepsCompleted} of ${of}`, used: ['stepsCompleted', 'of'] };
   if (typeof step !== 'number' || typeof of !== 'number') return undefined;
   const used = ['step', 'of'];
   const named: string[] = [];
@@ -191,7 +192,7 @@ function stepLine(facts: Record<string, unknown>): { text: string; used: string[
     text += `: ${words}`;
     used.push('what');
   }
-  return { text, used };
+  return { words: 'Plan step', text, used };
 }
 
 /**
@@ -220,7 +221,7 @@ export function readableFacts(facts: Record<string, unknown>): [string, string, 
   const rows: [string, string, string][] = [];
   const rest: Record<string, unknown> = {};
   const step = stepLine(facts);
-  if (step) rows.push(['Plan step', step.text, 'step']);
+  if (step) rows.push([step.words, step.text, step.used[0]]);
   for (const [key, value] of Object.entries(facts)) {
     if (step?.used.includes(key)) continue;
     if (key === 'made' && Array.isArray(value) && value.every(isMadeOutput)) {

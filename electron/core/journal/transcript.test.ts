@@ -288,6 +288,9 @@ describe('facts in plain words', () => {
     // No step number: not a step's facts, shown as they are.
     assert.deepEqual(readableFacts({ id: 'x', type: 'root' }).map(([w]) => w), ['id', 'type']);
     assert.deepEqual(readableFacts({ made: ['a file'] }), [['made', 'a file', 'made']]);
+    // The close of a plan's ceremony (run.ts): steps completed out of the plan's, on one row.
+    const closed = readableFacts({ ceremonyId: 'EX-1', outcome: 'stopped at step 4 of 6', stepsCompleted: 3, of: 6 });
+    assert.deepEqual(closed.map(([w, t]) => [w, t]), [['Steps completed', '3 of 6'], ['Ceremony id', 'EX-1'], ['Outcome', 'stopped at step 4 of 6']]);
   });
 
   test('journal show writes every hash in the same groups of 4 as the transcript', () => {
