@@ -28,9 +28,10 @@ import { keyView, open, unlock, verification, view } from '../ca-ops';
 import type { Confirm, Confirmation } from './confirmation';
 import { csrDifferences, csrFacts } from './csr';
 import { currentCrl } from './revocation';
+import { assertCaCrlDays, MAX_CA_CRL_DAYS } from '../core/x509/crlValidity';
 
-/** CA/Browser Forum BR 7.2: a CA's CRL is valid for at most twelve months. */
-export const MAX_CRL_DAYS = 365;
+/** CA/Browser Forum BR 7.2: a CA's CRL is valid for at most twelve months (the one limit, core's). */
+export const MAX_CRL_DAYS = MAX_CA_CRL_DAYS;
 import { casBackedBy, rememberCa } from './known-cas';
 
 /** New key files made in the app are always encrypted, with at least this many characters. */
@@ -405,7 +406,7 @@ export async function prepareCrlRequest(ctx: SigningContext, days: number): Prom
   const { state } = ctx;
   // BR 7.2: a CA's CRL has its nextUpdate at most twelve months after thisUpdate. The lint gate
   // says so only for public-TLS hierarchies; main holds every CA to it.
-  if (days > MAX_CRL_DAYS) throw new QpkiError('CRL_VALIDITY_TOO_LONG', `A CA's CRL may be valid for at most ${MAX_CRL_DAYS} days (CA/Browser Forum BR 7.2: nextUpdate at most 12 months after thisUpdate); ${days} days were asked. Nothing was prepared.`, { days, max: MAX_CRL_DAYS, section: 'CABF BR 7.2' });
+  assertCaCrlDays(days, `Choose a next update at most ${MAX_CRL_DAYS} days after this update.`, 'Nothing was prepared.');
   const ca = openCaDirectory(state);
   withdraw(state);
   state.ceremony.attach(ca.dir);

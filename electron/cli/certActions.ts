@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { QpkiError } from '../core/errors';
+import { assertCaCrlDays, MAX_CA_CRL_DAYS } from '../core/x509/crlValidity';
 import { prepareSubject } from '../core/ca/authority';
 import { writeFileAtomic } from '../core/ca/fsx';
 import { loadProfile, type Profile } from '../core/profiles/index';
@@ -126,6 +127,8 @@ export async function certIssue(o: CaOpts & VarOptions & { csr?: string; pubkey?
 /** `cert revoke [--gen-crl --crl-days N]` */
 export async function certRevoke(serial: string, o: CaOpts & { reason: RevocationReason; genCrl?: boolean; crlDays: string }): Promise<void> {
   if (o.genCrl && !/^\d+$/.test(o.crlDays)) throw new QpkiError('INPUT_INVALID', '--crl-days must be a whole number.');
+  // Refused before the index changes: a revocation whose CRL then cannot be signed is half a step.
+  if (o.genCrl) assertCaCrlDays(Number(o.crlDays), `Give --crl-days ${MAX_CA_CRL_DAYS} or fewer.`, 'Nothing was revoked, signed or written.');
   // Revocation changes only the index: no key is needed until the CRL is signed.
   const { revokeInIndex } = await import('../core/ca/revoke');
   const { participants } = await import('./ceremony');
@@ -188,6 +191,9 @@ export async function certVerify(file: string, o: { ca: string[]; untrusted?: st
 /** `crl gen` */
 export async function crlGen(o: CaOpts & { days: string; all?: boolean; algo?: string }): Promise<void> {
   if (!/^\d+$/.test(o.days)) throw new QpkiError('INPUT_INVALID', '--days must be a whole number.');
+  // Before the CA is opened: the token is not logged in to and the journal gets nothing for a CRL
+  // that would never be signed (the app refuses it at the same point, with the same code).
+  assertCaCrlDays(Number(o.days), `Give --days ${MAX_CA_CRL_DAYS} or fewer (for instance --days ${MAX_CA_CRL_DAYS}).`);
   // QPKI signs one CRL per algorithm family of a multi-profile CA; ours makes no such CAs, so the
   // CA's one CRL is what --all and --algo of its own family mean. Another family is refused.
   if (o.algo !== undefined) {

@@ -87,6 +87,17 @@ describe('the example plan, rehearsed and run unchanged on another module', { sk
     assert.equal(m.rehearsal, true);
     assert.equal(m.steps.length, 6);
     assert.deepEqual(readFileSync(join(rehearsal, 'plan.yaml')), readFileSync(PLAN), 'the plan is kept byte for byte');
+    // The transcript the witnesses sign says each step as the operator's screen did, and what it made.
+    const html = join(work, 'rehearsal-transcript.html');
+    ok(qpki(['journal', 'transcript', '--dir', rehearsal, '--out', html], { env: s.env }));
+    const page = readFileSync(html, 'utf8');
+    assert.ok(page.includes('<span class="k">Plan step</span> <span class="v">Step 3 of 6 (root): self-signed root CA CN=Example Root CA 2027'), 'the started step in words');
+    assert.ok(page.includes('<span class="k">Plan step</span> <span class="v">Step 3 of 6 (root, root CA)</span>'), 'the completed step in words');
+    assert.ok(page.includes('<span class="k">Made</span> <span class="v">CA directory root-ca/, certificate root-ca/'), 'the files the root step made');
+    const rootCrt = m.steps.find((x: { id: string }) => x.id === 'root').outputs.find((o: { kind: string }) => o.kind === 'certificate');
+    assert.ok(page.replace(/\s+/g, '').includes(`SHA-256of${rootCrt.path}</span><spanclass="vhex">${rootCrt.sha256}`), 'each file with its SHA-256, shown as a fingerprint');
+    const raw = [...page.matchAll(/<div class="kind">([a-z.]+)<\/div>(?:(?!<div class="kind">).)*?<span class="k">(of|type)<\/span>/gs)].map((x) => `${x[1]}: ${x[2]}`);
+    assert.deepEqual(raw, [], 'no raw step facts left');
   });
 
   test('the same plan runs on the ML-DSA SoftHSM2 build, only the environment file differs', () => {
@@ -217,7 +228,7 @@ describe('bad plans and environment files are refused with the line, and nothing
   const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
   const cases: { name: string; make: () => string; needle: string; message: RegExp }[] = [
     { name: 'an unknown key', make: () => base().replace('    label: example-root-2027', '    label: example-root-2027\n    lable: typo'), needle: 'lable: typo', message: /unknown key "lable"/ },
-    { name: 'a wrong type', make: () => base().replace('nextUpdateDays: 365', 'nextUpdateDays: "a year"'), needle: 'nextUpdateDays', message: /nextUpdateDays: must be a number/ },
+    { name: 'a wrong type', make: () => base().replace('nextUpdateDays: 365', 'nextUpdateDays: "a year"'), needle: 'nextUpdateDays', message: /nextUpdateDays: must be a number$/ },
     { name: 'a step using a key no earlier step makes', make: () => base().replace('    key: issuing-key', '    key: issuing-kee'), needle: 'key: issuing-kee', message: /no earlier key step makes/ },
     { name: 'a YAML tag', make: () => base().replace('cn: Example Root CA 2027', 'cn: !!binary RXhhbXBsZQ=='), needle: '!!binary', message: /tags/ },
     { name: 'an alias bomb', make: () => base().replace('participants:', 'bomb: &a ["x","x","x","x"]\nbomb2: [*a,*a,*a,*a]\nparticipants:'), needle: '&a', message: /anchors|aliases/ },
@@ -261,6 +272,26 @@ describe('bad plans and environment files are refused with the line, and nothing
     const r2 = run(s, ['ceremony', 'check', PLAN, '--env', noRole]);
     assert.equal(errorLine(r2).code, 'PLAN_ENV_INVALID');
     assert.match(r2.stderr, /uses the ca token/);
+  });
+
+  test('an environment file that breaks its schema: the same words and line numbers as a plan (one helper for both)', () => {
+    const s = store();
+    const base = readFileSync(ENV_FILE, 'utf8');
+    const cases: { make: string; needle: string; message: RegExp }[] = [
+      { make: base.replace('      pin_env: CEREMONY_CA_PIN', '      pin_env: CEREMONY_CA_PIN\n      slto: 3'), needle: 'slto: 3', message: /: tokens\.ca\.pkcs11: unknown key "slto"$/ },
+      { make: base.replace('version: 1', 'version: "one"'), needle: 'version: "one"', message: /: version: must be one of 1$/ },
+      { make: base.replace('    type: pkcs11', '    type: pkcs12'), needle: 'type: pkcs12', message: /: tokens\.ca\.type: must be one of "pkcs11"$/ },
+      { make: base.replace('      lib: /usr/lib/softhsm/libsofthsm2.so', '      lib: 7'), needle: 'lib: 7', message: /: tokens\.ca\.pkcs11\.lib: must be a string$/ },
+    ];
+    for (const [i, c] of cases.entries()) {
+      const file = join(work, `env-schema-${i}.yaml`);
+      writeFileSync(file, c.make);
+      const e = errorLine(run(s, ['ceremony', 'check', PLAN, '--env', file]));
+      assert.equal(e.code, 'PLAN_ENV_INVALID', e.line);
+      assert.match(e.message, c.message);
+      const want = c.make.split('\n').findIndex((l) => l.includes(c.needle)) + 1;
+      assert.match(e.message, new RegExp(`^Environment file .*, line ${want}: `), `line ${want} holds ${c.needle}: ${e.message}`);
+    }
   });
 
   test('an unset PIN variable stops the run before anything is done', () => {

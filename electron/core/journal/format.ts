@@ -130,17 +130,103 @@ const FACT_WORDS: Record<string, string> = {
   journalIntact: 'Journal intact',
   journalHashBefore: 'Journal hash before this entry',
   observedAt: 'Happened at (UTC)',
+  differsFromPlan: 'Differs from the plan',
+  token: 'Token',
+  keyLabel: 'Key label',
+  keyId: 'Key id (CKA_ID)',
+  publicKeySha256Fingerprint: 'Public key SHA-256',
+  existingKey: 'Existing key used',
+  outcome: 'Outcome',
 };
+
+/** A plan step's `type` in words (plan.ts's step types), for the step line of its entries. */
+const STEP_TYPE_WORDS: Record<string, string> = {
+  'token-init': 'token initialization',
+  key: 'key generation',
+  root: 'root CA',
+  subordinate: 'subordinate CA',
+  cross: 'cross-certificate',
+  csr: 'certificate request',
+  crl: 'CRL',
+};
+
+/** What a plan step made (run.ts `RunOutput.kind`) in words. */
+const OUTPUT_KIND_WORDS: Record<string, string> = {
+  certificate: 'certificate',
+  crl: 'CRL',
+  csr: 'certificate request',
+  'ca-directory': 'CA directory',
+};
+
+interface MadeOutput { kind: string; path: string; sha256?: string }
+
+const isMadeOutput = (v: unknown): v is MadeOutput => !!v && typeof v === 'object' && typeof (v as MadeOutput).kind === 'string' && typeof (v as MadeOutput).path === 'string'
+  && ((v as MadeOutput).sha256 === undefined || typeof (v as MadeOutput).sha256 === 'string');
+
+/**
+ * A plan step's entries carry `step`, `of`, `id`, `type` (and `what` when it starts): four raw
+ * rows a witness would have to put together. One line says it the way the operator's screen
+ * said it: `Step 3 of 6 (root-ca): self-signed root CA …`, or `Step 3 of 6 (root-ca, root CA)`
+ * where the entry has no `what`. Undefined when the facts are not a step's.
+ */
+function stepLine(facts: Record<string, unknown>): { words: string; text: string; used: string[] } | undefined {
+  const { step, of, id, type, what, stepsCompleted } = facts;
+  // The close of a plan's ceremony: `stepsCompleted` and `of` say one thing together.
+  if (step === undefined && typeof stepsCompleted === 'number' && typeof of === 'number') return { words: 'Steps completed', text: `${stepsCompleted} of ${of}`, used: ['stepsCompleted', 'of'] };
+  if (typeof step !== 'number' || typeof of !== 'number') return undefined;
+  const used = ['step', 'of'];
+  const named: string[] = [];
+  if (typeof id === 'string') {
+    named.push(id);
+    used.push('id');
+  }
+  // `what` is the step's words only beside its `type`: a witness's acknowledgement of a step
+  // has `what: 'step'` (what was acknowledged) and is left to say so itself.
+  const words = typeof type === 'string' && typeof what === 'string' ? what : undefined;
+  if (typeof type === 'string') {
+    used.push('type');
+    if (words === undefined) named.push(STEP_TYPE_WORDS[type] ?? type);
+  }
+  let text = `Step ${step} of ${of}${named.length ? ` (${named.join(', ')})` : ''}`;
+  if (words !== undefined) {
+    text += `: ${words}`;
+    used.push('what');
+  }
+  return { words: 'Plan step', text, used };
+}
+
+/**
+ * A completed plan step's `made` (the files it wrote, relative to the output directory) as one
+ * line, `CA directory root-ca/, certificate root-ca/ca.crt`, and each file's SHA-256 on a row of
+ * its own named after the file, kept under its fact path so it is still shown as a fingerprint.
+ */
+function madeRows(made: MadeOutput[]): [string, string, string][] {
+  if (!made.length) return [['Made', 'no file (what this step makes stays in the token)', 'made']];
+  const named = (o: MadeOutput) => (o.kind === 'ca-directory' && !o.path.endsWith('/') ? `${o.path}/` : o.path);
+  const rows: [string, string, string][] = [['Made', made.map((o) => `${OUTPUT_KIND_WORDS[o.kind] ?? o.kind} ${named(o)}`).join(', '), 'made']];
+  made.forEach((o, i) => {
+    if (o.sha256 === undefined) return;
+    const hex = normalizeHex(o.sha256);
+    rows.push([`SHA-256 of ${named(o)}`, hex ? groupHex(hex) : o.sha256, `made[${i}].sha256`]);
+  });
+  return rows;
+}
 
 /**
  * Facts as `[words, text, path]` rows for people: known paths get words (FACT_WORDS), times
- * read as UTC, byte counts in GB, interfaces as `eth0 (10.0.0.2)`, hashes in groups of 4.
+ * read as UTC, byte counts in GB, interfaces as `eth0 (10.0.0.2)`, hashes in groups of 4, a plan
+ * step as one `Step n of N (id): what` line, the files it made as one line.
  */
 export function readableFacts(facts: Record<string, unknown>): [string, string, string][] {
   const rows: [string, string, string][] = [];
   const rest: Record<string, unknown> = {};
+  const step = stepLine(facts);
+  if (step) rows.push([step.words, step.text, step.used[0]]);
   for (const [key, value] of Object.entries(facts)) {
-    if (key === 'networkInterfacesUp' && Array.isArray(value) && value.every((v) => v && typeof v === 'object' && typeof (v as { name?: unknown }).name === 'string')) {
+    if (step?.used.includes(key)) continue;
+    if (key === 'made' && Array.isArray(value) && value.every(isMadeOutput)) {
+      rows.push(...madeRows(value));
+    } else if (key === 'networkInterfacesUp' && Array.isArray(value) && value.every((v) => v && typeof v === 'object' && typeof (v as { name?: unknown }).name === 'string')) {
       const text = value.map((v) => {
         const { name, addresses } = v as { name: string; addresses?: unknown };
         return Array.isArray(addresses) && addresses.length ? `${name} (${addresses.map(String).join(', ')})` : name;

@@ -257,6 +257,42 @@ describe('facts in plain words', () => {
     assert.equal(readableFacts({ clock: { epochMs: 0 } })[0][1], '1970-01-01 00:00:00.000 UTC');
   });
 
+  test('a plan step in words: one "Step n of N (id): what" line, the files it made on one line, each file\'s SHA-256 named after it', () => {
+    // The facts as run.ts writes them for a root step.
+    const sha = 'AB'.repeat(32);
+    const started = readableFacts({ step: 3, of: 6, id: 'root-ca', type: 'root', what: 'self-signed root CA CN=Lab Root with key root-key, profile ec/root-ca, into root-ca/' });
+    assert.deepEqual(started, [['Plan step', 'Step 3 of 6 (root-ca): self-signed root CA CN=Lab Root with key root-key, profile ec/root-ca, into root-ca/', 'step']], 'step, of, id, type and what are one line, not five raw rows');
+    const completed = readableFacts({ step: 3, of: 6, id: 'root-ca', type: 'root', made: [{ kind: 'ca-directory', path: 'root-ca' }, { kind: 'certificate', path: 'root-ca/ca.crt', sha256: sha }], serial: '1f2e' });
+    assert.deepEqual(completed, [
+      ['Plan step', 'Step 3 of 6 (root-ca, root CA)', 'step'],
+      ['Made', 'CA directory root-ca/, certificate root-ca/ca.crt', 'made'],
+      ['SHA-256 of root-ca/ca.crt', groupHex(sha.toLowerCase()), 'made[1].sha256'],
+      ['Serial number', '1f2e', 'serial'],
+    ]);
+    assert.ok(isFingerprintKey(completed[2][2]), 'the file\'s hash is still shown as a fingerprint');
+    const key = readableFacts({ step: 2, of: 6, id: 'root-key', type: 'key', made: [] });
+    assert.deepEqual(key.map(([w, t]) => [w, t]), [['Plan step', 'Step 2 of 6 (root-key, key generation)'], ['Made', 'no file (what this step makes stays in the token)']]);
+    // The app's completed step names the key it made, not files.
+    const app = new Map(readableFacts({ keyLabel: 'root-key', keyId: 'a1b2', step: 2, of: 6, id: 'root-key', type: 'key' }).map(([w, t]) => [w, t]));
+    assert.equal(app.get('Plan step'), 'Step 2 of 6 (root-key, key generation)');
+    assert.equal(app.get('Key label'), 'root-key');
+    assert.equal(app.get('Key id (CKA_ID)'), 'a1b2');
+  });
+
+  test('step facts of other kinds: an acknowledgement keeps its own "what", a deviation and a failed step get the step line, a stranger "made" stays raw', () => {
+    const ack = readableFacts({ what: 'step', witness: 'Bruno Keller', step: 4, of: 6, id: 'crl', status: 'done' });
+    assert.deepEqual(ack.map(([w, t]) => [w, t]), [['Plan step', 'Step 4 of 6 (crl)'], ['what', 'step'], ['Witness', 'Bruno Keller'], ['status', 'done']]);
+    const failed = readableFacts({ step: 5, of: 6, id: 'sub', code: 'PIN_INCORRECT', message: 'The PIN is incorrect.' });
+    assert.equal(failed[0][1], 'Step 5 of 6 (sub)');
+    assert.ok(failed.some(([w, t]) => w === 'code' && t === 'PIN_INCORRECT'), 'the other facts are still shown');
+    // No step number: not a step's facts, shown as they are.
+    assert.deepEqual(readableFacts({ id: 'x', type: 'root' }).map(([w]) => w), ['id', 'type']);
+    assert.deepEqual(readableFacts({ made: ['a file'] }), [['made', 'a file', 'made']]);
+    // The close of a plan's ceremony (run.ts): steps completed out of the plan's, on one row.
+    const closed = readableFacts({ ceremonyId: 'EX-1', outcome: 'stopped at step 4 of 6', stepsCompleted: 3, of: 6 });
+    assert.deepEqual(closed.map(([w, t]) => [w, t]), [['Steps completed', '3 of 6'], ['Ceremony id', 'EX-1'], ['Outcome', 'stopped at step 4 of 6']]);
+  });
+
   test('journal show writes every hash in the same groups of 4 as the transcript', () => {
     const dir = threeCeremonies();
     try {

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as z from 'zod';
 import { QpkiError } from '../errors';
-import { parseStrictYaml } from './strictYaml';
+import { checkSchema, parseStrictYaml, type StrictYaml } from './strictYaml';
 import { TOKEN_ROLES, tokenRolesUsed, type CeremonyPlan, type TokenRole } from './plan';
 
 const envVar = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name');
@@ -63,22 +63,13 @@ export function loadEnvironment(path: string, plan: CeremonyPlan): CheckedEnviro
   }
   const what = `Environment file ${path}`;
   const yaml = parseStrictYaml(bytes, what, 'PLAN_ENV_INVALID');
-  const fail = (msg: string, at: (string | number)[]): never => {
-    const line = yaml.lineAt(at);
-    throw new QpkiError('PLAN_ENV_INVALID', `${what}${line ? `, line ${line}` : ''}: ${msg}`, line ? { line } : undefined);
-  };
+  const fail: StrictYaml['fail'] = yaml.fail;
   // A PIN written into the file is refused before anything else is said about it, and never repeated.
   const secret = findSecret(yaml.value);
   if (secret) fail(`"${secret[secret.length - 1]}" would hold a secret; a PIN is never written in a file: name the environment variable that holds it (pin_env, so_pin_env)`, secret);
-  const r = envSchema.safeParse(yaml.value);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    const at = issue.path as (string | number)[];
-    const msg = issue.code === 'unrecognized_keys' ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}` : issue.code === 'invalid_type' ? `must be ${issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}${issue.input === undefined ? ' (it is missing)' : ''}` : issue.code === 'invalid_value' ? `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}` : issue.message;
-    fail(`${at.join('.') || '(the document)'}: ${msg}`, issue.code === 'unrecognized_keys' ? [...at, issue.keys[0]] : at);
-  }
+  const checked = checkSchema(yaml, envSchema);
   const tokens: Partial<Record<TokenRole, TokenEnvironment>> = {};
-  for (const [role, t] of Object.entries(r.data!.tokens)) if (t) tokens[role as TokenRole] = t.pkcs11;
+  for (const [role, t] of Object.entries(checked.tokens)) if (t) tokens[role as TokenRole] = t.pkcs11;
   for (const role of tokenRolesUsed(plan)) {
     const t = tokens[role];
     if (!t) fail(`the plan uses the ${role} token; name it under tokens.${role}`, ['tokens']);

@@ -19,8 +19,9 @@ import { keyAlgorithmFromQpkiId } from '../ca/meta';
 import { loadProfile, type Profile } from '../profiles/index';
 import { nameString, prepareSubject } from '../ca/authority';
 import { REVOCATION_REASONS, type RevocationReason } from '../x509/crl';
+import { MAX_CA_CRL_DAYS } from '../x509/crlValidity';
 import { revocationReasonProblem } from '../ca/revoke';
-import { parseStrictYaml } from './strictYaml';
+import { checkSchema, parseStrictYaml, type StrictYaml } from './strictYaml';
 
 export const TOKEN_ROLES = ['ca', 'backup'] as const;
 export type TokenRole = (typeof TOKEN_ROLES)[number];
@@ -28,8 +29,8 @@ export const PARTICIPANT_ROLES = ['operator', 'witness', 'internal-auditor', 'se
 export type ParticipantRole = (typeof PARTICIPANT_ROLES)[number];
 
 const DAY_MS = 86_400_000;
-/** BR 7.2: a CA's CRL has a nextUpdate at most twelve months after its thisUpdate. */
-export const MAX_CA_CRL_DAYS = 365;
+/** BR 7.2: a CA's CRL has a nextUpdate at most twelve months after its thisUpdate (the one limit, core's). */
+export { MAX_CA_CRL_DAYS };
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1 to 63 lowercase letters, digits or hyphens, starting with a letter or digit');
 const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max).refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must be printable (no control characters)');
@@ -140,21 +141,10 @@ export function loadPlan(path: string): CheckedPlan {
 export function checkPlan(bytes: Buffer, path: string): CheckedPlan {
   const what = `Ceremony plan ${path}`;
   const yaml = parseStrictYaml(bytes, what, 'PLAN_INVALID');
-  const fail = (msg: string, at: (string | number)[]): never => {
-    const line = yaml.lineAt(at);
-    throw new QpkiError('PLAN_INVALID', `${what}${line ? `, line ${line}` : ''}: ${msg}`, line ? { line } : undefined);
-  };
+  const fail: StrictYaml['fail'] = yaml.fail;
   const env = findEnvironmentWord(yaml.value);
   if (env) fail(`"${env[env.length - 1]}" belongs in the environment file, not in the plan: a plan names no module, token, slot or PIN, so the one rehearsed runs unchanged on the production HSM`, env);
-  const parsed = planSchema.safeParse(yaml.value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const at = issue.path as (string | number)[];
-    const where = at.length ? at.map((p) => (typeof p === 'number' ? `[${p + 1}]` : `.${p}`)).join('').replace(/^\./, '') : '(the document)';
-    const msg = issue.code === 'unrecognized_keys' ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}` : issue.code === 'invalid_type' ? `must be ${issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`}${issue.input === undefined ? ' (it is missing)' : ''}` : issue.code === 'invalid_value' ? `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}` : issue.message;
-    fail(`${where}: ${msg}`, issue.code === 'unrecognized_keys' ? [...at, issue.keys[0]] : at);
-  }
-  const plan = parsed.data!;
+  const plan = checkSchema(yaml, planSchema);
   const stepAt = (i: number, key?: string) => ['steps', i, ...(key ? [key] : [])];
 
   const operators = plan.participants.filter((p) => p.role === 'operator');
