@@ -4,7 +4,7 @@
  * side, and each screen is saved at the sizes a room sees (1024×640, 1280×800, 200%) so a
  * person can look at them.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CDPSession, Locator, Page } from '@playwright/test';
 import { test, expect, type App } from './fixtures';
@@ -102,7 +102,10 @@ function layoutChecker(app: App, cdp: CDPSession) {
         return { scroll: d.scrollWidth, client: d.clientWidth, wide };
       });
       expect(widths.scroll, `${screen}: no horizontal overflow at 200% (${widths.wide.join(', ')})`).toBeLessThanOrEqual(widths.client + 1);
-      await page.screenshot({ path: join(ARTIFACTS, `room-${screen}-200pct.png`) });
+      // Through DevTools, not page.screenshot: Playwright scales its shots to the context's device
+      // pixels (1), and the zoomed window's are two per CSS pixel, 1280×800 in all.
+      const shot = (await cdp.send('Page.captureScreenshot', { format: 'png' })) as { data: string };
+      writeFileSync(join(ARTIFACTS, `room-${screen}-200pct.png`), Buffer.from(shot.data, 'base64'));
 
       await cdp.send('Emulation.clearDeviceMetricsOverride');
       await page.setViewportSize(DEFAULT_VIEWPORT);
