@@ -4,11 +4,11 @@
  * side, and each screen is saved at the sizes a room sees (1024×640, 1280×800, 200%) so a
  * person can look at them.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CDPSession, Locator, Page } from '@playwright/test';
 import { test, expect, type App } from './fixtures';
-import { chooseDirectory, makeToken, openTokenThroughUi } from './helpers';
+import { chooseDirectory, makeToken, openTokenThroughUi, opensslCsr } from './helpers';
 
 const SO_PIN = 'room-so-pin-0123456789';
 const USER_PIN = 'room-user-pin-0123456789';
@@ -144,7 +144,8 @@ test('every screen of a ceremony in view on a laptop, whole at 200% zoom', async
   // The start screen has no action bar: its cards are the choices, the first one the ceremony.
   await room.look('start', { primary: page.getByTestId('start-ceremony') });
 
-  await openTokenThroughUi(app, LABEL, { visit: (s) => room.look(s) });
+  // The token step's bar holds only Back: its next step is the chosen token's own Use button.
+  await openTokenThroughUi(app, LABEL, { visit: (s) => room.look(s, s === 'token' ? { primary: page.getByTestId(`use-token-${LABEL}`) } : {}) });
   await room.look('pin');
   await page.getByTestId('pin').fill(USER_PIN);
   await page.getByTestId('login').click();
@@ -192,9 +193,31 @@ test('every screen of a ceremony in view on a laptop, whole at 200% zoom', async
   app.route(null);
   await room.look('result');
 
+  // The journal drawer over a laptop's window: its close button in view, nothing off to the side.
+  // Its toggle shows only in a narrow window; the wide one has the journal beside the step.
+  await resize(page, cdp, LAPTOP);
+  await page.getByTestId('journal-toggle').click();
+  const closeJournal = page.locator('#journal-drawer').getByRole('button', { name: 'Close', exact: true });
+  await room.look('journal', { primary: closeJournal });
+  await resize(page, cdp, LAPTOP);
+  await closeJournal.click();
+  await expect(page.getByTestId('journal-toggle')).toHaveAttribute('aria-expanded', 'false');
+  await page.setViewportSize(DEFAULT_VIEWPORT);
+
   await page.getByTestId('next-sub-ca').click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Issue a subordinate CA from a CSR');
+  await page.getByTestId('profile').selectOption('ec/issuing-ca');
+  await page.getByTestId('csr').fill(readFileSync(opensslCsr(app.workDir, 'room-issuing', 'prime256v1', '/CN=Room Layout Issuing CA'), 'utf8'));
+  await expect(page.getByTestId('var-cn')).toHaveValue('Room Layout Issuing CA');
   await room.look('issue');
+
+  // The subordinate's review: the request's own details as well make it the longest screen.
+  await page.getByTestId('review-issue').click();
+  await expect(page.getByTestId('review-csr')).toContainText('CN=Room Layout Issuing CA');
+  await page.getByTestId('confirm-witness').check();
+  await room.look('issue-review');
+  await page.getByTestId('review-back').click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Issue a subordinate CA from a CSR');
 
   await page.getByRole('button', { name: 'Back' }).click();
   await expect(page.getByTestId('ca-close-ceremony')).toBeVisible();
@@ -212,9 +235,15 @@ test('every screen of a ceremony in view on a laptop, whole at 200% zoom', async
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Initialize a token');
   await room.look('init');
 
+  await page.getByTestId('home').click();
+  await page.getByTestId('start-inspect').click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Inspect a file');
+  // The inspector has no action bar: its first step is the file to open.
+  await room.look('inspect', { primary: page.getByTestId('drop') });
+
   expect(room.seen).toEqual([
     'start', 'ceremony', 'preflight', 'storage', 'token', 'pin', 'key', 'key-generating', 'key-generated',
-    'profile', 'review', 'review-signing', 'result', 'issue', 'ca', 'closed', 'init-storage', 'init',
+    'profile', 'review', 'review-signing', 'result', 'journal', 'issue', 'issue-review', 'ca', 'closed', 'init-storage', 'init', 'inspect',
   ]);
   expect(app.foreign).toEqual([]);
 });
