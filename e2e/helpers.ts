@@ -32,10 +32,16 @@ export interface People {
 export const PEOPLE: People = { operator: 'Alice Operator', witnesses: ['Bob Witness', 'Carol Witness'], purpose: 'E2E rehearsal of the root CA ceremony' };
 
 /**
+ * Called on each screen a walk passes through, once it is filled in and before its button is
+ * pressed, so a test can look at that screen (its layout, say) without walking it itself.
+ */
+export type Visit = (screen: string) => Promise<void>;
+
+/**
  * From the start screen through the ceremony step (names, purpose, preflight) to the next
  * screen. `shots` takes screenshots of the form and of the preflight result.
  */
-export async function openCeremonyThroughUi(app: App, people: People = PEOPLE, opts: { shots?: boolean; card?: string } = {}): Promise<void> {
+export async function openCeremonyThroughUi(app: App, people: People = PEOPLE, opts: { shots?: boolean; card?: string; visit?: Visit } = {}): Promise<void> {
   const { page } = app;
   // card 'none': the app is already on the ceremony step (a task led there).
   if (opts.card !== 'none') await page.getByTestId(opts.card ?? 'start-ceremony').click();
@@ -47,6 +53,7 @@ export async function openCeremonyThroughUi(app: App, people: People = PEOPLE, o
   }
   await page.getByTestId('purpose').fill(people.purpose);
   if (opts.shots) await app.screen('ceremony');
+  await opts.visit?.('ceremony');
   await page.getByTestId('open-ceremony').click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Before you start: this computer');
   await expect(page.getByTestId('app-sha256')).toHaveText(/^([0-9a-f]{4} ){15}[0-9a-f]{4}$/);
@@ -64,6 +71,7 @@ export async function openCeremonyThroughUi(app: App, people: People = PEOPLE, o
   await expect(page.getByTestId('ceremony-continue')).toBeDisabled();
   await confirmPreflightThroughUi(app, people.witnesses[0]);
   if (opts.shots) await app.screen('preflight');
+  await opts.visit?.('preflight');
   await page.getByTestId('ceremony-continue').click();
 }
 
@@ -79,15 +87,17 @@ export async function confirmPreflightThroughUi(app: App, witness: string): Prom
 }
 
 /** From the start screen (through the ceremony step) to the PIN screen of the token labelled `label`. */
-export async function openTokenThroughUi(app: App, label: string, opts: { shots?: boolean; people?: People } = {}): Promise<void> {
+export async function openTokenThroughUi(app: App, label: string, opts: { shots?: boolean; people?: People; visit?: Visit } = {}): Promise<void> {
   const { page } = app;
-  await openCeremonyThroughUi(app, opts.people ?? PEOPLE, { shots: opts.shots });
+  await openCeremonyThroughUi(app, opts.people ?? PEOPLE, { shots: opts.shots, visit: opts.visit });
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Where will the CA key live?');
   await chooseModule(app, SOFTHSM_LIB);
   await app.screen('storage');
+  await opts.visit?.('storage');
   await page.getByTestId('storage-next').click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Choose the token');
   await app.screen('token');
+  await opts.visit?.('token');
   await page.getByTestId(`use-token-${label}`).click();
   await expect(page.getByRole('heading', { level: 1 })).toContainText(`Log in to “${label}”`);
 }

@@ -434,7 +434,8 @@ export function createWizardStore() {
       }, () => actions.loadKeys());
     },
     async generateKey(algorithm: KeyAlgorithmT, label: string, id?: string) {
-      await run('Generating the key inside the token', async () => {
+      // The one progress line, at the foot of the window where the room can see it, warns of RSA's wait.
+      await run(algorithm.startsWith('rsa-') ? 'Generating the RSA key inside the token, which can take a while' : 'Generating the key inside the token', async () => {
         const r = await call('generateKey', { algorithm, label, id: id || undefined });
         set({ generated: r, key: r.key, proven: null });
         const k = await call('listKeys', {});

@@ -164,9 +164,10 @@ export function DescribedView({ doc, testId }: { doc: DescribedT; testId?: strin
  * A row of buttons. `primary` marks the screen's main row: it sticks to the bottom of the
  * viewport so the next step is in view on a laptop without scrolling past long tables.
  */
-export function Actions({ children, primary }: { children: ReactNode; primary?: boolean }) {
+export function Actions({ children, primary, label }: { children: ReactNode; primary?: boolean; label?: string }) {
+  // A label names the row for screen readers where no heading above it does.
   return (
-    <div className={primary ? 'actions action-bar' : 'actions'} data-testid={primary ? 'action-bar' : undefined}>
+    <div className={primary ? 'actions action-bar' : 'actions'} data-testid={primary ? 'action-bar' : undefined} role={label ? 'group' : undefined} aria-label={label}>
       {children}
     </div>
   );

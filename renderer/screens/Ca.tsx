@@ -27,7 +27,8 @@ export function Ca() {
           </div>
           <p className="hint">The folder that holds ca.meta.json and ca.crt, picked in the app’s own dialog.</p>
         </div>
-        <Actions primary>
+        {/* Once a CA is open, its tasks below are the screen's action bar, not opening another. */}
+        <Actions primary={!ca}>
           <button type="button" className="secondary" onClick={() => actions.go('start')}>Back</button>
           <button type="submit" disabled={!caDirId} data-testid="open-ca">Open</button>
         </Actions>
@@ -39,7 +40,7 @@ export function Ca() {
             <p className="notice">To sign with this CA, log in to its token: <button type="button" onClick={() => void actions.loginForCa()} data-testid="ca-login">Log in to “{ca.token?.label}”</button></p>
           )}
           {loggedIn && token && <p role="status">Logged in to “{token.label}”.</p>}
-          <Actions>
+          <Actions primary label="With this CA">
             <button type="button" onClick={() => void actions.startIssue('csr')} data-testid="ca-sub-ca">Issue a subordinate CA from a CSR</button>
             <button type="button" onClick={() => void actions.startIssue('end-entity')} data-testid="ca-ee">Issue an end-entity certificate</button>
             <button type="button" onClick={() => void actions.startRevoke()} data-testid="ca-revoke">Revoke a certificate</button>

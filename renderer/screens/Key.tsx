@@ -69,7 +69,6 @@ export function Key() {
         <Actions>
           <button type="submit" disabled={!algorithm || !label.trim() || !idOk || !!busy} data-testid="generate-key">Generate the key</button>
         </Actions>
-        {busy === 'Generating the key inside the token' && <p role="status" className="progress"><span className="spinner" aria-hidden="true" /> Generating inside the token. This can take a while for RSA keys.</p>}
       </form>
 
       {generated && (

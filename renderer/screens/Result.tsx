@@ -25,15 +25,14 @@ export function Result() {
       </div>
       {issued.keys && (issued.keys.length > 1 || issued.keys.some((k) => k.algorithm.startsWith('ml-dsa'))) && <CaKeysPanel keys={issued.keys} />}
       <DescribedView doc={issued.certificate} testId="certificate" />
-      <div className="panel">
-        <h2>Next steps</h2>
-        <Actions>
-          {isCa && <button type="button" onClick={() => void actions.startIssue('csr')} data-testid="next-sub-ca">Issue a subordinate CA from a CSR</button>}
-          {isCa && <button type="button" onClick={() => void actions.startIssue('end-entity')} data-testid="next-ee">Issue an end-entity certificate</button>}
-          {isCa && <button type="button" onClick={() => void actions.startIssue('crl')} data-testid="next-crl">Generate a CRL</button>}
-          <button type="button" className="secondary" onClick={() => void actions.closeCeremony()} data-testid="end-ceremony">Close the ceremony and log out…</button>
-        </Actions>
-      </div>
+      {/* The next steps are the screen's action bar, at the foot of the window: the certificate
+          above them runs to several screens on a laptop. */}
+      <Actions primary label="Next steps">
+        {isCa && <button type="button" onClick={() => void actions.startIssue('csr')} data-testid="next-sub-ca">Issue a subordinate CA from a CSR</button>}
+        {isCa && <button type="button" onClick={() => void actions.startIssue('end-entity')} data-testid="next-ee">Issue an end-entity certificate</button>}
+        {isCa && <button type="button" onClick={() => void actions.startIssue('crl')} data-testid="next-crl">Generate a CRL</button>}
+        <button type="button" className="secondary" onClick={() => void actions.closeCeremony()} data-testid="end-ceremony">Close the ceremony and log out…</button>
+      </Actions>
     </Screen>
   );
 }

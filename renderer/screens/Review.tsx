@@ -1,4 +1,4 @@
-import { useRef, useState, type FormEvent } from 'react';
+import { useId, useRef, useState, type FormEvent } from 'react';
 import { PinField, type PinHandle } from '../components/PinField';
 import { actions, useWizard, type Screen as ScreenName } from '../store';
 import { Actions, Screen } from '../components/common';
@@ -20,83 +20,83 @@ export function RequestDetails({ r }: { r: SigningRequestT }) {
   const fields = r.document.fields.filter((f) => f.label !== 'SHA-1 fingerprint');
   return (
     <>
-      <dl className="fields review" data-testid="review">
-        {isCert && <div className="field-row"><dt>Subject</dt><dd>{r.subject}</dd></div>}
-        <div className="field-row"><dt>Issuer</dt><dd>{r.issuer}{r.purpose === 'root' ? ' (self-signed)' : ''}</dd></div>
-        {isCert && (
-          <div className="field-row"><dt>Certificate authority</dt>
-            <dd data-testid="review-ca">{r.isCa ? `Yes${r.pathLen !== null ? `, path length ${r.pathLen}` : ', no path length limit'}` : 'No (end entity)'}</dd></div>
-        )}
-        {r.serial && <div className="field-row"><dt>Serial number</dt><dd className="mono" data-testid="review-serial">{r.serial}</dd></div>}
-        {r.crl && <div className="field-row"><dt>CRL number</dt><dd data-testid="review-crl-number">{r.crl.number}</dd></div>}
-        {r.crl && (
-          <div className="field-row"><dt>Replaces</dt>
-            <dd data-testid="review-crl-replaces">{r.crl.replaces ? `This CRL replaces CRL number ${r.crl.replaces.number} of ${r.crl.replaces.thisUpdate} (crl/ca.crl is overwritten)` : 'Nothing: the CA’s first CRL'}</dd></div>
-        )}
-        <div className="field-row"><dt>{isCert ? 'Valid from' : 'This update'}</dt><dd>{r.notBefore}</dd></div>
-        <div className="field-row"><dt>{isCert ? 'Valid until' : 'Next update'}</dt><dd>{r.notAfter} ({r.validityDays} days)</dd></div>
-        {isCert && <div className="field-row"><dt>Subject key</dt><dd>{r.keyAlgorithm}</dd></div>}
-        {isCert && <div className="field-row"><dt>Subject key SHA-256</dt><dd className="mono" data-testid="review-key-fingerprint">{r.keyFingerprint}</dd></div>}
-        <div className="field-row"><dt>Signed by</dt><dd data-testid="review-signed-by">{r.signedBy}</dd></div>
-        <div className="field-row">
-          <dt>{r.altSignatureAlgorithm ? 'Primary signature' : 'Signature algorithm'}</dt>
-          <dd data-testid="review-signature">{r.signatureAlgorithm}{r.altSignatureAlgorithm ? ` (${algName(r.signatureAlgorithm)})` : ''}</dd>
-        </div>
-        {r.altSignatureAlgorithm && (
-          <div className="field-row"><dt>Alternative signature</dt><dd data-testid="review-alt-signature">{r.altSignatureAlgorithm} ({algName(r.altSignatureAlgorithm)}), made by the CA’s ML-DSA key</dd></div>
-        )}
-        <div className="field-row"><dt>Written to</dt><dd className="mono" data-testid="review-target">{r.targetDir}</dd></div>
-        <div className="field-row"><dt>To-be-signed SHA-256</dt><dd className="mono" data-testid="review-tbs-sha256">{r.tbsSha256}</dd></div>
-      </dl>
-      {r.warnings.length > 0 && (
-        <div className="notice" role="note" data-testid="review-warnings">{r.warnings.map((w, i) => <p key={i}>{w}</p>)}</div>
-      )}
-      <LintPanel lint={r.lint} />
-      {r.keys.length > 0 && <CaKeysPanel keys={r.keys} title="Keys of the new CA" />}
-      {r.csr && (
-        <section aria-labelledby="csr-title" data-testid="review-csr">
-          <h2 id="csr-title">The certificate request</h2>
-          <dl className="fields">
-            <div className="field-row"><dt>Requested subject</dt><dd>{r.csr.subject || '(empty)'}</dd></div>
-            <div className="field-row"><dt>Requested names</dt><dd>{r.csr.subjectAltNames.join(', ') || '(none)'}</dd></div>
-            <div className="field-row"><dt>Key</dt><dd>{r.csr.keyAlgorithm}, SHA-256 <span className="mono">{r.csr.keyFingerprint}</span></dd></div>
-            <div className="field-row"><dt>Request’s own signature</dt><dd>{r.csr.signatureValid ? 'valid (the holder has the key)' : 'INVALID'}</dd></div>
-            <div className="field-row"><dt>Request SHA-256</dt><dd className="mono">{r.csr.sha256}</dd></div>
-          </dl>
-          {r.csr.differences.length > 0 ? (
-            <div className="notice" data-testid="review-differences">
-              <h3>Where the certificate differs from the request</h3>
-              <dl className="fields">
-                {r.csr.differences.map((d, i) => (
-                  <div className="field-row" key={i}><dt>{d.field}</dt><dd>Requested: {d.requested}<br />Certificate: {d.issued}</dd></div>
-                ))}
-              </dl>
-            </div>
-          ) : <p data-testid="review-no-differences">The certificate says what the request asks for.</p>}
-        </section>
-      )}
-      {r.crl && (
-        <section aria-labelledby="crl-title" data-testid="review-crl">
-          <h2 id="crl-title">Revoked certificates listed</h2>
-          {r.crl.revoked.length === 0 ? <p>None.</p> : (
-            <ul>{r.crl.revoked.map((x) => <li key={x.serial}><span className="mono">{x.serial}</span> since {x.date}{x.reason ? ` (${x.reason})` : ''}</li>)}</ul>
+        <dl className="fields review" data-testid="review">
+          {isCert && <div className="field-row"><dt>Subject</dt><dd>{r.subject}</dd></div>}
+          <div className="field-row"><dt>Issuer</dt><dd>{r.issuer}{r.purpose === 'root' ? ' (self-signed)' : ''}</dd></div>
+          {isCert && (
+            <div className="field-row"><dt>Certificate authority</dt>
+              <dd data-testid="review-ca">{r.isCa ? `Yes${r.pathLen !== null ? `, path length ${r.pathLen}` : ', no path length limit'}` : 'No (end entity)'}</dd></div>
           )}
-        </section>
-      )}
-      <h2>All fields</h2>
-      <dl className="fields">
-        {fields.map((f, i) => <div key={i} className="field-row"><dt>{f.label}</dt><dd>{f.value}</dd></div>)}
-      </dl>
-      <h2>Extensions</h2>
-      <dl className="fields" data-testid="review-extensions">
-        {r.document.extensions.map((e, i) => (
-          <div className="field-row" key={i}>
-            <dt>{e.name}{e.critical ? ' (critical)' : ''}<span className="oid">{e.oid}</span>{CATALYST.has(e.oid) ? ' (Catalyst)' : ''}</dt>
-            <dd>{e.value}</dd>
+          {r.serial && <div className="field-row"><dt>Serial number</dt><dd className="mono" data-testid="review-serial">{r.serial}</dd></div>}
+          {r.crl && <div className="field-row"><dt>CRL number</dt><dd data-testid="review-crl-number">{r.crl.number}</dd></div>}
+          {r.crl && (
+            <div className="field-row"><dt>Replaces</dt>
+              <dd data-testid="review-crl-replaces">{r.crl.replaces ? `This CRL replaces CRL number ${r.crl.replaces.number} of ${r.crl.replaces.thisUpdate} (crl/ca.crl is overwritten)` : 'Nothing: the CA’s first CRL'}</dd></div>
+          )}
+          <div className="field-row"><dt>{isCert ? 'Valid from' : 'This update'}</dt><dd>{r.notBefore}</dd></div>
+          <div className="field-row"><dt>{isCert ? 'Valid until' : 'Next update'}</dt><dd>{r.notAfter} ({r.validityDays} days)</dd></div>
+          {isCert && <div className="field-row"><dt>Subject key</dt><dd>{r.keyAlgorithm}</dd></div>}
+          {isCert && <div className="field-row"><dt>Subject key SHA-256</dt><dd className="mono" data-testid="review-key-fingerprint">{r.keyFingerprint}</dd></div>}
+          <div className="field-row"><dt>Signed by</dt><dd data-testid="review-signed-by">{r.signedBy}</dd></div>
+          <div className="field-row">
+            <dt>{r.altSignatureAlgorithm ? 'Primary signature' : 'Signature algorithm'}</dt>
+            <dd data-testid="review-signature">{r.signatureAlgorithm}{r.altSignatureAlgorithm ? ` (${algName(r.signatureAlgorithm)})` : ''}</dd>
           </div>
-        ))}
-      </dl>
-      {r.addedAtSigning && <p className="hint" data-testid="review-added-at-signing">Added when signing: {r.addedAtSigning}</p>}
+          {r.altSignatureAlgorithm && (
+            <div className="field-row"><dt>Alternative signature</dt><dd data-testid="review-alt-signature">{r.altSignatureAlgorithm} ({algName(r.altSignatureAlgorithm)}), made by the CA’s ML-DSA key</dd></div>
+          )}
+          <div className="field-row"><dt>Written to</dt><dd className="mono" data-testid="review-target">{r.targetDir}</dd></div>
+          <div className="field-row"><dt>To-be-signed SHA-256</dt><dd className="mono" data-testid="review-tbs-sha256">{r.tbsSha256}</dd></div>
+        </dl>
+        {r.warnings.length > 0 && (
+          <div className="notice" role="note" data-testid="review-warnings">{r.warnings.map((w, i) => <p key={i}>{w}</p>)}</div>
+        )}
+        <LintPanel lint={r.lint} />
+        {r.keys.length > 0 && <CaKeysPanel keys={r.keys} title="Keys of the new CA" />}
+        {r.csr && (
+          <section aria-labelledby="csr-title" data-testid="review-csr">
+            <h2 id="csr-title">The certificate request</h2>
+            <dl className="fields">
+              <div className="field-row"><dt>Requested subject</dt><dd>{r.csr.subject || '(empty)'}</dd></div>
+              <div className="field-row"><dt>Requested names</dt><dd>{r.csr.subjectAltNames.join(', ') || '(none)'}</dd></div>
+              <div className="field-row"><dt>Key</dt><dd>{r.csr.keyAlgorithm}, SHA-256 <span className="mono">{r.csr.keyFingerprint}</span></dd></div>
+              <div className="field-row"><dt>Request’s own signature</dt><dd>{r.csr.signatureValid ? 'valid (the holder has the key)' : 'INVALID'}</dd></div>
+              <div className="field-row"><dt>Request SHA-256</dt><dd className="mono">{r.csr.sha256}</dd></div>
+            </dl>
+            {r.csr.differences.length > 0 ? (
+              <div className="notice" data-testid="review-differences">
+                <h3>Where the certificate differs from the request</h3>
+                <dl className="fields">
+                  {r.csr.differences.map((d, i) => (
+                    <div className="field-row" key={i}><dt>{d.field}</dt><dd>Requested: {d.requested}<br />Certificate: {d.issued}</dd></div>
+                  ))}
+                </dl>
+              </div>
+            ) : <p data-testid="review-no-differences">The certificate says what the request asks for.</p>}
+          </section>
+        )}
+        {r.crl && (
+          <section aria-labelledby="crl-title" data-testid="review-crl">
+            <h2 id="crl-title">Revoked certificates listed</h2>
+            {r.crl.revoked.length === 0 ? <p>None.</p> : (
+              <ul>{r.crl.revoked.map((x) => <li key={x.serial}><span className="mono">{x.serial}</span> since {x.date}{x.reason ? ` (${x.reason})` : ''}</li>)}</ul>
+            )}
+          </section>
+        )}
+        <h2>All fields</h2>
+        <dl className="fields">
+          {fields.map((f, i) => <div key={i} className="field-row"><dt>{f.label}</dt><dd>{f.value}</dd></div>)}
+        </dl>
+        <h2>Extensions</h2>
+        <dl className="fields" data-testid="review-extensions">
+          {r.document.extensions.map((e, i) => (
+            <div className="field-row" key={i}>
+              <dt>{e.name}{e.critical ? ' (critical)' : ''}<span className="oid">{e.oid}</span>{CATALYST.has(e.oid) ? ' (Catalyst)' : ''}</dt>
+              <dd>{e.value}</dd>
+            </div>
+          ))}
+        </dl>
+        {r.addedAtSigning && <p className="hint" data-testid="review-added-at-signing">Added when signing: {r.addedAtSigning}</p>}
     </>
   );
 }
@@ -151,8 +151,13 @@ export function SignForm({ r, back }: { r: SigningRequestT; back: ScreenName }) 
     void actions.sign(p, a);
   };
   const signer = r.purpose === 'crl' || r.purpose !== 'root' ? 'the CA key' : keystore === 'software' ? 'the key file' : 'the token';
+  const formId = useId();
+  // The action bar sits beside the form, not in it: a sticky bar stays inside its parent, and this
+  // form is only the last panel of a long review, so inside it Sign would sit far below the fold.
+  // The buttons still belong to the form (form attribute): Enter in a field signs as before.
   return (
-    <form className="panel confirm" onSubmit={onSubmit}>
+    <>
+    <form className="panel confirm" id={formId} onSubmit={onSubmit}>
       <h2>Confirmation</h2>
       <p className="hint">When you press Sign, the app asks once more in its own window, with the to-be-signed SHA-256 above; nothing is signed until you answer there.</p>
       {r.purpose === 'root' && (
@@ -184,13 +189,14 @@ export function SignForm({ r, back }: { r: SigningRequestT; back: ScreenName }) 
         <input type="checkbox" checked={witnessed} onChange={(e) => setWitnessed(e.target.checked)} data-testid="confirm-witness" />
         The witnesses have checked the details above.
       </label>
+    </form>
       <Actions primary>
         <button type="button" className="secondary" onClick={() => void actions.withdrawReview(back)} data-testid="review-back">Back</button>
-        <button type="submit" className="sign" disabled={!typedOk || !witnessed || !!busy || r.lint.blocking.length > 0} data-testid="sign">
+        <button type="submit" form={formId} className="sign" disabled={!typedOk || !witnessed || !!busy || r.lint.blocking.length > 0} data-testid="sign">
           {r.altSignatureAlgorithm ? `Sign with ${signer} and the ML-DSA key` : `Sign with ${signer}`}
         </button>
       </Actions>
-    </form>
+    </>
   );
 }
 

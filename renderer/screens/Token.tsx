@@ -53,7 +53,14 @@ export function Token() {
           const init = !!t.flags.initialized;
           return (
             <li key={s.slotId} className="slot" data-testid={`slot-${t.label || s.slotId}`}>
-              <h2>{init ? t.label : '(uninitialized token)'} <span className="small">slot {s.slotId} · {s.description}</span></h2>
+              {/* Use sits beside the token's name, not under its facts: on a laptop the facts fill the
+                  window and the button would be below the fold. */}
+              <div className="slot-head">
+                <h2>{init ? t.label : '(uninitialized token)'} <span className="small">slot {s.slotId} · {s.description}</span></h2>
+                <button type="button" disabled={!init} onClick={() => void actions.openToken(t.serial, t.label)} data-testid={`use-token-${t.label}`}>
+                  Use this token
+                </button>
+              </div>
               <TokenFacts slot={s} />
               {!init && <p className="notice">This token is not initialized. Use “Initialize a token” from the start screen first.</p>}
               {mechs[s.slotId] && (
@@ -64,9 +71,6 @@ export function Token() {
               )}
               <Actions>
                 <button type="button" className="secondary" onClick={() => void actions.loadMechanisms(s.slotId)}>Show mechanisms</button>
-                <button type="button" disabled={!init} onClick={() => void actions.openToken(t.serial, t.label)} data-testid={`use-token-${t.label}`}>
-                  Use this token
-                </button>
               </Actions>
             </li>
           );
