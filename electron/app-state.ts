@@ -144,7 +144,8 @@ export class AppState {
   }
 }
 
-function closeQuietly(s: TokenSession): void {
+/** Log out and close a session whose token may already be gone: closing is what matters. */
+export function closeQuietly(s: TokenSession): void {
   try { s.logout(); } catch { /* the token may already be gone; closing is what matters */ }
   try { s.close(); } catch { /* idem */ }
 }

@@ -18,7 +18,7 @@ import { CKM_ML_DSA } from './core/pkcs11/constants';
 import { listProfiles, loadProfile, validateVariable, type VariableDef } from './core/profiles';
 import { readJournal, toFacts, verifyJournal, type JournalKind } from './core/journal/journal';
 import { fileSha256, renderTranscriptHtml, selectCeremony } from './core/journal';
-import type { AppState } from './app-state';
+import { closeQuietly, type AppState } from './app-state';
 import type { Confirm } from './ceremony/confirmation';
 import * as revocation from './ceremony/revocation';
 import { askedYes, finalPinTryQuestion, reinitializeQuestion } from './ceremony/token-questions';
@@ -159,10 +159,6 @@ const MAX_CLOCK_SKEW_SECONDS = 300;
 /** The words the record gives a Catalyst CA's ML-DSA key and the token it is in. */
 const ALT_ROLE = 'CA alternative (post-quantum) key';
 
-function closeQuiet(s: TokenSession): void {
-  try { s.close(); } catch { /* a session that cannot be used is closed for good measure only */ }
-}
-
 function assertAltAlgorithm(algorithm: string): void {
   if (!isMlDsa(algorithm)) throw new QpkiError('INPUT_INVALID', `The alternative key of a Catalyst CA is an ML-DSA key; ${algorithm} is not.`);
 }
@@ -287,7 +283,7 @@ export function createHandlers(state: AppState, deps: HandlerDeps): Handlers {
     state.endAltSession();
     const s = m.openSession({ serial, ...(label !== undefined ? { label } : {}) });
     if (!s.hasMechanism(CKM_ML_DSA)) {
-      closeQuiet(s);
+      closeQuietly(s);
       throw new QpkiError('MECHANISM_UNSUPPORTED', `Token “${s.token.label}” has no ML-DSA (PKCS#11 3.2 CKM_ML_DSA), so it cannot hold the ML-DSA key of a Catalyst CA. Choose a token that has it, or keep that key in an encrypted file (the default).`);
     }
     state.altSession = s;
