@@ -77,7 +77,7 @@ function ensureCacheDir(dir) {
   return trusted(dir);
 }
 
-/** The top-level commands (electron/cli.ts). A name missing here only means a shared cache. */
+/** The top-level commands (electron/cli/main.ts). A name missing here only means a shared cache. */
 const COMMANDS = new Set(['ca', 'cert', 'crl', 'credential', 'token', 'key', 'journal', 'profile']);
 
 /**

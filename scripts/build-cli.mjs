@@ -99,7 +99,7 @@ export async function buildCli() {
   const outfile = join(root, 'dist', 'cli.cjs');
   const tmp = `${outfile}.${process.pid}.tmp`;
   await build({
-    entryPoints: [join(root, 'electron', 'cli.ts')],
+    entryPoints: [join(root, 'electron', 'cli', 'main.ts')],
     outfile: tmp,
     ...NODE_BUNDLE,
     define: { QPKI_VERSION: JSON.stringify(pkg.version), QPKI_BUILTIN_PROFILES: JSON.stringify(await compileBuiltinProfiles()) },

@@ -19,7 +19,7 @@ function newestMtime(p: string): number {
 }
 
 export async function ensureCliBuilt(): Promise<void> {
-  const sources = Math.max(newestMtime(join(ROOT, 'electron', 'cli.ts')), newestMtime(join(ROOT, 'electron', 'cli')), newestMtime(join(ROOT, 'electron', 'core')), newestMtime(join(ROOT, 'shared')));
+  const sources = Math.max(newestMtime(join(ROOT, 'electron', 'cli')), newestMtime(join(ROOT, 'electron', 'core')), newestMtime(join(ROOT, 'shared')));
   if (existsSync(BUNDLE) && statSync(BUNDLE).mtimeMs >= sources) return;
   const { buildCli } = (await import(pathToFileURL(join(ROOT, 'scripts', 'build-cli.mjs')).href)) as { buildCli: () => Promise<void> };
   await buildCli();

@@ -1,5 +1,5 @@
 /**
- * Runs hostile corpus cases through the real command line entry point, `main()` of electron/cli.ts,
+ * Runs hostile corpus cases through the real command line entry point, `main()` of electron/cli/main.ts,
  * in one process (spawning a CLI per case would take minutes). Usage:
  *   hostile-runner.ts <corpus-dir> <ca-dir> <scratch-dir> <first-index>
  * Prints one `CASE {json}` line per case, written straight to fd 1 so the CLI's own output,
@@ -7,7 +7,7 @@
  */
 import { existsSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../../electron/cli';
+import { main } from '../../electron/cli/main';
 import type { HostileCase } from '../../scripts/make-hostile-corpus';
 import { hashTree } from './helpers';
 

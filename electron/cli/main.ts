@@ -7,20 +7,20 @@
  * when that command runs. `--version` and `--help` load nothing more.
  */
 import { Command, CommanderError } from 'commander';
-import { QpkiError, toErrorPayload } from './core/errors';
-import { finalizeAllModules } from './core/pkcs11/registry';
-import { registerCaCommands } from './cli/caCommands';
-import { registerCertCommands } from './cli/certCommands';
-import { collect } from './cli/options';
-import { registerJournalCommands } from './cli/journalCommands';
-import { registerCeremonyPlanCommands } from './cli/ceremonyPlanCommands';
-import { registerTokenCommands } from './cli/tokenCommands';
-import { setJson } from './cli/output';
-import { disableCoreDumps } from './core/coredump';
+import { QpkiError, toErrorPayload } from '../core/errors';
+import { finalizeAllModules } from '../core/pkcs11/registry';
+import { registerCaCommands } from './caCommands';
+import { registerCertCommands } from './certCommands';
+import { collect } from './options';
+import { registerJournalCommands } from './journalCommands';
+import { registerCeremonyPlanCommands } from './ceremonyPlanCommands';
+import { registerTokenCommands } from './tokenCommands';
+import { setJson } from './output';
+import { disableCoreDumps } from '../core/coredump';
 
 declare const QPKI_VERSION: string | undefined;
 
-const ceremony = () => import('./cli/ceremony');
+const ceremony = () => import('./ceremony');
 
 export function buildProgram(): Command {
   const program = new Command('qpki')
