@@ -1,5 +1,9 @@
 // The layering DESIGN.md states, checked on every `npm test`:
-// - electron/core/ is plain Node: never `electron`, never the app glue, the renderer or tests;
+// - only the app glue (electron/app/) imports `electron`;
+// - electron/core/ is plain Node: never the ceremony layer, the app glue, the renderer or tests;
+// - electron/ceremony/ (the ceremony's rules, plain Node) imports core/, shared/ and itself, never
+//   the app glue or the command line; the command line never imports the app glue;
+// - shared/ (the IPC contract) imports only itself and core's pure profile rules;
 // - renderer/ imports only shared/ and itself (and packages), never `electron`;
 // - nothing outside the tests imports test code (test/, e2e/, *.test.*);
 // - main's code leaves no promise floating (a rejected one would vanish unreported).
@@ -38,15 +42,27 @@ const layering = {
 /** Why `file` may not import `target` (a repository path for a relative import, else a package), or undefined. */
 export function verdict(file, target, relativeImport) {
   if (isTestFile(file)) return undefined;
-  if (relativeImport && (isTestFile(target) || /(^|\/)test-harness(\.ts)?$/.test(target))) return 'test code is for the tests';
+  if (relativeImport && isTestFile(target)) return 'test code is for the tests';
+  const electronPackage = !relativeImport && (target === 'electron' || target.startsWith('electron/'));
   if (file.startsWith('electron/core/')) {
-    if (!relativeImport && (target === 'electron' || target.startsWith('electron/'))) return 'the engine is plain Node, without Electron';
+    if (electronPackage) return 'the engine is plain Node, without Electron';
     if (relativeImport && !target.startsWith('electron/core/') && !target.startsWith('shared/') && !target.startsWith('resources/')) return 'the engine imports only itself and shared/';
   }
+  if (file.startsWith('electron/ceremony/')) {
+    if (electronPackage) return 'the ceremony layer is plain Node, without Electron';
+    if (relativeImport && !/^(electron\/(core|ceremony)|shared|resources)\//.test(target)) return 'the ceremony layer imports only core/, shared/ and itself';
+  }
+  if (file.startsWith('electron/cli/')) {
+    if (electronPackage) return 'the command line runs without Electron';
+    if (relativeImport && target.startsWith('electron/app/')) return 'the command line does not import the app glue';
+  }
+  // The one door: the profile variable rules are pure (no Node), so the form checks a value as main will.
+  if (file.startsWith('shared/') && relativeImport && !target.startsWith('shared/') && target !== 'electron/core/profiles/rules') return 'shared/ imports only itself and the pure profile rules';
   if (file.startsWith('renderer/')) {
-    if (!relativeImport && (target === 'electron' || target.startsWith('electron/'))) return 'the renderer is untrusted UI without Electron or Node access';
+    if (electronPackage) return 'the renderer is untrusted UI without Electron or Node access';
     if (relativeImport && !target.startsWith('renderer/') && !target.startsWith('shared/')) return 'the renderer imports only shared/ and itself';
   }
+  if (electronPackage && !file.startsWith('electron/app/')) return 'only the app glue (electron/app/) imports Electron';
   return undefined;
 }
 

@@ -5,7 +5,7 @@
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 import { fileURLToPath } from 'node:url';
-import { CSP } from './electron/window-config';
+import { CSP } from './electron/app/window-config';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 

@@ -1,7 +1,7 @@
 /**
  * The e2e bridge. The renderer gets `window.qpki` with the same named functions the preload
  * exposes; each call crosses to this Node worker through `page.exposeFunction` and runs the
- * SAME handler table electron/ipc.ts registers (real validation, real core, real SoftHSM2).
+ * SAME handler table electron/app/ipc.ts registers (real validation, real core, real SoftHSM2).
  */
 import { test as base, expect, type Page } from '@playwright/test';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { makeSoftHsmStore, SOFTHSM_LIB, type SoftHsmStore } from '../test/softhsm';
 import { createRequire } from 'node:module';
-import type { Harness, makeHarness as MakeHarness } from '../electron/test-harness';
+import type { Harness, makeHarness as MakeHarness } from '../test/harness/test-harness';
 import { CHANNELS } from '../shared/channels';
 import { serveDir } from './static-server';
 

@@ -1,10 +1,10 @@
 /**
  * dist/renderer on 127.0.0.1 for the UI tests, answered by the same function as the app's
- * app://qpki handler (electron/app-protocol.ts): the same files, types, refusals and CSP header
+ * app://qpki handler (electron/app/app-protocol.ts): the same files, types, refusals and CSP header
  * reach Chromium here as in the app. Only the transport (HTTP instead of a custom scheme) differs.
  */
 import { createServer, type Server } from 'node:http';
-import { serveRendererPath } from '../electron/app-protocol';
+import { serveRendererPath } from '../electron/app/app-protocol';
 
 export async function serveDir(dir: string): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {

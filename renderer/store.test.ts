@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeSoftHsmStore, SOFTHSM_LIB } from '../test/softhsm';
-import { makeHarness } from '../electron/test-harness';
+import { makeHarness } from '../test/harness/test-harness';
 import { setApi } from './api';
 import { createWizardStore } from './store';
 import type { QpkiApi } from '../shared/contract';

@@ -8,8 +8,8 @@ import { useStore } from 'zustand';
 import { call, toPayload } from './api';
 import type { ErrorPayload } from '../shared/error-codes';
 import type {
-  CaSummaryT, DescribedT, GeneratedKeyT, IssuedT, Input, JournalEntryT, KeyInfoT, ModuleInfoT, Output,
-  ProfileSummaryT, SigningRequestT, SlotSummaryT, TokenSummaryT, VariableDefT, KeyAlgorithmT, PlanViewT,
+  CaSummaryT, DescribedT, GeneratedKeyT, IssuedT, Input, KeyInfoT, ModuleInfoT, Output,
+  ProfileSummaryT, SigningRequestT, SlotSummaryT, TokenSummaryT, KeyAlgorithmT, PlanViewT,
 } from '../shared/contract';
 
 export type Screen =

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeSoftHsmStore, SOFTHSM_LIB } from '../test/softhsm';
-import { makeHarness } from '../electron/test-harness';
+import { makeHarness } from '../test/harness/test-harness';
 import { setApi } from './api';
 import { createWizardStore } from './store';
 import type { QpkiApi } from '../shared/contract';

@@ -11,7 +11,7 @@ import { gzipSync } from 'node:zlib';
 import { chromium } from '@playwright/test';
 import { CHANNELS } from '../shared/channels';
 import { serveDir } from '../e2e/static-server';
-import type { makeHarness as MakeHarness } from '../electron/test-harness';
+import type { makeHarness as MakeHarness } from '../test/harness/test-harness';
 
 const root = resolve(__dirname, '..');
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };

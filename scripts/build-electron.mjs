@@ -9,8 +9,8 @@ import { build } from 'esbuild';
 
 const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', sourcemap: false, logLevel: 'warning', tsconfig: 'tsconfig.json' };
 
-await build({ ...common, entryPoints: ['electron/main.ts'], outfile: 'dist/electron/main.cjs', external: ['electron', 'pkcs11js'] });
-await build({ ...common, entryPoints: ['electron/preload.ts'], outfile: 'dist/electron/preload.cjs', external: ['electron'] });
+await build({ ...common, entryPoints: ['electron/app/main.ts'], outfile: 'dist/electron/main.cjs', external: ['electron', 'pkcs11js'] });
+await build({ ...common, entryPoints: ['electron/app/preload.ts'], outfile: 'dist/electron/preload.cjs', external: ['electron'] });
 if (process.argv.includes('--harness')) {
-  await build({ ...common, entryPoints: ['electron/test-harness.ts'], outfile: 'dist/e2e/harness.cjs', packages: 'external' });
+  await build({ ...common, entryPoints: ['test/harness/test-harness.ts'], outfile: 'dist/e2e/harness.cjs', packages: 'external' });
 }

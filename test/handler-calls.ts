@@ -1,6 +1,6 @@
 /** Calling the app's handler table in node tests: the raw answer, or the value of one that must succeed. */
 import assert from 'node:assert/strict';
-import type { Harness } from '../electron/test-harness';
+import type { Harness } from './harness/test-harness';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Answer = { ok: boolean; value?: any; error?: { code: string; message: string } };

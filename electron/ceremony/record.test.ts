@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeSoftHsmStore, SOFTHSM_LIB } from '../../test/softhsm';
-import { makeHarness } from '../test-harness';
+import { makeHarness } from '../../test/harness/test-harness';
 import { readJournal, verifyJournal } from '../core/journal/journal';
 import { chromiumAvailable } from '../core/journal/transcript';
 import { preflightConfirmation, handlerCalls } from '../../test/handler-calls';

@@ -14,7 +14,7 @@ import { readMeta } from '../core/ca/meta';
 import type { RevocationReason } from '../core/x509/crl';
 import { parseCertificateModel, parseCrlModel } from '../core/x509/model';
 import { pemOrDer } from '../core/x509/pem';
-import type { AppState } from '../app-state';
+import type { AppState } from './state';
 import type { Output } from '../../shared/contract';
 import { askAndRecord, type SigningContext } from './signing';
 

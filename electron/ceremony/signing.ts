@@ -15,16 +15,16 @@ import { lintFacts, type LintReport } from '../core/lint/gate';
 import { CaDirectory, completeNewCa, describeCaDir, draftDocument, prepareNewCa, sha256Hex, type NewAltCaKey, type NewCaDraft, type NewCaKey, type PreparedCertificate, type PreparedCrl } from '../core/ca/authority';
 import { keyAlgorithmOfSpki } from '../core/keys/verify';
 import { parseAndVerifyCsr, type ParsedCsr } from '../core/x509/csr';
-import { describeDocument, type Described } from '../core/x509/describe';
+import { colonHex, describeDocument, type Described } from '../core/x509/describe';
 import { assembleSignedDocument, type PreparedDocument } from '../core/x509/tbs';
 import { OID_SUBJECT_ALT_PUBLIC_KEY_INFO } from '../core/x509/catalyst';
 import type { KeyAlgorithm } from '../core/keys/algorithms';
 import { isMlDsa } from '../core/keys/mldsa';
 import { CKM_ML_DSA } from '../core/pkcs11/constants';
 import type { KeyStorageRef } from '../core/keys/signer';
-import type { AppState, KeyChoice } from '../app-state';
+import type { AppState, KeyChoice } from './state';
 import type { CaKeyViewT, Output, SigningRequestT } from '../../shared/contract';
-import { keyView, open, unlock, verification, view } from '../ca-ops';
+import { keyView, open, unlock, verification, view } from './ca-views';
 import type { Confirm, Confirmation } from './confirmation';
 import { csrDifferences, csrFacts } from './csr';
 import { currentCrl } from './revocation';
@@ -50,10 +50,6 @@ export type PendingSigning =
 export interface SigningContext {
   state: AppState;
   confirm: Confirm;
-}
-
-function colonHex(h: string): string {
-  return (h.match(/../g) ?? []).join(':').toUpperCase();
 }
 
 function newRequestId(): string {

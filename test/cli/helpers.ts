@@ -6,7 +6,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { makeSoftHsmStore, SOFTHSM_LIB, type SoftHsmModule, type SoftHsmStore } from '../softhsm';
 
 export { SOFTHSM_LIB };

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CSP } from '../../electron/window-config';
+import { CSP } from '../../electron/app/window-config';
 import { ROOT } from '../cli-build';
 
 interface Issue { id: string; file: string; line: number; column: number; severity: string; confidence: string; manualReview: boolean; description: string }

@@ -19,7 +19,7 @@ import { toPem } from '../../electron/core/x509/pem';
 import { compileProfile, loadProfile } from '../../electron/core/profiles/index';
 import { generateSoftwareKey, signerFromPkcs8 } from '../../electron/core/keys/software';
 import { signatureAlgorithmIdentifier } from '../../electron/core/keys/verify';
-import { verify as appVerify } from '../../electron/ca-ops';
+import { verify as appVerify } from '../../electron/ceremony/ca-views';
 import { builtinFamilies, crlOf, issueFamily, issueFrom, type IssuedChain } from './chains';
 import { ensureCliBuilt, qpki } from '../cli/helpers';
 

@@ -5,7 +5,7 @@
  * environment variable the driver names, never from argv.
  */
 import { readFileSync } from 'node:fs';
-import { makeHarness } from '../../electron/test-harness';
+import { makeHarness } from '../harness/test-harness';
 import { handlerCalls, preflightConfirmation } from '../handler-calls';
 
 interface Args { lib: string; tokenSerial: string; pinEnv: string; keyLabel: string; rootDir: string; csr: string; rootCn: string; subCn: string; crlDays: number; dataDir: string }

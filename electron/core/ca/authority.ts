@@ -13,7 +13,7 @@ import { CKM_ML_DSA } from '../pkcs11/constants';
 import { assertRecordable, Journal, type JournalKind } from '../journal/journal';
 import type { PinProvider, TokenSession } from '../pkcs11/index';
 import { buildExtensions, buildSubject, renderSubject, resolveVariables, subjectKeyIdentifier, validityDaysFor, type Profile, type VariableValues } from '../profiles/index';
-import { buildCertificate, newSerial, prepareCertificate, serialHex, wholeSeconds } from '../x509/certificate';
+import { newSerial, prepareCertificate, serialHex, wholeSeconds } from '../x509/certificate';
 import { catalystParts } from '../x509/catalyst';
 import { checkSigned, signPrepared, type IssuerKeys, type PreparedDocument } from '../x509/tbs';
 import { prepareCrl, type RevocationReason } from '../x509/crl';

@@ -20,7 +20,7 @@ import { renderSubject } from '../profiles/index';
 import { buildCsr } from '../x509/csr';
 import { describeDocument } from '../x509/describe';
 import { parsePemBlocks, toPem } from '../x509/pem';
-import { assertNewCaTarget, keyLeftInToken, makeKey, nameString, prepareSubject, sha256Hex, type InitCaResult, type NewCaKey, type NewCaOptions } from './authority';
+import { assertNewCaTarget, keyLeftInToken, makeKey, nameString, prepareSubject, sha256Hex, type InitCaResult, type NewCaOptions } from './authority';
 import { lockCaDir, readText, writeFileAtomic, makeStagingDir } from './fsx';
 import { makeDirs } from '../dirs';
 import { keyAlgorithmFromQpkiId, META_FILE, qpkiAlgorithmId, readMeta, storageForMeta, versionKeys, versionStatus, writeMeta, DEFAULT_PIN_ENV, HSM_CONFIG_FILE, hsmYamlFor, type CaMeta, type KeyRef } from './meta';

@@ -76,7 +76,8 @@ function hex(b: ArrayBuffer | Uint8Array): string {
   return Buffer.from(b instanceof Uint8Array ? b : new Uint8Array(b)).toString('hex');
 }
 
-function colonHex(h: string): string {
+/** A hex string as colon-separated upper-case byte pairs (AB:CD:…), as certificate viewers show fingerprints. */
+export function colonHex(h: string): string {
   return (h.match(/../g) ?? []).join(':').toUpperCase();
 }
 

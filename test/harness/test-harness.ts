@@ -5,12 +5,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AppState } from './app-state';
-import { createHandlers, type Handlers } from './handlers';
-import { transcriptPdf } from './core/journal/transcript';
-import { buildApi } from './preload-api';
-import { CHANNELS, type Channel } from '../shared/channels';
-import type { Confirmation } from './ceremony/confirmation';
+import { AppState } from '../../electron/ceremony/state';
+import { createHandlers, type Handlers } from '../../electron/app/handlers';
+import { transcriptPdf } from '../../electron/core/journal/transcript';
+import { buildApi } from '../../electron/app/preload-api';
+import { CHANNELS, type Channel } from '../../shared/channels';
+import type { Confirmation } from '../../electron/ceremony/confirmation';
 
 export interface Harness {
   state: AppState;

@@ -1,29 +1,19 @@
 /**
- * The CA side of the handler table: preview, root signing, opening a CA, issuing from a CSR,
- * CRLs, and turning core's descriptions into the contract's plain shapes.
+ * A CA as the contract shows it (its certificate, keys and where they are), opening one for the
+ * ceremony's token sessions, and a document's description and verification in the contract's
+ * plain shapes.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { QpkiError } from './core/errors';
-import type { AppState } from './app-state';
-import type { Profile } from './core/profiles';
-import { defaultSignatureAlgorithm, signatureFitsKey, type KeyAlgorithm, type SignatureAlgorithm } from './core/keys/algorithms';
-import { generateSoftwareKey, signerFromPkcs8 } from './core/keys/software';
-import type { KeyStorageRef, Signer } from './core/keys/signer';
-import { isMlDsa } from './core/keys/mldsa';
-import { keyAlgorithmOfSpki } from './core/keys/verify';
-import { CKM_ML_DSA } from './core/pkcs11/constants';
-import { OID_ALT_SIGNATURE_ALGORITHM, OID_ALT_SIGNATURE_VALUE, OID_SUBJECT_ALT_PUBLIC_KEY_INFO } from './core/x509/catalyst';
-import { buildExtensions } from './core/profiles';
-import { buildCertificate, newSerial } from './core/x509/certificate';
-import { describeDocument, type Described } from './core/x509/describe';
-import { readBundle, validatePath } from './core/x509/validate/index';
-import { parseAndVerifyCsr } from './core/x509/csr';
-import { describeCaDir, openCa as openCaCore, sha256Hex } from './core/ca';
-import { CaDirectory } from './core/ca/authority';
-import { qpkiAlgorithmId } from './core/ca/meta';
-import type { CertificateAuthority } from './core/ca/authority';
-import type { CaKeyViewT, Output } from '../shared/contract';
+import { QpkiError } from '../core/errors';
+import type { AppState } from './state';
+import type { KeyStorageRef } from '../core/keys/signer';
+import { colonHex, describeDocument, type Described } from '../core/x509/describe';
+import { readBundle, validatePath } from '../core/x509/validate/index';
+import { describeCaDir, openCa as openCaCore, sha256Hex } from '../core/ca';
+import { CaDirectory } from '../core/ca/authority';
+import type { CertificateAuthority } from '../core/ca/authority';
+import type { CaKeyViewT, Output } from '../../shared/contract';
 
 /** The secrets of one signing request: sent with it, used once, never kept. */
 export interface KeySecrets {
@@ -31,14 +21,6 @@ export interface KeySecrets {
   passphrase: string | null;
   /** The ML-DSA key file of a Catalyst CA. */
   altPassphrase: string | null;
-}
-
-const CATALYST_OIDS = [OID_SUBJECT_ALT_PUBLIC_KEY_INFO, OID_ALT_SIGNATURE_ALGORITHM, OID_ALT_SIGNATURE_VALUE];
-
-const DAY_MS = 86_400_000;
-
-function colonHex(h: string): string {
-  return (h.match(/../g) ?? []).join(':').toUpperCase();
 }
 
 /** Core's description as the contract's plain view (fields in the order a certificate viewer shows them). */

@@ -1,8 +1,8 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeSoftHsmStore, SOFTHSM_LIB } from '../test/softhsm';
-import { makeHarness } from './test-harness';
-import { handlerCalls } from '../test/handler-calls';
+import { makeSoftHsmStore, SOFTHSM_LIB } from '../../test/softhsm';
+import { makeHarness } from '../../test/harness/test-harness';
+import { handlerCalls } from '../../test/handler-calls';
 
 // SoftHSM2 reads SOFTHSM2_CONF at C_Initialize (the first loadModule), so this precedes it.
 const store = makeSoftHsmStore();

@@ -9,8 +9,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { OCK_LIB, inOpencryptokiNamespace, opencryptokiUnavailable } from '../test/opencryptoki-env';
-import { ensureCliBuilt } from '../test/cli-build';
+import { OCK_LIB, inOpencryptokiNamespace, opencryptokiUnavailable } from '../../test/opencryptoki-env';
+import { ensureCliBuilt } from '../../test/cli-build';
 
 const reason = opencryptokiUnavailable();
 if (reason) console.log(`# SO PIN test on opencryptoki skipped: ${reason}`);
@@ -19,7 +19,7 @@ type Step = { step: string; ok?: boolean; code?: string; message?: string; statu
 
 test('opencryptoki: wrong SO PINs count down, the final try is asked in main (--force on the CLI), locked is refused without trying; the key survives', { skip: reason, timeout: 180_000 }, async () => {
   await ensureCliBuilt();
-  const [cmd, args] = inOpencryptokiNamespace([process.execPath, '--import', 'tsx', join(__dirname, 'so-pin-states.child.ts'), OCK_LIB!]);
+  const [cmd, args] = inOpencryptokiNamespace([process.execPath, '--import', 'tsx', join(__dirname, '..', '..', 'test', 'harness', 'so-pin-states.child.ts'), OCK_LIB!]);
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 170_000 });
   const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
   assert.ok(line, `the opencryptoki run produced no result (exit ${r.status}):\n${r.stderr.slice(-3000)}`);

@@ -10,12 +10,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeSoftHsmStore, SOFTHSM_LIB } from '../test/softhsm';
-import { makeHarness } from './test-harness';
-import { preflightConfirmation, handlerCalls } from '../test/handler-calls';
-import { readJournal } from './core/journal/journal';
-import { hashTree } from '../test/faults/helpers';
-import { revokeInIndex } from './core/ca/revoke';
+import { makeSoftHsmStore, SOFTHSM_LIB } from '../../test/softhsm';
+import { makeHarness } from '../../test/harness/test-harness';
+import { preflightConfirmation, handlerCalls } from '../../test/handler-calls';
+import { readJournal } from '../core/journal/journal';
+import { hashTree } from '../../test/faults/helpers';
+import { revokeInIndex } from '../core/ca/revoke';
 
 const store = makeSoftHsmStore();
 process.env.SOFTHSM2_CONF = store.conf;

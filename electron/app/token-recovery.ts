@@ -6,13 +6,13 @@
  * keeps its view of a lost token until then — and finds the token by serial, never by slot id.
  * The PIN is asked again through the ordinary login request.
  */
-import { readJournal } from './core/journal/journal';
-import { QpkiError, toErrorPayload } from './core/errors';
-import { loadModule } from './core/pkcs11';
-import type { Pkcs11Module } from './core/pkcs11/module';
-import type { TokenSession } from './core/pkcs11/session';
-import type { JournalKind } from './core/journal/journal';
-import type { AppState, LostToken } from './app-state';
+import { readJournal } from '../core/journal/journal';
+import { QpkiError, toErrorPayload } from '../core/errors';
+import { loadModule } from '../core/pkcs11';
+import type { Pkcs11Module } from '../core/pkcs11/module';
+import type { TokenSession } from '../core/pkcs11/session';
+import type { JournalKind } from '../core/journal/journal';
+import type { AppState, LostToken } from '../ceremony/state';
 
 /** Codes that mean the token itself (not the request) stopped answering. */
 export const TOKEN_LOSS_CODES: ReadonlySet<string> = new Set(['TOKEN_NOT_PRESENT', 'TOKEN_NOT_FOUND', 'SESSION_CLOSED']);

@@ -3,7 +3,7 @@
  * channel, each sending its single JSON argument on its own channel. No generic invoke escapes.
  * Pure (no electron import) so tests check the very builder the preload uses.
  */
-import { CHANNELS, ipcChannel, type Channel } from '../shared/channels';
+import { CHANNELS, ipcChannel, type Channel } from '../../shared/channels';
 
 export type Invoke = (ipcChannelName: string, input: unknown) => Promise<unknown>;
 

@@ -8,11 +8,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, statSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeSoftHsmStore, SOFTHSM_LIB } from '../test/softhsm';
-import { makeHarness } from './test-harness';
-import { CHANNELS, type Channel } from '../shared/channels';
-import { contract } from '../shared/contract';
-import { preflightConfirmation } from '../test/handler-calls';
+import { makeSoftHsmStore, SOFTHSM_LIB } from '../../test/softhsm';
+import { makeHarness } from '../../test/harness/test-harness';
+import { CHANNELS, type Channel } from '../../shared/channels';
+import { contract } from '../../shared/contract';
+import { preflightConfirmation } from '../../test/handler-calls';
 
 const store = makeSoftHsmStore();
 process.env.SOFTHSM2_CONF = store.conf;

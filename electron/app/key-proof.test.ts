@@ -11,10 +11,10 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeSoftHsmStore, SOFTHSM_LIB } from '../test/softhsm';
-import { ensureCliBuilt, QPKI } from '../test/cli-build';
-import { makeHarness } from './test-harness';
-import { preflightConfirmation, handlerCalls } from '../test/handler-calls';
+import { makeSoftHsmStore, SOFTHSM_LIB } from '../../test/softhsm';
+import { ensureCliBuilt, QPKI } from '../../test/cli-build';
+import { makeHarness } from '../../test/harness/test-harness';
+import { preflightConfirmation, handlerCalls } from '../../test/handler-calls';
 
 const store = makeSoftHsmStore();
 process.env.SOFTHSM2_CONF = store.conf;

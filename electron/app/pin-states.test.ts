@@ -2,14 +2,14 @@
  * Every PIN state through the app's handler table, on a token that sets the PIN flags:
  * opencryptoki's software token (SoftHSM2 never sets count low, final try or locked). The table
  * runs in a child inside a private mount namespace beside its own pkcsslotd
- * (pin-states.child.ts, test/faults/opencryptoki-ns.sh); this test judges what it answered.
+ * (test/harness/pin-states.child.ts, test/faults/opencryptoki-ns.sh); this test judges what it answered.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { OCK_LIB, inOpencryptokiNamespace, opencryptokiUnavailable } from '../test/opencryptoki-env';
-import { WRONG_PIN_PAUSE_MS } from './core/pkcs11/pinPace';
+import { OCK_LIB, inOpencryptokiNamespace, opencryptokiUnavailable } from '../../test/opencryptoki-env';
+import { WRONG_PIN_PAUSE_MS } from '../core/pkcs11/pinPace';
 
 const reason = opencryptokiUnavailable();
 if (reason) console.log(`# app PIN-state test on opencryptoki skipped: ${reason}`);
@@ -17,7 +17,7 @@ if (reason) console.log(`# app PIN-state test on opencryptoki skipped: ${reason}
 type Step = { step: string; ok: boolean; code?: string; message?: string; ms?: number; questions?: unknown[]; flags?: Record<string, boolean>; value?: any };
 
 test('app on opencryptoki: listSlots shows the PIN flags; wrong PIN → count low → final try asked by main → locked refuses without trying', { skip: reason, timeout: 120_000 }, () => {
-  const [cmd, args] = inOpencryptokiNamespace([process.execPath, '--import', 'tsx', join(__dirname, 'pin-states.child.ts'), OCK_LIB!]);
+  const [cmd, args] = inOpencryptokiNamespace([process.execPath, '--import', 'tsx', join(__dirname, '..', '..', 'test', 'harness', 'pin-states.child.ts'), OCK_LIB!]);
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 110_000 });
   const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
   assert.ok(line, `the opencryptoki run produced no result (exit ${r.status}):\n${r.stderr.slice(-3000)}`);

@@ -5,17 +5,17 @@
 import { app, BrowserWindow, Menu, protocol, session, dialog } from 'electron';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AppState } from './app-state';
+import { AppState } from '../ceremony/state';
 import { createHandlers } from './handlers';
 import { registerIpc } from './ipc';
-import { finalizeAllModules } from './core/pkcs11/module';
-import { QpkiError } from './core/errors';
+import { finalizeAllModules } from '../core/pkcs11/module';
+import { QpkiError } from '../core/errors';
 import { findSoftHsm } from './handlers';
 import { CSP_HEADER, isAllowedRequest, windowOptions } from './window-config';
 import { APP_INDEX_URL, APP_SCHEME, APP_SCHEME_PRIVILEGES, serveAppRequest } from './app-protocol';
-import { confirmationText } from './ceremony/confirmation';
-import { disableCoreDumps } from './core/coredump';
-import { makeDirs } from './core/dirs';
+import { confirmationText } from '../ceremony/confirmation';
+import { disableCoreDumps } from '../core/coredump';
+import { makeDirs } from '../core/dirs';
 
 // First of all: no core of this process holds a PIN (what it covers: core/coredump.ts).
 disableCoreDumps();

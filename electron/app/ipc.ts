@@ -4,7 +4,7 @@
  * and validates the answer. The handler table is the one the e2e bridge drives.
  */
 import { ipcMain, type IpcMainInvokeEvent } from 'electron';
-import { CHANNELS, ipcChannel } from '../shared/channels';
+import { CHANNELS, ipcChannel } from '../../shared/channels';
 import type { Handlers } from './handlers';
 import { isTrustedSender } from './window-config';
 

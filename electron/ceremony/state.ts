@@ -3,13 +3,13 @@
  * The renderer only ever names these things; the handles stay here. No PIN is kept: a PIN goes
  * from the login request straight to C_Login.
  */
-import type { Pkcs11Module } from './core/pkcs11/module';
-import type { TokenSession } from './core/pkcs11/session';
-import type { KeyAlgorithm } from './core/keys/algorithms';
-import { QpkiError } from './core/errors';
-import { CeremonyRecord } from './ceremony/record';
-import { Capabilities } from './ceremony/capabilities';
-import type { PendingSigning } from './ceremony/signing';
+import type { Pkcs11Module } from '../core/pkcs11/module';
+import type { TokenSession } from '../core/pkcs11/session';
+import type { KeyAlgorithm } from '../core/keys/algorithms';
+import { QpkiError } from '../core/errors';
+import { CeremonyRecord } from './record';
+import { Capabilities } from './capabilities';
+import type { PendingSigning } from './signing';
 import { join } from 'node:path';
 
 export type KeyChoice =

@@ -11,10 +11,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeHarness } from './test-harness';
-import { readJournal } from './core/journal/journal';
+import { readJournal } from '../../electron/core/journal/journal';
 
 const LIB = process.argv[2];
-const CLI = join(__dirname, '..', 'bin', 'qpki.cjs');
+const CLI = join(__dirname, '..', '..', 'bin', 'qpki.cjs');
 const LABEL = 'OCK SO Token';
 const SO = '87654321';
 const WRONG_SO = 'wrongso1';

@@ -10,10 +10,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeSoftHsmStore, SOFTHSM_LIB } from '../test/softhsm';
-import { makeHarness } from './test-harness';
-import { preflightConfirmation, handlerCalls } from '../test/handler-calls';
-import { readJournal } from './core/journal/journal';
+import { makeSoftHsmStore, SOFTHSM_LIB } from '../../test/softhsm';
+import { makeHarness } from '../../test/harness/test-harness';
+import { preflightConfirmation, handlerCalls } from '../../test/handler-calls';
+import { readJournal } from '../core/journal/journal';
 
 const store = makeSoftHsmStore();
 process.env.SOFTHSM2_CONF = store.conf;

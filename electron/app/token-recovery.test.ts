@@ -9,12 +9,12 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeSoftHsmStore, SOFTHSM_LIB } from '../test/softhsm';
-import { hashTree } from '../test/faults/helpers';
-import { checkCaDir } from './core/ca/check';
-import { readJournal, verifyJournal } from './core/journal/journal';
-import { makeHarness } from './test-harness';
-import { preflightConfirmation, handlerCalls } from '../test/handler-calls';
+import { makeSoftHsmStore, SOFTHSM_LIB } from '../../test/softhsm';
+import { hashTree } from '../../test/faults/helpers';
+import { checkCaDir } from '../core/ca/check';
+import { readJournal, verifyJournal } from '../core/journal/journal';
+import { makeHarness } from '../../test/harness/test-harness';
+import { preflightConfirmation, handlerCalls } from '../../test/handler-calls';
 
 const store = makeSoftHsmStore();
 process.env.SOFTHSM2_CONF = store.conf;
@@ -116,7 +116,6 @@ test('token store moved away after the root ceremony: clear error, dead session 
   assert.ok(crl.savedTo);
 
   const kinds = readJournal(dir).slice(entriesBefore).map((e) => e.kind);
-  const from = kinds.indexOf('error');
   // The loss, the early Retry (module reloaded, token still away), then the Retry that found it and the new login.
   const noFailedSigning = kinds.filter((k) => k !== 'signing.failed' && k !== 'signing.prepared' && k !== 'confirmation');
   const at = noFailedSigning.indexOf('error');

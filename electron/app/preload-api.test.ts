@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildApi } from './preload-api';
-import { CHANNELS, ipcChannel } from '../shared/channels';
-import { contract } from '../shared/contract';
+import { CHANNELS, ipcChannel } from '../../shared/channels';
+import { contract } from '../../shared/contract';
 
 test('the preload exposes exactly the contract functions, no generic invoke', () => {
   const api = buildApi(async () => null);

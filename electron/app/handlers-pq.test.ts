@@ -12,16 +12,16 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { makeSoftHsmStore, SOFTHSM_LIB } from '../test/softhsm';
-import { makeHarness } from './test-harness';
-import { generateSoftwareKey, signerFromPkcs8 } from './core/keys/software';
-import { buildCsr } from './core/x509/csr';
-import { subjectAltPublicKeyInfoExtension } from './core/x509/catalyst';
-import { toPem } from './core/x509/pem';
-import { describeDocument } from './core/x509/describe';
+import { makeSoftHsmStore, SOFTHSM_LIB } from '../../test/softhsm';
+import { makeHarness } from '../../test/harness/test-harness';
+import { generateSoftwareKey, signerFromPkcs8 } from '../core/keys/software';
+import { buildCsr } from '../core/x509/csr';
+import { subjectAltPublicKeyInfoExtension } from '../core/x509/catalyst';
+import { toPem } from '../core/x509/pem';
+import { describeDocument } from '../core/x509/describe';
 import { AttributeTypeAndValue, AttributeValue, Name, RelativeDistinguishedName } from '@peculiar/asn1-x509';
-import { readJournal } from './core/journal/journal';
-import { preflightConfirmation, handlerCalls } from '../test/handler-calls';
+import { readJournal } from '../core/journal/journal';
+import { preflightConfirmation, handlerCalls } from '../../test/handler-calls';
 
 const store = makeSoftHsmStore();
 process.env.SOFTHSM2_CONF = store.conf;
@@ -230,7 +230,7 @@ describe('ml/root-ca with a token that has no ML-DSA', () => {
 
 describe('inspector', () => {
   test('the RFC 9881 ML-DSA-44 example: its ML-DSA signature is checked and reported', async () => {
-    const pem = readFileSync(resolve(__dirname, '..', 'test', 'fixtures', 'ml-dsa', 'ML-DSA-44.crt'), 'utf8');
+    const pem = readFileSync(resolve(__dirname, '..', '..', 'test', 'fixtures', 'ml-dsa', 'ML-DSA-44.crt'), 'utf8');
     const d = await must('describeDocument', { data: pem, encoding: 'pem' });
     assert.match(field(d, 'Signature')!, /^valid \(ml-dsa-44/);
     assert.match(field(d, 'Public key')!, /ML-DSA-44/i);

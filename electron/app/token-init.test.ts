@@ -8,10 +8,10 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { makeSoftHsmStore, SOFTHSM_LIB } from '../test/softhsm';
-import { makeHarness } from './test-harness';
-import { preflightConfirmation, handlerCalls } from '../test/handler-calls';
-import { WRONG_PIN_PAUSE_MS } from './core/pkcs11/pinPace';
+import { makeSoftHsmStore, SOFTHSM_LIB } from '../../test/softhsm';
+import { makeHarness } from '../../test/harness/test-harness';
+import { preflightConfirmation, handlerCalls } from '../../test/handler-calls';
+import { WRONG_PIN_PAUSE_MS } from '../core/pkcs11/pinPace';
 
 const store = makeSoftHsmStore();
 process.env.SOFTHSM2_CONF = store.conf;

@@ -1,0 +1,85 @@
+/**
+ * What every group of the handler table shares: the app's state, main's dialogs, the ceremony's
+ * record and its plan, and the few steps several handlers take the same way.
+ */
+import type { Channel, Input, Output } from '../../../shared/contract';
+import { QpkiError } from '../../core/errors';
+import { type KeyInfo as CoreKeyInfo } from '../../core/pkcs11';
+import { type JournalKind } from '../../core/journal/journal';
+import { fileSha256 } from '../../core/journal';
+import { type AppState } from '../../ceremony/state';
+import type { Confirm } from '../../ceremony/confirmation';
+import * as signing from '../../ceremony/signing';
+import { casBackedBy, rememberCa } from '../../ceremony/known-cas';
+import { PlanSession, planView } from '../../ceremony/plan-session';
+import { keyInfo } from './token-views';
+
+export interface HandlerDeps {
+  /** Ask the operator for a directory (a dialog in the app; a fixed answer in tests). */
+  chooseDirectory(purpose: 'open-ca' | 'new-ca'): Promise<string | null>;
+  /** Ask where to save an export (a dialog in the app). */
+  chooseSavePath(suggested: string, what?: 'certificate' | 'transcript'): Promise<string | null>;
+  /** Print the transcript page to an A4 PDF at `dest` (printToPDF in the app, headless Chromium in tests). */
+  printPdf(html: string, dest: string): Promise<void>;
+  /** Ask the operator in main's own dialog; a step that needs it happens only on an explicit yes. */
+  confirm: Confirm;
+  /** Ask for a PKCS#11 library file (the native open dialog in the app). */
+  chooseModuleFile(): Promise<string | null>;
+  /** Ask for a ceremony plan file (the native open dialog in the app; a fixed answer in tests). */
+  choosePlanFile(): Promise<string | null>;
+}
+
+/** One function per contract channel, typed by the contract. */
+export type Impl = { [C in Channel]: (input: Input<C>) => Promise<Output<C>> | Output<C> };
+
+export type HandlerContext = ReturnType<typeof handlerContext>;
+
+export function handlerContext(state: AppState, deps: HandlerDeps) {
+  const ceremony = state.ceremony;
+  /** Record a fact of the ceremony: in the CA's journal once there is one, held in order before. */
+  const record = (kind: JournalKind, facts: Record<string, unknown>) => ceremony.record(kind, facts);
+  const recordModule = (info: { path: string; manufacturer: string; description: string; libraryVersion: string; cryptokiVersion: string }) => {
+    ceremony.modules.add(info.path);
+    record('module.loaded', {
+      path: info.path, librarySha256: fileSha256(info.path), manufacturer: info.manufacturer, description: info.description,
+      libraryVersion: info.libraryVersion, cryptokiVersion: info.cryptokiVersion,
+    });
+  };
+
+  const ctx: signing.SigningContext = { state, confirm: deps.confirm };
+  /** The ceremony plan this ceremony walks, if any: every step's action is checked against it here, in main. */
+  const plan = new PlanSession(record);
+  const planState = () => {
+    const shown = plan.active ?? plan.opened;
+    return {
+      plan: shown ? planView(shown) : null, active: plan.isActive, current: plan.current, awaiting: plan.awaiting,
+      status: [...plan.status], changed: [...plan.changed], acknowledgements: plan.acknowledgements.map((a) => ({ ...a })),
+      deviations: plan.deviations.map((d) => ({ ...d })), witnesses: plan.witnesses(),
+      preflight: { warnings: plan.isActive ? [...ceremony.preflightWarnings] : [], confirmed: plan.isActive && ceremony.preflightConfirmed },
+    };
+  };
+  /** A prepared request under the plan: checked before it is built, remembered so its signature completes the step. */
+  const underPlan = async (check: () => number, prepare: () => Promise<Output<'previewCa'>>) => {
+    if (!plan.isActive) return prepare();
+    const i = check();
+    const view = await prepare();
+    plan.prepared(i, view.id);
+    return view;
+  };
+  /** The journal this ceremony writes to, or the last one it closed, or the open CA's. */
+  const journalDir = (): string | null => ceremony.dir ?? (ceremony.closed ? ceremony.lastDir : null) ?? state.caDir ?? ceremony.lastDir;
+  /** A key as the contract shows it, with the CA directories this app knows it already backs. */
+  const known = (k: CoreKeyInfo) => ({ ...keyInfo(k), backs: k.publicKeyFingerprint ? casBackedBy(state.options.dataDir, k.publicKeyFingerprint) : [] });
+  const rememberOpened = (out: { dir: string; subject: string; keys: Array<{ fingerprint: string | null }> }) => {
+    try {
+      rememberCa(state.options.dataDir, { dir: out.dir, subject: out.subject, keys: out.keys.map((k) => (k.fingerprint ?? '').replace(/:/g, '').toLowerCase()).filter(Boolean) });
+    } catch { /* the list helps the operator; a full disk must not stop the ceremony here */ }
+  };
+  /** The logged-in session a key request of this role works in: a Catalyst ML-DSA key's may be a second token. */
+  const keySession = (role: 'primary' | 'alternative' | undefined) => (role === 'alternative' ? state.altKeySession() : state.requireLogin());
+  const requireAltSession = () => {
+    if (!state.altSession) throw new QpkiError('SESSION_CLOSED', 'No second token is open for the ML-DSA key. Choose it on the key step first.');
+    return state.altSession;
+  };
+  return { state, deps, ceremony, record, recordModule, ctx, plan, planState, underPlan, journalDir, known, rememberOpened, keySession, requireAltSession };
+}
