@@ -269,7 +269,7 @@ export function safeText(s: string): string {
     (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
 }
 
-/** Text for `qpki journal show`: one block per entry, then the last hash to compare with paper. */
+/** Text for `qpki journal show`: one block per entry, its facts in words, then the last hash to compare with paper. */
 export function formatJournal(entries: JournalEntry[]): string {
   const out: string[] = [];
   out.push(`Ceremony journal: ${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}`, '');
@@ -277,9 +277,9 @@ export function formatJournal(entries: JournalEntry[]): string {
     out.push(`#${e.seq}  ${readableTime(e.time)}  ${describeKind(e.kind)} (${e.kind})`);
     const who = e.witnesses.length ? `   witnesses: ${safeText(e.witnesses.join(', '))}` : '   witnesses: none';
     out.push(`    operator: ${safeText(e.operator)}${who}`);
-    for (const [k, v] of flattenFacts(e.facts)) {
-      const hex = isFingerprintKey(k) ? normalizeHex(v) : undefined;
-      out.push(`    ${safeText(k)}: ${safeText(hex ? groupHex(hex) : v)}`);
+    // The same words as the transcript, each row still naming the recorded fact it comes from.
+    for (const [words, text, path] of readableFacts(e.facts)) {
+      out.push(`    ${safeText(words)}: ${safeText(text)}${words === path ? '' : `   [${safeText(path)}]`}`);
     }
     out.push(`    hash: ${groupHex(e.hash)}`, '');
   }

@@ -446,7 +446,7 @@ describe('formatJournal', () => {
       assert.match(text, /^Ceremony journal: 6 entries/);
       assert.match(text, /#3 {2}\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3} UTC {2}Key generated \(key\.generated\)/);
       assert.match(text, /operator: Alice Operator {3}witnesses: Bob Witness, Carol Witness/);
-      assert.match(text, /serial: 1311768467294899695/);
+      assert.match(text, /Serial number: 1311768467294899695 {3}\[serial\]/);
       assert.match(text, new RegExp(`Last hash: ${j.lastHash().slice(0, 4)} ${j.lastHash().slice(4, 8)} `));
       // A hostile subject cannot fake a line or colour the terminal.
       assert.doesNotMatch(text, /\n#7 {2}fake/);

@@ -293,13 +293,18 @@ describe('facts in plain words', () => {
     assert.deepEqual(closed.map(([w, t]) => [w, t]), [['Steps completed', '3 of 6'], ['Ceremony id', 'EX-1'], ['Outcome', 'stopped at step 4 of 6']]);
   });
 
-  test('journal show writes every hash in the same groups of 4 as the transcript', () => {
+  test('journal show writes every hash in the same groups of 4 as the transcript, and the facts in its words', () => {
     const dir = threeCeremonies();
     try {
       const journal = readJournal(dir);
       const text = formatJournal(journal);
       assert.ok(text.includes(`hash: ${groupHex(journal[0].hash)}\n`));
-      assert.ok(text.includes(`planSha256: ${groupHex('ab'.repeat(32))}\n`));
+      assert.ok(text.includes(`Plan SHA-256: ${groupHex('ab'.repeat(32))}   [planSha256]\n`), text);
+      // A plan's facts read as the transcript reads them, not as raw field names.
+      const step = formatJournal([{ ...journal[0], kind: 'plan.step.completed', facts: { step: 3, of: 6, id: 'root', type: 'root', made: [{ kind: 'certificate', path: 'root-ca/ca.crt', sha256: 'cd'.repeat(32) }] } }]);
+      assert.match(step, /\n {4}Plan step: Step 3 of 6 \(root, root CA\) {3}\[step\]\n/);
+      assert.match(step, /\n {4}Made: certificate root-ca\/ca\.crt {3}\[made\]\n/);
+      assert.ok(step.includes(`SHA-256 of root-ca/ca.crt: ${groupHex('cd'.repeat(32))}   [made[0].sha256]\n`), step);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
