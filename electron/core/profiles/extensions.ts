@@ -123,6 +123,7 @@ function uris(field: string, template: string | string[] | undefined, values: Va
   });
 }
 
+/** A profile's extensions for one certificate, in the order its certificates carry them, every variable value checked. */
 export function buildExtensions(
   profile: Profile,
   values: VariableValues,
@@ -173,150 +174,178 @@ export function buildExtensions(
   if (e.subjectKeyIdentifier?.include !== false) out.push(extensionOfDer(id_ce_subjectKeyIdentifier, false, encodeKeyIdentifier(subjectKeyIdentifier(ctx.subjectSpki))));
   out.push(authorityKeyIdentifier(ctx.issuerSpki, ctx.issuerKeyId));
 
-  if (e.subjectAltName) {
-    const san = e.subjectAltName;
-    const names: SanName[] = [];
-    const dns = renderList(san.dns, values).map((d) => {
-      const n = normalizeDnsName(d);
-      const p = dnsNameProblem(n, { wildcardAllowed: true });
-      if (p) refused('subjectAltName dns', san.dns, d, p);
-      return n;
-    });
-    if (san.dns_include_cn) {
-      const cn = renderSubject(profile, values).cn;
-      // Only a CN that is itself a host name belongs among the DNS names.
-      if (cn !== undefined) {
-        const n = normalizeDnsName(cn);
-        if (!dnsNameProblem(n, { wildcardAllowed: true }) && !dns.includes(n)) dns.unshift(n);
-      }
-    }
-    for (const d of new Set(dns)) names.push({ dns: d });
-    for (const ip of renderList(san.ip, values)) {
-      const b = parseIp(ip);
-      if (!b) refused('subjectAltName ip', san.ip, ip, 'is not an IP address');
-      names.push({ ip: b });
-    }
-    for (const m of renderList(san.email, values)) {
-      const p = emailProblem(m.toLowerCase());
-      if (p) refused('subjectAltName email', san.email, m, p);
-      names.push({ email: m.toLowerCase() });
-    }
-    for (const u of uris('subjectAltName uri', san.uri, values)) names.push({ uri: u });
-    if (names.length) out.push(extensionOfDer(id_ce_subjectAltName, san.critical ?? false, encodeGeneralNames(names)));
-  }
-
-  if (e.certificatePolicies) {
-    const cpExt = e.certificatePolicies;
-    // Checked and rendered first (a bad value is refused every time), encoded once per distinct input.
-    const rendered: { oid: string; cps: string[]; notice?: string }[] = [];
-    for (const p of cpExt.policies) {
-      const oid = renderScalar(p.oid, values);
-      if (oid === undefined) continue; // an optional policy variable left empty
-      const op = oidProblem(oid);
-      if (op) refused('certificatePolicies oid', p.oid, oid, op);
-      const cps = uris('certificatePolicies cps', p.cps, values);
-      const notice = p.userNotice !== undefined ? renderScalar(p.userNotice, values) : undefined;
-      if (notice && [...notice].length > 200) refused('certificatePolicies userNotice', p.userNotice, notice, 'is longer than 200 characters');
-      rendered.push({ oid, cps, ...(notice ? { notice } : {}) });
-    }
-    if (rendered.length)
-      out.push(
-        constant(profile, `certificatePolicies ${JSON.stringify(rendered)}`, () => {
-          const policies = rendered.map((r) => {
-            const qualifiers: PolicyQualifierInfo[] = r.cps.map(
-              (cps) => new PolicyQualifierInfo({ policyQualifierId: id_qt_csp, qualifier: new asn1js.IA5String({ value: cps }).toBER() }),
-            );
-            if (r.notice)
-              qualifiers.push(
-                new PolicyQualifierInfo({
-                  policyQualifierId: id_qt_unotice,
-                  qualifier: AsnConvert.serialize(new UserNotice({ explicitText: new DisplayText({ utf8String: r.notice }) })),
-                }),
-              );
-            return new PolicyInformation({ policyIdentifier: r.oid, ...(qualifiers.length && { policyQualifiers: qualifiers }) });
-          });
-          return ext(id_ce_certificatePolicies, cpExt.critical ?? false, new CertificatePolicies(policies));
-        }),
-      );
-  }
-
-  if (e.crlDistributionPoints) {
-    const dp = e.crlDistributionPoints;
-    const urls = uris('crlDistributionPoints', dp.urls, values);
-    if (urls.length)
-      out.push(
-        constant(profile, `crlDistributionPoints ${JSON.stringify(urls)}`, () =>
-          ext(
-            id_ce_cRLDistributionPoints,
-            dp.critical ?? false,
-            new CRLDistributionPoints(
-              urls.map(
-                (u) => new DistributionPoint({ distributionPoint: new DistributionPointName({ fullName: [new GeneralName({ uniformResourceIdentifier: u })] }) }),
-              ),
-            ),
-          ),
-        ),
-      );
-  }
-
-  if (e.authorityInfoAccess) {
-    const aia = e.authorityInfoAccess;
-    const ocsp = uris('authorityInfoAccess ocsp', aia.ocsp, values);
-    const caIssuers = uris('authorityInfoAccess caIssuers', aia.caIssuers, values);
-    if (ocsp.length || caIssuers.length)
-      out.push(
-        constant(profile, `authorityInfoAccess ${JSON.stringify([ocsp, caIssuers])}`, () => {
-          const descriptions = [
-            ...ocsp.map((u) => new AccessDescription({ accessMethod: id_ad_ocsp, accessLocation: new GeneralName({ uniformResourceIdentifier: u }) })),
-            ...caIssuers.map((u) => new AccessDescription({ accessMethod: id_ad_caIssuers, accessLocation: new GeneralName({ uniformResourceIdentifier: u }) })),
-          ];
-          return ext(id_pe_authorityInfoAccess, aia.critical ?? false, new AuthorityInfoAccessSyntax(descriptions));
-        }),
-      );
-  }
-
-  if (e.nameConstraints) {
-    const nc = e.nameConstraints;
-    const subtrees = (set: typeof nc.permitted, side: string): GeneralSubtrees | undefined => {
-      if (!set) return undefined;
-      const items: GeneralSubtree[] = [];
-      for (const d of renderList(set.dns, values)) {
-        const n = d.toLowerCase();
-        if (dnsNameProblem(normalizeDnsName(n.replace(/^\./, '')), { allowSingleLabel: true }))
-          refused(`nameConstraints ${side} dns`, set.dns, d, 'is not a DNS name or domain');
-        items.push(new GeneralSubtree({ base: new GeneralName({ dNSName: n }) }));
-      }
-      for (const m of renderList(set.email, values)) {
-        // "@example.com" (QPKI's form) means every mailbox at that host: RFC 5280 writes it "example.com".
-        const n = m.startsWith('@') ? m.slice(1).toLowerCase() : m.toLowerCase();
-        const bare = n.replace(/^\./, '');
-        if (n.includes('@') ? emailProblem(n) : dnsNameProblem(bare, { allowSingleLabel: true }))
-          refused(`nameConstraints ${side} email`, set.email, m, 'is not a mailbox, host or domain');
-        items.push(new GeneralSubtree({ base: new GeneralName({ rfc822Name: n }) }));
-      }
-      for (const r of renderList(set.ip, values)) {
-        const c = parseCidr(r);
-        if (!c) refused(`nameConstraints ${side} ip`, set.ip, r, 'is not a CIDR range');
-        items.push(new GeneralSubtree({ base: new GeneralName({ iPAddress: `${formatIp(c.address)}/${c.prefix}` }) }));
-      }
-      return items.length ? new GeneralSubtrees(items) : undefined;
-    };
-    const permitted = subtrees(nc.permitted, 'permitted');
-    const excluded = subtrees(nc.excluded, 'excluded');
-    if (permitted || excluded)
-      out.push(
-        ext(
-          id_ce_nameConstraints,
-          nc.critical ?? true,
-          new NameConstraints({ ...(permitted && { permittedSubtrees: permitted }), ...(excluded && { excludedSubtrees: excluded }) }),
-        ),
-      );
-  }
+  out.push(
+    ...subjectAltNameExtension(profile, values),
+    ...certificatePoliciesExtension(profile, values),
+    ...crlDistributionPointsExtension(profile, values),
+    ...authorityInfoAccessExtension(profile, values),
+    ...nameConstraintsExtension(profile, values),
+  );
 
   if (e.ocspNoCheck !== undefined) {
     const critical = e.ocspNoCheck && typeof e.ocspNoCheck === 'object' ? (e.ocspNoCheck.critical ?? false) : false;
     out.push(new Extension({ extnID: id_pkix_ocsp_nocheck, critical, extnValue: new OctetString(new Uint8Array([0x05, 0x00])) }));
   }
 
+  return out;
+}
+
+/** The subject alternative names, each checked (DNS names, IPs, mailboxes, URIs), with the CN among the DNS names when the profile says so. */
+function subjectAltNameExtension(profile: Profile, values: VariableValues): Extension[] {
+  const san = profile.extensions.subjectAltName;
+  if (!san) return [];
+  const out: Extension[] = [];
+  const names: SanName[] = [];
+  const dns = renderList(san.dns, values).map((d) => {
+    const n = normalizeDnsName(d);
+    const p = dnsNameProblem(n, { wildcardAllowed: true });
+    if (p) refused('subjectAltName dns', san.dns, d, p);
+    return n;
+  });
+  if (san.dns_include_cn) {
+    const cn = renderSubject(profile, values).cn;
+    // Only a CN that is itself a host name belongs among the DNS names.
+    if (cn !== undefined) {
+      const n = normalizeDnsName(cn);
+      if (!dnsNameProblem(n, { wildcardAllowed: true }) && !dns.includes(n)) dns.unshift(n);
+    }
+  }
+  for (const d of new Set(dns)) names.push({ dns: d });
+  for (const ip of renderList(san.ip, values)) {
+    const b = parseIp(ip);
+    if (!b) refused('subjectAltName ip', san.ip, ip, 'is not an IP address');
+    names.push({ ip: b });
+  }
+  for (const m of renderList(san.email, values)) {
+    const p = emailProblem(m.toLowerCase());
+    if (p) refused('subjectAltName email', san.email, m, p);
+    names.push({ email: m.toLowerCase() });
+  }
+  for (const u of uris('subjectAltName uri', san.uri, values)) names.push({ uri: u });
+  if (names.length) out.push(extensionOfDer(id_ce_subjectAltName, san.critical ?? false, encodeGeneralNames(names)));
+  return out;
+}
+
+/** The certificate policies with their CPS URIs and user notice, each checked. */
+function certificatePoliciesExtension(profile: Profile, values: VariableValues): Extension[] {
+  const cpExt = profile.extensions.certificatePolicies;
+  if (!cpExt) return [];
+  const out: Extension[] = [];
+  // Checked and rendered first (a bad value is refused every time), encoded once per distinct input.
+  const rendered: { oid: string; cps: string[]; notice?: string }[] = [];
+  for (const p of cpExt.policies) {
+    const oid = renderScalar(p.oid, values);
+    if (oid === undefined) continue; // an optional policy variable left empty
+    const op = oidProblem(oid);
+    if (op) refused('certificatePolicies oid', p.oid, oid, op);
+    const cps = uris('certificatePolicies cps', p.cps, values);
+    const notice = p.userNotice !== undefined ? renderScalar(p.userNotice, values) : undefined;
+    if (notice && [...notice].length > 200) refused('certificatePolicies userNotice', p.userNotice, notice, 'is longer than 200 characters');
+    rendered.push({ oid, cps, ...(notice ? { notice } : {}) });
+  }
+  if (rendered.length)
+    out.push(
+      constant(profile, `certificatePolicies ${JSON.stringify(rendered)}`, () => {
+        const policies = rendered.map((r) => {
+          const qualifiers: PolicyQualifierInfo[] = r.cps.map(
+            (cps) => new PolicyQualifierInfo({ policyQualifierId: id_qt_csp, qualifier: new asn1js.IA5String({ value: cps }).toBER() }),
+          );
+          if (r.notice)
+            qualifiers.push(
+              new PolicyQualifierInfo({
+                policyQualifierId: id_qt_unotice,
+                qualifier: AsnConvert.serialize(new UserNotice({ explicitText: new DisplayText({ utf8String: r.notice }) })),
+              }),
+            );
+          return new PolicyInformation({ policyIdentifier: r.oid, ...(qualifiers.length && { policyQualifiers: qualifiers }) });
+        });
+        return ext(id_ce_certificatePolicies, cpExt.critical ?? false, new CertificatePolicies(policies));
+      }),
+    );
+  return out;
+}
+
+/** Where the CRL is published. */
+function crlDistributionPointsExtension(profile: Profile, values: VariableValues): Extension[] {
+  const dp = profile.extensions.crlDistributionPoints;
+  if (!dp) return [];
+  const out: Extension[] = [];
+  const urls = uris('crlDistributionPoints', dp.urls, values);
+  if (urls.length)
+    out.push(
+      constant(profile, `crlDistributionPoints ${JSON.stringify(urls)}`, () =>
+        ext(
+          id_ce_cRLDistributionPoints,
+          dp.critical ?? false,
+          new CRLDistributionPoints(
+            urls.map(
+              (u) => new DistributionPoint({ distributionPoint: new DistributionPointName({ fullName: [new GeneralName({ uniformResourceIdentifier: u })] }) }),
+            ),
+          ),
+        ),
+      ),
+    );
+  return out;
+}
+
+/** The OCSP responder and the issuer certificate's URL. */
+function authorityInfoAccessExtension(profile: Profile, values: VariableValues): Extension[] {
+  const aia = profile.extensions.authorityInfoAccess;
+  if (!aia) return [];
+  const out: Extension[] = [];
+  const ocsp = uris('authorityInfoAccess ocsp', aia.ocsp, values);
+  const caIssuers = uris('authorityInfoAccess caIssuers', aia.caIssuers, values);
+  if (ocsp.length || caIssuers.length)
+    out.push(
+      constant(profile, `authorityInfoAccess ${JSON.stringify([ocsp, caIssuers])}`, () => {
+        const descriptions = [
+          ...ocsp.map((u) => new AccessDescription({ accessMethod: id_ad_ocsp, accessLocation: new GeneralName({ uniformResourceIdentifier: u }) })),
+          ...caIssuers.map((u) => new AccessDescription({ accessMethod: id_ad_caIssuers, accessLocation: new GeneralName({ uniformResourceIdentifier: u }) })),
+        ];
+        return ext(id_pe_authorityInfoAccess, aia.critical ?? false, new AuthorityInfoAccessSyntax(descriptions));
+      }),
+    );
+  return out;
+}
+
+/** The names a CA may issue for (permitted) or not (excluded). */
+function nameConstraintsExtension(profile: Profile, values: VariableValues): Extension[] {
+  const nc = profile.extensions.nameConstraints;
+  if (!nc) return [];
+  const out: Extension[] = [];
+  const subtrees = (set: typeof nc.permitted, side: string): GeneralSubtrees | undefined => {
+    if (!set) return undefined;
+    const items: GeneralSubtree[] = [];
+    for (const d of renderList(set.dns, values)) {
+      const n = d.toLowerCase();
+      if (dnsNameProblem(normalizeDnsName(n.replace(/^\./, '')), { allowSingleLabel: true }))
+        refused(`nameConstraints ${side} dns`, set.dns, d, 'is not a DNS name or domain');
+      items.push(new GeneralSubtree({ base: new GeneralName({ dNSName: n }) }));
+    }
+    for (const m of renderList(set.email, values)) {
+      // "@example.com" (QPKI's form) means every mailbox at that host: RFC 5280 writes it "example.com".
+      const n = m.startsWith('@') ? m.slice(1).toLowerCase() : m.toLowerCase();
+      const bare = n.replace(/^\./, '');
+      if (n.includes('@') ? emailProblem(n) : dnsNameProblem(bare, { allowSingleLabel: true }))
+        refused(`nameConstraints ${side} email`, set.email, m, 'is not a mailbox, host or domain');
+      items.push(new GeneralSubtree({ base: new GeneralName({ rfc822Name: n }) }));
+    }
+    for (const r of renderList(set.ip, values)) {
+      const c = parseCidr(r);
+      if (!c) refused(`nameConstraints ${side} ip`, set.ip, r, 'is not a CIDR range');
+      items.push(new GeneralSubtree({ base: new GeneralName({ iPAddress: `${formatIp(c.address)}/${c.prefix}` }) }));
+    }
+    return items.length ? new GeneralSubtrees(items) : undefined;
+  };
+  const permitted = subtrees(nc.permitted, 'permitted');
+  const excluded = subtrees(nc.excluded, 'excluded');
+  if (permitted || excluded)
+    out.push(
+      ext(
+        id_ce_nameConstraints,
+        nc.critical ?? true,
+        new NameConstraints({ ...(permitted && { permittedSubtrees: permitted }), ...(excluded && { excludedSubtrees: excluded }) }),
+      ),
+    );
   return out;
 }
