@@ -12,9 +12,9 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { AuthorityKeyIdentifier, Certificate, Extension, id_ce_authorityKeyIdentifier, id_ce_subjectKeyIdentifier, KeyIdentifier, SubjectKeyIdentifier } from '@peculiar/asn1-x509';
+import { AuthorityKeyIdentifier, Certificate, Name, Extension, id_ce_authorityKeyIdentifier, id_ce_subjectKeyIdentifier, KeyIdentifier, SubjectKeyIdentifier } from '@peculiar/asn1-x509';
 import { QpkiError } from '../errors';
-import { defaultSignatureAlgorithm, signatureFitsKey, type KeyAlgorithm } from '../keys/algorithms';
+import { defaultSignatureAlgorithm, signatureFitsKey, type KeyAlgorithm, type SignatureAlgorithm } from '../keys/algorithms';
 import type { Signer } from '../keys/signer';
 import { generateSoftwareKey, signerFromPkcs8, writeKeyFile } from '../keys/software';
 import { verifySignature } from '../keys/verify';
@@ -208,31 +208,7 @@ export async function rotateCa(opts: RotateOptions): Promise<RotateResult> {
 
     // Cross certificates: the old key certifies the new one (by-<old>, QPKI's name), and the new
     // key the old one (in the old version's cross-signed/, by-<new>); neither outlives its issuer.
-    const cross: { der: Uint8Array; serial: string; file: string; issuedBy: string; subjectKey: string; notAfter: Date; subject: string }[] = [];
-    if (opts.crossSign) {
-      const newCert = AsnConvert.parse(rootDer, Certificate);
-      const pairs: { subjectCert: Certificate; subjectSpki: Uint8Array; subjectAlt?: Uint8Array; issuerCert: Certificate; issuer: Signer; issuerAlt?: Signer; file: string; issuedBy: string; subjectKey: string }[] = [
-        { subjectCert: newCert, subjectSpki: signer.spki, subjectAlt: alt?.spki, issuerCert: oldCert, issuer: ca.signer, issuerAlt: ca.altSigner, file: join('versions', id, 'cross-signed', `by-${meta.active}.crt`), issuedBy: meta.active, subjectKey: id },
-        { subjectCert: oldCert, subjectSpki: ca.signer.spki, subjectAlt: catalystParts(oldCert.tbsCertificate.extensions).altSpki, issuerCert: newCert, issuer: signer, issuerAlt: alt, file: join('versions', meta.active, 'cross-signed', `by-${id}.crt`), issuedBy: id, subjectKey: meta.active },
-      ];
-      for (const p of pairs) {
-        const serial = fresh();
-        const end = Math.min(p.subjectCert.tbsCertificate.validity.notAfter.getTime().getTime(), p.issuerCert.tbsCertificate.validity.notAfter.getTime().getTime());
-        const der = await buildCertificate({
-          serial, issuer: subject, subject, notBefore, notAfter: new Date(end), spki: p.subjectSpki,
-          extensions: recertifiedExtensions(p.subjectCert, p.issuerCert),
-          signer: p.issuer, signatureAlgorithm: p.issuer === ca.signer ? ca.signatureAlgorithm : sigAlg,
-          subjectAltSpki: p.issuerAlt ? p.subjectAlt : undefined,
-          alt: p.issuerAlt && p.subjectAlt ? { signer: p.issuerAlt, signatureAlgorithm: defaultSignatureAlgorithm(p.issuerAlt.keyAlgorithm) } : undefined,
-        });
-        // Proof before anything is written: it verifies under the key that was meant to sign it.
-        const [tbsT, , sigT] = children(der, whole(der));
-        if (!verifySignature(p.issuer.spki, p.issuer === ca.signer ? ca.signatureAlgorithm : sigAlg, slice(der, tbsT), der.subarray(sigT.contentStart + 1, sigT.end))) {
-          throw new QpkiError('KEY_CHECK_FAILED', `The cross certificate by ${p.issuedBy} does not verify under that key.`);
-        }
-        cross.push({ der, serial: canonicalSerial(serialHex(serial)), file: p.file, issuedBy: p.issuedBy, subjectKey: p.subjectKey, notAfter: new Date(end), subject: nameString(subject) });
-      }
-    }
+    const cross = opts.crossSign ? await signCrossCertificates({ ca, oldCert, rootDer, signer, alt, sigAlg, subject, notBefore, fresh, id, active: meta.active }) : [];
 
     // On disk: the version directory, the cross certificates (with certs/ copies and index lines),
     // the serial file, then the metadata and the journal.
@@ -281,6 +257,40 @@ export async function rotateCa(opts: RotateOptions): Promise<RotateResult> {
   } finally {
     unlock();
   }
+}
+
+interface CrossCertificate { der: Uint8Array; serial: string; file: string; issuedBy: string; subjectKey: string; notAfter: Date; subject: string }
+
+/** The two cross certificates of a rollover, each verified under the key meant to sign it before anything is written. */
+async function signCrossCertificates(c: {
+  ca: CertificateAuthority; oldCert: Certificate; rootDer: Uint8Array; signer: Signer; alt: Signer | undefined; sigAlg: SignatureAlgorithm;
+  subject: Name; notBefore: Date; fresh: () => Uint8Array; id: string; active: string;
+}): Promise<CrossCertificate[]> {
+  const { ca, oldCert, rootDer, signer, alt, sigAlg, subject, notBefore, fresh, id, active } = c;
+  const cross: CrossCertificate[] = [];
+  const newCert = AsnConvert.parse(rootDer, Certificate);
+  const pairs: { subjectCert: Certificate; subjectSpki: Uint8Array; subjectAlt?: Uint8Array; issuerCert: Certificate; issuer: Signer; issuerAlt?: Signer; file: string; issuedBy: string; subjectKey: string }[] = [
+    { subjectCert: newCert, subjectSpki: signer.spki, subjectAlt: alt?.spki, issuerCert: oldCert, issuer: ca.signer, issuerAlt: ca.altSigner, file: join('versions', id, 'cross-signed', `by-${active}.crt`), issuedBy: active, subjectKey: id },
+    { subjectCert: oldCert, subjectSpki: ca.signer.spki, subjectAlt: catalystParts(oldCert.tbsCertificate.extensions).altSpki, issuerCert: newCert, issuer: signer, issuerAlt: alt, file: join('versions', active, 'cross-signed', `by-${id}.crt`), issuedBy: id, subjectKey: active },
+  ];
+  for (const p of pairs) {
+    const serial = fresh();
+    const end = Math.min(p.subjectCert.tbsCertificate.validity.notAfter.getTime().getTime(), p.issuerCert.tbsCertificate.validity.notAfter.getTime().getTime());
+    const der = await buildCertificate({
+      serial, issuer: subject, subject, notBefore, notAfter: new Date(end), spki: p.subjectSpki,
+      extensions: recertifiedExtensions(p.subjectCert, p.issuerCert),
+      signer: p.issuer, signatureAlgorithm: p.issuer === ca.signer ? ca.signatureAlgorithm : sigAlg,
+      subjectAltSpki: p.issuerAlt ? p.subjectAlt : undefined,
+      alt: p.issuerAlt && p.subjectAlt ? { signer: p.issuerAlt, signatureAlgorithm: defaultSignatureAlgorithm(p.issuerAlt.keyAlgorithm) } : undefined,
+    });
+    // Proof before anything is written: it verifies under the key that was meant to sign it.
+    const [tbsT, , sigT] = children(der, whole(der));
+    if (!verifySignature(p.issuer.spki, p.issuer === ca.signer ? ca.signatureAlgorithm : sigAlg, slice(der, tbsT), der.subarray(sigT.contentStart + 1, sigT.end))) {
+      throw new QpkiError('KEY_CHECK_FAILED', `The cross certificate by ${p.issuedBy} does not verify under that key.`);
+    }
+    cross.push({ der, serial: canonicalSerial(serialHex(serial)), file: p.file, issuedBy: p.issuedBy, subjectKey: p.subjectKey, notAfter: new Date(end), subject: nameString(subject) });
+  }
+  return cross;
 }
 
 /** A key for a new version: in the token (authority's makeKey) or a file under versions/<id>/keys/. */
