@@ -117,6 +117,7 @@ function nameWith(type: string, valueTlv: Uint8Array): Uint8Array {
   return encodeTlv(0x30, [encodeTlv(0x31, [encodeTlv(0x30, [oidTlv, valueTlv])])]);
 }
 
+// Long as a list is: the corpus's cases, one after another, each a few lines.
 export async function makeHostileCorpus(out: string): Promise<HostileCase[]> {
   const seeds = await makeSeeds();
   const cases: HostileCase[] = [];

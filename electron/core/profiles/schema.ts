@@ -13,6 +13,7 @@ export type SubjectKey = (typeof SUBJECT_KEYS)[number];
  * milliseconds, and a command-line run that uses only built-in profiles (compiled when the command
  * line was built) never validates a profile document.
  */
+// Long as a table is: the profile document's schema, declared field by field.
 function buildSchemas() {
   const scalar = z.union([z.string(), z.number(), z.boolean()]);
   const stringOrList = z.union([z.string(), z.array(z.string())]);

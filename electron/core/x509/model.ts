@@ -357,7 +357,10 @@ function parseExtensions(buf: Uint8Array, seq: Tlv): ExtensionModel[] {
 
 type Decoded = Partial<CertificateModel>;
 
-/** Decodes the extensions this model knows into `out`; a value that does not decode gets `error`. */
+/**
+ * Decodes the extensions this model knows into `out`; a value that does not decode gets `error`.
+ * Long as a table is: one short case per extension, each decoding one RFC 5280 structure.
+ */
 function decodeKnownExtensions(exts: ExtensionModel[], out: Decoded): void {
   for (const e of exts) {
     const v = e.value;
