@@ -204,6 +204,29 @@ describe('a run that cannot go on', () => {
     assert.deepEqual(readdirSync(s.tokenDir), []);
   });
 
+  test('the witness rules are the app\'s: a clock more than 5 minutes off, a reference time not in UTC, the operator as clock witness and a reason under 10 characters are each refused before anything is done', () => {
+    const s = store();
+    const hourAgo = new Date(Date.now() - 3600_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    const cases: [string[], RegExp][] = [
+      [['--clock-reference', hourAgo, '--clock-witness', 'Bruno Keller'], /is 3\d{3} s ahead of the reference time: more than 5 minutes\. Set the laptop clock, then run the ceremony again\. Nothing was done\./],
+      [['--clock-reference', now.replace('Z', '+01:00'), '--clock-witness', 'Bruno Keller'], /is not a UTC time/],
+      [['--clock-reference', now, '--clock-witness', 'Alice Martin'], /“Alice Martin” is not one/],
+    ];
+    const up = Object.entries(networkInterfaces()).some(([name, as]) => name !== 'lo' && (as ?? []).some((a) => !a.internal));
+    // A reason too short to say anything: refused when the preflight warned (a network interface up).
+    if (up) cases.push([['--preflight-justification', 'ok', '--clock-reference', now, '--clock-witness', 'Bruno Keller'], /at least 10 characters \(qpki: --preflight-justification TEXT\)/]);
+    for (const [i, [flags, message]] of cases.entries()) {
+      const out = join(work, `witness-refused-${i}`);
+      const r = run(s, ['ceremony', 'run', PLAN, '--env', ENV_FILE, '--out', out, ...(up && !flags.includes('--preflight-justification') ? JUSTIFY : []), ...flags]);
+      const e = errorLine(r);
+      assert.equal(e.code, 'INPUT_INVALID', `${flags.join(' ')}: ${r.stderr}`);
+      assert.match(e.message, message);
+      assert.equal(existsSync(out), false, 'no output directory');
+    }
+    assert.deepEqual(readdirSync(s.tokenDir), [], 'the token store is untouched');
+  });
+
   test('a step that fails stops the run, is recorded, and the output directory is never reused', () => {
     const s = store();
     // A token with the plan's label is already there: initializing a second one is refused.

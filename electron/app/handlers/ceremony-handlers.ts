@@ -9,14 +9,8 @@ import { readJournal, toFacts, verifyJournal } from '../../core/journal/journal'
 import { renderTranscriptHtml, selectCeremony } from '../../core/journal';
 import { planView } from '../../ceremony/plan-session';
 import { checkPlan } from '../../core/plan/plan';
+import { checkClockWitness, checkJustification, checkReferenceTime, compareClock } from '../../core/journal/witness-checks';
 import type { HandlerContext, Impl } from './context';
-
-/**
- * A token key for a Catalyst CA's alternative role must be ML-DSA: the alternative signature is
- * the post-quantum one (ITU-T X.509 §9.8 as the hybrid profiles use it).
- */
-/** How far the laptop clock may be from the witness's reference time (a typed time has minute precision at worst). */
-const MAX_CLOCK_SKEW_SECONDS = 300;
 
 /** The folder holding the app's files (package.json beside dist/ or the sources), for its fingerprint. */
 export function findAppRoot(from: string): string {
@@ -67,27 +61,17 @@ export function ceremonyHandlers(h: HandlerContext): Pick<Impl, 'openCeremony' |
     },
     confirmPreflight: ({ witness, referenceTime, justification }) => {
       if (!ceremony.isOpen || !ceremony.participants) throw new QpkiError('INPUT_INVALID', 'No ceremony is open: open one (names, purpose, preflight) first.');
-      const witnesses = ceremony.participants.witnesses;
-      if (!witnesses.includes(witness)) throw new QpkiError('INPUT_INVALID', `The clock is confirmed by a witness of this ceremony; “${witness}” is not one (${witnesses.join(', ')}).`);
-      const reference = Date.parse(referenceTime);
-      if (Number.isNaN(reference)) throw new QpkiError('INPUT_INVALID', `The reference time “${referenceTime}” is not a time; type it as the reference clock shows it, in UTC, like 2027-01-15T09:30:00Z.`);
+      checkClockWitness(witness, ceremony.participants.witnesses, 'ceremony');
+      checkReferenceTime(referenceTime);
       const warnings = ceremony.preflightWarnings;
-      const note = justification?.trim() ?? '';
-      if (warnings.length && note.length < 10) {
-        throw new QpkiError('INPUT_INVALID', `The preflight warned (${warnings.join(' ')}): the witnesses' reason for going on is needed, at least 10 characters, or fix the cause and open the ceremony again.`);
-      }
+      const note = checkJustification(warnings, justification, 'typed on the preflight screen');
       // The laptop time is read now, when the witness compares it, not when the preflight ran.
-      const laptop = new Date();
-      const laptopTime = laptop.toISOString();
-      const differenceSeconds = Math.round((laptop.getTime() - reference) / 1000);
-      record('witness.acknowledged', { what: 'clock', witness, referenceTime, laptopTime, differenceSeconds });
-      // Every certificate is dated by this clock: one far off is on the record, and stops the ceremony until it is set.
-      if (Math.abs(differenceSeconds) > MAX_CLOCK_SKEW_SECONDS) {
-        throw new QpkiError('INPUT_INVALID', `The laptop clock (${laptopTime}) is ${Math.abs(differenceSeconds)} s ${differenceSeconds > 0 ? 'ahead of' : 'behind'} the reference time: more than ${MAX_CLOCK_SKEW_SECONDS / 60} minutes. Set the laptop clock, then open the ceremony again. The comparison is on the record.`);
-      }
+      const clock = compareClock(witness, referenceTime, new Date(), 'open the ceremony again. The comparison is on the record.');
+      record('witness.acknowledged', clock.facts);
+      if (clock.tooFar) throw clock.tooFar;
       if (warnings.length) record('witness.acknowledged', { what: 'preflight', warnings: [...warnings], note, witness });
       ceremony.preflightConfirmed = true;
-      return { laptopTime, differenceSeconds, warnings: [...warnings] };
+      return { laptopTime: clock.facts.laptopTime, differenceSeconds: clock.facts.differenceSeconds, warnings: [...warnings] };
     },
     readJournal: () => {
       const d = journalDir();

@@ -23,9 +23,14 @@ import { moduleChoice, knownModules, token, slot } from './token-views';
 /** The words the record gives a Catalyst CA's ML-DSA key and the token it is in. */
 const ALT_ROLE = 'CA alternative (post-quantum) key';
 
+/**
+ * A token key for a Catalyst CA's alternative role must be ML-DSA: the alternative signature is
+ * the post-quantum one (ITU-T X.509 §9.8 as the hybrid profiles use it).
+ */
 function assertAltAlgorithm(algorithm: string): void {
   if (!isMlDsa(algorithm)) throw new QpkiError('INPUT_INVALID', `The alternative key of a Catalyst CA is an ML-DSA key; ${algorithm} is not.`);
 }
+
 /**
  * Load a library only after the operator confirmed its path and SHA-256 in main's own dialog
  * (dlopen runs the library's code in main). Every attempt is on the record, failed ones too.

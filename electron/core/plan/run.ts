@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { checkClockWitness, checkJustification, compareClock, type ClockComparison } from '../journal/witness-checks';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate, type Name } from '@peculiar/asn1-x509';
 import { QpkiError, toErrorPayload } from '../errors';
@@ -122,14 +123,16 @@ export async function runPlan(plan: CheckedPlan, env: CheckedEnvironment, opts: 
   const witnesses = p.participants.filter((x) => x.role !== 'operator').map((x) => x.name);
   const rehearsal = !!opts.rehearsal;
   const checks = preflight(existsSync(out) ? out : dirname(out));
-  const justification = opts.preflightJustification?.trim();
-  if (checks.warnings.length && !justification && !rehearsal) {
-    throw new QpkiError('INPUT_INVALID', `The preflight checks warn: ${checks.warnings.join(' ')} A production ceremony goes on only with the witnesses' justification, recorded in the journal (qpki: --preflight-justification TEXT); or fix the cause. Nothing was done.`);
-  }
+  // The same witness rules as the app's preflight screen (witness-checks.ts): a rehearsal may go on
+  // despite warnings without a reason; a production run may not.
+  const justification = rehearsal && !opts.preflightJustification?.trim() ? '' : checkJustification(checks.warnings, opts.preflightJustification, 'qpki: --preflight-justification TEXT', 'Nothing was done.');
   const clock = opts.clockCheck;
+  let clockFacts: ClockComparison['facts'] | undefined;
   if (clock) {
-    if (!p.participants.some((x) => x.name === clock.witness && x.role !== 'operator')) throw new QpkiError('INPUT_INVALID', `The clock is confirmed by a witness of the plan; "${clock.witness}" is not one (${witnesses.join(', ')}).`);
-    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?Z$/.test(clock.referenceTime) || Number.isNaN(Date.parse(clock.referenceTime))) throw new QpkiError('INPUT_INVALID', `The reference time "${clock.referenceTime}" must be a UTC time like 2027-01-15T09:30:00Z, as read from the reference clock.`);
+    checkClockWitness(clock.witness, witnesses, 'plan');
+    const compared = compareClock(clock.witness, clock.referenceTime, new Date(checks.clock.iso), 'run the ceremony again. Nothing was done.');
+    if (compared.tooFar) throw compared.tooFar;
+    clockFacts = compared.facts;
   }
   claimOutputDir(out);
   writeFileAtomic(join(out, PLAN_COPY), plan.bytes, { createOnly: true });
@@ -143,10 +146,7 @@ export async function runPlan(plan: CheckedPlan, env: CheckedEnvironment, opts: 
   });
   journal.append('preflight', checks as unknown as Record<string, unknown>);
   if (checks.warnings.length && justification) journal.append('witness.acknowledged', { what: 'preflight', warnings: checks.warnings, note: justification, witnesses });
-  if (clock) {
-    const seconds = Math.round((Date.parse(checks.clock.iso) - Date.parse(clock.referenceTime)) / 1000);
-    journal.append('witness.acknowledged', { what: 'clock', witness: clock.witness, referenceTime: clock.referenceTime, laptopTime: checks.clock.iso, differenceSeconds: seconds });
-  }
+  if (clockFacts) journal.append('witness.acknowledged', clockFacts);
   journal.append('plan.loaded', {
     planSha256: plan.sha256, environmentSha256: env.sha256, ceremonyId: p.ceremony.id, purpose: p.ceremony.purpose, location: p.ceremony.location,
     steps: p.steps.length, participants: p.participants.map((x) => ({ name: x.name, role: x.role })), planCopy: PLAN_COPY, environmentCopy: ENV_COPY,
