@@ -85,6 +85,8 @@ export interface WizardState {
   issuedList: Output<'listIssued'>['certificates'] | null;
   revoked: Output<'revokeCertificate'> | null;
   initialized: SlotSummaryT | null;
+  /** The blank token the operator chose to initialize from the token step. */
+  initSlotId: string | null;
   inspected: DescribedT | null;
   verification: Output<'verifyDocument'> | null;
   journal: Output<'readJournal'> | null;
@@ -154,6 +156,7 @@ const initial: WizardState = {
   issuedList: null,
   revoked: null,
   initialized: null,
+  initSlotId: null,
   inspected: null,
   verification: null,
   journal: null,
@@ -361,6 +364,15 @@ export function createWizardStore() {
         const r = await call('listSlots', {});
         set({ slots: r.slots, slotsLoaded: true });
       });
+    },
+    hideMechanisms(slotId: string) {
+      const rest = { ...get().mechanisms };
+      delete rest[slotId];
+      set({ mechanisms: rest });
+    },
+    /** A blank token found on the token step: initialized right there, in this ceremony (its record shows it). */
+    initializeSlot(slotId: string) {
+      set({ initSlotId: slotId, initialized: null, screen: 'init', error: null });
     },
     async loadMechanisms(slotId: string) {
       await run('Reading the mechanisms', async () => {

@@ -64,6 +64,8 @@ export const TokenSummary = z.object({
   maxPinLen: z.number(),
   freePublicMemory: z.number().nullable(),
   freePrivateMemory: z.number().nullable(),
+  hardwareVersion: z.string(),
+  firmwareVersion: z.string(),
 });
 
 export const SlotSummary = z.object({
@@ -351,7 +353,14 @@ export const contract = {
   listSlots: { input: Empty, output: z.object({ module: ModuleInfo, slots: z.array(SlotSummary) }) },
   tokenMechanisms: {
     input: z.object({ slotId: SlotId }).strict(),
-    output: z.object({ mechanisms: z.array(z.string()), keyAlgorithms: z.array(z.string()) }),
+    output: z.object({
+      mechanisms: z.array(z.string()),
+      /** Each mechanism with its key sizes (as the token reports them: bits or bytes by mechanism) and flags. */
+      details: z.array(z.object({ name: z.string(), minKeySize: z.number(), maxKeySize: z.number(), flags: z.array(z.string()) })),
+      keyAlgorithms: z.array(z.string()),
+      /** The token's objects a session sees without the PIN (with it, once logged in, the private ones too); null when not initialized. */
+      objects: z.array(z.object({ kind: z.string(), label: z.string(), id: z.string(), keyType: z.string().nullable(), private: z.boolean() })).nullable(),
+    }),
   },
   initToken: {
     /**

@@ -1,5 +1,6 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { makeSoftHsmStore, SOFTHSM_LIB } from '../../test/softhsm';
 import { makeHarness } from '../../test/harness/test-harness';
 import { handlerCalls } from '../../test/handler-calls';
@@ -84,6 +85,29 @@ describe('handler table on SoftHSM2', () => {
     assert.equal(h.state.session, null);
     const after = await call('listKeys', {});
     assert.equal(after.error!.code, 'SESSION_CLOSED');
+  });
+
+  test('a token card: versions, mechanisms with key sizes and flags, and the objects pkcs11-tool lists (public ones before login, the private key after)', async () => {
+    const slots = await call('listSlots', {});
+    const slot = slots.value.slots.find((s: any) => s.token?.label === 'ceremony-1');
+    assert.match(slot.token.hardwareVersion, /^\d+\.\d+$/);
+    assert.match(slot.token.firmwareVersion, /^\d+\.\d+$/);
+    const m = await call('tokenMechanisms', { slotId: slot.slotId });
+    assert.equal(m.ok, true, JSON.stringify(m.error));
+    const ecdsa = m.value.details.find((d: any) => d.name === 'CKM_ECDSA');
+    assert.ok(ecdsa && ecdsa.maxKeySize >= 384 && ecdsa.flags.includes('sign'), JSON.stringify(ecdsa));
+    assert.deepEqual(m.value.details.map((d: any) => d.name), m.value.mechanisms);
+    // Not logged in (the session ended): the public half is listed, the private key is not.
+    assert.deepEqual(m.value.objects.map((o: any) => [o.kind, o.label, o.keyType, o.private]), [['public key', 'ca-key', 'EC', false]]);
+    const tool = execFileSync('pkcs11-tool', ['--module', SOFTHSM_LIB, '--token-label', 'ceremony-1', '--list-objects'], { encoding: 'utf8', env: process.env });
+    assert.equal((tool.match(/^(Public Key|Private Key|Certificate|Data|Secret Key) Object/gm) ?? []).length, m.value.objects.length, tool);
+    assert.match(tool, new RegExp(`ID:\\s+${m.value.objects[0].id}`));
+    await call('openToken', { serial: slot.token.serial });
+    await call('login', { pin: USER_PIN });
+    const logged = await call('tokenMechanisms', { slotId: slot.slotId });
+    assert.deepEqual(logged.value.objects.map((o: any) => [o.kind, o.private]).sort(), [['private key', true], ['public key', false]]);
+    assert.equal(h.state.session?.isLoggedIn, true, 'reading the card leaves the ceremony logged in');
+    await call('endSession', {});
   });
 
   test('profiles: only built-ins, with their variables', async () => {

@@ -1,5 +1,5 @@
 import { useRef, useState } from 'react';
-import { actions, useWizard } from '../store';
+import { actions, useWizard, wizardStore } from '../store';
 import { Actions, Badge, Screen } from '../components/common';
 import { PinField, type PinHandle } from '../components/PinField';
 import { TokenFacts } from './Token';
@@ -26,7 +26,8 @@ export function InitToken() {
   const busy = useWizard((s) => s.busy);
   const free = slots.filter((s) => s.tokenPresent && s.token && !s.token.flags.initialized);
   const used = slots.filter((s) => s.tokenPresent && s.token?.flags.initialized);
-  const [slotId, setSlotId] = useState<string>('');
+  const initSlotId = useWizard((s) => s.initSlotId);
+  const [slotId, setSlotId] = useState<string>(initSlotId ?? '');
   const [typedLabel, setTypedLabel] = useState('');
   const [label, setLabel] = useState(devToken ? 'DEV NOT FOR PRODUCTION' : '');
   const [confirmed, setConfirmed] = useState(false);
@@ -145,7 +146,13 @@ export function InitToken() {
 }
 
 function continueWithCeremony(serial: string, label: string): void {
-  // After initialization the operator carries on with a ceremony on the new token: first the
+  // Initialized from the token step of an open ceremony: straight on to this token's PIN.
+  const st = wizardStore.getState();
+  if (st.ceremony && !st.closed && st.purpose !== 'init') {
+    void actions.openToken(serial, label);
+    return;
+  }
+  // After initialization alone the operator carries on with a ceremony on the new token: first the
   // ceremony step (people, purpose, preflight), then straight to this token's PIN.
   actions.begin('ceremony', { serial, label });
 }

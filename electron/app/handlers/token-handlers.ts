@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { QpkiError, toErrorPayload } from '../../core/errors';
 import { initToken, loadModule, type InitTokenQuestion, type TokenSummary as CoreToken } from '../../core/pkcs11';
 import type { Pkcs11Module } from '../../core/pkcs11/module';
+import type { TokenSession } from '../../core/pkcs11/session';
 import { isMlDsa } from '../../core/keys/mldsa';
 import { CKM_ML_DSA } from '../../core/pkcs11/constants';
 import { readJournal } from '../../core/journal/journal';
@@ -114,18 +115,20 @@ export function tokenHandlers(h: HandlerContext): Pick<Impl, 'appInfo' | 'knownM
     },
     tokenMechanisms: ({ slotId }) => {
       const m = state.requireModule();
-      const mechanisms = m.mechanisms(slotId).map((x) => x.name);
+      const all = m.mechanisms(slotId);
       const t = m.listSlots().find((s) => s.slotId === slotId)?.token;
       let keyAlgorithms: string[] = [];
+      let objects: ReturnType<TokenSession['listObjects']> | null = null;
       if (t?.flags.initialized) {
         const s = m.openSession({ serial: t.serial });
         try {
           keyAlgorithms = s.keyAlgorithms();
+          objects = s.listObjects();
         } finally {
           s.close();
         }
       }
-      return { mechanisms, keyAlgorithms };
+      return { mechanisms: all.map((x) => x.name), details: all.map((x) => ({ name: x.name, minKeySize: x.minKeySize, maxKeySize: x.maxKeySize, flags: [...x.flags] })), keyAlgorithms, objects };
     },
     initToken: async ({ slotId, label, soPin, userPin, reinitialize, confirmLabel }) => {
       const m = state.requireModule();

@@ -44,6 +44,8 @@ export function token(t: CoreToken) {
     maxPinLen: t.maxPinLen,
     freePublicMemory: t.freePublicMemory,
     freePrivateMemory: t.freePrivateMemory,
+    hardwareVersion: t.hardwareVersion,
+    firmwareVersion: t.firmwareVersion,
   };
 }
 

@@ -11,7 +11,7 @@ import type { Pkcs11Module } from './module';
 import { ecCurveFromParams, ecSpki, keyIdFromSpki, mlDsaSpki, rsaKeyAlgorithm, rsaSpki, sha256Hex } from './publicKey';
 import { Pkcs11Signer, type PinProvider } from './signer';
 import { clearWrongPin, noteWrongPin, pinPauseLeft, waitPinPause } from './pinPace';
-import type { GeneratedKeyReport, KeyAttributes, KeyInfo, KeyProof, TokenSummary } from './types';
+import type { GeneratedKeyReport, KeyAttributes, KeyInfo, KeyProof, TokenObjectSummary, TokenSummary } from './types';
 
 /**
  * The operator's answer for a PIN's final try: a fixed answer (the command line's --force), or a
@@ -269,6 +269,34 @@ export class TokenSession {
       }
     }
     return out;
+  }
+
+  /**
+   * Every token object this session sees, of any class, by what it is and what it is called (no
+   * value is read). A session that is not logged in sees only public objects (CKA_PRIVATE false).
+   */
+  listObjects(): TokenObjectSummary[] {
+    const classes: Record<number, TokenObjectSummary['kind']> = {
+      [pkcs11js.CKO_PRIVATE_KEY]: 'private key', [pkcs11js.CKO_PUBLIC_KEY]: 'public key', [pkcs11js.CKO_SECRET_KEY]: 'secret key',
+      [pkcs11js.CKO_CERTIFICATE]: 'certificate', [pkcs11js.CKO_DATA]: 'data',
+    };
+    const keyTypes: Record<number, string> = {
+      [pkcs11js.CKK_EC]: 'EC', [pkcs11js.CKK_RSA]: 'RSA', [CKK_ML_DSA]: 'ML-DSA', [CKK_EC_EDWARDS]: 'EdDSA', [pkcs11js.CKK_AES]: 'AES', [pkcs11js.CKK_GENERIC_SECRET]: 'generic secret',
+    };
+    const number = (b: Buffer | undefined) => (b && b.length >= 4 ? ulong(b) : undefined);
+    return this.find([{ type: pkcs11js.CKA_TOKEN, value: true }]).map((o) => {
+      const a = this.attrs(o, [pkcs11js.CKA_CLASS, pkcs11js.CKA_LABEL, pkcs11js.CKA_ID, pkcs11js.CKA_KEY_TYPE, pkcs11js.CKA_PRIVATE]);
+      const cls = number(a.get(pkcs11js.CKA_CLASS));
+      const kind = cls !== undefined ? (classes[cls] ?? 'other') : 'other';
+      const kt = kind.endsWith('key') ? number(a.get(pkcs11js.CKA_KEY_TYPE)) : undefined;
+      return {
+        kind,
+        label: a.get(pkcs11js.CKA_LABEL)?.toString('utf8') ?? '',
+        id: a.get(pkcs11js.CKA_ID)?.toString('hex') ?? '',
+        keyType: kt === undefined ? null : (keyTypes[kt] ?? `key type 0x${kt.toString(16)}`),
+        private: a.get(pkcs11js.CKA_PRIVATE)?.[0] === 1,
+      };
+    });
   }
 
   /** Objects (of any class) carrying this label. */

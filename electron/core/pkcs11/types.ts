@@ -103,3 +103,15 @@ export interface KeyProof {
 }
 
 export type TokenRef = { label?: string; serial?: string };
+
+/** One object on a token as a listing shows it (no value, no secret: what it is and what it is called). */
+export interface TokenObjectSummary {
+  kind: 'private key' | 'public key' | 'secret key' | 'certificate' | 'data' | 'other';
+  label: string;
+  /** CKA_ID in hex ('' when it has none). */
+  id: string;
+  /** The key type in words (EC, RSA, ML-DSA, …) for a key, else null. */
+  keyType: string | null;
+  /** CKA_PRIVATE: true objects are seen only by a logged-in session. */
+  private: boolean;
+}
