@@ -62,10 +62,26 @@ test('token cards: versions, PIN states, mechanisms table, objects; a blank toke
   await blankCard.getByTestId(`init-slot-${blank.slotId}`).click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Initialize a token');
   await expect(page.locator('label.check', { hasText: `Slot ${blank.slotId}:` }).locator('input[type=radio]')).toBeChecked();
+  // The label is checked as it is typed, before any PIN.
+  await page.getByTestId('token-label').fill('e2e-card');
+  await expect(page.getByTestId('token-label-check')).toHaveText('Another token here is already labelled “e2e-card”: choose a unique label.');
   await page.getByTestId('token-label').fill('e2e-card-new');
-  for (const id of ['so-pin', 'so-pin2']) await page.getByTestId(id).fill(SO_PIN);
-  for (const id of ['user-pin', 'user-pin2']) await page.getByTestId(id).fill(USER_PIN);
+  await expect(page.getByTestId('token-label-check')).toContainText('“e2e-card-new” is free');
   await page.getByTestId('confirm-init').check();
+  // The security officer's typo: their two fields are cleared (and masked again), the operator's kept.
+  await page.getByTestId('so-pin').fill(SO_PIN);
+  await page.getByTestId('so-pin2').fill(`${SO_PIN}x`);
+  const soField = page.getByTestId('so-pin');
+  await page.getByRole('button', { name: 'Show Security officer (SO) PIN' }).click();
+  await expect(soField).toHaveAttribute('type', 'text');
+  for (const id of ['user-pin', 'user-pin2']) await page.getByTestId(id).fill(USER_PIN);
+  await page.getByTestId('init-token').click();
+  await expect(page.getByTestId('init-problem')).toContainText('The two SO PINs differ');
+  await expect(soField).toHaveValue('');
+  await expect(soField).toHaveAttribute('type', 'password');
+  for (const id of ['user-pin', 'user-pin2']) await expect(page.getByTestId(id)).toHaveValue(USER_PIN);
+  for (const id of ['so-pin', 'so-pin2']) await page.getByTestId(id).fill(SO_PIN);
+  await expect(page.getByTestId('so-pin-match')).toHaveText('Matches');
   await page.getByTestId('init-token').click();
   await expect(page.getByTestId('initialized')).toContainText('e2e-card-new');
   await page.getByTestId('init-use-token').click();

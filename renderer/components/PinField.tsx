@@ -10,6 +10,10 @@ export interface PinHandle {
   take(): string;
   clear(): void;
   focus(): void;
+  /** Whether this field holds exactly what `other` holds (both non-empty): the "matches" indicator of a PIN typed twice. */
+  matches(other: PinHandle | null): boolean;
+  /** For `matches` only: the typed value, compared and dropped, never kept. */
+  peek(): string;
 }
 
 interface Props {
@@ -31,15 +35,25 @@ export const PinField = forwardRef<PinHandle, Props>(function PinField({ label, 
       const el = input.current;
       const v = el?.value ?? '';
       if (el) el.value = '';
+      // An emptied field is masked again: the next PIN typed into it is not shown by surprise.
+      setShown(false);
       onInput?.(0);
       return v;
     },
     clear() {
       if (input.current) input.current.value = '';
+      setShown(false);
       onInput?.(0);
     },
     focus() {
       input.current?.focus();
+    },
+    matches(other) {
+      const mine = input.current?.value ?? '';
+      return mine !== '' && other !== null && mine === other.peek();
+    },
+    peek() {
+      return input.current?.value ?? '';
     },
   }));
 
@@ -66,7 +80,11 @@ export const PinField = forwardRef<PinHandle, Props>(function PinField({ label, 
           aria-invalid={invalid ? true : undefined}
           aria-describedby={hint || invalid ? `${id}-hint` : undefined}
           data-testid={testId}
-          onInput={(e) => onInput?.((e.target as HTMLInputElement).value.length)}
+          onInput={(e) => {
+            const n = (e.target as HTMLInputElement).value.length;
+            if (n === 0) setShown(false);
+            onInput?.(n);
+          }}
         />
         <button
           type="button"

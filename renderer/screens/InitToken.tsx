@@ -13,8 +13,9 @@ function strength(len: number): { ok: boolean; text: string } {
 }
 
 /**
- * Token initialization: uninitialized slot → label → SO PIN twice → user PIN twice → confirm.
- * PINs stay in the four PIN fields until the one submit that sends them. An initialized token
+ * Token initialization: the confirmation, the slot, the label (checked as typed), the security
+ * officer's PIN twice, the user PIN twice, each pair with a live "matches" line. PINs stay in the
+ * four PIN fields until the one submit that sends them; a refusal clears only the pair at fault. An initialized token
  * can be chosen for re-initialization: its current label is typed here, and main asks the
  * operator again in its own dialog before anything on it is destroyed.
  */
@@ -32,7 +33,7 @@ export function InitToken() {
   const [label, setLabel] = useState(devToken ? 'DEV NOT FOR PRODUCTION' : '');
   const [confirmed, setConfirmed] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
-  const [lens, setLens] = useState({ so: 0, user: 0 });
+  const [lens, setLens] = useState({ so: 0, so2: 0, user: 0, user2: 0 });
   const so1 = useRef<PinHandle>(null);
   const so2 = useRef<PinHandle>(null);
   const u1 = useRef<PinHandle>(null);
@@ -58,6 +59,15 @@ export function InitToken() {
 
   const so = strength(lens.so);
   const user = strength(lens.user);
+  // The label is checked as it is typed, before any PIN: unique among the tokens here (the token
+  // is found by it afterwards), at most 32 characters (CK_TOKEN_INFO's label field).
+  const taken = used.filter((s) => s.slotId !== reinit?.slotId).map((s) => s.token?.label ?? '');
+  const labelProblem = !label.trim() ? 'Give the token a label.' : taken.includes(label.trim()) ? `Another token here is already labelled “${label.trim()}”: choose a unique label.` : null;
+  const soMatch = lens.so2 > 0 ? !!so2.current?.matches(so1.current) : null;
+  const userMatch = lens.user2 > 0 ? !!u2.current?.matches(u1.current) : null;
+  // Any change to what caused a refusal takes its message away.
+  const changed = () => setProblem(null);
+  const typed = (k: keyof typeof lens) => (n: number) => { setLens((l) => ({ ...l, [k]: n })); changed(); };
   return (
     <Screen title="Initialize a token" intro={module && <p>Library: <span className="mono">{module.path}</span>{devToken && <> · <strong className="warning-text">Development token, NOT FOR PRODUCTION</strong></>}</p>}>
       {free.length === 0 ? (
@@ -70,28 +80,37 @@ export function InitToken() {
         noValidate
         onSubmit={(e) => {
           e.preventDefault();
-          const a = so1.current?.take() ?? '';
-          const b = so2.current?.take() ?? '';
-          const c = u1.current?.take() ?? '';
-          const d = u2.current?.take() ?? '';
-          setLens({ so: 0, user: 0 });
+          // What is wrong outside the PINs is said first, and no PIN is cleared for it.
+          if (!confirmed) return setProblem('Tick the confirmation first: initializing erases everything on this token.');
           if (!chosen) return setProblem('Choose an uninitialized token.');
-          if (reinit && typedLabel !== reinit.token?.label) return setProblem('Type the current label of the token to re-initialize, exactly. The fields were cleared.');
-          if (!label.trim()) return setProblem('Give the token a label.');
-          if (!a || !c) return setProblem('Type both PINs, twice each. The fields were cleared.');
-          if (a !== b) return setProblem('The two SO PINs differ. Type them again; the fields were cleared.');
-          if (c !== d) return setProblem('The two user PINs differ. Type them again; the fields were cleared.');
-          if (a === c) return setProblem('The SO PIN and the user PIN must differ. The fields were cleared.');
-          if (!confirmed) return setProblem('Tick the confirmation first. The fields were cleared.');
+          if (reinit && typedLabel !== reinit.token?.label) return setProblem('Type the current label of the token to re-initialize, exactly.');
+          if (labelProblem) return setProblem(labelProblem);
+          // A mistake in one person's PIN clears that person's two fields only.
+          const clearSo = () => { so1.current?.clear(); so2.current?.clear(); setLens((l) => ({ ...l, so: 0, so2: 0 })); };
+          const clearUser = () => { u1.current?.clear(); u2.current?.clear(); setLens((l) => ({ ...l, user: 0, user2: 0 })); };
+          if (!so1.current?.peek()) return setProblem('The security officer types the SO PIN, twice.');
+          if (!so2.current?.matches(so1.current)) { clearSo(); return setProblem('The two SO PINs differ. The security officer types them again; the user PIN fields were kept.'); }
+          if (!u1.current?.peek()) return setProblem('Type the user PIN, twice.');
+          if (!u2.current?.matches(u1.current)) { clearUser(); return setProblem('The two user PINs differ. Type them again; the SO PIN fields were kept.'); }
+          if (u1.current.matches(so1.current)) { clearUser(); return setProblem('The user PIN must differ from the SO PIN. Type another user PIN; the SO PIN fields were kept.'); }
+          const soPin = so1.current.take();
+          so2.current.take();
+          const userPin = u1.current.take();
+          u2.current.take();
+          setLens({ so: 0, so2: 0, user: 0, user2: 0 });
           setProblem(null);
-          void actions.initToken(chosen, label.trim(), a, c, reinit ? { confirmLabel: typedLabel } : undefined);
+          void actions.initToken(chosen, label.trim(), soPin, userPin, reinit ? { confirmLabel: typedLabel } : undefined);
         }}
       >
+        <label className="check">
+          <input type="checkbox" checked={confirmed} onChange={(e) => { setConfirmed(e.target.checked); changed(); }} data-testid="confirm-init" />
+          I understand that initializing erases everything on this token.
+        </label>
         <fieldset>
           <legend>Uninitialized token</legend>
           {free.map((s) => (
             <label className="check" key={s.slotId}>
-              <input type="radio" name="slot" checked={chosen === s.slotId} onChange={() => setSlotId(s.slotId)} />
+              <input type="radio" name="slot" checked={chosen === s.slotId} onChange={() => { setSlotId(s.slotId); changed(); }} />
               Slot {s.slotId}: {s.description} ({s.token?.model}, serial {s.token?.serial || 'none yet'})
             </label>
           ))}
@@ -101,14 +120,14 @@ export function InitToken() {
             <legend>Or re-initialize an initialized token (destroys every key on it)</legend>
             {used.map((s) => (
               <label className="check" key={s.slotId}>
-                <input type="radio" name="slot" checked={chosen === s.slotId} onChange={() => setSlotId(s.slotId)} data-testid={`reinit-slot-${s.slotId}`} />
+                <input type="radio" name="slot" checked={chosen === s.slotId} onChange={() => { setSlotId(s.slotId); changed(); }} data-testid={`reinit-slot-${s.slotId}`} />
                 Slot {s.slotId}: “{s.token?.label}” ({s.token?.model}, serial {s.token?.serial})
               </label>
             ))}
             {reinit && (
               <div className="field">
                 <label htmlFor="reinit-label">Type the current label of this token to confirm: <strong>{reinit.token?.label}</strong></label>
-                <input id="reinit-label" value={typedLabel} maxLength={32} spellCheck={false} autoComplete="off" onChange={(e) => setTypedLabel(e.target.value)} data-testid="reinit-confirm-label" />
+                <input id="reinit-label" value={typedLabel} maxLength={32} spellCheck={false} autoComplete="off" onChange={(e) => { setTypedLabel(e.target.value); changed(); }} data-testid="reinit-confirm-label" />
                 <p className="warning-inline" role="alert">Every key on this token, including any CA key, is destroyed for good. The app asks once more in its own dialog.</p>
                 <p className="hint">The SO PIN below is this token’s current SO PIN: it is checked before anything is destroyed, and a re-initialization keeps it.</p>
               </div>
@@ -117,24 +136,26 @@ export function InitToken() {
         )}
         <div className="field">
           <label htmlFor="token-label">Token label</label>
-          <input id="token-label" value={label} maxLength={32} spellCheck={false} onChange={(e) => setLabel(e.target.value)} data-testid="token-label" />
-          <p className="hint">Up to 32 characters. The token is found by this label afterwards, so make it unique.</p>
+          <input id="token-label" value={label} maxLength={32} spellCheck={false} aria-invalid={label && labelProblem ? true : undefined} aria-describedby="token-label-hint" onChange={(e) => { setLabel(e.target.value); changed(); }} data-testid="token-label" />
+          <p id="token-label-hint" className={label && labelProblem ? 'field-error' : 'hint'} data-testid="token-label-check">
+            {label && labelProblem ? labelProblem : label ? `“${label.trim()}” is free on this library's tokens (up to 32 characters).` : 'Up to 32 characters. The token is found by this label afterwards, so make it unique.'}
+          </p>
         </div>
-        <div className="pin-group">
-          <PinField ref={so1} label="Security officer (SO) PIN" testId="so-pin" onInput={(n) => setLens((l) => ({ ...l, so: n }))} />
-          <PinField ref={so2} label="SO PIN again" testId="so-pin2" />
+        <fieldset className="pin-group">
+          <legend>Security officer’s PIN (typed by the security officer)</legend>
+          <PinField ref={so1} label="Security officer (SO) PIN" testId="so-pin" onInput={typed('so')} />
+          <PinField ref={so2} label="SO PIN again" testId="so-pin2" onInput={typed('so2')} />
+          <MatchLine match={soMatch} testId="so-pin-match" />
           {so.text && <p className={so.ok ? 'hint' : 'warning-inline'} role="status"><Badge ok={so.ok}>{so.ok ? 'Strong length' : 'Short'}</Badge> {so.text}</p>}
-        </div>
-        <div className="pin-group">
-          <PinField ref={u1} label="User PIN" testId="user-pin" onInput={(n) => setLens((l) => ({ ...l, user: n }))} />
-          <PinField ref={u2} label="User PIN again" testId="user-pin2" />
+        </fieldset>
+        <fieldset className="pin-group">
+          <legend>User PIN (typed by the operator)</legend>
+          <PinField ref={u1} label="User PIN" testId="user-pin" onInput={typed('user')} />
+          <PinField ref={u2} label="User PIN again" testId="user-pin2" onInput={typed('user2')} />
+          <MatchLine match={userMatch} testId="user-pin-match" />
           {user.text && <p className={user.ok ? 'hint' : 'warning-inline'} role="status"><Badge ok={user.ok}>{user.ok ? 'Strong length' : 'Short'}</Badge> {user.text}</p>}
-        </div>
+        </fieldset>
         <p className="hint">Guidance: use {RECOMMENDED} or more characters for each PIN; keep the SO PIN with a different person than the user PIN; never write a PIN where the camera or witnesses’ notes can see it.</p>
-        <label className="check">
-          <input type="checkbox" checked={confirmed} onChange={(e) => setConfirmed(e.target.checked)} data-testid="confirm-init" />
-          I understand that initializing erases everything on this token.
-        </label>
         {problem && <p className="field-error" role="alert" data-testid="init-problem">{problem}</p>}
         <Actions primary>
           <button type="button" className="secondary" onClick={() => actions.go('storage')}>Back</button>
@@ -142,6 +163,15 @@ export function InitToken() {
         </Actions>
       </form>
     </Screen>
+  );
+}
+
+/** Whether the second field of a PIN typed twice matches the first, said as it is typed. */
+function MatchLine({ match, testId }: { match: boolean | null; testId: string }) {
+  return (
+    <p className="hint" role="status" aria-live="polite" data-testid={testId}>
+      {match === null ? '' : match ? <Badge ok>Matches</Badge> : <Badge ok={false}>Does not match yet</Badge>}
+    </p>
   );
 }
 
