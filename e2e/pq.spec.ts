@@ -250,9 +250,11 @@ test('ml/root-ca: the token has no ML-DSA, says so, and the operator switches to
   const [r] = independent([{ issuer: saved, doc: saved }]);
   expect(r.primary).toBe(true);
   expect(r.alt).toBeNull();
-  // The token's refusal and the operator's switch are on the record.
-  const switched = readJournal(dir).find((e) => e.kind === 'error');
-  expect(switched?.facts).toMatchObject({ code: 'MECHANISM_UNSUPPORTED', token: 'e2e-ml', missingMechanism: 'CKM_ML_DSA' });
+  // The operator's switch is on the record as a decision, with the token's lack that prompted it; not as an error.
+  const journal = readJournal(dir);
+  const switched = journal.find((e) => e.kind === 'key.storage.chosen');
+  expect(switched?.facts).toMatchObject({ algorithm: 'ml-dsa-87', token: 'e2e-ml', missingMechanism: 'CKM_ML_DSA' });
+  expect(journal.filter((e) => e.kind === 'error')).toEqual([]);
   expect(app.foreign).toEqual([]);
 });
 

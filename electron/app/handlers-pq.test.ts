@@ -206,10 +206,14 @@ describe('ml/root-ca with a token that has no ML-DSA', () => {
     assert.ok(h.state.session, 'a refused switch leaves the token session as it was');
     await must('useSoftwareKeystore', { algorithm: 'ml-dsa-87', because: 'token-lacks-ml-dsa' });
     assert.equal(h.state.session, null);
-    const rec = h.state.ceremony.pendingEvents().filter((e) => e.kind === 'error').pop()!;
+    // A decision on the record, not an error.
+    const events = h.state.ceremony.pendingEvents();
+    assert.equal(events.filter((e) => e.kind === 'error' && e.facts.missingMechanism === 'CKM_ML_DSA').length, 0);
+    const rec = events.filter((e) => e.kind === 'key.storage.chosen').pop()!;
     assert.equal(rec.facts.missingMechanism, 'CKM_ML_DSA');
     assert.equal(rec.facts.token, 'pq-ml');
-    assert.match(String(rec.facts.resolution), /software keystore for the ml-dsa-87 CA key/);
+    assert.equal(rec.facts.algorithm, 'ml-dsa-87');
+    assert.match(String(rec.facts.reason), /has no ML-DSA/);
     const again = await call('useSoftwareKeystore', { algorithm: 'ml-dsa-87', because: 'token-lacks-ml-dsa' });
     assert.equal(again.error?.code, 'SESSION_CLOSED', 'no token open: nothing to have refused');
   });
@@ -223,8 +227,10 @@ describe('ml/root-ca with a token that has no ML-DSA', () => {
     assert.equal(r.verification.ok, true);
     assert.match(field(r.certificate, 'Signature')!, /^valid \(ml-dsa-87/);
     assert.equal(field(r.certificate, 'Alternative signature'), undefined);
-    const journal = readJournal(resolve(dir)).map((e) => e.kind);
-    assert.ok(journal.includes('error'), 'the token’s refusal and the switch are in the CA journal');
+    const journal = readJournal(resolve(dir));
+    const choice = journal.find((e) => e.kind === 'key.storage.chosen');
+    assert.equal(choice?.facts.missingMechanism, 'CKM_ML_DSA', 'the switch, and the token’s lack that prompted it, are in the CA journal');
+    assert.equal(journal.some((e) => e.kind === 'error'), false, 'a deliberate switch is not an error');
   });
 });
 

@@ -288,16 +288,16 @@ export function tokenHandlers(h: HandlerContext): Pick<Impl, 'appInfo' | 'knownM
     useSoftwareKeystore: ({ algorithm, because }) => {
       // A plan's keys are made in the token; a software key file instead is a change of the plan's key step.
       if (plan.isActive) plan.beforeKey('(software key file)', algorithm);
+      // The switch is the operator's decision, on the record (not as an error) with the fact that
+      // prompted it when there was one: never a silent fallback.
+      let prompted: Record<string, unknown> = { reason: 'the operator chose a software key file' };
       if (because === 'token-lacks-ml-dsa') {
-        // The switch is the operator's, on the record with the fact that prompted it: never a silent fallback.
         const s = state.requireSession();
         if (s.hasMechanism(CKM_ML_DSA)) throw new QpkiError('INPUT_INVALID', `Token “${s.token.label}” does have ML-DSA (CKM_ML_DSA); generate the ML-DSA key in the token instead.`);
         if (!isMlDsa(algorithm)) throw new QpkiError('INPUT_INVALID', `${algorithm} is not an ML-DSA algorithm.`);
-        record('error', {
-          code: 'MECHANISM_UNSUPPORTED', token: s.token.label, serial: s.token.serial, missingMechanism: 'CKM_ML_DSA',
-          resolution: `the operator chose the software keystore for the ${algorithm} CA key (an encrypted file in the CA directory)`,
-        });
+        prompted = { reason: `token “${s.token.label}” has no ML-DSA`, token: s.token.label, serial: s.token.serial, missingMechanism: 'CKM_ML_DSA' };
       }
+      record('key.storage.chosen', { storage: 'software key file (encrypted, in the CA directory)', algorithm, ...prompted });
       state.endSession();
       state.key = { kind: 'software', algorithm };
       return { algorithm };

@@ -16,6 +16,8 @@ export const JOURNAL_KINDS = [
   'login.failed',
   'key.generated',
   'key.selected',
+  /** The operator chose where the CA key lives instead of the token (a software key file), and why. */
+  'key.storage.chosen',
   'certificate.signed',
   'csr.created',
   'csr.accepted',

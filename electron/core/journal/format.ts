@@ -16,6 +16,7 @@ const DESCRIPTIONS: Record<JournalKind, string> = {
   'login.failed': 'Login failed',
   'key.generated': 'Key generated',
   'key.selected': 'Existing key selected',
+  'key.storage.chosen': 'CA key storage chosen',
   'certificate.signed': 'Certificate signed',
   'csr.created': 'CSR created for an external parent',
   'csr.accepted': 'CSR accepted',
