@@ -85,6 +85,8 @@ export const KeyInfo = z.object({
   fingerprint: z.string().nullable(),
   /** CA directories this app knows whose certificate carries this key. */
   backs: z.array(z.object({ dir: z.string(), subject: z.string() })),
+  /** When the key was generated, from the first record at hand that has it (PKCS#11 keys carry no creation time). */
+  generated: z.object({ time: z.string(), where: z.string() }).nullable(),
   /** ML-DSA keys: the token's CKA_PARAMETER_SET by its PKCS#11 name (CKP_ML_DSA_65). */
   parameterSet: z.string().optional(),
 });

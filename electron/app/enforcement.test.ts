@@ -232,6 +232,9 @@ test('a key that already backs a CA this app knows is made the key of another on
   const keys = (await ok('listKeys')).keys;
   const k = keys.find((x: { label: string }) => x.label === 'enforce-root');
   assert.deepEqual(k.backs.map((b: { dir: string }) => b.dir), [root], 'the key list says which CA the key backs');
+  // And when it was made, from the record of the ceremony that made it (the token keeps no such date).
+  const made = readJournal(root).find((e) => e.kind === 'key.generated')!;
+  assert.deepEqual(k.generated, { time: made.time, where: `the journal of ${root}` });
   await ok('selectKey', { label: 'enforce-root', id: keyId });
   const dir = join(work, 'second-root');
   h.answers.confirm = (c) => c.kind !== 'reuse-key';

@@ -79,6 +79,8 @@ describe('handler table on SoftHSM2', () => {
     assert.equal(gen.value.testSignature.verified, true);
     const keys = await call('listKeys', {});
     assert.equal(keys.value.keys.length, 1);
+    assert.equal(keys.value.keys[0].generated?.where, 'this ceremony', 'the key list says when the key was made');
+    assert.deepEqual(keys.value.keys[0].backs, []);
     assert.ok(h.state.session?.isLoggedIn);
     const end = await call('endSession', {});
     assert.equal(end.value.ended, true);

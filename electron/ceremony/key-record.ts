@@ -33,3 +33,14 @@ export function recordedKeyFingerprint(events: Iterable<Event>, ref: { tokenSeri
   }
   return found;
 }
+
+/** When a key with this public key (SHA-256 hex) was generated, by the first `key.generated` in `events` that names it. */
+export function keyGeneratedAt(events: Iterable<Event & { time?: string }>, sha256: string, where: string): { time: string; where: string } | null {
+  const want = sha256.replace(/:/g, '').toLowerCase();
+  for (const e of events) {
+    if (e.kind !== 'key.generated' || typeof e.time !== 'string') continue;
+    const got = str(e.facts.publicKeySha256Fingerprint)?.replace(/:/g, '').toLowerCase();
+    if (got === want) return { time: e.time, where };
+  }
+  return null;
+}

@@ -97,7 +97,7 @@ export function Key() {
           <table className="key-table">
             <caption className="sr-only">Keys on the token</caption>
             <thead>
-              <tr><th scope="col">Label</th><th scope="col">ID</th><th scope="col">Type</th><th scope="col">Attributes</th><th scope="col"><span className="sr-only">Choose</span></th></tr>
+              <tr><th scope="col">Label</th><th scope="col">ID</th><th scope="col">Type</th><th scope="col">Attributes</th><th scope="col">Made, and CAs it backs</th><th scope="col"><span className="sr-only">Choose</span></th></tr>
             </thead>
             <tbody>
               {keys.map((k) => (
@@ -106,6 +106,11 @@ export function Key() {
                   <td className="mono small">{k.id}</td>
                   <td>{keyLine(k)}</td>
                   <td><AttributeBadges a={k.attributes} /></td>
+                  <td className="small" data-testid={`key-history-${k.label}`}>
+                    {k.generated ? <>Made {k.generated.time.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')} ({k.generated.where})</> : 'When it was made: no record at hand'}
+                    <br />
+                    {k.backs.length ? <Badge ok={false}>{`Backs ${k.backs.map((b) => b.subject).join('; ')}`}</Badge> : 'Backs no CA this app knows'}
+                  </td>
                   <td>
                     {(() => {
                       const text = chosen && chosen.id === k.id && chosen.label === k.label ? 'Chosen' : 'Use';

@@ -5,7 +5,7 @@
 import type { Channel, Input, Output } from '../../../shared/contract';
 import { QpkiError } from '../../core/errors';
 import { type KeyInfo as CoreKeyInfo } from '../../core/pkcs11';
-import { type JournalKind } from '../../core/journal/journal';
+
 import { fileSha256 } from '../../core/journal';
 import { type AppState } from '../../ceremony/state';
 import type { Confirm } from '../../ceremony/confirmation';
@@ -13,6 +13,10 @@ import * as signing from '../../ceremony/signing';
 import { casBackedBy, rememberCa } from '../../ceremony/known-cas';
 import { PlanSession, planView } from '../../ceremony/plan-session';
 import { keyInfo } from './token-views';
+import { keyGeneratedAt } from '../../ceremony/key-record';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { readJournal, type JournalKind } from '../../core/journal/journal';
 
 export interface HandlerDeps {
   /** Ask the operator for a directory (a dialog in the app; a fixed answer in tests). */
@@ -68,8 +72,24 @@ export function handlerContext(state: AppState, deps: HandlerDeps) {
   };
   /** The journal this ceremony writes to, or the last one it closed, or the open CA's. */
   const journalDir = (): string | null => ceremony.dir ?? (ceremony.closed ? ceremony.lastDir : null) ?? state.caDir ?? ceremony.lastDir;
-  /** A key as the contract shows it, with the CA directories this app knows it already backs. */
-  const known = (k: CoreKeyInfo) => ({ ...keyInfo(k), backs: k.publicKeyFingerprint ? casBackedBy(state.options.dataDir, k.publicKeyFingerprint) : [] });
+  /**
+   * A key as the contract shows it, with the CA directories this app knows it already backs, and
+   * when it was made as far as a record at hand says (this ceremony's, or a journal of those CAs):
+   * PKCS#11 keys carry no creation time of their own.
+   */
+  const known = (k: CoreKeyInfo) => {
+    const fp = k.publicKeyFingerprint;
+    const backs = fp ? casBackedBy(state.options.dataDir, fp) : [];
+    let generated: { time: string; where: string } | null = null;
+    if (fp) {
+      generated = keyGeneratedAt(ceremony.pendingEvents(), fp, 'this ceremony');
+      for (const d of [ceremony.dir, state.caDir, ...backs.map((b) => b.dir)]) {
+        if (generated || !d || !existsSync(join(d, 'journal.jsonl'))) continue;
+        try { generated = keyGeneratedAt(readJournal(d), fp, `the journal of ${d}`); } catch { /* an unreadable journal says nothing here */ }
+      }
+    }
+    return { ...keyInfo(k), backs, generated };
+  };
   const rememberOpened = (out: { dir: string; subject: string; keys: Array<{ fingerprint: string | null }> }) => {
     try {
       rememberCa(state.options.dataDir, { dir: out.dir, subject: out.subject, keys: out.keys.map((k) => (k.fingerprint ?? '').replace(/:/g, '').toLowerCase()).filter(Boolean) });
