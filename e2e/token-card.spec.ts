@@ -2,7 +2,8 @@
  * The token step as a witness reads it: each token's versions and both PINs' states, its
  * mechanisms as a table (names, key sizes, flags), its objects, a blank token without a green
  * "Login required" and with "Initialize this token…" right there, which initializes it inside the
- * open ceremony (its record shows it) and goes on to that token's PIN.
+ * open ceremony (its record shows it) and goes on to that token's PIN. A SoftHSM2 library chosen
+ * from the list carries the development banner as the development card does.
  */
 import { test, expect } from './fixtures';
 import { chooseModule, makeToken, openCeremonyThroughUi } from './helpers';
@@ -18,6 +19,10 @@ test('token cards: versions, PIN states, mechanisms table, objects; a blank toke
   await chooseModule(app, SOFTHSM_LIB);
   await page.getByTestId('storage-next').click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Choose the token');
+  // SoftHSM2 chosen from the library list, not through the development card: still said on every screen, and recorded.
+  await expect(page.getByTestId('session-state')).toContainText('DEVELOPMENT TOKEN, NOT FOR PRODUCTION');
+  const loaded = harness.state.ceremony.pendingEvents().filter((e) => e.kind === 'module.loaded').pop()!;
+  expect(loaded.facts.developmentToken).toBe(true);
 
   const card = page.getByTestId('slot-e2e-card');
   await expect(card).toContainText(/Hardware \/ firmware\s*version \d+\.\d+ \/ version \d+\.\d+/);

@@ -42,7 +42,8 @@ export function App() {
   const busy = useWizard((s) => s.busy);
   const token = useWizard((s) => s.token);
   const loggedIn = useWizard((s) => s.loggedIn);
-  const devToken = useWizard((s) => s.devToken);
+  // The development banner shows however the token was opened: by the development card, or its library chosen from the list.
+  const devToken = useWizard((s) => s.devToken || !!s.module?.development);
   const journalCount = useWizard((s) => (s.journal?.entries.length ?? 0) + (s.journal?.pending?.length ?? 0));
   const hasJournal = useWizard((s) => Boolean(s.caDir || s.journal || s.ceremony));
   // Under 1100 px the journal is a drawer; wide screens show it beside the step (CSS decides).

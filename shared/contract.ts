@@ -50,6 +50,8 @@ export const ModuleInfo = z.object({
   description: z.string(),
   libraryVersion: z.string(),
   cryptokiVersion: z.string(),
+  /** A development token's library (SoftHSM2): the app says so on every screen, however it was opened. */
+  development: z.boolean(),
 });
 
 export const TokenFlags = z.record(z.string(), z.boolean());

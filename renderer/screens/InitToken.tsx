@@ -22,7 +22,8 @@ function strength(len: number): { ok: boolean; text: string } {
 export function InitToken() {
   const slots = useWizard((s) => s.slots);
   const module = useWizard((s) => s.module);
-  const devToken = useWizard((s) => s.devToken);
+  // The development banner shows however the token was opened: by the development card, or its library chosen from the list.
+  const devToken = useWizard((s) => s.devToken || !!s.module?.development);
   const initialized = useWizard((s) => s.initialized);
   const busy = useWizard((s) => s.busy);
   const free = slots.filter((s) => s.tokenPresent && s.token && !s.token.flags.initialized);

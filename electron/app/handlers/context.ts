@@ -42,11 +42,11 @@ export function handlerContext(state: AppState, deps: HandlerDeps) {
   const ceremony = state.ceremony;
   /** Record a fact of the ceremony: in the CA's journal once there is one, held in order before. */
   const record = (kind: JournalKind, facts: Record<string, unknown>) => ceremony.record(kind, facts);
-  const recordModule = (info: { path: string; manufacturer: string; description: string; libraryVersion: string; cryptokiVersion: string }) => {
+  const recordModule = (info: { path: string; manufacturer: string; description: string; libraryVersion: string; cryptokiVersion: string; development: boolean }) => {
     ceremony.modules.add(info.path);
     record('module.loaded', {
       path: info.path, librarySha256: fileSha256(info.path), manufacturer: info.manufacturer, description: info.description,
-      libraryVersion: info.libraryVersion, cryptokiVersion: info.cryptokiVersion,
+      libraryVersion: info.libraryVersion, cryptokiVersion: info.cryptokiVersion, developmentToken: info.development,
     });
   };
 

@@ -100,12 +100,15 @@ export class Pkcs11Module {
 
   info(): ModuleInfo {
     const i = this.lib.C_GetInfo();
+    const manufacturer = trim(i.manufacturerID);
+    const description = trim(i.libraryDescription);
     return {
       path: this.path,
       cryptokiVersion: version(i.cryptokiVersion),
-      manufacturer: trim(i.manufacturerID),
-      description: trim(i.libraryDescription),
+      manufacturer,
+      description,
       libraryVersion: version(i.libraryVersion),
+      development: /softhsm/i.test(`${manufacturer} ${description}`),
     };
   }
 

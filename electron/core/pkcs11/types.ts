@@ -59,6 +59,11 @@ export interface ModuleInfo {
   manufacturer: string;
   description: string;
   libraryVersion: string;
+  /**
+   * A development token (SoftHSM2: its keys are files anyone with the disk can copy): fine for a
+   * rehearsal, never a production key. Said however the library was chosen.
+   */
+  development: boolean;
 }
 
 export interface KeyAttributes {

@@ -166,7 +166,7 @@ export async function runPlan(plan: CheckedPlan, env: CheckedEnvironment, opts: 
     const module = loadModule(t.lib);
     const info = module.info();
     // SoftHSM2 keeps keys in files anyone with the disk can copy: fine for a rehearsal, never a production key.
-    const development = /softhsm/i.test(`${info.manufacturer} ${info.description}`);
+    const development = info.development;
     if (development && !rehearsal) say(`warning: the ${role} token's module is SoftHSM2, a development token whose keys are files on this disk: not a production HSM.`);
     journal.append('module.loaded', { role, path: info.path, manufacturer: info.manufacturer, description: info.description, libraryVersion: info.libraryVersion, sha256: sha256(readFileSync(info.path)), developmentToken: development });
     const ref = t.token || t.token_serial ? { label: t.token, serial: t.token_serial } : { serial: module.listSlots().find((s) => s.slotId === String(t.slot))?.token?.serial };
