@@ -58,6 +58,12 @@ test('a wrong PIN is refused and explained in words', async ({ app }) => {
   await expect(err).toContainText('The PIN is incorrect.');
   await expect(err).toContainText('Each wrong try brings the token closer to locking');
   await expect(page.getByTestId('pin')).toHaveValue('');
+  // The count comes from main's record of the failed login, and the PIN field has the focus again.
+  await expect(page.getByTestId('wrong-tries')).toHaveText('One wrong PIN typed for this token in this ceremony (each is on its record).');
+  await expect(page.getByTestId('pin')).toBeFocused();
+  await page.getByTestId('pin').fill('not-the-pin-001');
+  await page.getByTestId('login').click();
+  await expect(page.getByTestId('wrong-tries')).toContainText('2 wrong PINs typed');
   await app.screen('pin-wrong');
   expect(app.foreign).toEqual([]);
 });

@@ -37,7 +37,11 @@ export function JournalPanel({ open, onClose }: { open: boolean; onClose: () => 
       className={open ? 'journal open' : 'journal'}
       aria-labelledby="journal-title"
       onKeyDown={(e) => {
-        if (e.key === 'Escape' && open) close();
+        if (e.key === 'Escape' && open) {
+          // The drawer takes this Escape: an error box behind it stays until its own.
+          e.preventDefault();
+          close();
+        }
       }}
     >
       <div className="journal-head">

@@ -4,8 +4,9 @@
  * the final try main asks the operator itself in its own dialog before the PIN goes to the
  * token: nothing on this page can confirm it.
  */
-import { useRef, useState, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { Actions } from './common';
+import { useWizard } from '../store';
 import { PinField, type PinHandle } from './PinField';
 
 export interface PinTokenState {
@@ -23,10 +24,21 @@ export function PinLogin(props: {
   onLogin: (pin: string) => Promise<unknown>;
   /** Buttons placed before the submit button (Back). */
   before?: ReactNode;
+  /** Wrong PINs typed for this token in this ceremony, as its record counts them. */
+  wrongTries?: number;
 }) {
   const { token, ids } = props;
   const pin = useRef<PinHandle>(null);
   const [empty, setEmpty] = useState(false);
+  const wrong = props.wrongTries ?? 0;
+  const errorCode = useWizard((s) => s.error?.code);
+  // After a wrong PIN the next one is typed straight away: the field takes the focus back from the
+  // error box once that has been focused (the box is an alert, so it is still announced).
+  useEffect(() => {
+    if (wrong === 0 || errorCode !== 'PIN_INCORRECT') return;
+    const t = setTimeout(() => pin.current?.focus(), 0);
+    return () => clearTimeout(t);
+  }, [wrong, errorCode]);
   const f = token.flags;
   const locked = !!f.userPinLocked;
   const finalTry = !!f.userPinFinalTry;
@@ -42,6 +54,11 @@ export function PinLogin(props: {
         ) : token.minPinLen !== undefined ? (
           <p role="status">PIN state: normal. The token accepts PINs of {token.minPinLen} to {token.maxPinLen} characters.</p>
         ) : null}
+        {wrong > 0 && (
+          <p role="status" data-testid={`${ids}wrong-tries`}>
+            {wrong === 1 ? 'One wrong PIN' : `${wrong} wrong PINs`} typed for this token in this ceremony (each is on its record).
+          </p>
+        )}
       </div>
       <form
         onSubmit={(e) => {

@@ -11,6 +11,24 @@ export function ErrorBox({ error, onDismiss }: { error: ErrorPayload | null; onD
   useEffect(() => {
     if (error) box.current?.focus();
   }, [error]);
+  const dismiss = () => {
+    const active = document.activeElement;
+    const focusWasHere = !active || active === document.body || !!box.current?.contains(active);
+    onDismiss?.();
+    // The box and its button go away: focus they held returns to the step's heading, not to
+    // <body>; focus in a field (the PIN typed again) stays where it is.
+    if (focusWasHere) document.getElementById('screen-title')?.focus();
+  };
+  // Escape dismisses the error wherever the focus is, unless something in front (the journal
+  // drawer) has already taken that key press.
+  useEffect(() => {
+    if (!error || !onDismiss) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape' && !e.defaultPrevented) dismiss();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  });
   if (!error) return null;
   const words = ERROR_WORDS[error.code] ?? ERROR_WORDS.INTERNAL;
   return (
@@ -24,13 +42,10 @@ export function ErrorBox({ error, onDismiss }: { error: ErrorPayload | null; onD
         <button
           type="button"
           className="secondary"
-          onClick={() => {
-            onDismiss();
-            // The box and its button go away: focus returns to the step's heading, not to <body>.
-            document.getElementById('screen-title')?.focus();
-          }}
+          onClick={dismiss}
+          aria-keyshortcuts="Escape"
         >
-          Dismiss
+          Dismiss (Esc)
         </button>
       )}
     </div>
