@@ -23,8 +23,8 @@ export function appSupport(r: ResolvedStep): string | null {
   switch (s.type) {
     case 'token-init': return s.token === 'ca' ? null : `the app opens one token (the ca token); ${cli}`;
     case 'key': return s.token === 'ca' ? null : `the app opens one token (the ca token); ${cli}`;
-    case 'root': return s.notBefore ? `the app cannot fix the certificate's dates (notBefore/notAfter); ${cli}` : null;
-    case 'subordinate': return s.csr && !s.notBefore ? null : s.key ? `a subordinate CA from a key of the plan is not made in the app yet; ${cli}` : `the app cannot fix the certificate's dates; ${cli}`;
+    case 'root': return null;
+    case 'subordinate': return s.csr ? null : `a subordinate CA from a key of the plan is not made in the app yet; ${cli}`;
     case 'cross': return `cross-certificates are not made in the app yet; ${cli}`;
     case 'csr': return `certificate requests for an external parent are not made in the app yet; ${cli}`;
     case 'crl': return s.revoke?.length ? `revocations are not made in the app yet; ${cli}` : null;
@@ -229,6 +229,17 @@ export class PlanSession {
     return i;
   }
 
+  /**
+   * The dates the plan fixes for step i's certificate (notBefore, and notAfter as whole days after
+   * it), or undefined when the step takes them from the clock and the profile. Main reads them
+   * here, from the checked plan: the renderer never names a date.
+   */
+  datesFor(i: number): { notBefore: Date; validityDays?: number; why: string } | undefined {
+    const r = this.active?.resolved[i];
+    if (!r?.notBefore) return undefined;
+    return { notBefore: r.notBefore, ...(r.validityDays ? { validityDays: r.validityDays } : {}), why: `fixed by ${this.stepName(i)}` };
+  }
+
   /** The request prepared for step i: signing it (and only it) completes the step. */
   prepared(i: number, requestId: string): void {
     this.requestStep.set(requestId, i);
@@ -300,6 +311,7 @@ export function planView(plan: CheckedPlan) {
         label: s.label ?? null,
         algorithm: r.algorithm ?? null,
         nextUpdateDays: s.nextUpdateDays ?? null,
+        dates: r.notBefore ? { notBefore: r.notBefore.toISOString(), notAfter: r.validityDays ? new Date(r.notBefore.getTime() + r.validityDays * 86_400_000).toISOString() : null } : null,
         notInApp: appSupport(r),
       };
     }),

@@ -70,7 +70,7 @@ export function caHandlers(h: HandlerContext): Pick<Impl, 'listProfiles' | 'getP
     previewCa: async ({ profile, vars, dirId }) => {
       const dir = resolve(state.capabilities.directory(dirId, 'new-ca'));
       return underPlan(() => plan.beforeRequest({ type: 'root', profile, vars, key: state.key?.kind === 'pkcs11' ? { label: state.key.label, id: state.key.id } : null, targetDir: dir }),
-        () => signing.prepareRoot(ctx, builtinProfile(profile), vars, dir));
+        (i) => signing.prepareRoot(ctx, builtinProfile(profile), vars, dir, i === null ? undefined : plan.datesFor(i)));
     },
     openCa: ({ dirId }) => {
       const out = caOps.open(state, resolve(state.capabilities.directory(dirId, 'open-ca')));
@@ -92,7 +92,10 @@ export function caHandlers(h: HandlerContext): Pick<Impl, 'listProfiles' | 'getP
     prepareIssue: async ({ purpose, csrPem, profile, vars, rootEndEntity }) => underPlan(
       // A plan issues CA certificates only (subordinate from a request file); an end entity is not a plan step.
       () => (purpose === 'subordinate-ca' ? plan.beforeRequest({ type: 'subordinate', profile, vars, csrPem, caDir: state.caDir }) : plan.beforeOther('an end-entity certificate')),
-      () => signing.prepareIssuance(ctx, { purpose, csrPem, profile: builtinProfile(profile), vars, ...(rootEndEntity ? { rootEndEntity } : {}) })),
+      (i) => {
+        const dates = i === null ? undefined : plan.datesFor(i);
+        return signing.prepareIssuance(ctx, { purpose, csrPem, profile: builtinProfile(profile), vars, ...(rootEndEntity ? { rootEndEntity } : {}), ...(dates ? { dates } : {}) });
+      }),
     listIssued: () => revocation.listIssued(state),
     // A plan revokes only in its CRL steps (by the command line); in the app, a revocation during a plan is a deviation.
     revokeCertificate: ({ serial, reason }) => {
