@@ -27,7 +27,7 @@ after(() => {
   store.cleanup();
   rmSync(work, { recursive: true, force: true });
 });
-const { ok, dirId, loadLibrary } = handlerCalls(h);
+const { call, ok, dirId, loadLibrary } = handlerCalls(h);
 
 function openssl(args: string[]): { code: number; out: string } {
   const r = spawnSync('openssl', args, { encoding: 'utf8' });
@@ -65,14 +65,22 @@ steps:
     notBefore: "2026-06-01T00:00:00Z"
     notAfter: "2031-06-01T00:00:00Z"
     out: partner.crt
+  - id: root-crl
+    type: crl
+    issuer: root
+    nextUpdateDays: 30
+    revoke:
+      - { step: partner, reason: keyCompromise }
+    out: root.crl
 `;
 
-test('a root and a subordinate with the plan\'s notBefore/notAfter: the certificates carry exactly those dates, and the steps complete with no deviation', async () => {
+test('a root and a subordinate with the plan\'s notBefore/notAfter, then a CRL step that revokes what the plan names: OpenSSL reads the plan\'s dates and revocation, and every step completes with no deviation', async () => {
   const planFile = join(work, 'plan.yaml');
   writeFileSync(planFile, PLAN);
   h.answers.planFile = planFile;
   const { plan } = await ok('openPlan');
-  assert.deepEqual(plan.steps.map((s: { notInApp: string | null }) => s.notInApp), [null, null, null], 'the app does every step of this plan');
+  assert.deepEqual(plan.steps.map((s: { notInApp: string | null }) => s.notInApp), [null, null, null, null], 'the app does every step of this plan');
+  assert.deepEqual(plan.steps[3].revoke, [{ what: 'the certificate of step partner', reason: 'keyCompromise' }]);
   assert.deepEqual(plan.steps[1].dates, { notBefore: '2026-01-01T00:00:00.000Z', notAfter: '2036-01-01T00:00:00.000Z' });
   await ok('startPlan', { sha256: plan.sha256 });
   await ok('confirmPreflight', preflightConfirmation('Bruno Keller'));
@@ -88,7 +96,7 @@ test('a root and a subordinate with the plan\'s notBefore/notAfter: the certific
   assert.equal(req.notBefore, '2026-01-01T00:00:00.000Z');
   assert.equal(req.notAfter, '2036-01-01T00:00:00.000Z');
   assert.equal(req.validityDays, 3652);
-  assert.match(req.warnings.join(' '), /the ceremony plan's, not this computer's clock.*step 2 of 3/);
+  assert.match(req.warnings.join(' '), /the ceremony plan's, not this computer's clock.*step 2 of 4/);
   const signed = await ok('sign', { requestId: req.id });
   const rootDates = openssl(['x509', '-in', signed.issued.savedTo, '-noout', '-dates']).out;
   assert.match(rootDates, /notBefore=Jan  1 00:00:00 2026 GMT/);
@@ -103,11 +111,39 @@ test('a root and a subordinate with the plan\'s notBefore/notAfter: the certific
   assert.match(subDates, /notAfter=Jun  1 00:00:00 2031 GMT/);
   assert.equal(openssl(['verify', '-attime', String(Date.parse('2027-01-01T00:00:00Z') / 1000), '-CAfile', signed.issued.savedTo, issued.issued.savedTo]).code, 0);
   await ok('acknowledgeStep', { witness: 'Bruno Keller' });
-  assert.deepEqual((await ok('planState')).status, ['done', 'done', 'done']);
+  const partnerSerial = openssl(['x509', '-in', issued.issued.savedTo, '-noout', '-serial']).out.trim().split('=')[1];
+
+  // The renderer cannot revoke on its own during a plan, nor anything the plan does not name.
+  assert.equal((await call('revokeCertificate', { serial: issued.issued.serial, reason: 'superseded' })).error?.code, 'PLAN_STEP_MISMATCH');
+  // Step 4: the CRL step revokes the partner's certificate first, asked in main's dialog; declined, nothing is revoked and no CRL prepared.
+  h.answers.confirm = (c) => c.kind !== 'revoke';
+  assert.equal((await call('prepareCrl', { days: 30 })).error?.code, 'NOT_CONFIRMED');
+  assert.equal((await ok('listIssued')).certificates.find((c: { serial: string }) => c.serial === issued.issued.serial).status, 'valid');
+  h.answers.confirm = true;
+  const asked = h.confirmations.length;
+  const crlReq = await ok('prepareCrl', { days: 30 });
+  const question = h.confirmations.slice(asked).find((c) => c.kind === 'revoke')!;
+  assert.ok(question.facts.some((f) => f.label === 'Serial' && f.value === issued.issued.serial));
+  assert.ok(question.facts.some((f) => f.label === 'Ceremony plan' && /step 4 of 4 \(root-crl: .*\) revokes the certificate of step partner/.test(f.value)));
+  assert.deepEqual(crlReq.crl.revoked.map((r: { serial: string; reason: string }) => [r.serial, r.reason]), [[issued.issued.serial, 'keyCompromise']], 'the review lists exactly the plan\'s revocation');
+  // Withdrawn and prepared again (a retry): the revocation is done already and not asked again.
+  await ok('withdrawRequest', { requestId: crlReq.id });
+  const again = h.confirmations.length;
+  const crlReq2 = await ok('prepareCrl', { days: 30 });
+  assert.equal(h.confirmations.slice(again).filter((c) => c.kind === 'revoke').length, 0);
+  const crl = await ok('sign', { requestId: crlReq2.id });
+  const crlText = openssl(['crl', '-in', crl.savedTo, '-noout', '-text', '-CAfile', signed.issued.savedTo]).out;
+  assert.match(crlText, /verify OK/);
+  assert.match(crlText, new RegExp(`Serial Number: ${partnerSerial}`, 'i'));
+  assert.match(crlText, /Key Compromise/);
+  assert.equal((crlText.match(/Serial Number:/g) ?? []).length, 1, 'exactly the plan\'s revocation');
+  await ok('acknowledgeStep', { witness: 'Bruno Keller' });
+  assert.deepEqual((await ok('planState')).status, ['done', 'done', 'done', 'done']);
   await ok('closeCeremony');
 
   const j = readJournal(dir);
-  assert.deepEqual(j.filter((e) => e.kind === 'plan.step.completed').map((e) => e.facts.id), ['root-key', 'root', 'partner']);
+  assert.deepEqual(j.filter((e) => e.kind === 'plan.step.completed').map((e) => e.facts.id), ['root-key', 'root', 'partner', 'root-crl']);
+  assert.deepEqual(j.filter((e) => e.kind === 'certificate.revoked').map((e) => [e.facts.serial, e.facts.reason]), [[issued.issued.serial, 'keyCompromise']]);
   assert.equal(j.filter((e) => e.kind === 'ceremony.deviation').length, 0, 'no deviation: the dates are the plan\'s');
   assert.deepEqual(j.find((e) => e.kind === 'signing.prepared' && e.facts.purpose === 'root')!.facts.datesFromPlan, { notBefore: '2026-01-01T00:00:00.000Z', notAfter: '2036-01-01T00:00:00.000Z' });
   assert.equal(readFileSync(join(dir, 'journal.jsonl'), 'utf8').includes(PIN), false, 'no PIN on the record');

@@ -97,12 +97,16 @@ export function caHandlers(h: HandlerContext): Pick<Impl, 'listProfiles' | 'getP
         return signing.prepareIssuance(ctx, { purpose, csrPem, profile: builtinProfile(profile), vars, ...(rootEndEntity ? { rootEndEntity } : {}), ...(dates ? { dates } : {}) });
       }),
     listIssued: () => revocation.listIssued(state),
-    // A plan revokes only in its CRL steps (by the command line); in the app, a revocation during a plan is a deviation.
+    // A plan revokes only in its CRL steps (prepareCrl does what the plan names); any other revocation during a plan is refused.
     revokeCertificate: ({ serial, reason }) => {
       if (plan.isActive) plan.beforeOther('A revocation outside a CRL step');
       return revocation.revokeCertificate(ctx, serial, reason);
     },
-    prepareCrl: ({ days }) => underPlan(() => plan.beforeRequest({ type: 'crl', days, caDir: state.caDir }), () => signing.prepareCrlRequest(ctx, days)),
+    // A plan's CRL step first revokes what the plan names (resolved in main, each confirmed in main's dialog), then prepares the CRL that lists them.
+    prepareCrl: ({ days }) => underPlan(() => plan.beforeRequest({ type: 'crl', days, caDir: state.caDir }), async (i) => {
+      if (i !== null) await revocation.revokeForPlan(ctx, plan.revocationsFor(i));
+      return signing.prepareCrlRequest(ctx, days);
+    }),
     sign: async ({ requestId, passphrase, altPassphrase }) => {
       // A ceremony signs only once a witness has confirmed this computer: the clock against a
       // reference time, and the witnesses' reason for any preflight warning (BR 5.4.1, WebTrust).
