@@ -11,6 +11,7 @@ import { QpkiError } from '../core/errors';
 import type { JournalKind } from '../core/journal/journal';
 import type { CheckedPlan, ResolvedStep } from '../core/plan/plan';
 import { stepWords } from '../core/plan/run';
+import type { PlannedRevocation } from './revocation';
 
 export type StepStatus = 'pending' | 'done' | 'skipped';
 export type DeviationKind = 'skipped' | 'retry' | 'error' | 'changed';
@@ -23,11 +24,11 @@ export function appSupport(r: ResolvedStep): string | null {
   switch (s.type) {
     case 'token-init': return s.token === 'ca' ? null : `the app opens one token (the ca token); ${cli}`;
     case 'key': return s.token === 'ca' ? null : `the app opens one token (the ca token); ${cli}`;
-    case 'root': return s.notBefore ? `the app cannot fix the certificate's dates (notBefore/notAfter); ${cli}` : null;
-    case 'subordinate': return s.csr && !s.notBefore ? null : s.key ? `a subordinate CA from a key of the plan is not made in the app yet; ${cli}` : `the app cannot fix the certificate's dates; ${cli}`;
+    case 'root': return null;
+    case 'subordinate': return s.csr ? null : `a subordinate CA from a key of the plan is not made in the app yet; ${cli}`;
     case 'cross': return `cross-certificates are not made in the app yet; ${cli}`;
     case 'csr': return `certificate requests for an external parent are not made in the app yet; ${cli}`;
-    case 'crl': return s.revoke?.length ? `revocations are not made in the app yet; ${cli}` : null;
+    case 'crl': return null;
   }
 }
 
@@ -79,6 +80,8 @@ export class PlanSession {
   private caDirs = new Map<string, string>();
   /** The signing request prepared for a step, by its id: its signature completes the step. */
   private requestStep = new Map<string, number>();
+  /** The serial of each certificate a step of this ceremony issued, by step id: what a CRL step revokes by step reference. */
+  private serials = new Map<string, string>();
 
   constructor(private readonly record: Record_) {}
 
@@ -100,6 +103,7 @@ export class PlanSession {
     this.requestStep.clear();
     this.keys.clear();
     this.caDirs.clear();
+    this.serials.clear();
     const p = plan.plan;
     this.record('plan.loaded', {
       planSha256: plan.sha256, file: basename(plan.path), ceremonyId: p.ceremony.id, purpose: p.ceremony.purpose, location: p.ceremony.location,
@@ -229,6 +233,32 @@ export class PlanSession {
     return i;
   }
 
+  /**
+   * The dates the plan fixes for step i's certificate (notBefore, and notAfter as whole days after
+   * it), or undefined when the step takes them from the clock and the profile. Main reads them
+   * here, from the checked plan: the renderer never names a date.
+   */
+  datesFor(i: number): { notBefore: Date; validityDays?: number; why: string } | undefined {
+    const r = this.active?.resolved[i];
+    if (!r?.notBefore) return undefined;
+    return { notBefore: r.notBefore, ...(r.validityDays ? { validityDays: r.validityDays } : {}), why: `fixed by ${this.stepName(i)}` };
+  }
+
+  /**
+   * What CRL step i revokes, resolved here from the plan: a step reference becomes the serial that
+   * step's certificate got in this ceremony. A reference to a step this ceremony did not issue
+   * (skipped) cannot be resolved, and nothing is revoked.
+   */
+  revocationsFor(i: number): PlannedRevocation[] {
+    const r = this.active!.resolved[i];
+    if (r.step.type !== 'crl') return [];
+    return (r.step.revoke ?? []).map((v) => {
+      const serial = v.step ? this.serials.get(v.step) : v.serial;
+      if (!serial) throw new QpkiError('PLAN_STEP_MISMATCH', `${this.stepName(i)} revokes the certificate of step ${v.step}, which this ceremony did not issue; revoke it by serial with \`qpki ca revoke\` or \`qpki ceremony run\`, or record this step as skipped with a note. Nothing was revoked.`);
+      return { serial, reason: v.reason, why: `${this.stepName(i)} revokes ${v.step ? `the certificate of step ${v.step}` : `serial ${v.serial}`}` };
+    });
+  }
+
   /** The request prepared for step i: signing it (and only it) completes the step. */
   prepared(i: number, requestId: string): void {
     this.requestStep.set(requestId, i);
@@ -238,6 +268,7 @@ export class PlanSession {
     const i = this.requestStep.get(requestId);
     if (i === undefined || !this.active || this.status[i] !== 'pending') return;
     if (caDir) this.caDirs.set(this.active.resolved[i].step.id, caDir);
+    if (typeof made.serial === 'string') this.serials.set(this.active.resolved[i].step.id, made.serial);
     this.requestStep.delete(requestId);
     this.complete(i, made);
   }
@@ -300,6 +331,8 @@ export function planView(plan: CheckedPlan) {
         label: s.label ?? null,
         algorithm: r.algorithm ?? null,
         nextUpdateDays: s.nextUpdateDays ?? null,
+        revoke: r.step.type === 'crl' ? (r.step.revoke ?? []).map((v) => ({ what: v.step ? `the certificate of step ${v.step}` : `serial ${v.serial}`, reason: v.reason })) : [],
+        dates: r.notBefore ? { notBefore: r.notBefore.toISOString(), notAfter: r.validityDays ? new Date(r.notBefore.getTime() + r.validityDays * 86_400_000).toISOString() : null } : null,
         notInApp: appSupport(r),
       };
     }),

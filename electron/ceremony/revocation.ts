@@ -69,20 +69,56 @@ export function listIssued(state: AppState): Output<'listIssued'> {
   };
 }
 
-export async function revokeCertificate(ctx: SigningContext, serial: string, reason: RevocationReason): Promise<Output<'revokeCertificate'>> {
-  const { state } = ctx;
-  const dir = openDir(state);
+/** The certificate `serial` of the CA in `dir`, checked to be revocable for `reason` (BR 7.2.2 by its kind). */
+function revocable(dir: string, serial: string, reason: RevocationReason): { e: IndexEntry; kind: Kind | null } {
   if (!isHexSerial(serial)) throw new QpkiError('INPUT_INVALID', `"${serial}" is not a hex serial number.`);
   const want = canonicalSerial(serial);
   const e = readIndex(dir).find((x) => x.serial === want);
   if (!e) throw new QpkiError('SERIAL_NOT_FOUND', `No certificate with serial ${want} was issued by this CA.`);
   if (e.status === 'R') throw new QpkiError('ALREADY_REVOKED', `Certificate ${e.serial} is already revoked (since ${e.revoked?.date.toISOString()}).`);
-  // Checked before the question: the operator is never asked to confirm what main would refuse.
   const { kind } = certificateOf(dir, e);
   for (const k of kind ? [kind] : (['subscriber', 'ca'] as const)) {
     const problem = revocationReasonProblem(reason, k);
     if (problem) throw new QpkiError('REVOCATION_REASON_NOT_ALLOWED', problem, { reason, kind: k, section: 'CABF BR 7.2.2' });
   }
+  return { e, kind };
+}
+
+/** A revocation a ceremony plan's CRL step names, resolved by main from the plan (a serial, and why). */
+export interface PlannedRevocation {
+  serial: string;
+  reason: RevocationReason;
+  /** The plan's words for it ("step 4 of 4 (crl: …) revokes step partner"), shown in the dialog and recorded. */
+  why: string;
+}
+
+/**
+ * A plan's CRL step revokes exactly what the plan names before its CRL is prepared, each asked in
+ * main's own dialog. All are checked before the first question, so a plan that names a serial
+ * this CA never issued revokes nothing. One already revoked for the plan's reason (an earlier
+ * attempt of this step, declined at the CRL's signature) is not asked again.
+ */
+export async function revokeForPlan(ctx: SigningContext, planned: PlannedRevocation[]): Promise<void> {
+  const dir = openDir(ctx.state);
+  const todo: PlannedRevocation[] = [];
+  for (const v of planned) {
+    const e = readIndex(dir).find((x) => x.serial === canonicalSerial(v.serial));
+    if (e?.status === 'R') {
+      const had = e.revoked?.reason ?? 'unspecified';
+      if (had === v.reason) continue;
+      throw new QpkiError('ALREADY_REVOKED', `Certificate ${e.serial} is already revoked for ${had}, not for the plan's ${v.reason}; a revocation is never changed. Record a deviation with a note. Nothing was revoked.`);
+    }
+    revocable(dir, v.serial, v.reason);
+    todo.push(v);
+  }
+  for (const v of todo) await revokeCertificate(ctx, v.serial, v.reason, v.why);
+}
+
+export async function revokeCertificate(ctx: SigningContext, serial: string, reason: RevocationReason, why?: string): Promise<Output<'revokeCertificate'>> {
+  const { state } = ctx;
+  const dir = openDir(state);
+  // Checked before the question: the operator is never asked to confirm what main would refuse.
+  const { e, kind } = revocable(dir, serial, reason);
   state.ceremony.attach(dir);
   const yes = await askAndRecord(ctx, {
     kind: 'revoke',
@@ -93,9 +129,10 @@ export async function revokeCertificate(ctx: SigningContext, serial: string, rea
       { label: 'Kind', value: kind === 'ca' ? 'CA certificate' : kind === 'subscriber' ? 'end-entity (subscriber) certificate' : 'unknown (certificate file missing)' },
       { label: 'Reason (BR 7.2.2)', value: REASON_WORDS[reason] ?? reason },
       { label: 'CA directory', value: dir },
+      ...(why ? [{ label: 'Ceremony plan', value: why }] : []),
     ],
     action: 'Revoke',
-  }, { serial: e.serial, reason });
+  }, { serial: e.serial, reason, ...(why ? { plan: why } : {}) });
   if (!yes) throw new QpkiError('NOT_CONFIRMED', 'The revocation was not confirmed in the app’s confirmation dialog; nothing was revoked.');
   // revokeInIndex checks again under the CA's lock (another process may have revoked it since).
   const done = revokeInIndex(dir, e.serial, reason, new Date(), state.ceremony.participants ?? undefined);

@@ -47,6 +47,32 @@ export type PendingSigning =
   | (Common & { kind: 'issue'; caDir: string; prepared: PreparedCertificate })
   | (Common & { kind: 'crl'; caDir: string; prepared: PreparedCrl });
 
+/**
+ * Dates a ceremony plan fixes for a certificate (main reads them from the checked plan, never
+ * from the renderer): notBefore, and the validity in whole days that gives the plan's notAfter.
+ */
+export interface FixedDates {
+  notBefore: Date;
+  validityDays?: number;
+  /** Where they come from, for the review and the record ("fixed by step 2 of 3 (…)"). */
+  why: string;
+}
+
+/** The profile with the plan's validity in place of its own, so notAfter is the plan's. */
+function datedProfile(profile: Profile, dates: FixedDates | undefined): Profile {
+  return dates?.validityDays ? { ...profile, validityDays: dates.validityDays } : profile;
+}
+
+/** The review says the dates are not today's clock but the plan's, and why. */
+function datesNotice(dates: FixedDates | undefined, notBefore: Date, notAfter: Date): string[] {
+  return dates ? [`The dates are the ceremony plan's, not this computer's clock: valid from ${notBefore.toISOString()} to ${notAfter.toISOString()}, ${dates.why}.`] : [];
+}
+
+/** The record of a request says where its dates came from. */
+function datesRecord(dates: FixedDates | undefined, notBefore: Date, notAfter: Date): Record<string, unknown> {
+  return dates ? { datesFromPlan: { notBefore: notBefore.toISOString(), notAfter: notAfter.toISOString() } } : {};
+}
+
 export interface SigningContext {
   state: AppState;
   confirm: Confirm;
@@ -170,8 +196,9 @@ function keyStorageWords(state: AppState, k: KeyChoice): string {
  * A new self-signed CA in `dir`: its key(s) made now (a software or ML-DSA key is generated here,
  * so the review shows its real fingerprint and key identifier), its certificate's exact TBS built.
  */
-export async function prepareRoot(ctx: SigningContext, profile: Profile, vars: Record<string, unknown>, dir: string): Promise<SigningRequestT> {
+export async function prepareRoot(ctx: SigningContext, planned: Profile, vars: Record<string, unknown>, dir: string, dates?: FixedDates): Promise<SigningRequestT> {
   const { state } = ctx;
+  const profile = datedProfile(planned, dates);
   if (!profile.isCa) throw new QpkiError('PROFILE_INVALID', `Profile ${profile.name} is not a CA profile.`);
   const k = state.key;
   if (!k) {
@@ -201,7 +228,7 @@ export async function prepareRoot(ctx: SigningContext, profile: Profile, vars: R
   const altInToken = chosenAltKey(state, profile);
   const altKey: NewAltCaKey | undefined = !profile.altAlgorithm ? undefined
     : altInToken ? { kind: 'pkcs11', session: state.altKeySession(), label: altInToken.label, id: altInToken.id, useExisting: true } : { passphrase: null };
-  const draft = await prepareNewCa({ dir, profile, vars, key, ...(altKey ? { altKey } : {}), externalLint: true });
+  const draft = await prepareNewCa({ dir, profile, vars, key, ...(altKey ? { altKey } : {}), ...(dates ? { now: dates.notBefore } : {}), externalLint: true });
   const keySha = sha256Hex(draft.key.signer.spki);
   const backs = casBackedBy(state.options.dataDir, keySha, dir);
   if (backs.length) {
@@ -236,11 +263,11 @@ export async function prepareRoot(ctx: SigningContext, profile: Profile, vars: R
   const days = Math.round((c.notAfter.getTime() - c.notBefore.getTime()) / DAY_MS);
   const view = baseView(id, 'root', p, d, {
     signedBy: `the new CA's own key: ${keyStorageWords(state, k)}${draft.altKey ? (altInToken ? `, and its ML-DSA key “${altInToken.label}” in ${altInToken.token}` : ', and its ML-DSA key file') : ''}`,
-    targetDir: dir, keys, commonName: String(draft.rendered.cn ?? ''), csr: null, crl: null, warnings: [], serial: c.serial, validityDays: days,
+    targetDir: dir, keys, commonName: String(draft.rendered.cn ?? ''), csr: null, crl: null, warnings: datesNotice(dates, c.notBefore, c.notAfter), serial: c.serial, validityDays: days,
     secrets: { passphrase: k.kind === 'software' ? 'new' : null, altPassphrase: draft.altKey?.software ? 'new' : null },
     lint: draft.lint,
   });
-  state.ceremony.record('signing.prepared', { requestId: id, purpose: 'root', profile: profile.name, subject: view.subject, tbsSha256: sha256Hex(p.tbs), targetDir: dir, ...lintRecord(draft.lint) });
+  state.ceremony.record('signing.prepared', { requestId: id, purpose: 'root', profile: profile.name, subject: view.subject, tbsSha256: sha256Hex(p.tbs), targetDir: dir, ...datesRecord(dates, c.notBefore, c.notAfter), ...lintRecord(draft.lint) });
   state.request = { id, view, kind: 'root', draft, key: k, tokenSerial };
   return view;
 }
@@ -339,10 +366,11 @@ export function readRequest(state: AppState, csrPem: string, profile: Profile): 
  * the operator overrides BR 6.1.7 in main's own confirmation.
  */
 export async function prepareIssuance(
-  ctx: SigningContext, opts: { purpose: 'subordinate-ca' | 'end-entity'; csrPem: string; profile: Profile; vars: Record<string, unknown>; rootEndEntity?: boolean },
+  ctx: SigningContext, opts: { purpose: 'subordinate-ca' | 'end-entity'; csrPem: string; profile: Profile; vars: Record<string, unknown>; rootEndEntity?: boolean; dates?: FixedDates },
 ): Promise<SigningRequestT> {
   const { state } = ctx;
-  const { profile } = opts;
+  const { dates } = opts;
+  const profile = datedProfile(opts.profile, dates);
   const ca = openCaDirectory(state);
   withdraw(state);
   state.ceremony.attach(ca.dir);
@@ -378,8 +406,8 @@ export async function prepareIssuance(
     csrSha256: facts.sha256, publicKeySha256Fingerprint: facts.keyFingerprint,
     ...(altSpki ? { altKeyAlgorithm: keyAlgorithmOfSpki(altSpki), altPublicKeySha256Fingerprint: sha256Hex(altSpki) } : {}),
   });
-  const prepared = ca.prepareCertificate({ profile, vars: opts.vars, spki: csr.spki, ...(altSpki ? { subjectAltSpki: altSpki } : {}), source: 'certificate request' });
-  warnings.push(...prepared.warnings);
+  const prepared = ca.prepareCertificate({ profile, vars: opts.vars, spki: csr.spki, ...(altSpki ? { subjectAltSpki: altSpki } : {}), ...(dates ? { now: dates.notBefore } : {}), source: 'certificate request' });
+  warnings.push(...datesNotice(dates, prepared.notBefore, prepared.notAfter), ...prepared.warnings);
   const lint = await ca.lintCertificate(prepared, true);
   const id = newRequestId();
   const d = describePrepared(prepared.document);
@@ -392,7 +420,7 @@ export async function prepareIssuance(
     validityDays: Math.round((prepared.notAfter.getTime() - prepared.notBefore.getTime()) / DAY_MS),
     lint,
   });
-  state.ceremony.record('signing.prepared', { requestId: id, purpose: opts.purpose, profile: profile.name, serial: prepared.serial, subject: view.subject, tbsSha256: sha256Hex(prepared.document.tbs), csrSha256: facts.sha256, ...lintRecord(lint) });
+  state.ceremony.record('signing.prepared', { requestId: id, purpose: opts.purpose, profile: profile.name, serial: prepared.serial, subject: view.subject, tbsSha256: sha256Hex(prepared.document.tbs), csrSha256: facts.sha256, ...datesRecord(dates, prepared.notBefore, prepared.notAfter), ...lintRecord(lint) });
   state.request = { id, view, kind: 'issue', caDir: ca.dir, prepared };
   return view;
 }

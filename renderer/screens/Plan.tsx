@@ -24,6 +24,11 @@ const KINDS = [
   { kind: 'retry', words: 'The step is tried again after an error' },
 ] as const;
 
+/** The dates a plan fixes, as the operator and witnesses read them against the review. */
+function datesWords(d: NonNullable<PlanViewT['steps'][number]['dates']>): string {
+  return `Dates fixed by the plan: valid from ${d.notBefore} ${d.notAfter ? `to ${d.notAfter}` : 'for the profile’s validity'}`;
+}
+
 function Steps({ plan, state }: { plan: PlanViewT; state: PlanStateT | null }) {
   return (
     <ol className="plan-steps" data-testid="plan-steps">
@@ -32,6 +37,7 @@ function Steps({ plan, state }: { plan: PlanViewT; state: PlanStateT | null }) {
           <strong>Step {s.n} of {s.of}</strong> ({s.id}): {s.words}
           {state?.active && <span className="plan-status"> · {STATUS_WORDS[state.status[i] ?? 'pending']}</span>}
           {s.notInApp && <div className="warning-text">Not in the app: {s.notInApp}.</div>}
+          {s.dates && <div className="plan-vars" data-testid={`plan-step-dates-${s.n}`}>{datesWords(s.dates)}</div>}
           {Object.keys(s.variables).length > 0 && (
             <div className="plan-vars">{Object.entries(s.variables).map(([k, v]) => `${k} = ${v}`).join(' · ')}</div>
           )}
@@ -142,7 +148,7 @@ export function Plan() {
           <h2>Step {current.n} of {current.of}: {current.words}</h2>
           {current.notInApp
             ? <p className="warning-text">{current.notInApp}.</p>
-            : <p>Do this step in the wizard: {current.type === 'key' ? `open the token, log in, and generate key “${current.label}” (${current.algorithm}).` : current.type === 'root' ? `choose profile ${current.profile} with the plan’s variables, review and sign.` : current.type === 'crl' ? `in the CA, make the CRL with its next update in ${current.nextUpdateDays} days, review and sign.` : current.type === 'token-init' ? 'initialize the token.' : 'review and sign the request the plan names.'} Main refuses anything else unless a deviation is recorded.</p>}
+            : <p>Do this step in the wizard: {current.type === 'key' ? `open the token, log in, and generate key “${current.label}” (${current.algorithm}).` : current.type === 'root' ? `choose profile ${current.profile} with the plan’s variables, review${current.dates ? ' (main signs with the plan’s dates, shown in the review)' : ''} and sign.` : current.type === 'crl' ? `in the CA, make the CRL with its next update in ${current.nextUpdateDays} days${current.revoke.length ? `; main first revokes ${current.revoke.map((v) => `${v.what} (${v.reason})`).join(', ')}, each asked in its own dialog` : ''}, review and sign.` : current.type === 'token-init' ? 'initialize the token.' : `review and sign the request the plan names${current.dates ? ' (main signs with the plan’s dates, shown in the review)' : ''}.`} Main refuses anything else unless a deviation is recorded.</p>}
           <div className="actions">
             {!current.notInApp && (
               <button type="button" onClick={() => void actions.doPlanStep(current)} data-testid="plan-do-step">Do this step</button>

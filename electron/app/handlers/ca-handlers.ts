@@ -70,7 +70,7 @@ export function caHandlers(h: HandlerContext): Pick<Impl, 'listProfiles' | 'getP
     previewCa: async ({ profile, vars, dirId }) => {
       const dir = resolve(state.capabilities.directory(dirId, 'new-ca'));
       return underPlan(() => plan.beforeRequest({ type: 'root', profile, vars, key: state.key?.kind === 'pkcs11' ? { label: state.key.label, id: state.key.id } : null, targetDir: dir }),
-        () => signing.prepareRoot(ctx, builtinProfile(profile), vars, dir));
+        (i) => signing.prepareRoot(ctx, builtinProfile(profile), vars, dir, i === null ? undefined : plan.datesFor(i)));
     },
     openCa: ({ dirId }) => {
       const out = caOps.open(state, resolve(state.capabilities.directory(dirId, 'open-ca')));
@@ -92,14 +92,21 @@ export function caHandlers(h: HandlerContext): Pick<Impl, 'listProfiles' | 'getP
     prepareIssue: async ({ purpose, csrPem, profile, vars, rootEndEntity }) => underPlan(
       // A plan issues CA certificates only (subordinate from a request file); an end entity is not a plan step.
       () => (purpose === 'subordinate-ca' ? plan.beforeRequest({ type: 'subordinate', profile, vars, csrPem, caDir: state.caDir }) : plan.beforeOther('an end-entity certificate')),
-      () => signing.prepareIssuance(ctx, { purpose, csrPem, profile: builtinProfile(profile), vars, ...(rootEndEntity ? { rootEndEntity } : {}) })),
+      (i) => {
+        const dates = i === null ? undefined : plan.datesFor(i);
+        return signing.prepareIssuance(ctx, { purpose, csrPem, profile: builtinProfile(profile), vars, ...(rootEndEntity ? { rootEndEntity } : {}), ...(dates ? { dates } : {}) });
+      }),
     listIssued: () => revocation.listIssued(state),
-    // A plan revokes only in its CRL steps (by the command line); in the app, a revocation during a plan is a deviation.
+    // A plan revokes only in its CRL steps (prepareCrl does what the plan names); any other revocation during a plan is refused.
     revokeCertificate: ({ serial, reason }) => {
       if (plan.isActive) plan.beforeOther('A revocation outside a CRL step');
       return revocation.revokeCertificate(ctx, serial, reason);
     },
-    prepareCrl: ({ days }) => underPlan(() => plan.beforeRequest({ type: 'crl', days, caDir: state.caDir }), () => signing.prepareCrlRequest(ctx, days)),
+    // A plan's CRL step first revokes what the plan names (resolved in main, each confirmed in main's dialog), then prepares the CRL that lists them.
+    prepareCrl: ({ days }) => underPlan(() => plan.beforeRequest({ type: 'crl', days, caDir: state.caDir }), async (i) => {
+      if (i !== null) await revocation.revokeForPlan(ctx, plan.revocationsFor(i));
+      return signing.prepareCrlRequest(ctx, days);
+    }),
     sign: async ({ requestId, passphrase, altPassphrase }) => {
       // A ceremony signs only once a witness has confirmed this computer: the clock against a
       // reference time, and the witnesses' reason for any preflight warning (BR 5.4.1, WebTrust).

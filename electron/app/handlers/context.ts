@@ -63,10 +63,10 @@ export function handlerContext(state: AppState, deps: HandlerDeps) {
     };
   };
   /** A prepared request under the plan: checked before it is built, remembered so its signature completes the step. */
-  const underPlan = async (check: () => number, prepare: () => Promise<Output<'previewCa'>>) => {
-    if (!plan.isActive) return prepare();
+  const underPlan = async (check: () => number, prepare: (step: number | null) => Promise<Output<'previewCa'>>) => {
+    if (!plan.isActive) return prepare(null);
     const i = check();
-    const view = await prepare();
+    const view = await prepare(i);
     plan.prepared(i, view.id);
     return view;
   };
