@@ -283,3 +283,38 @@ test('the page reaches no network: CSP blocks fetch, no foreign request is made'
   await page.keyboard.press('Tab');
   await expect(page.getByTestId('operator')).toBeFocused();
 });
+
+test('Start over during a witnessed ceremony asks first, and then says where its record was closed', async ({ app }) => {
+  const { page } = app;
+  await openCeremonyThroughUi(app);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Where will the CA key live?');
+  // Escape and "Keep working" leave the ceremony open and the step where it was.
+  await page.getByTestId('home').click();
+  const ask = page.getByTestId('start-over-question');
+  await expect(ask).toBeFocused();
+  await expect(ask).toContainText('End this witnessed ceremony?');
+  await expect(ask).toContainText(`Starting over ends the ceremony “${PEOPLE.purpose}”`);
+  await expect(page.getByTestId('start-over-where')).toContainText('No CA directory was made yet');
+  await app.screen('start-over-question');
+  await page.keyboard.press('Escape');
+  await expect(ask).toHaveCount(0);
+  await expect(page.getByTestId('home')).toBeFocused();
+  await page.getByTestId('home').click();
+  await page.getByTestId('start-over-cancel').click();
+  await expect(ask).toHaveCount(0);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Where will the CA key live?');
+  // Confirmed: the closed screen names the record main closed, and that record ends with the reason.
+  await page.getByTestId('home').click();
+  await page.getByTestId('start-over-confirm').click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Ceremony closed');
+  const where = (await page.getByTestId('closed').locator('.mono').first().textContent()) ?? '';
+  expect(where).toContain('ceremonies');
+  const entries = readJournal(where);
+  expect(entries.map((e) => e.kind)).toEqual(['ceremony.opened', 'preflight', 'witness.acknowledged', 'witness.acknowledged', 'ceremony.closed']);
+  expect(entries[entries.length - 1].facts.reason).toBe('the operator started over');
+  expect(verifyJournal(where).ok).toBe(true);
+  await expect(page.getByTestId('final-hash')).toHaveText(entries[entries.length - 1].hash.replace(/(.{4})(?!$)/g, '$1 '));
+  await app.screen('start-over-closed');
+  await page.getByTestId('back-to-start').click();
+  await expect(page.getByTestId('start-ceremony')).toBeVisible();
+});

@@ -98,7 +98,13 @@ test('PIN screen on opencryptoki: count low, final try asked in main (no, then y
     expect((await ock.confirmations()).slice(askedBefore).map((c) => c.kind)).toEqual(['final-pin-try', 'final-pin-try']);
 
     // Start over, and this time the final try is wrong: the token locks and the screen blocks the login.
+    // Starting over asks first (a witnessed ceremony is open), then shows where its record was closed.
     await page.getByTestId('home').click();
+    await expect(page.getByTestId('start-over-question')).toBeFocused();
+    await page.getByTestId('start-over-confirm').click();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Ceremony closed');
+    await expect(page.getByTestId('closed')).toContainText('Journal verified');
+    await page.getByTestId('back-to-start').click();
     await expect(page.getByTestId('start-ceremony')).toBeVisible();
     await toPinScreen(app, ock.lib);
     await expect(state).toContainText('PIN state: normal');

@@ -3,6 +3,7 @@ import { actions, useWizard } from './store';
 import { Busy, ErrorBox, StepIndicator } from './components/common';
 import { JournalPanel } from './components/JournalPanel';
 import { TokenLost } from './components/TokenLost';
+import { StartOverQuestion } from './components/StartOverQuestion';
 import { Start } from './screens/Start';
 import { Ceremony, Closed } from './screens/Ceremony';
 import { Storage } from './screens/Storage';
@@ -74,7 +75,7 @@ export function App() {
           </button>
         )}
         {screen !== 'start' && (
-          <button type="button" className="secondary" onClick={() => void actions.endCeremony()} data-testid="home">
+          <button type="button" className="secondary" id="home" onClick={() => actions.startOver()} data-testid="home">
             {loggedIn ? 'Log out and start over' : 'Start over'}
           </button>
         )}
@@ -89,6 +90,7 @@ export function App() {
       <div className="layout">
         <main>
           <TokenLost />
+          <StartOverQuestion />
           <ErrorBox error={error} onDismiss={actions.clearError} />
           <Current />
           <Busy busy={busy} />

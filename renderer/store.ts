@@ -97,6 +97,8 @@ export interface WizardState {
   /** The witness's confirmation of the preflight (clock, reason for warnings), as main recorded it; null until then. */
   preflightConfirmed: Output<'confirmPreflight'> | null;
   transcript: string | null;
+  /** "Start over" was pressed while a witnessed ceremony is open: the page asks before ending it. */
+  askStartOver: boolean;
   /** A token chosen before the ceremony step (just initialized): opened right after it. */
   afterCeremony: { serial: string; label: string } | null;
   /** The token stopped answering mid-ceremony: Retry reconnects it, then a new login continues. */
@@ -165,6 +167,7 @@ const initial: WizardState = {
   closed: null,
   preflightConfirmed: null,
   transcript: null,
+  askStartOver: false,
   afterCeremony: null,
   lost: null,
 };
@@ -689,12 +692,32 @@ export function createWizardStore() {
     },
     refreshJournal,
     /** Log out, close the session and forget everything about this ceremony. */
+    /**
+     * "Start over" from the header: with a witnessed ceremony open the page asks first (its record
+     * is closed for good); with none, it starts over at once.
+     */
+    startOver() {
+      const s = get();
+      if (s.ceremony && !s.closed) set({ askStartOver: true });
+      else void actions.endCeremony();
+    },
+    keepWorking() {
+      set({ askStartOver: false });
+    },
+    /**
+     * Ends the session (and any open ceremony, whose record main closes). When that closed a
+     * ceremony's record, the closed screen says where it is kept and its final hash, as
+     * "Close the ceremony" does; otherwise the wizard is back at the start.
+     */
     async endCeremony() {
-      await run('Ending the ceremony', async () => {
-        await call('endSession', {});
-      });
-      const { appInfo, knownModules } = get();
+      const r = await run('Ending the ceremony', () => call('endSession', {}));
+      const { appInfo, knownModules, journal } = get();
       resumeAfterReconnect = null;
+      if (r?.closed?.dir) {
+        set({ ...initial, appInfo, knownModules, journal, closed: r.closed, screen: 'closed' });
+        await refreshJournal();
+        return;
+      }
       set({ ...initial, appInfo, knownModules });
     },
   };

@@ -417,7 +417,8 @@ export const contract = {
    * by serial; the PIN is asked again through `login`.
    */
   reconnectToken: { input: Empty, output: z.object({ module: ModuleInfo, slotId: z.string(), token: TokenSummary }) },
-  endSession: { input: Empty, output: z.object({ ended: z.boolean() }) },
+  /** closed: the record of the witnessed ceremony this ended (where it is kept, its final hash), or null when none was open. */
+  endSession: { input: Empty, output: z.object({ ended: z.boolean(), closed: z.object({ dir: z.string().nullable(), finalHash: z.string().nullable(), entries: z.number(), intact: z.boolean() }).nullable() }) },
   /** role `alternative`: the token of a Catalyst CA's ML-DSA key (the second token when one is open). */
   listKeys: { input: z.object({ role: KeyRole.optional() }).strict(), output: z.object({ keys: z.array(KeyInfo) }) },
   keyAlgorithms: { input: z.object({ role: KeyRole.optional() }).strict(), output: z.object({ algorithms: z.array(KeyAlgorithm) }) },

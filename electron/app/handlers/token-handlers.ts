@@ -219,13 +219,14 @@ export function tokenHandlers(h: HandlerContext): Pick<Impl, 'appInfo' | 'knownM
     },
     endSession: () => {
       state.lostToken = null;
+      let closed: ReturnType<typeof ceremony.close> | null = null;
       if (ceremony.isOpen) {
-        try { ceremony.close('the operator started over', join(state.options.dataDir, 'ceremonies')); } catch { /* ending the session must not fail on the record */ }
+        try { closed = ceremony.close('the operator started over', join(state.options.dataDir, 'ceremonies')); } catch { /* ending the session must not fail on the record */ }
       }
       plan.end();
       const ended = state.endSession();
       state.caDir = null;
-      return { ended };
+      return { ended, closed };
     },
     endAltSession: () => {
       const had = !!state.altSession;
