@@ -193,6 +193,9 @@ test.describe.serial('root ceremony, then an issuing CA and a TLS server from CS
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('Certificate signed');
     const leaf = (await page.getByTestId('saved-to').textContent())!;
     await app.screen('result-tls');
+    // After an end-entity certificate the CA's other tasks are next steps too, not only Close.
+    await expect(page.getByTestId('next-ee')).toHaveText('Issue another end-entity certificate');
+    for (const id of ['next-sub-ca', 'next-revoke', 'next-crl', 'end-ceremony']) await expect(page.getByTestId(id)).toBeVisible();
     expect(opensslVerify(['-x509_strict', '-purpose', 'sslserver', '-CAfile', saved, leaf])).toContain(': OK');
     expect(execFileSync('openssl', ['x509', '-in', leaf, '-noout', '-ext', 'subjectAltName'], { encoding: 'utf8' })).toContain('DNS:server.example.com');
 

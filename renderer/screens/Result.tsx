@@ -6,6 +6,9 @@ export function Result() {
   const issued = useWizard((s) => s.issued);
   const exported = useWizard((s) => s.exported);
   const keystore = useWizard((s) => s.keystore);
+  // The CA that signed stays open after any issuance: an end-entity certificate leads on to the
+  // same choices as a CA certificate does.
+  const caOpen = useWizard((s) => !!s.caDirId);
   if (!issued) return null;
   const hybrid = issued.certificate.signatures.some((x) => x.which === 'alternative');
   const isCa = issued.certificate.fields.some((f) => f.label === 'Basic constraints' && /CA: ?true/i.test(f.value)) ||
@@ -28,9 +31,14 @@ export function Result() {
       {/* The next steps are the screen's action bar, at the foot of the window: the certificate
           above them runs to several screens on a laptop. */}
       <Actions primary label="Next steps">
-        {isCa && <button type="button" onClick={() => void actions.startIssue('csr')} data-testid="next-sub-ca">Issue a subordinate CA from a CSR</button>}
-        {isCa && <button type="button" onClick={() => void actions.startIssue('end-entity')} data-testid="next-ee">Issue an end-entity certificate</button>}
-        {isCa && <button type="button" onClick={() => void actions.startIssue('crl')} data-testid="next-crl">Generate a CRL</button>}
+        {(isCa || caOpen) && (
+          <>
+            <button type="button" onClick={() => void actions.startIssue('csr')} data-testid="next-sub-ca">Issue a subordinate CA from a CSR</button>
+            <button type="button" onClick={() => void actions.startIssue('end-entity')} data-testid="next-ee">{isCa ? 'Issue an end-entity certificate' : 'Issue another end-entity certificate'}</button>
+            <button type="button" onClick={() => void actions.startRevoke()} data-testid="next-revoke">Revoke a certificate</button>
+            <button type="button" onClick={() => void actions.startIssue('crl')} data-testid="next-crl">Generate a CRL</button>
+          </>
+        )}
         <button type="button" className="secondary" onClick={() => void actions.closeCeremony()} data-testid="end-ceremony">Close the ceremony and log out…</button>
       </Actions>
     </Screen>

@@ -71,7 +71,11 @@ export function handlerContext(state: AppState, deps: HandlerDeps) {
     return view;
   };
   /** The journal this ceremony writes to, or the last one it closed, or the open CA's. */
-  const journalDir = (): string | null => ceremony.dir ?? (ceremony.closed ? ceremony.lastDir : null) ?? state.caDir ?? ceremony.lastDir;
+  /**
+   * The journal the panel and the transcript read: an open ceremony's own (null until it writes to
+   * a CA directory: an earlier ceremony's journal is not this one's record), else the last one closed.
+   */
+  const journalDir = (): string | null => ceremony.isOpen ? ceremony.dir : (ceremony.closed ? ceremony.lastDir : null) ?? state.caDir ?? ceremony.lastDir;
   /**
    * A key as the contract shows it, with the CA directories this app knows it already backs, and
    * when it was made as far as a record at hand says (this ceremony's, or a journal of those CAs):
