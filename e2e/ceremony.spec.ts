@@ -6,6 +6,9 @@ import { chooseDirectory, makeToken, openCeremonyThroughUi, openTokenThroughUi, 
 import { readJournal, verifyJournal } from '../electron/core/journal/journal';
 
 const SO_PIN = 'so-pin-0123456789';
+
+/** openssl's AA:BB:… fingerprint in the app's one hash format: lower-case hex in groups of 4. */
+const sameHashFormat = (colonHex: string) => (colonHex.replace(/:/g, '').toLowerCase().match(/.{1,4}/g) ?? []).join(' ');
 const USER_PIN = 'user-pin-0123456789';
 
 test('token initialization: development token, PINs twice, found again by label', async ({ app }) => {
@@ -142,7 +145,7 @@ test.describe.serial('root ceremony, then an issuing CA and a TLS server from CS
     await app.screen('result');
     // Independent checks: openssl verifies the file, and its fingerprint is the one shown.
     expect(opensslVerify(['-x509_strict', '-CAfile', saved, saved])).toContain(': OK');
-    const fp = execFileSync('openssl', ['x509', '-in', saved, '-noout', '-fingerprint', '-sha256'], { encoding: 'utf8' }).split('=')[1].trim();
+    const fp = sameHashFormat(execFileSync('openssl', ['x509', '-in', saved, '-noout', '-fingerprint', '-sha256'], { encoding: 'utf8' }).split('=')[1].trim());
     await expect(page.getByTestId('fingerprint')).toHaveText(fp);
     // Export PEM into a chosen path.
     app.harness.answers.savePath = join(app.workDir, 'exported.pem');
@@ -250,7 +253,7 @@ test('inspector: open a DER certificate, paste PEM, verify against the issuer', 
   await app.screen('inspector');
   await page.getByTestId('inspect-file').setInputFiles(der);
   await expect(page.getByTestId('inspected')).toContainText('CN=Inspector Test');
-  const fp = execFileSync('openssl', ['x509', '-in', pem, '-noout', '-fingerprint', '-sha256'], { encoding: 'utf8' }).split('=')[1].trim();
+  const fp = sameHashFormat(execFileSync('openssl', ['x509', '-in', pem, '-noout', '-fingerprint', '-sha256'], { encoding: 'utf8' }).split('=')[1].trim());
   await expect(page.getByTestId('fingerprint')).toHaveText(fp);
   await page.getByTestId('issuer-file').setInputFiles(pem);
   await page.getByTestId('verify').click();

@@ -131,7 +131,7 @@ export function opensslCsr(dir: string, name: string, curve: 'prime256v1' | 'sec
 /** SHA-256 of a certificate's TBSCertificate, colon hex, as Python `cryptography` reads it (not our decoder). */
 export function tbsSha256Of(certPath: string): string {
   const hex = execFileSync('python3', ['-c', 'import sys,hashlib;from cryptography import x509;c=x509.load_pem_x509_certificate(open(sys.argv[1],"rb").read());print(hashlib.sha256(c.tbs_certificate_bytes).hexdigest())', certPath], { encoding: 'utf8' }).trim();
-  return hex.match(/../g)!.join(':').toUpperCase();
+  return (hex.match(/.{1,4}/g) ?? []).join(' ');
 }
 
 export function opensslVerify(args: string[]): string {

@@ -46,7 +46,8 @@ function catalystCsr(dir: string, name: string, cn: string, alt: 'MLDSA65' | 'ML
   return { csr, altSpkiSha256: createHash('sha256').update(Buffer.from(hex, 'hex')).digest('hex') };
 }
 
-const colon = (hex: string) => hex.match(/../g)!.join(':').toUpperCase();
+/** The one hash format on screen: lower-case hex in groups of 4 (core's groupHex). */
+const grouped = (hex: string) => (hex.match(/.{1,4}/g) ?? []).join(' ');
 
 async function loginAndGenerate(app: App, token: string, alg: string | null, label: string): Promise<void> {
   const { page } = app;
@@ -65,7 +66,7 @@ async function loginAndGenerate(app: App, token: string, alg: string | null, lab
 test('hybrid root ceremony: ECDSA P-384 in the token + ML-DSA-87 file, then its CRL and a hybrid TLS server', async ({ app }) => {
   const { page } = app;
   await loginAndGenerate(app, 'e2e-hybrid', 'ec-p384', 'hybrid-root-key');
-  const keyFp = colon((await page.getByTestId('generated').locator('dd.mono').nth(1).textContent())!.trim().replace(/:/g, ''));
+  const keyFp = grouped((await page.getByTestId('generated-fingerprint').textContent())!.trim().replace(/ /g, ''));
   await page.getByTestId('key-next').click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Profile and details');
   // The list names each family; the chosen profile's badge says what it holds.
@@ -88,14 +89,14 @@ test('hybrid root ceremony: ECDSA P-384 in the token + ML-DSA-87 file, then its 
   const token = app.harness.state.session!.token;
   await expect(page.getByTestId('review-signed-by')).toContainText(`key “hybrid-root-key”`);
   await expect(page.getByTestId('review-signed-by')).toContainText(`token “e2e-hybrid” (serial ${token.serial})`);
-  await expect(page.getByTestId('review-alt-signature')).toContainText('ml-dsa-87 (ML-DSA-87), made by the CA’s ML-DSA key');
+  await expect(page.getByTestId('review-alt-signature')).toContainText('ML-DSA-87 ml-dsa-87, made by the CA’s ML-DSA key');
   await expect(page.getByTestId('ca-keys-primary-where')).toContainText(`In PKCS#11 token “e2e-hybrid” (serial ${token.serial}), key “hybrid-root-key”`);
   await expect(page.getByTestId('ca-keys-primary-fingerprint')).toHaveText(keyFp);
   const altPath = join(dir, 'versions', 'v1', 'keys', 'ca.ml-dsa-87.key');
   await expect(page.getByTestId('ca-keys-alternative-where')).toContainText(`File in the CA directory, encrypted: ${altPath}`);
   // The ML-DSA key is made for the review: its real fingerprint is shown before anything signs.
   const reviewedAltFp = (await page.getByTestId('ca-keys-alternative-fingerprint').textContent())!;
-  expect(reviewedAltFp).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+  expect(reviewedAltFp).toMatch(/^([0-9a-f]{4} ){15}[0-9a-f]{4}$/);
   // The reviewed structure carries the alternative key and algorithm; the alternative signature is added at signing.
   const exts = page.getByTestId('review-extensions');
   for (const oid of ['2.5.29.72', '2.5.29.73']) await expect(exts).toContainText(oid);
@@ -137,7 +138,7 @@ test('hybrid root ceremony: ECDSA P-384 in the token + ML-DSA-87 file, then its 
   expect(root.primary).toBe(true);
   expect(root.alt?.alg_oid).toBe(ML_DSA_87);
   expect(root.alt?.valid).toBe(true);
-  const altFp = colon(createHash('sha256').update(Buffer.from(root.alt!.issuer_alt_spki!, 'hex')).digest('hex'));
+  const altFp = grouped(createHash('sha256').update(Buffer.from(root.alt!.issuer_alt_spki!, 'hex')).digest('hex'));
   await expect(page.getByTestId('ca-keys-alternative-fingerprint')).toHaveText(altFp);
   expect(altFp).toBe(reviewedAltFp);
   expect(readFileSync(altPath, 'utf8')).toMatch(/^-----BEGIN ENCRYPTED PRIVATE KEY-----/);
@@ -187,7 +188,7 @@ test('hybrid root ceremony: ECDSA P-384 in the token + ML-DSA-87 file, then its 
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Certificate signed');
   await expect(page.getByTestId('verification')).toContainText('Both signatures verified');
   await expect(page.getByTestId('certificate-signatures-alternative')).toHaveAttribute('data-valid', 'true');
-  await expect(page.getByTestId('certificate')).toContainText(colon(req.altSpkiSha256));
+  await expect(page.getByTestId('certificate')).toContainText(grouped(req.altSpkiSha256));
   const leaf = (await page.getByTestId('saved-to').textContent())!;
   await app.screen('result-hybrid-tls');
 

@@ -106,6 +106,9 @@ function layoutChecker(app: App, cdp: CDPSession) {
       // pixels (1), and the zoomed window's are two per CSS pixel, 1280×800 in all.
       const shot = (await cdp.send('Page.captureScreenshot', { format: 'png' })) as { data: string };
       writeFileSync(join(ARTIFACTS, `room-${screen}-200pct.png`), Buffer.from(shot.data, 'base64'));
+      // The header and the step line leave most of the zoomed window to the step (they took half of it).
+      const head = await page.evaluate(() => (document.querySelector('.steps')?.getBoundingClientRect().bottom ?? document.querySelector('header.top')!.getBoundingClientRect().bottom) / window.innerHeight);
+      expect(head, `${screen}: header and step line at 200% take ${Math.round(head * 100)} % of the window`).toBeLessThanOrEqual(0.3);
 
       await cdp.send('Emulation.clearDeviceMetricsOverride');
       await page.setViewportSize(DEFAULT_VIEWPORT);

@@ -28,7 +28,8 @@ import { readJournal, verifyJournal } from '../core/journal/journal';
 const PIN = 'pq-token-pin-0123456';
 const SO = 'pq-token-so-0123456';
 const missing = mldsaTokenMissing() ?? (!havePythonMlDsa() ? 'python3 cryptography with ML-DSA (>= 45) is not installed' : undefined);
-const colon = (hex: string) => (hex.match(/../g) ?? []).join(':').toUpperCase();
+/** The one hash format on screen: lower-case hex in groups of 4 (core's groupHex). */
+const grouped = (hex: string) => (hex.match(/.{1,4}/g) ?? []).join(' ');
 const field = (doc: { fields: { label: string; value: string }[] }, label: string) => doc.fields.find((f) => f.label === label)?.value;
 
 function subject(cn: string): Name {
@@ -185,7 +186,7 @@ describe('ML-DSA in the token through the handler table', { skip: missing }, () 
         ['primary', 'token', 'ec-p384', 'hy-root', serial, null],
         ['alternative', 'token', 'ml-dsa-87', 'hy-root-pq', serial, null],
       ]);
-      assert.deepEqual(r.keys.map((k: any) => k.fingerprint), [colon(ec.key.fingerprint), colon(ml.key.fingerprint)]);
+      assert.deepEqual(r.keys.map((k: any) => k.fingerprint), [grouped(ec.key.fingerprint), grouped(ml.key.fingerprint)]);
       assert.match(r.signedBy, /and its ML-DSA key “hy-root-pq” in the same token/);
       assert.deepEqual(r.secrets, { passphrase: null, altPassphrase: null }, 'no key file to encrypt');
     });
@@ -194,7 +195,7 @@ describe('ML-DSA in the token through the handler table', { skip: missing }, () 
       const r = (await must('sign', { requestId })).issued;
       assert.equal(r.verification.ok, true, r.verification.message);
       assert.match(field(r.certificate, 'Alternative signature')!, /^valid \(ml-dsa-87/);
-      assert.deepEqual(r.keys.map((k: any) => [k.role, k.where, k.token?.keyLabel, k.fingerprint]), [['primary', 'token', 'hy-root', colon(ec.key.fingerprint)], ['alternative', 'token', 'hy-root-pq', colon(ml.key.fingerprint)]]);
+      assert.deepEqual(r.keys.map((k: any) => [k.role, k.where, k.token?.keyLabel, k.fingerprint]), [['primary', 'token', 'hy-root', grouped(ec.key.fingerprint)], ['alternative', 'token', 'hy-root-pq', grouped(ml.key.fingerprint)]]);
       assert.equal(existsSync(join(dir(), 'versions', 'v1', 'keys')), false);
       const ca = await helpers.openCa(dir());
       assert.deepEqual(ca.keys.map((k: any) => [k.role, k.where, k.token?.keyLabel]), [['primary', 'token', 'hy-root'], ['alternative', 'token', 'hy-root-pq']]);
@@ -300,7 +301,7 @@ describe('ML-DSA in the token through the handler table', { skip: missing }, () 
       assert.deepEqual(r.secrets, { passphrase: null, altPassphrase: null });
       const done = (await must('sign', { requestId })).issued;
       assert.equal(done.verification.ok, true, done.verification.message);
-      assert.deepEqual(done.keys.map((k: any) => [k.role, k.token?.serial, k.fingerprint]), [['primary', mainSerial, colon(ec.key.fingerprint)], ['alternative', altSerial, colon(ml.key.fingerprint)]]);
+      assert.deepEqual(done.keys.map((k: any) => [k.role, k.token?.serial, k.fingerprint]), [['primary', mainSerial, grouped(ec.key.fingerprint)], ['alternative', altSerial, grouped(ml.key.fingerprint)]]);
       assert.equal(existsSync(join(dir(), 'versions', 'v1', 'keys')), false, 'no key file');
       const [py] = pythonCheck([{ issuer: done.savedTo, doc: done.savedTo }]);
       assert.deepEqual([py.primary, py.alt?.valid], [true, true]);

@@ -37,7 +37,8 @@ after(() => {
 });
 
 const { call, ok: must, dirId, openCa } = handlerCalls(h);
-const colon = (hex: string) => (hex.match(/../g) ?? []).join(':').toUpperCase();
+/** The one hash format on screen: lower-case hex in groups of 4 (core's groupHex). */
+const grouped = (hex: string) => (hex.match(/.{1,4}/g) ?? []).join(' ');
 const field = (doc: { fields: { label: string; value: string }[] }, label: string) => doc.fields.find((f) => f.label === label)?.value;
 
 async function tokenLoggedIn(label: string): Promise<void> {
@@ -101,9 +102,9 @@ describe('Catalyst root: ECDSA P-384 in the token, ML-DSA-87 in a file', () => {
     const [primary, alt] = r.keys;
     assert.deepEqual([primary.role, primary.where, primary.algorithm], ['primary', 'token', 'ec-p384']);
     assert.deepEqual(primary.token, { label: 'pq-hybrid', serial: tokenSerial, keyLabel: 'hybrid-root-key', keyId: gen.key.id });
-    assert.equal(primary.fingerprint, colon(gen.key.fingerprint));
+    assert.equal(primary.fingerprint, grouped(gen.key.fingerprint));
     assert.deepEqual([alt.role, alt.where, alt.algorithm], ['alternative', 'file', 'ml-dsa-87']);
-    assert.match(alt.fingerprint, /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/, 'the ML-DSA key exists before the review');
+    assert.match(alt.fingerprint, /^([0-9a-f]{4} ){15}[0-9a-f]{4}$/, 'the ML-DSA key exists before the review');
     reviewedAlt = alt.fingerprint;
     assert.deepEqual(alt.file, { path: join(dir, 'versions/v1/keys/ca.ml-dsa-87.key'), encrypted: true });
   });
@@ -129,8 +130,8 @@ describe('Catalyst root: ECDSA P-384 in the token, ML-DSA-87 in a file', () => {
     const d = describeDocument(readFileSync(join(dir, 'ca.crt'), 'utf8'));
     assert.deepEqual(d.signatures.map((s) => [s.which, s.valid]), [['primary', true], ['alternative', true]]);
     const [primary, alt] = r.keys;
-    assert.equal(primary.fingerprint, colon(d.publicKey!.sha256));
-    assert.equal(alt.fingerprint, colon(d.altPublicKey!.sha256));
+    assert.equal(primary.fingerprint, grouped(d.publicKey!.sha256));
+    assert.equal(alt.fingerprint, grouped(d.altPublicKey!.sha256));
     assert.equal(alt.fingerprint, reviewedAlt, 'the ML-DSA key signed with is the one reviewed');
     assert.equal(primary.where, 'token');
     assert.equal(alt.file.path, join(dir, 'versions/v1/keys/ca.ml-dsa-87.key'));
@@ -142,7 +143,7 @@ describe('Catalyst root: ECDSA P-384 in the token, ML-DSA-87 in a file', () => {
     const ca = await openCa(dir);
     assert.equal(ca.token.serial, tokenSerial);
     assert.deepEqual(ca.keys.map((k: any) => [k.role, k.where, k.algorithm]), [['primary', 'token', 'ec-p384'], ['alternative', 'file', 'ml-dsa-87']]);
-    assert.ok(ca.keys.every((k: any) => /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/.test(k.fingerprint)));
+    assert.ok(ca.keys.every((k: any) => /^([0-9a-f]{4} ){15}[0-9a-f]{4}$/.test(k.fingerprint)));
   });
 
   test('a CRL needs the ML-DSA passphrase: missing, wrong, then right with both signatures valid', async () => {

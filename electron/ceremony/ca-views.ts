@@ -8,7 +8,9 @@ import { join, resolve } from 'node:path';
 import { QpkiError } from '../core/errors';
 import type { AppState } from './state';
 import type { KeyStorageRef } from '../core/keys/signer';
-import { colonHex, describeDocument, type Described } from '../core/x509/describe';
+import { describeDocument, type Described } from '../core/x509/describe';
+import { groupHex } from '../core/journal/format';
+import { algorithmWithCode } from '../../shared/algorithm-words';
 import { readBundle, validatePath } from '../core/x509/validate/index';
 import { describeCaDir, openCa as openCaCore, sha256Hex } from '../core/ca';
 import { CaDirectory } from '../core/ca/authority';
@@ -34,14 +36,14 @@ export function view(d: Described): Output<'describeDocument'> {
   add('Valid until', d.notAfter);
   add('This update', d.thisUpdate);
   add('Next update', d.nextUpdate);
-  if (d.publicKey) add('Public key', `${d.publicKey.algorithm}\nSHA-256 ${colonHex(d.publicKey.sha256)}`);
-  if (d.altPublicKey) add('Alternative public key (Catalyst)', `${d.altPublicKey.algorithm}\nSHA-256 ${colonHex(d.altPublicKey.sha256)}`);
-  add('Signature algorithm', d.signatureAlgorithm);
+  if (d.publicKey) add('Public key', `${algorithmWithCode(d.publicKey.algorithm)}\nSHA-256 ${groupHex(d.publicKey.sha256)}`);
+  if (d.altPublicKey) add('Alternative public key (Catalyst)', `${algorithmWithCode(d.altPublicKey.algorithm)}\nSHA-256 ${groupHex(d.altPublicKey.sha256)}`);
+  add('Signature algorithm', d.signatureAlgorithm ? algorithmWithCode(d.signatureAlgorithm) : undefined);
   for (const s of d.signatures) {
     add(s.which === 'primary' ? 'Signature' : 'Alternative signature', `${s.valid === null ? 'not checked' : s.valid ? 'valid' : 'INVALID'} (${s.algorithm}, against ${s.against})`);
   }
   if (d.revoked) add('Revoked certificates', d.revoked.length ? d.revoked.map((r) => `${r.serial} on ${r.date}${r.reason ? ` (${r.reason})` : ''}`).join('\n') : 'none');
-  add('SHA-1 fingerprint', colonHex(d.sha1));
+  add('SHA-1 fingerprint', groupHex(d.sha1));
   const title = d.kind === 'certificate' ? `Certificate: ${d.subject ?? ''}` : d.kind === 'csr' ? `Certificate request: ${d.subject ?? ''}` : `Certificate revocation list of ${d.issuer ?? ''}`;
   return {
     kind: d.kind,
@@ -49,7 +51,7 @@ export function view(d: Described): Output<'describeDocument'> {
     fields,
     signatures: d.signatures.map((s) => ({ which: s.which, algorithm: String(s.algorithm), valid: s.valid, against: s.against, ...(s.reason ? { reason: s.reason } : {}) })),
     extensions: d.extensions.map((e) => ({ oid: e.oid, name: e.name, critical: e.critical, value: e.value.join('\n') })),
-    sha256: colonHex(d.sha256),
+    sha256: groupHex(d.sha256),
     pem: d.pem,
   };
 }
@@ -72,14 +74,14 @@ function keyIdOf(storage: KeyStorageRef): string {
 export function keyView(role: 'primary' | 'alternative', algorithm: string, storage: KeyStorageRef, dir: string, fingerprint: string | null, note?: string): CaKeyViewT {
   if (storage.type === 'pkcs11') {
     return {
-      role, algorithm, where: 'token', storage: keyStorageWords(storage), fingerprint: fingerprint ? colonHex(fingerprint) : null,
+      role, algorithm, where: 'token', storage: keyStorageWords(storage), fingerprint: fingerprint ? groupHex(fingerprint) : null,
       token: { label: storage.token_label, serial: storage.token_serial, keyLabel: storage.key_label, keyId: keyIdOf(storage) }, file: null,
       ...(note ? { note } : {}),
     };
   }
   const path = storage.path.startsWith('/') ? storage.path : join(dir, storage.path);
   return {
-    role, algorithm, where: 'file', storage: keyStorageWords({ ...storage, path }), fingerprint: fingerprint ? colonHex(fingerprint) : null,
+    role, algorithm, where: 'file', storage: keyStorageWords({ ...storage, path }), fingerprint: fingerprint ? groupHex(fingerprint) : null,
     token: null, file: { path, encrypted: storage.encrypted }, ...(note ? { note } : {}),
   };
 }

@@ -29,17 +29,17 @@ export function recordedKeyFingerprint(events: Iterable<Event>, ref: { tokenSeri
     if (!sha256 || serial !== ref.tokenSerial) continue;
     // Ids are unique on a token (generation refuses a taken one); a key without one goes by label.
     if (ref.id ? id?.toLowerCase() !== ref.id.toLowerCase() : label !== ref.label) continue;
-    found = { sha256: sha256.replace(/:/g, '').toLowerCase(), where };
+    found = { sha256: sha256.replace(/[: ]/g, '').toLowerCase(), where };
   }
   return found;
 }
 
 /** When a key with this public key (SHA-256 hex) was generated, by the first `key.generated` in `events` that names it. */
 export function keyGeneratedAt(events: Iterable<Event & { time?: string }>, sha256: string, where: string): { time: string; where: string } | null {
-  const want = sha256.replace(/:/g, '').toLowerCase();
+  const want = sha256.replace(/[: ]/g, '').toLowerCase();
   for (const e of events) {
     if (e.kind !== 'key.generated' || typeof e.time !== 'string') continue;
-    const got = str(e.facts.publicKeySha256Fingerprint)?.replace(/:/g, '').toLowerCase();
+    const got = str(e.facts.publicKeySha256Fingerprint)?.replace(/[: ]/g, '').toLowerCase();
     if (got === want) return { time: e.time, where };
   }
   return null;

@@ -15,7 +15,8 @@ import { lintFacts, type LintReport } from '../core/lint/gate';
 import { CaDirectory, completeNewCa, describeCaDir, draftDocument, prepareNewCa, sha256Hex, type NewAltCaKey, type NewCaDraft, type NewCaKey, type PreparedCertificate, type PreparedCrl } from '../core/ca/authority';
 import { keyAlgorithmOfSpki } from '../core/keys/verify';
 import { parseAndVerifyCsr, type ParsedCsr } from '../core/x509/csr';
-import { colonHex, describeDocument, type Described } from '../core/x509/describe';
+import { describeDocument, type Described } from '../core/x509/describe';
+import { groupHex } from '../core/journal/format';
 import { assembleSignedDocument, type PreparedDocument } from '../core/x509/tbs';
 import { OID_SUBJECT_ALT_PUBLIC_KEY_INFO } from '../core/x509/catalyst';
 import type { KeyAlgorithm } from '../core/keys/algorithms';
@@ -102,12 +103,13 @@ function baseView(
   id: string, purpose: SigningRequestT['purpose'], p: PreparedDocument, d: Described,
   rest: Pick<SigningRequestT, 'signedBy' | 'targetDir' | 'keys' | 'commonName' | 'csr' | 'crl' | 'warnings' | 'serial' | 'secrets'> & { validityDays: number; lint: LintReport },
 ): SigningRequestT {
-  const v = view(d);
+  // The bytes to be signed carry no signature yet: the review lists none (an empty one would read INVALID).
+  const v = view({ ...d, signatures: [] });
   const bc = p.kind === 'certificate' ? basicConstraintsOf(d) : { isCa: null, pathLen: null };
   return {
     id, kind: p.kind, purpose,
     document: { ...v, signatures: [], title: p.kind === 'crl' ? `CRL to sign for ${d.issuer ?? ''}` : `Certificate to sign: ${d.subject ?? ''}` },
-    tbsSha256: colonHex(sha256Hex(p.tbs)),
+    tbsSha256: groupHex(sha256Hex(p.tbs)),
     subject: d.subject ?? null,
     issuer: d.issuer ?? '',
     isCa: bc.isCa,
@@ -115,7 +117,7 @@ function baseView(
     notBefore: d.notBefore ?? d.thisUpdate ?? '',
     notAfter: d.notAfter ?? d.nextUpdate ?? '',
     keyAlgorithm: d.publicKey?.algorithm ?? null,
-    keyFingerprint: d.publicKey ? colonHex(d.publicKey.sha256) : null,
+    keyFingerprint: d.publicKey ? groupHex(d.publicKey.sha256) : null,
     signatureAlgorithm: p.signatureAlgorithm,
     altSignatureAlgorithm: p.altSignatureAlgorithm ?? null,
     addedAtSigning: p.altSignatureAlgorithm
@@ -237,7 +239,7 @@ export async function prepareRoot(ctx: SigningContext, planned: Profile, vars: R
       title: 'This key already backs another CA. Make it the key of a new CA too?',
       facts: [
         { label: 'Key', value: keyStorageWords(state, k) },
-        { label: 'Key SHA-256', value: colonHex(keySha) },
+        { label: 'Key SHA-256', value: groupHex(keySha) },
         ...backs.map((b) => ({ label: 'Already the key of', value: `${b.subject} (${b.dir})` })),
         { label: 'New CA directory', value: dir },
       ],
@@ -414,8 +416,8 @@ export async function prepareIssuance(
   const view = baseView(id, opts.purpose, prepared.document, d, {
     signedBy: caSigner(ca), targetDir: ca.dir, keys: [], commonName: '', crl: null, warnings, serial: prepared.serial, secrets: caSecrets(ca),
     csr: {
-      subject: facts.subject, subjectAltNames: facts.subjectAltNames, keyAlgorithm: facts.keyAlgorithm, keyFingerprint: colonHex(facts.keyFingerprint),
-      signatureValid: true, sha256: colonHex(facts.sha256), differences: csrDifferences(facts, described, d),
+      subject: facts.subject, subjectAltNames: facts.subjectAltNames, keyAlgorithm: facts.keyAlgorithm, keyFingerprint: groupHex(facts.keyFingerprint),
+      signatureValid: true, sha256: groupHex(facts.sha256), differences: csrDifferences(facts, described, d),
     },
     validityDays: Math.round((prepared.notAfter.getTime() - prepared.notBefore.getTime()) / DAY_MS),
     lint,

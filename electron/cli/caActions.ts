@@ -26,6 +26,7 @@ import { describeKeyStorage } from '../core/ca/caKeys';
 import { caCertPath, versionKeys } from '../core/ca/meta';
 import type { Profile } from '../core/profiles/index';
 import { lintLines } from './lintLines';
+import { groupHex } from '../core/journal/format';
 
 type InitOptions = TokenOptions & PqcTokenOptions & VarOptions & PassphraseOptions & {
   pqcPkcs11KeyLabel?: string;
@@ -126,7 +127,7 @@ export async function caInit(o: InitOptions): Promise<void> {
       ...(r.altKey ? [`  alt key:      ${r.altKey.algorithm} ${keyWhere(r.altKey.storage)}`] : []),
       ...(r.altKey?.generated?.attributes ? [`  alt attributes: ${Object.entries(r.altKey.generated.attributes).map(([k, v]) => `${k}=${v}`).join(' ')}`] : []),
       ...(r.altKey?.generated ? [`  alt test signature verified: ${r.altKey.generated.testSignatureVerified ? 'yes' : 'NO'}`] : []),
-      `  SHA-256:      ${r.certificate.fingerprint}`,
+      `  SHA-256:      ${groupHex(r.certificate.fingerprint)}`,
       `  certificate:  ${r.certificate.path}`,
       ...lintLines(r.certificate.lint),
     ]);
@@ -211,7 +212,7 @@ export function caImportCert(o: { dir?: string; caDir?: string; cert: string; ch
     `  issuer:       ${r.issuer}`,
     `  serial:       ${r.serial}`,
     `  valid:        ${r.notBefore} → ${r.notAfter}`,
-    `  SHA-256:      ${r.fingerprint}`,
+    `  SHA-256:      ${groupHex(r.fingerprint)}`,
     `  chain:        ${r.chainLength ? `${r.chainLength} parent certificate(s), verified` : 'none given'}`,
   ]);
 }
@@ -226,7 +227,7 @@ export function caInfo(o: { dir?: string; caDir?: string }): void {
       `  profile:   ${p.profile}`,
       `  algorithm: ${p.algorithm}`,
       ...p.keys.map((k) => `  key (${k.id}): ${describeKeyStorage(p.dir, k.storage)}`),
-      `  public key SHA-256: ${p.spkiSha256}`,
+      `  public key SHA-256: ${groupHex(p.spkiSha256)}`,
       `  CSR:       ${p.csrPath}`,
       `  next:      have the parent CA sign the CSR, then \`qpki ca import-cert --dir ${p.dir} --cert FILE --chain PARENT-CHAIN\``,
     ]);
@@ -286,7 +287,7 @@ export function caCheck(o: { dir?: string; caDir?: string; repair?: boolean }): 
     }
     const rep = repairCaDir(dir);
     emit(rep, () => [
-      rep.journal ? `journal: a torn last line of ${rep.journal.removedBytes} bytes (SHA-256 ${rep.journal.removedSha256}) moved to ${rep.journal.savedTo}; the repair is journaled` : 'journal: ends cleanly, nothing set aside',
+      rep.journal ? `journal: a torn last line of ${rep.journal.removedBytes} bytes (SHA-256 ${groupHex(rep.journal.removedSha256)}) moved to ${rep.journal.savedTo}; the repair is journaled` : 'journal: ends cleanly, nothing set aside',
       ...rep.removedTempFiles.map((f) => `deleted temporary file ${f}`),
       ...rep.recordedInterruptions.map((s) => `recorded the interrupted issuance of serial ${s} in the journal`),
       ...rep.restoredCertificates.map((s) => `restored certs/${s}.crt from the signed copy in the journal`),
@@ -321,9 +322,9 @@ async function pendingCsr(o: InitOptions & { keyOut?: string }, profile: Profile
       `  key:          ${r.key.algorithm} ${keyWhere(r.key.storage)}`,
       ...(r.key.generated?.attributes ? [`  attributes:   ${Object.entries(r.key.generated.attributes).map(([k, v]) => `${k}=${v}`).join(' ')}`] : []),
       ...(r.key.generated ? [`  test signature verified: ${r.key.generated.testSignatureVerified ? 'yes' : 'NO'}`] : []),
-      `  public key SHA-256: ${r.key.publicKeyFingerprint}`,
+      `  public key SHA-256: ${groupHex(r.key.publicKeyFingerprint)}`,
       `  CSR:          ${r.csrPath}${o.out ? ` (copy: ${o.out})` : ''}`,
-      `  CSR SHA-256:  ${r.csrSha256}`,
+      `  CSR SHA-256:  ${groupHex(r.csrSha256)}`,
       `  next:         have the parent CA sign it, then \`qpki ca import-cert --dir ${r.dir} --cert FILE --chain PARENT-CHAIN\``,
     ]);
   } finally {

@@ -9,7 +9,7 @@ import { loadEnvironment, type CheckedEnvironment } from '../core/plan/environme
 import { runPlan, stepWords } from '../core/plan/run';
 import { compareRuns } from '../core/plan/compare';
 import { appFingerprint } from '../core/journal/fingerprint';
-import { groupHexLines } from '../core/journal/format';
+import { groupHex, groupHexLines } from '../core/journal/format';
 import { appRoot, ceremonyGiven } from './ceremony';
 import { emit } from './output';
 
@@ -28,7 +28,7 @@ export function planLines(plan: CheckedPlan, env?: CheckedEnvironment): string[]
     `  plan:         ${plan.path}`,
     `  plan SHA-256: ${groupHexLines(plan.sha256).join('\n                ')}`,
     `  participants: ${p.participants.map((x) => `${x.name} (${x.role.replace('-', ' ')})`).join(', ')}`,
-    ...plan.resolved.map((r, i) => `  Step ${i + 1} of ${total}: ${stepWords(r)}${r.notBefore ? ` (notBefore ${r.notBefore.toISOString()}${r.validityDays ? `, ${r.validityDays} days` : ''})` : ''}${r.input ? ` [${r.input.path}, SHA-256 ${r.input.sha256}]` : ''}`),
+    ...plan.resolved.map((r, i) => `  Step ${i + 1} of ${total}: ${stepWords(r)}${r.notBefore ? ` (notBefore ${r.notBefore.toISOString()}${r.validityDays ? `, ${r.validityDays} days` : ''})` : ''}${r.input ? ` [${r.input.path}, SHA-256 ${groupHex(r.input.sha256)}]` : ''}`),
     ...(env
       ? [
           `Environment ${env.path}`,
@@ -56,7 +56,7 @@ export async function ceremonyRun(planPath: string, o: { env: string; out: strin
   const m = await runPlan(plan, env, { out: o.out, rehearsal: o.rehearsal, preflightJustification: o.preflightJustification, clockCheck: o.clockWitness ? { witness: o.clockWitness, referenceTime: o.clockReference! } : undefined, app: appFingerprint(appRoot()), progress: (l) => process.stderr.write(`${l}\n`) });
   emit(m, () => [
     `Ceremony ${m.ceremonyId} ${m.rehearsal ? '(rehearsal) ' : ''}completed: ${m.steps.length} steps, recorded in ${join(o.out, 'journal.jsonl')}`,
-    ...m.steps.flatMap((s) => s.outputs.filter((x) => x.sha256).map((x) => `  step ${s.n} ${s.id}: ${x.path}  SHA-256 ${x.sha256}`)),
+    ...m.steps.flatMap((s) => s.outputs.filter((x) => x.sha256).map((x) => `  step ${s.n} ${s.id}: ${x.path}  SHA-256 ${groupHex(x.sha256!)}`)),
   ]);
 }
 

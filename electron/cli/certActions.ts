@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { QpkiError } from '../core/errors';
+import { groupHex } from '../core/journal/format';
 import { assertCaCrlDays, MAX_CA_CRL_DAYS } from '../core/x509/crlValidity';
 import { prepareSubject } from '../core/ca/authority';
 import { writeFileAtomic } from '../core/ca/fsx';
@@ -42,10 +43,10 @@ export function printDescribed(d: Described): string[] {
     ...(d.serial ? [`  serial:      ${d.serial}`] : []),
     ...(d.notBefore ? [`  not before:  ${d.notBefore}`, `  not after:   ${d.notAfter}`] : []),
     ...(d.thisUpdate ? [`  this update: ${d.thisUpdate}`, `  next update: ${d.nextUpdate ?? '-'}`] : []),
-    ...(d.publicKey ? [`  public key:  ${d.publicKey.algorithm} (SHA-256 ${d.publicKey.sha256})`] : []),
-    ...(d.altPublicKey ? [`  alt key:     ${d.altPublicKey.algorithm} (SHA-256 ${d.altPublicKey.sha256})`] : []),
+    ...(d.publicKey ? [`  public key:  ${d.publicKey.algorithm} (SHA-256 ${groupHex(d.publicKey.sha256)})`] : []),
+    ...(d.altPublicKey ? [`  alt key:     ${d.altPublicKey.algorithm} (SHA-256 ${groupHex(d.altPublicKey.sha256)})`] : []),
     `  signature:   ${d.signatureAlgorithm}`,
-    `  SHA-256 fingerprint: ${(d.sha256.match(/../g) ?? []).join(':').toUpperCase()}`,
+    `  SHA-256 fingerprint: ${groupHex(d.sha256)}`,
     '  extensions:',
     ...d.extensions.flatMap((e) => [`    ${e.name}${e.critical ? ' (critical)' : ''}`, ...e.value.map((v) => `      ${v}`)]),
     ...(d.revoked ? [`  revoked: ${d.revoked.length}`, ...d.revoked.map((r) => `    ${r.serial} at ${r.date}${r.reason ? ` (${r.reason})` : ''}`)] : []),
@@ -86,7 +87,7 @@ async function issueForPublicKey(o: CaOpts & VarOptions & { pubkey: string; prof
   } finally {
     await ca.close();
   }
-  emit({ ...r, der: undefined, out: o.out }, () => [`Certificate ${r.serial} issued to ${r.subject} (from a bare public key: no CSR proved the key is held)`, `  profile: ${r.profile}`, `  SHA-256: ${r.fingerprint}`, `  written: ${o.out} and ${r.path}`, ...lintLines(r.lint), ...r.warnings.map((w) => `  warning: ${w}`)]);
+  emit({ ...r, der: undefined, out: o.out }, () => [`Certificate ${r.serial} issued to ${r.subject} (from a bare public key: no CSR proved the key is held)`, `  profile: ${r.profile}`, `  SHA-256: ${groupHex(r.fingerprint)}`, `  written: ${o.out} and ${r.path}`, ...lintLines(r.lint), ...r.warnings.map((w) => `  warning: ${w}`)]);
 }
 
 /** `cert issue` */
@@ -121,7 +122,7 @@ export async function certIssue(o: CaOpts & VarOptions & { csr?: string; pubkey?
   } finally {
     await ca.close();
   }
-  emit({ ...r, der: undefined, out: o.out }, () => [`Certificate ${r.serial} issued to ${r.subject}`, `  profile: ${r.profile}`, `  valid:   ${r.notBefore.toISOString()} → ${r.notAfter.toISOString()}`, `  SHA-256: ${r.fingerprint}`, `  written: ${o.out} and ${r.path}`, ...lintLines(r.lint), ...r.warnings.map((w) => `  warning: ${w}`)]);
+  emit({ ...r, der: undefined, out: o.out }, () => [`Certificate ${r.serial} issued to ${r.subject}`, `  profile: ${r.profile}`, `  valid:   ${r.notBefore.toISOString()} → ${r.notAfter.toISOString()}`, `  SHA-256: ${groupHex(r.fingerprint)}`, `  written: ${o.out} and ${r.path}`, ...lintLines(r.lint), ...r.warnings.map((w) => `  warning: ${w}`)]);
 }
 
 /** `cert revoke [--gen-crl --crl-days N]` */
@@ -144,7 +145,7 @@ export async function certRevoke(serial: string, o: CaOpts & { reason: Revocatio
   } finally {
     await ca.close();
   }
-  emit({ revoked: e, crl: { number: r.number, paths: r.paths, fingerprint: r.fingerprint, nextUpdate: r.nextUpdate } }, () => [`Certificate ${e.serial} revoked (${o.reason})`, `CRL #${r.number} signed: ${r.revoked} revoked certificate(s), next update ${r.nextUpdate.toISOString()}`, ...r.paths.map((p) => `  written: ${p}`), `  SHA-256: ${r.fingerprint}`, ...lintLines(r.lint)]);
+  emit({ revoked: e, crl: { number: r.number, paths: r.paths, fingerprint: r.fingerprint, nextUpdate: r.nextUpdate } }, () => [`Certificate ${e.serial} revoked (${o.reason})`, `CRL #${r.number} signed: ${r.revoked} revoked certificate(s), next update ${r.nextUpdate.toISOString()}`, ...r.paths.map((p) => `  written: ${p}`), `  SHA-256: ${groupHex(r.fingerprint)}`, ...lintLines(r.lint)]);
 }
 
 /** `cert show` */
@@ -209,5 +210,5 @@ export async function crlGen(o: CaOpts & { days: string; all?: boolean; algo?: s
   } finally {
     await ca.close();
   }
-  emit({ number: r.number, paths: r.paths, fingerprint: r.fingerprint, revoked: r.revoked, nextUpdate: r.nextUpdate }, () => [`CRL #${r.number} signed: ${r.revoked} revoked certificate(s), next update ${r.nextUpdate.toISOString()}`, ...r.paths.map((p) => `  written: ${p}`), `  SHA-256: ${r.fingerprint}`, ...lintLines(r.lint)]);
+  emit({ number: r.number, paths: r.paths, fingerprint: r.fingerprint, revoked: r.revoked, nextUpdate: r.nextUpdate }, () => [`CRL #${r.number} signed: ${r.revoked} revoked certificate(s), next update ${r.nextUpdate.toISOString()}`, ...r.paths.map((p) => `  written: ${p}`), `  SHA-256: ${groupHex(r.fingerprint)}`, ...lintLines(r.lint)]);
 }

@@ -15,6 +15,7 @@ import { caAccess, newKeyPassphrase, varsFrom } from './access';
 import { emit } from './output';
 import { openCaRecorded } from './ceremony';
 import { lintLines } from './lintLines';
+import { groupHex } from '../core/journal/format';
 
 function caDir(o: CaOpts): string {
   return o.dir ?? o.caDir ?? './ca';
@@ -88,7 +89,7 @@ export async function credentialEnroll(o: CaOpts & VarOptions & { profile: strin
       `Credential issued: ${r.subject}`,
       `  serial:  ${r.serial}`,
       `  valid:   ${r.notBefore.toISOString()} → ${r.notAfter.toISOString()}`,
-      `  SHA-256: ${r.fingerprint}`,
+      `  SHA-256: ${groupHex(r.fingerprint)}`,
       `  key:     ${keyDesc}`,
       ...written.map((p) => `  wrote:   ${p}`),
       `  CA copy: ${r.path}`,

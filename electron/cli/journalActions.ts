@@ -3,11 +3,12 @@ import { resolve } from 'node:path';
 import { formatJournal, readJournal, verifyJournal } from '../core/journal/journal';
 import { QpkiError } from '../core/errors';
 import { emit } from './output';
+import { groupHex } from '../core/journal/format';
 
 /** `journal verify` */
 export function journalVerify(o: { caDir: string; dir?: string; knownHash?: string }): void {
   const r = verifyJournal(resolve(o.dir ?? o.caDir), { knownHash: o.knownHash });
-  emit(r, () => (r.ok ? [`journal intact: ${r.entries} entries, last hash ${r.lastHash}`] : [`journal BROKEN at entry ${r.firstBroken?.seq} (line ${r.firstBroken?.line}): ${r.firstBroken?.reason}`, `  ${r.entries} entries before it are intact`]));
+  emit(r, () => (r.ok ? [`journal intact: ${r.entries} entries, last hash ${groupHex(r.lastHash)}`] : [`journal BROKEN at entry ${r.firstBroken?.seq} (line ${r.firstBroken?.line}): ${r.firstBroken?.reason}`, `  ${r.entries} entries before it are intact`]));
   if (!r.ok) process.exitCode = 1;
 }
 

@@ -22,6 +22,7 @@ import { lazySecret, readSecret, warn } from './secrets';
 import { openLoggedIn, resolveToken, tokenRefFor } from './token';
 import { keyGen } from './tokenActions';
 import { secretSources, type PassphraseOptions, type TokenOptions } from './options';
+import { groupHex } from '../core/journal/format';
 
 /** Ours (ec-p384) or QPKI's (ecdsa-p384) algorithm name. */
 export function algorithmArg(a: string): KeyAlgorithm {
@@ -47,7 +48,7 @@ export async function keyGenerate(o: TokenOptions & PassphraseOptions & { algori
   const k = generateSoftwareKey(algorithm);
   writeKeyFile(o.out, k.pkcs8, passphrase);
   const fp = createHash('sha256').update(k.spki).digest('hex');
-  emit({ algorithm, out: o.out, encrypted: passphrase !== null, publicKeySha256: fp }, () => [`${algorithm} key written to ${o.out}${passphrase === null ? ' (UNENCRYPTED, mode 0600)' : ' (PKCS#8, scrypt + AES-256-CBC)'}`, `  public key SHA-256: ${fp}`]);
+  emit({ algorithm, out: o.out, encrypted: passphrase !== null, publicKeySha256: fp }, () => [`${algorithm} key written to ${o.out}${passphrase === null ? ' (UNENCRYPTED, mode 0600)' : ' (PKCS#8, scrypt + AES-256-CBC)'}`, `  public key SHA-256: ${groupHex(fp)}`]);
 }
 
 /**

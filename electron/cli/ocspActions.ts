@@ -20,6 +20,7 @@ import { lazySecret } from './secrets';
 import { openLoggedIn, resolveToken } from './token';
 import type { CaOpts } from './options';
 import { sha256Hex } from '../core/ca/authority';
+import { groupHex } from '../core/journal/format';
 
 function readInput(path: string): Uint8Array {
   try {
@@ -123,7 +124,7 @@ export async function ocspSign(o: SignOptions): Promise<void> {
     writeFileAtomic(o.out, der, { createOnly: true });
     const fp = sha256Hex(der);
     journal.append('ocsp.signed', { serial, status, ...(status === 'revoked' ? { revocationTime: revocationTime!.toISOString(), reason: reason ?? 'unspecified' } : {}), thisUpdate: thisUpdate.toISOString(), nextUpdate: nextUpdate.toISOString(), responder: responderDer ? { certificateSha256Fingerprint: sha256Hex(responderDer) } : 'CA key', responseSha256Fingerprint: fp, out: resolve(o.out) });
-    emit({ serial, status, thisUpdate, nextUpdate, signedBy: check.signedBy, out: o.out, sha256: fp }, () => [`OCSP response for ${serial}: ${status}${status === 'revoked' ? ` since ${revocationTime!.toISOString()} (${reason ?? 'unspecified'})` : ''}`, `  valid:     ${thisUpdate.toISOString()} → ${nextUpdate.toISOString()}`, `  signed by: ${check.signedBy === 'ca' ? 'the CA key' : 'the delegated responder'}`, `  written:   ${o.out}`, `  SHA-256:   ${fp}`]);
+    emit({ serial, status, thisUpdate, nextUpdate, signedBy: check.signedBy, out: o.out, sha256: fp }, () => [`OCSP response for ${serial}: ${status}${status === 'revoked' ? ` since ${revocationTime!.toISOString()} (${reason ?? 'unspecified'})` : ''}`, `  valid:     ${thisUpdate.toISOString()} → ${nextUpdate.toISOString()}`, `  signed by: ${check.signedBy === 'ca' ? 'the CA key' : 'the delegated responder'}`, `  written:   ${o.out}`, `  SHA-256:   ${groupHex(fp)}`]);
   } finally {
     await done();
   }

@@ -10,6 +10,7 @@ import { readSecret } from './secrets';
 import { ceremonyGiven, closeInto, hold, holdModule, participants, recordInto } from './ceremony';
 import { Journal } from '../core/journal/journal';
 import { resolve } from 'node:path';
+import { groupHex } from '../core/journal/format';
 
 function flagWords(f: TokenFlags): string {
   const on = Object.entries(f).filter(([, v]) => v).map(([k]) => k);
@@ -149,7 +150,7 @@ export async function keyGen(o: TokenOptions & { algorithm: string; pkcs11KeyLab
       `Key "${r.key.label}" generated in token "${s.token.label}" (${r.key.keyAlgorithm}, id ${r.key.id}) in ${Math.round(r.durationMs)} ms`,
       `  read back: sensitive=${a.sensitive} extractable=${a.extractable} always_sensitive=${a.alwaysSensitive} never_extractable=${a.neverExtractable} local=${a.local}`,
       `  test signature (${r.testSignature.algorithm}) verified in software: ${yesNo(r.testSignature.verified)}`,
-      `  public key SHA-256: ${r.key.publicKeyFingerprint}`,
+      `  public key SHA-256: ${groupHex(r.key.publicKeyFingerprint)}`,
     ]);
   } finally {
     s.close();

@@ -10,6 +10,7 @@ import { emit } from './output';
 import { openLoggedIn, resolveToken } from './token';
 import { secretSources, type CaOpts, type PassphraseOptions, type VarOptions } from './options';
 import type { NewCaKey } from '../core/ca/authority';
+import { groupHex } from '../core/journal/format';
 
 function caDir(o: { dir?: string; caDir?: string }): string {
   return o.dir ?? o.caDir ?? './ca';
@@ -21,7 +22,7 @@ export function caVersions(o: { dir?: string; caDir?: string }): void {
   emit(r, () => [
     `CA ${r.dir}: ${r.versions.length} version(s), ${r.active} active`,
     ...r.versions.map((v) => `  ${v.id.padEnd(4)} ${v.status.padEnd(8)} ${(v.profiles.filter(Boolean).join(', ') || '-').padEnd(26)} ${v.algos.join(' + ').padEnd(24)} created ${v.created.slice(0, 10)}${v.activatedAt ? `, activated ${v.activatedAt.slice(0, 10)}` : ''}${v.archivedAt ? `, archived ${v.archivedAt.slice(0, 10)}` : ''}${v.crossSignedBy.length ? `, cross-signed by ${v.crossSignedBy.join(', ')}` : ''}` +
-      (v.certificate ? `\n       serial ${v.certificate.serial}, valid until ${v.certificate.notAfter}, SHA-256 ${v.certificate.sha256}` : `\n       ${v.problem}`)),
+      (v.certificate ? `\n       serial ${v.certificate.serial}, valid until ${v.certificate.notAfter}, SHA-256 ${groupHex(v.certificate.sha256)}` : `\n       ${v.problem}`)),
   ]);
 }
 
@@ -71,7 +72,7 @@ export async function caRotate(o: CaOpts & VarOptions & PassphraseOptions & { pr
       `New version ${r.version} of ${dir} made, PENDING (the current key keeps signing until it is activated)`,
       `  certificate: ${r.certificate.path}`,
       `  serial:      ${r.certificate.serial}`,
-      `  SHA-256:     ${r.certificate.sha256}`,
+      `  SHA-256:     ${groupHex(r.certificate.sha256)}`,
       `  key:         ${r.key.algorithm} ${r.key.storage.type === 'pkcs11' ? `in token "${r.key.storage.token_label}", label "${r.key.storage.key_label}", id ${r.key.storage.key_id}` : `file ${r.key.storage.path}`}`,
       ...r.crossSigned.map((c) => `  cross certificate: ${c.issuedBy}'s key certifies ${c.subjectKey}'s, serial ${c.serial}, ${c.path}`),
       `  next:        qpki ca activate --ca-dir ${dir} --version ${r.version}`,

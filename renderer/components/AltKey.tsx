@@ -8,6 +8,7 @@ import { actions, useWizard } from '../store';
 import { Actions } from './common';
 import { algName } from './PostQuantum';
 import type { KeyAlgorithmT } from '../../shared/contract';
+import { Hash } from './Hash';
 
 type Where = 'file' | 'same' | 'other';
 
@@ -117,7 +118,7 @@ export function AltKeyPanel() {
             The private key never leaves the token.
           </p>
           <dl className="fields compact">
-            <div className="field-row"><dt>Public key SHA-256</dt><dd className="mono">{altKey.fingerprint}</dd></div>
+            <div className="field-row"><dt>Public key SHA-256</dt><dd>{altKey.fingerprint ? <Hash value={altKey.fingerprint} /> : 'not known'}</dd></div>
           </dl>
         </div>
       )}

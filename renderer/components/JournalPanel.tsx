@@ -1,5 +1,6 @@
 import { useEffect, useRef } from 'react';
 import { useWizard, actions } from '../store';
+import { hashGroups } from './Hash';
 
 function shortTime(iso: string): string {
   return iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
@@ -67,7 +68,7 @@ export function JournalPanel({ open, onClose }: { open: boolean; onClose: () => 
             {journal.entries.map((e) => (
               <li key={`j${e.seq}`} data-kind={e.kind}>
                 <span className="small">{shortTime(e.time)}</span> <strong>{e.kind}</strong>
-                <span className="mono small"> {e.hash.slice(0, 16)}…</span>
+                <span className="mono small hash-value" title={hashGroups(e.hash)}> {hashGroups(e.hash.slice(0, 16))} …</span>
               </li>
             ))}
             {pending.map((e, i) => (

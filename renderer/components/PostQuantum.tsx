@@ -4,17 +4,19 @@
  */
 import type { CaKeyViewT, ProfileFamilyT, SignatureViewT } from '../../shared/contract';
 import { Badge } from './common';
-
-const ALG_NAMES: Record<string, string> = {
-  'ec-p256': 'ECDSA P-256', 'ec-p384': 'ECDSA P-384', 'ec-p521': 'ECDSA P-521', 'rsa-2048': 'RSA 2048', 'rsa-3072': 'RSA 3072', 'rsa-4096': 'RSA 4096',
-  ed25519: 'Ed25519', 'ml-dsa-44': 'ML-DSA-44', 'ml-dsa-65': 'ML-DSA-65', 'ml-dsa-87': 'ML-DSA-87',
-  'ecdsa-sha256': 'ECDSA with SHA-256', 'ecdsa-sha384': 'ECDSA with SHA-384', 'ecdsa-sha512': 'ECDSA with SHA-512',
-  'rsa-pkcs1-sha256': 'RSA PKCS#1 v1.5 with SHA-256', 'rsa-pkcs1-sha384': 'RSA PKCS#1 v1.5 with SHA-384', 'rsa-pkcs1-sha512': 'RSA PKCS#1 v1.5 with SHA-512',
-};
+import { algorithmWords } from '../../shared/algorithm-words';
+import { Hash } from './Hash';
 
 /** A key algorithm as people say it ("ECDSA P-384"), or the name as given when unknown. */
 export function algName(a: string | null | undefined): string {
-  return a ? (ALG_NAMES[a] ?? a) : '';
+  return algorithmWords(a);
+}
+
+/** The algorithm in words with its code name small beside it, as every screen shows one. */
+export function AlgName({ code }: { code: string | null | undefined }) {
+  if (!code) return null;
+  const words = algorithmWords(code);
+  return words === code ? <>{code}</> : <>{words} <span className="code-name">{code}</span></>;
 }
 
 export function FamilyBadge({ family, algorithm, altAlgorithm }: { family: ProfileFamilyT; algorithm?: string; altAlgorithm?: string | null }) {
@@ -64,7 +66,7 @@ export function CaKeysPanel({ keys, title = 'Keys of this CA', testId = 'ca-keys
             <div className="field-row"><dt>Where it lives</dt><dd data-testid={`${testId}-${k.role}-where`}><KeyWhere k={k} /></dd></div>
             <div className="field-row">
               <dt>Public key SHA-256</dt>
-              <dd className={k.fingerprint ? 'mono' : undefined} data-testid={`${testId}-${k.role}-fingerprint`}>{k.fingerprint ?? k.note ?? 'not known yet'}</dd>
+              <dd>{k.fingerprint ? <Hash value={k.fingerprint} testId={`${testId}-${k.role}-fingerprint`} /> : <span data-testid={`${testId}-${k.role}-fingerprint`}>{k.note ?? 'not known yet'}</span>}</dd>
             </div>
             {k.fingerprint && k.note && <div className="field-row"><dt>Note</dt><dd>{k.note}</dd></div>}
           </dl>

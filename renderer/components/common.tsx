@@ -5,6 +5,7 @@ import type { DescribedT } from '../../shared/contract';
 import { ERROR_WORDS } from '../error-words';
 import { CEREMONY_STEPS, useWizard, type Purpose, type Screen } from '../store';
 import { SignaturesPanel } from './PostQuantum';
+import { Hash } from './Hash';
 
 export function ErrorBox({ error, onDismiss }: { error: ErrorPayload | null; onDismiss?: () => void }) {
   const box = useRef<HTMLDivElement>(null);
@@ -149,8 +150,8 @@ export function DescribedView({ doc, testId }: { doc: DescribedT; testId?: strin
         ))}
         <div className="field-row">
           <dt>SHA-256 fingerprint</dt>
-          <dd className="mono" data-testid="fingerprint">
-            {doc.sha256}
+          <dd>
+            <Hash value={doc.sha256} testId="fingerprint" />
           </dd>
         </div>
       </dl>

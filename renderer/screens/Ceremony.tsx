@@ -2,10 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { actions, useWizard } from '../store';
 import { Actions, Badge, Screen } from '../components/common';
 import { PreflightConfirm } from '../components/PreflightConfirm';
-
-function groupHex(hex: string): string {
-  return (hex.match(/.{1,4}/g) ?? []).join(' ');
-}
+import { Hash } from '../components/Hash';
 
 function bytes(n: number): string {
   return n >= 1024 ** 3 ? `${(n / 1024 ** 3).toFixed(1)} GB` : `${(n / 1024 ** 2).toFixed(0)} MB`;
@@ -65,7 +62,7 @@ export function Ceremony() {
           <div className="field-row">
             <dt>App</dt>
             <dd>
-              Version {opened.version}, {opened.appFiles} files, SHA-256 <span className="mono" data-testid="app-sha256">{groupHex(opened.appSha256)}</span>
+              Version {opened.version}, {opened.appFiles} files, SHA-256 <Hash value={opened.appSha256} testId="app-sha256" />
             </dd>
           </div>
         </dl>
@@ -150,7 +147,7 @@ export function Closed() {
               <Badge ok={closed.intact}>{closed.intact ? 'Journal verified' : 'JOURNAL BROKEN'}</Badge> {closed.entries} entries in <span className="mono">{closed.dir}</span>
             </p>
             <p>Final journal hash (write it down):</p>
-            <p className="mono final-hash" data-testid="final-hash">{groupHex(closed.finalHash ?? '')}</p>
+            <p><Hash value={closed.finalHash ?? ''} testId="final-hash" big /></p>
             <Actions>
               <button type="button" onClick={() => void actions.exportTranscript()} data-testid="export-transcript">Save the transcript as PDF…</button>
             </Actions>

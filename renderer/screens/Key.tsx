@@ -3,6 +3,7 @@ import { actions, useWizard } from '../store';
 import { Actions, Badge, Screen } from '../components/common';
 import type { KeyAlgorithmT, KeyInfoT } from '../../shared/contract';
 import { AltKeyPanel } from '../components/AltKey';
+import { Hash } from '../components/Hash';
 
 function AttributeBadges({ a }: { a: Record<string, boolean> }) {
   return (
@@ -78,7 +79,7 @@ export function Key() {
             <div className="field-row"><dt>Type</dt><dd>{keyLine(generated.key)}</dd></div>
             <div className="field-row"><dt>ID</dt><dd className="mono">{generated.key.id}</dd></div>
             <div className="field-row"><dt>Attributes read back</dt><dd><AttributeBadges a={generated.key.attributes} /></dd></div>
-            <div className="field-row"><dt>Public key SHA-256</dt><dd className="mono">{generated.key.fingerprint}</dd></div>
+            <div className="field-row"><dt>Public key SHA-256</dt><dd>{generated.key.fingerprint ? <Hash value={generated.key.fingerprint} testId="generated-fingerprint" /> : 'not known'}</dd></div>
             <div className="field-row">
               <dt>Test signature</dt>
               <dd data-testid="test-signature">

@@ -8,13 +8,9 @@ import type { PlanStateT, PlanViewT } from '../../shared/contract';
 import { call, toPayload } from '../api';
 import { actions } from '../store';
 import { Screen } from '../components/common';
+import { Hash } from '../components/Hash';
 import { PreflightConfirm } from '../components/PreflightConfirm';
 import { ERROR_WORDS } from '../error-words';
-
-/** A hash read aloud in groups of four. */
-export function groupedHex(hex: string): string {
-  return (hex.match(/.{1,4}/g) ?? []).join(' ');
-}
 
 const STATUS_WORDS = { pending: 'to do', done: 'done', skipped: 'skipped' } as const;
 const KINDS = [
@@ -107,7 +103,7 @@ export function Plan() {
     <Screen title={`Ceremony plan ${plan.ceremony.id}`} intro={<p>{plan.ceremony.purpose} · {plan.ceremony.location}</p>}>
       <section aria-label="Plan fingerprint">
         <p>Plan file <code>{plan.file}</code>, SHA-256 (compare it with the reviewed copy):</p>
-        <p className="hash" data-testid="plan-sha256">{groupedHex(plan.sha256)}</p>
+        <p><Hash value={plan.sha256} testId="plan-sha256" big /></p>
       </section>
       <section aria-label="Participants">
         <h2>Participants</h2>

@@ -2,9 +2,10 @@ import { useId, useRef, useState, type FormEvent } from 'react';
 import { PinField, type PinHandle } from '../components/PinField';
 import { actions, useWizard, type Screen as ScreenName } from '../store';
 import { Actions, Screen } from '../components/common';
-import { CaKeysPanel, algName } from '../components/PostQuantum';
+import { AlgName, CaKeysPanel, algName } from '../components/PostQuantum';
 import { LintPanel } from '../components/LintPanel';
 import type { SigningRequestT } from '../../shared/contract';
+import { Hash } from '../components/Hash';
 
 /** New key files are always encrypted, with at least this many characters (main refuses fewer). */
 const MIN_PASSPHRASE = 12;
@@ -20,34 +21,62 @@ export function RequestDetails({ r }: { r: SigningRequestT }) {
   const fields = r.document.fields.filter((f) => f.label !== 'SHA-1 fingerprint');
   return (
     <>
-        <dl className="fields review" data-testid="review">
-          {isCert && <div className="field-row"><dt>Subject</dt><dd>{r.subject}</dd></div>}
-          <div className="field-row"><dt>Issuer</dt><dd>{r.issuer}{r.purpose === 'root' ? ' (self-signed)' : ''}</dd></div>
+        {/* Grouped as a browser's certificate viewer groups them, so a witness finds each part. */}
+        <div className="review-groups" data-testid="review">
+          <section aria-labelledby="review-general">
+            <h2 id="review-general">General</h2>
+            <dl className="fields review">
+              {isCert && (
+                <div className="field-row"><dt>Certificate authority</dt>
+                  <dd data-testid="review-ca">{r.isCa ? `Yes${r.pathLen !== null ? `, path length ${r.pathLen}` : ', no path length limit'}` : 'No (end entity)'}</dd></div>
+              )}
+              {r.serial && <div className="field-row"><dt>Serial number</dt><dd className="mono" data-testid="review-serial">{r.serial}</dd></div>}
+              {r.crl && <div className="field-row"><dt>CRL number</dt><dd data-testid="review-crl-number">{r.crl.number}</dd></div>}
+              {r.crl && (
+                <div className="field-row"><dt>Replaces</dt>
+                  <dd data-testid="review-crl-replaces">{r.crl.replaces ? `This CRL replaces CRL number ${r.crl.replaces.number} of ${r.crl.replaces.thisUpdate} (crl/ca.crl is overwritten)` : 'Nothing: the CA’s first CRL'}</dd></div>
+              )}
+              <div className="field-row"><dt>{isCert ? 'Valid from' : 'This update'}</dt><dd>{r.notBefore}</dd></div>
+              <div className="field-row"><dt>{isCert ? 'Valid until' : 'Next update'}</dt><dd>{r.notAfter} ({r.validityDays} days)</dd></div>
+              <div className="field-row"><dt>Written to</dt><dd className="mono" data-testid="review-target">{r.targetDir}</dd></div>
+            </dl>
+          </section>
+          <section aria-labelledby="review-names">
+            <h2 id="review-names">{isCert ? 'Subject and issuer' : 'Issuer'}</h2>
+            <dl className="fields review">
+              {isCert && <div className="field-row"><dt>Subject</dt><dd>{r.subject}</dd></div>}
+              <div className="field-row"><dt>Issuer</dt><dd>{r.issuer}{r.purpose === 'root' ? ' (self-signed)' : ''}</dd></div>
+            </dl>
+          </section>
           {isCert && (
-            <div className="field-row"><dt>Certificate authority</dt>
-              <dd data-testid="review-ca">{r.isCa ? `Yes${r.pathLen !== null ? `, path length ${r.pathLen}` : ', no path length limit'}` : 'No (end entity)'}</dd></div>
+            <section aria-labelledby="review-key">
+              <h2 id="review-key">Subject key</h2>
+              <dl className="fields review">
+                <div className="field-row"><dt>Algorithm</dt><dd data-testid="review-key-algorithm"><AlgName code={r.keyAlgorithm} /></dd></div>
+                <div className="field-row"><dt>Public key SHA-256</dt><dd><Hash value={r.keyFingerprint ?? ''} testId="review-key-fingerprint" /></dd></div>
+              </dl>
+            </section>
           )}
-          {r.serial && <div className="field-row"><dt>Serial number</dt><dd className="mono" data-testid="review-serial">{r.serial}</dd></div>}
-          {r.crl && <div className="field-row"><dt>CRL number</dt><dd data-testid="review-crl-number">{r.crl.number}</dd></div>}
-          {r.crl && (
-            <div className="field-row"><dt>Replaces</dt>
-              <dd data-testid="review-crl-replaces">{r.crl.replaces ? `This CRL replaces CRL number ${r.crl.replaces.number} of ${r.crl.replaces.thisUpdate} (crl/ca.crl is overwritten)` : 'Nothing: the CA’s first CRL'}</dd></div>
-          )}
-          <div className="field-row"><dt>{isCert ? 'Valid from' : 'This update'}</dt><dd>{r.notBefore}</dd></div>
-          <div className="field-row"><dt>{isCert ? 'Valid until' : 'Next update'}</dt><dd>{r.notAfter} ({r.validityDays} days)</dd></div>
-          {isCert && <div className="field-row"><dt>Subject key</dt><dd>{r.keyAlgorithm}</dd></div>}
-          {isCert && <div className="field-row"><dt>Subject key SHA-256</dt><dd className="mono" data-testid="review-key-fingerprint">{r.keyFingerprint}</dd></div>}
-          <div className="field-row"><dt>Signed by</dt><dd data-testid="review-signed-by">{r.signedBy}</dd></div>
-          <div className="field-row">
-            <dt>{r.altSignatureAlgorithm ? 'Primary signature' : 'Signature algorithm'}</dt>
-            <dd data-testid="review-signature">{r.signatureAlgorithm}{r.altSignatureAlgorithm ? ` (${algName(r.signatureAlgorithm)})` : ''}</dd>
-          </div>
-          {r.altSignatureAlgorithm && (
-            <div className="field-row"><dt>Alternative signature</dt><dd data-testid="review-alt-signature">{r.altSignatureAlgorithm} ({algName(r.altSignatureAlgorithm)}), made by the CA’s ML-DSA key</dd></div>
-          )}
-          <div className="field-row"><dt>Written to</dt><dd className="mono" data-testid="review-target">{r.targetDir}</dd></div>
-          <div className="field-row"><dt>To-be-signed SHA-256</dt><dd className="mono" data-testid="review-tbs-sha256">{r.tbsSha256}</dd></div>
-        </dl>
+          <section aria-labelledby="review-signature-title">
+            <h2 id="review-signature-title">Signature</h2>
+            <dl className="fields review">
+              <div className="field-row"><dt>Signed by</dt><dd data-testid="review-signed-by">{r.signedBy}</dd></div>
+              <div className="field-row">
+                <dt>{r.altSignatureAlgorithm ? 'Primary signature' : 'Signature algorithm'}</dt>
+                <dd data-testid="review-signature"><AlgName code={r.signatureAlgorithm} /></dd>
+              </div>
+              {r.altSignatureAlgorithm && (
+                <div className="field-row"><dt>Alternative signature</dt><dd data-testid="review-alt-signature"><AlgName code={r.altSignatureAlgorithm} />, made by the CA’s ML-DSA key</dd></div>
+              )}
+            </dl>
+          </section>
+          <section aria-labelledby="review-fingerprints">
+            <h2 id="review-fingerprints">Fingerprint</h2>
+            <dl className="fields review">
+              <div className="field-row"><dt>To-be-signed SHA-256</dt><dd><Hash value={r.tbsSha256} testId="review-tbs-sha256" /></dd></div>
+            </dl>
+          </section>
+        </div>
         {r.warnings.length > 0 && (
           <div className="notice" role="note" data-testid="review-warnings">{r.warnings.map((w, i) => <p key={i}>{w}</p>)}</div>
         )}
@@ -59,9 +88,9 @@ export function RequestDetails({ r }: { r: SigningRequestT }) {
             <dl className="fields">
               <div className="field-row"><dt>Requested subject</dt><dd>{r.csr.subject || '(empty)'}</dd></div>
               <div className="field-row"><dt>Requested names</dt><dd>{r.csr.subjectAltNames.join(', ') || '(none)'}</dd></div>
-              <div className="field-row"><dt>Key</dt><dd>{r.csr.keyAlgorithm}, SHA-256 <span className="mono">{r.csr.keyFingerprint}</span></dd></div>
+              <div className="field-row"><dt>Key</dt><dd>{algName(r.csr.keyAlgorithm)}, SHA-256 <Hash value={r.csr.keyFingerprint} /></dd></div>
               <div className="field-row"><dt>Request’s own signature</dt><dd>{r.csr.signatureValid ? 'valid (the holder has the key)' : 'INVALID'}</dd></div>
-              <div className="field-row"><dt>Request SHA-256</dt><dd className="mono">{r.csr.sha256}</dd></div>
+              <div className="field-row"><dt>Request SHA-256</dt><dd><Hash value={r.csr.sha256} /></dd></div>
             </dl>
             {r.csr.differences.length > 0 ? (
               <div className="notice" data-testid="review-differences">
@@ -83,7 +112,7 @@ export function RequestDetails({ r }: { r: SigningRequestT }) {
             )}
           </section>
         )}
-        <h2>All fields</h2>
+        <h2>Every field, as decoded from the bytes to be signed</h2>
         <dl className="fields">
           {fields.map((f, i) => <div key={i} className="field-row"><dt>{f.label}</dt><dd>{f.value}</dd></div>)}
         </dl>

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { actions, useWizard } from '../store';
 import { Actions, Screen } from '../components/common';
 import { KEY_ALGORITHMS, type KeyAlgorithmT } from '../../shared/contract';
+import { Hash } from '../components/Hash';
 
 export function Storage() {
   const known = useWizard((s) => s.knownModules);
@@ -46,7 +47,7 @@ export function Storage() {
                   <input type="radio" name="module" checked={moduleId === m.id} onChange={() => setModuleId(m.id)} data-testid="module-option" data-path={m.path} />
                   <span>
                     {m.vendor} <span className="mono small">{m.path}</span>
-                    <br /><span className="mono small" data-testid="module-sha256">SHA-256 {m.sha256 ?? '(unreadable)'}</span>
+                    <br /><span className="small">SHA-256 {m.sha256 ? <Hash value={m.sha256} testId="module-sha256" /> : <span data-testid="module-sha256">(unreadable)</span>}</span>
                   </span>
                 </label>
               ))}

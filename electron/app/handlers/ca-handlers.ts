@@ -11,7 +11,7 @@ import * as revocation from '../../ceremony/revocation';
 import * as caOps from '../../ceremony/ca-views';
 import * as signing from '../../ceremony/signing';
 import { csrFacts, suggestedVars } from '../../ceremony/csr';
-import { colonHex } from '../../core/x509/describe';
+import { groupHex } from '../../core/journal/format';
 import type { HandlerContext, Impl } from './context';
 
 /** Post-quantum (one ML-DSA key), hybrid (Catalyst: classical + ML-DSA) or classical. */
@@ -85,7 +85,7 @@ export function caHandlers(h: HandlerContext): Pick<Impl, 'listProfiles' | 'getP
       const { csr, described } = signing.readRequest(state, csrPem, p);
       const f = csrFacts(csr, described);
       return {
-        csr: { subject: f.subject, subjectAltNames: f.subjectAltNames, keyAlgorithm: f.keyAlgorithm, keyFingerprint: colonHex(f.keyFingerprint), signatureValid: true, sha256: colonHex(f.sha256), differences: [] },
+        csr: { subject: f.subject, subjectAltNames: f.subjectAltNames, keyAlgorithm: f.keyAlgorithm, keyFingerprint: groupHex(f.keyFingerprint), signatureValid: true, sha256: groupHex(f.sha256), differences: [] },
         vars: suggestedVars(p, csr, f.subject),
       };
     },

@@ -96,7 +96,7 @@ export function handlerContext(state: AppState, deps: HandlerDeps) {
   };
   const rememberOpened = (out: { dir: string; subject: string; keys: Array<{ fingerprint: string | null }> }) => {
     try {
-      rememberCa(state.options.dataDir, { dir: out.dir, subject: out.subject, keys: out.keys.map((k) => (k.fingerprint ?? '').replace(/:/g, '').toLowerCase()).filter(Boolean) });
+      rememberCa(state.options.dataDir, { dir: out.dir, subject: out.subject, keys: out.keys.map((k) => (k.fingerprint ?? '').replace(/[: ]/g, '').toLowerCase()).filter(Boolean) });
     } catch { /* the list helps the operator; a full disk must not stop the ceremony here */ }
   };
   /** The logged-in session a key request of this role works in: a Catalyst ML-DSA key's may be a second token. */

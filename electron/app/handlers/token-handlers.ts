@@ -17,7 +17,7 @@ import { askedYes, finalPinTryQuestion, reinitializeQuestion } from '../../cerem
 import { recordedKeyFingerprint } from '../../ceremony/key-record';
 import * as signing from '../../ceremony/signing';
 import * as recovery from '../token-recovery';
-import { colonHex } from '../../core/x509/describe';
+import { groupHex } from '../../core/journal/format';
 import type { HandlerContext, Impl } from './context';
 import { moduleChoice, knownModules, token, slot } from './token-views';
 
@@ -48,7 +48,7 @@ async function loadConfirmed(h: HandlerContext, path: string, vendor: string) {
   const yes = await signing.askAndRecord(ctx, {
     kind: 'load-module',
     title: 'Load this PKCS#11 library into the app?',
-    facts: [{ label: 'Library', value: path }, { label: 'Vendor', value: vendor }, { label: 'SHA-256', value: colonHex(sha256) }],
+    facts: [{ label: 'Library', value: path }, { label: 'Vendor', value: vendor }, { label: 'SHA-256', value: groupHex(sha256) }],
     action: 'Load the library',
   }, { path, librarySha256: sha256 });
   if (!yes) throw new QpkiError('NOT_CONFIRMED', `The library ${path} was not loaded: its loading was not confirmed.`);
