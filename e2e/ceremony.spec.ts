@@ -126,6 +126,12 @@ test.describe.serial('root ceremony, then an issuing CA and a TLS server from CS
     await expect(page.getByTestId('review-target')).toHaveText(dir);
     await expect(page.getByTestId('sign')).toBeDisabled();
     const tbs = (await page.getByTestId('review-tbs-sha256').textContent())!;
+    // Copy gives the hash unbroken, as sha256sum prints it; the screen shows it in groups of 4.
+    expect(tbs).toMatch(/^([0-9a-f]{4} ){15}[0-9a-f]{4}$/);
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: app.origin });
+    await page.getByTestId('review-tbs-sha256-copy').click();
+    await expect(page.getByTestId('review-tbs-sha256-copy')).toHaveText('Copied');
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(tbs.replace(/ /g, ''));
     await app.screen('review');
     await page.getByTestId('confirm-cn').fill('E2E Root CA');
     await page.getByTestId('confirm-witness').check();

@@ -3,7 +3,7 @@
  * groups of 4, read aloud and compared group by group. Copy puts the unbroken value on the
  * clipboard (what sha256sum prints), so nobody retypes 64 characters.
  */
-import { useState } from 'react';
+import { useId, useState } from 'react';
 
 /** `AB:CD:12…` or `abcd12…` → `abcd 12…`: whatever main sent, shown in the one format. */
 export function hashGroups(value: string): string {
@@ -16,6 +16,7 @@ function plainHex(value: string): string {
 
 export function Hash({ value, testId, big }: { value: string; testId?: string; big?: boolean }) {
   const [copied, setCopied] = useState(false);
+  const id = useId();
   const hex = plainHex(value);
   const copy = async () => {
     try {
@@ -29,8 +30,8 @@ export function Hash({ value, testId, big }: { value: string; testId?: string; b
   };
   return (
     <span className="hash">
-      <span className={big ? 'mono hash-value final-hash' : 'mono hash-value'} data-testid={testId} data-hash={hex}>{hashGroups(hex)}</span>{' '}
-      <button type="button" className="secondary copy" onClick={() => void copy()} aria-label="Copy the hash" data-testid={testId ? `${testId}-copy` : undefined}>
+      <span className={big ? 'mono hash-value final-hash' : 'mono hash-value'} id={id} data-testid={testId} data-hash={hex}>{hashGroups(hex)}</span>{' '}
+      <button type="button" className="secondary copy" onClick={() => void copy()} aria-describedby={id} data-testid={testId ? `${testId}-copy` : undefined}>
         {copied ? 'Copied' : 'Copy'}
       </button>
     </span>
