@@ -68,3 +68,31 @@ export const ERROR_WORDS: Record<AnyErrorCode, Words> = {
   SENDER_REFUSED: { title: 'The request was refused.', next: 'Only the app’s own window may make requests. Restart the app.' },
   RESPONSE_INVALID: { title: 'The app produced an unexpected answer.', next: 'Note the details below for the record, then try again.' },
 };
+
+/** Where the operator is: the same error needs other words on another path through the app. */
+export interface Flow {
+  purpose: 'ceremony' | 'init' | 'ca';
+  screen: string;
+}
+
+/**
+ * The words of an error for the flow it happened in: the CA-directory work has no PIN step (its
+ * login is a button on the CA screen), token initialization has no key step, and so on. The
+ * general words stand wherever a flow has nothing better to say.
+ */
+const FLOW_WORDS: { [P in Flow['purpose']]?: Partial<Record<AnyErrorCode, Words>> } = {
+  ca: {
+    NOT_LOGGED_IN: { title: 'You are not logged in to the CA’s token.', next: 'On the CA screen, press “Log in to …” with the token’s name, type the PIN, then do this again.' },
+    SESSION_CLOSED: { title: 'The session with the CA’s token was closed.', next: 'The token may have been removed. Reconnect it, then log in again from the CA screen.' },
+    MODULE_NOT_APPROVED: { title: 'The CA’s token library was not opened for this ceremony.', next: 'Open the CA directory again and choose its PKCS#11 library when the app asks: a library is loaded only when you choose it.' },
+    KEY_NOT_FOUND: { title: 'The CA’s key is not on this token.', next: 'Check that the CA’s own token is connected (its serial is on the CA screen), then open the CA directory again.' },
+  },
+  init: {
+    NOT_LOGGED_IN: { title: 'The token asked for a login it should not need here.', next: 'Initialization needs only the SO PIN: go back to the list, choose the token again and start the initialization anew.' },
+    SESSION_CLOSED: { title: 'The session with the token was closed.', next: 'The token may have been removed. Reconnect it, refresh the list and start the initialization again.' },
+  },
+};
+
+export function errorWords(code: AnyErrorCode, flow: Flow | null): Words {
+  return (flow && FLOW_WORDS[flow.purpose]?.[code]) ?? ERROR_WORDS[code] ?? ERROR_WORDS.INTERNAL;
+}

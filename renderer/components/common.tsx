@@ -2,13 +2,17 @@
 import { useEffect, useRef, type ReactNode } from 'react';
 import type { ErrorPayload } from '../../shared/error-codes';
 import type { DescribedT } from '../../shared/contract';
-import { ERROR_WORDS } from '../error-words';
+import { errorWords } from '../error-words';
 import { CEREMONY_STEPS, useWizard, type Purpose, type Screen } from '../store';
 import { SignaturesPanel } from './PostQuantum';
 import { Hash } from './Hash';
 
 export function ErrorBox({ error, onDismiss }: { error: ErrorPayload | null; onDismiss?: () => void }) {
   const box = useRef<HTMLDivElement>(null);
+  // The same error reads differently on another path (the CA screen has no PIN step).
+  const purpose = useWizard((s) => s.purpose);
+  const screen = useWizard((s) => s.screen);
+  const flow = purpose ? { purpose, screen } : null;
   useEffect(() => {
     if (error) box.current?.focus();
   }, [error]);
@@ -31,7 +35,7 @@ export function ErrorBox({ error, onDismiss }: { error: ErrorPayload | null; onD
     return () => document.removeEventListener('keydown', onKey);
   });
   if (!error) return null;
-  const words = ERROR_WORDS[error.code] ?? ERROR_WORDS.INTERNAL;
+  const words = errorWords(error.code, flow);
   return (
     <div className="error" role="alert" tabIndex={-1} ref={box} data-testid="error" data-code={error.code}>
       <p className="error-title">{words.title}</p>
