@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { test, expect } from './fixtures';
@@ -265,11 +265,50 @@ test('inspector: open a DER certificate, paste PEM, verify against the issuer', 
   await page.getByTestId('verify').click();
   await expect(page.getByTestId('verify-result')).toContainText('Valid');
   await app.screen('inspector-verified');
+  // The verdict is in one place: the document's own signature block now says Valid, not Not checked.
+  await expect(page.getByTestId('inspected-signatures-primary')).toHaveAttribute('data-valid', 'true');
+  await expect(page.getByTestId('inspected')).not.toContainText('Not checked');
+  // New input clears the previous result at once.
   await page.getByTestId('paste-pem').fill('-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n');
+  await expect(page.getByTestId('inspected')).toHaveCount(0);
+  await expect(page.getByTestId('verify-result')).toHaveCount(0);
   await page.getByTestId('decode').click();
   await expect(page.getByTestId('error')).toBeVisible();
   await app.screen('inspector-error');
   expect(app.foreign).toEqual([]);
+});
+
+test('inspector: a bundle shows how many objects it holds and each of them; a text file is named as no document', async ({ app }) => {
+  const { page } = app;
+  const certs = ['One', 'Two'].map((n) => {
+    const out = join(app.workDir, `b-${n}.pem`);
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(app.workDir, `b-${n}.key`), '-out', out, '-subj', `/CN=Bundle ${n}`, '-days', '30'], { stdio: 'pipe' });
+    return readFileSync(out, 'utf8');
+  });
+  const csr = join(app.workDir, 'b.csr');
+  execFileSync('openssl', ['req', '-new', '-key', join(app.workDir, 'b-One.key'), '-out', csr, '-subj', '/CN=Bundle Request'], { stdio: 'pipe' });
+  const bundle = join(app.workDir, 'bundle.pem');
+  writeFileSync(bundle, `Certificates of the bundle test\n${certs[0]}${certs[1]}${readFileSync(csr, 'utf8')}`);
+  await page.getByTestId('start-inspect').click();
+  await page.getByTestId('inspect-file').setInputFiles(bundle);
+  await expect(page.getByTestId('inspect-count')).toHaveText('This file holds 3 objects. Each is decoded and verified on its own:');
+  await expect(page.getByTestId('inspected')).toContainText('Certificate: CN=Bundle One');
+  await expect(page.getByTestId('inspect-object-3')).toHaveText('3. Certificate request: CN=Bundle Request');
+  await page.getByTestId('inspect-object-2').click();
+  await expect(page.getByTestId('inspected')).toContainText('Certificate: CN=Bundle Two');
+  await expect(page.getByTestId('inspect-object-2')).toHaveAttribute('aria-current', 'true');
+  await app.screen('inspector-bundle');
+  await page.getByTestId('inspect-object-3').click();
+  await expect(page.getByTestId('inspected')).toContainText('Certificate request: CN=Bundle Request');
+  // A text file is not a document: said in words, the previous result gone, no DER error.
+  const notes = join(app.workDir, 'notes.txt');
+  writeFileSync(notes, 'Ceremony notes: the HSM was unboxed at 09:00 by the security officer.\n');
+  await page.getByTestId('inspect-file').setInputFiles(notes);
+  await expect(page.getByTestId('inspect-not-document')).toHaveText('This file is text with no PEM block (no “-----BEGIN” line): it is not a certificate, certificate request or CRL.');
+  await expect(page.getByTestId('inspected')).toHaveCount(0);
+  await expect(page.getByTestId('inspect-objects')).toHaveCount(0);
+  await expect(page.getByTestId('error')).toHaveCount(0);
+  await app.screen('inspector-text-file');
 });
 
 test('the page reaches no network: CSP blocks fetch, no foreign request is made', async ({ app }) => {

@@ -283,9 +283,9 @@ test('inspector: a Catalyst certificate and CRL report both signatures separatel
   await page.getByTestId('issuer-file').setInputFiles(join(dir, 'ca.crt'));
   await page.getByTestId('verify').click();
   await expect(page.getByTestId('verify-result')).toContainText('Valid');
-  await expect(page.getByTestId('verify-signatures-primary')).toHaveAttribute('data-valid', 'true');
-  await expect(page.getByTestId('verify-signatures-alternative')).toHaveAttribute('data-valid', 'true');
-  await expect(page.getByTestId('verify-signatures-alternative')).toContainText('ML-DSA-87');
+  await expect(page.getByTestId('inspected-signatures-primary')).toHaveAttribute('data-valid', 'true');
+  await expect(page.getByTestId('inspected-signatures-alternative')).toHaveAttribute('data-valid', 'true');
+  await expect(page.getByTestId('inspected-signatures-alternative')).toContainText('ML-DSA-87');
   await app.screen('inspector-catalyst-verified');
 
   // A Catalyst CRL, verified against the CA certificate.
@@ -293,8 +293,8 @@ test('inspector: a Catalyst certificate and CRL report both signatures separatel
   await expect(page.getByTestId('inspected')).toContainText('Certificate revocation list');
   await page.getByTestId('issuer-file').setInputFiles(join(dir, 'ca.crt'));
   await page.getByTestId('verify').click();
-  await expect(page.getByTestId('verify-signatures-primary')).toHaveAttribute('data-valid', 'true');
-  await expect(page.getByTestId('verify-signatures-alternative')).toHaveAttribute('data-valid', 'true');
+  await expect(page.getByTestId('inspected-signatures-primary')).toHaveAttribute('data-valid', 'true');
+  await expect(page.getByTestId('inspected-signatures-alternative')).toHaveAttribute('data-valid', 'true');
   await app.screen('inspector-catalyst-crl');
 
   // The RFC 9881 example: a self-signed ML-DSA-44 certificate, its one signature checked.

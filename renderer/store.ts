@@ -88,6 +88,12 @@ export interface WizardState {
   /** The blank token the operator chose to initialize from the token step. */
   initSlotId: string | null;
   inspected: DescribedT | null;
+  /** Every object of the file inspected (a PEM bundle holds several), each decoded or refused on its own. */
+  inspectedAll: Array<{ doc: DescribedT | null; problem: ErrorPayload | null }>;
+  /** Which of them is shown (and verified). */
+  inspectedIndex: number;
+  /** The file is not a document at all (text with no PEM block), said in words, not as a DER error. */
+  inspectProblem: string | null;
   verification: Output<'verifyDocument'> | null;
   journal: Output<'readJournal'> | null;
   exported: string | null;
@@ -160,6 +166,9 @@ const initial: WizardState = {
   initialized: null,
   initSlotId: null,
   inspected: null,
+  inspectedAll: [],
+  inspectedIndex: 0,
+  inspectProblem: null,
   verification: null,
   journal: null,
   exported: null,
@@ -171,6 +180,11 @@ const initial: WizardState = {
   afterCeremony: null,
   lost: null,
 };
+
+/** The PEM blocks of a text, each whole from its BEGIN line to its END line, in file order. */
+export function pemBlocks(text: string): string[] {
+  return [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g)].map((m) => `${m[0]}\n`);
+}
 
 export function createWizardStore() {
   const store = createStore<WizardState>()(() => ({ ...initial }));
@@ -672,11 +686,46 @@ export function createWizardStore() {
         set({ exported: r.savedTo });
       });
     },
-    async inspect(data: string, encoding: 'pem' | 'base64') {
-      await run('Reading the document', async () => {
-        const r = await call('describeDocument', { data, encoding });
-        set({ inspected: r, verification: null });
+    /** New input: the previous result goes at once, so nothing on screen belongs to another file. */
+    clearInspected() {
+      set({ inspected: null, inspectedAll: [], inspectedIndex: 0, verification: null, inspectProblem: null, error: null });
+    },
+    /**
+     * Decodes what was opened or pasted: each PEM block of a bundle on its own (a file of three
+     * certificates shows three), DER as one object, text without any PEM block refused in words.
+     */
+    async inspect(data: string, encoding: 'pem' | 'base64' | 'text') {
+      actions.clearInspected();
+      if (encoding === 'text') {
+        set({ inspectProblem: 'This file is text with no PEM block (no “-----BEGIN” line): it is not a certificate, certificate request or CRL.' });
+        return;
+      }
+      const blocks = encoding === 'pem' ? pemBlocks(data) : [data];
+      if (blocks.length <= 1) {
+        await run('Reading the document', async () => {
+          const r = await call('describeDocument', { data: blocks[0] ?? data, encoding });
+          set({ inspected: r, inspectedAll: [{ doc: r, problem: null }] });
+        });
+        return;
+      }
+      await run(`Reading the ${blocks.length} objects of the file`, async () => {
+        const all: Array<{ doc: DescribedT | null; problem: ErrorPayload | null }> = [];
+        for (const b of blocks) {
+          try {
+            all.push({ doc: await call('describeDocument', { data: b, encoding: 'pem' }), problem: null });
+          } catch (e) {
+            all.push({ doc: null, problem: toPayload(e) });
+          }
+        }
+        const first = Math.max(0, all.findIndex((x) => x.doc));
+        set({ inspectedAll: all, inspectedIndex: first, inspected: all[first]?.doc ?? null });
       });
+    },
+    /** Shows another object of the file; a verification belonged to the one shown before. */
+    showInspected(i: number) {
+      const all = get().inspectedAll;
+      if (!all[i]) return;
+      set({ inspectedIndex: i, inspected: all[i].doc, verification: null, error: null });
     },
     async verifyInspected(issuer: { data: string; encoding: 'pem' | 'base64' } | null, againstOpenCa: boolean) {
       const doc = get().inspected;

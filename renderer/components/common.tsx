@@ -138,13 +138,15 @@ export function Badge({ ok, children }: { ok: boolean; children: ReactNode }) {
 }
 
 /** A certificate, CSR or CRL laid out like a browser's certificate viewer. */
-export function DescribedView({ doc, testId }: { doc: DescribedT; testId?: string }) {
+export function DescribedView({ doc, testId, signatures, verdict }: { doc: DescribedT; testId?: string; signatures?: DescribedT['signatures']; verdict?: ReactNode }) {
   // The signatures have their own block, each checked on its own; they are not repeated as fields.
   const fields = doc.signatures.length ? doc.fields.filter((f) => f.label !== 'Signature' && f.label !== 'Alternative signature') : doc.fields;
+  const shown = signatures ?? doc.signatures;
   return (
     <div className="described" data-testid={testId}>
       <h2>{doc.title}</h2>
-      <SignaturesPanel signatures={doc.signatures} testId={testId ? `${testId}-signatures` : 'signatures'} />
+      {verdict}
+      <SignaturesPanel signatures={shown} testId={testId ? `${testId}-signatures` : 'signatures'} title={signatures && shown.length > 1 ? 'Against the issuer, each signature on its own' : undefined} />
       <dl className="fields">
         {fields.map((f, i) => (
           <div key={i} className="field-row">
