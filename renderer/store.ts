@@ -516,15 +516,20 @@ export function createWizardStore() {
      */
     async doPlanStep(step: PlanViewT['steps'][number]) {
       set({ planned: step });
-      if (step.type === 'root' && step.profile) {
+      // A new CA (the root, or a subordinate made from a key of the plan): the profile form, filled with the plan's values.
+      if ((step.type === 'root' || (step.type === 'subordinate' && step.key)) && step.profile) {
         await actions.loadProfiles();
         await actions.chooseProfile(step.profile);
         if (get().profile?.name === step.profile) set({ vars: { ...get().vars, ...step.values } });
+        // The subordinate's directory is a new one, chosen for it: the open CA's (its issuer's) is not offered.
+        if (step.type === 'subordinate') set({ caDir: '', caDirId: null });
         // Without an open token and key the profile has nothing to sign with: the plan's key step comes first.
         set({ screen: get().key || get().keystore === 'software' ? 'profile' : 'storage', error: null });
         return;
       }
-      set({ screen: step.type === 'crl' ? 'issue' : step.type === 'token-init' ? 'init' : 'storage', error: null, ...(step.type === 'crl' ? { issueMode: 'crl' as const } : {}) });
+      // A key step with the token already open and logged in (a second key of the plan) goes straight to the key form.
+      const keyHere = step.type === 'key' && get().loggedIn && get().keystore === 'pkcs11';
+      set({ screen: step.type === 'crl' ? 'issue' : step.type === 'token-init' ? 'init' : keyHere ? 'key' : 'storage', error: null, ...(step.type === 'crl' ? { issueMode: 'crl' as const } : {}) });
     },
     async loadProfiles() {
       if (get().profiles.length) return;
@@ -601,7 +606,9 @@ export function createWizardStore() {
         const out = await call('sign', { requestId: r.id, passphrase: passphrase || undefined, altPassphrase: altPassphrase || undefined });
         if (out.kind === 'certificate') {
           // A new root: the ceremony goes on with it as the open CA (main opened it for us).
-          set({ issued: out.issued, review: null, screen: 'result', exported: null, ...(out.issued.ca ? { caDir: out.issued.dir, ca: out.issued.ca } : {}) });
+          // A subordinate made here leaves its issuer the open CA (main says so by sending no `ca`).
+          const stillOpen = !out.issued.ca && r.purpose === 'subordinate-ca' && s.ca ? { caDir: s.ca.dir } : {};
+          set({ issued: out.issued, review: null, screen: 'result', exported: null, ...(out.issued.ca ? { caDir: out.issued.dir, ca: out.issued.ca } : stillOpen) });
         } else {
           set({ crl: { crl: out.crl, savedTo: out.savedTo }, review: null, screen: 'issue' });
         }

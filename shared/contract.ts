@@ -315,6 +315,8 @@ export const PlanView = z.object({
     /** The variables as the profile form takes them (lists as lists): what "Do this step" fills in. */
     values: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.string())])),
     label: z.string().nullable(), algorithm: z.string().nullable(), nextUpdateDays: z.number().nullable(),
+    /** The plan's key step whose key this CA step uses (a root, or a subordinate made here), or null (a request file, a CRL). */
+    key: z.string().nullable(),
     /** The certificate's dates when the plan fixes them (main signs with these, whatever the renderer says); notAfter null: the profile's validity. */
     dates: z.object({ notBefore: z.string(), notAfter: z.string().nullable() }).nullable(),
     /** What a CRL step revokes before its CRL is prepared (main resolves each from the plan and asks in its own dialog). */

@@ -148,3 +148,83 @@ test('a root and a subordinate with the plan\'s notBefore/notAfter, then a CRL s
   assert.deepEqual(j.find((e) => e.kind === 'signing.prepared' && e.facts.purpose === 'root')!.facts.datesFromPlan, { notBefore: '2026-01-01T00:00:00.000Z', notAfter: '2036-01-01T00:00:00.000Z' });
   assert.equal(readFileSync(join(dir, 'journal.jsonl'), 'utf8').includes(PIN), false, 'no PIN on the record');
 });
+
+// The README's example plan, every step in the app: token initialization, two keys, the root,
+// the issuing CA made from the plan's second key and certified by the root, the root's CRL.
+test('the README\'s example plan walked in the app: the issuing CA is made from the plan\'s own key, certified by the root the plan made; OpenSSL verifies the chain and the CRL; the new CA\'s journal names the ceremony\'s record', async () => {
+  const work2 = mkdtempSync(join(tmpdir(), 'qpki-plan-example-'));
+  mkdirSync(join(work2, 'data'));
+  const h2 = makeHarness({ softhsmPath: SOFTHSM_LIB, devTokenDir: store.dir, dataDir: join(work2, 'data') });
+  const c = handlerCalls(h2);
+  try {
+    h2.answers.planFile = join(__dirname, '../../examples/ceremony/root-ceremony.yaml');
+    const { plan } = await c.ok('openPlan');
+    assert.deepEqual(plan.steps.map((s: { notInApp: string | null }) => s.notInApp), [null, null, null, null, null, null], 'the app does every step of the example plan');
+    assert.equal(plan.steps[4].key, 'issuing-key');
+    await c.ok('startPlan', { sha256: plan.sha256 });
+    await c.ok('confirmPreflight', preflightConfirmation('Bruno Keller'));
+    const ack = () => c.ok('acknowledgeStep', { witness: 'Bruno Keller' });
+    await c.loadLibrary(SOFTHSM_LIB);
+    const blank = (await c.ok('listSlots')).slots.find((s: { tokenPresent: boolean; token: { flags: Record<string, boolean> } | null }) => s.tokenPresent && s.token && !s.token.flags.initialized);
+    const PIN2 = 'example-plan-pin-1234';
+    const init = await c.ok('initToken', { slotId: blank.slotId, label: 'EXAMPLE-ROOT-2027', soPin: 'example-plan-so-1234', userPin: PIN2 });
+    await ack();
+    await c.ok('openToken', { serial: init.slot.token.serial });
+    await c.ok('login', { pin: PIN2 });
+    await c.ok('generateKey', { algorithm: 'ec-p384', label: 'example-root-2027' });
+    await ack();
+    const rootVars = { cn: 'Example Root CA 2027', organization: 'Example Corp.', country: 'FR' };
+    const rootDir = join(work2, 'root-ca');
+    const rootReq = await c.ok('previewCa', { profile: 'br/ec/root-ca', vars: rootVars, dirId: await c.dirId('new-ca', rootDir) });
+    const root = (await c.ok('sign', { requestId: rootReq.id })).issued;
+    await ack();
+    const issuingKey = (await c.ok('generateKey', { algorithm: 'ec-p384', label: 'example-issuing-2027' })).key;
+    await ack();
+
+    const issuingVars = { cn: 'Example TLS Issuing CA 2027', organization: 'Example Corp.', country: 'FR', crl_url: 'http://crl.example.com/root-2027.crl', ca_issuers_url: 'http://pki.example.com/root-2027.cer' };
+    // Main, not the renderer, says which CA certifies it and where it goes: another directory than the plan's out is refused, nothing written.
+    const wrongDir = join(work2, 'elsewhere');
+    const wrong = await c.call('previewCa', { profile: 'br/ec/tls-issuing-ca', vars: issuingVars, dirId: await c.dirId('new-ca', wrongDir) });
+    assert.equal(wrong.error?.code, 'PLAN_STEP_MISMATCH');
+    assert.match(wrong.error!.message, /not the plan's issuing-ca/);
+    // A request file is not this step: the plan makes the issuing CA from its own key.
+    const fromCsr = await c.call('prepareIssue', { purpose: 'subordinate-ca', csrPem: readFileSync(csrFile, 'utf8'), profile: 'br/ec/tls-issuing-ca', vars: issuingVars });
+    assert.equal(fromCsr.error?.code, 'PLAN_STEP_MISMATCH');
+    const issuingDir = join(work2, 'issuing-ca');
+    const req = await c.ok('previewCa', { profile: 'br/ec/tls-issuing-ca', vars: issuingVars, dirId: await c.dirId('new-ca', issuingDir) });
+    assert.equal(req.purpose, 'subordinate-ca');
+    assert.equal(req.issuer, rootReq.subject, 'the review names the root as issuer');
+    assert.equal(req.keyFingerprint.replace(/ /g, ''), issuingKey.fingerprint.replace(/ /g, ''), 'the reviewed key is the plan\'s issuing key');
+    assert.match(req.signedBy, /CN=Example Root CA 2027.*: key “example-root-2027” in token “EXAMPLE-ROOT-2027”/);
+    assert.equal(req.lint.kind, 'subordinate-ca', 'linted as a subordinate CA under the public-TLS rules');
+    assert.deepEqual(req.lint.blocking, []);
+    const sub = (await c.ok('sign', { requestId: req.id })).issued;
+    assert.equal(sub.dir, issuingDir);
+    assert.equal(sub.ca, undefined, 'the open CA stays the root, for the ceremony\'s next step');
+    const v = spawnSync('openssl', ['verify', '-x509_strict', '-CAfile', root.savedTo, sub.savedTo], { encoding: 'utf8' });
+    assert.equal(v.status, 0, v.stdout + v.stderr);
+    assert.match(openssl(['x509', '-in', sub.savedTo, '-noout', '-ext', 'crlDistributionPoints']).out, /crl\.example\.com\/root-2027\.crl/);
+    await ack();
+
+    const crlReq = await c.ok('prepareCrl', { days: 365 });
+    const crl = await c.ok('sign', { requestId: crlReq.id });
+    assert.match(openssl(['crl', '-in', crl.savedTo, '-noout', '-CAfile', root.savedTo]).out, /verify OK/);
+    await ack();
+    assert.deepEqual((await c.ok('planState')).status, ['done', 'done', 'done', 'done', 'done', 'done']);
+    await c.ok('closeCeremony');
+
+    // One ceremony, one record: every step is in the root's journal; the issuing CA's own journal begins by naming it.
+    const j = readJournal(rootDir);
+    assert.deepEqual(j.filter((e) => e.kind === 'plan.step.completed').map((e) => e.facts.id), ['init-ca-token', 'root-key', 'root', 'issuing-key', 'issuing', 'root-crl']);
+    assert.equal(j.filter((e) => e.kind === 'ceremony.deviation').length, 0);
+    assert.equal(j.filter((e) => e.kind === 'ceremony.closed').length, 1);
+    const sj = readJournal(issuingDir);
+    assert.equal(sj[0].kind, 'ceremony.opened');
+    assert.equal(sj[0].facts.record, join(rootDir, 'journal.jsonl'));
+    assert.equal(sj[0].facts.issuerDir, rootDir);
+    for (const d of [rootDir, issuingDir]) assert.equal(readFileSync(join(d, 'journal.jsonl'), 'utf8').includes(PIN2), false, 'no PIN on the record');
+  } finally {
+    h2.state.endCeremony();
+    rmSync(work2, { recursive: true, force: true });
+  }
+});

@@ -25,7 +25,7 @@ export function appSupport(r: ResolvedStep): string | null {
     case 'token-init': return s.token === 'ca' ? null : `the app opens one token (the ca token); ${cli}`;
     case 'key': return s.token === 'ca' ? null : `the app opens one token (the ca token); ${cli}`;
     case 'root': return null;
-    case 'subordinate': return s.csr ? null : `a subordinate CA from a key of the plan is not made in the app yet; ${cli}`;
+    case 'subordinate': return null;
     case 'cross': return `cross-certificates are not made in the app yet; ${cli}`;
     case 'csr': return `certificate requests for an external parent are not made in the app yet; ${cli}`;
     case 'crl': return null;
@@ -202,23 +202,49 @@ export class PlanSession {
   }
 
   /** A certificate or CRL request for the current step, checked against the plan. */
+  /** Whether the current step is a new CA (root, or subordinate from a key of the plan): the CA-directory screen's review is that step's. */
+  currentNewCa(): 'root' | 'subordinate' | null {
+    const r = this.active && this.awaiting === null ? this.active.resolved[this.current] : undefined;
+    if (!r) return null;
+    if (r.step.type === 'root') return 'root';
+    return r.step.type === 'subordinate' && r.step.key ? 'subordinate' : null;
+  }
+
+  /**
+   * The CA directory the issuer of step i was made into in this ceremony: a subordinate from a key
+   * of the plan is certified by that CA, never by one the renderer names.
+   */
+  issuerDirFor(i: number): string {
+    const st = this.active!.resolved[i].step as { issuer?: string };
+    const dir = st.issuer ? this.caDirs.get(st.issuer) : undefined;
+    if (!dir) throw new QpkiError('PLAN_STEP_MISMATCH', `${this.stepName(i)} is certified by the CA of step ${st.issuer}, which this ceremony did not make (skipped); run it with \`qpki ceremony run\`, or record this step as skipped with a note. Nothing was done.`);
+    return dir;
+  }
+
   beforeRequest(req: { type: 'root'; profile: string; vars: Record<string, unknown>; key: { label: string; id: string } | null; targetDir?: string }
     | { type: 'subordinate'; profile: string; vars: Record<string, unknown>; csrPem: string; caDir: string | null }
+    | { type: 'new-subordinate'; profile: string; vars: Record<string, unknown>; key: { label: string; id: string } | null; targetDir: string }
     | { type: 'crl'; days: number; caDir: string | null }): number {
-    const { i, r } = this.currentStep(req.type, req.type === 'crl' ? 'a CRL' : req.type === 'root' ? 'a self-signed root' : 'a certificate from a request');
+    const stepType = req.type === 'new-subordinate' ? 'subordinate' : req.type;
+    const { i, r } = this.currentStep(stepType, req.type === 'crl' ? 'a CRL' : req.type === 'root' ? 'a self-signed root' : req.type === 'new-subordinate' ? 'a subordinate CA with its key in this token' : 'a certificate from a request');
+    const fromKey = r.step.type === 'subordinate' && !!r.step.key;
+    if (req.type === 'subordinate' && fromKey) throw new QpkiError('PLAN_STEP_MISMATCH', `${this.stepName(i)} makes the subordinate CA with key ${(r.step as { key?: string }).key} of the plan, not from a request file: choose a new CA directory for it and review it there. Nothing was done.`);
+    if (req.type === 'new-subordinate' && !fromKey) throw new QpkiError('PLAN_STEP_MISMATCH', `${this.stepName(i)} certifies the request file the plan names, not a key of this token: issue it from that request. Nothing was done.`);
     const unsupported = appSupport(r);
     if (unsupported && !this.changed.has(i)) throw new QpkiError('PLAN_STEP_MISMATCH', `${this.stepName(i)}: ${unsupported}. Nothing was done.`);
     const d: string[] = [];
     const s = r.step as { profile?: string; variables?: Record<string, unknown>; nextUpdateDays?: number };
     const st = r.step as { key?: string; issuer?: string };
-    if (req.type === 'root' && st.key) {
+    const newCa = req.type === 'root' || req.type === 'new-subordinate';
+    if (newCa && st.key) {
       const k = this.keys.get(st.key);
       if (k && (!req.key || req.key.label !== k.label || req.key.id !== k.id)) d.push(`the CA key is not key "${k.label}" made by step ${st.key}`);
     }
     // The app has no run directory to put the plan's out path under: the chosen directory must end with it.
     const out = (r.step as { out?: string }).out;
-    if (req.type === 'root' && out && req.targetDir && !endsWithPath(req.targetDir, out)) d.push(`the CA directory ${req.targetDir} is not the plan's ${out}`);
-    if (req.type !== 'root' && st.issuer) {
+    if (newCa && out && req.targetDir && !endsWithPath(req.targetDir, out)) d.push(`the CA directory ${req.targetDir} is not the plan's ${out}`);
+    if (req.type === 'new-subordinate') this.issuerDirFor(i);
+    if (!newCa && st.issuer) {
       const dir = this.caDirs.get(st.issuer);
       if (dir && req.caDir !== dir) d.push(`the open CA is not the one step ${st.issuer} created (${dir})`);
     }
@@ -321,7 +347,7 @@ export function planView(plan: CheckedPlan) {
     ceremony: { id: p.ceremony.id, purpose: p.ceremony.purpose, location: p.ceremony.location },
     participants: p.participants.map((x) => ({ name: x.name, role: x.role })),
     steps: plan.resolved.map((r, i) => {
-      const s = r.step as { id: string; type: string; profile?: string; variables?: Record<string, unknown>; out?: string; label?: string; nextUpdateDays?: number };
+      const s = r.step as { id: string; type: string; profile?: string; variables?: Record<string, unknown>; out?: string; label?: string; nextUpdateDays?: number; key?: string };
       return {
         n: i + 1, of: plan.resolved.length, id: s.id, type: s.type, words: stepWords(r),
         profile: s.profile ?? null,
@@ -331,6 +357,7 @@ export function planView(plan: CheckedPlan) {
         label: s.label ?? null,
         algorithm: r.algorithm ?? null,
         nextUpdateDays: s.nextUpdateDays ?? null,
+        key: s.type === 'root' || s.type === 'subordinate' ? s.key ?? null : null,
         revoke: r.step.type === 'crl' ? (r.step.revoke ?? []).map((v) => ({ what: v.step ? `the certificate of step ${v.step}` : `serial ${v.serial}`, reason: v.reason })) : [],
         dates: r.notBefore ? { notBefore: r.notBefore.toISOString(), notAfter: r.validityDays ? new Date(r.notBefore.getTime() + r.validityDays * 86_400_000).toISOString() : null } : null,
         notInApp: appSupport(r),

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { QpkiError, toErrorPayload } from '../core/errors';
 import type { Profile } from '../core/profiles';
 import { lintFacts, type LintReport } from '../core/lint/gate';
-import { CaDirectory, completeNewCa, describeCaDir, draftDocument, prepareNewCa, sha256Hex, type NewAltCaKey, type NewCaDraft, type NewCaKey, type PreparedCertificate, type PreparedCrl } from '../core/ca/authority';
+import { CaDirectory, completeNewCa, type CertificateAuthority, describeCaDir, draftDocument, prepareNewCa, sha256Hex, type NewAltCaKey, type NewCaDraft, type NewCaKey, type PreparedCertificate, type PreparedCrl } from '../core/ca/authority';
 import { keyAlgorithmOfSpki } from '../core/keys/verify';
 import { parseAndVerifyCsr, type ParsedCsr } from '../core/x509/csr';
 import { describeDocument, type Described } from '../core/x509/describe';
@@ -44,7 +44,8 @@ interface Common {
 }
 
 export type PendingSigning =
-  | (Common & { kind: 'root'; draft: NewCaDraft; key: KeyChoice; tokenSerial: string | null })
+  /** A new CA: self-signed (a root), or a subordinate whose key is in this token, certified by `parent`, a CA of this ceremony. */
+  | (Common & { kind: 'root'; draft: NewCaDraft; key: KeyChoice; tokenSerial: string | null; parent?: CertificateAuthority })
   | (Common & { kind: 'issue'; caDir: string; prepared: PreparedCertificate })
   | (Common & { kind: 'crl'; caDir: string; prepared: PreparedCrl });
 
@@ -180,6 +181,7 @@ export function withdraw(state: AppState, id?: string): boolean {
   const r = state.request;
   if (!r || (id !== undefined && r.id !== id)) return false;
   state.request = null;
+  if (r.kind === 'root' && r.parent) void r.parent.close();
   return true;
 }
 
@@ -198,9 +200,10 @@ function keyStorageWords(state: AppState, k: KeyChoice): string {
  * A new self-signed CA in `dir`: its key(s) made now (a software or ML-DSA key is generated here,
  * so the review shows its real fingerprint and key identifier), its certificate's exact TBS built.
  */
-export async function prepareRoot(ctx: SigningContext, planned: Profile, vars: Record<string, unknown>, dir: string, dates?: FixedDates): Promise<SigningRequestT> {
+export async function prepareRoot(ctx: SigningContext, planned: Profile, vars: Record<string, unknown>, dir: string, dates?: FixedDates, parentDir?: string): Promise<SigningRequestT> {
   const { state } = ctx;
   const profile = datedProfile(planned, dates);
+  if (parentDir && state.key?.kind !== 'pkcs11') throw new QpkiError('KEY_NOT_FOUND', 'A subordinate CA made here has its key in the open token: choose or generate that key on the key step first.');
   if (!profile.isCa) throw new QpkiError('PROFILE_INVALID', `Profile ${profile.name} is not a CA profile.`);
   const k = state.key;
   if (!k) {
@@ -230,7 +233,16 @@ export async function prepareRoot(ctx: SigningContext, planned: Profile, vars: R
   const altInToken = chosenAltKey(state, profile);
   const altKey: NewAltCaKey | undefined = !profile.altAlgorithm ? undefined
     : altInToken ? { kind: 'pkcs11', session: state.altKeySession(), label: altInToken.label, id: altInToken.id, useExisting: true } : { passphrase: null };
-  const draft = await prepareNewCa({ dir, profile, vars, key, ...(altKey ? { altKey } : {}), ...(dates ? { now: dates.notBefore } : {}), externalLint: true });
+  // The parent signs with its key in this same logged-in token; it is opened now so the review shows
+  // the exact certificate it will sign (its serial, its name as issuer, its key identifier).
+  const parent = parentDir ? await unlock(state, parentDir, { passphrase: null, altPassphrase: null }) : undefined;
+  let draft: NewCaDraft;
+  try {
+    draft = await prepareNewCa({ dir, profile, vars, key, ...(altKey ? { altKey } : {}), ...(dates ? { now: dates.notBefore } : {}), ...(parent ? { parent } : {}), externalLint: true });
+  } catch (e) {
+    await parent?.close();
+    throw e;
+  }
   const keySha = sha256Hex(draft.key.signer.spki);
   const backs = casBackedBy(state.options.dataDir, keySha, dir);
   if (backs.length) {
@@ -255,7 +267,7 @@ export async function prepareRoot(ctx: SigningContext, planned: Profile, vars: R
   const id = newRequestId();
   const p = draftDocument(draft);
   const d = describePrepared(p);
-  const c = draft.certificate as Extract<NewCaDraft['certificate'], { self: unknown }>;
+  const c = 'self' in draft.certificate ? draft.certificate : draft.certificate.prepared;
   const keys: CaKeyViewT[] = [keyView('primary', profile.algorithm, encrypted(draft.key.signer.storage), dir, keySha,
     k.kind === 'software' ? 'Generated for this review; written encrypted with the passphrase you give when you sign.' : undefined)];
   if (draft.altKey) {
@@ -263,14 +275,17 @@ export async function prepareRoot(ctx: SigningContext, planned: Profile, vars: R
       draft.altKey.software ? 'Generated for this review; written encrypted with the ML-DSA passphrase you give when you sign.' : undefined));
   }
   const days = Math.round((c.notAfter.getTime() - c.notBefore.getTime()) / DAY_MS);
-  const view = baseView(id, 'root', p, d, {
-    signedBy: `the new CA's own key: ${keyStorageWords(state, k)}${draft.altKey ? (altInToken ? `, and its ML-DSA key “${altInToken.label}” in ${altInToken.token}` : ', and its ML-DSA key file') : ''}`,
-    targetDir: dir, keys, commonName: String(draft.rendered.cn ?? ''), csr: null, crl: null, warnings: datesNotice(dates, c.notBefore, c.notAfter), serial: c.serial, validityDays: days,
+  const purpose = parent ? 'subordinate-ca' : 'root';
+  const view = baseView(id, purpose, p, d, {
+    signedBy: parent ? caSigner(parent) : `the new CA's own key: ${keyStorageWords(state, k)}${draft.altKey ? (altInToken ? `, and its ML-DSA key “${altInToken.label}” in ${altInToken.token}` : ', and its ML-DSA key file') : ''}`,
+    targetDir: dir, keys, commonName: String(draft.rendered.cn ?? ''), csr: null, crl: null,
+    warnings: [...datesNotice(dates, c.notBefore, c.notAfter), ...(parent ? [`The new CA's key is ${keyStorageWords(state, k)}; its certificate is signed by ${parent.subjectString} (${parent.dir}).`] : [])],
+    serial: c.serial, validityDays: days,
     secrets: { passphrase: k.kind === 'software' ? 'new' : null, altPassphrase: draft.altKey?.software ? 'new' : null },
     lint: draft.lint,
   });
-  state.ceremony.record('signing.prepared', { requestId: id, purpose: 'root', profile: profile.name, subject: view.subject, tbsSha256: sha256Hex(p.tbs), targetDir: dir, ...datesRecord(dates, c.notBefore, c.notAfter), ...lintRecord(draft.lint) });
-  state.request = { id, view, kind: 'root', draft, key: k, tokenSerial };
+  state.ceremony.record('signing.prepared', { requestId: id, purpose, profile: profile.name, subject: view.subject, tbsSha256: sha256Hex(p.tbs), targetDir: dir, ...(parent ? { issuerDir: parent.dir, serial: c.serial } : {}), ...datesRecord(dates, c.notBefore, c.notAfter), ...lintRecord(draft.lint) });
+  state.request = { id, view, kind: 'root', draft, key: k, tokenSerial, ...(parent ? { parent } : {}) };
   return view;
 }
 
@@ -473,6 +488,9 @@ function assertStillBound(state: AppState, r: PendingSigning): void {
         throw new QpkiError('KEY_CHECK_FAILED', `The public key of “${r.key.label}” in the token is not the one reviewed; nothing was signed.`);
       }
       r.draft.key = { ...r.draft.key, signer: s.signer(now) };
+      if (r.parent && (!existsSync(join(r.parent.dir, 'ca.meta.json')) || CaDirectory.read(r.parent.dir).certSha256 !== r.parent.certSha256)) {
+        throw new QpkiError('CA_INVALID', `The certificate in ${r.parent.dir} is not the one the review was prepared with; nothing was signed.`);
+      }
       const alt = r.draft.altKey;
       if (alt && !alt.software && alt.signer.storage.type === 'pkcs11') {
         const ref = alt.signer.storage;
@@ -528,6 +546,7 @@ function recordFailure(state: AppState, r: PendingSigning, e: unknown): void {
 }
 
 async function execute(state: AppState, r: PendingSigning, secrets: { passphrase: string | null; altPassphrase: string | null }): Promise<Output<'sign'>> {
+  if (r.kind === 'root' && r.parent) return executeSubordinate(state, r, r.parent);
   if (r.kind === 'root') {
     const preamble = state.ceremony.takePreamble();
     r.draft.options.journalPreamble = preamble;
@@ -561,4 +580,27 @@ async function execute(state: AppState, r: PendingSigning, secrets: { passphrase
   } finally {
     await ca.close();
   }
+}
+
+/**
+ * A subordinate CA whose key is in this token, certified by a CA of this ceremony. The ceremony's
+ * record stays where it is (the parent's journal, which records the issuance); the new CA's own
+ * journal begins by naming the ceremony and the record it belongs to. The open CA stays the parent,
+ * so the ceremony's next steps (its CRL) go on with it.
+ */
+async function executeSubordinate(state: AppState, r: Extract<PendingSigning, { kind: 'root' }>, parent: CertificateAuthority): Promise<Output<'sign'>> {
+  const record = state.ceremony.dir;
+  r.draft.options.journalPreamble = [{ kind: 'ceremony.opened', facts: { purpose: 'subordinate CA made in a ceremony', issuer: parent.subjectString, issuerDir: parent.dir, ...(record ? { record: join(record, 'journal.jsonl') } : {}) } }];
+  if (state.ceremony.participants) r.draft.options.participants = state.ceremony.participants;
+  let res;
+  try {
+    res = await completeNewCa(r.draft, { keyEventsRecorded: true });
+  } finally {
+    await parent.close();
+  }
+  state.knownFiles.add(res.certificate.path);
+  rememberCa(state.options.dataDir, { dir: res.dir, subject: res.certificate.subject, keys: [res.key.publicKeyFingerprint] });
+  const d = describeDocument(res.certificate.pem, parent.certPem);
+  const keys = [keyView('primary', res.key.algorithm, res.key.storage, res.dir, res.key.publicKeyFingerprint)];
+  return { kind: 'certificate', issued: { certificate: view(d), verification: verification(d), savedTo: res.certificate.path, dir: res.dir, serial: res.certificate.serial, keys } };
 }

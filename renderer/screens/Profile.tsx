@@ -69,6 +69,9 @@ export function Profile() {
   const keyAlg = useWizard((s) => (s.keystore === 'software' ? s.softwareAlgorithm : s.key?.algorithm ?? null));
   const key = useWizard((s) => s.key);
   const tokenHasMlDsa = useWizard((s) => s.tokenHasMlDsa);
+  // A plan's subordinate CA made from a key of the plan: a CA profile, certified by the CA an earlier step made (main picks it).
+  const subordinate = useWizard((s) => s.planned?.type === 'subordinate' && !!s.planned.key);
+  const issuer = useWizard((s) => s.ca?.subject ?? null);
   const [showAll, setShowAll] = useState(false);
   const errors = profile ? validateAll(profile.variables, vars) : {};
   const lacksMlDsa = !!profile && profile.family === 'post-quantum' && keystore === 'pkcs11' && tokenHasMlDsa === false;
@@ -77,7 +80,7 @@ export function Profile() {
   const ok = !!profile && Object.keys(errors).length === 0 && caDir.trim() !== '' && !lacksMlDsa && !needsTokenKey;
   // Root profiles for the chosen key (classical or a Catalyst hybrid whose primary key it is); with a
   // token, the ML-DSA ones too, so a token without ML-DSA can be said to be one.
-  const fits = (p: ProfileSummaryT) => p.kind === 'root-ca' && (!keyAlg || p.algorithm === keyAlg || (keystore === 'pkcs11' && p.family === 'post-quantum'));
+  const fits = (p: ProfileSummaryT) => p.kind === (subordinate ? 'ca' : 'root-ca') && (!keyAlg || p.algorithm === keyAlg || (keystore === 'pkcs11' && p.family === 'post-quantum'));
   return (
     <Screen title="Profile and details" intro={<p>The profile fixes the certificate’s shape; you fill in the names and values it asks for.</p>}>
       <form
@@ -89,7 +92,12 @@ export function Profile() {
         }}
       >
         <ProfilePicker filter={fits} />
-        <p className="hint">
+        {subordinate && (
+          <p className="hint" data-testid="subordinate-of">
+            A subordinate CA with the key chosen in this token, certified by {issuer ? `the CA this ceremony made, ${issuer}` : 'the CA the plan names'}. Subordinate CA profiles are listed.
+          </p>
+        )}
+        <p className="hint" hidden={subordinate}>
           {!keyAlg
             ? 'All root CA profiles are listed. Without a key chosen in the token, only a post-quantum (ML-DSA) profile can go on from here.'
             : `Root CA profiles for the ${algName(keyAlg)} key are listed${keystore === 'pkcs11' ? ', with the hybrid ones that keep it as their classical key, and the post-quantum (ML-DSA) ones.' : ', with the hybrid ones that keep it as their classical key.'}`}

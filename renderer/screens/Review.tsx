@@ -45,7 +45,7 @@ export function RequestDetails({ r }: { r: SigningRequestT }) {
             <h2 id="review-names">{isCert ? 'Subject and issuer' : 'Issuer'}</h2>
             <dl className="fields review">
               {isCert && <div className="field-row"><dt>Subject</dt><dd>{r.subject}</dd></div>}
-              <div className="field-row"><dt>Issuer</dt><dd>{r.issuer}{r.purpose === 'root' ? ' (self-signed)' : ''}</dd></div>
+              <div className="field-row"><dt>Issuer</dt><dd data-testid="review-issuer">{r.issuer}{r.purpose === 'root' ? ' (self-signed)' : ''}</dd></div>
             </dl>
           </section>
           {isCert && (
@@ -150,7 +150,9 @@ export function SignForm({ r, back }: { r: SigningRequestT; back: ScreenName }) 
   const alt2 = useRef<PinHandle>(null);
   const [passProblem, setPassProblem] = useState<string | null>(null);
   const [altProblem, setAltProblem] = useState<string | null>(null);
-  const typedOk = r.purpose !== 'root' || typed.trim() === r.commonName;
+  // A new CA (a root, or a subordinate whose key is made part of it here) is confirmed by typing its name.
+  const typeName = r.purpose === 'root' || (r.purpose === 'subordinate-ca' && r.keys.length > 0 && !!r.commonName);
+  const typedOk = !typeName || typed.trim() === r.commonName;
   const clearAll = () => [pass, pass2, alt, alt2].forEach((f) => f.current?.clear());
   /** A new key file's passphrase: typed twice, the same, long enough; otherwise both fields are cleared. */
   const takeNew = (a: typeof pass, b: typeof pass, setProblem: (p: string | null) => void, what: string): string | null => {
@@ -189,7 +191,7 @@ export function SignForm({ r, back }: { r: SigningRequestT; back: ScreenName }) 
     <form className="panel confirm" id={formId} onSubmit={onSubmit}>
       <h2>Confirmation</h2>
       <p className="hint">When you press Sign, the app asks once more in its own window, with the to-be-signed SHA-256 above; nothing is signed until you answer there.</p>
-      {r.purpose === 'root' && (
+      {typeName && (
         <div className="field">
           <label htmlFor="confirm-cn">Type the CA’s common name to confirm: <strong>{r.commonName}</strong></label>
           <input id="confirm-cn" value={typed} spellCheck={false} autoComplete="off" onChange={(e) => setTyped(e.target.value)} data-testid="confirm-cn" />

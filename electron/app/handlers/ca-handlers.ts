@@ -67,9 +67,16 @@ export function caHandlers(h: HandlerContext): Pick<Impl, 'listProfiles' | 'getP
       };
     },
     validateVariables: ({ profile, vars }) => ({ errors: validateVars(builtinProfile(profile).variables, vars) }),
+    // A new CA: a self-signed root, or, when the plan's step is a subordinate from a key of the
+    // plan, that CA certified by the CA an earlier step made (main reads which from the plan).
     previewCa: async ({ profile, vars, dirId }) => {
       const dir = resolve(state.capabilities.directory(dirId, 'new-ca'));
-      return underPlan(() => plan.beforeRequest({ type: 'root', profile, vars, key: state.key?.kind === 'pkcs11' ? { label: state.key.label, id: state.key.id } : null, targetDir: dir }),
+      const key = state.key?.kind === 'pkcs11' ? { label: state.key.label, id: state.key.id } : null;
+      if (plan.isActive && plan.currentNewCa() === 'subordinate') {
+        return underPlan(() => plan.beforeRequest({ type: 'new-subordinate', profile, vars, key, targetDir: dir }),
+          (i) => signing.prepareRoot(ctx, builtinProfile(profile), vars, dir, plan.datesFor(i!), plan.issuerDirFor(i!)));
+      }
+      return underPlan(() => plan.beforeRequest({ type: 'root', profile, vars, key, targetDir: dir }),
         (i) => signing.prepareRoot(ctx, builtinProfile(profile), vars, dir, i === null ? undefined : plan.datesFor(i)));
     },
     openCa: ({ dirId }) => {
@@ -113,11 +120,13 @@ export function caHandlers(h: HandlerContext): Pick<Impl, 'listProfiles' | 'getP
       if (ceremony.isOpen && !ceremony.preflightConfirmed) {
         throw new QpkiError('PREFLIGHT_UNCONFIRMED', `Nothing was signed: a witness has not yet confirmed this computer's clock against a reference time${ceremony.preflightWarnings.length ? ', nor given the reason for going on despite the preflight warnings' : ''}. Do it on the preflight screen, then sign again.`);
       }
+      // A new CA (root or subordinate made here) is what later plan steps name as issuer.
+      const newCa = state.request?.id === requestId && state.request.kind === 'root';
       const out = await signing.signRequest(ctx, requestId, { passphrase: passphrase ?? null, altPassphrase: altPassphrase ?? null });
       if (plan.isActive) {
         plan.signed(requestId, out.kind === 'certificate'
           ? { made: [out.issued.savedTo], serial: out.issued.serial, certificateSha256: out.issued.certificate.sha256 }
-          : { made: [out.savedTo] }, out.kind === 'certificate' && out.issued.ca ? out.issued.dir : undefined);
+          : { made: [out.savedTo] }, out.kind === 'certificate' && newCa ? out.issued.dir : undefined);
       }
       return out;
     },
