@@ -516,6 +516,14 @@ export function createWizardStore() {
      */
     async doPlanStep(step: PlanViewT['steps'][number]) {
       set({ planned: step });
+      // A cross-certificate is wholly the plan's (the file it names, its profile and variables): main prepares it, the review shows it.
+      if (step.type === 'cross') {
+        await run('Preparing the cross-certificate', async () => {
+          const r = await call('preparePlanCross', {});
+          set({ review: r, screen: 'review', error: null });
+        });
+        return;
+      }
       // A new CA (the root, or a subordinate made from a key of the plan): the profile form, filled with the plan's values.
       if ((step.type === 'root' || (step.type === 'subordinate' && step.key)) && step.profile) {
         await actions.loadProfiles();

@@ -32,6 +32,7 @@ export const CHANNELS = [
   'openCa',
   'readCsr',
   'prepareIssue',
+  'preparePlanCross',
   'listIssued',
   'revokeCertificate',
   'prepareCrl',

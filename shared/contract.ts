@@ -476,6 +476,12 @@ export const contract = {
     }).strict(),
     output: SigningRequest,
   },
+  /**
+   * The plan's current cross-certificate step, prepared wholly from the checked plan (the
+   * certificate file it names, checked against the plan's SHA-256, its profile and variables):
+   * the renderer names nothing. The open CA must be the one the step's issuer made.
+   */
+  preparePlanCross: { input: Empty, output: SigningRequest },
   /** A certificate request decoded by main, with the profile values it suggests (the form is pre-filled from them). */
   readCsr: {
     input: z.object({ csrPem: Pem, profile: ProfileName }).strict(),

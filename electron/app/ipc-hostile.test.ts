@@ -58,6 +58,7 @@ export const VALID: Record<Channel, Record<string, unknown>> = {
   openCa: { dirId: 'dir-0123456789abcdef' },
   readCsr: { csrPem: PEM, profile: 'ec/issuing-ca' },
   prepareIssue: { purpose: 'subordinate-ca', csrPem: PEM, profile: 'ec/issuing-ca', vars: { cn: 'x' } },
+  preparePlanCross: {},
   listIssued: {},
   revokeCertificate: { serial: '01', reason: 'superseded' },
   prepareCrl: { days: 7 },

@@ -1,12 +1,14 @@
 /**
  * The plan steps the app now walks itself, through the handler table against a real SoftHSM2
  * token: a root and a subordinate (from a request file) with the plan's own notBefore/notAfter,
- * and a CRL step that revokes what the plan names. Main takes every date and every revocation
+ * a CRL step that revokes what the plan names, the README's example plan (an issuing CA from a key
+ * of the plan), and a cross-certificate. Main takes every date and every revocation
  * from the checked plan; OpenSSL reads the result.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -226,5 +228,69 @@ test('the README\'s example plan walked in the app: the issuing CA is made from 
   } finally {
     h2.state.endCeremony();
     rmSync(work2, { recursive: true, force: true });
+  }
+});
+
+test('a plan\'s cross-certificate step in the app: main prepares it from the plan alone; the same subject (DER) and key as the crossed certificate, certified by the plan\'s root; a changed file is refused', async () => {
+  const work3 = mkdtempSync(join(tmpdir(), 'qpki-plan-cross-'));
+  mkdirSync(join(work3, 'data'));
+  const h3 = makeHarness({ softhsmPath: SOFTHSM_LIB, devTokenDir: store.dir, dataDir: join(work3, 'data') });
+  const c = handlerCalls(h3);
+  try {
+    // The other PKI's root, made by OpenSSL: the plan cross-certifies it.
+    const crossed = join(work3, 'partner-root.crt');
+    assert.equal(openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(work3, 'p.key'), '-subj', '/CN=Partner Root CA', '-days', '3650',
+      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-out', crossed]).code, 0);
+    writeFileSync(join(work3, 'plan.yaml'), `version: 1
+ceremony: { id: APP-CROSS-2026, purpose: Cross-certify the partner root, location: Secure room B }
+participants:
+  - { name: Alice Martin, role: operator }
+  - { name: Bruno Keller, role: witness }
+steps:
+  - { id: root-key, type: key, token: ca, label: cross-root, algorithm: ec-p384 }
+  - { id: root, type: root, key: root-key, profile: ec/root-ca, variables: { cn: Cross Root CA }, out: root }
+  - { id: partner-cross, type: cross, issuer: root, certificate: partner-root.crt, profile: ec/issuing-ca, variables: { cn: Partner Root CA }, out: partner-cross.crt }
+`);
+    h3.answers.planFile = join(work3, 'plan.yaml');
+    const { plan } = await c.ok('openPlan');
+    assert.equal(plan.steps[2].notInApp, null);
+    await c.ok('startPlan', { sha256: plan.sha256 });
+    await c.ok('confirmPreflight', preflightConfirmation('Bruno Keller'));
+    const ack = () => c.ok('acknowledgeStep', { witness: 'Bruno Keller' });
+    await c.loadLibrary(SOFTHSM_LIB);
+    await c.ok('openToken', { serial });
+    await c.ok('login', { pin: PIN });
+    // Not yet its step: refused, nothing prepared.
+    assert.equal((await c.call('preparePlanCross')).error?.code, 'PLAN_STEP_MISMATCH');
+    await c.ok('generateKey', { algorithm: 'ec-p384', label: 'cross-root' });
+    await ack();
+    const root = await c.root('ec/root-ca', { cn: 'Cross Root CA' }, join(work3, 'root'));
+    await ack();
+
+    const original = readFileSync(crossed);
+    writeFileSync(crossed, Buffer.concat([original, Buffer.from('\n')]));
+    const changed = await c.call('preparePlanCross');
+    assert.equal(changed.error?.code, 'PLAN_INVALID');
+    assert.match(changed.error!.message, /changed since the plan was checked/);
+    writeFileSync(crossed, original);
+
+    const req = await c.ok('preparePlanCross');
+    assert.equal(req.subject, 'CN=Partner Root CA');
+    assert.equal(req.issuer, 'CN=Cross Root CA');
+    assert.match(req.warnings.join(' '), /A cross-certificate: the subject and public key of partner-root\.crt/);
+    const out = (await c.ok('sign', { requestId: req.id })).issued;
+    await ack();
+    assert.deepEqual((await c.ok('planState')).status, ['done', 'done', 'done']);
+    const fields = (f: string) => openssl(['x509', '-in', f, '-noout', '-subject', '-pubkey']).out;
+    assert.equal(fields(out.savedTo), fields(crossed), 'same subject and public key as the crossed certificate');
+    const v = spawnSync('openssl', ['verify', '-x509_strict', '-CAfile', root.savedTo, out.savedTo], { encoding: 'utf8' });
+    assert.equal(v.status, 0, v.stdout + v.stderr);
+    await c.ok('closeCeremony');
+    const j = readJournal(join(work3, 'root'));
+    assert.deepEqual(j.filter((e) => e.kind === 'plan.step.completed').map((e) => e.facts.id), ['root-key', 'root', 'partner-cross']);
+    assert.equal(j.find((e) => e.kind === 'signing.prepared' && e.facts.purpose === 'cross-certificate')!.facts.crossedCertificateSha256, createHash('sha256').update(original).digest('hex'));
+  } finally {
+    h3.state.endCeremony();
+    rmSync(work3, { recursive: true, force: true });
   }
 });

@@ -26,7 +26,7 @@ export function appSupport(r: ResolvedStep): string | null {
     case 'key': return s.token === 'ca' ? null : `the app opens one token (the ca token); ${cli}`;
     case 'root': return null;
     case 'subordinate': return null;
-    case 'cross': return `cross-certificates are not made in the app yet; ${cli}`;
+    case 'cross': return null;
     case 'csr': return `certificate requests for an external parent are not made in the app yet; ${cli}`;
     case 'crl': return null;
   }
@@ -257,6 +257,18 @@ export class PlanSession {
     }
     this.begin(i, d);
     return i;
+  }
+
+  /** The current step, a cross-certificate, checked against the open CA: what main prepares it from (all from the plan). */
+  beforeCross(caDir: string | null): { i: number; certificate: { path: string; sha256: string; name: string }; profile: ResolvedStep['profile']; vars: Record<string, unknown> } {
+    const { i, r } = this.currentStep('cross', 'a cross-certificate');
+    const s = r.step as Extract<ResolvedStep['step'], { type: 'cross' }>;
+    const dir = this.caDirs.get(s.issuer);
+    const d: string[] = [];
+    if (!dir) this.issuerDirFor(i);
+    if (caDir !== dir) d.push(`the open CA is not the one step ${s.issuer} created (${dir})`);
+    this.begin(i, d);
+    return { i, certificate: { ...r.input!, name: s.certificate }, profile: r.profile, vars: s.variables ?? {} };
   }
 
   /**

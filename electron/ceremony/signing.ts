@@ -7,7 +7,10 @@
  * wrong words: what is signed is what main prepared, where main's own dialog said.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Certificate, type Name } from '@peculiar/asn1-x509';
+import { pemOrDer } from '../core/x509/pem';
 import { join } from 'node:path';
 import { QpkiError, toErrorPayload } from '../core/errors';
 import type { Profile } from '../core/profiles';
@@ -438,6 +441,46 @@ export async function prepareIssuance(
     lint,
   });
   state.ceremony.record('signing.prepared', { requestId: id, purpose: opts.purpose, profile: profile.name, serial: prepared.serial, subject: view.subject, tbsSha256: sha256Hex(prepared.document.tbs), csrSha256: facts.sha256, ...datesRecord(dates, prepared.notBefore, prepared.notAfter), ...lintRecord(lint) });
+  state.request = { id, view, kind: 'issue', caDir: ca.dir, prepared };
+  return view;
+}
+
+/**
+ * A cross-certificate the open CA would issue, as a plan's step names it: the same subject (its
+ * exact DER, since path building compares names as encoded) and the same key as the certificate
+ * file, which must still be the one the plan was checked with; the plan's variables must name that
+ * subject too, so the reviewers read the name that is certified.
+ */
+export async function prepareCross(ctx: SigningContext, opts: { path: string; sha256: string; name: string; profile: Profile; vars: Record<string, unknown>; dates?: FixedDates }): Promise<SigningRequestT> {
+  const { state } = ctx;
+  const profile = datedProfile(opts.profile, opts.dates);
+  const ca = openCaDirectory(state);
+  withdraw(state);
+  let bytes: Buffer;
+  try { bytes = readFileSync(opts.path); } catch (e) {
+    throw new QpkiError('IO_ERROR', `Cannot read ${opts.path}, the certificate the plan cross-certifies: ${(e as Error).message}`);
+  }
+  if (sha256Hex(bytes) !== opts.sha256) throw new QpkiError('PLAN_INVALID', `The certificate ${opts.name} changed since the plan was checked (its SHA-256 is not the plan's); nothing was prepared.`);
+  const cert = AsnConvert.parse(pemOrDer(bytes, ['CERTIFICATE']), Certificate);
+  const spki = new Uint8Array(AsnConvert.serialize(cert.tbsCertificate.subjectPublicKeyInfo));
+  const request = ca.prepareRequest({ profile, vars: opts.vars, spki, ...(opts.dates ? { now: opts.dates.notBefore } : {}), source: `cross-certificate for ${opts.name}` });
+  const attrs = (n: Name) => n.flatMap((rdn) => rdn.map((a) => `${a.type}=${a.value.toString()}`)).sort().join('\n');
+  if (attrs(cert.tbsCertificate.subject) !== attrs(request.subject)) {
+    throw new QpkiError('PLAN_INVALID', `The cross-certificate's subject from the plan's variables (${request.subjectString}) is not the subject of ${opts.name}; a cross-certificate names the same subject. Nothing was prepared.`);
+  }
+  const prepared = ca.fixCertificate({ ...request, subject: cert.tbsCertificate.subject }, ca.usedSerials());
+  const lint = await ca.lintCertificate(prepared, true);
+  const id = newRequestId();
+  const d = describePrepared(prepared.document);
+  const warnings = [
+    `A cross-certificate: the subject and public key of ${opts.name} (SHA-256 ${groupHex(opts.sha256)}), certified by ${ca.subjectString}.`,
+    ...datesNotice(opts.dates, prepared.notBefore, prepared.notAfter), ...prepared.warnings,
+  ];
+  const view = baseView(id, 'subordinate-ca', prepared.document, d, {
+    signedBy: caSigner(ca), targetDir: ca.dir, keys: [], commonName: '', csr: null, crl: null, warnings, serial: prepared.serial, secrets: caSecrets(ca),
+    validityDays: Math.round((prepared.notAfter.getTime() - prepared.notBefore.getTime()) / DAY_MS), lint,
+  });
+  state.ceremony.record('signing.prepared', { requestId: id, purpose: 'cross-certificate', profile: profile.name, serial: prepared.serial, subject: view.subject, tbsSha256: sha256Hex(prepared.document.tbs), crossedCertificateSha256: opts.sha256, ...datesRecord(opts.dates, prepared.notBefore, prepared.notAfter), ...lintRecord(lint) });
   state.request = { id, view, kind: 'issue', caDir: ca.dir, prepared };
   return view;
 }

@@ -46,7 +46,7 @@ function validateVars(defs: VariableDef[], vars: Record<string, unknown>): Recor
   return errors;
 }
 
-export function caHandlers(h: HandlerContext): Pick<Impl, 'listProfiles' | 'getProfile' | 'validateVariables' | 'previewCa' | 'openCa' | 'readCsr' | 'prepareIssue' | 'listIssued' | 'revokeCertificate' | 'prepareCrl' | 'sign' | 'withdrawRequest' | 'describeDocument' | 'verifyDocument' | 'exportCertificate' | 'chooseDirectory'> {
+export function caHandlers(h: HandlerContext): Pick<Impl, 'listProfiles' | 'getProfile' | 'validateVariables' | 'previewCa' | 'openCa' | 'readCsr' | 'prepareIssue' | 'preparePlanCross' | 'listIssued' | 'revokeCertificate' | 'prepareCrl' | 'sign' | 'withdrawRequest' | 'describeDocument' | 'verifyDocument' | 'exportCertificate' | 'chooseDirectory'> {
   const { state, deps, ceremony, ctx, plan, underPlan, rememberOpened } = h;
   return {
     listProfiles: () => ({
@@ -103,6 +103,12 @@ export function caHandlers(h: HandlerContext): Pick<Impl, 'listProfiles' | 'getP
         const dates = i === null ? undefined : plan.datesFor(i);
         return signing.prepareIssuance(ctx, { purpose, csrPem, profile: builtinProfile(profile), vars, ...(rootEndEntity ? { rootEndEntity } : {}), ...(dates ? { dates } : {}) });
       }),
+    preparePlanCross: async () => {
+      if (!plan.isActive) throw new QpkiError('PLAN_INVALID', 'A cross-certificate is prepared from a ceremony plan\'s step: open a plan and start it.');
+      let step: ReturnType<typeof plan.beforeCross> | undefined;
+      return underPlan(() => (step = plan.beforeCross(state.caDir)).i,
+        (i) => signing.prepareCross(ctx, { ...step!.certificate, profile: step!.profile!, vars: step!.vars, dates: plan.datesFor(i!) }));
+    },
     listIssued: () => revocation.listIssued(state),
     // A plan revokes only in its CRL steps (prepareCrl does what the plan names); any other revocation during a plan is refused.
     revokeCertificate: ({ serial, reason }) => {
