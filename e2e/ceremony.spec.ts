@@ -81,7 +81,9 @@ test('an invalid variable is shown inline before any review', async ({ app }) =>
   await page.getByTestId('var-cn').fill('Software Root');
   await page.getByTestId('var-country').fill('fr');
   await page.getByTestId('var-country').blur();
-  await expect(page.getByTestId('var-error-country')).toContainText('pattern');
+  // In words: no regular expression, no rule keyword.
+  await expect(page.getByTestId('var-error-country')).toHaveText('“fr” is not in the form this field takes: two capital letters, such as FR.');
+  await expect(page.getByText('Pattern:')).toHaveCount(0);
   await expect(page.getByTestId('var-country')).toHaveAttribute('aria-invalid', 'true');
   await page.getByTestId('to-review').click();
   await expect(page.getByTestId('form-invalid')).toBeVisible();

@@ -6,6 +6,7 @@ import { useEffect, useId, useRef, useState } from 'react';
 import type { VariableDefT } from '../../shared/contract';
 import { isListType, validateVariable, type VariableDef } from '../../shared/rules';
 import type { VarValue } from '../store';
+import { variableHint, variableLabel, variableProblem } from '../variable-words';
 
 /** One message per invalid variable; empty when everything is acceptable. */
 export function validateAll(defs: VariableDefT[], vars: Record<string, VarValue>): Record<string, string> {
@@ -14,26 +15,14 @@ export function validateAll(defs: VariableDefT[], vars: Record<string, VarValue>
     try {
       validateVariable(d as VariableDef, vars[d.name]);
     } catch (e) {
-      errors[d.name] = e instanceof Error ? e.message.replace(/^variable "[^"]*": /, '') : String(e);
+      const rule = (e as { details?: { rule?: string } }).details?.rule;
+      errors[d.name] = variableProblem(d, rule, vars[d.name], e instanceof Error ? e.message : String(e));
     }
   }
   return errors;
 }
 
-function humanName(name: string): string {
-  const known: Record<string, string> = {
-    cn: 'Common name (CN)',
-    o: 'Organization (O)',
-    ou: 'Organizational unit (OU)',
-    c: 'Country (C)',
-    l: 'Locality (L)',
-    st: 'State or province (ST)',
-    dns_names: 'DNS names',
-    ip_addresses: 'IP addresses',
-    email: 'E-mail',
-  };
-  return known[name] ?? name.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
-}
+const humanName = variableLabel;
 
 interface Props {
   defs: VariableDefT[];
@@ -149,7 +138,7 @@ export function VariableForm({ defs, vars, onChange, showAll }: Props) {
         return (
           <div className="field" key={d.name}>
             {control}
-            {d.description && <p id={`${id}-desc`} className="hint">{d.description}{d.pattern ? ` Pattern: ${d.pattern}` : ''}</p>}
+            {d.description && <p id={`${id}-desc`} className="hint">{variableHint(d)}</p>}
             {err && <p id={`${id}-err`} className="field-error" data-testid={`var-error-${d.name}`}>{err}</p>}
           </div>
         );
