@@ -84,6 +84,8 @@ test('an invalid variable is shown inline before any review', async ({ app }) =>
   // In words: no regular expression, no rule keyword.
   await expect(page.getByTestId('var-error-country')).toHaveText('“fr” is not in the form this field takes: two capital letters, such as FR.');
   await expect(page.getByText('Pattern:')).toHaveCount(0);
+  // The profile's validity, before the review.
+  await expect(page.getByTestId('profile-validity')).toContainText('Valid for 7300 days (about 20 years) from signing');
   await expect(page.getByTestId('var-country')).toHaveAttribute('aria-invalid', 'true');
   await page.getByTestId('to-review').click();
   await expect(page.getByTestId('form-invalid')).toBeVisible();

@@ -37,3 +37,9 @@ test('hints and problems carry no regular expression, rule keyword or JSON', () 
     assert.doesNotMatch(words, /\^|\$"|\(required\)|\(enum\)|\["|variable "/);
   }
 });
+
+test('the validity is said in days and years, from the variable when the profile lets one set it', async () => {
+  const { validityWords } = await import('./variable-words');
+  assert.match(validityWords({ validityDays: 7300, validityVariable: null }, {}), /^Valid for 7300 days \(about 20 years\) from signing;/);
+  assert.match(validityWords({ validityDays: 397, validityVariable: 'validity_days' }, { validity_days: '90' }), /^Valid for 90 days from signing, as Validity \(days\) says;/);
+});

@@ -74,3 +74,12 @@ export function variableProblem(d: Pick<VariableDefT, 'name' | 'pattern' | 'min'
         .replace(/^value /, '') + (/[.!?]$/.test(coreMessage) ? '' : '.');
   }
 }
+
+/** The validity a profile gives, in words, before the review: the variable's value when the profile lets one set it. */
+export function validityWords(p: { validityDays: number; validityVariable: string | null }, vars: Record<string, unknown>): string {
+  const set = p.validityVariable ? Number(vars[p.validityVariable]) : NaN;
+  const days = Number.isFinite(set) && set > 0 ? set : p.validityDays;
+  const years = days / 365.25;
+  const about = years >= 1 ? ` (about ${Math.round(years * 10) / 10} year${Math.round(years * 10) / 10 === 1 ? '' : 's'})` : '';
+  return `Valid for ${days} days${about} from signing${p.validityVariable ? `, as ${variableLabel(p.validityVariable)} says` : ''}; the review shows the exact dates, and an issuer's own end date is never passed.`;
+}

@@ -452,6 +452,8 @@ export const contract = {
     output: z.object({
       name: z.string(), description: z.string(), kind: z.string(), algorithm: z.string(), altAlgorithm: z.string().nullable(), family: ProfileFamily,
       variables: z.array(VariableDef),
+      /** The certificate's validity in days, and the variable that sets it instead when the profile has one (shown before the review). */
+      validityDays: z.number(), validityVariable: z.string().nullable(),
     }),
   },
   validateVariables: {

@@ -1,3 +1,4 @@
+import { validityWords } from '../variable-words';
 import { useState } from 'react';
 import { actions, useWizard } from '../store';
 import { Actions, Screen } from '../components/common';
@@ -112,6 +113,7 @@ export function Profile() {
           <>
             <p className="hint">{profile.description}</p>
             <VariableForm defs={profile.variables} vars={vars} onChange={actions.setVar} showAll={showAll} />
+            <p className="hint" data-testid="profile-validity">{validityWords(profile, vars)}</p>
           </>
         )}
         <div className="field">

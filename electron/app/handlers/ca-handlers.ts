@@ -64,6 +64,8 @@ export function caHandlers(h: HandlerContext): Pick<Impl, 'listProfiles' | 'getP
         altAlgorithm: p.altAlgorithm ?? null,
         family: profileFamily(p),
         variables: p.variables.map((v) => ({ ...v })),
+        validityDays: p.validityDays,
+        validityVariable: p.validityVariable ?? null,
       };
     },
     validateVariables: ({ profile, vars }) => ({ errors: validateVars(builtinProfile(profile).variables, vars) }),
