@@ -90,6 +90,8 @@ test('an invalid variable is shown inline before any review', async ({ app }) =>
   await page.getByTestId('to-review').click();
   await expect(page.getByTestId('form-invalid')).toBeVisible();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Profile and details');
+  // The refused submit puts the focus on the field to fix, not left on the button.
+  await expect(page.getByTestId('var-country')).toBeFocused();
   await app.screen('profile-invalid');
   expect(app.foreign).toEqual([]);
 });

@@ -194,3 +194,17 @@ export function Actions({ children, primary, label }: { children: ReactNode; pri
     </div>
   );
 }
+
+/**
+ * After a refused submit: the first field marked invalid takes the focus (and scrolls into view),
+ * so a keyboard or screen-reader user lands on what needs fixing instead of on the button. Runs on
+ * the next frame, once React has drawn the error marks that the submit turned on.
+ */
+export function focusFirstInvalid(form: HTMLFormElement): void {
+  requestAnimationFrame(() => {
+    const first = form.querySelector<HTMLElement>('[aria-invalid="true"]');
+    if (!first) return;
+    first.focus();
+    first.scrollIntoView({ block: 'center' });
+  });
+}

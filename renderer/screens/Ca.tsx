@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { actions, useWizard } from '../store';
-import { Actions, DescribedView, Screen } from '../components/common';
+import { Actions, DescribedView, Screen, focusFirstInvalid } from '../components/common';
 import { VariableForm, validateAll } from '../components/VariableForm';
 import { ProfilePicker } from './Profile';
 import { readFileForInspection } from './Inspector';
@@ -119,7 +119,10 @@ export function Issue() {
       <form noValidate onSubmit={(e) => {
         e.preventDefault();
         setShowAll(true);
-        if (!ready || (rootEndEntity && !rootOverride)) return;
+        if (!ready || (rootEndEntity && !rootOverride)) {
+          focusFirstInvalid(e.currentTarget);
+          return;
+        }
         void actions.prepareIssue(csr, rootEndEntity && rootOverride);
       }}>
         <ProfilePicker filter={(p) => (mode === 'csr' ? p.kind === 'ca' : p.kind === 'end-entity')} />

@@ -1,7 +1,7 @@
 import { validityWords } from '../variable-words';
 import { useState } from 'react';
 import { actions, useWizard } from '../store';
-import { Actions, Screen } from '../components/common';
+import { Actions, Screen, focusFirstInvalid } from '../components/common';
 import { VariableForm, validateAll } from '../components/VariableForm';
 import { FamilyBadge, algName, familyWords } from '../components/PostQuantum';
 import type { ProfileSummaryT } from '../../shared/contract';
@@ -90,6 +90,7 @@ export function Profile() {
           e.preventDefault();
           setShowAll(true);
           if (ok) void actions.preview();
+          else focusFirstInvalid(e.currentTarget);
         }}
       >
         <ProfilePicker filter={fits} />

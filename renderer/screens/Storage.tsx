@@ -3,6 +3,7 @@ import { actions, useWizard } from '../store';
 import { Actions, Screen } from '../components/common';
 import { KEY_ALGORITHMS, type KeyAlgorithmT } from '../../shared/contract';
 import { Hash } from '../components/Hash';
+import { algorithmWithCode } from '../../shared/algorithm-words';
 
 export function Storage() {
   const known = useWizard((s) => s.knownModules);
@@ -62,7 +63,7 @@ export function Storage() {
             <label htmlFor="sw-alg">Key algorithm</label>
             <select id="sw-alg" value={alg} onChange={(e) => setAlg(e.target.value as KeyAlgorithmT)}>
               {KEY_ALGORITHMS.map((a) => (
-                <option key={a} value={a}>{a}</option>
+                <option key={a} value={a}>{algorithmWithCode(a)}</option>
               ))}
             </select>
             <p className="hint">The key is generated when the CA is created and saved in the CA directory.</p>
