@@ -186,6 +186,10 @@ export function pemBlocks(text: string): string[] {
   return [...text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g)].map((m) => `${m[0]}\n`);
 }
 
+/**
+ * The wizard's state and its actions, one action per thing the operator does on a screen. Long
+ * because it is that table: each action calls main through the bridge and moves to the next screen.
+ */
 export function createWizardStore() {
   const store = createStore<WizardState>()(() => ({ ...initial }));
   const set = store.setState;

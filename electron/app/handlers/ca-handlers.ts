@@ -46,6 +46,10 @@ function validateVars(defs: VariableDef[], vars: Record<string, unknown>): Recor
   return errors;
 }
 
+/**
+ * The CA and signing channels' handlers, one entry per channel of the contract. Long because it is
+ * that table; the signing rules each entry applies live in ceremony/ (signing.ts, plan-session.ts).
+ */
 export function caHandlers(h: HandlerContext): Pick<Impl, 'listProfiles' | 'getProfile' | 'validateVariables' | 'previewCa' | 'openCa' | 'readCsr' | 'prepareIssue' | 'preparePlanCross' | 'listIssued' | 'revokeCertificate' | 'prepareCrl' | 'sign' | 'withdrawRequest' | 'describeDocument' | 'verifyDocument' | 'exportCertificate' | 'chooseDirectory'> {
   const { state, deps, ceremony, ctx, plan, underPlan, rememberOpened } = h;
   return {

@@ -84,6 +84,10 @@ function openAltToken(h: HandlerContext, m: Pkcs11Module, serial: string, label:
   return { slotId: found.slot.slotId, token: token(s.tokenState()) };
 }
 
+/**
+ * The token channels' handlers, one entry per channel of the contract. The function is long because
+ * it is that table: each entry is short and parses, checks the ceremony's rule, calls core, records.
+ */
 export function tokenHandlers(h: HandlerContext): Pick<Impl, 'appInfo' | 'knownModules' | 'chooseModuleFile' | 'loadModule' | 'listSlots' | 'tokenMechanisms' | 'initToken' | 'prepareDevToken' | 'openToken' | 'login' | 'reconnectToken' | 'endSession' | 'endAltSession' | 'listKeys' | 'keyAlgorithms' | 'generateKey' | 'selectKey' | 'useSoftwareKeystore'> {
   const { state, deps, ceremony, record, recordModule, plan, known, keySession, requireAltSession } = h;
   return {
