@@ -109,6 +109,8 @@ test.describe.serial('root ceremony, then an issuing CA and a TLS server from CS
     await expect(page.getByTestId('session-state')).toContainText('Logged in to “e2e-root”');
     await app.screen('key');
     await page.getByTestId('key-alg').selectOption('ec-p384');
+    // The algorithm in words, with the code name profiles and the command line use.
+    await expect(page.getByTestId('key-alg').locator('option:checked')).toHaveText('ECDSA P-384 (ec-p384)');
     await page.getByTestId('key-label').fill('root-key');
     await page.getByTestId('generate-key').click();
     await expect(page.getByTestId('generated')).toContainText('Key generated: “root-key”');

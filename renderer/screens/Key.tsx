@@ -4,6 +4,7 @@ import { Actions, Badge, Screen } from '../components/common';
 import type { KeyAlgorithmT, KeyInfoT } from '../../shared/contract';
 import { AltKeyPanel } from '../components/AltKey';
 import { Hash } from '../components/Hash';
+import { algorithmWithCode } from '../../shared/algorithm-words';
 
 function AttributeBadges({ a }: { a: Record<string, boolean> }) {
   return (
@@ -55,7 +56,7 @@ export function Key() {
         <div className="field">
           <label htmlFor="key-alg">Algorithm (only those this token can generate)</label>
           <select id="key-alg" value={algorithm ?? ''} onChange={(e) => setAlg(e.target.value as KeyAlgorithmT)} data-testid="key-alg">
-            {algorithms.map((a) => <option key={a} value={a}>{a}</option>)}
+            {algorithms.map((a) => <option key={a} value={a}>{algorithmWithCode(a)}</option>)}
           </select>
         </div>
         <div className="field">
