@@ -151,7 +151,9 @@ export interface InitCaResult {
 }
 
 export function nameString(n: Name): string {
-  // RFC 4514 order (most specific first) is what people read; @peculiar/x509 would do the same.
+  // RFC 4514 order (most specific first), as people read a name and `openssl -nameopt rfc2253`
+  // prints it. @peculiar/x509's Name.toString() (the review's Subject and Issuer rows) keeps the DER
+  // order instead, as `openssl x509 -subject` does: the two orders still meet on one screen.
   return [...n]
     .reverse()
     .map((rdn) => rdn.map((atv) => `${SHORT[atv.type] ?? atv.type}=${escapeDn(atv.value.toString())}`).join('+'))
