@@ -102,6 +102,12 @@ function layoutChecker(app: App, cdp: CDPSession) {
         return { scroll: d.scrollWidth, client: d.clientWidth, wide };
       });
       expect(widths.scroll, `${screen}: no horizontal overflow at 200% (${widths.wide.join(', ')})`).toBeLessThanOrEqual(widths.client + 1);
+      // The zoomed room reads the same screen: a sticky action bar's buttons stay whole in the
+      // window (a bar of three or more buttons is not sticky there, by design: see styles.css).
+      const bar = page.getByTestId('action-bar').last();
+      if (await bar.count() && await bar.evaluate((el) => getComputedStyle(el).position === 'sticky')) {
+        await expectInView(page, bar.getByRole('button').last(), `${screen}: the action bar's last button at 200%`, { width: 640, height: 400 });
+      }
       // Through DevTools, not page.screenshot: Playwright scales its shots to the context's device
       // pixels (1), and the zoomed window's are two per CSS pixel, 1280×800 in all.
       const shot = (await cdp.send('Page.captureScreenshot', { format: 'png' })) as { data: string };
