@@ -15,7 +15,7 @@ const WRONG = 'wrong-00';
 type R = { ok: boolean; value?: any; error?: { code: string; message: string } };
 const h = makeHarness({ softhsmPath: null, devTokenDir: null });
 const call = (name: keyof typeof h.handlers, input: unknown = {}) => h.handlers[name](input) as Promise<R>;
-const steps: Array<{ step: string; ok: boolean; code?: string; message?: string; ms?: number; questions?: unknown[]; flags?: Record<string, boolean>; value?: unknown }> = [];
+const steps: Array<{ step: string; ok: boolean; code?: string; message?: string; ms?: number; endedAt?: number; questions?: unknown[]; flags?: Record<string, boolean>; value?: unknown }> = [];
 const PIN_FLAGS = ['userPinCountLow', 'userPinFinalTry', 'userPinLocked'] as const;
 
 /** The token's PIN flags as listSlots shows them to the renderer. */
@@ -29,8 +29,9 @@ async function step(name: string, channel: keyof typeof h.handlers, input: unkno
   const asked = h.confirmations.length;
   const started = Date.now();
   const r = await call(channel, input);
+  const endedAt = Date.now();
   steps.push({
-    step: name, ok: r.ok, code: r.error?.code, message: r.error?.message, ms: Date.now() - started,
+    step: name, ok: r.ok, code: r.error?.code, message: r.error?.message, ms: endedAt - started, endedAt,
     // The questions main asked the operator during this request, as the operator read them.
     questions: h.confirmations.slice(asked).map((c) => ({ kind: c.kind, title: c.title, facts: c.facts, action: c.action })),
     ...(serial ? { flags: await listedFlags(serial) } : {}),
