@@ -58,6 +58,7 @@ export const ERROR_WORDS: Record<AnyErrorCode, Words> = {
   PLAN_ENV_INVALID: { title: 'The environment file is not valid.', next: 'The message names the line: fix the environment file (library, token, PIN source). Nothing was done.' },
   PLAN_STEP_MISMATCH: { title: 'That is not what the ceremony plan says for this step.', next: 'Do the step as the plan says (the screen is filled in from it), or record a deviation with a note first: changed to do it differently, skipped to leave it out. Nothing was done.' },
   PREFLIGHT_UNCONFIRMED: { title: 'The ceremony has not confirmed this computer yet: nothing was signed.', next: 'On the preflight screen, a witness reads the laptop clock against a reference clock and types the reference time; any preflight warning needs the witnesses’ reason. Then sign again.' },
+  CEREMONY_NOT_OPEN: { title: 'No ceremony is open, so nothing was done.', next: 'Start again from the first screen: name the operator, the witnesses and the purpose on the ceremony step, so this step is on that ceremony’s record.' },
   PLAN_STEP_FAILED: { title: 'A step of the ceremony plan failed; the ceremony stopped there.', next: 'Read what the step says to do. Every earlier step is complete and recorded; record the deviation before going on.' },
   RUNS_DIFFER: { title: 'The two ceremony runs differ.', next: 'Read each difference: the plan or the environment changed between the rehearsal and this run.' },
   JOURNAL_BROKEN: { title: 'The ceremony journal does not verify.', next: 'Stop and compare the journal with the witnesses’ paper record.' },

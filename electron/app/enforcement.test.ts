@@ -316,3 +316,41 @@ test('a ceremony signs nothing before a witness confirmed the clock against a re
   assert.deepEqual(acks.filter((f) => f.what === 'clock').map((f) => [f.witness, Math.abs(Number(f.differenceSeconds)) > 3000]), [['Bob Witness', true], ['Bob Witness', false]]);
   if (warnings.length) assert.deepEqual(acks.filter((f) => f.what === 'preflight').map((f) => [f.note, f.warnings]), [[now.justification, warnings]]);
 });
+
+test('outside an open ceremony main changes nothing: no token initialized, no key made, nothing revoked or signed, nothing held for no one', async () => {
+  // The last test left a ceremony open, logged in; a request is prepared in it, then the renderer
+  // ends that ceremony and goes on alone.
+  const earlierRequest: string = (await ok('previewCa', { profile: 'ec/root-ca', vars: { cn: 'Earlier Root' }, dirId: await dirId('new-ca', join(work, 'earlier-root')) })).id;
+  await ok('endSession');
+  assert.equal(h.state.ceremony.isOpen, false);
+  await loadLibrary(SOFTHSM_LIB);
+  await ok('openToken', { serial });
+  await ok('login', { pin: PIN });
+  const objects = () => h.state.session!.listObjects().length;
+  const before = objects();
+  const refused = (r: { error?: { code: string; message: string } }, what: RegExp) => {
+    assert.equal(r.error?.code, 'CEREMONY_NOT_OPEN', JSON.stringify(r.error));
+    assert.match(r.error!.message, what);
+  };
+  refused(await call('generateKey', { algorithm: 'ec-p384', label: 'no-ceremony-key' }), /^Nothing was done: generating a key happens only within an open ceremony/);
+  assert.equal(objects(), before, 'no key pair was made');
+  // An existing key: no request is prepared with it.
+  const key = (await ok('listKeys')).keys.find((k: { label: string }) => k.label === 'preflight-root');
+  await ok('selectKey', { label: key.label, id: key.id });
+  const dir = join(work, 'no-ceremony-root');
+  refused(await call('previewCa', { profile: 'ec/root-ca', vars: { cn: 'No Ceremony Root' }, dirId: await dirId('new-ca', dir) }), /preparing a signature happens only/);
+  refused(await call('prepareCrl', { days: 30 }), /preparing a signature happens only/);
+  // A request prepared by an earlier ceremony is not signed once it has closed.
+  refused(await call('sign', { requestId: earlierRequest }), /signing happens only within an open ceremony/);
+  assert.equal(existsSync(join(dir, 'ca.crt')), false, 'nothing signed');
+  refused(await call('revokeCertificate', { serial: '01', reason: 'keyCompromise' }), /revoking a certificate happens only/);
+  const slots = (await ok('listSlots')).slots;
+  const blank = slots.find((s: { tokenPresent: boolean; token: { flags: { initialized: boolean } } | null }) => s.tokenPresent && s.token && !s.token.flags.initialized);
+  refused(await call('initToken', { slotId: blank.slotId, label: 'No Ceremony', soPin: 'no-ceremony-so-1234', userPin: 'no-ceremony-user-1234' }), /initializing a token happens only/);
+  assert.equal((await ok('listSlots')).slots.find((s: { slotId: string }) => s.slotId === blank.slotId).token.flags.initialized, false, 'the blank token stays blank');
+  refused(await call('openCa', { dirId: await dirId('open-ca', join(work, 'preflight-root')) }), /opening a CA directory happens only/);
+  // What waits for the next ceremony (which names it, with its time, after its opening) changed
+  // nothing: a library loaded and its confirmation, a token chosen, a login, a key chosen.
+  assert.deepEqual([...new Set(h.state.ceremony.pendingEvents().map((e) => e.kind))].sort(), ['confirmation', 'key.selected', 'login.succeeded', 'module.loaded', 'token.chosen']);
+  await ok('endSession');
+});

@@ -50,6 +50,14 @@ describe('handler table on SoftHSM2', () => {
     const prep = await call('prepareDevToken', {});
     assert.equal(prep.ok, true, JSON.stringify(prep.error));
     assert.ok(prep.value.freeSlotId);
+    // Outside a ceremony main initializes nothing: the token stays blank, and no event is held for no one.
+    const alone = await call('initToken', { slotId: prep.value.freeSlotId, label: 'ceremony-1', soPin: 'so-pin-123456789', userPin: USER_PIN });
+    assert.equal(alone.error?.code, 'CEREMONY_NOT_OPEN');
+    assert.match(alone.error!.message, /Nothing was done: initializing a token happens only within an open ceremony/);
+    const blank = (await call('listSlots', {})).value.slots.find((s: any) => s.slotId === prep.value.freeSlotId);
+    assert.equal(blank.token.flags.initialized, false);
+    assert.deepEqual(h.state.ceremony.pendingEvents().filter((e) => e.kind.startsWith('token.')), []);
+    assert.equal((await call('openCeremony', { operator: 'Alice Operator', witnesses: ['Bob Witness'], purpose: 'Handler table' })).ok, true);
     const init = await call('initToken', { slotId: prep.value.freeSlotId, label: 'ceremony-1', soPin: 'so-pin-123456789', userPin: USER_PIN });
     assert.equal(init.ok, true, JSON.stringify(init.error));
     assert.equal(init.value.slot.token.label, 'ceremony-1');

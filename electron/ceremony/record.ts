@@ -38,8 +38,9 @@ export class CeremonyRecord {
 
   /** Opens a ceremony: who, why, which app, and the preflight checks of this machine. */
   open(who: Participants, purpose: string, app: { version: string; root: string }, diskPlace: string): { preflight: PreflightReport; app: { sha256: string; files: number } } {
-    // Events from before any ceremony was opened (a token initialized first) stay on the record,
-    // after the opening entries, each with the time it happened.
+    // Events from before any ceremony was opened (a library loaded first: main changes no token
+    // and signs nothing outside a ceremony) stay on the record, after the opening entries, each
+    // with the time it happened.
     const earlier = this.participants === null ? this.pending : [];
     this.reset();
     this.participants = { operator: who.operator, witnesses: [...who.witnesses] };

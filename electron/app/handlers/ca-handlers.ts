@@ -51,7 +51,7 @@ function validateVars(defs: VariableDef[], vars: Record<string, unknown>): Recor
  * that table; the signing rules each entry applies live in ceremony/ (signing.ts, plan-session.ts).
  */
 export function caHandlers(h: HandlerContext): Pick<Impl, 'listProfiles' | 'getProfile' | 'validateVariables' | 'previewCa' | 'openCa' | 'readCsr' | 'prepareIssue' | 'preparePlanCross' | 'listIssued' | 'revokeCertificate' | 'prepareCrl' | 'sign' | 'withdrawRequest' | 'describeDocument' | 'verifyDocument' | 'exportCertificate' | 'chooseDirectory'> {
-  const { state, deps, ceremony, ctx, plan, underPlan, rememberOpened } = h;
+  const { state, deps, ceremony, ctx, plan, underPlan, rememberOpened, requireCeremony } = h;
   return {
     listProfiles: () => ({
       profiles: listProfiles().map((p) => ({
@@ -86,6 +86,8 @@ export function caHandlers(h: HandlerContext): Pick<Impl, 'listProfiles' | 'getP
         (i) => signing.prepareRoot(ctx, builtinProfile(profile), vars, dir, i === null ? undefined : plan.datesFor(i)));
     },
     openCa: ({ dirId }) => {
+      // The ceremony writes to the CA's journal from now on: under the people it names, never none.
+      requireCeremony('opening a CA directory');
       const out = caOps.open(state, resolve(state.capabilities.directory(dirId, 'open-ca')));
       state.caDir = out.dir;
       state.request = null;
@@ -118,6 +120,7 @@ export function caHandlers(h: HandlerContext): Pick<Impl, 'listProfiles' | 'getP
     listIssued: () => revocation.listIssued(state),
     // A plan revokes only in its CRL steps (prepareCrl does what the plan names); any other revocation during a plan is refused.
     revokeCertificate: ({ serial, reason }) => {
+      requireCeremony('revoking a certificate');
       if (plan.isActive) plan.beforeOther('A revocation outside a CRL step');
       return revocation.revokeCertificate(ctx, serial, reason);
     },
@@ -129,7 +132,8 @@ export function caHandlers(h: HandlerContext): Pick<Impl, 'listProfiles' | 'getP
     sign: async ({ requestId, passphrase, altPassphrase }) => {
       // A ceremony signs only once a witness has confirmed this computer: the clock against a
       // reference time, and the witnesses' reason for any preflight warning (BR 5.4.1, WebTrust).
-      if (ceremony.isOpen && !ceremony.preflightConfirmed) {
+      requireCeremony('signing');
+      if (!ceremony.preflightConfirmed) {
         throw new QpkiError('PREFLIGHT_UNCONFIRMED', `Nothing was signed: a witness has not yet confirmed this computer's clock against a reference time${ceremony.preflightWarnings.length ? ', nor given the reason for going on despite the preflight warnings' : ''}. Do it on the preflight screen, then sign again.`);
       }
       // A new CA (root or subordinate made here) is what later plan steps name as issuer.

@@ -50,6 +50,16 @@ export function handlerContext(state: AppState, deps: HandlerDeps) {
     });
   };
 
+  /**
+   * What changes a token or a CA (initialize a token, generate a key, open a CA directory to
+   * work in, prepare and sign, revoke) happens only in an open ceremony, so it is on that ceremony's record, under the people it names: never held
+   * for no one, lost at quit or carried into the next ceremony's journal.
+   */
+  const requireCeremony = (what: string) => {
+    if (!ceremony.isOpen) {
+      throw new QpkiError('CEREMONY_NOT_OPEN', `Nothing was done: ${what} happens only within an open ceremony, so that it is on its record. Open one first (operator, witnesses and purpose on the ceremony step).`);
+    }
+  };
   const ctx: signing.SigningContext = { state, confirm: deps.confirm };
   /** The ceremony plan this ceremony walks, if any: every step's action is checked against it here, in main. */
   const plan = new PlanSession(record);
@@ -64,6 +74,7 @@ export function handlerContext(state: AppState, deps: HandlerDeps) {
   };
   /** A prepared request under the plan: checked before it is built, remembered so its signature completes the step. */
   const underPlan = async (check: () => number, prepare: (step: number | null) => Promise<Output<'previewCa'>>) => {
+    requireCeremony('preparing a signature');
     if (!plan.isActive) return prepare(null);
     const i = check();
     const view = await prepare(i);
@@ -105,5 +116,5 @@ export function handlerContext(state: AppState, deps: HandlerDeps) {
     if (!state.altSession) throw new QpkiError('SESSION_CLOSED', 'No second token is open for the ML-DSA key. Choose it on the key step first.');
     return state.altSession;
   };
-  return { state, deps, ceremony, record, recordModule, ctx, plan, planState, underPlan, journalDir, known, rememberOpened, keySession, requireAltSession };
+  return { state, deps, ceremony, record, recordModule, ctx, plan, planState, underPlan, journalDir, known, rememberOpened, keySession, requireAltSession, requireCeremony };
 }

@@ -89,7 +89,7 @@ function openAltToken(h: HandlerContext, m: Pkcs11Module, serial: string, label:
  * it is that table: each entry is short and parses, checks the ceremony's rule, calls core, records.
  */
 export function tokenHandlers(h: HandlerContext): Pick<Impl, 'appInfo' | 'knownModules' | 'chooseModuleFile' | 'loadModule' | 'listSlots' | 'tokenMechanisms' | 'initToken' | 'prepareDevToken' | 'openToken' | 'login' | 'reconnectToken' | 'endSession' | 'endAltSession' | 'listKeys' | 'keyAlgorithms' | 'generateKey' | 'selectKey' | 'useSoftwareKeystore'> {
-  const { state, deps, ceremony, record, recordModule, plan, known, keySession, requireAltSession } = h;
+  const { state, deps, ceremony, record, recordModule, plan, known, keySession, requireAltSession, requireCeremony } = h;
   return {
     appInfo: () => ({
       version: state.options.version,
@@ -135,7 +135,11 @@ export function tokenHandlers(h: HandlerContext): Pick<Impl, 'appInfo' | 'knownM
       return { mechanisms: all.map((x) => x.name), details: all.map((x) => ({ name: x.name, minKeySize: x.minKeySize, maxKeySize: x.maxKeySize, flags: [...x.flags] })), keyAlgorithms, objects };
     },
     initToken: async ({ slotId, label, soPin, userPin, reinitialize, confirmLabel }) => {
+      requireCeremony('initializing a token');
       const m = state.requireModule();
+      // The library the token is initialized through is on the record before the token is (the
+      // development token's was loaded without a record of its own).
+      if (!ceremony.modules.has(m.info().path)) recordModule(m.info());
       const step = plan.isActive ? plan.beforeTokenInit() : null;
       // What the slot holds, as main reads it: the record of a refusal names the token it protected.
       let present: CoreToken | undefined;
@@ -240,6 +244,7 @@ export function tokenHandlers(h: HandlerContext): Pick<Impl, 'appInfo' | 'knownM
     listKeys: ({ role }) => ({ keys: keySession(role).listKeys().map(known) }),
     keyAlgorithms: ({ role }) => ({ algorithms: keySession(role).keyAlgorithms() }),
     generateKey: async ({ algorithm, label, id, role }) => {
+      requireCeremony('generating a key');
       const s = keySession(role);
       if (role === 'alternative') assertAltAlgorithm(algorithm);
       const step = plan.isActive ? plan.beforeKey(label, algorithm) : null;
