@@ -15,8 +15,10 @@ test('token initialization: development token, PINs twice, found again by label'
   const { page } = app;
   await expect(page.getByTestId('start-ceremony')).toBeVisible();
   await app.screen('start');
-  await page.getByTestId('dev-token').click();
+  // Initializing is a ceremony of its own: the people first, so it is on a record under their names.
+  await openCeremonyThroughUi(app, { ...PEOPLE, purpose: 'Initialize the e2e token' }, { card: 'dev-token' });
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Initialize a token');
+  await expect(page.getByTestId('step-indicator')).toHaveText('Step 4 of 5: Initialize the token');
   await expect(page.getByText('NOT FOR PRODUCTION').first()).toBeVisible();
   await page.getByTestId('token-label').fill('e2e-initialized');
   await page.getByTestId('so-pin').fill(SO_PIN);
@@ -45,6 +47,20 @@ test('token initialization: development token, PINs twice, found again by label'
   await app.screen('initialized');
   const slots = app.harness.state.module!.listSlots();
   expect(slots.some((s) => s.token?.label === 'e2e-initialized' && s.token.flags.userPinInitialized)).toBe(true);
+  // Closed here, the ceremony leaves its own record: opened under the names given, the token
+  // initialized with its serial, closed; nothing of it left to fall into a later ceremony.
+  await page.getByTestId('init-close-ceremony').click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Ceremony closed');
+  const dir = app.harness.state.ceremony.lastDir!;
+  expect(dir.startsWith(join(app.harness.state.options.dataDir, 'ceremonies'))).toBe(true);
+  expect(verifyJournal(dir).ok).toBe(true);
+  const entries = readJournal(dir);
+  expect(entries.map((e) => e.kind)).toEqual(expect.arrayContaining(['ceremony.opened', 'preflight', 'module.loaded', 'token.initialized', 'ceremony.closed']));
+  expect(entries.every((e) => e.operator === PEOPLE.operator)).toBe(true);
+  const made = slots.find((s) => s.token?.label === 'e2e-initialized')!.token!;
+  expect(entries.find((e) => e.kind === 'token.initialized')?.facts).toMatchObject({ label: 'e2e-initialized', serial: made.serial });
+  expect(app.harness.state.ceremony.pendingEvents()).toEqual([]);
+  await app.screen('init-closed');
   expect(app.foreign).toEqual([]);
 });
 

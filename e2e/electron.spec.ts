@@ -34,12 +34,8 @@ test('root ceremony in the Electron app', async () => {
     await app.evaluate(({ dialog }) => {
       dialog.showMessageBox = (async () => ({ response: 1, checkboxChecked: false })) as unknown as typeof dialog.showMessageBox;
     });
+    // The ceremony step first (main initializes a token only in an open ceremony), then the token.
     await page.getByTestId('dev-token').click();
-    await page.getByTestId('token-label').fill('electron-root');
-    for (const [id, v] of [['so-pin', 'so-pin-0123456789'], ['so-pin2', 'so-pin-0123456789'], ['user-pin', 'user-pin-0123456789'], ['user-pin2', 'user-pin-0123456789']]) await page.getByTestId(id).fill(v);
-    await page.getByTestId('confirm-init').check();
-    await page.getByTestId('init-token').click();
-    await page.getByTestId('init-use-token').click();
     await page.getByTestId('operator').fill('Alice Operator');
     await page.getByTestId('witness-0').fill('Bob Witness');
     await page.getByTestId('purpose').fill('Electron rehearsal');
@@ -49,6 +45,11 @@ test('root ceremony in the Electron app', async () => {
     if (await page.getByTestId('preflight-reason').count()) await page.getByTestId('preflight-reason').fill('Electron rehearsal on a test machine.');
     await page.getByTestId('preflight-confirm-button').click();
     await page.getByTestId('ceremony-continue').click();
+    await page.getByTestId('token-label').fill('electron-root');
+    for (const [id, v] of [['so-pin', 'so-pin-0123456789'], ['so-pin2', 'so-pin-0123456789'], ['user-pin', 'user-pin-0123456789'], ['user-pin2', 'user-pin-0123456789']]) await page.getByTestId(id).fill(v);
+    await page.getByTestId('confirm-init').check();
+    await page.getByTestId('init-token').click();
+    await page.getByTestId('init-use-token').click();
     await page.getByTestId('pin').fill('user-pin-0123456789');
     await page.getByTestId('login').click();
     await page.getByTestId('key-alg').selectOption('ec-p384');

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { SOFTHSM_LIB } from '../test/softhsm';
+import { preflightConfirmation } from '../test/handler-calls';
 import { expect, type App } from './fixtures';
 
 /**
@@ -19,8 +20,27 @@ export async function makeToken(app: App, label: string, soPin: string, userPin:
   const slots = (await h.listSlots({})) as { value: { slots: Array<{ slotId: string; tokenPresent: boolean; token: { flags: Record<string, boolean> } | null }> } };
   const free = slots.value.slots.find((s) => s.tokenPresent && s.token && !s.token.flags.initialized);
   expect(free).toBeTruthy();
-  const r2 = (await h.initToken({ slotId: free!.slotId, label, soPin, userPin })) as { ok: boolean; error?: unknown };
-  expect(r2.ok, JSON.stringify(r2.error)).toBe(true);
+  await inPreparation((c, i) => (h as unknown as Record<string, (x: unknown) => Promise<unknown>>)[c](i), `the test token ${label}`, async () => {
+    const r2 = (await h.initToken({ slotId: free!.slotId, label, soPin, userPin })) as { ok: boolean; error?: unknown };
+    expect(r2.ok, JSON.stringify(r2.error)).toBe(true);
+  });
+}
+
+/**
+ * Main changes a token or a CA only in an open ceremony: `prepare` runs in one of its own (the
+ * test's preparation, its preflight confirmed), closed with its record written apart before the
+ * test's own ceremony opens.
+ */
+export async function inPreparation<T>(call: (channel: string, input: unknown) => Promise<unknown>, what: string, prepare: () => Promise<T>): Promise<T> {
+  const opened = (await call('openCeremony', { operator: 'Test Preparer', witnesses: ['Preparation Witness'], purpose: `Prepare ${what}` })) as { ok: boolean; error?: unknown };
+  expect(opened.ok, JSON.stringify(opened.error)).toBe(true);
+  // Signing waits for a witness's clock check too.
+  const confirmed = (await call('confirmPreflight', preflightConfirmation('Preparation Witness'))) as { ok: boolean; error?: unknown };
+  expect(confirmed.ok, JSON.stringify(confirmed.error)).toBe(true);
+  const out = await prepare();
+  const closed = (await call('closeCeremony', {})) as { ok: boolean; value: { dir: string | null } };
+  expect(closed.value.dir, 'the preparation has a record of its own').toBeTruthy();
+  return out;
 }
 
 export interface People {

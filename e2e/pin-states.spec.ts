@@ -7,7 +7,7 @@
  * then wrong PINs until locked → the login blocked.
  */
 import { test, expect } from './fixtures';
-import { chooseModule, openCeremonyThroughUi } from './helpers';
+import { chooseModule, inPreparation, openCeremonyThroughUi } from './helpers';
 import { opencryptokiUnavailable } from '../test/opencryptoki-env';
 import { startOckBridge, type OckBridge } from './opencryptoki-bridge';
 import type { App } from './fixtures';
@@ -51,7 +51,7 @@ test('PIN screen on opencryptoki: count low, final try asked in main (no, then y
     expect((await ock.call('loadModule', { moduleId: lib.id })).ok).toBe(true);
     const slots = await ock.call('listSlots');
     const free = slots.value.slots.find((s: { tokenPresent: boolean; token: { flags: Record<string, boolean> } | null }) => s.tokenPresent && s.token && !s.token.flags.initialized);
-    const init = await ock.call('initToken', { slotId: free.slotId, label: LABEL, soPin: '87654321', userPin: PIN });
+    const init = await inPreparation((c, i) => ock!.call(c, i), 'the opencryptoki token', () => ock!.call('initToken', { slotId: free.slotId, label: LABEL, soPin: '87654321', userPin: PIN }));
     expect(init.ok, JSON.stringify(init.error)).toBe(true);
     app.route(ock.invoke);
 

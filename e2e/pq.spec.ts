@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test, expect, type App } from './fixtures';
-import { chooseDirectory, makeToken, openTokenThroughUi, opensslVerify, writeTemp } from './helpers';
+import { chooseDirectory, inPreparation, makeToken, openTokenThroughUi, opensslVerify, writeTemp } from './helpers';
 import { handlerCalls } from '../test/handler-calls';
 import { readJournal, verifyJournal } from '../electron/core/journal/journal';
 
@@ -262,15 +262,16 @@ test('ml/root-ca: the token has no ML-DSA, says so, and the operator switches to
 test('inspector: a Catalyst certificate and CRL report both signatures separately; the RFC 9881 ML-DSA-44 example verifies', async ({ app }) => {
   const { page } = app;
   // A software hybrid CA made through the same handler table, then a hybrid leaf and a CRL.
-  const { ok, root, signRaw, crl: makeCrl } = handlerCalls(app.harness);
+  const { call, ok, root, signRaw, crl: makeCrl } = handlerCalls(app.harness);
   const dir = join(app.workDir, 'inspect-ca');
-  await ok('useSoftwareKeystore', { algorithm: 'ec-p384' });
-  await root('hybrid/catalyst/root-ca', { cn: 'Inspect Hybrid Root' }, dir, { passphrase: ALT_PASS, altPassphrase: ALT_PASS });
-  const req = catalystCsr(app.workDir, 'inspect-leaf', 'leaf.example.com', 'MLDSA65');
-  const signedLeaf = await signRaw('prepareIssue', { purpose: 'end-entity', profile: 'hybrid/catalyst/tls-server', vars: { cn: 'leaf.example.com' }, csrPem: readFileSync(req.csr, 'utf8'), rootEndEntity: true }, { passphrase: ALT_PASS, altPassphrase: ALT_PASS });
-  expect(signedLeaf.ok, JSON.stringify(signedLeaf.error)).toBe(true);
-  const leaf = signedLeaf.value.issued;
-  const crl = await makeCrl(7, { passphrase: ALT_PASS, altPassphrase: ALT_PASS });
+  const { leaf, crl } = await inPreparation((c, i) => call(c as keyof typeof app.harness.handlers, i), 'a hybrid CA to inspect', async () => {
+    await ok('useSoftwareKeystore', { algorithm: 'ec-p384' });
+    await root('hybrid/catalyst/root-ca', { cn: 'Inspect Hybrid Root' }, dir, { passphrase: ALT_PASS, altPassphrase: ALT_PASS });
+    const req = catalystCsr(app.workDir, 'inspect-leaf', 'leaf.example.com', 'MLDSA65');
+    const signedLeaf = await signRaw('prepareIssue', { purpose: 'end-entity', profile: 'hybrid/catalyst/tls-server', vars: { cn: 'leaf.example.com' }, csrPem: readFileSync(req.csr, 'utf8'), rootEndEntity: true }, { passphrase: ALT_PASS, altPassphrase: ALT_PASS });
+    expect(signedLeaf.ok, JSON.stringify(signedLeaf.error)).toBe(true);
+    return { leaf: signedLeaf.value.issued, crl: await makeCrl(7, { passphrase: ALT_PASS, altPassphrase: ALT_PASS }) };
+  });
   const der = writeTemp(app.workDir, 'leaf.der', Buffer.from(leaf.certificate.pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64'));
 
   await page.getByTestId('start-inspect').click();

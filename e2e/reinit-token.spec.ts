@@ -5,7 +5,7 @@
  * token as it was.
  */
 import { test, expect } from './fixtures';
-import { makeToken } from './helpers';
+import { makeToken, openCeremonyThroughUi, PEOPLE } from './helpers';
 
 const SO_PIN = 'e2e-reinit-so-123456';
 const USER_PIN = 'e2e-reinit-user-123456';
@@ -16,7 +16,7 @@ test('re-initialize a token: its label typed, main asks, no leaves it intact, ye
   await makeToken(app, 'e2e-victim', SO_PIN, USER_PIN);
   const victim = harness.state.module!.listSlots().find((s) => s.token?.label === 'e2e-victim')!;
   try {
-    await page.getByTestId('dev-token').click();
+    await openCeremonyThroughUi(app, PEOPLE, { card: 'dev-token' });
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('Initialize a token');
     await page.getByTestId(`reinit-slot-${victim.slotId}`).check();
     await expect(page.getByText('Every key on this token, including any CA key, is destroyed for good.')).toBeVisible();

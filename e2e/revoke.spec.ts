@@ -18,11 +18,12 @@ const PIN = 'revoke-e2e-pin-1234';
 test('revoke a subordinate CA certificate with a BR 7.2.2 reason, then sign the CRL that lists it', async ({ app }) => {
   const { page } = app;
   await page.setViewportSize({ width: 1280, height: 800 });
+  // The token made in a preparation of its own; then the ceremony the UI walks.
+  await makeToken(app, LABEL, 'revoke-e2e-so-1234', PIN);
   await openCeremonyThroughUi(app, undefined, { card: 'start-open-ca' });
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Open a CA directory');
 
-  // The CA and one subordinate, made through the same handlers the UI calls.
-  await makeToken(app, LABEL, 'revoke-e2e-so-1234', PIN);
+  // In that ceremony, the CA and one subordinate, made through the same handlers the UI calls.
   const { ok, root, openCa, issue } = handlerCalls(app.harness);
   const slots = (await ok('listSlots')).slots as Array<{ token: { label: string; serial: string } | null }>;
   await ok('openToken', { serial: slots.find((s) => s.token?.label === LABEL)!.token!.serial });

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { test, expect } from './fixtures';
-import { chooseDirectory, openCeremonyThroughUi, PEOPLE } from './helpers';
+import { chooseDirectory, inPreparation, openCeremonyThroughUi, PEOPLE } from './helpers';
 import { MLDSA_SOFTHSM, mldsaTokenMissing } from '../test/softhsm';
 
 const SO_PIN = 'two-token-so-0123456';
@@ -28,13 +28,15 @@ test('hybrid root with its ML-DSA key in a second token, chosen and logged in on
   const chosen = (await harness.handlers.chooseModuleFile({})) as { value: { module: { id: string } } };
   expect(((await harness.handlers.loadModule({ moduleId: chosen.value.module.id })) as { ok: boolean }).ok).toBe(true);
   const serials: Record<string, string> = {};
-  for (const [label, pin] of [['e2e-classical', PIN_MAIN], ['e2e-pq-second', PIN_ALT]] as const) {
-    const slots = (await harness.handlers.listSlots({})) as { value: { slots: Array<{ slotId: string; tokenPresent: boolean; token: { flags: Record<string, boolean> } | null }> } };
-    const free = slots.value.slots.find((s) => s.tokenPresent && s.token && !s.token.flags.initialized)!;
-    const r = (await harness.handlers.initToken({ slotId: free.slotId, label, soPin: SO_PIN, userPin: pin })) as { ok: boolean; value: { slot: { token: { serial: string } } }; error?: unknown };
-    expect(r.ok, JSON.stringify(r.error)).toBe(true);
-    serials[label] = r.value.slot.token.serial;
-  }
+  await inPreparation((c, i) => (harness.handlers as unknown as Record<string, (x: unknown) => Promise<unknown>>)[c](i), 'two test tokens', async () => {
+    for (const [label, pin] of [['e2e-classical', PIN_MAIN], ['e2e-pq-second', PIN_ALT]] as const) {
+      const slots = (await harness.handlers.listSlots({})) as { value: { slots: Array<{ slotId: string; tokenPresent: boolean; token: { flags: Record<string, boolean> } | null }> } };
+      const free = slots.value.slots.find((s) => s.tokenPresent && s.token && !s.token.flags.initialized)!;
+      const r = (await harness.handlers.initToken({ slotId: free.slotId, label, soPin: SO_PIN, userPin: pin })) as { ok: boolean; value: { slot: { token: { serial: string } } }; error?: unknown };
+      expect(r.ok, JSON.stringify(r.error)).toBe(true);
+      serials[label] = r.value.slot.token.serial;
+    }
+  });
 
   await openCeremonyThroughUi(app, PEOPLE);
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Where will the CA key live?');

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeSoftHsmStore, SOFTHSM_LIB } from '../test/softhsm';
 import { makeHarness } from '../test/harness/test-harness';
+import { preflightConfirmation } from '../test/handler-calls';
 import { setApi } from './api';
 import { createWizardStore } from './store';
 import type { QpkiApi } from '../shared/contract';
@@ -34,13 +35,23 @@ function assertNoCanary(state: unknown, where: string) {
   assert.equal(/CANARY/.test(text), false, `a canary fragment is in the store ${where}`);
 }
 
+/** The development token card as the operator takes it: names, the preflight confirmed, then the token store. */
+async function openWithDevToken(actions: ReturnType<typeof createWizardStore>['actions'], purpose: string): Promise<void> {
+  actions.beginDevToken();
+  await actions.openCeremony('Alice Operator', ['Bob Witness'], purpose);
+  const c = preflightConfirmation('Bob Witness');
+  assert.equal(await actions.confirmPreflight(c.witness, c.referenceTime, c.justification), true);
+  await actions.continueCeremony();
+}
+
 test('no PIN in the store through init, failed login and login', async () => {
   const { store, actions } = createWizardStore();
   const seen: unknown[] = [];
   store.subscribe((s) => seen.push(JSON.parse(JSON.stringify(s))));
 
   await actions.boot();
-  await actions.prepareDevToken();
+  // The development token card: the ceremony step first, then the token store, then the token.
+  await openWithDevToken(actions, 'Canary ceremony');
   const s0 = store.getState();
   assert.equal(s0.screen, 'init');
   const free = s0.slots.find((x) => x.tokenPresent && !x.token?.flags.initialized);
@@ -50,7 +61,8 @@ test('no PIN in the store through init, failed login and login', async () => {
   assert.equal(t?.label, 'canary-token');
   assertNoCanary(store.getState(), 'after init');
 
-  actions.begin('ceremony');
+  // The same ceremony goes on with the token.
+  store.setState({ purpose: 'ceremony' });
   await actions.openToken(t!.serial, t!.label);
   assert.equal(store.getState().screen, 'pin');
   assert.equal(await actions.login(WRONG_CANARY), false);
@@ -77,10 +89,10 @@ test('no ML-DSA passphrase in the store through a Catalyst root and its CRL', as
   const seen: string[] = [];
   store.subscribe((s) => seen.push(JSON.stringify(s)));
   await actions.boot();
-  await actions.prepareDevToken();
+  await openWithDevToken(actions, 'Canary hybrid ceremony');
   const free = store.getState().slots.find((x) => x.tokenPresent && !x.token?.flags.initialized)!;
   assert.equal(await actions.initToken(free.slotId, 'canary-hybrid', SO_CANARY, USER_CANARY), true);
-  actions.begin('ceremony');
+  store.setState({ purpose: 'ceremony' });
   await actions.openToken(store.getState().initialized!.token!.serial, 'canary-hybrid');
   assert.equal(await actions.login(USER_CANARY), true);
   await actions.generateKey('ec-p384', 'hybrid-key');

@@ -291,11 +291,17 @@ export function createWizardStore() {
         set({ appInfo: info, knownModules: mods.modules });
       });
     },
-    /** A ceremony and an existing CA's work start by naming the people; token initialization does not. */
+    /**
+     * Every task that changes a token or a CA starts by naming the people (main refuses it outside
+     * an open ceremony): a ceremony, an existing CA's work, a token's initialization.
+     */
     begin(purpose: Purpose, thenToken?: { serial: string; label: string }) {
-      const screen: Screen = purpose === 'init' ? 'storage' : 'ceremony';
       // A token just initialized stays the development token it was.
-      set({ purpose, screen, error: null, ...(thenToken ? { afterCeremony: thenToken } : { devToken: false, afterCeremony: null }) });
+      set({ purpose, screen: 'ceremony', error: null, ...(thenToken ? { afterCeremony: thenToken } : { devToken: false, afterCeremony: null }) });
+    },
+    /** The development token is made inside a ceremony too: the people first, then the token store. */
+    beginDevToken() {
+      set({ purpose: 'init', screen: 'ceremony', error: null, devToken: true, afterCeremony: null });
     },
     async openCeremony(operator: string, witnesses: string[], purpose: string) {
       await run('Opening the ceremony and checking this computer', async () => {
@@ -313,15 +319,19 @@ export function createWizardStore() {
     preflightReset() {
       set({ preflightConfirmed: null });
     },
-    /** After the preflight: on to the key storage, or to the CA directory for work on an existing CA. */
-    continueCeremony() {
-      const t = get().afterCeremony;
+    /** After the preflight: on to the key storage, the development token, a token initialized first, or the CA directory. */
+    async continueCeremony() {
+      const { afterCeremony: t, purpose, devToken } = get();
       if (t) {
         set({ afterCeremony: null });
-        void actions.openToken(t.serial, t.label);
+        await actions.openToken(t.serial, t.label);
         return;
       }
-      set({ screen: get().purpose === 'ca' ? 'ca' : 'storage', error: null });
+      if (purpose === 'init' && devToken) {
+        await actions.prepareDevToken();
+        return;
+      }
+      set({ screen: purpose === 'ca' ? 'ca' : 'storage', error: null });
     },
     /** Close the record (its last entry carries the final hash), log out, and offer the transcript. */
     async closeCeremony() {

@@ -79,8 +79,10 @@ function flowSteps(purpose: Purpose, keystore: 'pkcs11' | 'software'): FlowStep[
   if (purpose === 'init') {
     return [
       { screens: ['start'], label: 'Start' },
+      { screens: ['ceremony'], label: 'Ceremony' },
       { screens: ['storage'], label: 'Library' },
       { screens: ['init'], label: 'Initialize the token' },
+      { screens: ['closed'], label: 'Transcript' },
     ];
   }
   if (purpose === 'ca') {

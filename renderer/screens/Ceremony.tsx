@@ -73,7 +73,7 @@ export function Ceremony() {
         )}
         <PreflightConfirm witnesses={named} warnings={p.warnings} />
         <Actions primary>
-          <button type="button" disabled={!confirmed} onClick={() => actions.continueCeremony()} data-testid="ceremony-continue">Continue</button>
+          <button type="button" disabled={!confirmed} onClick={() => void actions.continueCeremony()} data-testid="ceremony-continue">Continue</button>
         </Actions>
       </Screen>
     );

@@ -51,7 +51,7 @@ export function InitToken() {
           <TokenFacts slot={initialized} />
         </div>
         <Actions>
-          <button type="button" className="secondary" onClick={() => void actions.endCeremony()}>Back to start</button>
+          <button type="button" className="secondary" onClick={() => void actions.closeCeremony()} data-testid="init-close-ceremony">Close the ceremony</button>
           <button type="button" onClick={() => continueWithCeremony(t.serial, t.label)} data-testid="init-use-token">Use this token for a ceremony</button>
         </Actions>
       </Screen>
@@ -177,13 +177,14 @@ function MatchLine({ match, testId }: { match: boolean | null; testId: string })
 }
 
 function continueWithCeremony(serial: string, label: string): void {
-  // Initialized from the token step of an open ceremony: straight on to this token's PIN.
+  // The ceremony that initialized the token goes on with it: straight on to this token's PIN, as a
+  // ceremony that makes a CA (same people, same record).
   const st = wizardStore.getState();
-  if (st.ceremony && !st.closed && st.purpose !== 'init') {
+  if (st.ceremony && !st.closed) {
+    if (st.purpose === 'init') wizardStore.setState({ purpose: 'ceremony' });
     void actions.openToken(serial, label);
     return;
   }
-  // After initialization alone the operator carries on with a ceremony on the new token: first the
-  // ceremony step (people, purpose, preflight), then straight to this token's PIN.
+  // No ceremony is open any more (it was closed, or the app started over): name the people first.
   actions.begin('ceremony', { serial, label });
 }

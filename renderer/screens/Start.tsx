@@ -34,7 +34,7 @@ export function Start() {
             <strong className="warning-text">NOT FOR PRODUCTION.</strong> SoftHSM2 is installed on this computer. You can create a software token in
             the app’s data folder to rehearse a ceremony. Its keys are ordinary files on this disk.
           </p>
-          <button type="button" className="secondary" onClick={() => void actions.prepareDevToken()} data-testid="dev-token">
+          <button type="button" className="secondary" onClick={() => actions.beginDevToken()} data-testid="dev-token">
             Create a development token (NOT FOR PRODUCTION)
           </button>
         </div>
