@@ -113,6 +113,8 @@ export async function tokenInit(o: {
     throw e;
   }
   for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+  // A CA token's initialization belongs on a ceremony's record; without a place for it, say so.
+  if (!o.journalDir) process.stderr.write('warning: this initialization is on no record: give --journal-dir DIR (a CA directory, or a folder of its own) with --operator and --witness to journal it.\n');
   const again = r.reinitialized;
   journal('token.initialized', {
     label: r.token.label, serial: r.token.serial, model: r.token.model, manufacturer: r.token.manufacturer, advice: r.warnings, ...(Object.keys(answers).length ? { answers } : {}),

@@ -54,6 +54,8 @@ describe('qpki token, key and credential enroll', () => {
     const pins = { NEW_SO: 'new-so-PIN-24680', NEW_USER: 'new-user-PIN-13579' };
     const r = lab.run(['token', 'init', '--pkcs11-lib', SOFTHSM_LIB, '--slot', slot, '--label', 'Fresh Token', '--so-pin-env', 'NEW_SO', '--pin-env', 'NEW_USER'], pins);
     assert.match(ok(r), /Token "Fresh Token" initialized \(serial [0-9a-f]+\)/);
+    // Without --journal-dir nothing records it, and the operator is told.
+    assert.match(r.stderr, /warning: this initialization is on no record: give --journal-dir/);
     // Independent: softhsm2-util sees it.
     assert.match(sh('softhsm2-util', ['--show-slots'], { env: lab.env }).stdout, /Label:\s+Fresh Token/);
     const info = ok(lab.run(['token', 'info', '--pkcs11-lib', SOFTHSM_LIB, '--pkcs11-token', 'Fresh Token']));
