@@ -67,7 +67,7 @@ export function JournalPanel({ open, onClose }: { open: boolean; onClose: () => 
           <ol className="journal-list" ref={list} tabIndex={0} aria-label="Journal entries" data-testid="journal-entries">
             {journal.entries.map((e) => (
               <li key={`j${e.seq}`} data-kind={e.kind}>
-                <span className="small">{shortTime(e.time)}</span> <strong>{e.kind}</strong>
+                <span className="small">{shortTime(happenedAt(e))}</span> <strong>{e.kind}</strong>
                 <span className="mono small hash-value" title={hashGroups(e.hash)}> {hashGroups(e.hash.slice(0, 16))} …</span>
               </li>
             ))}
@@ -87,4 +87,13 @@ export function JournalPanel({ open, onClose }: { open: boolean; onClose: () => 
       <button type="button" className="secondary" onClick={() => void actions.refreshJournal()}>Refresh</button>
     </aside>
   );
+}
+
+/**
+ * When the event happened: an event held until the journal existed carries its own time
+ * (observedAt), as the transcript shows it; the entry's time is when it was written.
+ */
+function happenedAt(e: { time: string; facts?: Record<string, unknown> }): string {
+  const at = e.facts?.observedAt;
+  return typeof at === 'string' ? at : e.time;
 }
