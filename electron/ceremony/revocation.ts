@@ -14,6 +14,9 @@ import { readMeta } from '../core/ca/meta';
 import type { RevocationReason } from '../core/x509/crl';
 import { parseCertificateModel, parseCrlModel } from '../core/x509/model';
 import { pemOrDer } from '../core/x509/pem';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Name } from '@peculiar/asn1-x509';
+import { nameString } from '../core/ca/authority';
 import type { AppState } from './state';
 import type { Output } from '../../shared/contract';
 import { askAndRecord, type SigningContext } from './signing';
@@ -36,14 +39,15 @@ function openDir(state: AppState): string {
   return state.caDir;
 }
 
-function certificateOf(dir: string, e: IndexEntry): { kind: Kind | null; notBefore: string | null } {
+function certificateOf(dir: string, e: IndexEntry): { kind: Kind | null; notBefore: string | null; subject: string | null } {
   const file = join(dir, 'certs', `${e.serial}.crt`);
-  if (!existsSync(file)) return { kind: null, notBefore: null };
+  if (!existsSync(file)) return { kind: null, notBefore: null, subject: null };
   try {
     const m = parseCertificateModel(pemOrDer(readFileSync(file, 'utf8'), ['CERTIFICATE']));
-    return { kind: m.basicConstraints?.ca === true ? 'ca' : 'subscriber', notBefore: m.notBefore.date.toISOString() };
+    // The subject as the app writes names everywhere else (RFC 4514), not the index's OpenSSL "/CN=…" line.
+    return { kind: m.basicConstraints?.ca === true ? 'ca' : 'subscriber', notBefore: m.notBefore.date.toISOString(), subject: nameString(AsnConvert.parse(m.subject.der, Name)) };
   } catch {
-    return { kind: null, notBefore: null };
+    return { kind: null, notBefore: null, subject: null };
   }
 }
 
@@ -59,7 +63,7 @@ export function listIssued(state: AppState): Output<'listIssued'> {
     certificates: readIndex(dir).map((e) => {
       const c = certificateOf(dir, e);
       return {
-        serial: e.serial, subject: e.subject, kind: c.kind ?? 'unknown',
+        serial: e.serial, subject: c.subject ?? e.subject, kind: c.kind ?? 'unknown',
         status: e.status === 'R' ? 'revoked' : e.status === 'E' || e.expires.getTime() < Date.now() ? 'expired' : 'valid',
         notBefore: c.notBefore, notAfter: e.expires.toISOString(),
         revoked: e.revoked ? { date: e.revoked.date.toISOString(), reason: e.revoked.reason ?? 'unspecified', words: REASON_WORDS[e.revoked.reason ?? 'unspecified'] ?? e.revoked.reason ?? 'unspecified' } : null,
