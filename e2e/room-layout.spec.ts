@@ -8,7 +8,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CDPSession, Locator, Page } from '@playwright/test';
 import { test, expect, type App } from './fixtures';
-import { chooseDirectory, makeToken, openCeremonyThroughUi, openTokenThroughUi, opensslCsr, PEOPLE } from './helpers';
+import { chooseDirectory, confirmPreflightThroughUi, makeToken, openCeremonyThroughUi, openTokenThroughUi, opensslCsr, PEOPLE } from './helpers';
+import { handlerCalls } from '../test/handler-calls';
 
 const SO_PIN = 'room-so-pin-0123456789';
 const USER_PIN = 'room-user-pin-0123456789';
@@ -102,16 +103,17 @@ function layoutChecker(app: App, cdp: CDPSession) {
         return { scroll: d.scrollWidth, client: d.clientWidth, wide };
       });
       expect(widths.scroll, `${screen}: no horizontal overflow at 200% (${widths.wide.join(', ')})`).toBeLessThanOrEqual(widths.client + 1);
+      // Through DevTools, not page.screenshot: Playwright scales its shots to the context's device
+      // pixels (1), and the zoomed window's are two per CSS pixel, 1280×800 in all.
+      const shot = (await cdp.send('Page.captureScreenshot', { format: 'png' })) as { data: string };
+      writeFileSync(join(ARTIFACTS, `room-${screen}-200pct.png`), Buffer.from(shot.data, 'base64'));
+      // (Saved first, so a failing check below has its picture.)
       // The zoomed room reads the same screen: a sticky action bar's buttons stay whole in the
       // window (a bar of three or more buttons is not sticky there, by design: see styles.css).
       const bar = page.getByTestId('action-bar').last();
       if (await bar.count() && await bar.evaluate((el) => getComputedStyle(el).position === 'sticky')) {
         await expectInView(page, bar.getByRole('button').last(), `${screen}: the action bar's last button at 200%`, { width: 640, height: 400 });
       }
-      // Through DevTools, not page.screenshot: Playwright scales its shots to the context's device
-      // pixels (1), and the zoomed window's are two per CSS pixel, 1280×800 in all.
-      const shot = (await cdp.send('Page.captureScreenshot', { format: 'png' })) as { data: string };
-      writeFileSync(join(ARTIFACTS, `room-${screen}-200pct.png`), Buffer.from(shot.data, 'base64'));
       // The header and the step line leave most of the zoomed window to the step (they took half of it).
       const head = await page.evaluate(() => (document.querySelector('.steps')?.getBoundingClientRect().bottom ?? document.querySelector('header.top')!.getBoundingClientRect().bottom) / window.innerHeight);
       expect(head, `${screen}: header and step line at 200% take ${Math.round(head * 100)} % of the window`).toBeLessThanOrEqual(0.3);
@@ -259,5 +261,92 @@ test('every screen of a ceremony in view on a laptop, whole at 200% zoom', async
     'start', 'ceremony', 'preflight', 'storage', 'token', 'pin', 'key', 'key-generating', 'key-generated',
     'profile', 'review', 'review-signing', 'result', 'journal', 'issue', 'issue-review', 'ca', 'closed', 'init-storage', 'init', 'inspect',
   ]);
+  expect(app.foreign).toEqual([]);
+});
+
+/** A plan of every step the app walks, long enough that its list runs past a laptop's fold. */
+const ROOM_PLAN = `version: 1
+ceremony:
+  id: ROOM-PLAN-2027
+  purpose: Generate the Room Root CA 2027, its issuing CA, and their first CRL
+  location: Secure room B
+participants:
+  - { name: Alice Martin, role: operator }
+  - { name: Bruno Keller, role: witness }
+  - { name: Chloe Dubois, role: internal-auditor }
+steps:
+  - { id: root-key, type: key, token: ca, label: room-plan-root, algorithm: ec-p384 }
+  - { id: issuing-key, type: key, token: ca, label: room-plan-issuing, algorithm: ec-p384 }
+  - id: root
+    type: root
+    key: root-key
+    profile: br/ec/root-ca
+    variables: { cn: Room Plan Root CA 2027, organization: Example Corp., country: FR }
+    out: root-ca
+  - id: issuing
+    type: subordinate
+    issuer: root
+    key: issuing-key
+    profile: br/ec/tls-issuing-ca
+    variables: { cn: Room Plan Issuing CA 2027, organization: Example Corp., country: FR, crl_url: "http://crl.example.com/room-2027.crl", ca_issuers_url: "http://pki.example.com/room-2027.cer" }
+    out: issuing-ca
+  - { id: root-crl, type: crl, issuer: root, nextUpdateDays: 90, out: root-crl }
+  - { id: issuing-crl, type: crl, issuer: issuing, nextUpdateDays: 7, out: issuing-crl }
+`;
+
+test('the plan and revocation screens in view on a laptop, whole at 200% zoom', async ({ app }) => {
+  const { page, harness: h } = app;
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const cdp = await page.context().newCDPSession(page);
+  const room = layoutChecker(app, cdp);
+
+  // The plan before it starts: its hash, people and every step, then Start in the action bar.
+  h.answers.planFile = join(app.workDir, 'room-plan.yaml');
+  writeFileSync(h.answers.planFile, ROOM_PLAN);
+  await page.getByTestId('start-plan').click();
+  await room.look('plan-open', { primary: page.getByTestId('plan-open') });
+  await page.getByTestId('plan-open').click();
+  await expect(page.getByTestId('plan-step-6')).toContainText('Step 6 of 6');
+  await room.look('plan-review', { primary: page.getByTestId('plan-start') });
+  // Started: the witness's clock check comes before the plan's list, not under it.
+  await page.getByTestId('plan-start').click();
+  await expect(page.getByTestId('preflight-confirm-button')).toBeVisible();
+  await room.look('plan-preflight', { primary: page.getByTestId('preflight-confirm-button') });
+  await confirmPreflightThroughUi(app, 'Bruno Keller');
+  await expect(page.getByTestId('plan-current')).toContainText('Step 1 of 6');
+  await room.look('plan-step', { primary: page.getByTestId('plan-do-step') });
+  await page.getByTestId('plan-deviation').click();
+  await page.getByTestId('plan-deviation-note').fill('Rehearsal: the room layout is checked, not the key.');
+  await room.look('plan-deviation', { primary: page.getByTestId('plan-deviation-record') });
+  await page.getByTestId('plan-deviation-record').click();
+  await expect(page.getByTestId('plan-deviations')).toContainText('Rehearsal');
+  await page.getByTestId('home').click();
+  await page.getByTestId('start-over-confirm').click();
+  await page.getByTestId('back-to-start').click();
+
+  // Revocation: a CA with one subordinate, made in the ceremony the UI opens on an existing CA.
+  await makeToken(app, 'room-revoke', SO_PIN, USER_PIN);
+  await openCeremonyThroughUi(app, PEOPLE, { card: 'start-open-ca' });
+  const { ok, root, openCa, issue } = handlerCalls(h);
+  const slots = (await ok('listSlots')).slots as Array<{ token: { label: string; serial: string } | null }>;
+  await ok('openToken', { serial: slots.find((s) => s.token?.label === 'room-revoke')!.token!.serial });
+  await ok('login', { pin: USER_PIN });
+  await ok('generateKey', { algorithm: 'ec-p384', label: 'room-revoke-root' });
+  const dir = join(app.workDir, 'room-revoke-root');
+  await root('ec/root-ca', { cn: 'Room Revoke Root' }, dir);
+  await openCa(dir);
+  for (const n of [1, 2, 3]) await issue('subordinate-ca', readFileSync(opensslCsr(app.workDir, `room-sub-${n}`, 'prime256v1', `/CN=Room Revoke Issuing ${n}`), 'utf8'), 'ec/issuing-ca', { cn: `Room Revoke Issuing ${n}` });
+  await chooseDirectory(app, 'choose-open-dir', dir);
+  await page.getByTestId('open-ca').click();
+  await page.getByTestId('ca-revoke').click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Revoke a certificate');
+  await expect(page.getByTestId('revoke-list')).toContainText('CN=Room Revoke Issuing 3');
+  await expect(page.getByTestId('revoke-list')).not.toContainText('/CN=');
+  await expect(page.getByTestId('step-indicator')).toHaveText('Step 4 of 7: Revoke');
+  await page.locator('[data-testid^="revoke-pick-"]').first().check();
+  await page.getByTestId('revoke-reason-keyCompromise').check();
+  await room.look('revoke', { primary: page.getByTestId('revoke-button') });
+
+  expect(room.seen).toEqual(['plan-open', 'plan-review', 'plan-preflight', 'plan-step', 'plan-deviation', 'revoke']);
   expect(app.foreign).toEqual([]);
 });

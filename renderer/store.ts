@@ -102,6 +102,8 @@ export interface WizardState {
   closed: Output<'closeCeremony'> | null;
   /** The witness's confirmation of the preflight (clock, reason for warnings), as main recorded it; null until then. */
   preflightConfirmed: Output<'confirmPreflight'> | null;
+  /** A plan's ceremony is open (the plan screen opened it in main, not the ceremony step). */
+  planCeremony: boolean;
   transcript: string | null;
   /** "Start over" was pressed while a witnessed ceremony is open: the page asks before ending it. */
   askStartOver: boolean;
@@ -175,6 +177,7 @@ const initial: WizardState = {
   ceremony: null,
   closed: null,
   preflightConfirmed: null,
+  planCeremony: false,
   transcript: null,
   askStartOver: false,
   afterCeremony: null,
@@ -318,6 +321,10 @@ export function createWizardStore() {
     /** A ceremony opened by a plan starts with a new preflight: its confirmation is asked again. */
     preflightReset() {
       set({ preflightConfirmed: null });
+    },
+    /** The plan's ceremony is open in main: "Start over" now asks before it ends it, as for any ceremony. */
+    planStarted() {
+      set({ planCeremony: true, closed: null });
     },
     /** After the preflight: on to the key storage, the development token, a token initialized first, or the CA directory. */
     async continueCeremony() {
@@ -776,7 +783,7 @@ export function createWizardStore() {
      */
     startOver() {
       const s = get();
-      if (s.ceremony && !s.closed) set({ askStartOver: true });
+      if ((s.ceremony || s.planCeremony) && !s.closed) set({ askStartOver: true });
       else void actions.endCeremony();
     },
     keepWorking() {

@@ -55,7 +55,8 @@ export function PreflightConfirm({ witnesses, warnings }: { witnesses: string[];
           <textarea id="preflight-reason" rows={3} value={reason} onChange={(e) => setReason(e.target.value)} data-testid="preflight-reason" />
         </div>
       )}
-      <Actions>
+      {/* The screen's next step until it is done: in the sticky bar, in view on a laptop however long the form. */}
+      <Actions primary>
         <button type="submit" disabled={!witness || !timeOk || !reasonOk || !!busy} data-testid="preflight-confirm-button">Record the witness’s confirmation</button>
       </Actions>
     </form>

@@ -105,14 +105,17 @@ function flowSteps(purpose: Purpose, keystore: 'pkcs11' | 'software'): FlowStep[
 export function StepIndicator({ screen }: { screen: Screen }) {
   const purpose = useWizard((s) => s.purpose);
   const keystore = useWizard((s) => s.keystore);
+  const mode = useWizard((s) => s.issueMode);
   const steps = flowSteps(purpose, keystore);
   const idx = steps.findIndex((s) => s.screens.includes(screen));
   if (idx < 0) return null;
   const pinInCa = purpose === 'ca' && screen === 'pin';
+  // The CA directory's Issue step is also where a certificate is revoked: said as such.
+  const label = screen === 'issue' && mode === 'revoke' ? 'Revoke' : steps[idx]?.label;
   return (
     <nav aria-label="Ceremony steps">
       <p className="steps" data-testid="step-indicator">
-        <span className="step-count">Step {idx + 1} of {steps.length}:</span> {steps[idx].label}
+        <span className="step-count">Step {idx + 1} of {steps.length}:</span> {label}
         {pinInCa ? ' (the CA token’s PIN)' : ''}
       </p>
     </nav>

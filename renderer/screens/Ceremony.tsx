@@ -72,9 +72,12 @@ export function Ceremony() {
           </ul>
         )}
         <PreflightConfirm witnesses={named} warnings={p.warnings} />
-        <Actions primary>
-          <button type="button" disabled={!confirmed} onClick={() => void actions.continueCeremony()} data-testid="ceremony-continue">Continue</button>
-        </Actions>
+        {/* Until a witness confirms, the confirmation's own button holds the action bar. */}
+        {confirmed && (
+          <Actions primary>
+            <button type="button" onClick={() => void actions.continueCeremony()} data-testid="ceremony-continue">Continue</button>
+          </Actions>
+        )}
       </Screen>
     );
   }

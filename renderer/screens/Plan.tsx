@@ -7,7 +7,7 @@ import { useEffect, useState } from 'react';
 import type { PlanStateT, PlanViewT } from '../../shared/contract';
 import { call, toPayload } from '../api';
 import { actions } from '../store';
-import { Screen } from '../components/common';
+import { Actions, Screen } from '../components/common';
 import { Hash } from '../components/Hash';
 import { PreflightConfirm } from '../components/PreflightConfirm';
 import { ERROR_WORDS } from '../error-words';
@@ -77,6 +77,7 @@ export function Plan() {
   const start = () => run(async () => {
     actions.preflightReset();
     setState(await call('startPlan', { sha256: plan!.sha256 }));
+    actions.planStarted();
   });
   const acknowledge = () => run(async () => {
     setState(await call('acknowledgeStep', { witness }));
@@ -99,30 +100,16 @@ export function Plan() {
   const active = !!state?.active;
   const current = active ? plan.steps[state!.current] : undefined;
   const awaiting = active && state!.awaiting !== null ? plan.steps[state!.awaiting] : undefined;
+  const fingerprint = (
+    <section aria-label="Plan fingerprint">
+      <p>Plan file <code>{plan.file}</code>, SHA-256 (compare it with the reviewed copy):</p>
+      <p><Hash value={plan.sha256} testId="plan-sha256" big /></p>
+    </section>
+  );
   return (
     <Screen title={`Ceremony plan ${plan.ceremony.id}`} intro={<p>{plan.ceremony.purpose} · {plan.ceremony.location}</p>}>
-      <section aria-label="Plan fingerprint">
-        <p>Plan file <code>{plan.file}</code>, SHA-256 (compare it with the reviewed copy):</p>
-        <p><Hash value={plan.sha256} testId="plan-sha256" big /></p>
-      </section>
-      <section aria-label="Participants">
-        <h2>Participants</h2>
-        <ul data-testid="plan-participants">{plan.participants.map((p) => <li key={p.name}>{p.name}: {p.role}</li>)}</ul>
-      </section>
-      <section aria-label="Steps">
-        <h2>Steps</h2>
-        <Steps plan={plan} state={state} />
-      </section>
-      {problem && <p className="error-text" role="alert" data-testid="plan-problem">{problem}</p>}
-      {!active && (
-        <div className="actions">
-          <button type="button" onClick={() => void start()} data-testid="plan-start">Start this ceremony</button>
-          <button type="button" className="secondary" onClick={() => void open()} data-testid="plan-open">Open another plan…</button>
-        </div>
-      )}
-      {active && (
-        <p><button type="button" className="secondary" onClick={() => void refresh()} data-testid="plan-refresh">Show where the plan stands</button></p>
-      )}
+      {/* Before the start the plan's hash comes first; running, what to do now does (the clock, an acknowledgement, the current step), then the hash and the whole plan. */}
+      {!active && fingerprint}
       {active && !state!.preflight.confirmed && (
         <PreflightConfirm witnesses={state!.witnesses} warnings={state!.preflight.warnings} />
       )}
@@ -139,7 +126,7 @@ export function Plan() {
           <button type="button" disabled={!witness} onClick={() => void acknowledge()} data-testid="plan-acknowledge">I witnessed this step</button>
         </section>
       )}
-      {active && !awaiting && current && (
+      {active && !awaiting && current && (<>
         <section aria-label="Current step" data-testid="plan-current">
           <h2>Step {current.n} of {current.of}: {current.words}</h2>
           {current.notInApp
@@ -151,29 +138,54 @@ export function Plan() {
             )}
             <button type="button" className="secondary" onClick={() => setDeviating(true)} data-testid="plan-deviation">Record a deviation…</button>
           </div>
-          {deviating && (
-            <div className="plan-deviation" style={{ display: 'grid', gap: '0.5rem', maxWidth: '40rem' }} data-testid="plan-deviation-form">
-              <label>
-                What happened
-                <select value={kind} onChange={(e) => setKind(e.target.value as typeof kind)} data-testid="plan-deviation-kind">
-                  {KINDS.map((k) => <option key={k.kind} value={k.kind}>{k.words}</option>)}
-                </select>
-              </label>
-              <label>
-                Note for the record (at least 10 characters: what and why)
-                <textarea value={note} onChange={(e) => setNote(e.target.value)} rows={3} data-testid="plan-deviation-note" />
-              </label>
-              <button type="button" disabled={note.trim().length < 10} onClick={() => void deviate()} data-testid="plan-deviation-record">Record the deviation</button>
-            </div>
-          )}
         </section>
-      )}
+        {deviating && (
+          // A form beside the step's section, not in it: its sticky bar then sticks within the whole screen at any zoom (styles.css).
+          <form className="plan-deviation" onSubmit={(e) => { e.preventDefault(); if (note.trim().length >= 10) void deviate(); }} data-testid="plan-deviation-form">
+            <div className="field">
+              <label htmlFor="plan-deviation-kind">What happened</label>
+              <select id="plan-deviation-kind" value={kind} onChange={(e) => setKind(e.target.value as typeof kind)} data-testid="plan-deviation-kind">
+                {KINDS.map((k) => <option key={k.kind} value={k.kind}>{k.words}</option>)}
+              </select>
+            </div>
+            <div className="field">
+              <label htmlFor="plan-deviation-note">Note for the record (at least 10 characters: what and why)</label>
+              <textarea id="plan-deviation-note" value={note} onChange={(e) => setNote(e.target.value)} rows={3} data-testid="plan-deviation-note" />
+            </div>
+            {/* In the sticky bar: the form's end may lie below a laptop's fold; Cancel leaves the step as it was. */}
+            <Actions primary>
+              <button type="button" className="secondary" onClick={() => { setDeviating(false); setNote(''); }} data-testid="plan-deviation-cancel">Cancel</button>
+              <button type="submit" disabled={note.trim().length < 10} data-testid="plan-deviation-record">Record the deviation</button>
+            </Actions>
+          </form>
+        )}
+      </>)}
       {active && !awaiting && !current && <p data-testid="plan-finished">Every step of the plan is finished. Close the ceremony and print its transcript.</p>}
       {active && state!.deviations.length > 0 && (
         <section aria-label="Deviations">
           <h2>Deviations</h2>
           <ul data-testid="plan-deviations">{state!.deviations.map((d, i) => <li key={i}>Step {d.step + 1}: {d.kind}: “{d.note}”</li>)}</ul>
         </section>
+      )}
+      {active && problem && <p className="error-text" role="alert" data-testid="plan-problem">{problem}</p>}
+      {active && (
+        <p><button type="button" className="secondary" onClick={() => void refresh()} data-testid="plan-refresh">Show where the plan stands</button></p>
+      )}
+      {active && fingerprint}
+      <section aria-label="Participants">
+        <h2>Participants</h2>
+        <ul data-testid="plan-participants">{plan.participants.map((p) => <li key={p.name}>{p.name}: {p.role}</li>)}</ul>
+      </section>
+      <section aria-label="Steps">
+        <h2>Steps</h2>
+        <Steps plan={plan} state={state} />
+      </section>
+      {!active && problem && <p className="error-text" role="alert" data-testid="plan-problem">{problem}</p>}
+      {!active && (
+        <Actions primary>
+          <button type="button" className="secondary" onClick={() => void open()} data-testid="plan-open">Open another plan…</button>
+          <button type="button" onClick={() => void start()} data-testid="plan-start">Start this ceremony</button>
+        </Actions>
       )}
     </Screen>
   );

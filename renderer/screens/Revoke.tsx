@@ -48,14 +48,16 @@ export function Revoke() {
               </label>
             ))}
           </fieldset>
-          <Actions>
+          <p className="hint">The app asks you to confirm in its own dialog, and records the answer.</p>
+          {/* A certificate picked: Revoke is the next step, so it holds the sticky bar (in view below a long list). */}
+          <Actions primary>
+            <button type="button" className="secondary" onClick={() => { setSerial(null); setReason(null); }} data-testid="revoke-cancel">Pick none</button>
             <button type="submit" disabled={!reason} data-testid="revoke-button">Revoke…</button>
           </Actions>
-          <p className="hint">The app asks you to confirm in its own dialog, and records the answer.</p>
         </form>
       )}
       {revoked && <p role="status" data-testid="revoke-done">Certificate <span className="mono">{revoked.serial}</span> was revoked ({revoked.reason}) at {revoked.date}. Generate the CRL to publish it.</p>}
-      <Actions>
+      <Actions primary={!picked}>
         <button type="button" className="secondary" onClick={() => actions.go('ca')}>Back</button>
         <button type="button" onClick={() => void actions.startIssue('crl')} data-testid="revoke-gen-crl">Generate the CRL</button>
       </Actions>
