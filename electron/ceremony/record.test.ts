@@ -60,9 +60,9 @@ test('a root ceremony journals every step in order, under the named people, and 
   await ok('login', { pin: USER_PIN });
   const gen = await ok('generateKey', { algorithm: 'ec-p384', label: 'root-key' });
   j = await ok('readJournal', {});
-  // Each library load was confirmed in main's own dialog first (the development token's, then the chosen one).
+  // Each library load was confirmed in main's own dialog first (the development token's, recorded as the token is initialized through it, then the chosen one).
   assert.deepEqual(j.pending.map((p: any) => p.kind), [
-    'ceremony.opened', 'preflight', ...ACKS, 'confirmation', 'token.initialized', 'confirmation', 'module.loaded', 'token.chosen', 'login.failed', 'login.succeeded', 'key.generated',
+    'ceremony.opened', 'preflight', ...ACKS, 'confirmation', 'module.loaded', 'token.initialized', 'confirmation', 'module.loaded', 'token.chosen', 'login.failed', 'login.succeeded', 'key.generated',
   ]);
   assert.deepEqual(h.confirmations.map((c) => c.kind), ['load-module', 'load-module']);
   assert.ok(h.confirmations[1].facts.some((f) => f.label === 'SHA-256' && f.value.replace(/[: ]/g, '').toLowerCase() === createHash('sha256').update(readFileSync(SOFTHSM_LIB)).digest('hex')));
@@ -90,7 +90,7 @@ test('a root ceremony journals every step in order, under the named people, and 
   const entries = readJournal(dir);
   const kinds = entries.map((e) => e.kind);
   assert.deepEqual(kinds, [
-    'ceremony.opened', 'preflight', ...ACKS, 'confirmation', 'token.initialized', 'confirmation', 'module.loaded', 'token.chosen', 'login.failed', 'login.succeeded', 'key.generated',
+    'ceremony.opened', 'preflight', ...ACKS, 'confirmation', 'module.loaded', 'token.initialized', 'confirmation', 'module.loaded', 'token.chosen', 'login.failed', 'login.succeeded', 'key.generated',
     'signing.prepared', 'confirmation', 'certificate.signed',
     'csr.accepted', 'signing.prepared', 'confirmation', 'issuance.started', 'certificate.signed',
     'csr.refused',
