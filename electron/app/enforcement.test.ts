@@ -133,9 +133,10 @@ test('issuing from a request: the review flags where the certificate differs fro
   const read = await ok('readCsr', { csrPem: sub, profile: 'ec/issuing-ca' });
   assert.deepEqual([read.vars.cn, read.vars.organization], ['Asked Name', 'Asked Org']);
   const req = await ok('prepareIssue', { purpose: 'subordinate-ca', csrPem: sub, profile: 'ec/issuing-ca', vars: { cn: 'Issued Name' } });
-  assert.equal(req.csr.subject, 'CN=Asked Name, O=Asked Org');
+  // RFC 4514 order, most specific (last in the DER) first: this request's DER lists CN, then O.
+  assert.equal(req.csr.subject, 'O=Asked Org, CN=Asked Name');
   const diff = req.csr.differences.find((d: { field: string }) => d.field === 'Subject');
-  assert.deepEqual([diff.requested, diff.issued], ['CN=Asked Name, O=Asked Org', 'CN=Issued Name']);
+  assert.deepEqual([diff.requested, diff.issued], ['O=Asked Org, CN=Asked Name', 'CN=Issued Name']);
   assert.equal(req.isCa, true);
   // Withdrawn: the id is dead.
   assert.deepEqual(await ok('withdrawRequest', { requestId: req.id }), { withdrawn: true });

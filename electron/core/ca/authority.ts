@@ -27,6 +27,7 @@ import { loadProfile } from '../profiles/loader';
 import { activeVersion, caCertPath, catalystCertName, DEFAULT_PIN_ENV, HSM_CONFIG_FILE, hsmYamlFor, qpkiAlgorithmId, readMeta, storageForMeta, versionKeys, writeMeta, type CaMeta, type KeyRef, usableVersion } from './meta';
 import { resolveKeyStorage, signerForRef, type CaKeyAccess, type ResolvedStorage } from './caKeys';
 import { caCertificateSerials, canonicalSerial, certFileName, nextSerialFileText, readSerialFile, serialBigInt, serialFromBigInt, SERIAL_FILE } from './serials';
+import { nameString, SHORT } from '../x509/names';
 
 const DAY_MS = 86_400_000;
 
@@ -150,23 +151,8 @@ export interface InitCaResult {
   altKey?: { storage: KeyStorageRef; algorithm: KeyAlgorithm; publicKeyFingerprint: string; generated?: { attributes?: Record<string, boolean>; testSignatureVerified: boolean } };
 }
 
-export function nameString(n: Name): string {
-  // RFC 4514 order (most specific first), as people read a name and `openssl -nameopt rfc2253`
-  // prints it. @peculiar/x509's Name.toString() (the review's Subject and Issuer rows) keeps the DER
-  // order instead, as `openssl x509 -subject` does: the two orders still meet on one screen.
-  return [...n]
-    .reverse()
-    .map((rdn) => rdn.map((atv) => `${SHORT[atv.type] ?? atv.type}=${escapeDn(atv.value.toString())}`).join('+'))
-    .join(', ');
-}
-
-const SHORT: Record<string, string> = {
-  '2.5.4.3': 'CN', '2.5.4.6': 'C', '2.5.4.7': 'L', '2.5.4.8': 'ST', '2.5.4.10': 'O', '2.5.4.11': 'OU', '2.5.4.5': 'serialNumber', '1.2.840.113549.1.9.1': 'E', '2.5.4.97': 'organizationIdentifier',
-};
-
-function escapeDn(v: string): string {
-  return v.replace(/([,+"\\<>;])/g, '\\$1').replace(/^([ #])/, '\\$1').replace(/ $/, '\\ ');
-}
+// Names are shown in one order everywhere (x509/names.ts): the review, the inspector, the CA's facts, `cert show`.
+export { nameString };
 
 /** The subject as index.txt lists it (OpenSSL's one-line form). */
 export function opensslSubject(n: Name): string {

@@ -11,6 +11,7 @@ import { subjectKeyIdentifier } from '../keys/spki';
 import { parsePemBlocks } from './pem';
 // Serials as index.txt and QPKI write them (lower-case hex, no leading zero byte).
 import { canonicalSerial } from '../ca/serials';
+import { nameString } from './names';
 
 type Peculiar = typeof import('./peculiar');
 let peculiar: Peculiar | undefined;
@@ -299,7 +300,7 @@ export function describeDocument(data: Uint8Array | string, issuer?: Uint8Array 
       const p = new (px509()).Pkcs10CertificateRequest(new Uint8Array(der));
       const spki = new Uint8Array(AsnConvert.serialize(csr.certificationRequestInfo.subjectPKInfo));
       return {
-        kind, der, pem, sha256, sha1, subject: p.subject, signatureAlgorithm: String(algorithm.algorithm),
+        kind, der, pem, sha256, sha1, subject: nameString(csr.certificationRequestInfo.subject), signatureAlgorithm: String(algorithm.algorithm),
         publicKey: { algorithm: keyName(spki), sha256: createHash('sha256').update(spki).digest('hex') },
         extensions: extensionViews(p.extensions.map((e) => AsnConvert.parse(e.rawData, Extension)), p.extensions),
         signatures: [bits(check('primary', algorithm, spki, tbsDer, sigBits, 'the key in the request'))],
@@ -327,7 +328,7 @@ export function describeDocument(data: Uint8Array | string, issuer?: Uint8Array 
       const alt = alternativeCheck(cat, altKey, () => preTbs(tbsDer, 'certificate'), altKey ? against + ' (alternative key)' : issuerDer ? 'the issuer certificate, which has no alternative key' : 'no issuer given');
       if (alt) signatures.push(alt);
       return {
-        kind, der, pem, sha256, sha1, subject: p.subject, issuer: p.issuer, serial: canonicalSerial(p.serialNumber),
+        kind, der, pem, sha256, sha1, subject: nameString(t.subject), issuer: nameString(t.issuer), serial: canonicalSerial(p.serialNumber),
         notBefore: p.notBefore.toISOString(), notAfter: p.notAfter.toISOString(), signatureAlgorithm: String(algorithm.algorithm),
         publicKey: { algorithm: keyName(spki), sha256: createHash('sha256').update(spki).digest('hex') },
         altPublicKey: cat.altSpki ? { algorithm: keyName(cat.altSpki), sha256: createHash('sha256').update(cat.altSpki).digest('hex') } : undefined,
@@ -347,7 +348,7 @@ export function describeDocument(data: Uint8Array | string, issuer?: Uint8Array 
     const alt = alternativeCheck(cat, altKey, () => preTbs(tbsDer, 'crl'), altKey ? 'the issuer certificate (alternative key)' : issuerCert ? 'the issuer certificate, which has no alternative key' : 'no issuer given');
     if (alt) signatures.push(alt);
     return {
-      kind, der, pem, sha256, sha1, issuer: p.issuer, thisUpdate: p.thisUpdate.toISOString(), nextUpdate: p.nextUpdate?.toISOString(),
+      kind, der, pem, sha256, sha1, issuer: nameString(t.issuer), thisUpdate: p.thisUpdate.toISOString(), nextUpdate: p.nextUpdate?.toISOString(),
       signatureAlgorithm: String(algorithm.algorithm),
       extensions: extensionViews(t.crlExtensions, p.extensions),
       revoked: (t.revokedCertificates ?? []).map((r) => ({ serial: canonicalSerial(hex(r.userCertificate)), date: r.revocationDate.getTime().toISOString(), reason: revocationReason(r.crlEntryExtensions) })),
