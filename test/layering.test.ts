@@ -72,3 +72,16 @@ test('a floating promise in main is refused; the same call awaited passes', () =
   assert.equal(good.code, 0, good.out);
 });
 
+
+test('a product function over 90 lines is refused unless it says why it is long; a test file may have one', () => {
+  const body = Array.from({ length: 95 }, (_, i) => `  n += ${i};`).join('\n');
+  const fn = (name: string) => `export function ${name}(): number {\n  let n = 0;\n${body}\n  return n;\n}\n`;
+  const r = lintProbes([
+    ['electron/core/length-probe-a.ts', fn('a')],
+    ['electron/core/length-probe-b.ts', `// eslint-disable-next-line max-lines-per-function -- a probe: one line per case\n${fn('b')}`],
+    ['electron/core/length-probe-c.test.ts', fn('c')],
+  ]);
+  assert.match(blockOf(r.out, 'electron/core/length-probe-a.ts'), /Function 'a' has too many lines \(99\)\. Maximum allowed is 90\s+max-lines-per-function/, r.out);
+  assert.equal(blockOf(r.out, 'electron/core/length-probe-b.ts'), '', r.out);
+  assert.equal(blockOf(r.out, 'electron/core/length-probe-c.test.ts'), '', r.out);
+});

@@ -32,6 +32,7 @@ interface Props {
   showAll: boolean;
 }
 
+// eslint-disable-next-line max-lines-per-function -- a React form: markup, one field kind after another
 export function VariableForm({ defs, vars, onChange, showAll }: Props) {
   const [touched, setTouched] = useState<Record<string, boolean>>({});
   const errors = validateAll(defs, vars);
@@ -47,6 +48,7 @@ export function VariableForm({ defs, vars, onChange, showAll }: Props) {
   }, [focusEntry]);
   return (
     <div className="var-form">
+      {/* eslint-disable-next-line max-lines-per-function -- one field, its markup by variable type */}
       {defs.map((d) => {
         const id = `${prefix}-${d.name}`;
         const err = (showAll || touched[d.name]) && errors[d.name] ? errors[d.name] : null;

@@ -9,6 +9,7 @@ function bytes(n: number): string {
 }
 
 /** The ceremony's first step: who acts, who watches, why — then what this computer looks like. */
+// eslint-disable-next-line max-lines-per-function -- a React screen (names, then the preflight): markup; the rules are in main
 export function Ceremony() {
   const opened = useWizard((s) => s.ceremony);
   const confirmed = useWizard((s) => s.preflightConfirmed);

@@ -19,6 +19,7 @@ function strength(len: number): { ok: boolean; text: string } {
  * can be chosen for re-initialization: its current label is typed here, and main asks the
  * operator again in its own dialog before anything on it is destroyed.
  */
+// eslint-disable-next-line max-lines-per-function -- a React screen: markup; the rules are in main
 export function InitToken() {
   const slots = useWizard((s) => s.slots);
   const module = useWizard((s) => s.module);

@@ -21,6 +21,7 @@ function keyLine(k: KeyInfoT): string {
   return `${k.algorithm ?? k.type}${k.size ? `, ${k.size} bits` : ''}`;
 }
 
+// eslint-disable-next-line max-lines-per-function -- a React screen: markup; the rules are in main
 export function Key() {
   const keys = useWizard((s) => s.keys);
   const algorithms = useWizard((s) => s.algorithms);

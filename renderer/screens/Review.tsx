@@ -16,6 +16,7 @@ const CATALYST = new Set(['2.5.29.72', '2.5.29.73', '2.5.29.74']);
  * What main prepared to sign, decoded in full: the exact structure the token will sign, with the
  * SHA-256 of its DER. Read aloud to the witnesses; main asks once more in its own dialog.
  */
+// eslint-disable-next-line max-lines-per-function -- the review's rows, one per field of what is signed
 export function RequestDetails({ r }: { r: SigningRequestT }) {
   const isCert = r.kind === 'certificate';
   const fields = r.document.fields.filter((f) => f.label !== 'SHA-1 fingerprint');

@@ -27,6 +27,7 @@ export async function rateFor(ms: number, op: (i: number) => unknown | Promise<u
   return { perSec: (count * 1000) / elapsed, count, ms: elapsed };
 }
 
+// eslint-disable-next-line max-lines-per-function -- a benchmark: measure and print, in sequence
 export async function benchEngineVsRaw(hsm: BenchHsm, report: Report, opts: { seconds: number; profileDir: string }): Promise<{ msPerIssuance: number; breakdown?: Breakdown }> {
   const keyLabel = 'bench-ca-key';
   const { mod, session, ca, subjectProfile } = await openBenchCa(hsm, 'engine-ca', keyLabel);

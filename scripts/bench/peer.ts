@@ -51,6 +51,7 @@ function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd: string,
   return { wallMs: Number(m[1]) * 1000, cpuMs: (Number(m[2]) + Number(m[3])) * 1000 };
 }
 
+// eslint-disable-next-line max-lines-per-function -- a benchmark: set up both tools, measure in alternating pairs, print
 export async function benchPeer(hsm: BenchHsm, report: Report, opts: { pairs: number; profileDir: string }): Promise<void> {
   if (!existsSync(QPKI_PEER)) {
     const line = `the real QPKI is not at ${QPKI_PEER} (../shared/peers/qpki/qpki beside the repository): comparison skipped`;

@@ -27,6 +27,7 @@ export function findAppRoot(from: string): string {
  * The ceremony and plan channels' handlers, one entry per channel of the contract. Long because it
  * is that table of short entries.
  */
+// eslint-disable-next-line max-lines-per-function -- the handler table of the ceremony channels: one short entry per channel
 export function ceremonyHandlers(h: HandlerContext): Pick<Impl, 'openCeremony' | 'closeCeremony' | 'exportTranscript' | 'confirmPreflight' | 'readJournal' | 'openPlan' | 'startPlan' | 'planState' | 'acknowledgeStep' | 'recordDeviation'> {
   const { state, deps, ceremony, record, plan, planState, journalDir } = h;
   return {

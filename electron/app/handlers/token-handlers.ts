@@ -88,6 +88,7 @@ function openAltToken(h: HandlerContext, m: Pkcs11Module, serial: string, label:
  * The token channels' handlers, one entry per channel of the contract. The function is long because
  * it is that table: each entry is short and parses, checks the ceremony's rule, calls core, records.
  */
+// eslint-disable-next-line max-lines-per-function -- the handler table of the token channels: one short entry per channel, sharing the ceremony record and plan in its closure
 export function tokenHandlers(h: HandlerContext): Pick<Impl, 'appInfo' | 'knownModules' | 'chooseModuleFile' | 'loadModule' | 'listSlots' | 'tokenMechanisms' | 'initToken' | 'prepareDevToken' | 'openToken' | 'login' | 'reconnectToken' | 'endSession' | 'endAltSession' | 'listKeys' | 'keyAlgorithms' | 'generateKey' | 'selectKey' | 'useSoftwareKeystore'> {
   const { state, deps, ceremony, record, recordModule, plan, known, keySession, requireAltSession, requireCeremony } = h;
   return {

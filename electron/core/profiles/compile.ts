@@ -256,6 +256,7 @@ function subjectFields(source: string, raw: RawProfile): Partial<Record<(typeof 
 }
 
 /** Builds a Profile from a parsed YAML document; `source` is 'builtin' or a file path. */
+// eslint-disable-next-line max-lines-per-function -- one pass over a profile, section by section in the order of the YAML
 export function compileProfile(doc: unknown, source: string): Profile {
   const label = source === 'builtin' && doc && typeof doc === 'object' && typeof (doc as { name?: unknown }).name === 'string'
     ? String((doc as { name: string }).name)

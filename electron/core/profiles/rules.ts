@@ -457,6 +457,7 @@ function durationBound(def: VariableDef, key: 'min_duration' | 'max_duration'): 
  * or resolves to undefined for an optional variable.
  */
 // Long as a table is: one case per variable type, each a few lines of that type's rules.
+// eslint-disable-next-line max-lines-per-function -- one case per variable type, each a few lines
 export function validateVariable(def: VariableDef, value: unknown): VariableValue | undefined {
   if (isAbsent(value)) {
     if (!isAbsent(def.default)) return validateVariable({ ...def, default: undefined }, def.default);

@@ -338,6 +338,7 @@ function link(c: Cert, trust: ChainLink['trust']): ChainLink {
 }
 
 /** Validate `leaf` (DER) to one of the trusted certificates. */
+// eslint-disable-next-line max-lines-per-function -- RFC 5280 6.1 path validation, its steps in the RFC's order
 export function validatePath(leafDer: Uint8Array, opts: ValidateOptions): ValidationResult {
   const rules = opts.rules ?? 'rfc5280';
   const at = Math.floor((opts.at ?? new Date()).getTime() / 1000) * 1000; // certificates carry whole seconds
