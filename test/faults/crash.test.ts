@@ -60,20 +60,36 @@ function json<T>(r: CliResult): T {
 interface Victim { issued: string[]; killedAfterMs: number; exit: string }
 
 /** Start the loop, wait until it is ready, let it run a random while, SIGKILL it. */
-function runAndKill(dir: string, env: NodeJS.ProcessEnv, maxMs: number, callers: number): Promise<Victim> {
+/**
+ * `afterFirst`: the kill's random delay starts at the victim's first issuance rather than at
+ * "ready", so that on a slow or busy machine some kills still land after issuances (and the
+ * check below that victims issued between kills tests the directory, not the machine's speed).
+ */
+function runAndKill(dir: string, env: NodeJS.ProcessEnv, maxMs: number, callers: number, afterFirst = false): Promise<Victim> {
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, [loop, dir, String(callers)], { env: { ...env, NODE_PATH: join(ROOT, 'node_modules') }, stdio: ['ignore', 'pipe', 'pipe'] });
     const issued: string[] = [];
     let err = '';
     let killedAfterMs = -1;
+    let firstGuard: NodeJS.Timeout | undefined;
     const guard = setTimeout(() => fail(new Error(`the issuance loop never became ready: ${err}`)), 30_000);
     child.stderr.on('data', (d) => (err += d));
     createInterface({ input: child.stdout }).on('line', (line) => {
-      if (line === 'ready') {
-        clearTimeout(guard);
+      const schedule = () => {
         killedAfterMs = Math.floor(Math.random() * maxMs);
         setTimeout(() => child.kill('SIGKILL'), killedAfterMs);
-      } else if (line.startsWith('issued ')) issued.push(line.slice(7));
+      };
+      if (line === 'ready') {
+        clearTimeout(guard);
+        if (!afterFirst) schedule();
+        else firstGuard = setTimeout(() => { child.kill('SIGKILL'); fail(new Error(`the issuance loop issued nothing in 30 s: ${err}`)); }, 30_000);
+      } else if (line.startsWith('issued ')) {
+        issued.push(line.slice(7));
+        if (afterFirst && issued.length === 1) {
+          clearTimeout(firstGuard);
+          schedule();
+        }
+      }
     });
     child.on('close', (code, signal) => {
       clearTimeout(guard);
@@ -105,7 +121,8 @@ async function crashRun(label: string, dir: string, env: NodeJS.ProcessEnv, kill
   const delivered = new Set<string>();
   for (let k = 0; k < kills; k++) {
     let t = performance.now();
-    const v = await runAndKill(dir, env, maxMs, callers);
+    // One kill in five comes after the victim's first issuance; the others at any point from "ready".
+    const v = await runAndKill(dir, env, maxMs, callers, k % 5 === 4);
     stats.msVictim = (stats.msVictim ?? 0) + performance.now() - t;
     t = performance.now();
     stats.kills++;
