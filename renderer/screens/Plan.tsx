@@ -11,6 +11,7 @@ import { Actions, Screen } from '../components/common';
 import { Hash } from '../components/Hash';
 import { PreflightConfirm } from '../components/PreflightConfirm';
 import { ERROR_WORDS } from '../error-words';
+import { algorithmWithCode } from '../../shared/algorithm-words';
 
 const STATUS_WORDS = { pending: 'to do', done: 'done', skipped: 'skipped' } as const;
 const KINDS = [
@@ -132,7 +133,7 @@ export function Plan() {
           <h2>Step {current.n} of {current.of}: {current.words}</h2>
           {current.notInApp
             ? <p className="warning-text">{current.notInApp}.</p>
-            : <p>Do this step in the wizard: {current.type === 'key' ? `open the token, log in, and generate key “${current.label}” (${current.algorithm}).` : current.type === 'root' ? `choose profile ${current.profile} with the plan’s variables, review${current.dates ? ' (main signs with the plan’s dates, shown in the review)' : ''} and sign.` : current.type === 'crl' ? `in the CA, make the CRL with its next update in ${current.nextUpdateDays} days${current.revoke.length ? `; main first revokes ${current.revoke.map((v) => `${v.what} (${v.reason})`).join(', ')}, each asked in its own dialog` : ''}, review and sign.` : current.type === 'token-init' ? 'initialize the token.' : `review and sign the request the plan names${current.dates ? ' (main signs with the plan’s dates, shown in the review)' : ''}.`} Main refuses anything else unless a deviation is recorded.</p>}
+            : <p>Do this step in the wizard: {current.type === 'key' ? `open the token, log in, and generate key “${current.label}”, ${algorithmWithCode(current.algorithm ?? '')}.` : current.type === 'root' ? `choose profile ${current.profile} with the plan’s variables, review${current.dates ? ' (the app signs with the plan’s dates, shown in the review)' : ''} and sign.` : current.type === 'crl' ? `in the CA, make the CRL with its next update in ${current.nextUpdateDays} days${current.revoke.length ? `; the app first revokes ${current.revoke.map((v) => `${v.what} (${v.reason})`).join(', ')}, each asked in its own dialog` : ''}, review and sign.` : current.type === 'token-init' ? 'initialize the token.' : `review and sign the request the plan names${current.dates ? ' (the app signs with the plan’s dates, shown in the review)' : ''}.`} The app refuses anything else unless a deviation is recorded.</p>}
           <div className="actions">
             {!current.notInApp && (
               <button type="button" onClick={() => void actions.doPlanStep(current)} data-testid="plan-do-step">Do this step</button>

@@ -223,7 +223,7 @@ export function checkPlan(bytes: Buffer, path: string): CheckedPlan {
       }
     };
     const algorithmMatches = (p: Profile, a: KeyAlgorithm, field: string) => {
-      if (p.algorithm !== a) fail(`profile ${p.name} is for ${p.algorithm} keys, and key step "${(s as { key?: string }).key}" makes a ${a} key`, stepAt(i, field));
+      if (p.algorithm !== a) fail(`profile ${p.name} is for ${p.algorithm} keys, and key step "${(s as { key?: string }).key}" makes ${/^[aeiou]/.test(a) ? 'an' : 'a'} ${a} key`, stepAt(i, field));
     };
 
     switch (s.type) {

@@ -28,6 +28,7 @@ import { defaultSignatureAlgorithm } from '../keys/algorithms';
 import type { Profile } from '../profiles/index';
 import type { CheckedEnvironment, TokenEnvironment } from './environment';
 import { tokenRolesUsed, type CheckedPlan, type PlanStep, type ResolvedStep, type TokenRole } from './plan';
+import { algorithmWithCode } from '../../../shared/algorithm-words';
 
 export const MANIFEST_FILE = 'outputs.json';
 export const PLAN_COPY = 'plan.yaml';
@@ -93,7 +94,8 @@ export function stepWords(r: ResolvedStep): string {
   const s = r.step;
   switch (s.type) {
     case 'token-init': return `initialize the ${s.token} token`;
-    case 'key': return `generate key "${s.label}" (${r.algorithm}) in the ${s.token} token`;
+    // The algorithm in words for the witnesses, its code beside it for the plan's reader.
+    case 'key': return `generate key "${s.label}", ${algorithmWithCode(r.algorithm ?? s.algorithm)}, in the ${s.token} token`;
     case 'root': return `self-signed root CA ${r.subject} with key ${s.key}, profile ${s.profile}, into ${s.out}/`;
     case 'subordinate': return s.key ? `subordinate CA ${r.subject} signed by ${s.issuer}, key ${s.key}, profile ${s.profile}, into ${s.out}/` : `certificate for the request ${s.csr} (${r.subject}) signed by ${s.issuer}, profile ${s.profile}, into ${s.out}`;
     case 'cross': return `cross-certificate for ${s.certificate} (${r.subject}) signed by ${s.issuer}, profile ${s.profile}, into ${s.out}`;
