@@ -347,6 +347,15 @@ test('the plan and revocation screens in view on a laptop, whole at 200% zoom', 
   await page.getByTestId('revoke-reason-keyCompromise').check();
   await room.look('revoke', { primary: page.getByTestId('revoke-button') });
 
-  expect(room.seen).toEqual(['plan-open', 'plan-review', 'plan-preflight', 'plan-step', 'plan-deviation', 'revoke']);
+  // The software keystore's choice on the storage step: its algorithm list in words.
+  await page.getByTestId('home').click();
+  await page.getByTestId('start-over-confirm').click();
+  await page.getByTestId('back-to-start').click();
+  await openCeremonyThroughUi(app, { ...PEOPLE, purpose: 'A software-key rehearsal' });
+  await page.getByTestId('kind-software').check();
+  await expect(page.locator('#sw-alg option:checked')).toHaveText('ECDSA P-384 (ec-p384)');
+  await room.look('storage-software');
+
+  expect(room.seen).toEqual(['plan-open', 'plan-review', 'plan-preflight', 'plan-step', 'plan-deviation', 'revoke', 'storage-software']);
   expect(app.foreign).toEqual([]);
 });

@@ -51,7 +51,7 @@ export function Revoke() {
           <p className="hint">The app asks you to confirm in its own dialog, and records the answer.</p>
           {/* A certificate picked: Revoke is the next step, so it holds the sticky bar (in view below a long list). */}
           <Actions primary>
-            <button type="button" className="secondary" onClick={() => { setSerial(null); setReason(null); }} data-testid="revoke-cancel">Pick none</button>
+            <button type="button" className="secondary" onClick={() => { setSerial(null); setReason(null); }} data-testid="revoke-cancel">Cancel</button>
             <button type="submit" disabled={!reason} data-testid="revoke-button">Revoke…</button>
           </Actions>
         </form>
