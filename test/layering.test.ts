@@ -73,7 +73,7 @@ test('a floating promise in main is refused; the same call awaited passes', () =
 });
 
 
-test('a product function over 90 lines is refused unless it says why it is long; a test file may have one', () => {
+test('a product function over 80 lines is refused unless it says why it is long; a test file may have one', () => {
   const body = Array.from({ length: 95 }, (_, i) => `  n += ${i};`).join('\n');
   const fn = (name: string) => `export function ${name}(): number {\n  let n = 0;\n${body}\n  return n;\n}\n`;
   const r = lintProbes([
@@ -81,7 +81,7 @@ test('a product function over 90 lines is refused unless it says why it is long;
     ['electron/core/length-probe-b.ts', `// eslint-disable-next-line max-lines-per-function -- a probe: one line per case\n${fn('b')}`],
     ['electron/core/length-probe-c.test.ts', fn('c')],
   ]);
-  assert.match(blockOf(r.out, 'electron/core/length-probe-a.ts'), /Function 'a' has too many lines \(99\)\. Maximum allowed is 90\s+max-lines-per-function/, r.out);
+  assert.match(blockOf(r.out, 'electron/core/length-probe-a.ts'), /Function 'a' has too many lines \(99\)\. Maximum allowed is 80\s+max-lines-per-function/, r.out);
   assert.equal(blockOf(r.out, 'electron/core/length-probe-b.ts'), '', r.out);
   assert.equal(blockOf(r.out, 'electron/core/length-probe-c.test.ts'), '', r.out);
 });

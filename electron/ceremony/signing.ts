@@ -203,6 +203,7 @@ function keyStorageWords(state: AppState, k: KeyChoice): string {
  * A new self-signed CA in `dir`: its key(s) made now (a software or ML-DSA key is generated here,
  * so the review shows its real fingerprint and key identifier), its certificate's exact TBS built.
  */
+// eslint-disable-next-line max-lines-per-function -- a new CA's review: key, draft, lint and record, in the order the review needs them
 export async function prepareRoot(ctx: SigningContext, planned: Profile, vars: Record<string, unknown>, dir: string, dates?: FixedDates, parentDir?: string): Promise<SigningRequestT> {
   const { state } = ctx;
   const profile = datedProfile(planned, dates);

@@ -137,6 +137,7 @@ function useAltFile() {
 }
 
 /** The confirmation below a review: typed name (new CAs), passphrases, the witnesses' check, Sign. */
+// eslint-disable-next-line max-lines-per-function -- a React form: markup; the signature's rules are in main
 export function SignForm({ r, back }: { r: SigningRequestT; back: ScreenName }) {
   const busy = useWizard((s) => s.busy);
   const keystore = useWizard((s) => s.keystore);

@@ -38,6 +38,7 @@ function collector(): () => void {
   }
 }
 
+// eslint-disable-next-line max-lines-per-function -- a benchmark: measure and print, in sequence
 export async function benchLoad(hsm: BenchHsm, report: Report, opts: { total: number; block: number; budgetSec: number }): Promise<Checkpoint[]> {
   const gc = collector();
   const { mod, session, ca, dir, subjectProfile } = await openBenchCa(hsm, 'load-ca', 'load-ca-key');

@@ -34,6 +34,7 @@ function which(tool: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
 }
 
+// eslint-disable-next-line max-lines-per-function -- a benchmark: measure and print, in sequence
 export async function benchProcess(hsm: BenchHsm, report: Report, opts: { runs: number; profileDir: string }): Promise<void> {
   if (!existsSync(BUNDLE)) throw new Error('dist/cli.cjs is missing: run `npm run build:cli` (npm ci does it)');
   const env = { ...hsm.childEnv };

@@ -219,6 +219,7 @@ function signedBy(der: Uint8Array, issuer: Uint8Array): boolean {
  * files are written first; ca.meta.json is replaced last, in one rename, so an interruption
  * leaves the CA pending (and the import can be run again), never half-active.
  */
+// eslint-disable-next-line max-lines-per-function -- the external parent's certificate checked against the pending key and request, then installed, step by step
 export function importCaCertificate(opts: { dir: string; cert: string | Uint8Array; chain?: string | Uint8Array; now?: Date; journal?: Journal }): ImportedCa {
   const abs = resolve(opts.dir);
   const unlock = lockCaDir(abs);

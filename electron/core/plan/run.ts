@@ -210,6 +210,7 @@ export async function runPlan(plan: CheckedPlan, env: CheckedEnvironment, opts: 
 
   const dated = (r: ResolvedStep, profile: Profile): Profile => (r.validityDays ? { ...profile, validityDays: r.validityDays } : profile);
 
+  // eslint-disable-next-line max-lines-per-function -- one case per step type, each a few lines
   const runStep = async (r: ResolvedStep, n: number): Promise<{ outputs: RunOutput[]; serial?: string }> => {
     const s = r.step;
     switch (s.type) {
