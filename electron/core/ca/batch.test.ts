@@ -219,19 +219,20 @@ test('a listed certificate lost everywhere (empty file, no signed copy in the jo
     await ca.close();
     // What a power cut can leave when the index reached the disk and the rest did not: the
     // journal's issuance.started, the index line and serial file, an empty certificate file.
-    // Upper case, as an earlier version of ours wrote: read either way.
-    const serial = '7F00000000000000000000000000CD02';
+    // Upper case, as an earlier version of ours wrote: read either way. Above any random serial
+    // (at most 7fff…), so the serial file stays above every serial used, as the check wants.
+    const serial = '7FFFFFFFFFFFFFFFFFFFFFFFFFFFCD02';
     const lower = serial.toLowerCase();
     Journal.open(dir, { operator: 'test', witnesses: [] }).append('issuance.started', { serial, profile: 'ec/tls-server', subject: 'CN=lost.example.com', source: 'test' });
     appendIndexEntries(dir, [{ status: 'V', expires: new Date(Date.now() + 86_400_000), serial, file: 'unknown', subject: '/CN=lost.example.com' }]);
-    writeFileSync(join(dir, 'serial'), '7f00000000000000000000000000cd03\n');
+    writeFileSync(join(dir, 'serial'), '7fffffffffffffffffffffffffffcd03\n');
     writeFileSync(join(dir, 'certs', `${serial}.crt`), '');
 
     const before = checkCaDir(dir);
     assert.deepEqual(before.lost, [lower]);
     assert.equal(before.repairable, true);
     assert.equal(before.problems.length, 1, before.problems.join('\n'));
-    assert.match(before.problems[0], /no signed copy.*--repair` revokes serial 7f0+cd02 \(cessationOfOperation\)/);
+    assert.match(before.problems[0], /no signed copy.*--repair` revokes serial 7f+cd02 \(cessationOfOperation\)/);
 
     const rep = repairCaDir(dir, { operator: 'test', witnesses: [] });
     assert.deepEqual(rep.recordedInterruptions, [lower]);
