@@ -51,9 +51,10 @@ export function handlerContext(state: AppState, deps: HandlerDeps) {
   };
 
   /**
-   * What changes a token or a CA (initialize a token, generate a key, open a CA directory to
-   * work in, prepare and sign, revoke) happens only in an open ceremony, so it is on that ceremony's record, under the people it names: never held
-   * for no one, lost at quit or carried into the next ceremony's journal.
+   * What changes a token or a CA (initialize a token, generate a key, open a CA directory to work
+   * in, prepare and sign, revoke) happens only in an open ceremony, so it is on that ceremony's
+   * record under the people it names: never held for no one, lost at quit or carried into the
+   * next ceremony's journal.
    */
   const requireCeremony = (what: string) => {
     if (!ceremony.isOpen) {
