@@ -243,6 +243,7 @@ test('every screen of a ceremony in view on a laptop, whole at 200% zoom', async
   // The token-initialization flow: its form is the longest of the wizard's.
   await page.getByTestId('back-to-start').click();
   await openCeremonyThroughUi(app, { ...PEOPLE, purpose: 'Initialize a spare token' }, { card: 'start-init' });
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Which library reaches the token?');
   await room.look('init-storage');
   await page.getByTestId('storage-next').click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Initialize a token');

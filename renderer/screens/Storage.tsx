@@ -19,7 +19,12 @@ export function Storage() {
   const [kind, setKind] = useState<'pkcs11' | 'software'>('pkcs11');
   const [alg, setAlg] = useState<KeyAlgorithmT>('ec-p384');
   return (
-    <Screen title="Where will the CA key live?" intro={<p>A PKCS#11 token (an HSM or smart card) keeps the key inside the hardware. The software keystore keeps it in a file in the CA directory on this computer.</p>}>
+    <Screen
+      title={purpose === 'init' ? 'Which library reaches the token?' : 'Where will the CA key live?'}
+      intro={purpose === 'init'
+        ? <p>A token is initialized through its vendor’s PKCS#11 library. Choose it here; the app shows its SHA-256 and asks you to confirm before loading it.</p>
+        : <p>A PKCS#11 token (an HSM or smart card) keeps the key inside the hardware. The software keystore keeps it in a file in the CA directory on this computer.</p>}
+    >
       <form
         onSubmit={(e) => {
           e.preventDefault();
