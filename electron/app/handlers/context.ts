@@ -61,6 +61,10 @@ export function handlerContext(state: AppState, deps: HandlerDeps) {
       throw new QpkiError('CEREMONY_NOT_OPEN', `Nothing was done: ${what} happens only within an open ceremony, so that it is on its record. Open one first (operator, witnesses and purpose on the ceremony step).`);
     }
   };
+  /** The library a token is reached through, on the record before the token is: once per ceremony. */
+  const recordModuleOnce = (info: Parameters<typeof recordModule>[0]) => {
+    if (!ceremony.modules.has(info.path)) recordModule(info);
+  };
   const ctx: signing.SigningContext = { state, confirm: deps.confirm };
   /** The ceremony plan this ceremony walks, if any: every step's action is checked against it here, in main. */
   const plan = new PlanSession(record);
@@ -117,5 +121,5 @@ export function handlerContext(state: AppState, deps: HandlerDeps) {
     if (!state.altSession) throw new QpkiError('SESSION_CLOSED', 'No second token is open for the ML-DSA key. Choose it on the key step first.');
     return state.altSession;
   };
-  return { state, deps, ceremony, record, recordModule, ctx, plan, planState, underPlan, journalDir, known, rememberOpened, keySession, requireAltSession, requireCeremony };
+  return { state, deps, ceremony, record, recordModule, recordModuleOnce, ctx, plan, planState, underPlan, journalDir, known, rememberOpened, keySession, requireAltSession, requireCeremony };
 }

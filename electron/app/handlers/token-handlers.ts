@@ -90,7 +90,7 @@ function openAltToken(h: HandlerContext, m: Pkcs11Module, serial: string, label:
  */
 // eslint-disable-next-line max-lines-per-function -- the handler table of the token channels: one short entry per channel, sharing the ceremony record and plan in its closure
 export function tokenHandlers(h: HandlerContext): Pick<Impl, 'appInfo' | 'knownModules' | 'chooseModuleFile' | 'loadModule' | 'listSlots' | 'tokenMechanisms' | 'initToken' | 'prepareDevToken' | 'openToken' | 'login' | 'reconnectToken' | 'endSession' | 'endAltSession' | 'listKeys' | 'keyAlgorithms' | 'generateKey' | 'selectKey' | 'useSoftwareKeystore'> {
-  const { state, deps, ceremony, record, recordModule, plan, known, keySession, requireAltSession, requireCeremony } = h;
+  const { state, deps, ceremony, record, recordModule, recordModuleOnce, plan, known, keySession, requireAltSession, requireCeremony } = h;
   return {
     appInfo: () => ({
       version: state.options.version,
@@ -138,9 +138,8 @@ export function tokenHandlers(h: HandlerContext): Pick<Impl, 'appInfo' | 'knownM
     initToken: async ({ slotId, label, soPin, userPin, reinitialize, confirmLabel }) => {
       requireCeremony('initializing a token');
       const m = state.requireModule();
-      // The library the token is initialized through is on the record before the token is (the
-      // development token's was loaded without a record of its own).
-      if (!ceremony.modules.has(m.info().path)) recordModule(m.info());
+      // The development token's library was loaded without a record of its own.
+      recordModuleOnce(m.info());
       const step = plan.isActive ? plan.beforeTokenInit() : null;
       // What the slot holds, as main reads it: the record of a refusal names the token it protected.
       let present: CoreToken | undefined;
@@ -195,7 +194,7 @@ export function tokenHandlers(h: HandlerContext): Pick<Impl, 'appInfo' | 'knownM
       state.endSession();
       // The library this token is reached through is on the record before the token is (loaded
       // before the ceremony opened, for the development token).
-      if (!ceremony.modules.has(m.info().path)) recordModule(m.info());
+      recordModuleOnce(m.info());
       const s = m.openSession({ serial, ...(label !== undefined ? { label } : {}) });
       state.session = s;
       const found = m.findToken({ serial });
