@@ -11,6 +11,7 @@ import { loadProfile, type Profile } from '../core/profiles/index';
 import type { RevocationReason } from '../core/x509/crl';
 import { parseAndVerifyCsr } from '../core/x509/csr';
 import { describeDocument, type Described } from '../core/x509/describe';
+import { nameString } from '../core/x509/names';
 import { pemOrDer } from '../core/x509/pem';
 import type { CaOpts, VarOptions } from './options';
 import { caAccess, varsFrom } from './access';
@@ -110,7 +111,9 @@ export async function certIssue(o: CaOpts & VarOptions & { csr?: string; pubkey?
   if (csr.keyAlgorithm !== profile.algorithm && !(profile.algorithm.startsWith('ec-') && csr.keyAlgorithm.startsWith('ec-'))) {
     throw new QpkiError('CSR_INVALID', `The request holds a ${csr.keyAlgorithm} key but profile ${profile.name} is for ${profile.algorithm} keys.`);
   }
-  const subjectString = describeDocument(csr.der).subject ?? '';
+  // The subject in the RFC 4514 words `cert show` gives, read from the request already parsed:
+  // describing the whole request again cost about a tenth of the command.
+  const subjectString = nameString(csr.subject);
   const vars = { ...varsFromCsrSubject(profile, subjectString), ...varsFrom(o) };
   prepareSubject(profile, vars); // variable errors before any PIN is asked
   const ca = await openCaRecorded(caDir(o), caAccess(o), 'cert issue');

@@ -159,7 +159,22 @@ export function opensslSubject(n: Name): string {
   return [...n].map((rdn) => rdn.map((atv) => `/${SHORT[atv.type] ?? atv.type}=${atv.value.toString().replace(/\//g, '\\/')}`).join('+')).join('');
 }
 
-function certFacts(der: Uint8Array) {
+type CertFacts = ReturnType<typeof parseCertFacts>;
+/**
+ * Facts of a certificate already read, by its bytes' object: opening a CA reads its certificate
+ * once and parsed it three times (the key check, the directory, the serials in use), a few
+ * milliseconds each on a command's cold code. Keyed by the array itself, never by equal bytes
+ * elsewhere, and nothing here changes a certificate's bytes after reading them.
+ */
+const certFactsRead = new WeakMap<Uint8Array, CertFacts>();
+
+function certFacts(der: Uint8Array): CertFacts {
+  let f = certFactsRead.get(der);
+  if (!f) certFactsRead.set(der, (f = parseCertFacts(der)));
+  return f;
+}
+
+function parseCertFacts(der: Uint8Array) {
   const c = AsnConvert.parse(der, Certificate);
   const t = c.tbsCertificate;
   return {
@@ -306,7 +321,12 @@ export class CaDirectory {
   /** Every serial this CA must not give again: index.txt's, and its own certificates' (a root's is its own issuer's). */
   usedSerials(): Set<string> {
     const serials = readIndexSerials(this.dir);
-    for (const s of caCertificateSerials(this.dir, (pem) => certFacts(pemOrDer(pem, ['CERTIFICATE'])).serial)) serials.add(s);
+    const own = Buffer.from(this.certDer.buffer, this.certDer.byteOffset, this.certDer.byteLength);
+    const serialOf = (pem: string) => {
+      const der = pemOrDer(pem, ['CERTIFICATE']);
+      return certFacts(own.equals(der) ? this.certDer : der).serial;
+    };
+    for (const s of caCertificateSerials(this.dir, serialOf)) serials.add(s);
     return serials;
   }
 
