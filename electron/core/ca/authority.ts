@@ -220,8 +220,7 @@ export class CaDirectory {
   /** The CA's public key(s), as its certificate carries them. */
   readonly spki: Uint8Array;
   readonly altSpki?: Uint8Array;
-  /** Self-issued and signed by its own key: a root. */
-  readonly isRoot: boolean;
+  private root?: boolean;
   /** The subjectKeyIdentifier of this CA's certificate: what the AKI of all it signs repeats. */
   readonly keyIdentifier: Uint8Array;
 
@@ -238,10 +237,21 @@ export class CaDirectory {
     this.altSpki = catalystParts(f.tbs.extensions).altSpki;
     const bc = f.tbs.extensions?.find((e) => e.extnID === id_ce_basicConstraints);
     this.pathLen = bc ? AsnConvert.parse(bc.extnValue.buffer, BasicConstraints).pathLenConstraint : undefined;
-    this.isRoot = f.subject === f.issuer && isSelfSigned(certDer, f.spki);
     // QPKI (Go) computes its SKIs another way than RFC 7093's method 1 does: repeat the issuer's own.
     const ski = f.tbs.extensions?.find((e) => e.extnID === id_ce_subjectKeyIdentifier);
     this.keyIdentifier = ski ? new Uint8Array(AsnConvert.parse(ski.extnValue.buffer, SubjectKeyIdentifier).buffer) : subjectKeyIdentifier(f.spki);
+  }
+
+  /**
+   * Self-issued and signed by its own key: a root. Found when first asked, not on every open: the
+   * signature check is a public-key operation that most commands never need.
+   */
+  get isRoot(): boolean {
+    if (this.root === undefined) {
+      const f = certFacts(this.certDer);
+      this.root = f.subject === f.issuer && isSelfSigned(this.certDer, f.spki);
+    }
+    return this.root;
   }
 
   static read(dir: string): CaDirectory {
