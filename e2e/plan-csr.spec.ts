@@ -105,6 +105,7 @@ test('a plan\'s csr step through the wizard: output folder from main\'s dialog, 
   const target = join(app.workDir, 'requests', 'ext.csr');
   await expect(page.getByTestId('review-target')).toHaveText(target);
   await expect(page.getByTestId('review-issuer')).toHaveCount(0);
+  await expect(page.getByTestId('review-no-extensions')).toBeVisible();
   await app.screen('plan-csr-review');
   await page.getByTestId('confirm-witness').check();
   const asked = h.confirmations.length;

@@ -129,6 +129,7 @@ export function RequestDetails({ r }: { r: SigningRequestT }) {
             </div>
           ))}
         </dl>
+        {isCsr && r.document.extensions.length === 0 && <p data-testid="review-no-extensions">None requested: the parent CA decides the certificate’s extensions.</p>}
         {r.addedAtSigning && <p className="hint" data-testid="review-added-at-signing">Added when signing: {r.addedAtSigning}</p>}
     </>
   );
