@@ -17,6 +17,7 @@ import { InitToken } from './screens/InitToken';
 import { Inspector } from './screens/Inspector';
 import { Ca, Issue } from './screens/Ca';
 import { Plan } from './screens/Plan';
+import { RequestWritten } from './screens/RequestWritten';
 
 const SCREENS = {
   start: Start,
@@ -34,6 +35,7 @@ const SCREENS = {
   ca: Ca,
   issue: Issue,
   plan: Plan,
+  'request-written': RequestWritten,
 } as const;
 
 export function App() {

@@ -14,7 +14,7 @@ import type {
 
 export type Screen =
   | 'start' | 'ceremony' | 'closed' | 'storage' | 'token' | 'pin' | 'key' | 'profile' | 'review' | 'result'
-  | 'init' | 'inspect' | 'ca' | 'issue' | 'plan';
+  | 'init' | 'inspect' | 'ca' | 'issue' | 'plan' | 'request-written';
 
 export const CEREMONY_STEPS: Array<{ screen: Screen; label: string }> = [
   { screen: 'start', label: 'Start' },
@@ -78,6 +78,8 @@ export interface WizardState {
   /** The signing request main prepared and holds; signing names its id. */
   review: SigningRequestT | null;
   issued: IssuedT | null;
+  /** A plan's certificate request for an external parent, as main wrote it (where, and its SHA-256). */
+  requestWritten: Extract<Output<'sign'>, { kind: 'csr' }> | null;
   ca: CaSummaryT | null;
   issueMode: IssueMode;
   crl: { crl: DescribedT; savedTo: string } | null;
@@ -160,6 +162,7 @@ const initial: WizardState = {
   caDir: '',
   review: null,
   issued: null,
+  requestWritten: null,
   ca: null,
   issueMode: 'csr',
   crl: null,
@@ -546,6 +549,17 @@ export function createWizardStore() {
         });
         return;
       }
+      // A request for an external parent is wholly the plan's too (its key step's key, profile, variables): main's dialog
+      // gives the ceremony's output folder its out path goes under; main prepares the request, the review shows it.
+      if (step.type === 'csr' && step.profile) {
+        await run('Preparing the certificate request', async () => {
+          const d = await call('chooseDirectory', { purpose: 'plan-output' });
+          if (!d.dirId) return;
+          const r = await call('preparePlanCsr', { dirId: d.dirId, profile: step.profile!, vars: step.values });
+          set({ review: r, requestWritten: null, screen: 'review', error: null });
+        });
+        return;
+      }
       // A new CA (the root, or a subordinate made from a key of the plan): the profile form, filled with the plan's values.
       if ((step.type === 'root' || (step.type === 'subordinate' && step.key)) && step.profile) {
         await actions.loadProfiles();
@@ -632,13 +646,15 @@ export function createWizardStore() {
       const s = get();
       const r = s.review;
       if (!r) return;
-      await run(r.purpose === 'crl' ? 'Signing the CRL' : s.keystore === 'software' && r.purpose === 'root' ? 'Signing' : 'Signing with the CA key', async () => {
+      await run(r.purpose === 'crl' ? 'Signing the CRL' : r.purpose === 'csr' ? 'Signing the certificate request with the token' : s.keystore === 'software' && r.purpose === 'root' ? 'Signing' : 'Signing with the CA key', async () => {
         const out = await call('sign', { requestId: r.id, passphrase: passphrase || undefined, altPassphrase: altPassphrase || undefined });
         if (out.kind === 'certificate') {
           // A new root: the ceremony goes on with it as the open CA (main opened it for us).
           // A subordinate made here leaves its issuer the open CA (main says so by sending no `ca`).
           const stillOpen = !out.issued.ca && r.purpose === 'subordinate-ca' && s.ca ? { caDir: s.ca.dir } : {};
           set({ issued: out.issued, review: null, screen: 'result', exported: null, ...(out.issued.ca ? { caDir: out.issued.dir, ca: out.issued.ca } : stillOpen) });
+        } else if (out.kind === 'csr') {
+          set({ requestWritten: out, review: null, screen: 'request-written' });
         } else {
           set({ crl: { crl: out.crl, savedTo: out.savedTo }, review: null, screen: 'issue' });
         }

@@ -33,6 +33,7 @@ export const CHANNELS = [
   'readCsr',
   'prepareIssue',
   'preparePlanCross',
+  'preparePlanCsr',
   'listIssued',
   'revokeCertificate',
   'prepareCrl',

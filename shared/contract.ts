@@ -211,9 +211,9 @@ export const LintView = z.object({
 
 export const SigningRequest = z.object({
   id: z.string(),
-  kind: z.enum(['certificate', 'crl']),
-  /** root: a new self-signed CA; subordinate-ca / end-entity: from a certificate request; crl. */
-  purpose: z.enum(['root', 'subordinate-ca', 'end-entity', 'crl']),
+  kind: z.enum(['certificate', 'crl', 'csr']),
+  /** root: a new self-signed CA; subordinate-ca / end-entity: from a certificate request; crl; csr: a plan's request for an external parent. */
+  purpose: z.enum(['root', 'subordinate-ca', 'end-entity', 'crl', 'csr']),
   /** The to-be-signed structure decoded in full (no signature yet). */
   document: Described,
   /** SHA-256 of the exact TBS DER the token will sign (Catalyst: without altSignatureValue, which signing adds). */
@@ -484,6 +484,13 @@ export const contract = {
    * the renderer names nothing. The open CA must be the one the step's issuer made.
    */
   preparePlanCross: { input: Empty, output: SigningRequest },
+  /**
+   * The plan's current `csr` step: a certificate request for an external parent, made with the key
+   * the plan's key step made in this token. The profile and variables must be the plan's unless a
+   * 'changed' deviation was recorded; it is written to the step's out under the ceremony's output
+   * folder, chosen in main's dialog (`plan-output`), never over a file.
+   */
+  preparePlanCsr: { input: z.object({ dirId: RefId, profile: ProfileName, vars: Vars }).strict(), output: SigningRequest },
   /** A certificate request decoded by main, with the profile values it suggests (the form is pre-filled from them). */
   readCsr: {
     input: z.object({ csrPem: Pem, profile: ProfileName }).strict(),
@@ -517,6 +524,8 @@ export const contract = {
     output: z.discriminatedUnion('kind', [
       z.object({ kind: z.literal('certificate'), issued: Issued }),
       z.object({ kind: z.literal('crl'), crl: Described, savedTo: z.string() }),
+      /** A plan's request for an external parent: where it was written, the SHA-256 of its DER (the journal's csrSha256) and of the PEM file. */
+      z.object({ kind: z.literal('csr'), csr: Described, savedTo: z.string(), sha256: z.string(), fileSha256: z.string() }),
     ]),
   },
   /** Drop the signing request on screen (the operator went back): nothing is signed from it. */
@@ -532,7 +541,8 @@ export const contract = {
   },
   /** Main's own directory dialog; the answer is an id (what later requests name) and the path to show. */
   chooseDirectory: {
-    input: z.object({ purpose: z.enum(['open-ca', 'new-ca']) }).strict(),
+    /** plan-output: the folder a plan's out paths are written under (a request for an external parent). */
+    input: z.object({ purpose: z.enum(['open-ca', 'new-ca', 'plan-output']) }).strict(),
     output: z.object({ dirId: z.string().nullable(), path: z.string().nullable() }),
   },
   /** The journal of this ceremony (or of the CA open in it): main knows which one. */

@@ -59,6 +59,7 @@ export const VALID: Record<Channel, Record<string, unknown>> = {
   readCsr: { csrPem: PEM, profile: 'ec/issuing-ca' },
   prepareIssue: { purpose: 'subordinate-ca', csrPem: PEM, profile: 'ec/issuing-ca', vars: { cn: 'x' } },
   preparePlanCross: {},
+  preparePlanCsr: { dirId: 'dir-0123456789abcdef', profile: 'ec/issuing-ca', vars: { cn: 'x' } },
   listIssued: {},
   revokeCertificate: { serial: '01', reason: 'superseded' },
   prepareCrl: { days: 7 },

@@ -145,7 +145,7 @@ app.whenReady().then(() => {
     async chooseDirectory(purpose) {
       const win = BrowserWindow.getFocusedWindow();
       const opts = {
-        title: purpose === 'open-ca' ? 'Open a CA directory' : 'Choose where to create the CA directory',
+        title: purpose === 'open-ca' ? 'Open a CA directory' : purpose === 'plan-output' ? 'Choose the ceremony’s output folder (the plan’s out paths are written under it)' : 'Choose where to create the CA directory',
         properties: ['openDirectory', 'createDirectory'] as Array<'openDirectory' | 'createDirectory'>,
       };
       const r = win ? await dialog.showOpenDialog(win, opts) : await dialog.showOpenDialog(opts);

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { QpkiError } from '../core/errors';
 
-export type DirPurpose = 'open-ca' | 'new-ca';
+export type DirPurpose = 'open-ca' | 'new-ca' | 'plan-output';
 
 export class Capabilities {
   private readonly dirs = new Map<string, { path: string; purpose: DirPurpose }>();
@@ -22,7 +22,8 @@ export class Capabilities {
   directory(id: string, purpose: DirPurpose): string {
     const d = this.dirs.get(id);
     if (!d || d.purpose !== purpose) {
-      throw new QpkiError('INPUT_INVALID', purpose === 'new-ca' ? 'Choose the folder for the new CA with “Choose…”: only a folder picked in the app’s own dialog is written into.' : 'Choose the CA directory with “Choose…”: only a folder picked in the app’s own dialog is opened.');
+      const words = { 'new-ca': 'Choose the folder for the new CA with “Choose…”: only a folder picked in the app’s own dialog is written into.', 'open-ca': 'Choose the CA directory with “Choose…”: only a folder picked in the app’s own dialog is opened.', 'plan-output': 'Choose the ceremony’s output folder in the app’s own dialog: only a folder picked there is written into.' };
+      throw new QpkiError('INPUT_INVALID', words[purpose]);
     }
     return d.path;
   }

@@ -6,12 +6,13 @@
  * The environment is the token the operator opened in the wizard (role `ca`): no file for it.
  */
 import { createHash } from 'node:crypto';
-import { basename, normalize, resolve, sep } from 'node:path';
+import { basename, join, normalize, resolve, sep } from 'node:path';
 import { QpkiError } from '../core/errors';
 import type { JournalKind } from '../core/journal/journal';
 import type { CheckedPlan, ResolvedStep } from '../core/plan/plan';
 import { stepWords } from '../core/plan/run';
 import type { PlannedRevocation } from './revocation';
+import type { PlanKey } from './plan-csr';
 
 export type StepStatus = 'pending' | 'done' | 'skipped';
 export type DeviationKind = 'skipped' | 'retry' | 'error' | 'changed';
@@ -27,7 +28,7 @@ export function appSupport(r: ResolvedStep): string | null {
     case 'root': return null;
     case 'subordinate': return null;
     case 'cross': return null;
-    case 'csr': return `certificate requests for an external parent are not made in the app yet; ${cli}`;
+    case 'csr': return null;
     case 'crl': return null;
   }
 }
@@ -45,6 +46,12 @@ function endsWithPath(dir: string, out: string): boolean {
   const d = resolve(dir).split(sep).filter(Boolean);
   const o = normalize(out).split(/[\\/]/).filter((x) => x && x !== '.');
   return o.length > 0 && o.length <= d.length && o.every((x, k) => d[d.length - o.length + k] === x);
+}
+
+/** The folder `dir` is `out` under (dir ends with out): the ceremony's output folder, as `qpki ceremony run --out` names it. */
+function baseOf(dir: string, out: string): string {
+  const o = normalize(out).split(/[\\/]/).filter((x) => x && x !== '.');
+  return resolve(dir, ...o.map(() => '..'));
 }
 
 /** A plan variable as the profile form holds it, so "Do this step" fills the form with the plan's values. */
@@ -76,7 +83,9 @@ export class PlanSession {
   acknowledgements: Array<{ step: number; witness: string }> = [];
   deviations: Array<{ step: number; kind: DeviationKind; note: string }> = [];
   /** What earlier steps made, by step id: the key (label and id in the token) and the CA directory. */
-  private keys = new Map<string, { label: string; id: string }>();
+  private keys = new Map<string, { label: string; id: string; fingerprint: string | null }>();
+  /** The folder the first CA directory of this ceremony was made under by its out path: later out paths go under it too. */
+  private outputBase: { dir: string; step: string } | null = null;
   private caDirs = new Map<string, string>();
   /** The signing request prepared for a step, by its id: its signature completes the step. */
   private requestStep = new Map<string, number>();
@@ -104,6 +113,7 @@ export class PlanSession {
     this.keys.clear();
     this.caDirs.clear();
     this.serials.clear();
+    this.outputBase = null;
     const p = plan.plan;
     this.record('plan.loaded', {
       planSha256: plan.sha256, file: basename(plan.path), ceremonyId: p.ceremony.id, purpose: p.ceremony.purpose, location: p.ceremony.location,
@@ -197,7 +207,7 @@ export class PlanSession {
   }
 
   keyGenerated(i: number, facts: { label: string; id: string; publicKeySha256Fingerprint: string | null; existing?: boolean }): void {
-    this.keys.set(this.active!.resolved[i].step.id, { label: facts.label, id: facts.id });
+    this.keys.set(this.active!.resolved[i].step.id, { label: facts.label, id: facts.id, fingerprint: facts.publicKeySha256Fingerprint });
     this.complete(i, { keyLabel: facts.label, keyId: facts.id, publicKeySha256Fingerprint: facts.publicKeySha256Fingerprint, ...(facts.existing ? { existingKey: true } : {}) });
   }
 
@@ -272,6 +282,30 @@ export class PlanSession {
   }
 
   /**
+   * The current step, a certificate request for an external parent, checked against the plan: the
+   * key the plan's key step made (never one the renderer names) and the file it is written to, the
+   * step's out under the ceremony's output folder `dir` (the folder earlier CA directories of this
+   * ceremony were made under, when there are any).
+   */
+  beforeCsr(req: { profile: string; vars: Record<string, unknown>; dir: string }): { i: number; key: PlanKey; out: string; path: string; profile: ResolvedStep['profile'] } {
+    const { i, r } = this.currentStep('csr', 'a certificate request for an external parent');
+    const s = r.step as Extract<ResolvedStep['step'], { type: 'csr' }>;
+    const k = this.keys.get(s.key);
+    if (!k) throw new QpkiError('PLAN_STEP_MISMATCH', `${this.stepName(i)} is signed by the key of step ${s.key}, which this ceremony did not make (skipped); run it with \`qpki ceremony run\`, or record this step as skipped with a note. Nothing was done.`);
+    const dir = resolve(req.dir);
+    const path = join(dir, normalize(s.out));
+    if (!path.startsWith(dir + sep)) throw new QpkiError('PLAN_INVALID', `The output ${s.out} of ${this.stepName(i)} is not inside the output folder. Nothing was done.`);
+    const d: string[] = [];
+    if (req.profile !== s.profile) d.push(`profile ${req.profile} instead of the plan's ${s.profile}`);
+    d.push(...sameVars(req.vars, s.variables ?? {}).map((x) => `${x} is not the plan's`));
+    const base = this.outputBase;
+    if (base && base.dir !== dir) d.push(`the output folder ${dir} is not the one step ${base.step} was written under (${base.dir})`);
+    this.begin(i, d);
+    // The plan's own profile (as checked) when the request names it; another is the renderer's, after a 'changed' deviation.
+    return { i, key: { ...k, step: s.key }, out: s.out, path, profile: req.profile === s.profile ? r.profile : undefined };
+  }
+
+  /**
    * The dates the plan fixes for step i's certificate (notBefore, and notAfter as whole days after
    * it), or undefined when the step takes them from the clock and the profile. Main reads them
    * here, from the checked plan: the renderer never names a date.
@@ -306,6 +340,8 @@ export class PlanSession {
     const i = this.requestStep.get(requestId);
     if (i === undefined || !this.active || this.status[i] !== 'pending') return;
     if (caDir) this.caDirs.set(this.active.resolved[i].step.id, caDir);
+    const out = (this.active.resolved[i].step as { out?: string }).out;
+    if (caDir && out && !this.outputBase && endsWithPath(caDir, out)) this.outputBase = { dir: baseOf(caDir, out), step: this.active.resolved[i].step.id };
     if (typeof made.serial === 'string') this.serials.set(this.active.resolved[i].step.id, made.serial);
     this.requestStep.delete(requestId);
     this.complete(i, made);

@@ -32,6 +32,7 @@ import { keyView, open, unlock, verification, view } from './ca-views';
 import type { Confirm, Confirmation } from './confirmation';
 import { csrDifferences, csrFacts } from './csr';
 import { currentCrl } from './revocation';
+import { assertCsrStillBound, csrConfirmation, executeCsr, type PendingCsr } from './plan-csr';
 import { assertCaCrlDays, MAX_CA_CRL_DAYS } from '../core/x509/crlValidity';
 
 /** CA/Browser Forum BR 7.2: a CA's CRL is valid for at most twelve months (the one limit, core's). */
@@ -50,7 +51,9 @@ export type PendingSigning =
   /** A new CA: self-signed (a root), or a subordinate whose key is in this token, certified by `parent`, a CA of this ceremony. */
   | (Common & { kind: 'root'; draft: NewCaDraft; key: KeyChoice; tokenSerial: string | null; parent?: CertificateAuthority })
   | (Common & { kind: 'issue'; caDir: string; prepared: PreparedCertificate })
-  | (Common & { kind: 'crl'; caDir: string; prepared: PreparedCrl });
+  | (Common & { kind: 'crl'; caDir: string; prepared: PreparedCrl })
+  /** A plan's certificate request for an external parent, signed by a key of the plan in this token (plan-csr.ts). */
+  | PendingCsr;
 
 /**
  * Dates a ceremony plan fixes for a certificate (main reads them from the checked plan, never
@@ -143,6 +146,7 @@ function lintRecord(r: LintReport): Record<string, unknown> {
 
 /** What main's own dialog asks before the token signs: the facts an auditor would read out. */
 export function signConfirmation(r: SigningRequestT): Confirmation {
+  if (r.kind === 'csr') return csrConfirmation(r);
   const what = r.purpose === 'root' ? 'the root CA certificate' : r.purpose === 'subordinate-ca' ? 'a subordinate CA certificate' : r.purpose === 'end-entity' ? 'an end-entity certificate' : `CRL number ${r.crl?.number ?? ''}`;
   const facts: Confirmation['facts'] = [];
   if (r.kind === 'certificate') {
@@ -518,6 +522,7 @@ function assertNewPassphrase(p: string | null, what: string): asserts p is strin
 
 /** The request is still what it was prepared against: the same key in the same logged-in token, the same CA. */
 function assertStillBound(state: AppState, r: PendingSigning): void {
+  if (r.kind === 'csr') return assertCsrStillBound(state, r);
   if (r.kind === 'root') {
     const k = state.key;
     const same = k && k.kind === r.key.kind && (k.kind === 'software' || (r.key.kind === 'pkcs11' && k.label === r.key.label && k.id === r.key.id));
@@ -590,6 +595,7 @@ function recordFailure(state: AppState, r: PendingSigning, e: unknown): void {
 }
 
 async function execute(state: AppState, r: PendingSigning, secrets: { passphrase: string | null; altPassphrase: string | null }): Promise<Output<'sign'>> {
+  if (r.kind === 'csr') return executeCsr(state, r);
   if (r.kind === 'root' && r.parent) return executeSubordinate(state, r, r.parent);
   if (r.kind === 'root') {
     const preamble = state.ceremony.takePreamble();

@@ -19,6 +19,8 @@ const CATALYST = new Set(['2.5.29.72', '2.5.29.73', '2.5.29.74']);
 // eslint-disable-next-line max-lines-per-function -- the review's rows, one per field of what is signed
 export function RequestDetails({ r }: { r: SigningRequestT }) {
   const isCert = r.kind === 'certificate';
+  // A request for an external parent has a subject and a key, but no issuer, dates or serial: the parent sets them.
+  const isCsr = r.kind === 'csr';
   const fields = r.document.fields.filter((f) => f.label !== 'SHA-1 fingerprint');
   return (
     <>
@@ -37,19 +39,20 @@ export function RequestDetails({ r }: { r: SigningRequestT }) {
                 <div className="field-row"><dt>Replaces</dt>
                   <dd data-testid="review-crl-replaces">{r.crl.replaces ? `This CRL replaces CRL number ${r.crl.replaces.number} of ${r.crl.replaces.thisUpdate} (crl/ca.crl is overwritten)` : 'Nothing: the CA’s first CRL'}</dd></div>
               )}
-              <div className="field-row"><dt>{isCert ? 'Valid from' : 'This update'}</dt><dd>{r.notBefore}</dd></div>
-              <div className="field-row"><dt>{isCert ? 'Valid until' : 'Next update'}</dt><dd>{r.notAfter} ({r.validityDays} days)</dd></div>
+              {!isCsr && <div className="field-row"><dt>{isCert ? 'Valid from' : 'This update'}</dt><dd>{r.notBefore}</dd></div>}
+              {!isCsr && <div className="field-row"><dt>{isCert ? 'Valid until' : 'Next update'}</dt><dd>{r.notAfter} ({r.validityDays} days)</dd></div>}
+              {isCsr && <div className="field-row"><dt>Request</dt><dd data-testid="review-csr-kind">A certificate request for an external parent CA, which decides the certificate’s issuer, dates, serial and extensions</dd></div>}
               <div className="field-row"><dt>Written to</dt><dd className="mono" data-testid="review-target">{r.targetDir}</dd></div>
             </dl>
           </section>
           <section aria-labelledby="review-names">
-            <h2 id="review-names">{isCert ? 'Subject and issuer' : 'Issuer'}</h2>
+            <h2 id="review-names">{isCsr ? 'Subject' : isCert ? 'Subject and issuer' : 'Issuer'}</h2>
             <dl className="fields review">
-              {isCert && <div className="field-row"><dt>Subject</dt><dd>{r.subject}</dd></div>}
-              <div className="field-row"><dt>Issuer</dt><dd data-testid="review-issuer">{r.issuer}{r.purpose === 'root' ? ' (self-signed)' : ''}</dd></div>
+              {(isCert || isCsr) && <div className="field-row"><dt>Subject</dt><dd data-testid="review-subject">{r.subject}</dd></div>}
+              {!isCsr && <div className="field-row"><dt>Issuer</dt><dd data-testid="review-issuer">{r.issuer}{r.purpose === 'root' ? ' (self-signed)' : ''}</dd></div>}
             </dl>
           </section>
-          {isCert && (
+          {(isCert || isCsr) && (
             <section aria-labelledby="review-key">
               <h2 id="review-key">Subject key</h2>
               <dl className="fields review">
@@ -81,7 +84,7 @@ export function RequestDetails({ r }: { r: SigningRequestT }) {
         {r.warnings.length > 0 && (
           <div className="notice" role="note" data-testid="review-warnings">{r.warnings.map((w, i) => <p key={i}>{w}</p>)}</div>
         )}
-        <LintPanel lint={r.lint} />
+        {!isCsr && <LintPanel lint={r.lint} />}
         {r.keys.length > 0 && <CaKeysPanel keys={r.keys} title="Keys of the new CA" />}
         {r.csr && (
           <section aria-labelledby="csr-title" data-testid="review-csr">
@@ -126,6 +129,7 @@ export function RequestDetails({ r }: { r: SigningRequestT }) {
             </div>
           ))}
         </dl>
+        {isCsr && r.document.extensions.length === 0 && <p data-testid="review-no-extensions">None requested: the parent CA decides the certificate’s extensions.</p>}
         {r.addedAtSigning && <p className="hint" data-testid="review-added-at-signing">Added when signing: {r.addedAtSigning}</p>}
     </>
   );
@@ -183,7 +187,7 @@ export function SignForm({ r, back }: { r: SigningRequestT; back: ScreenName }) 
     } else if (need.alt === 'existing') a = alt.current?.take() || undefined;
     void actions.sign(p, a);
   };
-  const signer = r.purpose === 'crl' || r.purpose !== 'root' ? 'the CA key' : keystore === 'software' ? 'the key file' : 'the token';
+  const signer = r.purpose === 'csr' ? 'the token' : r.purpose === 'crl' || r.purpose !== 'root' ? 'the CA key' : keystore === 'software' ? 'the key file' : 'the token';
   const formId = useId();
   // The action bar sits beside the form, not in it: a sticky bar stays inside its parent, and this
   // form is only the last panel of a long review, so inside it Sign would sit far below the fold.
@@ -238,9 +242,10 @@ export function Review() {
   const keystore = useWizard((s) => s.keystore);
   if (!review) return null;
   return (
-    <Screen title="Review before signing" intro={<p>Read this aloud to the witnesses. The {keystore === 'software' ? 'key file signs' : 'token signs'} exactly this, and only after the confirmation below and the app’s own question.</p>}>
+    <Screen title={review.kind === 'csr' ? review.document.title : 'Review before signing'} intro={<p>Read this aloud to the witnesses. The {keystore === 'software' ? 'key file signs' : 'token signs'} exactly this, and only after the confirmation below and the app’s own question.</p>}>
       <RequestDetails r={review} />
-      <SignForm r={review} back="profile" />
+      {/* A plan's request for an external parent was opened from the plan screen: going back returns there. */}
+      <SignForm r={review} back={review.kind === 'csr' ? 'plan' : 'profile'} />
     </Screen>
   );
 }

@@ -11,6 +11,7 @@ import * as revocation from '../../ceremony/revocation';
 import * as caOps from '../../ceremony/ca-views';
 import * as signing from '../../ceremony/signing';
 import { csrFacts, suggestedVars } from '../../ceremony/csr';
+import { prepareCsr } from '../../ceremony/plan-csr';
 import { groupHex } from '../../core/journal/format';
 import type { HandlerContext, Impl } from './context';
 
@@ -51,7 +52,7 @@ function validateVars(defs: VariableDef[], vars: Record<string, unknown>): Recor
  * that table; the signing rules each entry applies live in ceremony/ (signing.ts, plan-session.ts).
  */
 // eslint-disable-next-line max-lines-per-function -- the handler table of the CA channels: one short entry per channel, kept together so each channel is found by name
-export function caHandlers(h: HandlerContext): Pick<Impl, 'listProfiles' | 'getProfile' | 'validateVariables' | 'previewCa' | 'openCa' | 'readCsr' | 'prepareIssue' | 'preparePlanCross' | 'listIssued' | 'revokeCertificate' | 'prepareCrl' | 'sign' | 'withdrawRequest' | 'describeDocument' | 'verifyDocument' | 'exportCertificate' | 'chooseDirectory'> {
+export function caHandlers(h: HandlerContext): Pick<Impl, 'listProfiles' | 'getProfile' | 'validateVariables' | 'previewCa' | 'openCa' | 'readCsr' | 'prepareIssue' | 'preparePlanCross' | 'preparePlanCsr' | 'listIssued' | 'revokeCertificate' | 'prepareCrl' | 'sign' | 'withdrawRequest' | 'describeDocument' | 'verifyDocument' | 'exportCertificate' | 'chooseDirectory'> {
   const { state, deps, ceremony, ctx, plan, underPlan, rememberOpened, requireCeremony } = h;
   return {
     listProfiles: () => ({
@@ -117,6 +118,19 @@ export function caHandlers(h: HandlerContext): Pick<Impl, 'listProfiles' | 'getP
       let step: ReturnType<typeof plan.beforeCross> | undefined;
       return underPlan(() => (step = plan.beforeCross(state.caDir)).i,
         (i) => signing.prepareCross(ctx, { ...step!.certificate, profile: step!.profile!, vars: step!.vars, dates: plan.datesFor(i!) }));
+    },
+    // A plan's request for an external parent: the key is the plan's key step's, the file the step's out under the output folder main's dialog gave.
+    preparePlanCsr: async ({ dirId, profile, vars }) => {
+      requireCeremony('preparing a certificate request');
+      if (!plan.isActive) throw new QpkiError('PLAN_INVALID', 'A certificate request for an external parent is prepared from a ceremony plan\'s step: open a plan and start it.');
+      const dir = state.capabilities.directory(dirId, 'plan-output');
+      let step: ReturnType<typeof plan.beforeCsr> | undefined;
+      return underPlan(() => (step = plan.beforeCsr({ profile, vars, dir })).i, async (i) => {
+        signing.withdraw(state);
+        const r = prepareCsr(state, { stepId: plan.active!.resolved[i!].step.id, profile: step!.profile ?? builtinProfile(profile), vars, key: step!.key, path: step!.path, out: step!.out });
+        state.request = r;
+        return r.view;
+      });
     },
     listIssued: () => revocation.listIssued(state),
     // A plan revokes only in its CRL steps (prepareCrl does what the plan names); any other revocation during a plan is refused.

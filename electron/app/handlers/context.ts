@@ -20,7 +20,7 @@ import { readJournal, type JournalKind } from '../../core/journal/journal';
 
 export interface HandlerDeps {
   /** Ask the operator for a directory (a dialog in the app; a fixed answer in tests). */
-  chooseDirectory(purpose: 'open-ca' | 'new-ca'): Promise<string | null>;
+  chooseDirectory(purpose: 'open-ca' | 'new-ca' | 'plan-output'): Promise<string | null>;
   /** Ask where to save an export (a dialog in the app). */
   chooseSavePath(suggested: string, what?: 'certificate' | 'transcript'): Promise<string | null>;
   /** Print the transcript page to an A4 PDF at `dest` (printToPDF in the app, headless Chromium in tests). */

@@ -11,22 +11,38 @@ import { pemOrDer } from './pem';
 
 const OID_EXTENSION_REQUEST = '1.2.840.113549.1.9.14';
 
-/** A PKCS#10 request signed by `signer` (a key in the token or in a file). */
-export async function buildCsr(opts: { subject: Name; signer: Signer; signatureAlgorithm: SignatureAlgorithm; extensions?: Extension[] }): Promise<Uint8Array> {
+/**
+ * The CertificationRequestInfo of a PKCS#10 request (what its holder signs), as DER: the one
+ * builder the command line and the app use, so a request reviewed in the app is, byte for byte,
+ * what `qpki ceremony run` would sign for the same subject and key.
+ */
+export function csrRequestInfo(opts: { subject: Name; spki: Uint8Array; extensions?: Extension[] }): Uint8Array {
   const info = new CertificationRequestInfo({
     subject: opts.subject,
-    subjectPKInfo: AsnConvert.parse(opts.signer.spki, SubjectPublicKeyInfo),
+    subjectPKInfo: AsnConvert.parse(opts.spki, SubjectPublicKeyInfo),
   });
   if (opts.extensions?.length) {
     info.attributes.push(new Attribute({ type: OID_EXTENSION_REQUEST, values: [AsnConvert.serialize(new Extensions(opts.extensions))] }));
   }
-  const infoDer = new Uint8Array(AsnConvert.serialize(info));
-  const signature = await opts.signer.sign(opts.signatureAlgorithm, infoDer);
-  return assembleSigned(infoDer, new Uint8Array(AsnConvert.serialize(signatureAlgorithmIdentifierObject(opts.signatureAlgorithm))), signature);
+  return new Uint8Array(AsnConvert.serialize(info));
+}
+
+/** A request from its CertificationRequestInfo DER, signed as it is by `signer`. */
+export async function signCsrInfo(infoDer: Uint8Array, signer: Signer, signatureAlgorithm: SignatureAlgorithm): Promise<Uint8Array> {
+  const signature = await signer.sign(signatureAlgorithm, infoDer);
+  return assembleSigned(infoDer, new Uint8Array(AsnConvert.serialize(signatureAlgorithmIdentifierObject(signatureAlgorithm))), signature);
+}
+
+/** A PKCS#10 request signed by `signer` (a key in the token or in a file). */
+export async function buildCsr(opts: { subject: Name; signer: Signer; signatureAlgorithm: SignatureAlgorithm; extensions?: Extension[] }): Promise<Uint8Array> {
+  const infoDer = csrRequestInfo({ subject: opts.subject, spki: opts.signer.spki, ...(opts.extensions ? { extensions: opts.extensions } : {}) });
+  return signCsrInfo(infoDer, opts.signer, opts.signatureAlgorithm);
 }
 
 export interface ParsedCsr {
   der: Uint8Array;
+  /** The CertificationRequestInfo exactly as encoded in the request (what its signature covers). */
+  info: Uint8Array;
   subject: Name;
   spki: Uint8Array;
   keyAlgorithm: KeyAlgorithm;
@@ -69,5 +85,5 @@ export function parseAndVerifyCsr(data: Uint8Array | string): ParsedCsr {
     if (a.type !== OID_EXTENSION_REQUEST) continue;
     for (const v of a.values) requestedExtensions.push(...AsnConvert.parse(v, Extensions));
   }
-  return { der, subject: csr.certificationRequestInfo.subject, spki, keyAlgorithm, signatureAlgorithm, requestedExtensions };
+  return { der, info: infoDer, subject: csr.certificationRequestInfo.subject, spki, keyAlgorithm, signatureAlgorithm, requestedExtensions };
 }
