@@ -341,6 +341,7 @@ test('outside an open ceremony main changes nothing: no token initialized, no ke
   const dir = join(work, 'no-ceremony-root');
   refused(await call('previewCa', { profile: 'ec/root-ca', vars: { cn: 'No Ceremony Root' }, dirId: await dirId('new-ca', dir) }), /preparing a signature happens only/);
   refused(await call('prepareCrl', { days: 30 }), /preparing a signature happens only/);
+  refused(await call('preparePlanCross', {}), /preparing a cross-certificate happens only/);
   // A request prepared by an earlier ceremony is not signed once it has closed.
   refused(await call('sign', { requestId: earlierRequest }), /signing happens only within an open ceremony/);
   assert.equal(existsSync(join(dir, 'ca.crt')), false, 'nothing signed');

@@ -114,6 +114,7 @@ export function caHandlers(h: HandlerContext): Pick<Impl, 'listProfiles' | 'getP
         return signing.prepareIssuance(ctx, { purpose, csrPem, profile: builtinProfile(profile), vars, ...(rootEndEntity ? { rootEndEntity } : {}), ...(dates ? { dates } : {}) });
       }),
     preparePlanCross: async () => {
+      requireCeremony('preparing a cross-certificate');
       if (!plan.isActive) throw new QpkiError('PLAN_INVALID', 'A cross-certificate is prepared from a ceremony plan\'s step: open a plan and start it.');
       let step: ReturnType<typeof plan.beforeCross> | undefined;
       return underPlan(() => (step = plan.beforeCross(state.caDir)).i,
