@@ -12,7 +12,7 @@ export function RequestWritten() {
   if (!w) return null;
   const valid = w.csr.signatures.every((x) => x.valid === true);
   return (
-    <Screen title="Certificate request written" intro={<p>The token signed the request; main verified its signature with the key it carries and wrote it, over no other file. Send the file to the parent CA.</p>}>
+    <Screen title="Certificate request written" intro={<p>The token signed the request; the app checked its signature against the key it carries and wrote it as a new file (no file was replaced). Send the file to the parent CA.</p>}>
       <div className="panel" data-testid="csr-result">
         <p data-testid="csr-verification"><Badge ok={valid}>{valid ? 'Signature verified' : 'NOT VERIFIED'}</Badge> The request is signed by the key it carries.</p>
         <p>Written to <span className="mono" data-testid="csr-saved-to">{w.savedTo}</span></p>
