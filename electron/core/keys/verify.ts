@@ -100,12 +100,25 @@ function curveOid(params: ArrayBuffer | null): string | undefined {
   }
 }
 
+/**
+ * Public keys decoded, by their SPKI bytes: a CA verifies every signature it makes with its own
+ * key, and decoding that key again for each was a tenth of an issuance. A KeyObject never changes.
+ */
+const nodeKeys = new Map<string, KeyObject>();
+
 function nodePublicKey(spki: Uint8Array): KeyObject {
+  const id = Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength).toString('base64');
+  const hit = nodeKeys.get(id);
+  if (hit) return hit;
+  let key: KeyObject;
   try {
-    return createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+    key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
   } catch {
     throw new QpkiError('KEY_INVALID', 'The public key does not decode (corrupt SubjectPublicKeyInfo).');
   }
+  if (nodeKeys.size >= 64) nodeKeys.delete(nodeKeys.keys().next().value!);
+  nodeKeys.set(id, key);
+  return key;
 }
 
 /**

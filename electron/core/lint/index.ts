@@ -18,7 +18,7 @@ import { CRL_LINTS } from './crl';
 import { keyFacts } from './helpers';
 import { CATALYST_CRL_LINTS, KEY_LINTS } from './keys';
 import { RFC5280_LINTS } from './rfc5280';
-import type { CertificateKind, CertificateLint, CrlLint, DocumentKind, LintContext, LintFinding, LintResult, PkiKind } from './types';
+import type { CertificateKind, CertificateLint, CrlLint, DocumentKind, LintContext, LintFinding, LintResult, LintStatus, PkiKind } from './types';
 
 export type * from './types';
 export { BR_SUBSCRIBER_VALIDITY, brSubscriberValidityAt } from './br';
@@ -61,17 +61,22 @@ function asMessages(out: unknown): string[] {
   return typeof out === 'string' ? [out] : [];
 }
 
-function result(l: CertificateLint | CrlLint, applies: boolean, out: () => unknown): LintResult {
-  const base = { lint: l.name, severity: l.severity, source: l.source, ...(l.zlint && { zlint: typeof l.zlint === 'string' ? [l.zlint] : l.zlint }) };
-  if (!applies) return { ...base, status: 'not-applicable', messages: [] };
-  let messages: string[];
-  try {
-    messages = asMessages(out());
-  } catch (e) {
-    // A lint that cannot read what it checks reports that, rather than passing silently.
-    messages = [`the lint could not read the document: ${e instanceof Error ? e.message : String(e)}`];
+function result<C, F>(l: { name: string; severity: LintResult['severity']; source: string; zlint?: string | string[]; check: (c: C, facts: F) => unknown }, applies: boolean, c: C, facts: F): LintResult {
+  let messages: string[] = [];
+  if (applies) {
+    try {
+      messages = asMessages(l.check(c, facts));
+    } catch (e) {
+      // A lint that cannot read what it checks reports that, rather than passing silently.
+      messages = [`the lint could not read the document: ${e instanceof Error ? e.message : String(e)}`];
+    }
   }
-  return { ...base, status: messages.length ? 'fail' : 'pass', messages };
+  const status: LintStatus = !applies ? 'not-applicable' : messages.length ? 'fail' : 'pass';
+  // Two fixed literals, not spreads: a certificate runs 136 lints twice per issuance, and spreading
+  // a conditional object into each result was a third of an in-process issuance's time.
+  return l.zlint
+    ? { lint: l.name, severity: l.severity, source: l.source, zlint: typeof l.zlint === 'string' ? [l.zlint] : l.zlint, status, messages }
+    : { lint: l.name, severity: l.severity, source: l.source, status, messages };
 }
 
 /** Every certificate lint's verdict: pass, fail (with its messages) or not-applicable to this kind / PKI. */
@@ -81,7 +86,7 @@ export function runCertificateLints(der: Uint8Array, ctx: LintContext = {}): { k
   const kind = ctx.kind ?? certificateKindOf(c);
   const pki: PkiKind = ctx.pki ?? 'public-tls';
   const facts = { kind, pki, key: keyFacts(c), issuer: issuerModel(ctx), selfSigned: c.selfIssued ? selfSignatureVerifies(c) : false };
-  const results = CERTIFICATE_LINTS.map((l) => result(l, l.kinds.includes(kind) && applies(l, pki), () => l.check(c, facts)));
+  const results = CERTIFICATE_LINTS.map((l) => result(l, l.kinds.includes(kind) && applies(l, pki), c, facts));
   return { kind, results };
 }
 
@@ -93,7 +98,7 @@ export function runCrlLints(der: Uint8Array, ctx: LintContext = {}): { kind: 'cr
   // A root's CRL lists the CAs under it; any other CA's CRL lists its subscribers.
   const scope = ctx.crlScope ?? (issuer && issuer.selfIssued && issuer.basicConstraints?.ca ? 'cas' : 'subscribers');
   const facts = { pki, scope, issuer } as const;
-  return { kind: 'crl', results: CRL_LINT_LIST.map((l) => result(l, applies(l, pki), () => l.check(c, facts))) };
+  return { kind: 'crl', results: CRL_LINT_LIST.map((l) => result(l, applies(l, pki), c, facts)) };
 }
 
 function applies(l: CertificateLint | CrlLint, pki: PkiKind): boolean {

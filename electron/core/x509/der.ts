@@ -11,23 +11,30 @@ export interface Tlv {
   end: number;
 }
 
-/** Read the TLV at `offset`. Only single-byte tags and definite lengths (DER). */
+function malformed(why: string, at: number): QpkiError {
+  return new QpkiError('INPUT_INVALID', `Malformed DER: ${why} at offset ${at}.`);
+}
+
+/**
+ * Read the TLV at `offset`. Only single-byte tags and definite lengths (DER). No closure is made
+ * per call: the bundles keep function names, so each closure made costs a property definition,
+ * and this runs for every TLV of every document.
+ */
 export function readTlv(buf: Uint8Array, offset: number): Tlv {
-  const bad = (why: string) => new QpkiError('INPUT_INVALID', `Malformed DER: ${why} at offset ${offset}.`);
-  if (offset + 2 > buf.length) throw bad('truncated header');
+  if (offset + 2 > buf.length) throw malformed('truncated header', offset);
   const tag = buf[offset];
-  if ((tag & 0x1f) === 0x1f) throw bad('multi-byte tag');
+  if ((tag & 0x1f) === 0x1f) throw malformed('multi-byte tag', offset);
   let len = buf[offset + 1];
   let p = offset + 2;
   if (len & 0x80) {
     const n = len & 0x7f;
-    if (n === 0 || n > 4) throw bad('unsupported length');
-    if (p + n > buf.length) throw bad('truncated length');
+    if (n === 0 || n > 4) throw malformed('unsupported length', offset);
+    if (p + n > buf.length) throw malformed('truncated length', offset);
     len = 0;
     for (let i = 0; i < n; i++) len = len * 256 + buf[p + i];
     p += n;
   }
-  if (p + len > buf.length) throw bad('length beyond the data');
+  if (p + len > buf.length) throw malformed('length beyond the data', offset);
   return { tag, start: offset, contentStart: p, end: p + len };
 }
 
@@ -126,7 +133,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * are lenient about some of these, and a lenient decoder shows something other than what was signed.
  */
 export function assertStrictDer(buf: Uint8Array): void {
-  const bad = (why: string, at: number) => new QpkiError('INPUT_INVALID', `Malformed DER: ${why} at offset ${at}.`);
+  const bad = malformed;
   const top = whole(buf);
   const stack: { t: Tlv; depth: number }[] = [{ t: top, depth: 1 }];
   while (stack.length) {
