@@ -71,7 +71,8 @@ export default tseslint.config(
   {
     files: ['**/*.ts', '**/*.tsx'],
     languageOptions: { parser: tseslint.parser },
-    linterOptions: { reportUnusedDisableDirectives: 'off' },
+    // A disable comment that no longer disables anything is refused: it would excuse a future problem unseen.
+    linterOptions: { reportUnusedDisableDirectives: 'error' },
     plugins: { qpki: { rules: { layering } }, '@typescript-eslint': tseslint.plugin },
     rules: { 'qpki/layering': 'error' },
   },

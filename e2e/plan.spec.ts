@@ -49,7 +49,7 @@ test('a plan: shown with its hash, started, walked with witnesses and one deviat
   const { page, harness: h } = app;
   await page.setViewportSize({ width: 1280, height: 800 });
   const call = async (name: keyof typeof h.handlers, input: unknown = {}) => {
-    const r = (await h.handlers[name](input)) as { ok: boolean; value?: any; error?: { code: string; message: string } }; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const r = (await h.handlers[name](input)) as { ok: boolean; value?: any; error?: { code: string; message: string } };
     return r;
   };
   const ok = async (name: keyof typeof h.handlers, input: unknown = {}) => {

@@ -3,7 +3,7 @@
  * the login and token-initialization actions take PINs as arguments, pass them on once and
  * keep nothing (renderer/store.test.ts scans the whole state for a canary PIN).
  */
-import { createStore } from 'zustand/vanilla';
+import { createStore, type StoreApi } from 'zustand/vanilla';
 import { useStore } from 'zustand';
 import { call, toPayload } from './api';
 import type { ErrorPayload } from '../shared/error-codes';
@@ -193,65 +193,47 @@ export function pemBlocks(text: string): string[] {
 }
 
 /**
- * The wizard's state and its actions, one action per thing the operator does on a screen. Long
- * because it is that table: each action calls main through the bridge and moves to the next screen.
+ * What every group of actions shares: the store's get and set, the run helper, the login helpers,
+ * the step a lost token interrupted, and all the actions (one group calls another's).
  */
-// eslint-disable-next-line max-lines-per-function -- the wizard's one store: about forty short actions sharing one closure (get, set, the run helper)
-export function createWizardStore() {
-  const store = createStore<WizardState>()(() => ({ ...initial }));
-  const set = store.setState;
-  const get = store.getState;
-
+interface StoreKit {
+  get: StoreApi<WizardState>['getState'];
+  set: StoreApi<WizardState>['setState'];
+  run: <T>(what: string, fn: () => Promise<T>, resume?: () => Promise<unknown>) => Promise<T | undefined>;
+  refreshJournal: () => Promise<void>;
+  loginOnce: (pin: string) => Promise<boolean>;
+  refreshPinState: () => Promise<void>;
   /**
    * The step a lost token interrupted, run again after Retry and the new login. Only steps that
    * need no secret but the PIN are kept (a passphrase is never held for later).
    */
-  let resumeAfterReconnect: (() => Promise<unknown>) | null = null;
+  resumeAfterReconnect: { step: (() => Promise<unknown>) | null };
+  /** Filled in by createWizardStore once every group is made; read only when an action runs. */
+  actions: WizardActions;
+}
 
-  /**
-   * Run one step against main: shows progress, turns failures into the on-screen error. A token
-   * that stopped answering (main says TOKEN_NOT_PRESENT and has dropped its session) opens the
-   * reconnect panel instead, remembering `resume` if the step can be run again as it was.
-   */
-  async function run<T>(what: string, fn: () => Promise<T>, resume?: () => Promise<unknown>): Promise<T | undefined> {
-    set({ busy: what, error: null });
-    try {
-      const out = await fn();
-      // The journal panel follows the ceremony step by step.
-      if (get().ceremony) await refreshJournal();
-      return out;
-    } catch (e) {
-      if (get().ceremony) await refreshJournal();
-      const p = toPayload(e);
-      const t = get().token;
-      const alt = get().altToken;
-      if (p.code === 'TOKEN_NOT_PRESENT' && alt && p.message.includes(`(serial ${alt.serial})`)) {
-        // The second token (the ML-DSA key's) went away: main closed only its session; the ceremony's token is fine.
-        set({ error: p, altToken: null, altLoggedIn: false, altKey: null, altAlgorithms: [] });
-        return undefined;
-      }
-      if (p.code === 'TOKEN_NOT_PRESENT' && t) {
-        // A second loss while reconnecting keeps the step the first one interrupted.
-        if (resume || !get().lost) resumeAfterReconnect = resume ?? null;
-        const resumes = resumeAfterReconnect ? (resume ? what : get().lost?.resumes ?? null) : null;
-        set({ lost: { label: t.label, serial: t.serial, message: p.message, stage: 'reconnect', resumes, retryProblem: null }, loggedIn: false });
-        return undefined;
-      }
-      set({ error: p });
-      return undefined;
-    } finally {
-      set({ busy: null });
-    }
-  }
+export type WizardActions = ReturnType<typeof ceremonyActions> & ReturnType<typeof moduleActions> & ReturnType<typeof tokenActions> & ReturnType<typeof keyActions>
+  & ReturnType<typeof planActions> & ReturnType<typeof profileActions> & ReturnType<typeof reviewActions> & ReturnType<typeof caActions> & ReturnType<typeof issueActions>
+  & ReturnType<typeof inspectActions> & ReturnType<typeof sessionActions>;
 
-  /**
-   * A wrong PIN that locked the token: the error says what the operator faces now (the security
-   * officer must unlock it), not "type the PIN again"; main's words stay as the details.
-   */
-  function lockedNow(t: TokenSummaryT): Partial<WizardState> {
-    const e = get().error;
-    return t.flags.userPinLocked && e?.code === 'PIN_INCORRECT' ? { error: { code: 'PIN_LOCKED', message: e.message } } : {};
-  }
+/**
+ * The wizard's state and its actions, one action per thing the operator does on a screen, in
+ * groups by what they work on (the ceremony, the library, the token, the key, the plan, …). Each
+ * action calls main through the bridge and moves to the next screen. A new action goes in its
+ * group; a new group is one more factory here and in WizardActions.
+ */
+export function createWizardStore() {
+  const store = createStore<WizardState>()(() => ({ ...initial }));
+  const actions = {} as WizardActions;
+  const k = storeKit(store, actions);
+  Object.assign(actions, ceremonyActions(k), moduleActions(k), tokenActions(k), keyActions(k), planActions(k), profileActions(k), reviewActions(k), caActions(k), issueActions(k), inspectActions(k), sessionActions(k));
+  return { store, actions };
+}
+
+function storeKit(store: StoreApi<WizardState>, actions: WizardActions): StoreKit {
+  const set = store.setState;
+  const get = store.getState;
+  const resumeAfterReconnect: StoreKit['resumeAfterReconnect'] = { step: null };
 
   async function refreshJournal(): Promise<void> {
     try {
@@ -260,6 +242,17 @@ export function createWizardStore() {
     } catch {
       /* the journal panel is informative; its own absence is not an error to show */
     }
+  }
+
+  const run = runner(get, set, resumeAfterReconnect, refreshJournal);
+
+  /**
+   * A wrong PIN that locked the token: the error says what the operator faces now (the security
+   * officer must unlock it), not "type the PIN again"; main's words stay as the details.
+   */
+  function lockedNow(t: TokenSummaryT): Partial<WizardState> {
+    const e = get().error;
+    return t.flags.userPinLocked && e?.code === 'PIN_INCORRECT' ? { error: { code: 'PIN_LOCKED', message: e.message } } : {};
   }
 
   /** The PIN goes once to main's login; it is an argument here and never enters the store. */
@@ -285,7 +278,51 @@ export function createWizardStore() {
     }
   }
 
-  const actions = {
+  return { get, set, run, refreshJournal, loginOnce, refreshPinState, resumeAfterReconnect, actions };
+}
+
+/**
+ * Run one step against main: shows progress, turns failures into the on-screen error. A token
+ * that stopped answering (main says TOKEN_NOT_PRESENT and has dropped its session) opens the
+ * reconnect panel instead, remembering `resume` if the step can be run again as it was.
+ */
+function runner(get: StoreKit['get'], set: StoreKit['set'], interrupted: StoreKit['resumeAfterReconnect'], refreshJournal: () => Promise<void>): StoreKit['run'] {
+  return async function run<T>(what: string, fn: () => Promise<T>, resume?: () => Promise<unknown>): Promise<T | undefined> {
+    set({ busy: what, error: null });
+    try {
+      const out = await fn();
+      // The journal panel follows the ceremony step by step.
+      if (get().ceremony) await refreshJournal();
+      return out;
+    } catch (e) {
+      if (get().ceremony) await refreshJournal();
+      const p = toPayload(e);
+      const t = get().token;
+      const alt = get().altToken;
+      if (p.code === 'TOKEN_NOT_PRESENT' && alt && p.message.includes(`(serial ${alt.serial})`)) {
+        // The second token (the ML-DSA key's) went away: main closed only its session; the ceremony's token is fine.
+        set({ error: p, altToken: null, altLoggedIn: false, altKey: null, altAlgorithms: [] });
+        return undefined;
+      }
+      if (p.code === 'TOKEN_NOT_PRESENT' && t) {
+        // A second loss while reconnecting keeps the step the first one interrupted.
+        if (resume || !get().lost) interrupted.step = resume ?? null;
+        const resumes = interrupted.step ? (resume ? what : get().lost?.resumes ?? null) : null;
+        set({ lost: { label: t.label, serial: t.serial, message: p.message, stage: 'reconnect', resumes, retryProblem: null }, loggedIn: false });
+        return undefined;
+      }
+      set({ error: p });
+      return undefined;
+    } finally {
+      set({ busy: null });
+    }
+  };
+}
+
+/** The ceremony itself: the people and the preflight, continuing after it, closing the record and its transcript. */
+function ceremonyActions(k: StoreKit) {
+  const { get, set, run, actions, refreshJournal } = k;
+  return {
     go(screen: Screen) {
       set({ screen, error: null });
     },
@@ -358,6 +395,13 @@ export function createWizardStore() {
         set({ transcript: r.savedTo });
       });
     },
+  };
+}
+
+/** The PKCS#11 library (or the software keystore) and its slots, before a token is opened. */
+function moduleActions(k: StoreKit) {
+  const { get, set, run, actions } = k;
+  return {
     async prepareDevToken() {
       await run('Preparing the development token store', async () => {
         const r = await call('prepareDevToken', {});
@@ -422,6 +466,13 @@ export function createWizardStore() {
         set({ mechanisms: { ...get().mechanisms, [slotId]: r } });
       });
     },
+  };
+}
+
+/** The ceremony's token: opened, logged in (the PIN an argument, never stored), reconnected after a loss, initialized. */
+function tokenActions(k: StoreKit) {
+  const { get, set, run, actions, refreshJournal, loginOnce, refreshPinState } = k;
+  return {
     async openToken(serial: string, label?: string) {
       await run('Opening the token', async () => {
         const r = await call('openToken', { serial, label });
@@ -465,8 +516,8 @@ export function createWizardStore() {
         if (get().lost?.stage === 'pin') await refreshPinState();
         return false;
       }
-      const resume = resumeAfterReconnect;
-      resumeAfterReconnect = null;
+      const resume = k.resumeAfterReconnect.step;
+      k.resumeAfterReconnect.step = null;
       set({ lost: null });
       if (resume) await resume();
       return true;
@@ -481,6 +532,13 @@ export function createWizardStore() {
       });
       return r === true;
     },
+  };
+}
+
+/** The CA key in the open token, and a Catalyst CA's ML-DSA key (in a second token, or a file). */
+function keyActions(k: StoreKit) {
+  const { get, set, run, actions } = k;
+  return {
     async loadKeys() {
       await run('Reading the keys', async () => {
         const [k, a] = await Promise.all([call('listKeys', {}), call('keyAlgorithms', {})]);
@@ -534,6 +592,13 @@ export function createWizardStore() {
         set({ altKey: null, altToken: null, altLoggedIn: false, altAlgorithms: [] });
       });
     },
+  };
+}
+
+/** A plan's steps done in the wizard. */
+function planActions(k: StoreKit) {
+  const { get, set, run, actions } = k;
+  return {
     /**
      * "Do this step" of a plan: the wizard's screen for it, its forms filled with the plan's values
      * (key label and algorithm, profile and variables, CRL days). The operator still reviews and
@@ -575,6 +640,13 @@ export function createWizardStore() {
       const keyHere = step.type === 'key' && get().loggedIn && get().keystore === 'pkcs11';
       set({ screen: step.type === 'crl' ? 'issue' : step.type === 'token-init' ? 'init' : keyHere ? 'key' : 'storage', error: null, ...(step.type === 'crl' ? { issueMode: 'crl' as const } : {}) });
     },
+  };
+}
+
+/** The profile and its variables, and the new CA's directory. */
+function profileActions(k: StoreKit) {
+  const { get, set, run } = k;
+  return {
     async loadProfiles() {
       if (get().profiles.length) return;
       await run('Reading the profiles', async () => {
@@ -624,6 +696,13 @@ export function createWizardStore() {
       if (r?.dirId) set({ caDirId: r.dirId, caDir: r.path ?? '' });
       return r?.dirId ?? null;
     },
+  };
+}
+
+/** What is signed: prepared for the review, withdrawn, or signed. */
+function reviewActions(k: StoreKit) {
+  const { get, set, run, actions, refreshJournal } = k;
+  return {
     async preview() {
       const s = get();
       if (!s.profile || !s.caDirId) return;
@@ -661,6 +740,13 @@ export function createWizardStore() {
         await refreshJournal();
       }, passphrase || altPassphrase ? undefined : () => actions.sign());
     },
+  };
+}
+
+/** An existing CA opened, and its token. */
+function caActions(k: StoreKit) {
+  const { get, set, run, refreshJournal } = k;
+  return {
     async openCa(dirId: string) {
       await run('Opening the CA directory', async () => {
         const r = await call('openCa', { dirId });
@@ -679,6 +765,13 @@ export function createWizardStore() {
         set({ token: r.token, tokenSlotId: r.slotId, loggedIn: false, screen: 'pin' });
       });
     },
+  };
+}
+
+/** An open CA's work: a certificate from a request, a revocation, its CRL, an export. */
+function issueActions(k: StoreKit) {
+  const { get, set, run, actions } = k;
+  return {
     async startIssue(mode: IssueMode) {
       set({ issueMode: mode, profile: null, vars: {}, issued: null, crl: null, review: null, error: null, purpose: 'ca' });
       if (get().ca === null && get().caDirId) await actions.openCa(get().caDirId!);
@@ -739,6 +832,13 @@ export function createWizardStore() {
         set({ exported: r.savedTo });
       });
     },
+  };
+}
+
+/** The inspector: a file's objects decoded and verified. */
+function inspectActions(k: StoreKit) {
+  const { get, set, run, actions } = k;
+  return {
     /** New input: the previous result goes at once, so nothing on screen belongs to another file. */
     clearInspected() {
       set({ inspected: null, inspectedAll: [], inspectedIndex: 0, verification: null, inspectProblem: null, error: null });
@@ -792,6 +892,13 @@ export function createWizardStore() {
         set({ verification: r });
       });
     },
+  };
+}
+
+/** The journal panel, and ending the session (with "Start over"). */
+function sessionActions(k: StoreKit) {
+  const { get, set, run, actions, refreshJournal } = k;
+  return {
     refreshJournal,
     /** Log out, close the session and forget everything about this ceremony. */
     /**
@@ -814,7 +921,7 @@ export function createWizardStore() {
     async endCeremony() {
       const r = await run('Ending the ceremony', () => call('endSession', {}));
       const { appInfo, knownModules, journal } = get();
-      resumeAfterReconnect = null;
+      k.resumeAfterReconnect.step = null;
       if (r?.closed?.dir) {
         set({ ...initial, appInfo, knownModules, journal, closed: r.closed, screen: 'closed' });
         await refreshJournal();
@@ -823,8 +930,6 @@ export function createWizardStore() {
       set({ ...initial, appInfo, knownModules });
     },
   };
-
-  return { store, actions };
 }
 
 export type WizardStore = ReturnType<typeof createWizardStore>;

@@ -53,7 +53,28 @@ function reason(e: unknown): string {
   return m.split('\n')[0];
 }
 
-// eslint-disable-next-line max-lines-per-function -- the benchmark's sections, in order
+/**
+ * One private token store for every token section; created lazily so sections 3 and 4 run even
+ * where SoftHSM2 is missing. `opened` is the store if a section made it (to clean up at the end).
+ */
+function lazyHsm(): { needHsm: () => Promise<BenchHsm>; opened: () => BenchHsm | undefined } {
+  let hsm: BenchHsm | undefined;
+  let hsmError: unknown;
+  const needHsm = async (): Promise<BenchHsm> => {
+    if (hsm) return hsm;
+    if (hsmError) throw hsmError;
+    try {
+      const { setupBenchHsm } = await import('./bench/hsm');
+      hsm = setupBenchHsm();
+      return hsm;
+    } catch (e) {
+      hsmError = e;
+      throw e;
+    }
+  };
+  return { needHsm, opened: () => hsm };
+}
+
 async function main(): Promise<void> {
   const only = option('sections')?.split(',').map((s) => s.trim());
   const wanted = (n: string) => !only || only.includes(n);
@@ -69,22 +90,7 @@ async function main(): Promise<void> {
   };
   say(`qpki bench — node ${env.node}, ${env.platform}, ${env.cpu}, temp dir ${env.tmpdir}`);
 
-  // One private token store for every token section; created lazily so sections 3 and 4 run
-  // even where SoftHSM2 is missing.
-  let hsm: BenchHsm | undefined;
-  let hsmError: unknown;
-  const needHsm = async (): Promise<BenchHsm> => {
-    if (hsm) return hsm;
-    if (hsmError) throw hsmError;
-    try {
-      const { setupBenchHsm } = await import('./bench/hsm');
-      hsm = setupBenchHsm();
-      return hsm;
-    } catch (e) {
-      hsmError = e;
-      throw e;
-    }
-  };
+  const { needHsm, opened } = lazyHsm();
 
   const section = async (id: string, title: string, run: () => Promise<void>) => {
     if (!wanted(id)) return;
@@ -134,6 +140,7 @@ async function main(): Promise<void> {
     });
   });
 
+  const hsm = opened();
   if (hsm) {
     try {
       const { finalizeAllModules } = await import('../electron/core/pkcs11/index');

@@ -2,7 +2,6 @@
 import assert from 'node:assert/strict';
 import type { Harness } from './harness/test-harness';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Answer = { ok: boolean; value?: any; error?: { code: string; message: string } };
 
 export interface Secrets {

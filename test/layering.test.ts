@@ -73,15 +73,17 @@ test('a floating promise in main is refused; the same call awaited passes', () =
 });
 
 
-test('a product function over 80 lines is refused unless it says why it is long; a test file may have one', () => {
+test('a product function over 80 lines is refused unless it says why it is long; a test file may have one; an excuse for a short function is refused as stale', () => {
   const body = Array.from({ length: 95 }, (_, i) => `  n += ${i};`).join('\n');
   const fn = (name: string) => `export function ${name}(): number {\n  let n = 0;\n${body}\n  return n;\n}\n`;
   const r = lintProbes([
     ['electron/core/length-probe-a.ts', fn('a')],
     ['electron/core/length-probe-b.ts', `// eslint-disable-next-line max-lines-per-function -- a probe: one line per case\n${fn('b')}`],
     ['electron/core/length-probe-c.test.ts', fn('c')],
+    ['electron/core/length-probe-d.ts', '// eslint-disable-next-line max-lines-per-function -- a probe: long once, short now\nexport function d(): number {\n  return 1;\n}\n'],
   ]);
   assert.match(blockOf(r.out, 'electron/core/length-probe-a.ts'), /Function 'a' has too many lines \(99\)\. Maximum allowed is 80\s+max-lines-per-function/, r.out);
   assert.equal(blockOf(r.out, 'electron/core/length-probe-b.ts'), '', r.out);
   assert.equal(blockOf(r.out, 'electron/core/length-probe-c.test.ts'), '', r.out);
+  assert.match(blockOf(r.out, 'electron/core/length-probe-d.ts'), /Unused eslint-disable directive \(no problems were reported from 'max-lines-per-function'\)/, r.out);
 });

@@ -207,7 +207,6 @@ function keyStorageWords(state: AppState, k: KeyChoice): string {
  * A new self-signed CA in `dir`: its key(s) made now (a software or ML-DSA key is generated here,
  * so the review shows its real fingerprint and key identifier), its certificate's exact TBS built.
  */
-// eslint-disable-next-line max-lines-per-function -- a new CA's review: key, draft, lint and record, in the order the review needs them
 export async function prepareRoot(ctx: SigningContext, planned: Profile, vars: Record<string, unknown>, dir: string, dates?: FixedDates, parentDir?: string): Promise<SigningRequestT> {
   const { state } = ctx;
   const profile = datedProfile(planned, dates);
@@ -252,21 +251,7 @@ export async function prepareRoot(ctx: SigningContext, planned: Profile, vars: R
     throw e;
   }
   const keySha = sha256Hex(draft.key.signer.spki);
-  const backs = casBackedBy(state.options.dataDir, keySha, dir);
-  if (backs.length) {
-    const yes = await askAndRecord(ctx, {
-      kind: 'reuse-key',
-      title: 'This key already backs another CA. Make it the key of a new CA too?',
-      facts: [
-        { label: 'Key', value: keyStorageWords(state, k) },
-        { label: 'Key SHA-256', value: groupHex(keySha) },
-        ...backs.map((b) => ({ label: 'Already the key of', value: `${b.subject} (${b.dir})` })),
-        { label: 'New CA directory', value: dir },
-      ],
-      action: 'Use this key',
-    }, { publicKeySha256Fingerprint: keySha });
-    if (!yes) throw new QpkiError('NOT_CONFIRMED', 'The key already backs another CA and the operator did not confirm its reuse; nothing was signed.');
-  }
+  await confirmKeyReuse(ctx, k, keySha, dir);
   // Keys made here are on the record as they are made; the journal does not record them twice.
   for (const e of draft.keyEvents) {
     const generatedHere = e.facts.storage && (e.facts.storage as { type?: string }).type === 'software';
@@ -295,6 +280,25 @@ export async function prepareRoot(ctx: SigningContext, planned: Profile, vars: R
   state.ceremony.record('signing.prepared', { requestId: id, purpose, profile: profile.name, subject: view.subject, tbsSha256: sha256Hex(p.tbs), targetDir: dir, ...(parent ? { issuerDir: parent.dir, serial: c.serial } : {}), ...datesRecord(dates, c.notBefore, c.notAfter), ...lintRecord(draft.lint) });
   state.request = { id, view, kind: 'root', draft, key: k, tokenSerial, ...(parent ? { parent } : {}) };
   return view;
+}
+
+/** A key that already backs another CA becomes a new CA's key only when the operator confirms it (the question and answer are recorded). */
+async function confirmKeyReuse(ctx: SigningContext, k: KeyChoice, keySha: string, dir: string): Promise<void> {
+  const backs = casBackedBy(ctx.state.options.dataDir, keySha, dir);
+  if (backs.length) {
+    const yes = await askAndRecord(ctx, {
+      kind: 'reuse-key',
+      title: 'This key already backs another CA. Make it the key of a new CA too?',
+      facts: [
+        { label: 'Key', value: keyStorageWords(ctx.state, k) },
+        { label: 'Key SHA-256', value: groupHex(keySha) },
+        ...backs.map((b) => ({ label: 'Already the key of', value: `${b.subject} (${b.dir})` })),
+        { label: 'New CA directory', value: dir },
+      ],
+      action: 'Use this key',
+    }, { publicKeySha256Fingerprint: keySha });
+    if (!yes) throw new QpkiError('NOT_CONFIRMED', 'The key already backs another CA and the operator did not confirm its reuse; nothing was signed.');
+  }
 }
 
 /**

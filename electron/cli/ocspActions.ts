@@ -41,19 +41,11 @@ function durationMs(s: string): number {
 
 type SignOptions = CaOpts & { serial: string; status?: OcspStatus; revocationReason?: string; revocationTime?: string; validity: string; cert?: string; key?: string; responderKeyLabel?: string; nonce?: string; out: string };
 
-/** `ocsp sign`: the status from the CA's index (unless --status), signed by the CA key or a delegated responder. */
-// eslint-disable-next-line max-lines-per-function -- the OCSP response: request, responder, status and signature, in RFC 6960's order
-export async function ocspSign(o: SignOptions): Promise<void> {
-  if (!isHexSerial(o.serial)) throw new QpkiError('INPUT_INVALID', `"${o.serial}" is not a hex serial number.`);
-  if (existsSync(o.out)) throw new QpkiError('OUTPUT_EXISTS', `${o.out} exists; it is never overwritten.`);
-  if (o.nonce !== undefined && !/^([0-9a-fA-F]{2}){1,32}$/.test(o.nonce)) throw new QpkiError('INPUT_INVALID', '--nonce is 1 to 32 bytes of hex.');
-  const validity = durationMs(o.validity);
-  const dir = resolve(o.dir ?? o.caDir ?? './ca');
-  const d = describeCaDir(dir);
-  const serial = canonicalSerial(o.serial);
+/** The certificate's status from the CA's index; an operator's --status, --revocation-time or --revocation-reason may only say what the index cannot. */
+async function responseStatus(o: SignOptions, d: ReturnType<typeof describeCaDir>, serial: string) {
   const line = d.issued.find((e) => e.serial === serial);
   // The status comes from the index; an operator's --status may only say what the index cannot.
-  let status: OcspStatus = o.status ?? (line ? (line.status === 'R' ? 'revoked' : 'good') : 'unknown');
+  const status: OcspStatus = o.status ?? (line ? (line.status === 'R' ? 'revoked' : 'good') : 'unknown');
   if (status === 'good' && !line) throw new QpkiError('SERIAL_NOT_FOUND', `This CA never issued serial ${serial}: a "good" response for it would vouch for a certificate that does not exist. Use --status unknown.`);
   if (status === 'good' && line?.status === 'R') throw new QpkiError('INPUT_INVALID', `Serial ${serial} is revoked in the index; a "good" response for it is refused.`);
   let revocationTime = line?.revoked?.date;
@@ -70,17 +62,11 @@ export async function ocspSign(o: SignOptions): Promise<void> {
     reason = hit;
   }
   if (status === 'revoked' && !revocationTime) throw new QpkiError('INPUT_INVALID', `Serial ${serial} is not revoked in the index: give --revocation-time for a revoked response.`);
-  // A CertID names the key that signed the certificate: after `ca activate`, what the archived
-  // key issued must be answered for by that key (or its delegated responder), not the active one.
-  const { certFile } = await import('../core/ca/serials');
-  if (line && existsSync(certFile(dir, serial))) {
-    const issued = describeDocument(readInput(certFile(dir, serial)), d.certPem);
-    if (issued.signatures.some((s) => s.valid === false)) throw new QpkiError('INPUT_INVALID', `Serial ${serial} was not signed by the active key of this CA (an earlier version's key signed it, see qpki ca versions): its OCSP response must be signed by that key; the active key's would name another issuer key.`);
-  }
-  const thisUpdate = new Date();
-  const nextUpdate = new Date(thisUpdate.getTime() + validity);
-  const issuerDer = pemOrDer(d.certPem, ['CERTIFICATE']);
+  return { line, status, revocationTime, reason };
+}
 
+/** Who signs the response: a delegated responder (its certificate from this CA, its key in a file or the token) or the CA key; `done` closes what was opened. */
+async function openResponder(o: SignOptions, dir: string, issuerDer: Uint8Array): Promise<{ signer: Signer; signatureAlgorithm: ReturnType<typeof defaultSignatureAlgorithm>; responderDer?: Uint8Array; journal: Journal; done: () => Promise<void> }> {
   let signer: Signer;
   let signatureAlgorithm;
   let responderDer: Uint8Array | undefined;
@@ -118,6 +104,31 @@ export async function ocspSign(o: SignOptions): Promise<void> {
     journal = ca.journal;
     done = () => ca.close();
   }
+  return { signer, signatureAlgorithm, responderDer, journal, done };
+}
+
+/** `ocsp sign`: the status from the CA's index (unless --status), signed by the CA key or a delegated responder. */
+export async function ocspSign(o: SignOptions): Promise<void> {
+  if (!isHexSerial(o.serial)) throw new QpkiError('INPUT_INVALID', `"${o.serial}" is not a hex serial number.`);
+  if (existsSync(o.out)) throw new QpkiError('OUTPUT_EXISTS', `${o.out} exists; it is never overwritten.`);
+  if (o.nonce !== undefined && !/^([0-9a-fA-F]{2}){1,32}$/.test(o.nonce)) throw new QpkiError('INPUT_INVALID', '--nonce is 1 to 32 bytes of hex.');
+  const validity = durationMs(o.validity);
+  const dir = resolve(o.dir ?? o.caDir ?? './ca');
+  const d = describeCaDir(dir);
+  const serial = canonicalSerial(o.serial);
+  const { line, status, revocationTime, reason } = await responseStatus(o, d, serial);
+  // A CertID names the key that signed the certificate: after `ca activate`, what the archived
+  // key issued must be answered for by that key (or its delegated responder), not the active one.
+  const { certFile } = await import('../core/ca/serials');
+  if (line && existsSync(certFile(dir, serial))) {
+    const issued = describeDocument(readInput(certFile(dir, serial)), d.certPem);
+    if (issued.signatures.some((s) => s.valid === false)) throw new QpkiError('INPUT_INVALID', `Serial ${serial} was not signed by the active key of this CA (an earlier version's key signed it, see qpki ca versions): its OCSP response must be signed by that key; the active key's would name another issuer key.`);
+  }
+  const thisUpdate = new Date();
+  const nextUpdate = new Date(thisUpdate.getTime() + validity);
+  const issuerDer = pemOrDer(d.certPem, ['CERTIFICATE']);
+
+  const { signer, signatureAlgorithm, responderDer, journal, done } = await openResponder(o, dir, issuerDer);
   try {
     const der = await buildOcspResponse({ issuerDer, serial, status, revocationTime, reason, thisUpdate, nextUpdate, signer, signatureAlgorithm, responderDer, nonce: o.nonce ? new Uint8Array(Buffer.from(o.nonce, 'hex')) : undefined });
     const check = verifyOcspResponse(der, issuerDer);

@@ -129,7 +129,6 @@ export function addCaAccessOptions(c: Command): Command {
  * module becomes a lazily initialized module in the CJS bundle, so its dependencies (ASN.1,
  * PKCS#11, zod, YAML…) cost nothing to the commands that do not use them.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function lazyAction<M, A extends any[]>(load: () => Promise<M>, pick: (m: M) => (...args: A) => unknown): (...args: A) => Promise<void> {
   return async (...args: A) => {
     await pick(await load())(...args);

@@ -38,7 +38,6 @@ function collector(): () => void {
   }
 }
 
-// eslint-disable-next-line max-lines-per-function -- a benchmark: measure and print, in sequence
 export async function benchLoad(hsm: BenchHsm, report: Report, opts: { total: number; block: number; budgetSec: number }): Promise<Checkpoint[]> {
   const gc = collector();
   const { mod, session, ca, dir, subjectProfile } = await openBenchCa(hsm, 'load-ca', 'load-ca-key');
@@ -102,6 +101,12 @@ export async function benchLoad(hsm: BenchHsm, report: Report, opts: { total: nu
     session.close();
   }
 
+  reportLoad(report, points, stopReason);
+  return points;
+}
+
+/** The figures and checks of a load run: rates first and last, growth of memory, sessions and objects. */
+function reportLoad(report: Report, points: Checkpoint[], stopReason: string): void {
   const first = points[1];
   const last = points[points.length - 1];
   const base = points[0];
@@ -122,7 +127,6 @@ export async function benchLoad(hsm: BenchHsm, report: Report, opts: { total: nu
   report.add({ section: SECTION, name: 'index.txt size at the end', value: last.indexKb, unit: 'KB' });
   report.detail('load', { checkpoints: points, stopReason: stopReason || null });
   say(`  RSS ${formatNumber(base.rssMb)} MB at start, ${formatNumber(last.rssMb)} MB at the end`);
-  return points;
 }
 
 /** PKCS#11 reports "unavailable" as all ones in a CK_ULONG. */

@@ -34,26 +34,11 @@ function which(tool: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
 }
 
-// eslint-disable-next-line max-lines-per-function -- a benchmark: measure and print, in sequence
-export async function benchProcess(hsm: BenchHsm, report: Report, opts: { runs: number; profileDir: string }): Promise<void> {
-  if (!existsSync(BUNDLE)) throw new Error('dist/cli.cjs is missing: run `npm run build:cli` (npm ci does it)');
-  const env = { ...hsm.childEnv };
-  const work = join(hsm.store.dir, 'process');
-  mkdirSync(work, { recursive: true });
-  const caDir = join(work, 'ca');
-  const keyLabel = 'process-ca-key';
-  const initMs = run(QPKI, ['ca', 'init', '--profile', CA_PROFILE, '--pkcs11-lib', hsm.lib, '--pkcs11-token', TOKEN_LABEL,
-    '--pkcs11-pin-env', 'BENCH_PIN', '--pkcs11-key-label', keyLabel, '--var', 'cn=Bench Process CA', '--dir', caDir], env, 'qpki ca init');
-  say(`  qpki ca init (token key generation included): ${initMs.toFixed(0)} ms`);
-  report.add({ section: SECTION, name: 'qpki ca init (once, keygen in token)', value: initMs, unit: 'ms' });
-
-  let i = 0;
-  const enrollArgs = () => ['credential', 'enroll', '--ca-dir', caDir, '--profile', 'ec/tls-server', '--var', `cn=p${i++}.bench.example`,
-    '--pkcs11-pin-env', 'BENCH_PIN', '--unencrypted-key', '--cred-dir', join(work, 'creds')];
-  const qpki = () => run(QPKI, enrollArgs(), env, 'qpki credential enroll');
-
-  // OpenSSL through the Debian engine, same token and key. Its configuration names the module;
-  // the PIN travels in the key URI (a throwaway token's PIN, never printed).
+/**
+ * OpenSSL through the Debian engine, same token and key, or why it cannot run. Its configuration
+ * names the module; the PIN travels in the key URI (a throwaway token's PIN, never printed).
+ */
+function opensslRunner(hsm: BenchHsm, work: string, env: NodeJS.ProcessEnv, keyLabel: string): { openssl?: () => number; opensslMissing: string } {
   let openssl: (() => number) | undefined;
   let opensslMissing = '';
   if (!which('openssl')) opensslMissing = 'openssl is not installed (apt-get install openssl)';
@@ -72,6 +57,27 @@ export async function benchProcess(hsm: BenchHsm, report: Report, opts: { runs: 
     let j = 0;
     openssl = () => run('openssl', ['req', '-new', '-x509', '-engine', 'pkcs11', '-keyform', 'engine', '-key', uri, '-subj', '/CN=x', '-days', '1', '-out', join(work, `ossl-${j++}.pem`)], osslEnv, 'openssl req -x509 (pkcs11 engine)');
   }
+  return { openssl, opensslMissing };
+}
+
+export async function benchProcess(hsm: BenchHsm, report: Report, opts: { runs: number; profileDir: string }): Promise<void> {
+  if (!existsSync(BUNDLE)) throw new Error('dist/cli.cjs is missing: run `npm run build:cli` (npm ci does it)');
+  const env = { ...hsm.childEnv };
+  const work = join(hsm.store.dir, 'process');
+  mkdirSync(work, { recursive: true });
+  const caDir = join(work, 'ca');
+  const keyLabel = 'process-ca-key';
+  const initMs = run(QPKI, ['ca', 'init', '--profile', CA_PROFILE, '--pkcs11-lib', hsm.lib, '--pkcs11-token', TOKEN_LABEL,
+    '--pkcs11-pin-env', 'BENCH_PIN', '--pkcs11-key-label', keyLabel, '--var', 'cn=Bench Process CA', '--dir', caDir], env, 'qpki ca init');
+  say(`  qpki ca init (token key generation included): ${initMs.toFixed(0)} ms`);
+  report.add({ section: SECTION, name: 'qpki ca init (once, keygen in token)', value: initMs, unit: 'ms' });
+
+  let i = 0;
+  const enrollArgs = () => ['credential', 'enroll', '--ca-dir', caDir, '--profile', 'ec/tls-server', '--var', `cn=p${i++}.bench.example`,
+    '--pkcs11-pin-env', 'BENCH_PIN', '--unencrypted-key', '--cred-dir', join(work, 'creds')];
+  const qpki = () => run(QPKI, enrollArgs(), env, 'qpki credential enroll');
+
+  const { openssl, opensslMissing } = opensslRunner(hsm, work, env, keyLabel);
 
   // One warm-up each (page cache, token files), then interleaved runs so drift hits both alike.
   qpki();

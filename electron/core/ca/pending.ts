@@ -11,7 +11,7 @@
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { BasicConstraints, Certificate, id_ce_basicConstraints, id_ce_keyUsage, KeyUsage, KeyUsageFlags } from '@peculiar/asn1-x509';
+import { BasicConstraints, Certificate, id_ce_basicConstraints, id_ce_keyUsage, KeyUsage, KeyUsageFlags, type TBSCertificate } from '@peculiar/asn1-x509';
 import * as z from 'zod';
 import { QpkiError } from '../errors';
 import { defaultSignatureAlgorithm, signatureFitsKey, type KeyAlgorithm } from '../keys/algorithms';
@@ -213,13 +213,36 @@ function signedBy(der: Uint8Array, issuer: Uint8Array): boolean {
 }
 
 /**
+ * The parent chain given with a certificate: it starts with the certificate's issuer, which signed
+ * it; each link is a CA certificate whose path length allows what is below it, signed by the next
+ * (the last, when self-signed, by itself).
+ */
+function checkChain(certDer: Uint8Array, tbs: TBSCertificate, chain: Uint8Array[]): void {
+  const parentName = AsnConvert.parse(chain[0], Certificate).tbsCertificate.subject;
+  if (!Buffer.from(AsnConvert.serialize(tbs.issuer)).equals(Buffer.from(AsnConvert.serialize(parentName)))) {
+    throw new QpkiError('CERT_INVALID', `The certificate was issued by ${nameString(tbs.issuer)}, but the chain starts with ${nameString(parentName)}; give the chain starting with the certificate of the CA that signed it.`);
+  }
+  if (!signedBy(certDer, chain[0])) throw new QpkiError('CERT_INVALID', `The certificate does not verify under the first certificate of the chain (${describeDocument(chain[0]).subject}); give the chain starting with the certificate of the CA that signed it.`);
+  for (let i = 0; i < chain.length; i++) {
+    const link = describeDocument(chain[i]);
+    const f = caFacts(chain[i]);
+    if (!f.ca) throw new QpkiError('CERT_INVALID', `Chain certificate ${i + 1} (${link.subject}) is not a CA certificate.`);
+    // Below chain[i] come chain[i-1] … chain[0] and this CA: i + 1 CA certificates before any leaf.
+    if (f.pathLen !== undefined && f.pathLen < i + 1) throw new QpkiError('CERT_INVALID', `Chain certificate ${i + 1} (${link.subject}) has pathLenConstraint ${f.pathLen}: it cannot have this CA ${i ? `and ${i} more CA certificate(s) ` : ''}below it. Leaves this CA issued would never validate.`);
+    const next = chain[i + 1];
+    if (next ? !signedBy(chain[i], next) : link.subject === link.issuer && !signedBy(chain[i], chain[i])) {
+      throw new QpkiError('CERT_INVALID', `Chain certificate ${i + 1} (${link.subject}) does not verify under ${next ? `chain certificate ${i + 2}` : 'its own key'}; give the chain in order, from the issuer up to the root.`);
+    }
+  }
+}
+
+/**
  * Turn a pending CA into an active one with the certificate its parent signed. The certificate
  * must be a CA certificate (basicConstraints cA, keyCertSign) for the pending key, valid now, and,
  * when a chain is given, signed by the chain's first certificate, each link by the next. The new
  * files are written first; ca.meta.json is replaced last, in one rename, so an interruption
  * leaves the CA pending (and the import can be run again), never half-active.
  */
-// eslint-disable-next-line max-lines-per-function -- the external parent's certificate checked against the pending key and request, then installed, step by step
 export function importCaCertificate(opts: { dir: string; cert: string | Uint8Array; chain?: string | Uint8Array; now?: Date; journal?: Journal }): ImportedCa {
   const abs = resolve(opts.dir);
   const unlock = lockCaDir(abs);
@@ -250,24 +273,7 @@ export function importCaCertificate(opts: { dir: string; cert: string | Uint8Arr
     const warnings: string[] = [];
     if (facts.crlSign !== true) warnings.push('The certificate does not allow CRL signing (keyUsage cRLSign): CRLs this CA signs will not be accepted.');
     if (!chain.length) warnings.push('No chain given: chain.crt holds only this CA certificate; relying parties need the parent chain from elsewhere.');
-    if (chain.length) {
-      const parentName = AsnConvert.parse(chain[0], Certificate).tbsCertificate.subject;
-      if (!Buffer.from(AsnConvert.serialize(tbs.issuer)).equals(Buffer.from(AsnConvert.serialize(parentName)))) {
-        throw new QpkiError('CERT_INVALID', `The certificate was issued by ${nameString(tbs.issuer)}, but the chain starts with ${nameString(parentName)}; give the chain starting with the certificate of the CA that signed it.`);
-      }
-      if (!signedBy(certDer, chain[0])) throw new QpkiError('CERT_INVALID', `The certificate does not verify under the first certificate of the chain (${describeDocument(chain[0]).subject}); give the chain starting with the certificate of the CA that signed it.`);
-      for (let i = 0; i < chain.length; i++) {
-        const link = describeDocument(chain[i]);
-        const f = caFacts(chain[i]);
-        if (!f.ca) throw new QpkiError('CERT_INVALID', `Chain certificate ${i + 1} (${link.subject}) is not a CA certificate.`);
-        // Below chain[i] come chain[i-1] … chain[0] and this CA: i + 1 CA certificates before any leaf.
-        if (f.pathLen !== undefined && f.pathLen < i + 1) throw new QpkiError('CERT_INVALID', `Chain certificate ${i + 1} (${link.subject}) has pathLenConstraint ${f.pathLen}: it cannot have this CA ${i ? `and ${i} more CA certificate(s) ` : ''}below it. Leaves this CA issued would never validate.`);
-        const next = chain[i + 1];
-        if (next ? !signedBy(chain[i], next) : link.subject === link.issuer && !signedBy(chain[i], chain[i])) {
-          throw new QpkiError('CERT_INVALID', `Chain certificate ${i + 1} (${link.subject}) does not verify under ${next ? `chain certificate ${i + 2}` : 'its own key'}; give the chain in order, from the issuer up to the root.`);
-        }
-      }
-    }
+    if (chain.length) checkChain(certDer, tbs, chain);
     const issuer = nameString(tbs.issuer);
     const subject = nameString(tbs.subject);
     if (subject !== pending.subject) warnings.push(`The parent changed the subject: requested ${pending.subject}, issued ${subject}.`);

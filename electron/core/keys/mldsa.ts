@@ -35,7 +35,6 @@ let noble: Noble | undefined;
  * need not pay for it.
  */
 function impl(alg: MlDsaAlgorithm): Noble['ml_dsa44'] {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   noble ??= require('@noble/post-quantum/ml-dsa.js') as Noble;
   return noble[PARAMS[alg].name];
 }

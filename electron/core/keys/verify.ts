@@ -17,7 +17,6 @@ type Hash = 'sha256' | 'sha384' | 'sha512';
 
 /** @peculiar/asn1-rsa serializes its default parameters when it loads: loaded only when RSA-PSS is met. */
 let asn1Rsa: typeof import('@peculiar/asn1-rsa') | undefined;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const rsaSchemas = () => (asn1Rsa ??= require('@peculiar/asn1-rsa') as typeof import('@peculiar/asn1-rsa'));
 
 const HASH_OID: Record<Hash, string> = { sha256: OID.sha256, sha384: OID.sha384, sha512: OID.sha512 };

@@ -4,5 +4,4 @@
  * importing module, copying its ~660 exports each time (milliseconds of every token command);
  * one plain require shares its exports object. Types come from `import type * as P11 from 'pkcs11js'`.
  */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 export const pkcs11js = require('pkcs11js') as typeof import('pkcs11js');

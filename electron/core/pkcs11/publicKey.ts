@@ -59,7 +59,6 @@ export function ecSpki(alg: KeyAlgorithm, ecPoint: Buffer): Uint8Array {
 export function rsaSpki(modulus: Buffer, exponent: Buffer): Uint8Array {
   // Required here: @peculiar/asn1-rsa serializes its default parameters when it loads, a cost
   // every token command would pay for RSA keys only.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { RSAPublicKey } = require('@peculiar/asn1-rsa') as typeof import('@peculiar/asn1-rsa');
   // INTEGERs are signed: keep a leading zero when the top bit is set.
   const m = modulus[0] & 0x80 ? Buffer.concat([Buffer.from([0]), modulus]) : modulus;

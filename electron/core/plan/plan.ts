@@ -138,7 +138,6 @@ export function loadPlan(path: string): CheckedPlan {
   return checkPlan(bytes, path);
 }
 
-// eslint-disable-next-line max-lines-per-function -- one pass over the plan: each step is checked against the steps before it (keys, CAs, outputs), state the pass carries
 export function checkPlan(bytes: Buffer, path: string): CheckedPlan {
   const what = `Ceremony plan ${path}`;
   const yaml = parseStrictYaml(bytes, what, 'PLAN_INVALID');
@@ -146,8 +145,15 @@ export function checkPlan(bytes: Buffer, path: string): CheckedPlan {
   const env = findEnvironmentWord(yaml.value);
   if (env) fail(`"${env[env.length - 1]}" belongs in the environment file, not in the plan: a plan names no module, token, slot or PIN, so the one rehearsed runs unchanged on the production HSM`, env);
   const plan = checkSchema(yaml, planSchema);
-  const stepAt = (i: number, key?: string) => ['steps', i, ...(key ? [key] : [])];
+  checkParticipants(plan, fail);
+  const pass: PlanPass = { plan, yaml, fail, baseDir: dirname(resolve(path)), kinds: new Map(), keys: new Map(), cas: new Map(), outs: new Set(), initialized: new Set() };
+  // One pass over the steps: each is checked against the steps before it.
+  const resolved = plan.steps.map((s, i) => checkStep(pass, s, i));
+  return { plan, sha256: createHash('sha256').update(bytes).digest('hex'), bytes, path: resolve(path), resolved };
+}
 
+/** Exactly one operator, at least one witness, each person once. */
+function checkParticipants(plan: CeremonyPlan, fail: StrictYaml['fail']): void {
   const operators = plan.participants.filter((p) => p.role === 'operator');
   if (operators.length !== 1) fail(`a ceremony has exactly one operator (the plan names ${operators.length})`, ['participants']);
   if (!plan.participants.some((p) => p.role === 'witness')) fail('a ceremony needs at least one witness', ['participants']);
@@ -157,30 +163,62 @@ export function checkPlan(bytes: Buffer, path: string): CheckedPlan {
     if (seenNames.has(key)) fail(`"${p.name}" is listed twice: each person has one role (the operator is not a witness)`, ['participants', i]);
     seenNames.set(key, i);
   });
+}
 
-  const kinds = new Map<string, PlanStep['type']>();
-  const keys = new Map<string, { algorithm: KeyAlgorithm; token: TokenRole }>();
-  const cas = new Map<string, { profile: Profile }>();
-  const outs = new Set<string>();
-  const initialized = new Set<TokenRole>();
-  const baseDir = dirname(resolve(path));
-  const resolved: ResolvedStep[] = [];
+/** The YAML path of step i, or of one of its fields (the line a refusal names). */
+const stepAt = (i: number, key?: string) => ['steps', i, ...(key ? [key] : [])];
 
-  // eslint-disable-next-line max-lines-per-function -- the per-step check: one case per step type, each a few lines
-  plan.steps.forEach((s, i) => {
-    const r: ResolvedStep = { step: s, line: yaml.lineAt(stepAt(i)) };
-    if (kinds.has(s.id)) fail(`step id "${s.id}" is used twice`, stepAt(i, 'id'));
-    const needKey = (k: string, field: string) => {
-      const key = keys.get(k);
+type StepOf<T extends PlanStep['type']> = Extract<PlanStep, { type: T }>;
+
+/** What the pass over the steps carries: what the earlier steps made (step ids, keys, CAs, outputs, initialized tokens). */
+interface PlanPass {
+  plan: CeremonyPlan;
+  yaml: StrictYaml;
+  fail: StrictYaml['fail'];
+  /** The plan's directory: the files a step reads are beside it. */
+  baseDir: string;
+  kinds: Map<string, PlanStep['type']>;
+  keys: Map<string, { algorithm: KeyAlgorithm; token: TokenRole }>;
+  cas: Map<string, { profile: Profile }>;
+  outs: Set<string>;
+  initialized: Set<TokenRole>;
+}
+
+/** Step i checked against the steps before it; what the checks fixed for it (profile, algorithm, dates, input). */
+function checkStep(pass: PlanPass, s: PlanStep, i: number): ResolvedStep {
+  const r: ResolvedStep = { step: s, line: pass.yaml.lineAt(stepAt(i)) };
+  if (pass.kinds.has(s.id)) pass.fail(`step id "${s.id}" is used twice`, stepAt(i, 'id'));
+  const c = stepChecks(pass, s, i, r);
+  switch (s.type) {
+    case 'token-init': checkTokenInit(pass, s, i); break;
+    case 'key': checkKey(pass, s, i, r); break;
+    case 'root': checkRoot(pass, c, s, r); break;
+    case 'subordinate': checkSubordinate(pass, c, s, i, r); break;
+    case 'cross': checkCross(c, s, r); break;
+    case 'csr': checkCsr(c, s, r); break;
+    case 'crl': checkCrl(pass, c, s, i); break;
+  }
+  pass.kinds.set(s.id, s.type);
+  return r;
+}
+
+type StepChecks = ReturnType<typeof stepChecks>;
+
+/** The checks steps share, each refusing with the line of step i's field it is about. */
+function stepChecks(pass: PlanPass, s: PlanStep, i: number, r: ResolvedStep) {
+  const { fail } = pass;
+  return {
+    needKey(k: string, field: string) {
+      const key = pass.keys.get(k);
       if (!key) fail(`step "${s.id}" uses key "${k}", which no earlier key step makes`, stepAt(i, field));
       return key!;
-    };
-    const needCa = (c: string, field: string) => {
-      const ca = cas.get(c);
+    },
+    needCa(c: string, field: string) {
+      const ca = pass.cas.get(c);
       if (!ca) fail(`step "${s.id}" names CA "${c}", which no earlier root or subordinate step (with a key of this plan) creates`, stepAt(i, field));
       return ca!;
-    };
-    const profileOf = (name: string, mustBeCa: boolean) => {
+    },
+    profileOf(name: string, mustBeCa: boolean) {
       let p: Profile;
       try {
         p = loadProfile(name);
@@ -190,26 +228,29 @@ export function checkPlan(bytes: Buffer, path: string): CheckedPlan {
       if (mustBeCa && !p.isCa) fail(`profile ${name} is not a CA profile (basicConstraints ca: true)`, stepAt(i, 'profile'));
       if (p.altAlgorithm) fail(`profile ${name} is a Catalyst hybrid (two keys); plans make one key per CA (use the wizard or \`qpki ca init\` for Catalyst CAs)`, stepAt(i, 'profile'));
       return p;
-    };
-    const subjectOf = (p: Profile, vars: Record<string, unknown> | undefined) => {
+    },
+    /** The subject the profile makes of the step's variables, in words. */
+    subjectOf(p: Profile, vars: Record<string, unknown> | undefined) {
+      let prepared: ReturnType<typeof prepareSubject>;
       try {
-        return prepareSubject(p, vars ?? {});
+        prepared = prepareSubject(p, vars ?? {});
       } catch (e) {
         return fail(`variables for profile ${p.name}: ${(e as Error).message}`, stepAt(i, 'variables'));
       }
-    };
-    const claimOut = (o: string) => {
+      return nameString(prepared.subject);
+    },
+    claimOut(o: string) {
       const n = safeOut(o);
       if (!n) fail(`output "${o}" must be a relative path inside the ceremony's output directory`, stepAt(i, 'out'));
-      for (const prev of outs) if (prev === n || prev.startsWith(n + '/') || n!.startsWith(prev + '/')) fail(`output "${o}" collides with another step's output "${prev}": nothing is ever overwritten`, stepAt(i, 'out'));
-      outs.add(n!);
-    };
-    const input = (file: string, field: string) => {
-      const p = resolve(baseDir, file);
+      for (const prev of pass.outs) if (prev === n || prev.startsWith(n + '/') || n!.startsWith(prev + '/')) fail(`output "${o}" collides with another step's output "${prev}": nothing is ever overwritten`, stepAt(i, 'out'));
+      pass.outs.add(n!);
+    },
+    input(file: string, field: string) {
+      const p = resolve(pass.baseDir, file);
       if (!existsSync(p)) fail(`${field} file ${file} is not there (looked for ${p}; it is read beside the plan)`, stepAt(i, field));
       r.input = { path: p, sha256: createHash('sha256').update(readFileSync(p)).digest('hex') };
-    };
-    const fixDates = (p: Profile, notBefore?: string, notAfter?: string) => {
+    },
+    fixDates(p: Profile, notBefore?: string, notAfter?: string) {
       if (notAfter && !notBefore) fail('notAfter needs notBefore: both dates are fixed by the plan, or neither', stepAt(i, 'notAfter'));
       if (!notBefore) return;
       r.notBefore = new Date(notBefore);
@@ -221,93 +262,91 @@ export function checkPlan(bytes: Buffer, path: string): CheckedPlan {
         r.validityDays = ms / DAY_MS;
         if (r.validityDays > p.validityDays) fail(`notAfter gives ${r.validityDays} days, more than profile ${p.name} allows (${p.validityDays})`, stepAt(i, 'notAfter'));
       }
-    };
-    const algorithmMatches = (p: Profile, a: KeyAlgorithm, field: string) => {
+    },
+    algorithmMatches(p: Profile, a: KeyAlgorithm, field: string) {
       if (p.algorithm !== a) fail(`profile ${p.name} is for ${p.algorithm} keys, and key step "${(s as { key?: string }).key}" makes ${/^[aeiou]/.test(a) ? 'an' : 'a'} ${a} key`, stepAt(i, field));
-    };
+    },
+  };
+}
 
-    switch (s.type) {
-      case 'token-init':
-        if (initialized.has(s.token)) fail(`the ${s.token} token is initialized twice`, stepAt(i));
-        if ([...keys.values()].some((k) => k.token === s.token)) fail(`the ${s.token} token is initialized after a key was made in it, which would destroy that key`, stepAt(i));
-        initialized.add(s.token);
-        break;
-      case 'key': {
-        const a = algorithmOf(s.algorithm);
-        if (!a) fail(`unknown algorithm "${s.algorithm}" (ec-p256, ec-p384, ec-p521, rsa-2048, rsa-3072, rsa-4096, ed25519, ml-dsa-44, ml-dsa-65, ml-dsa-87, or QPKI's ecdsa-p384 …)`, stepAt(i, 'algorithm'));
-        for (const [other, k] of keys) if (k.token === s.token && plan.steps.find((x) => x.id === other && x.type === 'key' && x.label === s.label)) fail(`label "${s.label}" is already used by key step "${other}" in the ${s.token} token`, stepAt(i, 'label'));
-        keys.set(s.id, { algorithm: a!, token: s.token });
-        r.algorithm = a;
-        break;
-      }
-      case 'root': {
-        const k = needKey(s.key, 'key');
-        const p = profileOf(s.profile, true);
-        algorithmMatches(p, k.algorithm, 'key');
-        r.subject = nameString(subjectOf(p, s.variables).subject);
-        fixDates(p, s.notBefore, s.notAfter);
-        claimOut(s.out);
-        r.profile = p;
-        cas.set(s.id, { profile: p });
-        break;
-      }
-      case 'subordinate': {
-        needCa(s.issuer, 'issuer');
-        if (!!s.key === !!s.csr) fail(`step "${s.id}" needs exactly one of key (a key of this plan) or csr (a request file)`, stepAt(i));
-        const p = profileOf(s.profile, true);
-        if (s.key) algorithmMatches(p, needKey(s.key, 'key').algorithm, 'key');
-        if (s.csr) input(s.csr, 'csr');
-        r.subject = nameString(subjectOf(p, s.variables).subject);
-        fixDates(p, s.notBefore, s.notAfter);
-        claimOut(s.out);
-        r.profile = p;
-        // Only a subordinate whose key this plan made becomes a CA directory the plan can sign with.
-        if (s.key) cas.set(s.id, { profile: p });
-        break;
-      }
-      case 'cross': {
-        needCa(s.issuer, 'issuer');
-        const p = profileOf(s.profile, true);
-        input(s.certificate, 'certificate');
-        r.subject = nameString(subjectOf(p, s.variables).subject);
-        fixDates(p, s.notBefore, s.notAfter);
-        claimOut(s.out);
-        r.profile = p;
-        break;
-      }
-      case 'csr': {
-        const k = needKey(s.key, 'key');
-        const p = profileOf(s.profile, true);
-        algorithmMatches(p, k.algorithm, 'key');
-        r.subject = nameString(subjectOf(p, s.variables).subject);
-        claimOut(s.out);
-        r.profile = p;
-        break;
-      }
-      case 'crl': {
-        needCa(s.issuer, 'issuer');
-        if (s.nextUpdateDays > MAX_CA_CRL_DAYS) fail(`nextUpdateDays ${s.nextUpdateDays}: a CA's CRL has its nextUpdate at most 12 months (${MAX_CA_CRL_DAYS} days) after thisUpdate (CA/Browser Forum BR 7.2)`, stepAt(i, 'nextUpdateDays'));
-        (s.revoke ?? []).forEach((v, j) => {
-          const at = [...stepAt(i, 'revoke'), j];
-          if (!!v.step === !!v.serial) fail('a revocation names exactly one of step (a certificate this plan issued) or serial', at);
-          if (v.step) {
-            const kind = kinds.get(v.step);
-            if (kind !== 'subordinate' && kind !== 'cross') fail(`revocation of step "${v.step}": no earlier subordinate or cross step has that id`, at);
-            const issuedBy = plan.steps.find((x) => x.id === v.step) as { issuer?: string };
-            if (issuedBy.issuer !== s.issuer) fail(`revocation of step "${v.step}": its certificate was issued by "${issuedBy.issuer}", not by "${s.issuer}"`, at);
-          }
-          // Every certificate a plan can revoke is a CA certificate (subordinate or cross).
-          const problem = v.step ? revocationReasonProblem(v.reason, 'ca') : undefined;
-          if (problem) fail(problem, [...at, 'reason']);
-        });
-        claimOut(s.out);
-        break;
-      }
-    }
-    kinds.set(s.id, s.type);
-    resolved.push(r);
-  });
-  return { plan, sha256: createHash('sha256').update(bytes).digest('hex'), bytes, path: resolve(path), resolved };
+function checkTokenInit(pass: PlanPass, s: StepOf<'token-init'>, i: number): void {
+  if (pass.initialized.has(s.token)) pass.fail(`the ${s.token} token is initialized twice`, stepAt(i));
+  if ([...pass.keys.values()].some((k) => k.token === s.token)) pass.fail(`the ${s.token} token is initialized after a key was made in it, which would destroy that key`, stepAt(i));
+  pass.initialized.add(s.token);
+}
+
+function checkKey(pass: PlanPass, s: StepOf<'key'>, i: number, r: ResolvedStep): void {
+  const a = algorithmOf(s.algorithm);
+  if (!a) pass.fail(`unknown algorithm "${s.algorithm}" (ec-p256, ec-p384, ec-p521, rsa-2048, rsa-3072, rsa-4096, ed25519, ml-dsa-44, ml-dsa-65, ml-dsa-87, or QPKI's ecdsa-p384 …)`, stepAt(i, 'algorithm'));
+  for (const [other, k] of pass.keys) if (k.token === s.token && pass.plan.steps.find((x) => x.id === other && x.type === 'key' && x.label === s.label)) pass.fail(`label "${s.label}" is already used by key step "${other}" in the ${s.token} token`, stepAt(i, 'label'));
+  pass.keys.set(s.id, { algorithm: a!, token: s.token });
+  r.algorithm = a;
+}
+
+function checkRoot(pass: PlanPass, c: StepChecks, s: StepOf<'root'>, r: ResolvedStep): void {
+  const k = c.needKey(s.key, 'key');
+  const p = c.profileOf(s.profile, true);
+  c.algorithmMatches(p, k.algorithm, 'key');
+  r.subject = c.subjectOf(p, s.variables);
+  c.fixDates(p, s.notBefore, s.notAfter);
+  c.claimOut(s.out);
+  r.profile = p;
+  pass.cas.set(s.id, { profile: p });
+}
+
+function checkSubordinate(pass: PlanPass, c: StepChecks, s: StepOf<'subordinate'>, i: number, r: ResolvedStep): void {
+  c.needCa(s.issuer, 'issuer');
+  if (!!s.key === !!s.csr) pass.fail(`step "${s.id}" needs exactly one of key (a key of this plan) or csr (a request file)`, stepAt(i));
+  const p = c.profileOf(s.profile, true);
+  if (s.key) c.algorithmMatches(p, c.needKey(s.key, 'key').algorithm, 'key');
+  if (s.csr) c.input(s.csr, 'csr');
+  r.subject = c.subjectOf(p, s.variables);
+  c.fixDates(p, s.notBefore, s.notAfter);
+  c.claimOut(s.out);
+  r.profile = p;
+  // Only a subordinate whose key this plan made becomes a CA directory the plan can sign with.
+  if (s.key) pass.cas.set(s.id, { profile: p });
+}
+
+function checkCross(c: StepChecks, s: StepOf<'cross'>, r: ResolvedStep): void {
+  c.needCa(s.issuer, 'issuer');
+  const p = c.profileOf(s.profile, true);
+  c.input(s.certificate, 'certificate');
+  r.subject = c.subjectOf(p, s.variables);
+  c.fixDates(p, s.notBefore, s.notAfter);
+  c.claimOut(s.out);
+  r.profile = p;
+}
+
+function checkCsr(c: StepChecks, s: StepOf<'csr'>, r: ResolvedStep): void {
+  const k = c.needKey(s.key, 'key');
+  const p = c.profileOf(s.profile, true);
+  c.algorithmMatches(p, k.algorithm, 'key');
+  r.subject = c.subjectOf(p, s.variables);
+  c.claimOut(s.out);
+  r.profile = p;
+}
+
+function checkCrl(pass: PlanPass, c: StepChecks, s: StepOf<'crl'>, i: number): void {
+  c.needCa(s.issuer, 'issuer');
+  if (s.nextUpdateDays > MAX_CA_CRL_DAYS) pass.fail(`nextUpdateDays ${s.nextUpdateDays}: a CA's CRL has its nextUpdate at most 12 months (${MAX_CA_CRL_DAYS} days) after thisUpdate (CA/Browser Forum BR 7.2)`, stepAt(i, 'nextUpdateDays'));
+  (s.revoke ?? []).forEach((v, j) => checkRevocation(pass, s, v, [...stepAt(i, 'revoke'), j]));
+  c.claimOut(s.out);
+}
+
+/** One revocation of a CRL step: a certificate an earlier step of this plan issued from the same CA, or a serial; a reason for a CA certificate. */
+function checkRevocation(pass: PlanPass, s: StepOf<'crl'>, v: NonNullable<StepOf<'crl'>['revoke']>[number], at: (string | number)[]): void {
+  const { fail } = pass;
+  if (!!v.step === !!v.serial) fail('a revocation names exactly one of step (a certificate this plan issued) or serial', at);
+  if (v.step) {
+    const kind = pass.kinds.get(v.step);
+    if (kind !== 'subordinate' && kind !== 'cross') fail(`revocation of step "${v.step}": no earlier subordinate or cross step has that id`, at);
+    const issuedBy = pass.plan.steps.find((x) => x.id === v.step) as { issuer?: string };
+    if (issuedBy.issuer !== s.issuer) fail(`revocation of step "${v.step}": its certificate was issued by "${issuedBy.issuer}", not by "${s.issuer}"`, at);
+  }
+  // Every certificate a plan can revoke is a CA certificate (subordinate or cross).
+  const problem = v.step ? revocationReasonProblem(v.reason, 'ca') : undefined;
+  if (problem) fail(problem, [...at, 'reason']);
 }
 
 /** The roles the plan's steps use, in the order they first appear. */

@@ -255,9 +255,8 @@ function subjectFields(source: string, raw: RawProfile): Partial<Record<(typeof 
   return out;
 }
 
-/** Builds a Profile from a parsed YAML document; `source` is 'builtin' or a file path. */
-// eslint-disable-next-line max-lines-per-function -- one pass over a profile, section by section in the order of the YAML
-export function compileProfile(doc: unknown, source: string): Profile {
+/** The document checked against the profile schema; `label` names it in refusals (a built-in profile by its name). */
+function parseProfile(doc: unknown, source: string): { raw: RawProfile; label: string } {
   const label = source === 'builtin' && doc && typeof doc === 'object' && typeof (doc as { name?: unknown }).name === 'string'
     ? String((doc as { name: string }).name)
     : source;
@@ -270,10 +269,11 @@ export function compileProfile(doc: unknown, source: string): Profile {
     if (issue.code === 'unrecognized_keys') invalid(label, `${where ? where + ': ' : ''}unknown key ${issue.keys.map((k) => `"${k}"`).join(', ')}`);
     invalid(label, `${where || 'document'}: ${issue.message}`);
   }
-  const raw = parsed.data;
-  const src = label;
+  return { raw: parsed.data, label };
+}
 
-  // Algorithms: one key, or Catalyst's classical primary + ML-DSA alternative.
+/** One key, or Catalyst's classical primary and ML-DSA alternative. */
+function profileAlgorithms(src: string, raw: RawProfile): { algorithm: KeyAlgorithm; altAlgorithm?: KeyAlgorithm } {
   let algorithm: KeyAlgorithm;
   let altAlgorithm: KeyAlgorithm | undefined;
   const mode = raw.mode ?? (raw.algorithms && raw.algorithms.length > 1 ? 'catalyst' : 'simple');
@@ -292,12 +292,11 @@ export function compileProfile(doc: unknown, source: string): Profile {
   } else {
     invalid(src, `mode "${mode}" is not supported (simple or catalyst)`);
   }
-  const signature = signatureAlgorithm(src, raw.signature, algorithm);
+  return { algorithm, altAlgorithm };
+}
 
-  const variables = Object.entries(raw.variables ?? {}).map(([n, v]) => variableDef(src, n, v));
-  const byName = new Map(variables.map((v) => [v.name, v]));
-
-  // Every placeholder names a declared variable, and lists only go where lists fit.
+/** Every placeholder names a declared variable, and lists only go where lists fit. */
+function checkPlaceholders(src: string, raw: RawProfile, byName: Map<string, VariableDef>): void {
   const listFields = /^extensions\.(subjectAltName\.(dns|ip|email|uri)|crlDistributionPoints\.urls|authorityInfoAccess\.(ocsp|caIssuers)|nameConstraints\.(permitted|excluded)\.(dns|email|ip))(\[\d+\])?$/;
   for (const { where, text } of templateFields(raw)) {
     if (hasMalformedPlaceholder(text)) invalid(src, `${where}: malformed placeholder in "${text}"`);
@@ -308,8 +307,10 @@ export function compileProfile(doc: unknown, source: string): Profile {
         invalid(src, `${where}: list variable "${name}" can only fill a whole list field`);
     }
   }
+}
 
-  // Validity: fixed, or a duration variable whose default stands as the profile's figure.
+/** Validity: fixed, or a duration variable whose default stands as the profile's figure; and its schedule, if any. */
+function profileValidity(src: string, raw: RawProfile, byName: Map<string, VariableDef>): Pick<Profile, 'validityDays' | 'validityVariable' | 'validitySchedule'> {
   let validityDays: number;
   let validityVariable: string | undefined;
   const vv = wholeVariable(raw.validity);
@@ -335,6 +336,23 @@ export function compileProfile(doc: unknown, source: string): Profile {
   validitySchedule?.forEach((e, i) => {
     if (i > 0 && e.from <= validitySchedule[i - 1].from) invalid(src, 'validity_schedule dates must be in increasing order');
   });
+  return { validityDays, validityVariable, validitySchedule };
+}
+
+/** Builds a Profile from a parsed YAML document; `source` is 'builtin' or a file path. */
+export function compileProfile(doc: unknown, source: string): Profile {
+  const { raw, label } = parseProfile(doc, source);
+  const src = label;
+
+  const { algorithm, altAlgorithm } = profileAlgorithms(src, raw);
+  const signature = signatureAlgorithm(src, raw.signature, algorithm);
+
+  const variables = Object.entries(raw.variables ?? {}).map(([n, v]) => variableDef(src, n, v));
+  const byName = new Map(variables.map((v) => [v.name, v]));
+
+  checkPlaceholders(src, raw, byName);
+
+  const { validityDays, validityVariable, validitySchedule } = profileValidity(src, raw, byName);
   const lintAccept = (raw.lint?.accept ?? []).map((a, i) => {
     // An acceptance is a decision someone signs off: without its reason it is refused here.
     if (a.reason.trim().length < 10) invalid(src, `lint.accept[${i}] (${a.lint}) needs a written reason of at least 10 characters`);

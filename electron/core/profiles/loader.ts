@@ -17,7 +17,6 @@ const MAX_ALIASES = 16;
 export function parseYamlSafe(text: string, what: string, code: 'PROFILE_INVALID' | 'INPUT_INVALID'): unknown {
   if (text.length > MAX_YAML_BYTES) throw new QpkiError(code, `${what} is larger than ${MAX_YAML_BYTES / 1024} KiB`);
   // Required here: a run that uses only built-in profiles (compiled at build time) parses no YAML.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { parseDocument } = require('yaml') as typeof import('yaml');
   let doc: ReturnType<typeof parseDocument>;
   try {

@@ -319,7 +319,6 @@ export function oidProblem(text: string): string | null {
 
 /** Control characters (C0, DEL, C1) and unpaired surrogates have no place in a certificate string. */
 export function hasControlChars(s: string): boolean {
-  // eslint-disable-next-line no-control-regex
   return /[\u0000-\u001f\u007f-\u009f]/.test(s) || /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(s);
 }
 

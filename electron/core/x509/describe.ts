@@ -17,7 +17,6 @@ type Peculiar = typeof import('./peculiar');
 let peculiar: Peculiar | undefined;
 /** @peculiar/x509 (and its dependency injection container) is loaded only when a document is described. */
 function px509(): Peculiar {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (peculiar ??= require('./peculiar') as Peculiar);
 }
 

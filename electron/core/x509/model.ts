@@ -591,8 +591,57 @@ export function parseCertificateModel(der: Uint8Array): CertificateModel {
   }
 }
 
+/** One revokedCertificates entry: serial, date, extensions, and the reason code when it is one. */
+function parseCrlEntry(der: Uint8Array, r: Tlv): CrlEntryModel {
+  const [s, d, e] = children(der, r);
+  if (s?.tag !== 0x02 || !d) throw new Error('a revoked entry is not { serial, date }');
+  const extensions = e ? parseExtensions(der, e) : [];
+  const entry: CrlEntryModel = { serial: content(der, s), date: parseTime(der, d), extensions };
+  const rc = extensions.find((x) => x.oid === OIDS.reasonCode);
+  if (rc) {
+    try {
+      const t = whole(rc.value);
+      if (t.tag === 0x0a && t.end - t.contentStart === 1) entry.reason = rc.value[t.contentStart];
+      else rc.error = 'not a one-byte ENUMERATED';
+    } catch (err) {
+      rc.error = err instanceof Error ? err.message : String(err);
+    }
+  }
+  return entry;
+}
+
+/** The CRL extensions the model reads (CRL number, authority key identifier, issuing distribution point); a malformed one keeps its error. */
+function decodeCrlExtensions(model: CrlModel): void {
+  for (const e of model.extensions) {
+    try {
+      const t = whole(e.value);
+      if (e.oid === OIDS.cRLNumber) {
+        if (t.tag !== 0x02) throw new Error('not an INTEGER');
+        model.crlNumber = parseInteger(content(e.value, t));
+      } else if (e.oid === OIDS.authorityKeyIdentifier) {
+        const d: Decoded = {};
+        decodeKnownExtensions([e], d);
+        model.authorityKeyId = d.authorityKeyId;
+      } else if (e.oid === OIDS.issuingDistributionPoint) {
+        const idp = { onlyUser: false, onlyCA: false, indirect: false, onlySomeReasons: false } as NonNullable<CrlModel['issuingDistributionPoint']>;
+        for (const p of children(e.value, t)) {
+          if (p.tag === 0xa0) {
+            const n = readTlv(e.value, p.contentStart);
+            if (n.tag === 0xa0) idp.fullName = parseGeneralNames(e.value, n);
+          } else if (p.tag === 0x81) idp.onlyUser = e.value[p.contentStart] !== 0;
+          else if (p.tag === 0x82) idp.onlyCA = e.value[p.contentStart] !== 0;
+          else if (p.tag === 0x83) idp.onlySomeReasons = true;
+          else if (p.tag === 0x84) idp.indirect = e.value[p.contentStart] !== 0;
+        }
+        model.issuingDistributionPoint = idp;
+      }
+    } catch (err) {
+      e.error = err instanceof Error ? err.message : String(err);
+    }
+  }
+}
+
 /** Reads a DER CRL into the model. */
-// eslint-disable-next-line max-lines-per-function -- the CRL's fields in DER order
 export function parseCrlModel(der: Uint8Array): CrlModel {
   try {
     const top = whole(der);
@@ -613,21 +662,7 @@ export function parseCrlModel(der: Uint8Array): CrlModel {
     if (f[i]?.tag === 0x30) {
       hasRevokedField = true;
       for (const r of children(der, f[i++])) {
-        const [s, d, e] = children(der, r);
-        if (s?.tag !== 0x02 || !d) throw new Error('a revoked entry is not { serial, date }');
-        const extensions = e ? parseExtensions(der, e) : [];
-        const entry: CrlEntryModel = { serial: content(der, s), date: parseTime(der, d), extensions };
-        const rc = extensions.find((x) => x.oid === OIDS.reasonCode);
-        if (rc) {
-          try {
-            const t = whole(rc.value);
-            if (t.tag === 0x0a && t.end - t.contentStart === 1) entry.reason = rc.value[t.contentStart];
-            else rc.error = 'not a one-byte ENUMERATED';
-          } catch (err) {
-            rc.error = err instanceof Error ? err.message : String(err);
-          }
-        }
-        revoked.push(entry);
+        revoked.push(parseCrlEntry(der, r));
       }
     }
     let extensions: ExtensionModel[] = [];
@@ -649,33 +684,7 @@ export function parseCrlModel(der: Uint8Array): CrlModel {
       extensions,
       deltaCrl: extensions.some((e) => e.oid === OIDS.deltaCRLIndicator),
     };
-    for (const e of extensions) {
-      try {
-        const t = whole(e.value);
-        if (e.oid === OIDS.cRLNumber) {
-          if (t.tag !== 0x02) throw new Error('not an INTEGER');
-          model.crlNumber = parseInteger(content(e.value, t));
-        } else if (e.oid === OIDS.authorityKeyIdentifier) {
-          const d: Decoded = {};
-          decodeKnownExtensions([e], d);
-          model.authorityKeyId = d.authorityKeyId;
-        } else if (e.oid === OIDS.issuingDistributionPoint) {
-          const idp = { onlyUser: false, onlyCA: false, indirect: false, onlySomeReasons: false } as NonNullable<CrlModel['issuingDistributionPoint']>;
-          for (const p of children(e.value, t)) {
-            if (p.tag === 0xa0) {
-              const n = readTlv(e.value, p.contentStart);
-              if (n.tag === 0xa0) idp.fullName = parseGeneralNames(e.value, n);
-            } else if (p.tag === 0x81) idp.onlyUser = e.value[p.contentStart] !== 0;
-            else if (p.tag === 0x82) idp.onlyCA = e.value[p.contentStart] !== 0;
-            else if (p.tag === 0x83) idp.onlySomeReasons = true;
-            else if (p.tag === 0x84) idp.indirect = e.value[p.contentStart] !== 0;
-          }
-          model.issuingDistributionPoint = idp;
-        }
-      } catch (err) {
-        e.error = err instanceof Error ? err.message : String(err);
-      }
-    }
+    decodeCrlExtensions(model);
     return model;
   } catch (e) {
     if (e instanceof QpkiError && e.code === 'CRL_INVALID') throw e;

@@ -337,16 +337,16 @@ function link(c: Cert, trust: ChainLink['trust']): ChainLink {
   return { subject: nameText(c.m.subject), serial: serialHexOf(c.m.serial), sha256: createHash('sha256').update(c.der).digest('hex'), trust };
 }
 
-/** Validate `leaf` (DER) to one of the trusted certificates. */
-// eslint-disable-next-line max-lines-per-function -- RFC 5280 6.1 path validation, its steps in the RFC's order
-export function validatePath(leafDer: Uint8Array, opts: ValidateOptions): ValidationResult {
-  const rules = opts.rules ?? 'rfc5280';
-  const at = Math.floor((opts.at ?? new Date()).getTime() / 1000) * 1000; // certificates carry whole seconds
+/**
+ * The certificate, the trusted and intermediate certificates (one that does not parse cannot be on
+ * a path, so it is left out) and the CRLs; `failed` when the certificate or a CRL cannot be read.
+ */
+function readInputs(leafDer: Uint8Array, opts: ValidateOptions): { leaf: Cert; trusted: Cert[]; untrusted: Cert[]; crls: CrlModel[] } | { failed: ValidationResult } {
   let leaf: Cert;
   try {
     leaf = load(leafDer, 'the certificate');
   } catch (e) {
-    return { valid: false, reason: `the certificate cannot be read: ${(e as Error).message}`, chain: [] };
+    return { failed: { valid: false, reason: `the certificate cannot be read: ${(e as Error).message}`, chain: [] } };
   }
   const readAll = (list: Uint8Array[] | undefined, role: string): Cert[] =>
     (list ?? []).flatMap((d) => {
@@ -364,9 +364,19 @@ export function validatePath(leafDer: Uint8Array, opts: ValidateOptions): Valida
     try {
       crls.push(parseCrlModel(d));
     } catch (e) {
-      return { valid: false, reason: `a CRL cannot be read: ${(e as Error).message}`, chain: [] };
+      return { failed: { valid: false, reason: `a CRL cannot be read: ${(e as Error).message}`, chain: [] } };
     }
   }
+  return { leaf, trusted, untrusted, crls };
+}
+
+/** Validate `leaf` (DER) to one of the trusted certificates. */
+export function validatePath(leafDer: Uint8Array, opts: ValidateOptions): ValidationResult {
+  const rules = opts.rules ?? 'rfc5280';
+  const at = Math.floor((opts.at ?? new Date()).getTime() / 1000) * 1000; // certificates carry whole seconds
+  const input = readInputs(leafDer, opts);
+  if ('failed' in input) return input.failed;
+  const { leaf, trusted, untrusted, crls } = input;
   const trustedHex = new Set(trusted.map((t) => t.hex));
   const pool = [...trusted, ...untrusted.filter((u) => !trustedHex.has(u.hex))];
   const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
