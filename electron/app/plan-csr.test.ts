@@ -66,7 +66,6 @@ function opensslKeySha256(csrFile: string): string {
   return sha256(der);
 }
 
-// eslint-disable-next-line max-lines-per-function -- one ceremony walked in order: each refusal is asserted at the point of the plan it belongs to
 test('a plan\'s csr step in the app: the key step\'s key signs the plan\'s subject; OpenSSL verifies the request; refused outside a ceremony, before its step, and with another profile or variables; journaled as the run journals it', async () => {
   const planFile = join(work, 'plan.yaml');
   writeFileSync(planFile, PLAN);
@@ -149,7 +148,6 @@ test('a plan\'s csr step in the app: the key step\'s key signs the plan\'s subje
   assert.equal(readFileSync(join(closed.dir, 'journal.jsonl'), 'utf8').includes(PIN), false, 'no PIN on the record');
 });
 
-// eslint-disable-next-line max-lines-per-function -- one ceremony walked in order: the refusals and the deviation in the order an operator meets them
 test('the same plan again into the same folder: refused (OUTPUT_EXISTS) before anything is signed, the first request untouched; a \'changed\' deviation lets another subject through; a file appearing after the review is not overwritten either', async () => {
   const planFile = join(work, 'plan.yaml');
   const out = join(work, 'out');
