@@ -129,6 +129,8 @@ export async function benchPeer(hsm: BenchHsm, report: Report, opts: { pairs: nu
     const theirRun = () => { const t = theirs(c.theirs(), c.name); c.afterTheirs?.(); return t; };
     const a: Timed[] = [];
     const b: Timed[] = [];
+    // Node starting and doing nothing, in the same pairs: the least any command on Node can take.
+    const floor: Timed[] = [];
     try {
       ours(c.ours(), c.name);
       theirRun();
@@ -136,6 +138,7 @@ export async function benchPeer(hsm: BenchHsm, report: Report, opts: { pairs: nu
         // Who goes first alternates too, so neither always runs right after the other's fsyncs.
         if (k % 2 === 0) { a.push(ours(c.ours(), c.name)); b.push(theirRun()); }
         else { b.push(theirRun()); a.push(ours(c.ours(), c.name)); }
+        floor.push(timed(process.execPath, ['-e', '0'], { ...ourEnv, NODE_EXTRA_CA_CERTS: '' }, work, 'node -e 0'));
       }
     } catch (e) {
       // One command that cannot be compared must not hide the others' figures.
@@ -151,12 +154,14 @@ export async function benchPeer(hsm: BenchHsm, report: Report, opts: { pairs: nu
     const oc = median(a.map((t) => t.cpuMs));
     const qc = median(b.map((t) => t.cpuMs));
     const ratio = Math.round((ow / qw) * 100) / 100;
-    say(`  ${c.name}: ours ${ow.toFixed(1)} ms wall / ${oc.toFixed(1)} ms CPU, QPKI ${qw.toFixed(1)} ms / ${qc.toFixed(1)} ms: ${ratio}× (median of ${opts.pairs} pairs)`);
+    const fw = median(floor.map((t) => t.wallMs));
+    say(`  ${c.name}: ours ${ow.toFixed(1)} ms wall / ${oc.toFixed(1)} ms CPU, QPKI ${qw.toFixed(1)} ms / ${qc.toFixed(1)} ms: ${ratio}× (median of ${opts.pairs} pairs); node -e 0 alone ${fw.toFixed(1)} ms = ${(fw / qw).toFixed(2)}× QPKI`);
     report.add({ section: SECTION, name: `${c.name}: ours, wall (median of ${a.length})`, value: ow, unit: 'ms' });
     report.add({ section: SECTION, name: `${c.name}: QPKI, wall (median of ${b.length})`, value: qw, unit: 'ms' });
     report.add({ section: SECTION, name: `${c.name}: ours, CPU of the child (user+sys)`, value: oc, unit: 'ms' });
     report.add({ section: SECTION, name: `${c.name}: QPKI, CPU of the child (user+sys)`, value: qc, unit: 'ms' });
     report.add({ section: SECTION, name: `${c.name}: CPU ours / QPKI`, value: Math.round((oc / qc) * 100) / 100, unit: '×' });
+    report.add({ section: SECTION, name: `${c.name}: node -e 0 alone / QPKI (Node's floor, same pairs)`, value: Math.round((fw / qw) * 100) / 100, unit: '×' });
     report.check(SECTION, `${c.name}: wall ours / QPKI (first bar)`, ratio, '×', { atMost: FIRST_BAR });
     report.check(SECTION, `${c.name}: wall ours / QPKI`, ratio, '×', { atMost: TARGET });
   }
