@@ -191,9 +191,14 @@ export class PlanSession {
     return { i, r };
   }
 
-  /** The plan's role of the token with this serial, once a step taught it (null: not one of the plan's tokens yet). */
-  roleOfToken(serial: string): TokenRole | null {
-    return (['ca', 'backup'] as const).find((r) => this.tokens[r]?.serial === serial) ?? null;
+  /**
+   * The plan's role of the token with this serial: the one a step taught, else that of step i when
+   * the step may be done on it (its first step on that role); null: not one of the plan's tokens.
+   */
+  roleOfToken(serial: string, i: number | null = null): TokenRole | null {
+    const learned = (['ca', 'backup'] as const).find((r) => this.tokens[r]?.serial === serial) ?? null;
+    if (learned || i === null || !this.active) return learned;
+    return this.wrongToken(i, { serial, label: '' }) ? null : this.roleOf(i);
   }
 
   /** The token role of step i of the running plan (see stepRole). */

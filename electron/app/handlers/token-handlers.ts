@@ -91,13 +91,9 @@ function openAltToken(h: HandlerContext, m: Pkcs11Module, serial: string, label:
 // eslint-disable-next-line max-lines-per-function -- the handler table of the token channels: one short entry per channel, sharing the ceremony record and plan in its closure
 export function tokenHandlers(h: HandlerContext): Pick<Impl, 'appInfo' | 'knownModules' | 'chooseModuleFile' | 'loadModule' | 'listSlots' | 'tokenMechanisms' | 'initToken' | 'prepareDevToken' | 'openToken' | 'login' | 'reconnectToken' | 'endSession' | 'endAltSession' | 'closeToken' | 'listKeys' | 'keyAlgorithms' | 'generateKey' | 'selectKey' | 'useSoftwareKeystore'> {
   const { state, deps, ceremony, record, recordModule, recordModuleOnce, plan, known, keySession, requireAltSession, requireCeremony } = h;
-  /** The plan's token role of a token (or of step i), as `qpki ceremony run` records it: `role: 'backup'`. */
-  const tokenRole = (serial: string) => {
-    const r = plan.isActive ? plan.roleOfToken(serial) : null;
-    return r ? { role: r } : {};
-  };
-  const planRole = (i: number | null) => {
-    const r = i !== null ? plan.roleOf(i) : null;
+  /** The plan's role of a token (learned, or that of plan step i done on it), as `qpki ceremony run` records it: `role: 'backup'`. */
+  const tokenRole = (serial: string, step: number | null = null) => {
+    const r = plan.isActive ? plan.roleOfToken(serial, step) : null;
     return r ? { role: r } : {};
   };
   return {
@@ -182,7 +178,7 @@ export function tokenHandlers(h: HandlerContext): Pick<Impl, 'appInfo' | 'knownM
       const found = m.findToken({ label, serial: r.token.serial });
       const again = r.reinitialized;
       record('token.initialized', {
-        label, serial: r.token.serial, slotId: found.slot.slotId, ...(Object.keys(answers).length ? { answers } : {}), ...planRole(step),
+        label, serial: r.token.serial, slotId: found.slot.slotId, ...(Object.keys(answers).length ? { answers } : {}), ...tokenRole(r.token.serial, step),
         ...(again ? { reinitialized: true, previousLabel: again.previousLabel, previousSerial: again.previousSerial, objectsBefore: again.objects } : {}),
       });
       if (step !== null) plan.tokenInitialized(step, { label, serial: r.token.serial });
@@ -266,7 +262,7 @@ export function tokenHandlers(h: HandlerContext): Pick<Impl, 'appInfo' | 'knownM
       else state.key = choice;
       record('key.generated', {
         label: r.key.label, id: r.key.id, algorithm: r.key.keyAlgorithm, sizeBits: r.key.sizeBits, token: s.token.label, tokenSerial: s.token.serial,
-        ...(r.key.parameterSet ? { parameterSet: r.key.parameterSet } : {}), ...(role === 'alternative' ? { role: ALT_ROLE } : planRole(step)),
+        ...(r.key.parameterSet ? { parameterSet: r.key.parameterSet } : {}), ...(role === 'alternative' ? { role: ALT_ROLE } : tokenRole(s.token.serial, step)),
         attributes: { ...r.key.attributes }, publicKeySha256Fingerprint: r.key.publicKeyFingerprint,
         testSignature: { algorithm: r.testSignature.algorithm, verified: r.testSignature.verified },
       });
