@@ -113,6 +113,8 @@ export interface WizardState {
   afterCeremony: { serial: string; label: string } | null;
   /** The token stopped answering mid-ceremony: Retry reconnects it, then a new login continues. */
   lost: LostToken | null;
+  /** A plan's step is on its other token: the operator logged out to open it; its login goes back to the plan. */
+  planSwitch: boolean;
 }
 
 export interface LostToken {
@@ -185,6 +187,7 @@ const initial: WizardState = {
   askStartOver: false,
   afterCeremony: null,
   lost: null,
+  planSwitch: false,
 };
 
 /** The PEM blocks of a text, each whole from its BEGIN line to its END line, in file order. */
@@ -485,7 +488,9 @@ function tokenActions(k: StoreKit) {
         await refreshPinState();
         return false;
       }
-      if (get().purpose === 'ca') {
+      if (get().planSwitch) {
+        set({ planSwitch: false, screen: 'plan' });
+      } else if (get().purpose === 'ca') {
         set({ screen: 'ca' });
       } else {
         await actions.loadKeys();
@@ -604,8 +609,26 @@ function planActions(k: StoreKit) {
      * (key label and algorithm, profile and variables, CRL days). The operator still reviews and
      * signs; main refuses a request that differs from the step.
      */
+    /**
+     * A plan's step on its other token (ca or backup): log out of the open token (main ends the
+     * session only; the ceremony and its plan stay open), then the token and PIN screens, then the plan.
+     */
+    async switchPlanToken() {
+      await run('Logging out of the token', async () => {
+        await call('closeToken', {});
+        set({ token: null, tokenSlotId: null, tokenHasMlDsa: null, loggedIn: false, keys: [], key: null, generated: null, proven: null, planSwitch: true });
+        await actions.refreshSlots();
+        set({ screen: 'token' });
+      });
+    },
+    /** The plan's own key of a CA or request step, chosen again in the token just opened (a key choice goes with its session). */
+    async rechoosePlanKey(label: string) {
+      const k = (await run('Reading the keys', () => call('listKeys', {})))?.keys.find((x) => x.label === label);
+      if (k) await actions.selectKey(k);
+    },
     async doPlanStep(step: PlanViewT['steps'][number]) {
       set({ planned: step });
+      if (step.keyLabel && step.type !== 'csr' && !get().key && get().loggedIn && get().keystore === 'pkcs11') await actions.rechoosePlanKey(step.keyLabel);
       // A cross-certificate is wholly the plan's (the file it names, its profile and variables): main prepares it, the review shows it.
       if (step.type === 'cross') {
         await run('Preparing the cross-certificate', async () => {

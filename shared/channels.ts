@@ -20,6 +20,7 @@ export const CHANNELS = [
   'reconnectToken',
   'endSession',
   'endAltSession',
+  'closeToken',
   'listKeys',
   'keyAlgorithms',
   'generateKey',

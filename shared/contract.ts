@@ -323,8 +323,15 @@ export const PlanView = z.object({
     revoke: z.array(z.object({ what: z.string(), reason: z.string() })),
     /** Why the app cannot do this step itself (run it with the CLI or record it skipped), or null. */
     notInApp: z.string().nullable(),
+    /** The plan's token role the step works on (ca, backup), or null (its key or CA is not the plan's). */
+    token: z.enum(['ca', 'backup']).nullable(),
+    /** The label of the plan's key a CA or request step uses (chosen again after switching back to its token), or null. */
+    keyLabel: z.string().nullable(),
   })),
 });
+
+/** A token a plan uses, as main read it from the open session. */
+const PlanToken = z.object({ serial: z.string(), label: z.string() });
 
 export const PlanState = z.object({
   plan: PlanView.nullable(),
@@ -340,6 +347,10 @@ export const PlanState = z.object({
   witnesses: z.array(z.string()),
   /** The preflight of the plan's ceremony: its warnings, and whether a witness has confirmed it (nothing is signed before). */
   preflight: z.object({ warnings: z.array(z.string()), confirmed: z.boolean() }),
+  /** The plan's tokens by role as main learned them (by serial, from the first step done on each), or null until then. */
+  tokens: z.object({ ca: PlanToken.nullable(), backup: PlanToken.nullable() }),
+  /** The current step is on another token than the open one: log out of `open` and open the `to` token (main refuses the step otherwise). */
+  tokenSwitch: z.object({ to: z.enum(['ca', 'backup']), open: PlanToken.extend({ role: z.enum(['ca', 'backup']).nullable() }) }).nullable(),
 });
 
 export const contract = {
@@ -426,6 +437,11 @@ export const contract = {
   keyAlgorithms: { input: z.object({ role: KeyRole.optional() }).strict(), output: z.object({ algorithms: z.array(KeyAlgorithm) }) },
   /** Close the second token opened for a Catalyst CA's ML-DSA key; its key choice goes with it. */
   endAltSession: { input: Empty, output: z.object({ ended: z.boolean() }) },
+  /**
+   * Log out of the open token and close its session, the ceremony (and its plan) staying open: a
+   * plan's step on its other token is next (one token open at a time). `endSession` ends the ceremony too.
+   */
+  closeToken: { input: Empty, output: z.object({ ended: z.boolean() }) },
   generateKey: {
     input: z.object({ algorithm: KeyAlgorithm, label: Label, id: z.string().regex(/^([0-9a-fA-F]{2}){1,32}$/).optional(), role: KeyRole.optional() }).strict(),
     output: GeneratedKey,

@@ -54,6 +54,8 @@ export const ERROR_CODES = [
   'PLAN_ENV_INVALID',
   'PLAN_STEP_FAILED',
   'PLAN_STEP_MISMATCH',
+  /** A plan step on one token role (ca, backup) asked with another token open, or a token-init on a token the plan uses. */
+  'PLAN_WRONG_TOKEN',
   'PREFLIGHT_UNCONFIRMED',
   'CEREMONY_NOT_OPEN',
   'RUNS_DIFFER',

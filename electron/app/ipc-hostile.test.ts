@@ -45,6 +45,7 @@ export const VALID: Record<Channel, Record<string, unknown>> = {
   reconnectToken: {},
   endSession: {},
   endAltSession: {},
+  closeToken: {},
   confirmPreflight: { witness: 'W', referenceTime: '2027-01-15T09:30:00Z', justification: 'the witnesses agreed' },
   listKeys: {},
   keyAlgorithms: {},

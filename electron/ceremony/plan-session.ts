@@ -3,13 +3,17 @@
  * and every acknowledgement and deviation; the handlers ask it before each step's action, so a
  * renderer that asks for another label, algorithm, profile, variable or CRL lifetime than the
  * plan's is refused unless a 'changed' deviation with a typed note was recorded for that step.
- * The environment is the token the operator opened in the wizard (role `ca`): no file for it.
+ * The environment is the token the operator opened in the wizard: no file for it. The plan's token
+ * roles (`ca`, `backup`) are learned by serial as the plan uses them, one token open at a time:
+ * the token of the first `ca` step is the ca token, that of the first `backup` step the backup
+ * token, and a step on a role with another token open is refused (PLAN_WRONG_TOKEN) unless a
+ * 'changed' deviation was recorded for it.
  */
 import { createHash } from 'node:crypto';
 import { basename, join, normalize, resolve, sep } from 'node:path';
 import { QpkiError } from '../core/errors';
 import type { JournalKind } from '../core/journal/journal';
-import type { CheckedPlan, ResolvedStep } from '../core/plan/plan';
+import type { CheckedPlan, PlanStep, ResolvedStep, TokenRole } from '../core/plan/plan';
 import { stepWords } from '../core/plan/run';
 import type { PlannedRevocation } from './revocation';
 import type { PlanKey } from './plan-csr';
@@ -21,10 +25,10 @@ export const MIN_NOTE = 10;
 /** What the app can do for a step itself, or why it cannot (then the step is skipped with a note, or run with the CLI). */
 export function appSupport(r: ResolvedStep): string | null {
   const s = r.step;
-  const cli = 'run this step with `qpki ceremony run`, or record it as skipped with a note';
   switch (s.type) {
-    case 'token-init': return s.token === 'ca' ? null : `the app opens one token (the ca token); ${cli}`;
-    case 'key': return s.token === 'ca' ? null : `the app opens one token (the ca token); ${cli}`;
+    // A backup token's steps too: the app opens one token at a time, and the plan screen asks to switch.
+    case 'token-init': return null;
+    case 'key': return null;
     case 'root': return null;
     case 'subordinate': return null;
     case 'cross': return null;
@@ -34,6 +38,27 @@ export function appSupport(r: ResolvedStep): string | null {
 }
 
 type Record_ = (kind: JournalKind, facts: Record<string, unknown>) => void;
+
+/** A token as the plan's record names it: main reads it from the open session, never from the renderer. */
+export interface PlanToken { serial: string; label: string }
+
+const ROLE_WORDS: Record<TokenRole, string> = { ca: 'CA token', backup: 'backup token' };
+
+/**
+ * The token role step i works on, read from the plan as `qpki ceremony run` does: a token-init or
+ * key step names it; a CA, request or cross step uses its key's token; a certificate or CRL from a
+ * CA of the plan, that CA's. null: the step does not say (its key or CA is not the plan's).
+ */
+export function stepRole(plan: CheckedPlan, i: number): TokenRole | null {
+  const byId = new Map(plan.resolved.map((r) => [r.step.id, r.step]));
+  let s: PlanStep | undefined = plan.resolved[i]?.step;
+  for (let hops = 0; s && hops <= plan.resolved.length; hops++) {
+    if (s.type === 'token-init' || s.type === 'key') return s.token;
+    const ref: string | undefined = 'key' in s && s.key ? s.key : 'issuer' in s ? s.issuer : undefined;
+    s = ref ? byId.get(ref) : undefined;
+  }
+  return null;
+}
 
 /** A variable as the wizard's fields hold it: the plan's YAML number 3650 and the field's "3650" are the same value. */
 function varText(v: unknown): string {
@@ -92,7 +117,13 @@ export class PlanSession {
   /** The serial of each certificate a step of this ceremony issued, by step id: what a CRL step revokes by step reference. */
   private serials = new Map<string, string>();
 
-  constructor(private readonly record: Record_) {}
+  /** The plan's tokens by role, learned by serial from the first step done on each. */
+  tokens: Record<TokenRole, PlanToken | null> = { ca: null, backup: null };
+  /** The token each started step began on, when it was the plan's: its completion teaches the role. */
+  private stepToken = new Map<number, PlanToken>();
+
+  /** `openToken`: the token the app has open now (the one session), or null. */
+  constructor(private readonly record: Record_, private readonly openToken: () => PlanToken | null = () => null) {}
 
   open(plan: CheckedPlan): void {
     this.opened = plan;
@@ -114,6 +145,8 @@ export class PlanSession {
     this.caDirs.clear();
     this.serials.clear();
     this.outputBase = null;
+    this.tokens = { ca: null, backup: null };
+    this.stepToken.clear();
     const p = plan.plan;
     this.record('plan.loaded', {
       planSha256: plan.sha256, file: basename(plan.path), ceremonyId: p.ceremony.id, purpose: p.ceremony.purpose, location: p.ceremony.location,
@@ -158,30 +191,129 @@ export class PlanSession {
     return { i, r };
   }
 
+  /**
+   * The plan's role of the token with this serial: the one a step taught, else that of step i when
+   * the step may be done on it (its first step on that role); null: not one of the plan's tokens.
+   */
+  roleOfToken(serial: string, i: number | null = null): TokenRole | null {
+    const learned = (['ca', 'backup'] as const).find((r) => this.tokens[r]?.serial === serial) ?? null;
+    if (learned || i === null || !this.active) return learned;
+    return this.wrongToken(i, { serial, label: '' }) ? null : this.roleOf(i);
+  }
+
+  /** The token role of step i of the running plan (see stepRole). */
+  roleOf(i: number): TokenRole | null {
+    return this.active ? stepRole(this.active, i) : null;
+  }
+
+  /**
+   * Why the open token is not the token step i is on, in words, or null: the plan's token of that
+   * role once a step taught it, else any token but the other role's. No open token: the step's
+   * action needs one and says so itself.
+   */
+  private wrongToken(i: number, open: PlanToken | null): string | null {
+    const role = this.roleOf(i);
+    if (!role || !open) return null;
+    const known = this.tokens[role];
+    const other: TokenRole = role === 'ca' ? 'backup' : 'ca';
+    const named = `the open token “${open.label}” (serial ${open.serial})`;
+    if (known && known.serial !== open.serial) {
+      const is = this.roleOfToken(open.serial);
+      return `${named} is ${is ? `the plan's ${ROLE_WORDS[is]}` : 'another token'}, not the plan's ${ROLE_WORDS[role]} “${known.label}” (serial ${known.serial})`;
+    }
+    if (!known && this.tokens[other]?.serial === open.serial) return `${named} is the plan's ${ROLE_WORDS[other]}; the ${ROLE_WORDS[role]} is another token`;
+    return null;
+  }
+
+  /**
+   * The open token must be the one step i is on, unless a 'changed' deviation was recorded for it
+   * (then the difference is journaled and the token teaches no role). `checkToken` false: the
+   * step needs no open token (a token-init step checks its slot instead).
+   */
+  private tokenDifferences(i: number, checkToken: boolean): string[] {
+    const open = checkToken ? this.openToken() : null;
+    const wrong = this.wrongToken(i, open);
+    const role = this.roleOf(i);
+    if (wrong && !this.changed.has(i)) {
+      throw new QpkiError('PLAN_WRONG_TOKEN', `${this.stepName(i)} is on the plan's ${ROLE_WORDS[role!]}, but ${wrong}. Log out of it and open the ${ROLE_WORDS[role!]}, or record a 'changed' deviation with a note first. Nothing was done.`);
+    }
+    if (!wrong && open && role) this.stepToken.set(i, open);
+    return wrong ? [wrong] : [];
+  }
+
   /** Differences from the plan are refused unless this step has a 'changed' deviation; then they are journaled. */
-  private begin(i: number, differences: string[]): void {
+  private begin(i: number, planDifferences: string[], checkToken = true): void {
+    const differences = [...this.tokenDifferences(i, checkToken), ...planDifferences];
     if (differences.length && !this.changed.has(i)) {
       throw new QpkiError('PLAN_STEP_MISMATCH', `The request differs from ${this.stepName(i)}: ${differences.join('; ')}. Do what the plan says, or record a 'changed' deviation with a note first. Nothing was done.`);
     }
     if (!this.started.has(i) || differences.length) {
       const r = this.active!.resolved[i];
-      this.record('plan.step.started', { step: i + 1, of: this.total, id: r.step.id, type: r.step.type, what: stepWords(r), ...(differences.length ? { differsFromPlan: differences } : {}) });
+      const role = this.roleOf(i);
+      this.record('plan.step.started', { step: i + 1, of: this.total, id: r.step.id, type: r.step.type, what: stepWords(r), ...(role ? { tokenRole: role } : {}), ...(differences.length ? { differsFromPlan: differences } : {}) });
       this.started.add(i);
     }
   }
 
-  private complete(i: number, made: Record<string, unknown>): void {
+  /** The first step done on a token of a role makes it the plan's token of that role (never the other role's token). */
+  private learn(role: TokenRole, t: PlanToken): void {
+    const other: TokenRole = role === 'ca' ? 'backup' : 'ca';
+    if (!this.tokens[role] && this.tokens[other]?.serial !== t.serial) this.tokens[role] = { serial: t.serial, label: t.label };
+  }
+
+  /** `token`: the token the step was done on as the plan's (a token-init step's new token); it teaches the role. */
+  private complete(i: number, made: Record<string, unknown>, token = this.stepToken.get(i)): void {
     const r = this.active!.resolved[i];
+    const role = this.roleOf(i);
+    if (role && token) this.learn(role, token);
+    // Which token played which role, as `qpki ceremony run` records it: the token the step was done on.
+    const used = role ? token ?? this.openToken() : null;
+    const roleFacts = role ? { tokenRole: role, ...(used ? { tokenSerial: used.serial, tokenLabel: used.label } : {}) } : {};
     this.status[i] = 'done';
-    this.record('plan.step.completed', { ...made, step: i + 1, of: this.total, id: r.step.id, type: r.step.type });
+    this.record('plan.step.completed', { ...made, ...roleFacts, step: i + 1, of: this.total, id: r.step.id, type: r.step.type });
+    this.stepToken.delete(i);
     this.awaiting = i;
     this.current = i + 1;
   }
 
-  beforeTokenInit(): number {
+  /**
+   * A token-init step: the slot chosen must not hold a token the plan already uses (initializing it
+   * would wipe what this ceremony made in it), whatever deviation was recorded.
+   */
+  beforeTokenInit(present?: { serial: string; label: string; initialized: boolean }): number {
     const { i } = this.currentStep('token-init', 'initializing a token');
-    this.begin(i, []);
+    const held = present?.initialized ? this.roleOfToken(present.serial) : null;
+    if (held) {
+      throw new QpkiError('PLAN_WRONG_TOKEN', `${this.stepName(i)} initializes the plan's ${ROLE_WORDS[this.roleOf(i)!]}, but the slot chosen holds the plan's ${ROLE_WORDS[held]} “${present!.label}” (serial ${present!.serial}): initializing it would wipe what this ceremony made in it. Choose the slot of a new token. Nothing was done.`);
+    }
+    this.begin(i, [], false);
     return i;
+  }
+
+  /**
+   * What the plan screen asks before the current step: to log out of the open token and open the
+   * token the step is on; null when the open token is right, none is open, or the step opens none.
+   */
+  tokenSwitch(): { to: TokenRole; open: PlanToken & { role: TokenRole | null } } | null {
+    const plan = this.active;
+    if (!plan || this.awaiting !== null || this.current >= plan.resolved.length) return null;
+    if (plan.resolved[this.current].step.type === 'token-init') return null;
+    const open = this.openToken();
+    if (!open || !this.wrongToken(this.current, open)) return null;
+    return { to: this.roleOf(this.current)!, open: { ...open, role: this.roleOfToken(open.serial) } };
+  }
+
+  /**
+   * The key the current step names (a CA, a request for an external parent), made by an earlier
+   * key step of this ceremony, when `label`/`id` name it: chosen again after the operator switched
+   * back to its token (a key choice goes with the session), it is not a key step of its own.
+   */
+  currentStepKey(label?: string, id?: string): { label: string; id: string; fingerprint: string | null } | null {
+    const r = this.active && this.awaiting === null ? this.active.resolved[this.current] : undefined;
+    const ref = r && (r.step.type === 'root' || r.step.type === 'subordinate' || r.step.type === 'csr') ? r.step.key : undefined;
+    const k = ref ? this.keys.get(ref) : undefined;
+    if (!k || (label === undefined && id === undefined)) return null;
+    return (label === undefined || label === k.label) && (id === undefined || id.toLowerCase() === k.id.toLowerCase()) ? { ...k } : null;
   }
 
   /** An action no plan step is (an end-entity certificate): refused while a plan runs. */
@@ -191,7 +323,7 @@ export class PlanSession {
   }
 
   tokenInitialized(i: number, facts: { label: string; serial: string }): void {
-    this.complete(i, { token: facts.label, serial: facts.serial });
+    this.complete(i, { token: facts.label, serial: facts.serial }, { serial: facts.serial, label: facts.label });
   }
 
   beforeKey(label: string, algorithm: string): number {
@@ -386,6 +518,12 @@ export class PlanSession {
   }
 }
 
+/** The label of the plan's key step `ref`, or null. */
+function keyLabelOf(plan: CheckedPlan, ref: string | undefined): string | null {
+  const k = ref ? plan.resolved.find((r) => r.step.id === ref)?.step : undefined;
+  return k?.type === 'key' ? k.label : null;
+}
+
 /** The plan as the operator and witnesses review it: every step in words, with its hash. */
 export function planView(plan: CheckedPlan) {
   const p = plan.plan;
@@ -409,6 +547,10 @@ export function planView(plan: CheckedPlan) {
         revoke: r.step.type === 'crl' ? (r.step.revoke ?? []).map((v) => ({ what: v.step ? `the certificate of step ${v.step}` : `serial ${v.serial}`, reason: v.reason })) : [],
         dates: r.notBefore ? { notBefore: r.notBefore.toISOString(), notAfter: r.validityDays ? new Date(r.notBefore.getTime() + r.validityDays * 86_400_000).toISOString() : null } : null,
         notInApp: appSupport(r),
+        /** The plan's token role this step works on (ca, backup), or null. */
+        token: stepRole(plan, i),
+        /** The label of the plan's key this CA or request step uses (chosen again after switching back to its token), or null. */
+        keyLabel: keyLabelOf(plan, s.key),
       };
     }),
   };

@@ -30,6 +30,7 @@ export function InitToken() {
   const free = slots.filter((s) => s.tokenPresent && s.token && !s.token.flags.initialized);
   const used = slots.filter((s) => s.tokenPresent && s.token?.flags.initialized);
   const initSlotId = useWizard((s) => s.initSlotId);
+  const planCeremony = useWizard((s) => s.planCeremony && !s.closed);
   const [slotId, setSlotId] = useState<string>(initSlotId ?? '');
   const [typedLabel, setTypedLabel] = useState('');
   const [label, setLabel] = useState(devToken ? 'DEV NOT FOR PRODUCTION' : '');
@@ -53,7 +54,7 @@ export function InitToken() {
         </div>
         <Actions>
           <button type="button" className="secondary" onClick={() => void actions.closeCeremony()} data-testid="init-close-ceremony">Close the ceremony</button>
-          <button type="button" onClick={() => continueWithCeremony(t.serial, t.label)} data-testid="init-use-token">Use this token for a ceremony</button>
+          <button type="button" onClick={() => continueWithCeremony(t.serial, t.label)} data-testid="init-use-token">{planCeremony ? 'Back to the plan' : 'Use this token for a ceremony'}</button>
         </Actions>
       </Screen>
     );
@@ -181,6 +182,11 @@ function continueWithCeremony(serial: string, label: string): void {
   // The ceremony that initialized the token goes on with it: straight on to this token's PIN, as a
   // ceremony that makes a CA (same people, same record).
   const st = wizardStore.getState();
+  // A plan's token-init step: back to the plan, which says which token its next step is on.
+  if (st.planCeremony && !st.closed) {
+    actions.go('plan');
+    return;
+  }
   if (st.ceremony && !st.closed) {
     if (st.purpose === 'init') wizardStore.setState({ purpose: 'ceremony' });
     void actions.openToken(serial, label);

@@ -21,6 +21,24 @@ const KINDS = [
   { kind: 'retry', words: 'The step is tried again after an error' },
 ] as const;
 
+const TOKEN_WORDS = { ca: 'CA token', backup: 'backup token' } as const;
+
+/**
+ * The current step is on the plan's other token: main refuses it with this one open. The words say
+ * which token is open and which the step needs; the button logs out (the ceremony stays open) and
+ * goes through the token and PIN screens back here.
+ */
+function SwitchToken({ to }: { to: NonNullable<PlanStateT['tokenSwitch']> }) {
+  const open = to.open.role ? `the ${TOKEN_WORDS[to.open.role]}` : `token “${to.open.label}”`;
+  return (
+    <div className="panel" role="status" data-testid="plan-switch">
+      <p><strong>This step is on the {TOKEN_WORDS[to.to]}.</strong> Log out of {open} and open the {TOKEN_WORDS[to.to]}.</p>
+      <p className="hint">The ceremony stays open: only the token session ends. The app opens one token at a time.</p>
+      <button type="button" onClick={() => void actions.switchPlanToken()} data-testid="plan-switch-token">Log out of {open} and open the {TOKEN_WORDS[to.to]}</button>
+    </div>
+  );
+}
+
 /** The dates a plan fixes, as the operator and witnesses read them against the review. */
 function datesWords(d: NonNullable<PlanViewT['steps'][number]['dates']>): string {
   return `Dates fixed by the plan: valid from ${d.notBefore} ${d.notAfter ? `to ${d.notAfter}` : 'for the profile’s validity'}`;
@@ -102,6 +120,8 @@ export function Plan() {
   const active = !!state?.active;
   const current = active ? plan.steps[state!.current] : undefined;
   const awaiting = active && state!.awaiting !== null ? plan.steps[state!.awaiting] : undefined;
+  // A 'changed' deviation recorded for the step lets it be done on the token open now (main journals it).
+  const switchTo = active && state!.tokenSwitch && !state!.changed.includes(state!.current) ? state!.tokenSwitch : null;
   const fingerprint = (
     <section aria-label="Plan fingerprint">
       <p>Plan file <code>{plan.file}</code>, SHA-256 (compare it with the reviewed copy):</p>
@@ -131,11 +151,12 @@ export function Plan() {
       {active && !awaiting && current && (<>
         <section aria-label="Current step" data-testid="plan-current">
           <h2>Step {current.n} of {current.of}: {current.words}</h2>
-          {current.notInApp
+          {switchTo && <SwitchToken to={switchTo} />}
+          {switchTo ? null : current.notInApp
             ? <p className="warning-text">{current.notInApp}.</p>
             : <p>Do this step in the wizard: {current.type === 'key' ? `open the token, log in, and generate key “${current.label}”, ${algorithmWithCode(current.algorithm ?? '')}.` : current.type === 'root' ? `choose profile ${current.profile} with the plan’s variables, review${current.dates ? ' (the app signs with the plan’s dates, shown in the review)' : ''} and sign.` : current.type === 'crl' ? `in the CA, make the CRL with its next update in ${current.nextUpdateDays} days${current.revoke.length ? `; the app first revokes ${current.revoke.map((v) => `${v.what} (${v.reason})`).join(', ')}, each asked in its own dialog` : ''}, review and sign.` : current.type === 'token-init' ? 'initialize the token.' : current.type === 'csr' ? `choose the ceremony’s output folder in the app’s dialog (the request is written to ${current.out ?? ''} under it, never over a file; the folder of the plan’s earlier CA directories, if any), then review the request main makes with the plan’s key and profile ${current.profile ?? ''}, and sign with the token.` : `review and sign the request the plan names${current.dates ? ' (the app signs with the plan’s dates, shown in the review)' : ''}.`} The app refuses anything else unless a deviation is recorded.</p>}
           <div className="actions">
-            {!current.notInApp && (
+            {!current.notInApp && !switchTo && (
               <button type="button" onClick={() => void actions.doPlanStep(current)} data-testid="plan-do-step">Do this step</button>
             )}
             <button type="button" className="secondary" onClick={() => setDeviating(true)} data-testid="plan-deviation">Record a deviation…</button>

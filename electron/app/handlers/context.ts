@@ -67,7 +67,8 @@ export function handlerContext(state: AppState, deps: HandlerDeps) {
   };
   const ctx: signing.SigningContext = { state, confirm: deps.confirm };
   /** The ceremony plan this ceremony walks, if any: every step's action is checked against it here, in main. */
-  const plan = new PlanSession(record);
+  // The plan learns its tokens from the one session the app has open: main's, never the renderer's word.
+  const plan = new PlanSession(record, () => (state.session ? { serial: state.session.token.serial, label: state.session.token.label } : null));
   const planState = () => {
     const shown = plan.active ?? plan.opened;
     return {
@@ -75,6 +76,7 @@ export function handlerContext(state: AppState, deps: HandlerDeps) {
       status: [...plan.status], changed: [...plan.changed], acknowledgements: plan.acknowledgements.map((a) => ({ ...a })),
       deviations: plan.deviations.map((d) => ({ ...d })), witnesses: plan.witnesses(),
       preflight: { warnings: plan.isActive ? [...ceremony.preflightWarnings] : [], confirmed: plan.isActive && ceremony.preflightConfirmed },
+      tokens: { ca: plan.tokens.ca && { ...plan.tokens.ca }, backup: plan.tokens.backup && { ...plan.tokens.backup } }, tokenSwitch: plan.tokenSwitch(),
     };
   };
   /** A prepared request under the plan: checked before it is built, remembered so its signature completes the step. */

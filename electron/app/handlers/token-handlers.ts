@@ -89,8 +89,13 @@ function openAltToken(h: HandlerContext, m: Pkcs11Module, serial: string, label:
  * it is that table: each entry is short and parses, checks the ceremony's rule, calls core, records.
  */
 // eslint-disable-next-line max-lines-per-function -- the handler table of the token channels: one short entry per channel, sharing the ceremony record and plan in its closure
-export function tokenHandlers(h: HandlerContext): Pick<Impl, 'appInfo' | 'knownModules' | 'chooseModuleFile' | 'loadModule' | 'listSlots' | 'tokenMechanisms' | 'initToken' | 'prepareDevToken' | 'openToken' | 'login' | 'reconnectToken' | 'endSession' | 'endAltSession' | 'listKeys' | 'keyAlgorithms' | 'generateKey' | 'selectKey' | 'useSoftwareKeystore'> {
+export function tokenHandlers(h: HandlerContext): Pick<Impl, 'appInfo' | 'knownModules' | 'chooseModuleFile' | 'loadModule' | 'listSlots' | 'tokenMechanisms' | 'initToken' | 'prepareDevToken' | 'openToken' | 'login' | 'reconnectToken' | 'endSession' | 'endAltSession' | 'closeToken' | 'listKeys' | 'keyAlgorithms' | 'generateKey' | 'selectKey' | 'useSoftwareKeystore'> {
   const { state, deps, ceremony, record, recordModule, recordModuleOnce, plan, known, keySession, requireAltSession, requireCeremony } = h;
+  /** The plan's role of a token (learned, or that of plan step i done on it), as `qpki ceremony run` records it: `role: 'backup'`. */
+  const tokenRole = (serial: string, step: number | null = null) => {
+    const r = plan.isActive ? plan.roleOfToken(serial, step) : null;
+    return r ? { role: r } : {};
+  };
   return {
     appInfo: () => ({
       version: state.options.version,
@@ -140,10 +145,11 @@ export function tokenHandlers(h: HandlerContext): Pick<Impl, 'appInfo' | 'knownM
       const m = state.requireModule();
       // The development token's library was loaded without a record of its own.
       recordModuleOnce(m.info());
-      const step = plan.isActive ? plan.beforeTokenInit() : null;
       // What the slot holds, as main reads it: the record of a refusal names the token it protected.
       let present: CoreToken | undefined;
       try { present = m.listSlots().find((x) => x.slotId === slotId)?.token; } catch { /* core reports the slot's problem */ }
+      // A plan's token-init never wipes a token the plan already uses (its ca token, say).
+      const step = plan.isActive ? plan.beforeTokenInit(present && { serial: present.serial, label: present.label, initialized: present.flags.initialized }) : null;
       // Main's own questions, each answer on the record: the renderer's request only says "re-initialize" and the label it typed.
       const answers: Record<string, 'confirmed' | 'declined'> = {};
       const confirm = async (q: InitTokenQuestion) => {
@@ -172,7 +178,7 @@ export function tokenHandlers(h: HandlerContext): Pick<Impl, 'appInfo' | 'knownM
       const found = m.findToken({ label, serial: r.token.serial });
       const again = r.reinitialized;
       record('token.initialized', {
-        label, serial: r.token.serial, slotId: found.slot.slotId, ...(Object.keys(answers).length ? { answers } : {}),
+        label, serial: r.token.serial, slotId: found.slot.slotId, ...(Object.keys(answers).length ? { answers } : {}), ...tokenRole(r.token.serial, step),
         ...(again ? { reinitialized: true, previousLabel: again.previousLabel, previousSerial: again.previousSerial, objectsBefore: again.objects } : {}),
       });
       if (step !== null) plan.tokenInitialized(step, { label, serial: r.token.serial });
@@ -198,7 +204,7 @@ export function tokenHandlers(h: HandlerContext): Pick<Impl, 'appInfo' | 'knownM
       const s = m.openSession({ serial, ...(label !== undefined ? { label } : {}) });
       state.session = s;
       const found = m.findToken({ serial });
-      record('token.chosen', { label: s.token.label, serial: s.token.serial, model: s.token.model, manufacturer: s.token.manufacturer, slotId: found.slot.slotId });
+      record('token.chosen', { label: s.token.label, serial: s.token.serial, model: s.token.model, manufacturer: s.token.manufacturer, slotId: found.slot.slotId, ...tokenRole(s.token.serial) });
       return { slotId: found.slot.slotId, token: token(s.tokenState()) };
     },
     login: async ({ pin, role }) => {
@@ -213,7 +219,7 @@ export function tokenHandlers(h: HandlerContext): Pick<Impl, 'appInfo' | 'knownM
       };
       try {
         const r = await s.login(pin, { confirmFinalTry });
-        record('login.succeeded', { token: s.token.label, serial: s.token.serial, ...(finalTry ? { finalTry } : {}), ...(role === 'alternative' ? { role: ALT_ROLE } : {}) });
+        record('login.succeeded', { token: s.token.label, serial: s.token.serial, ...(finalTry ? { finalTry } : {}), ...(role === 'alternative' ? { role: ALT_ROLE } : tokenRole(s.token.serial)) });
         return { token: token(s.tokenState()), warnings: r.warnings };
       } catch (e) {
         const p = toErrorPayload(e);
@@ -241,6 +247,8 @@ export function tokenHandlers(h: HandlerContext): Pick<Impl, 'appInfo' | 'knownM
       state.endAltSession();
       return { ended: had };
     },
+    // Switching tokens within a plan: the session goes, the ceremony and its plan stay (endSession ends them).
+    closeToken: () => ({ ended: state.endSession() }),
     listKeys: ({ role }) => ({ keys: keySession(role).listKeys().map(known) }),
     keyAlgorithms: ({ role }) => ({ algorithms: keySession(role).keyAlgorithms() }),
     generateKey: async ({ algorithm, label, id, role }) => {
@@ -254,7 +262,7 @@ export function tokenHandlers(h: HandlerContext): Pick<Impl, 'appInfo' | 'knownM
       else state.key = choice;
       record('key.generated', {
         label: r.key.label, id: r.key.id, algorithm: r.key.keyAlgorithm, sizeBits: r.key.sizeBits, token: s.token.label, tokenSerial: s.token.serial,
-        ...(r.key.parameterSet ? { parameterSet: r.key.parameterSet } : {}), ...(role === 'alternative' ? { role: ALT_ROLE } : {}),
+        ...(r.key.parameterSet ? { parameterSet: r.key.parameterSet } : {}), ...(role === 'alternative' ? { role: ALT_ROLE } : tokenRole(s.token.serial, step)),
         attributes: { ...r.key.attributes }, publicKeySha256Fingerprint: r.key.publicKeyFingerprint,
         testSignature: { algorithm: r.testSignature.algorithm, verified: r.testSignature.verified },
       });
@@ -263,14 +271,17 @@ export function tokenHandlers(h: HandlerContext): Pick<Impl, 'appInfo' | 'knownM
     },
     selectKey: async ({ label, id, role }) => {
       const s = keySession(role);
-      // A plan's key step makes a new key; using an existing one instead is a change of the plan.
-      const step = plan.isActive ? plan.beforeKey(`(existing key) ${label ?? id ?? ''}`, '(existing)') : null;
+      // A plan's key step makes a new key; using an existing one instead is a change of the plan. The key
+      // the current CA step names, made earlier in this ceremony, is chosen again after a switch back to its token.
+      const again = plan.isActive && role !== 'alternative' ? plan.currentStepKey(label, id) : null;
+      const step = plan.isActive && !again ? plan.beforeKey(`(existing key) ${label ?? id ?? ''}`, '(existing)') : null;
       const k = s.findKey({ label, id });
       if (role === 'alternative') assertAltAlgorithm(k.keyAlgorithm);
       // The same proof as a new key gives, and the fingerprint this ceremony's record (or the
       // journal of the CA directory it works in) has for the key since its generation.
       const ref = { tokenSerial: s.token.serial, label: k.label, id: k.id };
-      const recorded = recordedKeyFingerprint(ceremony.pendingEvents(), ref, 'this ceremony')
+      const recorded = (again?.fingerprint ? { sha256: again.fingerprint.replace(/[: ]/g, '').toLowerCase(), where: 'this ceremony\'s key step' } : null)
+        ?? recordedKeyFingerprint(ceremony.pendingEvents(), ref, 'this ceremony')
         ?? [ceremony.dir, state.caDir].filter((d): d is string => !!d && existsSync(join(d, 'journal.jsonl')))
           .map((d) => recordedKeyFingerprint(readJournal(d), ref, `the journal of ${d}`)).find((r) => r !== null) ?? null;
       // A refused key leaves the earlier choice as it was; signing proves that one again anyway.
@@ -288,7 +299,7 @@ export function tokenHandlers(h: HandlerContext): Pick<Impl, 'appInfo' | 'knownM
       if (role === 'alternative') state.altKey = choice;
       else state.key = choice;
       record('key.selected', {
-        label: p.label, id: p.id, algorithm: p.keyAlgorithm, ...(role === 'alternative' ? { role: ALT_ROLE } : {}),
+        label: p.label, id: p.id, algorithm: p.keyAlgorithm, ...(role === 'alternative' ? { role: ALT_ROLE } : tokenRole(s.token.serial)),
         attributes: { ...p.attributes }, publicKeySha256Fingerprint: p.publicKeyFingerprint,
         testSignature: { ...proof.testSignature }, journalFingerprint: proof.journal,
       });
