@@ -166,3 +166,28 @@ test('a skipped step needs a note and moves on after its acknowledgement; a back
   assert.equal((await ok('planState')).current, 1);
   await ok('endSession');
 });
+
+test('a variable the plan leaves to its default is the plan\'s when the form sends that default, and only then', async () => {
+  // ec/root-ca's policy_oid defaults to anyPolicy; the wizard's form sends the default the plan leaves out.
+  const p3 = join(work, 'plan3.yaml');
+  writeFileSync(p3, PLAN.replace('APP-ROOT-2027', 'APP-DEFAULT-2027').replace('label: app-root-2027', 'label: app-default-2027')
+    .replace(/profile: br\/ec\/root-ca\n    variables:\n      cn: App Root CA 2027\n      organization: Example Corp.\n      country: FR/, 'profile: ec/root-ca\n    variables:\n      cn: App Default Root'));
+  h.answers.planFile = p3;
+  const { plan } = await ok('openPlan');
+  await ok('startPlan', { sha256: plan.sha256 });
+  await ok('confirmPreflight', preflightConfirmation('Bruno Keller'));
+  await loadLibrary(SOFTHSM_LIB);
+  await ok('openToken', { serial });
+  await ok('login', { pin: PIN });
+  await ok('generateKey', { algorithm: 'ec-p384', label: 'app-default-2027' });
+  await ok('acknowledgeStep', { witness: 'Bruno Keller' });
+  const dir = join(work, 'default', 'root-ca');
+  const other = await call('previewCa', { profile: 'ec/root-ca', vars: { cn: 'App Default Root', policy_oid: '1.3.6.1.4.1.99999.1' }, dirId: await dirId('new-ca', dir) });
+  assert.equal(other.error?.code, 'PLAN_STEP_MISMATCH', 'a policy OID the plan does not give is not the plan\'s');
+  assert.match(other.error!.message, /variable policy_oid/);
+  const req = await ok('previewCa', { profile: 'ec/root-ca', vars: { cn: 'App Default Root', policy_oid: '2.5.29.32.0' }, dirId: await dirId('new-ca', dir) });
+  await ok('sign', { requestId: req.id });
+  const j = readJournal(dir);
+  assert.equal(j.filter((e) => e.kind === 'plan.step.started' && e.facts.id === 'root').at(-1)!.facts.differsFromPlan, undefined, 'no difference recorded');
+  await ok('endSession');
+});

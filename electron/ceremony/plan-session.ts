@@ -14,6 +14,8 @@ import { basename, join, normalize, resolve, sep } from 'node:path';
 import { QpkiError } from '../core/errors';
 import type { JournalKind } from '../core/journal/journal';
 import type { CheckedPlan, PlanStep, ResolvedStep, TokenRole } from '../core/plan/plan';
+import type { Profile } from '../core/profiles';
+import { resolveVariables } from '../core/profiles/variables';
 import { stepWords } from '../core/plan/run';
 import type { PlannedRevocation } from './revocation';
 import type { PlanKey } from './plan-csr';
@@ -86,10 +88,26 @@ function formValue(v: unknown): string | number | boolean | string[] {
   return v === undefined || v === null ? '' : String(v);
 }
 
-function sameVars(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
+/**
+ * The variables that differ between what the renderer asks and what the plan gives, each side
+ * with the profile's defaults filled in: the wizard's form holds a default the plan leaves out
+ * (ec/root-ca's policy OID), and both make the same certificate. A side the profile refuses is
+ * compared as given (the preparation then refuses it with its own words).
+ */
+function sameVars(a: Record<string, unknown>, b: Record<string, unknown>, profile?: Profile): string[] {
+  const filled = (v: Record<string, unknown>): Record<string, unknown> => {
+    if (!profile) return v;
+    try {
+      return resolveVariables(profile, v);
+    } catch {
+      return v;
+    }
+  };
+  const fa = filled(a);
+  const fb = filled(b);
   const diffs: string[] = [];
-  for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
-    if (varText(a[k]) !== varText(b[k])) diffs.push(`variable ${k}`);
+  for (const k of new Set([...Object.keys(fa), ...Object.keys(fb)])) {
+    if (varText(fa[k]) !== varText(fb[k])) diffs.push(`variable ${k}`);
   }
   return diffs;
 }
@@ -394,7 +412,7 @@ export class PlanSession {
       if (req.days !== s.nextUpdateDays) d.push(`next update in ${req.days} days instead of the plan's ${s.nextUpdateDays}`);
     } else {
       if (req.profile !== s.profile) d.push(`profile ${req.profile} instead of the plan's ${s.profile}`);
-      d.push(...sameVars(req.vars, s.variables ?? {}).map((x) => `${x} is not the plan's`));
+      d.push(...sameVars(req.vars, s.variables ?? {}, req.profile === s.profile ? r.profile : undefined).map((x) => `${x} is not the plan's`));
       if (req.type === 'subordinate' && r.input && createHash('sha256').update(req.csrPem).digest('hex') !== r.input.sha256) d.push('the request is not the file the plan names');
     }
     this.begin(i, d);
@@ -429,7 +447,7 @@ export class PlanSession {
     if (!path.startsWith(dir + sep)) throw new QpkiError('PLAN_INVALID', `The output ${s.out} of ${this.stepName(i)} is not inside the output folder. Nothing was done.`);
     const d: string[] = [];
     if (req.profile !== s.profile) d.push(`profile ${req.profile} instead of the plan's ${s.profile}`);
-    d.push(...sameVars(req.vars, s.variables ?? {}).map((x) => `${x} is not the plan's`));
+    d.push(...sameVars(req.vars, s.variables ?? {}, req.profile === s.profile ? r.profile : undefined).map((x) => `${x} is not the plan's`));
     const base = this.outputBase;
     if (base && base.dir !== dir) d.push(`the output folder ${dir} is not the one step ${base.step} was written under (${base.dir})`);
     this.begin(i, d);
