@@ -24,7 +24,11 @@ export type StepStatus = 'pending' | 'done' | 'skipped';
 export type DeviationKind = 'skipped' | 'retry' | 'error' | 'changed';
 export const MIN_NOTE = 10;
 
-/** What the app can do for a step itself, or why it cannot (then the step is skipped with a note, or run with the CLI). */
+/**
+ * What the app can do for a step itself, or why it cannot (then the step is skipped with a note, or
+ * run with the CLI). The app now does every step type; the switch has no default, so a step type
+ * added to plans does not compile until it is answered here.
+ */
 export function appSupport(r: ResolvedStep): string | null {
   const s = r.step;
   switch (s.type) {
