@@ -45,6 +45,11 @@ export function setCeremonyOptions(o: CeremonyOptions): void {
   run = null;
 }
 
+/** True when the people present are named: an operator and at least one witness. */
+export function peopleNamed(): boolean {
+  return !!given.operator && (given.witness?.length ?? 0) > 0;
+}
+
 /** True when the operator named a ceremony on the command line. */
 export function ceremonyGiven(): boolean {
   return !!(given.operator || given.witness?.length || given.purpose);

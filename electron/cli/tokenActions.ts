@@ -7,7 +7,7 @@ import { loadHsmConfig } from './hsmConfig';
 import type { TokenOptions } from './options';
 import { emit, yesNo } from './output';
 import { readSecret } from './secrets';
-import { ceremonyGiven, closeInto, hold, holdModule, participants, recordInto } from './ceremony';
+import { closeInto, hold, holdModule, participants, peopleNamed, recordInto } from './ceremony';
 import { Journal } from '../core/journal/journal';
 import { resolve } from 'node:path';
 import { groupHex } from '../core/journal/format';
@@ -61,19 +61,22 @@ export async function tokenInit(o: {
   pkcs11Lib: string; slot: string; label: string; soPin?: string; soPinEnv?: string; soPinFile?: string; pin?: string; pinEnv?: string; pinFile?: string;
   journalDir?: string; reinitialize?: string; force?: boolean;
 }): Promise<void> {
+  // A token initialization is a ceremony step of its own: always on a record that names the people
+  // present, opened and closed, a refusal or a wrong SO PIN as much as a success. Refused before
+  // the module is loaded or any PIN asked for.
+  if (!o.journalDir) throw new QpkiError('INPUT_INVALID', 'A token initialization is always recorded: give --journal-dir DIR (a CA directory, or a folder of its own for the token\'s record). Nothing was done.');
+  if (!peopleNamed()) throw new QpkiError('INPUT_INVALID', 'Name the people present with --operator NAME and --witness NAME (before the command): the record of a token initialization names them. Nothing was done.');
+  const journalDir = o.journalDir;
   const mod = loadModule(o.pkcs11Lib);
   const info = mod.info();
   const reinitialize = o.reinitialize !== undefined ? { confirmLabel: o.reinitialize } : undefined;
-  // Initializing a CA token is a ceremony step even before any CA exists: kept on record,
-  // a refusal or a wrong SO PIN as much as a success.
   const journal = (kind: 'token.initialized' | 'token.init.failed', facts: Record<string, unknown>) => {
-    if (!o.journalDir) return;
-    const dir = resolve(o.journalDir);
+    const dir = resolve(journalDir);
     holdModule(o.pkcs11Lib, { manufacturer: info.manufacturer, description: info.description, libraryVersion: info.libraryVersion });
     hold(kind, facts);
     const j = Journal.open(dir, participants());
     recordInto(j, dir, 'token init');
-    if (ceremonyGiven()) closeInto(j, 'token init', dir);
+    closeInto(j, 'token init', dir);
   };
   // What the slot holds: the record of a refusal names the token it protected.
   let present: TokenSummary | undefined;
@@ -113,8 +116,6 @@ export async function tokenInit(o: {
     throw e;
   }
   for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
-  // A CA token's initialization belongs on a ceremony's record; without a place for it, say so.
-  if (!o.journalDir) process.stderr.write('warning: this initialization is on no record: give --journal-dir DIR (a CA directory, or a folder of its own) with --operator and --witness to journal it.\n');
   const again = r.reinitialized;
   journal('token.initialized', {
     label: r.token.label, serial: r.token.serial, model: r.token.model, manufacturer: r.token.manufacturer, advice: r.warnings, ...(Object.keys(answers).length ? { answers } : {}),

@@ -25,7 +25,7 @@ export function registerTokenCommands(program: Command): void {
     .option('--pin-file <file>', 'user PIN from this file')
     .addOption(new Option('--so-pin <pin>', 'SO PIN (visible to other processes)').hideHelp())
     .addOption(new Option('--pin <pin>', 'user PIN (visible to other processes)').hideHelp())
-    .option('--journal-dir <dir>', 'record the initialization (or its refusal) in the ceremony journal of this directory (a CA directory, or a folder of its own)')
+    .option('--journal-dir <dir>', '(required) record the initialization, or its refusal, in the ceremony journal of this directory (a CA directory, or a folder of its own), with --operator and --witness')
     .option('--reinitialize <current-label>', 'the token is already initialized: re-initialize it, DESTROYING every key and object on it; give its current label to confirm')
     .option('--force', "proceed on the SO PIN's final try (a wrong SO PIN then locks it)");
   init.action(lazyAction(actions, (m) => m.tokenInit));

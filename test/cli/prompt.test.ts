@@ -63,7 +63,7 @@ describe('qpki prompts on a terminal', () => {
     const slot = /slot (\d+): .*token not initialized/.exec(ok(lab.run(['token', 'list', '--pkcs11-lib', SOFTHSM_LIB])))![1];
     const so = 'typed-SO-PIN-8642';
     const user = 'typed-user-PIN-9753';
-    const r = qpkiOnTerminal(lab, ['token', 'init', '--pkcs11-lib', SOFTHSM_LIB, '--slot', slot, '--label', 'Typed Token'], [so, so, user, user]);
+    const r = qpkiOnTerminal(lab, ['--operator', 'Carol', '--witness', 'Dan', 'token', 'init', '--pkcs11-lib', SOFTHSM_LIB, '--slot', slot, '--label', 'Typed Token', '--journal-dir', 'typed-record'], [so, so, user, user]);
     assert.equal(r.code, 0, r.screen);
     assert.equal(r.answered, 4);
     assert.ok(!r.screen.includes(so) && !r.screen.includes(user));

@@ -11,6 +11,7 @@ import { ensureCliBuilt, errorLine, makeLab, ok, PIN_ENV, qpkiAsync, sh, SOFTHSM
 import { pythonCertFacts } from './independent';
 
 let lab: Lab;
+const PEOPLE = ['--operator', 'Carol', '--witness', 'Dan'];
 
 function spkiSha256OfCert(cert: string): string {
   return sh('sh', ['-c', 'openssl x509 -in "$1" -pubkey -noout | openssl pkey -pubin -outform DER | sha256sum', 'sh', cert]).stdout.split(' ')[0];
@@ -52,10 +53,22 @@ describe('qpki token, key and credential enroll', () => {
     const list = ok(lab.run(['token', 'list', '--pkcs11-lib', SOFTHSM_LIB]));
     const slot = /slot (\d+): .*token not initialized/.exec(list)![1];
     const pins = { NEW_SO: 'new-so-PIN-24680', NEW_USER: 'new-user-PIN-13579' };
-    const r = lab.run(['token', 'init', '--pkcs11-lib', SOFTHSM_LIB, '--slot', slot, '--label', 'Fresh Token', '--so-pin-env', 'NEW_SO', '--pin-env', 'NEW_USER'], pins);
+    const init = ['token', 'init', '--pkcs11-lib', SOFTHSM_LIB, '--slot', slot, '--label', 'Fresh Token', '--so-pin-env', 'NEW_SO', '--pin-env', 'NEW_USER'];
+    // Never off the record: without a journal folder, or without the people named, nothing is done.
+    const unrecorded = lab.run([...PEOPLE, ...init], pins);
+    assert.equal(errorLine(unrecorded).code, 'INPUT_INVALID');
+    assert.match(errorLine(unrecorded).message, /always recorded: give --journal-dir/);
+    const nameless = lab.run([...init, '--journal-dir', 'fresh-record'], pins);
+    assert.match(errorLine(nameless).message, /Name the people present with --operator NAME and --witness NAME/);
+    assert.equal(existsSync(lab.path('fresh-record')), false, 'no record begun for a refused run');
+    assert.match(ok(lab.run(['token', 'list', '--pkcs11-lib', SOFTHSM_LIB])), new RegExp(`slot ${slot}: .*token not initialized`), 'the slot is still free');
+    const r = lab.run([...PEOPLE, ...init, '--journal-dir', 'fresh-record'], pins);
     assert.match(ok(r), /Token "Fresh Token" initialized \(serial [0-9a-f]+\)/);
-    // Without --journal-dir nothing records it, and the operator is told.
-    assert.match(r.stderr, /warning: this initialization is on no record: give --journal-dir/);
+    // Its own record, opened and closed, under the people named.
+    const record = readFileSync(lab.path('fresh-record', 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual([record[0].kind, record.at(-1).kind], ['ceremony.opened', 'ceremony.closed']);
+    assert.ok(record.some((e) => e.kind === 'token.initialized' && e.facts.label === 'Fresh Token'));
+    assert.ok(record.every((e) => e.operator === 'Carol' && e.witnesses.includes('Dan')));
     // Independent: softhsm2-util sees it.
     assert.match(sh('softhsm2-util', ['--show-slots'], { env: lab.env }).stdout, /Label:\s+Fresh Token/);
     const info = ok(lab.run(['token', 'info', '--pkcs11-lib', SOFTHSM_LIB, '--pkcs11-token', 'Fresh Token']));
@@ -67,11 +80,11 @@ describe('qpki token, key and credential enroll', () => {
     assert.equal(errorLine(wrong).code, 'PIN_INCORRECT');
     // No PINs and no terminal: refused, nothing initialized (on the slot that is free now: slot ids move after an initialization).
     const freeNow = /slot (\d+): .*token not initialized/.exec(ok(lab.run(['token', 'list', '--pkcs11-lib', SOFTHSM_LIB])))![1];
-    const none = lab.run(['token', 'init', '--pkcs11-lib', SOFTHSM_LIB, '--slot', freeNow, '--label', 'Other']);
+    const none = lab.run([...PEOPLE, 'token', 'init', '--pkcs11-lib', SOFTHSM_LIB, '--slot', freeNow, '--label', 'Other', '--journal-dir', 'other-record']);
     assert.equal(errorLine(none).code, 'PIN_REQUIRED');
     // The token just made is initialized: without --reinitialize it is refused before any PIN is asked for.
     const madeSlot = new RegExp(`slot (\\d+): token "Fresh Token"`).exec(ok(lab.run(['token', 'list', '--pkcs11-lib', SOFTHSM_LIB])))![1];
-    const again = lab.run(['token', 'init', '--pkcs11-lib', SOFTHSM_LIB, '--slot', madeSlot, '--label', 'Other']);
+    const again = lab.run([...PEOPLE, 'token', 'init', '--pkcs11-lib', SOFTHSM_LIB, '--slot', madeSlot, '--label', 'Other', '--journal-dir', 'other-record']);
     assert.equal(errorLine(again).code, 'TOKEN_ALREADY_INITIALIZED');
     assert.match(errorLine(again).message, /--reinitialize "Fresh Token"/);
   });

@@ -46,7 +46,7 @@ async function app(step: string, soPin: string, answer: typeof h.answers.confirm
 }
 
 async function cli(step: string, soEnv: 'SO_RIGHT' | 'SO_WRONG', extra: string[]) {
-  const r = spawnSync(process.execPath, [CLI, 'token', 'init', '--pkcs11-lib', LIB, '--slot', await slotId(), '--label', 'Wiped', '--so-pin-env', soEnv, '--pin-env', 'NEW_USER', '--reinitialize', LABEL, '--journal-dir', record, ...extra], {
+  const r = spawnSync(process.execPath, [CLI, '--operator', 'Carol', '--witness', 'Dan', 'token', 'init', '--pkcs11-lib', LIB, '--slot', await slotId(), '--label', 'Wiped', '--so-pin-env', soEnv, '--pin-env', 'NEW_USER', '--reinitialize', LABEL, '--journal-dir', record, ...extra], {
     encoding: 'utf8', env: { ...process.env, SO_RIGHT: SO, SO_WRONG: WRONG_SO, NEW_USER }, timeout: 60_000,
   });
   if (process.env.SO_DEBUG) process.stderr.write(r.stderr);
