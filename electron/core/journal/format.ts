@@ -138,6 +138,11 @@ const FACT_WORDS: Record<string, string> = {
   publicKeySha256Fingerprint: 'Public key SHA-256',
   existingKey: 'Existing key used',
   outcome: 'Outcome',
+  // Which of a plan's tokens an entry is about (the ca token, or the backup token).
+  role: 'Token role in the plan',
+  tokenRole: 'Token role in the plan',
+  tokenSerial: 'Token serial number',
+  tokenLabel: 'Token label',
 };
 
 /** A plan step's `type` in words (plan.ts's step types), for the step line of its entries. */

@@ -255,6 +255,11 @@ describe('facts in plain words', () => {
     assert.equal(byWords.get('Library SHA-256'), 'abcd ef01');
     assert.equal(byWords.get('somethingNew'), 'kept');
     assert.equal(readableFacts({ clock: { epochMs: 0 } })[0][1], '1970-01-01 00:00:00.000 UTC');
+    // A plan's token roles, as the backup-token steps record them.
+    assert.deepEqual(readableFacts({ tokenSerial: '0a1b', tokenLabel: 'Spare' }).map(([w, t]) => [w, t]), [['Token serial number', '0a1b'], ['Token label', 'Spare']]);
+    assert.equal(readableFacts({ tokenRole: 'backup' })[0][0], 'Token role in the plan');
+    assert.equal(readableFacts({ tokenSerial: '0a1b' })[0][0], 'Token serial number');
+    assert.equal(readableFacts({ role: 'ca' })[0][0], 'Token role in the plan');
   });
 
   test('a plan step in words: one "Step n of N (id): what" line, the files it made on one line, each file\'s SHA-256 named after it', () => {
