@@ -163,3 +163,12 @@ export function writeTemp(dir: string, name: string, body: string | Buffer): str
   writeFileSync(p, body);
   return p;
 }
+
+/** A witness acknowledges plan step n of `of` on the Plan screen, and the screen moves on. */
+export async function acknowledgePlanStep(app: App, n: number, of: number, witness: string): Promise<void> {
+  const { page } = app;
+  await expect(page.getByTestId('plan-ack')).toContainText(`Step ${n} of ${of} is done`);
+  await page.getByTestId('plan-witness').selectOption(witness);
+  await page.getByTestId('plan-acknowledge').click();
+  await expect(page.getByTestId('plan-ack')).toHaveCount(0);
+}

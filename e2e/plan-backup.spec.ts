@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, expect } from './fixtures';
-import { chooseDirectory, chooseModule, confirmPreflightThroughUi, makeToken, opensslVerify, writeTemp } from './helpers';
+import { acknowledgePlanStep, chooseDirectory, chooseModule, confirmPreflightThroughUi, makeToken, opensslVerify, writeTemp } from './helpers';
 import { SOFTHSM_LIB } from '../test/softhsm';
 
 const PLAN = `version: 1
@@ -50,12 +50,7 @@ test('a plan\'s backup token in the wizard: the plan screen asks to switch token
   await page.getByTestId('plan-start').click();
   await confirmPreflightThroughUi(app, 'Eli Witness');
 
-  const acknowledge = async (n: number) => {
-    await expect(page.getByTestId('plan-ack')).toContainText(`Step ${n} of 4 is done`);
-    await page.getByTestId('plan-witness').selectOption('Eli Witness');
-    await page.getByTestId('plan-acknowledge').click();
-    await expect(page.getByTestId('plan-ack')).toHaveCount(0);
-  };
+  const acknowledge = (n: number) => acknowledgePlanStep(app, n, 4, 'Eli Witness');
   const login = async (label: string, pin: string) => {
     await page.getByTestId(`use-token-${label}`).click();
     await expect(page.getByRole('heading', { level: 1 })).toContainText(`Log in to “${label}”`);

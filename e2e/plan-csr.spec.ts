@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { test, expect } from './fixtures';
-import { chooseDirectory, chooseModule, confirmPreflightThroughUi, makeToken, writeTemp } from './helpers';
+import { acknowledgePlanStep, chooseDirectory, chooseModule, confirmPreflightThroughUi, makeToken, writeTemp } from './helpers';
 import { SOFTHSM_LIB } from '../test/softhsm';
 
 const PLAN = `version: 1
@@ -66,12 +66,7 @@ test('a plan\'s csr step through the wizard: output folder from main\'s dialog, 
   await page.getByTestId('plan-start').click();
   await confirmPreflightThroughUi(app, 'Eli Witness');
 
-  const acknowledge = async (n: number) => {
-    await expect(page.getByTestId('plan-ack')).toContainText(`Step ${n} of 4 is done`);
-    await page.getByTestId('plan-witness').selectOption('Eli Witness');
-    await page.getByTestId('plan-acknowledge').click();
-    await expect(page.getByTestId('plan-ack')).toHaveCount(0);
-  };
+  const acknowledge = (n: number) => acknowledgePlanStep(app, n, 4, 'Eli Witness');
   const generate = async () => {
     await page.getByTestId('generate-key').click();
     await expect(page.getByTestId('test-signature')).toContainText('Verified');

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, expect } from './fixtures';
-import { chooseDirectory, chooseModule, confirmPreflightThroughUi, makeToken, opensslVerify, writeTemp } from './helpers';
+import { acknowledgePlanStep, chooseDirectory, chooseModule, confirmPreflightThroughUi, makeToken, opensslVerify, writeTemp } from './helpers';
 import { SOFTHSM_LIB } from '../test/softhsm';
 
 const PLAN = `version: 1
@@ -60,12 +60,7 @@ test('a plan walked through the wizard: each step opens filled with the plan, si
   await confirmPreflightThroughUi(app, 'Eli Witness');
   await expect(page.getByTestId('plan-current')).toContainText('Step 1 of 4');
 
-  const acknowledge = async (n: number) => {
-    await expect(page.getByTestId('plan-ack')).toContainText(`Step ${n} of 4 is done`);
-    await page.getByTestId('plan-witness').selectOption('Eli Witness');
-    await page.getByTestId('plan-acknowledge').click();
-    await expect(page.getByTestId('plan-ack')).toHaveCount(0);
-  };
+  const acknowledge = (n: number) => acknowledgePlanStep(app, n, 4, 'Eli Witness');
 
   // Step 1: the key, through storage, token and PIN; the key form holds the plan's label and algorithm.
   await page.getByTestId('plan-do-step').click();

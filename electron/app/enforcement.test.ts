@@ -4,15 +4,14 @@
  * against a real SoftHSM2 token. Each test asserts the refusal and that nothing was signed,
  * loaded or written; what is signed is checked with Python `cryptography` and OpenSSL.
  */
-import { test, after, before } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeSoftHsmStore, SOFTHSM_LIB } from '../../test/softhsm';
-import { makeHarness } from '../../test/harness/test-harness';
-import { preflightConfirmation, handlerCalls } from '../../test/handler-calls';
+import { appOnStore } from '../../test/app-on-store';
+import { preflightConfirmation } from '../../test/handler-calls';
 import { readJournal } from '../core/journal/journal';
 import { hashTree } from '../../test/faults/helpers';
 import { revokeInIndex } from '../core/ca/revoke';
@@ -21,16 +20,8 @@ const store = makeSoftHsmStore();
 process.env.SOFTHSM2_CONF = store.conf;
 const PIN = 'enforce-pin-123456';
 const serial = store.initToken('Enforce Token', 'enforce-so-123456', PIN);
-const work = mkdtempSync(join(tmpdir(), 'qpki-enforce-'));
-const h = makeHarness({ softhsmPath: SOFTHSM_LIB, devTokenDir: store.dir, dataDir: join(work, 'data') });
-mkdirSync(join(work, 'data'));
-after(() => {
-  h.state.endCeremony();
-  store.cleanup();
-  rmSync(work, { recursive: true, force: true });
-});
+const { work, h, call, ok, dirId, loadLibrary, openCa } = appOnStore(store, 'enforce');
 
-const { call, ok, dirId, loadLibrary, openCa } = handlerCalls(h);
 /** The one hash format on screen: lower-case hex in groups of 4 (core's groupHex). */
 const grouped = (hex: string) => (hex.match(/.{1,4}/g) ?? []).join(' ');
 const sha256Tbs = (pem: string) => execFileSync('python3', ['-c', 'import sys,hashlib;from cryptography import x509;print(hashlib.sha256(x509.load_pem_x509_certificate(sys.stdin.buffer.read()).tbs_certificate_bytes).hexdigest())'], { input: pem, encoding: 'utf8' }).trim();

@@ -6,15 +6,14 @@
  * recorded, and journals which token played which role. pkcs11-tool (OpenSC), not our code, reads
  * which keys landed on which token.
  */
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeSoftHsmStore, SOFTHSM_LIB } from '../../test/softhsm';
-import { makeHarness } from '../../test/harness/test-harness';
-import { preflightConfirmation, handlerCalls } from '../../test/handler-calls';
+import { appOnStore } from '../../test/app-on-store';
+import { preflightConfirmation } from '../../test/handler-calls';
 import { readJournal, type JournalEntry } from '../core/journal/journal';
 
 const store = makeSoftHsmStore();
@@ -24,15 +23,7 @@ const OTHER_PIN = 'backup-plan-other-pin-1';
 const BACKUP_PIN = 'backup-plan-bk-pin-12345';
 const caSerial = store.initToken('CA Token', 'backup-plan-ca-so-1234', PIN);
 const otherSerial = store.initToken('Other Token', 'backup-plan-other-so-1', OTHER_PIN);
-const work = mkdtempSync(join(tmpdir(), 'qpki-plan-backup-'));
-mkdirSync(join(work, 'data'));
-const h = makeHarness({ softhsmPath: SOFTHSM_LIB, devTokenDir: store.dir, dataDir: join(work, 'data') });
-after(() => {
-  h.state.endCeremony();
-  store.cleanup();
-  rmSync(work, { recursive: true, force: true });
-});
-const { call, ok, dirId, loadLibrary } = handlerCalls(h);
+const { work, h, call, ok, dirId, loadLibrary } = appOnStore(store, 'plan-backup');
 
 const PLAN = `version: 1
 ceremony:

@@ -6,16 +6,15 @@
  * a ceremony, before its step, with another profile or variables (unless a 'changed' deviation),
  * and over a file that exists (at preparation, and at writing).
  */
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeSoftHsmStore, SOFTHSM_LIB } from '../../test/softhsm';
-import { makeHarness } from '../../test/harness/test-harness';
-import { preflightConfirmation, handlerCalls } from '../../test/handler-calls';
+import { appOnStore } from '../../test/app-on-store';
+import { preflightConfirmation } from '../../test/handler-calls';
 import { readJournal } from '../core/journal/journal';
 import { parseAndVerifyCsr } from '../core/x509/csr';
 
@@ -23,15 +22,7 @@ const store = makeSoftHsmStore();
 process.env.SOFTHSM2_CONF = store.conf;
 const PIN = 'plan-csr-user-pin-1234';
 const serial = store.initToken('Plan CSR', 'plan-csr-so-pin-1234', PIN);
-const work = mkdtempSync(join(tmpdir(), 'qpki-plan-csr-'));
-mkdirSync(join(work, 'data'));
-const h = makeHarness({ softhsmPath: SOFTHSM_LIB, devTokenDir: store.dir, dataDir: join(work, 'data') });
-after(() => {
-  h.state.endCeremony();
-  store.cleanup();
-  rmSync(work, { recursive: true, force: true });
-});
-const { call, ok, loadLibrary } = handlerCalls(h);
+const { work, h, call, ok, loadLibrary } = appOnStore(store, 'plan-csr');
 
 function openssl(args: string[]): { code: number; out: string; stdout: string } {
   const r = spawnSync('openssl', args, { encoding: 'utf8' });

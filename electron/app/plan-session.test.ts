@@ -4,30 +4,21 @@
  * profile, variable, CRL lifetime; the next step before a witness acknowledged the last one), and
  * allows a difference only after a 'changed' deviation with a typed note, all on the record.
  */
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeSoftHsmStore, SOFTHSM_LIB } from '../../test/softhsm';
-import { makeHarness } from '../../test/harness/test-harness';
-import { preflightConfirmation, handlerCalls } from '../../test/handler-calls';
+import { appOnStore } from '../../test/app-on-store';
+import { preflightConfirmation } from '../../test/handler-calls';
 import { readJournal } from '../core/journal/journal';
 
 const store = makeSoftHsmStore();
 process.env.SOFTHSM2_CONF = store.conf;
 const PIN = 'plan-app-pin-123456';
 const serial = store.initToken('Plan Token', 'plan-app-so-123456', PIN);
-const work = mkdtempSync(join(tmpdir(), 'qpki-plan-app-'));
-mkdirSync(join(work, 'data'));
-const h = makeHarness({ softhsmPath: SOFTHSM_LIB, devTokenDir: store.dir, dataDir: join(work, 'data') });
-after(() => {
-  h.state.endCeremony();
-  store.cleanup();
-  rmSync(work, { recursive: true, force: true });
-});
-const { call, ok, dirId, loadLibrary } = handlerCalls(h);
+const { work, h, call, ok, dirId, loadLibrary } = appOnStore(store, 'plan-app');
 
 const PLAN = `version: 1
 ceremony:

@@ -5,7 +5,7 @@
  * of the plan), and a cross-certificate. Main takes every date and every revocation
  * from the checked plan; OpenSSL reads the result.
  */
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -14,22 +14,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeSoftHsmStore, SOFTHSM_LIB } from '../../test/softhsm';
 import { makeHarness } from '../../test/harness/test-harness';
-import { preflightConfirmation, handlerCalls } from '../../test/handler-calls';
+import { appOnStore } from '../../test/app-on-store';
+import { handlerCalls, preflightConfirmation } from '../../test/handler-calls';
 import { readJournal } from '../core/journal/journal';
 
 const store = makeSoftHsmStore();
 process.env.SOFTHSM2_CONF = store.conf;
 const PIN = 'plan-steps-pin-123456';
 const serial = store.initToken('Plan Steps', 'plan-steps-so-123456', PIN);
-const work = mkdtempSync(join(tmpdir(), 'qpki-plan-steps-'));
-mkdirSync(join(work, 'data'));
-const h = makeHarness({ softhsmPath: SOFTHSM_LIB, devTokenDir: store.dir, dataDir: join(work, 'data') });
-after(() => {
-  h.state.endCeremony();
-  store.cleanup();
-  rmSync(work, { recursive: true, force: true });
-});
-const { call, ok, dirId, loadLibrary } = handlerCalls(h);
+const { work, h, call, ok, dirId, loadLibrary } = appOnStore(store, 'plan-steps');
 
 function openssl(args: string[]): { code: number; out: string } {
   const r = spawnSync('openssl', args, { encoding: 'utf8' });

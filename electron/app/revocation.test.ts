@@ -4,31 +4,22 @@
  * (wrong reason for the kind, twice, declined), the 365-day bound on a CA's CRL (BR 7.2), and the
  * CRL signed: its number, what it replaces, and its entries read back by `openssl crl -text`.
  */
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeSoftHsmStore, SOFTHSM_LIB } from '../../test/softhsm';
-import { makeHarness } from '../../test/harness/test-harness';
-import { preflightConfirmation, handlerCalls } from '../../test/handler-calls';
+import { appOnStore } from '../../test/app-on-store';
+import { preflightConfirmation } from '../../test/handler-calls';
 import { readJournal } from '../core/journal/journal';
 
 const store = makeSoftHsmStore();
 process.env.SOFTHSM2_CONF = store.conf;
 const PIN = 'revoke-pin-123456';
 const serial = store.initToken('Revoke Token', 'revoke-so-123456', PIN);
-const work = mkdtempSync(join(tmpdir(), 'qpki-revoke-'));
-const h = makeHarness({ softhsmPath: SOFTHSM_LIB, devTokenDir: store.dir, dataDir: join(work, 'data') });
-mkdirSync(join(work, 'data'));
-after(() => {
-  h.state.endCeremony();
-  store.cleanup();
-  rmSync(work, { recursive: true, force: true });
-});
+const { work, h, call, ok, loadLibrary, root, openCa, issue } = appOnStore(store, 'revoke');
 
-const { call, ok, loadLibrary, root, openCa, issue } = handlerCalls(h);
 const index = (dir: string) => readFileSync(join(dir, 'index.txt'), 'utf8');
 
 function csr(name: string, subject: string): string {
