@@ -138,6 +138,9 @@ const FACT_WORDS: Record<string, string> = {
   publicKeySha256Fingerprint: 'Public key SHA-256',
   existingKey: 'Existing key used',
   outcome: 'Outcome',
+  what: 'Acknowledged',
+  status: 'Status',
+  slotId: 'Slot id',
   // Which of a plan's tokens an entry is about (the ca token, or the backup token).
   role: 'Token role in the plan',
   tokenRole: 'Token role in the plan',

@@ -260,6 +260,8 @@ describe('facts in plain words', () => {
     assert.equal(readableFacts({ tokenRole: 'backup' })[0][0], 'Token role in the plan');
     assert.equal(readableFacts({ tokenSerial: '0a1b' })[0][0], 'Token serial number');
     assert.equal(readableFacts({ role: 'ca' })[0][0], 'Token role in the plan');
+    // A witness's acknowledgement and a chosen token's slot read in words too.
+    assert.deepEqual(readableFacts({ what: 'clock', status: 'done', slotId: 2 }).map(([w, t]) => [w, t]), [['Acknowledged', 'clock'], ['Status', 'done'], ['Slot id', '2']]);
   });
 
   test('a plan step in words: one "Step n of N (id): what" line, the files it made on one line, each file\'s SHA-256 named after it', () => {
@@ -286,7 +288,7 @@ describe('facts in plain words', () => {
 
   test('step facts of other kinds: an acknowledgement keeps its own "what", a deviation and a failed step get the step line, a stranger "made" stays raw', () => {
     const ack = readableFacts({ what: 'step', witness: 'Bruno Keller', step: 4, of: 6, id: 'crl', status: 'done' });
-    assert.deepEqual(ack.map(([w, t]) => [w, t]), [['Plan step', 'Step 4 of 6 (crl)'], ['what', 'step'], ['Witness', 'Bruno Keller'], ['status', 'done']]);
+    assert.deepEqual(ack.map(([w, t]) => [w, t]), [['Plan step', 'Step 4 of 6 (crl)'], ['Acknowledged', 'step'], ['Witness', 'Bruno Keller'], ['Status', 'done']]);
     const failed = readableFacts({ step: 5, of: 6, id: 'sub', code: 'PIN_INCORRECT', message: 'The PIN is incorrect.' });
     assert.equal(failed[0][1], 'Step 5 of 6 (sub)');
     assert.ok(failed.some(([w, t]) => w === 'code' && t === 'PIN_INCORRECT'), 'the other facts are still shown');
