@@ -172,3 +172,60 @@ export async function acknowledgePlanStep(app: App, n: number, of: number, witne
   await page.getByTestId('plan-acknowledge').click();
   await expect(page.getByTestId('plan-ack')).toHaveCount(0);
 }
+
+/**
+ * As the ceremony room sees the screen: `testId` (its next action) inside a 1024×640 window at the
+ * top of the page and not covered, and at 200% zoom (640×400 CSS pixels, two device pixels each)
+ * no horizontal scrolling, the action as wide as the window at most (reached by scrolling down, as
+ * room-layout.spec.ts allows for a bar that is not sticky at that size). Saves
+ * e2e/artifacts/room-<shot>-{1024x640,200pct}.png. The full walk of the older screens is room-layout.spec.ts.
+ */
+export async function inRoom(app: App, testId: string, shot: string): Promise<void> {
+  const { page } = app;
+  const size = page.viewportSize()!;
+  const el = page.getByTestId(testId);
+  const whole = async (w: number, h: number, at: string) => {
+    await page.evaluate(() => window.scrollTo(0, 0));
+    const b = (await el.boundingBox())!;
+    expect(b.y, `${testId} top in view at ${at}`).toBeGreaterThanOrEqual(0);
+    expect(b.y + b.height, `${testId} bottom inside ${h} px at ${at}`).toBeLessThanOrEqual(h);
+    expect(b.x + b.width, `${testId} right inside ${w} px at ${at}`).toBeLessThanOrEqual(w);
+    expect(await el.evaluate((e) => { const r = e.getBoundingClientRect(); const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2); return !!hit && (hit === e || e.contains(hit)); }), `${testId} not covered at ${at}`).toBe(true);
+  };
+  await page.setViewportSize({ width: 1024, height: 640 });
+  await whole(1024, 640, '1024×640');
+  await page.screenshot({ path: join(__dirname, 'artifacts', `room-${shot}-1024x640.png`) });
+  const cdp = await page.context().newCDPSession(page);
+  await page.setViewportSize({ width: 640, height: 400 });
+  await cdp.send('Emulation.setDeviceMetricsOverride', { width: 640, height: 400, deviceScaleFactor: 2, mobile: false });
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  const widths = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+  expect(widths[0], `${shot}: no horizontal scrolling at 200%`).toBeLessThanOrEqual(widths[1] + 1);
+  const b = (await el.boundingBox())!;
+  expect(b.x >= 0 && b.x + b.width <= 640, `${testId} inside the width at 200% (x ${b.x}, width ${b.width})`).toBe(true);
+  const png = (await cdp.send('Page.captureScreenshot', { format: 'png' })) as { data: string };
+  writeFileSync(join(__dirname, 'artifacts', `room-${shot}-200pct.png`), Buffer.from(png.data, 'base64'));
+  await cdp.send('Emulation.clearDeviceMetricsOverride');
+  await cdp.detach();
+  await page.setViewportSize(size);
+}
+
+/**
+ * A plan's root (or CA) step from its profile screen: the CA directory chosen through main's
+ * dialog, the review confirmed with the common name typed, signed, and the self-signed result
+ * checked with OpenSSL. Returns where the certificate was saved; the result screen stays up.
+ */
+export async function signPlanCaThroughUi(app: App, dir: string, cn: string, shot: string): Promise<string> {
+  const { page } = app;
+  await chooseDirectory(app, 'choose-ca-dir', dir);
+  await app.screen(shot);
+  await page.getByTestId('to-review').click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Review before signing');
+  await page.getByTestId('confirm-cn').fill(cn);
+  await page.getByTestId('confirm-witness').check();
+  await page.getByTestId('sign').click();
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Certificate signed');
+  const saved = (await page.getByTestId('saved-to').textContent())!;
+  expect(opensslVerify(['-x509_strict', '-CAfile', saved, saved])).toContain(': OK');
+  return saved;
+}

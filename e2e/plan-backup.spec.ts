@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, expect } from './fixtures';
-import { acknowledgePlanStep, chooseDirectory, chooseModule, confirmPreflightThroughUi, makeToken, opensslVerify, writeTemp } from './helpers';
+import { acknowledgePlanStep, inRoom, signPlanCaThroughUi, chooseModule, confirmPreflightThroughUi, makeToken, writeTemp } from './helpers';
 import { SOFTHSM_LIB } from '../test/softhsm';
 
 const PLAN = `version: 1
@@ -89,6 +89,7 @@ test('a plan\'s backup token in the wizard: the plan screen asks to switch token
   await expect(prompt).toContainText('This step is on the backup token. Log out of the CA token and open the backup token.');
   await expect(page.getByTestId('plan-do-step')).toHaveCount(0);
   await app.screen('plan-switch-to-backup');
+  await inRoom(app, 'plan-switch-token', 'plan-switch-to-backup');
   await page.getByTestId('plan-switch-token').click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Choose the token');
   await login('Backup Plan Copy', BACKUP_PIN);
@@ -113,16 +114,7 @@ test('a plan\'s backup token in the wizard: the plan screen asks to switch token
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Profile and details');
   await expect(page.getByTestId('var-cn')).toHaveValue('E2E Backup Plan Root');
   const dir = join(app.workDir, 'backup-root-ca');
-  await chooseDirectory(app, 'choose-ca-dir', dir);
-  await app.screen('plan-backup-root-profile');
-  await page.getByTestId('to-review').click();
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Review before signing');
-  await page.getByTestId('confirm-cn').fill('E2E Backup Plan Root');
-  await page.getByTestId('confirm-witness').check();
-  await page.getByTestId('sign').click();
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Certificate signed');
-  const saved = (await page.getByTestId('saved-to').textContent())!;
-  expect(opensslVerify(['-x509_strict', '-CAfile', saved, saved])).toContain(': OK');
+  await signPlanCaThroughUi(app, dir, 'E2E Backup Plan Root', 'plan-backup-root-profile');
   await page.getByTestId('plan-back').click();
   await acknowledge(4);
   await expect(page.getByTestId('plan-finished')).toBeVisible();

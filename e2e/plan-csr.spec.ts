@@ -9,9 +9,8 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Page } from '@playwright/test';
 import { test, expect } from './fixtures';
-import { acknowledgePlanStep, chooseDirectory, chooseModule, confirmPreflightThroughUi, makeToken, writeTemp } from './helpers';
+import { acknowledgePlanStep, inRoom, chooseDirectory, chooseModule, confirmPreflightThroughUi, makeToken, writeTemp } from './helpers';
 import { SOFTHSM_LIB } from '../test/softhsm';
 
 const PLAN = `version: 1
@@ -40,19 +39,6 @@ steps:
 `;
 const PIN = 'e2e-csr-plan-pin-1';
 
-/** As a laptop in the room shows it: the screen's next action inside a 1024×640 window at its top, not covered. */
-async function onLaptop(page: Page, testId: string, shot: string): Promise<void> {
-  const size = page.viewportSize()!;
-  await page.setViewportSize({ width: 1024, height: 640 });
-  await page.evaluate(() => window.scrollTo(0, 0));
-  const el = page.getByTestId(testId);
-  const b = (await el.boundingBox())!;
-  expect(b.y, `${testId} top in view`).toBeGreaterThanOrEqual(0);
-  expect(b.y + b.height, `${testId} bottom in a 640 px window`).toBeLessThanOrEqual(640);
-  expect(await el.evaluate((e) => { const r = e.getBoundingClientRect(); const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2); return !!hit && (hit === e || e.contains(hit)); }), `${testId} not covered`).toBe(true);
-  await page.screenshot({ path: join(__dirname, 'artifacts', `room-${shot}-1024x640.png`) });
-  await page.setViewportSize(size);
-}
 
 test('a plan\'s csr step through the wizard: output folder from main\'s dialog, the review, the token signs, the result names the file and its SHA-256, a witness acknowledges', async ({ app }) => {
   const { page, harness: h } = app;
@@ -117,7 +103,7 @@ test('a plan\'s csr step through the wizard: output folder from main\'s dialog, 
   await expect(page.getByTestId('review-issuer')).toHaveCount(0);
   await expect(page.getByTestId('review-no-extensions')).toBeVisible();
   await app.screen('plan-csr-review');
-  await onLaptop(page, 'sign', 'plan-csr-review');
+  await inRoom(app, 'sign', 'plan-csr-review');
   await page.getByTestId('confirm-witness').check();
   const asked = h.confirmations.length;
   await page.getByTestId('sign').click();
@@ -131,7 +117,7 @@ test('a plan\'s csr step through the wizard: output folder from main\'s dialog, 
   await expect(page.getByTestId('csr-sha256')).toHaveText(groups(createHash('sha256').update(der).digest('hex')));
   await expect(page.getByTestId('csr-file-sha256')).toHaveText(groups(createHash('sha256').update(pem).digest('hex')));
   await app.screen('plan-csr-written');
-  await onLaptop(page, 'csr-to-plan', 'plan-csr-written');
+  await inRoom(app, 'csr-to-plan', 'plan-csr-written');
   const verified = execFileSync('openssl', ['req', '-in', target, '-verify', '-noout', '-subject'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   expect(verified).toContain('E2E Issuing CA for the Partner Root');
   await page.getByTestId('csr-to-plan').click();

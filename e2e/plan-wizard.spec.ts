@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, expect } from './fixtures';
-import { acknowledgePlanStep, chooseDirectory, chooseModule, confirmPreflightThroughUi, makeToken, opensslVerify, writeTemp } from './helpers';
+import { acknowledgePlanStep, signPlanCaThroughUi, chooseDirectory, chooseModule, confirmPreflightThroughUi, makeToken, opensslVerify, writeTemp } from './helpers';
 import { SOFTHSM_LIB } from '../test/softhsm';
 
 const PLAN = `version: 1
@@ -87,16 +87,7 @@ test('a plan walked through the wizard: each step opens filled with the plan, si
   await expect(page.getByTestId('var-cn')).toHaveValue('E2E Wizard Plan Root');
   await expect(page.getByTestId('var-organization')).toHaveValue('Example Corp.');
   const dir = join(app.workDir, 'root-ca');
-  await chooseDirectory(app, 'choose-ca-dir', dir);
-  await app.screen('plan-wizard-profile');
-  await page.getByTestId('to-review').click();
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Review before signing');
-  await page.getByTestId('confirm-cn').fill('E2E Wizard Plan Root');
-  await page.getByTestId('confirm-witness').check();
-  await page.getByTestId('sign').click();
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Certificate signed');
-  const saved = (await page.getByTestId('saved-to').textContent())!;
-  expect(opensslVerify(['-x509_strict', '-CAfile', saved, saved])).toContain(': OK');
+  const saved = await signPlanCaThroughUi(app, dir, 'E2E Wizard Plan Root', 'plan-wizard-profile');
   await page.getByTestId('plan-back').click();
   await acknowledge(2);
 

@@ -34,9 +34,14 @@ function SwitchToken({ to }: { to: NonNullable<PlanStateT['tokenSwitch']> }) {
     <div className="panel" role="status" data-testid="plan-switch">
       <p><strong>This step is on the {TOKEN_WORDS[to.to]}.</strong> Log out of {open} and open the {TOKEN_WORDS[to.to]}.</p>
       <p className="hint">The ceremony stays open: only the token session ends. The app opens one token at a time.</p>
-      <button type="button" onClick={() => void actions.switchPlanToken()} data-testid="plan-switch-token">Log out of {open} and open the {TOKEN_WORDS[to.to]}</button>
     </div>
   );
+}
+
+/** The switch itself, in the step's action bar where "Do this step" would be: in view at any zoom. */
+function SwitchTokenButton({ to }: { to: NonNullable<PlanStateT['tokenSwitch']> }) {
+  const open = to.open.role ? `the ${TOKEN_WORDS[to.open.role]}` : `token “${to.open.label}”`;
+  return <button type="button" onClick={() => void actions.switchPlanToken()} data-testid="plan-switch-token">Log out of {open} and open the {TOKEN_WORDS[to.to]}</button>;
 }
 
 /** The dates a plan fixes, as the operator and witnesses read them against the review. */
@@ -156,6 +161,7 @@ export function Plan() {
             ? <p className="warning-text">{current.notInApp}.</p>
             : <p>Do this step in the wizard: {current.type === 'key' ? `open the token, log in, and generate key “${current.label}”, ${algorithmWithCode(current.algorithm ?? '')}.` : current.type === 'root' ? `choose profile ${current.profile} with the plan’s variables, review${current.dates ? ' (the app signs with the plan’s dates, shown in the review)' : ''} and sign.` : current.type === 'crl' ? `in the CA, make the CRL with its next update in ${current.nextUpdateDays} days${current.revoke.length ? `; the app first revokes ${current.revoke.map((v) => `${v.what} (${v.reason})`).join(', ')}, each asked in its own dialog` : ''}, review and sign.` : current.type === 'token-init' ? 'initialize the token.' : current.type === 'csr' ? `choose the ceremony’s output folder in the app’s dialog (the request is written to ${current.out ?? ''} under it, never over a file; the folder of the plan’s earlier CA directories, if any), then review the request main makes with the plan’s key and profile ${current.profile ?? ''}, and sign with the token.` : `review and sign the request the plan names${current.dates ? ' (the app signs with the plan’s dates, shown in the review)' : ''}.`} The app refuses anything else unless a deviation is recorded.</p>}
           <div className="actions">
+            {switchTo && <SwitchTokenButton to={switchTo} />}
             {!current.notInApp && !switchTo && (
               <button type="button" onClick={() => void actions.doPlanStep(current)} data-testid="plan-do-step">Do this step</button>
             )}
