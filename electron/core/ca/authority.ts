@@ -22,7 +22,7 @@ import { lockCaDir, overwriteSmallFile, readText, syncPaths, writeFileAtomic, ma
 import { makeDirs } from '../dirs';
 import { appendIndexEntries, readIndex, readIndexSerials, type IndexEntry } from './indexFile';
 import { revokeInIndex } from './revoke';
-import { lintBeforeSigning, lintDocument, lintFacts, refuseIfBlocked, type LintPolicy, type LintReport } from '../lint/gate';
+import { lintAfterSigning, lintBeforeSigning, lintFacts, refuseIfBlocked, type LintPolicy, type LintReport } from '../lint/gate';
 import { loadProfile } from '../profiles/loader';
 import { activeVersion, caCertPath, catalystCertName, DEFAULT_PIN_ENV, HSM_CONFIG_FILE, hsmYamlFor, qpkiAlgorithmId, readMeta, storageForMeta, versionKeys, writeMeta, type CaMeta, type KeyRef, usableVersion } from './meta';
 import { resolveKeyStorage, signerForRef, type CaKeyAccess, type ResolvedStorage } from './caKeys';
@@ -399,12 +399,12 @@ export class CaDirectory {
     return { pki: profile?.pki ?? 'private', accepted: profile?.lintAccept ?? [], issuerDer: this.certDer, external };
   }
 
-  /** The issuer's key algorithms, as the throwaway lint keys take them. */
+  /** The issuer's key algorithms: the shape of the lint copy's signature values (or its throwaway keys). */
   protected lintKeyAlgorithms(): [KeyAlgorithm, KeyAlgorithm | undefined] {
     return [this.keyAlgorithm, this.altSpki ? keyAlgorithmOfSpki(this.altSpki) : undefined];
   }
 
-  /** The lint report of a prepared certificate: its exact TBS, throwaway-signed. */
+  /** The lint report of a prepared certificate: its exact TBS, in a lint copy (lintBeforeSigning). */
   async lintCertificate(p: PreparedCertificate, external = false): Promise<LintReport> {
     return lintBeforeSigning(p.document, ...this.lintKeyAlgorithms(), this.certificatePolicy(p.profile, external));
   }
@@ -668,7 +668,7 @@ export class CertificateAuthority extends CaDirectory {
         const der = await signPrepared(i.prepared.document, this.signer, this.altSigner);
         checkSigned(der, i.prepared.document, issuer);
         // And again on the real certificate: what is written passed the gate as signed.
-        i.lintAfter = lintDocument(der, 'certificate', this.certificatePolicy(i.prepared.profile));
+        i.lintAfter = lintAfterSigning(der, 'certificate', this.certificatePolicy(i.prepared.profile), i.lint);
         refuseIfBlocked(i.lintAfter, `The signed certificate ${i.prepared.serial}`, 'after');
         i.der = der;
         signed.push(i);
@@ -812,10 +812,11 @@ export class CertificateAuthority extends CaDirectory {
       let der: Uint8Array;
       let lintAfter: LintReport;
       try {
-        refuseIfBlocked(await this.lintCrl(p), `CRL ${p.number}`);
+        const lintBefore = await this.lintCrl(p);
+        refuseIfBlocked(lintBefore, `CRL ${p.number}`);
         der = await signPrepared(p.document, this.signer, this.altSigner);
         checkSigned(der, p.document, this.issuerKeys());
-        lintAfter = lintDocument(der, 'crl', this.crlPolicy());
+        lintAfter = lintAfterSigning(der, 'crl', this.crlPolicy(), lintBefore);
         refuseIfBlocked(lintAfter, `The signed CRL ${p.number}`, 'after');
       } catch (e) {
         this.recordSigningFailure(`CRL ${p.number}`, e);
@@ -1011,7 +1012,7 @@ export interface NewCaDraft {
   /** What the journal records of the key(s), in the order they were made. */
   keyEvents: { kind: JournalKind; facts: Record<string, unknown> }[];
   options: InitCaOptions;
-  /** The lint gate's report on the certificate's exact TBS (throwaway-signed); signing refuses it while it has blocking errors. */
+  /** The lint gate's report on the certificate's exact TBS (in a lint copy); signing refuses it while it has blocking errors. */
   lint: LintReport;
 }
 
@@ -1121,10 +1122,12 @@ export async function completeNewCa(d: NewCaDraft, secrets: { passphrase?: strin
     if ('self' in d.certificate) {
       const c = d.certificate;
       // The gate again, on the same bytes: the draft's report is what was shown, this is what holds.
-      refuseIfBlocked(await lintDraftCertificate(c, profile, d.key, d.altKey), `The root certificate ${nameString(c.subject)} (profile ${profile.name})`);
+      const lintBefore = await lintDraftCertificate(c, profile, d.key, d.altKey);
+      refuseIfBlocked(lintBefore, `The root certificate ${nameString(c.subject)} (profile ${profile.name})`);
       const der = await signPrepared(c.self, d.key.signer, d.altKey?.signer);
       checkSigned(der, c.self, { spki: d.key.signer.spki, ...(d.altKey ? { altSpki: d.altKey.signer.spki } : {}) });
-      const lintAfter = lintDocument(der, 'certificate', rootLintPolicy(profile));
+      // A self-signed root: linted again whole (its self-signature is read), see lintAfterSigning.
+      const lintAfter = lintAfterSigning(der, 'certificate', rootLintPolicy(profile), lintBefore);
       refuseIfBlocked(lintAfter, `The signed root certificate ${nameString(c.subject)}`, 'after');
       const pem = toPem(der, 'CERTIFICATE');
       certificate = {

@@ -4,12 +4,17 @@
  * Their findings take our shape, named by their own lint names, so the gate and the review treat
  * them alike and an acceptance can name one.
  */
-import { spawnSync } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { toPem } from '../x509/pem';
 import type { DocumentKind, LintFinding, Severity } from './types';
+
+/** node:child_process (and net, stream… with it) is loaded only when an external linter runs: every signing command loads this module, few ask for zlint. */
+function runText(bin: string, args: string[]): import('node:child_process').SpawnSyncReturns<string> {
+  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
+  return spawnSync(bin, args, { encoding: 'utf8', maxBuffer: 16 << 20 });
+}
 
 /** One external lint's verdict as zlint reports it: pass, NA, NE (not yet effective), info, warn, error, fatal. */
 export interface ZlintResult {
@@ -66,7 +71,7 @@ let zlintMeta: Map<string, { source: string; citation: string }> | undefined;
 function zlintMetadata(bin: string): Map<string, { source: string; citation: string }> {
   if (zlintMeta) return zlintMeta;
   const m = new Map<string, { source: string; citation: string }>();
-  const r = spawnSync(bin, ['-list-lints-json'], { encoding: 'utf8', maxBuffer: 16 << 20 });
+  const r = runText(bin, ['-list-lints-json']);
   for (const line of (r.stdout ?? '').split('\n')) {
     if (!line.trim()) continue;
     try {
@@ -84,7 +89,7 @@ export function runZlintRaw(der: Uint8Array, kind: DocumentKind): Record<string,
   const bin = findZlint();
   if (!bin) return null;
   return withTempFile(pemOf(der, kind), (file) => {
-    const r = spawnSync(bin, [file], { encoding: 'utf8', maxBuffer: 16 << 20 });
+    const r = runText(bin, [file]);
     if (r.status !== 0 || !r.stdout.trim()) throw new Error(`zlint failed: ${(r.stderr || r.stdout || String(r.error)).split('\n')[0]}`);
     return JSON.parse(r.stdout) as Record<string, ZlintResult>;
   });
@@ -124,7 +129,7 @@ export function runPkilint(der: Uint8Array, kind: DocumentKind, pki: 'public-tls
   if (!bin) return null;
   const args = tool === 'lint_cabf_serverauth_cert' ? ['lint', '-d'] : tool === 'lint_crl' ? ['lint', '-t', kind === 'crl' ? 'CRL' : 'ARL'] : ['lint'];
   return withTempFile(pemOf(der, kind), (file) => {
-    const r = spawnSync(bin, [...args, file], { encoding: 'utf8', maxBuffer: 16 << 20 });
+    const r = runText(bin, [...args, file]);
     const out: LintFinding[] = [];
     for (const line of (r.stdout ?? '').split('\n')) {
       const m = /^\s*([a-z][a-z0-9_.]+) \((FATAL|ERROR|WARNING|NOTICE|INFO)\)(?::\s*(.*))?$/.exec(line);

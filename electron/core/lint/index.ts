@@ -1,8 +1,8 @@
 /**
  * The lint engine: named checks of a certificate or CRL against RFC 5280, the CA/Browser Forum
  * Baseline Requirements, the key specifications (RFC 5480/8813, 3279, 8410, 9881) and the
- * Catalyst extensions. The signing flow lints the exact TBS signed with a throwaway key before the
- * token signs it, and the real document after; an error blocks unless the profile accepts that
+ * Catalyst extensions. The signing flow (gate.ts) lints the exact TBS before the token signs it,
+ * with a static signature value or a throwaway key's, and the real document after; an error blocks unless the profile accepts that
  * lint by name with a written reason (blockingFindings).
  */
 import { QpkiError } from '../errors';

@@ -65,11 +65,15 @@ export async function signPrepared(p: PreparedDocument, signer: Signer, altSigne
   let tbs = p.tbs;
   if (p.altSignatureAlgorithm) {
     if (!altSigner) throw new QpkiError('INTERNAL', 'A Catalyst document needs its alternative signer.');
-    const altSig = await altSigner.sign(p.altSignatureAlgorithm, preTbs(p.tbs, p.kind));
-    tbs = appendExtension(p.tbs, p.kind, new Uint8Array(AsnConvert.serialize(altSignatureValueExtension(altSig))));
+    tbs = withAltSignatureValue(p, await altSigner.sign(p.altSignatureAlgorithm, preTbs(p.tbs, p.kind)));
   }
   const signature = await signer.sign(p.signatureAlgorithm, tbs);
   return assembleSignedDocument(tbs, p.sigAlgDer, signature);
+}
+
+/** The TBS a Catalyst document is signed as: the prepared one with its altSignatureValue appended. */
+export function withAltSignatureValue(p: PreparedDocument, altSignature: Uint8Array): Uint8Array {
+  return appendExtension(p.tbs, p.kind, new Uint8Array(AsnConvert.serialize(altSignatureValueExtension(altSignature))));
 }
 
 /** SEQUENCE { tbs, signatureAlgorithm, BIT STRING signature }: the same shape for a certificate, a CSR and a CRL. */
