@@ -9,11 +9,11 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isAscii } from 'node:buffer';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureCliBuilt, QPKI, ROOT } from './helpers';
+import { ensureCliBuilt, makeLab, ok, PIN_ENV, QPKI, ROOT, tokenArgs } from './helpers';
 
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 const EXTRA = { ...process.env, NODE_EXTRA_CA_CERTS: '/nonexistent/qpki-test-ca-bundle.pem' };
@@ -59,6 +59,27 @@ describe('qpki launcher', () => {
 
   test('the bundle is ASCII, so the bin decodes it with the fast Latin-1 path', () => {
     assert.ok(isAscii(readFileSync(join(ROOT, 'dist', 'cli.cjs'))), 'dist/cli.cjs has non-ASCII bytes: see asciiOnly in scripts/build-cli.mjs');
+  });
+
+  test('a command that never opens a token does not load the PKCS#11 addon; one that signs does', () => {
+    // The addon (dlopen of it and the C++ runtime) costs every command that loads it milliseconds.
+    const lab = makeLab();
+    try {
+      const probe = join(lab.dir, 'addon-probe.cjs');
+      writeFileSync(probe, "process.on('exit', () => process.stderr.write(Object.keys(require.cache).some((f) => f.endsWith('pkcs11.node')) ? '@@addon loaded\\n' : '@@addon not loaded\\n'));\n");
+      const viaProbe = (args: string[]) => {
+        const r = spawnSync(process.execPath, ['--require', probe, QPKI, ...args], { env: { ...lab.env, ...PIN_ENV }, cwd: lab.dir, encoding: 'utf8', input: '', timeout: 60_000 });
+        assert.equal(r.status, 0, r.stderr);
+        return /@@addon (not )?loaded/.exec(r.stderr)?.[0];
+      };
+      ok(lab.run(['ca', 'init', '--profile', 'ec/root-ca', ...tokenArgs(), '--pkcs11-key-label', 'probe-ca', '--var', 'cn=Probe CA', '--dir', 'ca'], PIN_ENV));
+      assert.equal(viaProbe(['ca', 'info', '--dir', 'ca']), '@@addon not loaded');
+      assert.equal(viaProbe(['cert', 'list', '--dir', 'ca']), '@@addon not loaded');
+      // The probe would see it: a command that signs with the token loads it.
+      assert.equal(viaProbe(['crl', 'gen', '--dir', 'ca', '--pkcs11-pin-env', 'QPKI_TEST_PIN']), '@@addon loaded');
+    } finally {
+      lab.cleanup();
+    }
   });
 
   test("npm's Windows shim (cmd-shim) reads the shebang's program as node", async (t) => {

@@ -81,17 +81,19 @@ export const EC_PARAMS = {
   ed25519: Buffer.from('06032b6570', 'hex'),
 } as const;
 
-/** Mechanism flag bits worth showing an operator. */
-export const MECHANISM_FLAGS: [number, string][] = [
-  [pkcs11js.CKF_HW, 'hw'],
-  [pkcs11js.CKF_ENCRYPT, 'encrypt'],
-  [pkcs11js.CKF_DECRYPT, 'decrypt'],
-  [pkcs11js.CKF_DIGEST, 'digest'],
-  [pkcs11js.CKF_SIGN, 'sign'],
-  [pkcs11js.CKF_VERIFY, 'verify'],
-  [pkcs11js.CKF_GENERATE, 'generate'],
-  [pkcs11js.CKF_GENERATE_KEY_PAIR, 'generate_key_pair'],
-  [pkcs11js.CKF_WRAP, 'wrap'],
-  [pkcs11js.CKF_UNWRAP, 'unwrap'],
-  [pkcs11js.CKF_DERIVE, 'derive'],
-];
+/** Mechanism flag bits worth showing an operator (read from pkcs11js when first asked, like the addon itself). */
+export function mechanismFlags(): [number, string][] {
+  return [
+    [pkcs11js.CKF_HW, 'hw'],
+    [pkcs11js.CKF_ENCRYPT, 'encrypt'],
+    [pkcs11js.CKF_DECRYPT, 'decrypt'],
+    [pkcs11js.CKF_DIGEST, 'digest'],
+    [pkcs11js.CKF_SIGN, 'sign'],
+    [pkcs11js.CKF_VERIFY, 'verify'],
+    [pkcs11js.CKF_GENERATE, 'generate'],
+    [pkcs11js.CKF_GENERATE_KEY_PAIR, 'generate_key_pair'],
+    [pkcs11js.CKF_WRAP, 'wrap'],
+    [pkcs11js.CKF_UNWRAP, 'unwrap'],
+    [pkcs11js.CKF_DERIVE, 'derive'],
+  ];
+}

@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import type * as P11 from 'pkcs11js';
 import { pkcs11js } from './native';
 import { QpkiError } from '../errors';
-import { MECHANISM_FLAGS, mechanismName } from './constants';
+import { mechanismFlags, mechanismName } from './constants';
 import { isCkr, mapPkcs11Error, retryTransient } from './errors';
 import type { MechanismSummary, ModuleInfo, SlotSummary, TokenFlags, TokenRef, TokenSummary } from './types';
 import { TokenSession } from './session';
@@ -192,7 +192,7 @@ export class Pkcs11Module {
         type,
         minKeySize: i.minKeySize,
         maxKeySize: i.maxKeySize,
-        flags: MECHANISM_FLAGS.filter(([bit]) => (i.flags & bit) !== 0).map(([, n]) => n),
+        flags: mechanismFlags().filter(([bit]) => (i.flags & bit) !== 0).map(([, n]) => n),
       };
     });
   }

@@ -29,21 +29,26 @@ export interface LoginResult {
   alreadyLoggedIn: boolean;
 }
 
-/** Key algorithms and the generation mechanism each needs. */
-const KEYGEN_MECHANISM: Record<string, number> = {
-  ec: pkcs11js.CKM_EC_KEY_PAIR_GEN,
-  rsa: pkcs11js.CKM_RSA_PKCS_KEY_PAIR_GEN,
-  ed25519: CKM_EC_EDWARDS_KEY_PAIR_GEN,
-  'ml-dsa': CKM_ML_DSA_KEY_PAIR_GEN,
-};
+/** Key algorithms and the generation mechanism each needs (read when used: pkcs11js's constants load the addon). */
+function keygenMechanism(family: string): number {
+  const mechanisms: Record<string, number> = {
+    ec: pkcs11js.CKM_EC_KEY_PAIR_GEN,
+    rsa: pkcs11js.CKM_RSA_PKCS_KEY_PAIR_GEN,
+    ed25519: CKM_EC_EDWARDS_KEY_PAIR_GEN,
+    'ml-dsa': CKM_ML_DSA_KEY_PAIR_GEN,
+  };
+  return mechanisms[family];
+}
 
 /** A public key object verifies and does nothing else: no encryption, no wrapping, readable by anyone. */
-const PUBLIC_KEY_USAGE: P11.Template = [
-  { type: pkcs11js.CKA_VERIFY, value: true },
-  { type: pkcs11js.CKA_ENCRYPT, value: false },
-  { type: pkcs11js.CKA_WRAP, value: false },
-  { type: pkcs11js.CKA_PRIVATE, value: false },
-];
+function publicKeyUsage(): P11.Template {
+  return [
+    { type: pkcs11js.CKA_VERIFY, value: true },
+    { type: pkcs11js.CKA_ENCRYPT, value: false },
+    { type: pkcs11js.CKA_WRAP, value: false },
+    { type: pkcs11js.CKA_PRIVATE, value: false },
+  ];
+}
 
 function bool(b: Buffer | undefined): boolean {
   return !!b && b.length > 0 && b[0] !== 0;
@@ -469,7 +474,7 @@ export class TokenSession {
     if (spec.id !== undefined && !/^([0-9a-fA-F]{2}){1,64}$/.test(spec.id)) throw new QpkiError('INPUT_INVALID', `Key id must be hex (e.g. 01a2), got "${spec.id}".`);
     if (!this.loggedIn) throw new QpkiError('NOT_LOGGED_IN', 'Log in to the token before generating a key.');
     const fam = keyFamily(algorithm);
-    const mech = KEYGEN_MECHANISM[fam];
+    const mech = keygenMechanism(fam);
     if (!this.hasMechanism(mech) || !this.keyAlgorithms().includes(algorithm)) {
       const offered = this.keyAlgorithms();
       const hint = fam === 'ml-dsa' ? ' This token has no PKCS#11 3.2 ML-DSA mechanisms: use a software ML-DSA key instead (hybrid: classical key in the token, ML-DSA key in a file).' : '';
@@ -490,7 +495,7 @@ export class TokenSession {
       { type: pkcs11js.CKA_ID, value: spec.id ? Buffer.from(spec.id, 'hex') : tempId },
     ];
     const pub = common(pkcs11js.CKO_PUBLIC_KEY);
-    pub.push(...PUBLIC_KEY_USAGE);
+    pub.push(...publicKeyUsage());
     // A token sets CKA_MODIFIABLE only when an object is created: with a derived id, the public
     // half is created again under that id (publicKeyUnder), unmodifiable from the start.
     if (spec.id) pub.push({ type: pkcs11js.CKA_MODIFIABLE, value: false });
@@ -559,7 +564,7 @@ export class TokenSession {
       { type: pkcs11js.CKA_TOKEN, value: true },
       { type: pkcs11js.CKA_LABEL, value: label },
       { type: pkcs11js.CKA_ID, value: id },
-      ...PUBLIC_KEY_USAGE,
+      ...publicKeyUsage(),
       { type: pkcs11js.CKA_MODIFIABLE, value: false },
     ];
     for (const type of values) {

@@ -12,25 +12,25 @@ import type { KeyInfo } from './types';
 /** Asked for the PIN again when a key wants a context-specific login for each signature. */
 export type PinProvider = () => string | Promise<string>;
 
-const HASH: Record<string, { node: string; ckm: number; mgf: number; len: number; digestInfo: string }> = {
-  sha256: { node: 'sha256', ckm: pkcs11js.CKM_SHA256, mgf: pkcs11js.CKG_MGF1_SHA256, len: 32, digestInfo: '3031300d060960864801650304020105000420' },
-  sha384: { node: 'sha384', ckm: pkcs11js.CKM_SHA384, mgf: pkcs11js.CKG_MGF1_SHA384, len: 48, digestInfo: '3041300d060960864801650304020205000430' },
-  sha512: { node: 'sha512', ckm: pkcs11js.CKM_SHA512, mgf: pkcs11js.CKG_MGF1_SHA512, len: 64, digestInfo: '3051300d060960864801650304020305000440' },
-};
+interface HashFacts { node: string; ckm: number; mgf: number; len: number; digestInfo: string }
 
-const RSA_PKCS_WITH_HASH: Record<string, number> = {
-  sha256: pkcs11js.CKM_SHA256_RSA_PKCS,
-  sha384: pkcs11js.CKM_SHA384_RSA_PKCS,
-  sha512: pkcs11js.CKM_SHA512_RSA_PKCS,
-};
-const RSA_PSS_WITH_HASH: Record<string, number> = {
-  sha256: pkcs11js.CKM_SHA256_RSA_PKCS_PSS,
-  sha384: pkcs11js.CKM_SHA384_RSA_PKCS_PSS,
-  sha512: pkcs11js.CKM_SHA512_RSA_PKCS_PSS,
-};
+let tables: { hash: Record<string, HashFacts>; rsaPkcs: Record<string, number>; rsaPss: Record<string, number> } | undefined;
 
-function hashOf(alg: SignatureAlgorithm): (typeof HASH)[string] {
-  return HASH[alg.slice(alg.lastIndexOf('-') + 1)];
+/** The mechanisms by hash, built when first signing: they read pkcs11js's constants, which loads the addon. */
+function mechanismTables(): NonNullable<typeof tables> {
+  return (tables ??= {
+    hash: {
+      sha256: { node: 'sha256', ckm: pkcs11js.CKM_SHA256, mgf: pkcs11js.CKG_MGF1_SHA256, len: 32, digestInfo: '3031300d060960864801650304020105000420' },
+      sha384: { node: 'sha384', ckm: pkcs11js.CKM_SHA384, mgf: pkcs11js.CKG_MGF1_SHA384, len: 48, digestInfo: '3041300d060960864801650304020205000430' },
+      sha512: { node: 'sha512', ckm: pkcs11js.CKM_SHA512, mgf: pkcs11js.CKG_MGF1_SHA512, len: 64, digestInfo: '3051300d060960864801650304020305000440' },
+    },
+    rsaPkcs: { sha256: pkcs11js.CKM_SHA256_RSA_PKCS, sha384: pkcs11js.CKM_SHA384_RSA_PKCS, sha512: pkcs11js.CKM_SHA512_RSA_PKCS },
+    rsaPss: { sha256: pkcs11js.CKM_SHA256_RSA_PKCS_PSS, sha384: pkcs11js.CKM_SHA384_RSA_PKCS_PSS, sha512: pkcs11js.CKM_SHA512_RSA_PKCS_PSS },
+  });
+}
+
+function hashOf(alg: SignatureAlgorithm): HashFacts {
+  return mechanismTables().hash[alg.slice(alg.lastIndexOf('-') + 1)];
 }
 
 /** Where an unsigned big-endian integer's DER content starts (leading zeros dropped) and whether it needs a 0x00 pad. */
@@ -109,7 +109,7 @@ export class Pkcs11Signer implements Signer {
     }
     if (alg.startsWith('rsa-pkcs1-')) {
       const h = hashOf(alg);
-      const combined = RSA_PKCS_WITH_HASH[h.node];
+      const combined = mechanismTables().rsaPkcs[h.node];
       if (s.hasMechanism(combined)) return { mechanism: { mechanism: combined }, input: Buffer.from(data), ecdsa: false };
       if (!s.hasMechanism(pkcs11js.CKM_RSA_PKCS)) throw unsupported('CKM_RSA_PKCS');
       const digest = hash(h.node, data, 'buffer');
@@ -118,7 +118,7 @@ export class Pkcs11Signer implements Signer {
     if (alg.startsWith('rsa-pss-')) {
       const h = hashOf(alg);
       const parameter = { hashAlg: h.ckm, mgf: h.mgf, saltLen: h.len, type: pkcs11js.CK_PARAMS_RSA_PSS };
-      const combined = RSA_PSS_WITH_HASH[h.node];
+      const combined = mechanismTables().rsaPss[h.node];
       if (s.hasMechanism(combined)) return { mechanism: { mechanism: combined, parameter }, input: Buffer.from(data), ecdsa: false };
       if (!s.hasMechanism(pkcs11js.CKM_RSA_PKCS_PSS)) throw unsupported('CKM_RSA_PKCS_PSS');
       return { mechanism: { mechanism: pkcs11js.CKM_RSA_PKCS_PSS, parameter }, input: hash(h.node, data, 'buffer'), ecdsa: false };
