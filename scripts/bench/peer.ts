@@ -167,24 +167,32 @@ export async function benchPeer(hsm: BenchHsm, report: Report, opts: { pairs: nu
   }
   mod.lib.C_CloseSession(rw);
 
-  // Where ours spends one `cert issue --csr`. Through node itself for --cpu-prof, emptying
+  // Where ours spends each command. Through node itself for --cpu-prof, emptying
   // NODE_EXTRA_CA_CERTS as the bin's shebang does; the first profiled run writes the code cache
   // for these node flags, the second (kept) runs with it, as the timed runs did.
-  const profDir = join(opts.profileDir, 'cert-issue');
-  const profiled = () => {
-    rmSync(profDir, { recursive: true, force: true });
-    mkdirSync(profDir, { recursive: true });
-    timed(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-interval', '200', OURS, ...commands[0].ours()], { ...ourEnv, NODE_EXTRA_CA_CERTS: '' }, work, 'ours cert issue --csr (profiled)');
-  };
-  profiled();
-  profiled();
-  const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
-  if (file) {
+  const profiles: Record<string, unknown> = {};
+  for (const c of commands) {
+    if (!details[c.name]) continue;
+    const slug = c.name.replace(/ \(.*\)$/, '').replace(/[^a-z]+/g, '-').replace(/^-|-$/g, '');
+    const profDir = join(opts.profileDir, slug);
+    const profiled = () => {
+      rmSync(profDir, { recursive: true, force: true });
+      mkdirSync(profDir, { recursive: true });
+      timed(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-interval', '200', OURS, ...c.ours()], { ...ourEnv, NODE_EXTRA_CA_CERTS: '' }, work, `ours ${c.name} (profiled)`);
+    };
+    profiled();
+    profiled();
+    const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+    if (!file) continue;
     const summary = summarizeCliProfile(JSON.parse(readFileSync(join(profDir, file), 'utf8')) as CpuProfile);
-    say(`  profile of one ours cert issue --csr (${join(profDir, file)}):`);
+    say(`  profile of one ours ${c.name} (${join(profDir, file)}):`);
     for (const l of summary.lines) say('  ' + l);
-    report.detail('certIssueProfile', summary.phases);
-    for (const [phase, ms] of Object.entries(summary.phases)) report.add({ section: SECTION, name: `cert issue profile: ${phase}`, value: ms, unit: 'ms' });
+    profiles[c.name] = summary;
+    for (const [phase, ms] of Object.entries(summary.phases)) report.add({ section: SECTION, name: `${c.name} profile: ${phase}`, value: ms, unit: 'ms' });
+    // The kinds of work within the command and the bundle's load that weigh (2 ms or more).
+    const parts = [...Object.entries(summary.loading).map(([k, v]) => [`loading: ${k}`, v] as const), ...Object.entries(summary.command).map(([k, v]) => [`command: ${k}`, v] as const)];
+    for (const [part, ms] of parts.filter(([, v]) => v >= 2).sort((x, y) => y[1] - x[1])) report.add({ section: SECTION, name: `  ${c.name} profile: ${part}`, value: ms, unit: 'ms' });
   }
+  report.detail('cliProfiles', profiles);
   report.detail('peer', details);
 }

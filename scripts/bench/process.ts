@@ -157,7 +157,7 @@ function commandPart(stack: { functionName: string; url: string }[]): string {
     if (f.url.includes('/pkcs11js/')) return 'PKCS#11 (pkcs11js: C_Initialize, login, find, sign)';
     if (f.functionName === '(garbage collector)') return 'GC';
     if (f.url === 'node:fs' && /sync/i.test(f.functionName)) return 'file system calls (node:fs, fsync included)';
-    if (/crypto/.test(f.url)) return 'software crypto (node:crypto: hashes, verifies, the lint key)';
+    if (/crypto/.test(f.url)) return 'software crypto (node:crypto: loading it, hashes, verifies)';
     if (/^(node_modules\/|electron\/|\.\.\/)/.test(f.functionName) && f.url.endsWith('/dist/cli.cjs')) return 'loading bundled modules on first use';
   }
   return 'our code and its libraries (ASN.1, profiles, CLI)';
@@ -171,7 +171,7 @@ const COMMANDER_PLUMBING = new Set(['main', 'parseAsync', 'parse', '_parseComman
  * are named after the module's path), then the command from the first sample inside the bin's
  * `runCommand`; commands load their modules when they run, so that phase includes loading them.
  */
-export function summarizeCliProfile(p: CpuProfile): { phases: Record<string, number>; lines: string[] } {
+export function summarizeCliProfile(p: CpuProfile): { phases: Record<string, number>; loading: Record<string, number>; command: Record<string, number>; lines: string[] } {
   const parent = new Map<number, number>();
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -224,5 +224,5 @@ export function summarizeCliProfile(p: CpuProfile): { phases: Record<string, num
   lines.push('bundled packages by load time (ms, including what they load):', ...top(modules, 10));
   lines.push('running the command, by kind of work (ms; CPU only: waits on fsync or the token barely show):', ...top(commandParts, 8));
   lines.push('heaviest functions while running the command (ms, inclusive; bundled names are minified):', ...top(inCommand, 16));
-  return { phases, lines };
+  return { phases, loading: Object.fromEntries(loadParts), command: Object.fromEntries(commandParts), lines };
 }
