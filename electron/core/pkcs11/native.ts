@@ -14,11 +14,6 @@ function load(): Pkcs11js {
   return (loaded ??= require('pkcs11js') as Pkcs11js);
 }
 
-/** Whether the addon has been loaded in this process (the start-up test of read-only commands asks). */
-export function pkcs11jsLoaded(): boolean {
-  return loaded !== undefined;
-}
-
 /** The addon's exports, loaded on the first property read. */
 export const pkcs11js: Pkcs11js = new Proxy({} as Pkcs11js, {
   get: (_target, key) => Reflect.get(load(), key),
