@@ -148,24 +148,18 @@ function loadBundle() {
       /* an unwritable cache folder simply means running without the cache */
     }
   };
-  return { main: mod.exports.main, saveCache };
+  return { main: mod.exports.main, useDirectOutput: mod.exports.useDirectOutput, exitAfterOutput: mod.exports.exitAfterOutput, saveCache };
 }
 
 /** Run the command; afterwards the cache also holds the functions it compiled. Named for CPU profiles. */
-function runCommand({ main, saveCache }) {
+function runCommand({ main, useDirectOutput, exitAfterOutput, saveCache }) {
+  // The command writes to descriptors 1 and 2 directly, and exits once all it wrote is out
+  // (electron/cli/output.ts).
+  useDirectOutput();
   main(args).then((status) => {
     saveCache(status);
     exitAfterOutput(status);
   });
-}
-
-/**
- * Exit once everything written is out: writes to a pipe are asynchronous, and exiting at once
- * cut `qpki journal show | less` short after the first 64 KB. An empty write's callback runs
- * after every write queued before it.
- */
-function exitAfterOutput(status) {
-  process.stdout.write('', () => process.stderr.write('', () => process.exit(status)));
 }
 
 runCommand(loadBundle());

@@ -15,7 +15,7 @@ import { openLoggedIn, resolveToken } from './token';
 import { caAccess, newKeyPassphrase, varsFrom } from './access';
 import { secretSources, type PassphraseOptions, type PqcTokenOptions, type TokenOptions, type VarOptions } from './options';
 import { openPqcSession, pqcTokenNamed } from './pqcToken';
-import { emit } from './output';
+import { emit, writeErr, writeOut } from './output';
 import { ceremonyGiven, closeInto, initDone, initPreamble, participants, recordInto } from './ceremony';
 import { warn } from './secrets';
 import { writeFileAtomic } from '../core/ca/fsx';
@@ -267,8 +267,8 @@ export function caExport(o: { dir?: string; caDir?: string; bundle: string; form
   const data: string | Uint8Array = o.format === 'der' ? certs[0] : certs.map((c) => toPem(c, 'CERTIFICATE')).join('');
   if (o.out) {
     writeFileAtomic(o.out, data, { createOnly: true });
-    process.stderr.write(`written to ${o.out}\n`);
-  } else process.stdout.write(data);
+    writeErr(`written to ${o.out}\n`);
+  } else writeOut(data);
 }
 
 /** `ca check` */

@@ -11,7 +11,7 @@ import { compareRuns } from '../core/plan/compare';
 import { appFingerprint } from '../core/journal/fingerprint';
 import { groupHex, groupHexLines } from '../core/journal/format';
 import { appRoot, ceremonyGiven } from './ceremony';
-import { emit } from './output';
+import { emit, writeErr } from './output';
 
 function load(planPath: string, envPath: string): { plan: CheckedPlan; env: CheckedEnvironment } {
   const plan = loadPlan(planPath);
@@ -51,9 +51,9 @@ export async function ceremonyRun(planPath: string, o: { env: string; out: strin
   // The plan names who is there; a second list on the command line could only contradict it.
   if (ceremonyGiven()) throw new QpkiError('INPUT_INVALID', 'ceremony run takes its participants and purpose from the plan; drop --operator, --witness and --purpose.');
   const { plan, env } = load(planPath, o.env);
-  process.stderr.write(planLines(plan, env).join('\n') + '\n');
-  if (o.rehearsal) process.stderr.write('REHEARSAL: this run is recorded as a rehearsal.\n');
-  const m = await runPlan(plan, env, { out: o.out, rehearsal: o.rehearsal, preflightJustification: o.preflightJustification, clockCheck: o.clockWitness ? { witness: o.clockWitness, referenceTime: o.clockReference! } : undefined, app: appFingerprint(appRoot()), progress: (l) => process.stderr.write(`${l}\n`) });
+  writeErr(planLines(plan, env).join('\n') + '\n');
+  if (o.rehearsal) writeErr('REHEARSAL: this run is recorded as a rehearsal.\n');
+  const m = await runPlan(plan, env, { out: o.out, rehearsal: o.rehearsal, preflightJustification: o.preflightJustification, clockCheck: o.clockWitness ? { witness: o.clockWitness, referenceTime: o.clockReference! } : undefined, app: appFingerprint(appRoot()), progress: (l) => writeErr(`${l}\n`) });
   emit(m, () => [
     `Ceremony ${m.ceremonyId} ${m.rehearsal ? '(rehearsal) ' : ''}completed: ${m.steps.length} steps, recorded in ${join(o.out, 'journal.jsonl')}`,
     ...m.steps.flatMap((s) => s.outputs.filter((x) => x.sha256).map((x) => `  step ${s.n} ${s.id}: ${x.path}  SHA-256 ${groupHex(x.sha256!)}`)),

@@ -15,7 +15,7 @@ import { collect } from './options';
 import { registerJournalCommands } from './journalCommands';
 import { registerCeremonyPlanCommands } from './ceremonyPlanCommands';
 import { registerTokenCommands } from './tokenCommands';
-import { setJson } from './output';
+import { couldBeTerminal, exitAfterOutput, setJson, useDirectOutput, writeErr, writeOut } from './output';
 import { disableCoreDumps } from '../core/coredump';
 
 declare const QPKI_VERSION: string | undefined;
@@ -82,8 +82,17 @@ export function buildProgram(argv?: readonly string[]): Command {
 function oneLineUsageErrors(cmd: Command): void {
   const path: string[] = [];
   for (let c: Command | null = cmd; c; c = c.parent) path.unshift(c.name());
+  const base = cmd.configureOutput();
   cmd.configureOutput({
-    writeErr: (s) => process.stderr.write(s),
+    writeOut: (s) => writeOut(s),
+    writeErr: (s) => writeErr(s),
+    // Commander asks the streams for a terminal's width and colours; a pipe or a file has neither,
+    // and asking would build the stream (electron/cli/output.ts). qpki's help has no colours.
+    // 80 is what commander uses when the stream gives no width.
+    getOutHelpWidth: () => (couldBeTerminal(1) && base.getOutHelpWidth?.()) || 80,
+    getErrHelpWidth: () => (couldBeTerminal(2) && base.getErrHelpWidth?.()) || 80,
+    getOutHasColors: () => couldBeTerminal(1) && !!base.getOutHasColors?.(),
+    getErrHasColors: () => couldBeTerminal(2) && !!base.getErrHasColors?.(),
     outputError: (s, write) => write(`error [INPUT_INVALID]: ${s.trim().replace(/^error: /, '')} (see: ${path.join(' ')} --help)\n`),
   });
   for (const sub of cmd.commands) oneLineUsageErrors(sub);
@@ -91,7 +100,7 @@ function oneLineUsageErrors(cmd: Command): void {
 
 export async function main(argv: string[]): Promise<number> {
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
-    process.stdout.write(`${typeof QPKI_VERSION === 'string' ? QPKI_VERSION : 'dev'}\n`);
+    writeOut(`${typeof QPKI_VERSION === 'string' ? QPKI_VERSION : 'dev'}\n`);
     return 0;
   }
   // Before any prompt: a core taken at the passphrase prompt would hold the passphrase (core/coredump.ts).
@@ -106,19 +115,22 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode === 0 ? 0 : 2;
     }
     const { code, message } = toErrorPayload(e);
-    process.stderr.write(`error [${code}]: ${message}\n`);
-    if (!(e instanceof QpkiError) && process.env.QPKI_DEBUG) process.stderr.write(String((e as Error).stack) + '\n');
+    writeErr(`error [${code}]: ${message}\n`);
+    if (!(e instanceof QpkiError) && process.env.QPKI_DEBUG) writeErr(String((e as Error).stack) + '\n');
     return 1;
   } finally {
     finalizeAllModules();
   }
 }
 
+/** What bin/qpki.cjs calls around main(): the qpki process writes to its descriptors directly. */
+export { exitAfterOutput, useDirectOutput };
+
 if (require.main === module) {
-  // Exit after the output is out: writes to a pipe are asynchronous (see bin/qpki.cjs).
-  main(process.argv.slice(2)).then(
-    (c) => process.stdout.write('', () => process.stderr.write('', () => process.exit(c))),
+  useDirectOutput();
+  main(process.argv.slice(2)).then(exitAfterOutput, (e: unknown) => {
     // main answers every error itself; anything reaching here is a bug, reported in one line.
-    (e: unknown) => process.stderr.write(`error [INTERNAL]: ${e instanceof Error ? e.message : String(e)}\n`, () => process.exit(1)),
-  );
+    writeErr(`error [INTERNAL]: ${e instanceof Error ? e.message : String(e)}\n`);
+    exitAfterOutput(1);
+  });
 }

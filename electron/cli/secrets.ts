@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { QpkiError } from '../core/errors';
+import { writeErr } from './output';
 
 /**
  * Secrets for the command line: a PIN or passphrase comes from an environment variable, a file,
@@ -15,7 +16,7 @@ export interface SecretSources {
 }
 
 export function warn(msg: string): void {
-  process.stderr.write(`warning: ${msg}\n`);
+  writeErr(`warning: ${msg}\n`);
 }
 
 function fromFile(path: string, what: string): string {
@@ -37,7 +38,7 @@ export function promptHidden(prompt: string): Promise<string> {
       reject(new QpkiError('PIN_REQUIRED', 'No terminal to prompt on.'));
       return;
     }
-    process.stderr.write(prompt);
+    writeErr(prompt);
     stdin.setRawMode(true);
     stdin.resume();
     stdin.setEncoding('utf8');
@@ -46,7 +47,7 @@ export function promptHidden(prompt: string): Promise<string> {
       stdin.setRawMode(false);
       stdin.pause();
       stdin.removeListener('data', onData);
-      process.stderr.write('\n');
+      writeErr('\n');
       if (err) reject(err);
       else resolve(value);
     };

@@ -2,6 +2,7 @@ import { QpkiError } from '../core/errors';
 import { loadModule, type Pkcs11Module, type TokenRef, type TokenSession } from '../core/pkcs11/index';
 import { loadHsmConfig } from './hsmConfig';
 import { lazySecret } from './secrets';
+import { writeErr } from './output';
 import { holdLogin, holdModule, holdToken } from './ceremony';
 import type { TokenOptions } from './options';
 
@@ -64,7 +65,7 @@ export async function openLoggedIn(t: ResolvedToken, force?: boolean): Promise<T
   try {
     const r = await session.login(pin, { confirmFinalTry: force === true });
     holdLogin(session);
-    for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+    for (const w of r.warnings) writeErr(`warning: ${w}\n`);
   } catch (e) {
     holdLogin(session, e);
     session.close();

@@ -5,7 +5,7 @@ import { fileSha256 } from '../core/journal/fingerprint';
 import { openLoggedIn, resolveToken, tokenRefFor } from './token';
 import { loadHsmConfig } from './hsmConfig';
 import type { TokenOptions } from './options';
-import { emit, yesNo } from './output';
+import { emit, writeErr, yesNo } from './output';
 import { readSecret } from './secrets';
 import { closeInto, hold, holdModule, participants, peopleNamed, recordInto } from './ceremony';
 import { Journal } from '../core/journal/journal';
@@ -95,7 +95,7 @@ export async function tokenInit(o: {
       // label typed, --force for the SO PIN's final try.
       confirm: async (q) => {
         if (q.kind === 'reinitialize-token') {
-          process.stderr.write(`warning: re-initializing token "${q.token.label}" (serial ${q.token.serial}): every key and object on it is destroyed (${q.objects === null ? 'the token did not list its objects' : q.objects.includesPrivate ? `${q.objects.count} objects` : `${q.objects.count} visible without login, and every private key`}).\n`);
+          writeErr(`warning: re-initializing token "${q.token.label}" (serial ${q.token.serial}): every key and object on it is destroyed (${q.objects === null ? 'the token did not list its objects' : q.objects.includesPrivate ? `${q.objects.count} objects` : `${q.objects.count} visible without login, and every private key`}).\n`);
           answers.reinitialize = 'confirmed (--reinitialize)';
           return true;
         }
@@ -111,11 +111,11 @@ export async function tokenInit(o: {
       });
     } catch (j) {
       // The refusal is what the operator must see; that it is not on the record is said beside it.
-      process.stderr.write(`warning: the refusal could not be recorded in ${o.journalDir}: ${toErrorPayload(j).message}\n`);
+      writeErr(`warning: the refusal could not be recorded in ${o.journalDir}: ${toErrorPayload(j).message}\n`);
     }
     throw e;
   }
-  for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+  for (const w of r.warnings) writeErr(`warning: ${w}\n`);
   const again = r.reinitialized;
   journal('token.initialized', {
     label: r.token.label, serial: r.token.serial, model: r.token.model, manufacturer: r.token.manufacturer, advice: r.warnings, ...(Object.keys(answers).length ? { answers } : {}),

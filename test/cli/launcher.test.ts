@@ -82,6 +82,82 @@ describe('qpki launcher', () => {
     }
   });
 
+  test('the command writes to descriptors 1 and 2 itself: no run builds process.stdout or process.stderr', () => {
+    // Building either stream loads Node's stream, net and tty modules (electron/cli/output.ts).
+    const lab = makeLab();
+    try {
+      const probe = join(lab.dir, 'stream-probe.cjs');
+      writeFileSync(probe, [
+        "const { writeSync } = require('node:fs');",
+        'const built = new Set();',
+        "for (const name of ['stdout', 'stderr']) {",
+        '  const d = Object.getOwnPropertyDescriptor(process, name);',
+        '  Object.defineProperty(process, name, { configurable: true, enumerable: true, get() { built.add(name); return d.get.call(process); } });',
+        '}',
+        "process.on('exit', () => writeSync(2, `@@built ${[...built].join(',') || 'none'}\\n`));",
+        '',
+      ].join('\n'));
+      const viaProbe = (args: string[], status = 0) => {
+        const r = spawnSync(process.execPath, ['--require', probe, ...args], { env: { ...lab.env, ...PIN_ENV }, cwd: lab.dir, encoding: 'utf8', input: '', timeout: 60_000 });
+        assert.equal(r.status, status, r.stderr);
+        return { built: /@@built (\S+)/.exec(r.stderr)?.[1], stdout: r.stdout, stderr: r.stderr.replace(/@@built \S+\n/, '') };
+      };
+      // The probe would see it: code that uses process.stdout builds it.
+      assert.equal(viaProbe(['-e', "process.stdout.write('')"]).built, 'stdout');
+      ok(lab.run(['ca', 'init', '--profile', 'ec/root-ca', ...tokenArgs(), '--pkcs11-key-label', 'probe-ca', '--var', 'cn=Probe CA', '--dir', 'ca'], PIN_ENV));
+      const info = viaProbe([QPKI, 'ca', 'info', '--dir', 'ca']);
+      assert.equal(info.built, 'none');
+      assert.match(info.stdout, /^CA .*\n {2}subject: {3}CN=Probe CA\n/);
+      const issued = viaProbe([QPKI, 'credential', 'enroll', '--ca-dir', 'ca', '--cred-dir', 'creds', '--profile', 'ec/tls-server', '--var', 'cn=probe.example', '--var', 'dns_names=probe.example', '--pkcs11-pin-env', 'QPKI_TEST_PIN']);
+      assert.equal(issued.built, 'none');
+      assert.match(issued.stdout, /probe\.example/);
+      // A refusal: the error line reaches stderr, and still no stream.
+      const refused = viaProbe([QPKI, 'ca', 'info', '--dir', 'no-such-ca'], 1);
+      assert.equal(refused.built, 'none');
+      assert.match(refused.stderr, /^error \[CA_NOT_FOUND\]: /);
+      const usage = viaProbe([QPKI, 'no-such-command'], 2);
+      assert.equal(usage.built, 'none');
+      assert.match(usage.stderr, /^error \[INPUT_INVALID\]: unknown command/);
+      assert.equal(viaProbe([QPKI, '--help']).built, 'none');
+    } finally {
+      lab.cleanup();
+    }
+  });
+
+  test('output to a non-blocking pipe that is full still arrives whole and in order', () => {
+    // A parent may hand qpki a non-blocking pipe; a direct write there fails with EAGAIN once the
+    // pipe is full, and the rest must go through Node's stream, which exit waits for.
+    const lab = makeLab();
+    try {
+      ok(lab.run(['ca', 'init', '--profile', 'ec/root-ca', ...tokenArgs(), '--pkcs11-key-label', 'pipe-ca', '--var', 'cn=Pipe CA', '--dir', 'ca'], PIN_ENV));
+      const args = [QPKI, '--json', 'journal', 'show', '--ca-dir', 'ca'];
+      const expected = ok(lab.run(args.slice(1)));
+      const page = 4096;
+      assert.ok(expected.length > page, `the output (${expected.length} bytes) must overfill the ${page}-byte pipe`);
+      // Python makes the pipe (one page, non-blocking write end), starts qpki on it, reads late.
+      const r = spawnSync('python3', ['-c', [
+        'import fcntl, os, subprocess, sys, time',
+        'r, w = os.pipe()',
+        `fcntl.fcntl(w, 1031, ${page})`,
+        'fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) | os.O_NONBLOCK)',
+        'p = subprocess.Popen(sys.argv[1:], stdout=w)',
+        'os.close(w)',
+        'time.sleep(1.0)',
+        'out = bytearray()',
+        'while True:',
+        '    b = os.read(r, 65536)',
+        '    if not b: break',
+        '    out += b',
+        'sys.stdout.buffer.write(out)',
+        'sys.exit(p.wait())',
+      ].join('\n'), process.execPath, ...args], { env: lab.env, cwd: lab.dir, encoding: 'utf8', timeout: 60_000 });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, expected);
+    } finally {
+      lab.cleanup();
+    }
+  });
+
   test("npm's Windows shim (cmd-shim) reads the shebang's program as node", async (t) => {
     // npm writes qpki.cmd from the shebang; a bare `NODE_EXTRA_CA_CERTS=` made it run "NODE_EXTRA_CA_CERTS=".
     const npmRoot = execFileSync('npm', ['root', '-g'], { encoding: 'utf8' }).trim();
