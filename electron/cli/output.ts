@@ -28,8 +28,11 @@ const opened = new Set<'stdout' | 'stderr'>();
 /**
  * Write to the descriptors directly from now on. process.stdout and process.stderr are watched,
  * so that exitAfterOutput waits only for the streams something built, and for all of those.
+ * Not on Windows: a console there takes UTF-16 (Node's stream converts), and raw UTF-8 bytes
+ * written to it show "→" and every other non-ASCII character garbled.
  */
 export function useDirectOutput(): void {
+  if (process.platform === 'win32') return;
   direct = true;
   for (const name of ['stdout', 'stderr'] as const) {
     const d = Object.getOwnPropertyDescriptor(process, name);
