@@ -1,20 +1,18 @@
 import { readFileSync } from 'node:fs';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { QpkiError } from '../errors';
 import { parseYamlSafe } from '../profiles/loader';
 
 /** QPKI's hsm.yaml: `type: pkcs11`, `pkcs11: { lib, token | token_serial | slot, pin_env }`. Built on first use. */
 const buildSchema = () => z.object({
   type: z.literal('pkcs11'),
-  pkcs11: z
-    .object({
-      lib: z.string().min(1),
-      token: z.string().optional(),
-      token_serial: z.string().optional(),
-      slot: z.union([z.number().int(), z.string()]).optional(),
-      pin_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name').optional(),
-    })
-    .strict(),
+  pkcs11: z.strictObject({
+    lib: z.string().check(z.minLength(1)),
+    token: z.optional(z.string()),
+    token_serial: z.optional(z.string()),
+    slot: z.optional(z.union([z.int(), z.string()])),
+    pin_env: z.optional(z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'))),
+  }),
 });
 
 let schema: ReturnType<typeof buildSchema> | undefined;

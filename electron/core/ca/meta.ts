@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { QpkiError } from '../errors';
 import { KEY_ALGORITHMS, type KeyAlgorithm } from '../keys/algorithms';
 import type { KeyStorageRef } from '../keys/signer';
@@ -27,21 +27,23 @@ export function keyAlgorithmFromQpkiId(id: string): KeyAlgorithm {
  *  - pkcs11, QPKI: `config` (an hsm.yaml, relative to the CA directory: lib, token, pin_env),
  *    `label` (CKA_LABEL), `key_id`.
  */
-const softwareStorage = z.looseObject({ type: z.union([z.literal('software'), z.literal('')]), path: z.string().min(1), encrypted: z.boolean().optional() });
+const softwareStorage = z.looseObject({ type: z.union([z.literal('software'), z.literal('')]), path: z.string().check(z.minLength(1)), encrypted: z.optional(z.boolean()) });
 const pkcs11Storage = z
   .looseObject({
     type: z.literal('pkcs11'),
-    lib: z.string().min(1).optional(),
-    token_label: z.string().optional(),
-    token_serial: z.string().optional(),
-    key_label: z.string().optional(),
-    key_id: z.string().regex(/^[0-9a-fA-F]*$/, 'must be hex').optional(),
-    config: z.string().min(1).optional(),
-    label: z.string().optional(),
+    lib: z.optional(z.string().check(z.minLength(1))),
+    token_label: z.optional(z.string()),
+    token_serial: z.optional(z.string()),
+    key_label: z.optional(z.string()),
+    key_id: z.optional(z.string().check(z.regex(/^[0-9a-fA-F]*$/, 'must be hex'))),
+    config: z.optional(z.string().check(z.minLength(1))),
+    label: z.optional(z.string()),
   })
-  .refine((s) => (s.lib !== undefined && s.key_label !== undefined) || (s.config !== undefined && (s.label !== undefined || s.key_id !== undefined)), {
-    message: 'needs lib and key_label (qpki ceremony) or config and label (QPKI)',
-  });
+  .check(
+    z.refine((s) => (s.lib !== undefined && s.key_label !== undefined) || (s.config !== undefined && (s.label !== undefined || s.key_id !== undefined)), {
+      message: 'needs lib and key_label (qpki ceremony) or config and label (QPKI)',
+    }),
+  );
 const storageSchema = z.union([softwareStorage, pkcs11Storage]);
 
 export type MetaStorage = z.infer<typeof storageSchema>;
@@ -50,24 +52,24 @@ const keyRefSchema = z.looseObject({ id: z.string(), algorithm: z.string(), stor
 
 const versionSchema = z.looseObject({
   profiles: z.array(z.string()),
-  algos: z.array(z.string()).min(1),
+  algos: z.array(z.string()).check(z.minLength(1)),
   /** Ours only; QPKI derives a version's state from `active` and `archived_at` (see versionStatus). */
-  status: z.enum(['active', 'pending', 'archived']).optional(),
+  status: z.optional(z.enum(['active', 'pending', 'archived'])),
   created: z.string(),
-  activated_at: z.string().optional(),
-  archived_at: z.string().optional(),
-  cross_signed_by: z.array(z.string()).optional(),
+  activated_at: z.optional(z.string()),
+  archived_at: z.optional(z.string()),
+  cross_signed_by: z.optional(z.array(z.string())),
   // QPKI's hsm CAs before key refs, and its oldest versions, list no keys: the key is then at
   // versions/<id>/keys/ca.<algo>.key (as QPKI's own fallback reads it).
-  keys: z.array(keyRefSchema).optional(),
-  signature_algorithm: z.string().optional(),
+  keys: z.optional(z.array(keyRefSchema)),
+  signature_algorithm: z.optional(z.string()),
 });
 
 const metaSchema = z.looseObject({
-  subject: z.looseObject({ common_name: z.string(), organization: z.array(z.string()).optional(), country: z.array(z.string()).optional(), dn: z.string().optional() }),
+  subject: z.looseObject({ common_name: z.string(), organization: z.optional(z.array(z.string())), country: z.optional(z.array(z.string())), dn: z.optional(z.string()) }),
   created: z.string(),
   active: z.string(),
-  parent: z.string().optional(),
+  parent: z.optional(z.string()),
   versions: z.record(z.string(), versionSchema),
 });
 

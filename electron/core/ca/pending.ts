@@ -12,7 +12,7 @@ import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { BasicConstraints, Certificate, id_ce_basicConstraints, id_ce_keyUsage, KeyUsage, KeyUsageFlags, type TBSCertificate } from '@peculiar/asn1-x509';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { QpkiError } from '../errors';
 import { defaultSignatureAlgorithm, signatureFitsKey, type KeyAlgorithm } from '../keys/algorithms';
 import { assertRecordable, Journal } from '../journal/journal';
@@ -30,8 +30,8 @@ export const CSR_FILE = 'ca.csr';
 
 /** What a pending version adds to ca.meta.json (read raw: the shared schema keeps only what active CAs use). */
 const pendingFields = z.object({
-  spki: z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/),
-  spki_sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  spki: z.string().check(z.regex(/^[A-Za-z0-9+/]+={0,2}$/)),
+  spki_sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
   csr: z.string(),
 });
 
