@@ -8,8 +8,6 @@ import { dirname, join } from 'node:path';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 const EXTERNAL = ['pkcs11js', '@oqs/liboqs-js'];
-/** The native addon inside pkcs11js, which the command line requires itself (pkcs11jsExportsWithoutSpread). */
-const PKCS11_ADDON = 'pkcs11js/build/Release/pkcs11.node';
 
 /** What every bundle built here shares: one CommonJS file for Node 20, native modules left out. */
 const NODE_BUNDLE = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', external: EXTERNAL, logLevel: 'warning' };
@@ -84,24 +82,35 @@ const lazyChildProcessInCommander = {
  * pkcs11js's index.js ends with `module.exports = { ...pkcs11, PKCS11 }`: a spread of the addon's
  * 656 constants into a new object, one property (and hidden class) at a time, about 4 ms of every
  * run that opens a token (measured: `{ ...require('pkcs11js/build/Release/pkcs11.node') }` in a
- * bare node). The command line bundles that file with the line as `pkcs11.PKCS11 = PKCS11;
- * module.exports = pkcs11;`, the way the same file already adds NativeError and Pkcs11Error to
- * the addon's exports: the same names and values, own and enumerable, in constant time. The
- * addon stays outside the bundle, required from pkcs11js's folder; bundled, the wrapper also gets
- * the code cache. (The app's main process still loads pkcs11js unchanged from node_modules.)
+ * bare node). The command line requires a copy of that file, dist/pkcs11js.cjs, with the line as
+ * `pkcs11.PKCS11 = PKCS11; module.exports = pkcs11;`, the way the same file already adds
+ * NativeError and Pkcs11Error to the addon's exports: the same names and values, own and
+ * enumerable, in constant time. Its one require of the addon names it through pkcs11js's folder.
+ * A file beside the bundle rather than inside it: CPU profiles still tell pkcs11js's frames by
+ * their file (the bench's summary, scripts/bench/process.ts), and dist/ is fingerprinted whole.
+ * (The app's main process still loads pkcs11js unchanged from node_modules.)
  */
-const pkcs11jsExportsWithoutSpread = {
-  name: 'pkcs11js-exports-without-spread',
+function writePkcs11jsWithoutSpread(outfile) {
+  const from = createRequire(import.meta.url).resolve('pkcs11js');
+  let src = readFileSync(from, 'utf8');
+  const rewrites = [
+    ['const pkcs11 = require("./build/Release/pkcs11.node");', 'const pkcs11 = require("pkcs11js/build/Release/pkcs11.node");'],
+    ['module.exports = { ...pkcs11, PKCS11 };', 'pkcs11.PKCS11 = PKCS11;\nmodule.exports = pkcs11;'],
+  ];
+  for (const [text, replacement] of rewrites) {
+    if (src.split(text).length !== 2) throw new Error(`${from}: the line \`${text}\` to rewrite is not there once any more; update ${fileURLToPath(import.meta.url)}`);
+    src = src.replace(text, replacement);
+  }
+  const tmp = `${outfile}.${process.pid}.tmp`;
+  writeFileSync(tmp, `// pkcs11js ${JSON.parse(readFileSync(join(dirname(from), 'package.json'), 'utf8')).version} index.js, two lines rewritten by scripts/build-cli.mjs.\n${src}`);
+  renameSync(tmp, outfile);
+}
+
+/** The bundle's `require('pkcs11js')` becomes `require('./pkcs11js.cjs')` (writePkcs11jsWithoutSpread). */
+const pkcs11jsBesideTheBundle = {
+  name: 'pkcs11js-beside-the-bundle',
   setup(b) {
-    b.onLoad({ filter: /[\\/]node_modules[\\/]pkcs11js[\\/]index\.js$/ }, (args) => {
-      const src = readFileSync(args.path, 'utf8');
-      const addon = 'const pkcs11 = require("./build/Release/pkcs11.node");';
-      const spread = 'module.exports = { ...pkcs11, PKCS11 };';
-      for (const line of [addon, spread]) {
-        if (src.split(line).length !== 2) throw new Error(`${args.path}: the line \`${line}\` to rewrite is not there once any more; update ${fileURLToPath(import.meta.url)}`);
-      }
-      return { contents: src.replace(addon, `const pkcs11 = require(${JSON.stringify(PKCS11_ADDON)});`).replace(spread, 'pkcs11.PKCS11 = PKCS11;\nmodule.exports = pkcs11;'), loader: 'js' };
-    });
+    b.onResolve({ filter: /^pkcs11js$/ }, () => ({ path: './pkcs11js.cjs', external: true }));
   },
 };
 
@@ -129,14 +138,16 @@ export async function buildCli() {
     entryPoints: [join(root, 'electron', 'cli', 'main.ts')],
     outfile: tmp,
     ...NODE_BUNDLE,
-    external: [PKCS11_ADDON, ...EXTERNAL.filter((e) => e !== 'pkcs11js')],
+    external: EXTERNAL.filter((e) => e !== 'pkcs11js'),
     define: { QPKI_VERSION: JSON.stringify(pkg.version), QPKI_BUILTIN_PROFILES: JSON.stringify(await compileBuiltinProfiles()) },
-    plugins: [lazyChildProcessInCommander, pkcs11jsExportsWithoutSpread],
+    plugins: [lazyChildProcessInCommander, pkcs11jsBesideTheBundle],
     sourcemap: false,
     minify: true,
     keepNames: true,
   });
   writeFileSync(tmp, asciiOnly(readFileSync(tmp, 'utf8')));
+  // Before the bundle that requires it is in place.
+  writePkcs11jsWithoutSpread(join(dirname(outfile), 'pkcs11js.cjs'));
   renameSync(tmp, outfile);
   // bin/qpki.cjs used to keep its V8 code caches beside the bundle; they now live in a per-user
   // cache folder (keyed by the bundle's size and time, so a new build never meets an old cache).

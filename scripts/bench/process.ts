@@ -138,8 +138,11 @@ export async function benchProcess(hsm: BenchHsm, report: Report, opts: { runs: 
 }
 
 /** Within loading: reading the 2-3 MB bundle, compiling it, native addons, or running module top levels. */
+/** pkcs11js: its package, or the command line's copy of its wrapper, dist/pkcs11js.cjs (scripts/build-cli.mjs). */
+const isPkcs11js = (f: { url: string }) => /\/pkcs11js(\/|\.cjs$)/.test(f.url);
+
 function loadPart(stack: { functionName: string; url: string }[]): string {
-  if (stack.some((f) => f.url.includes('/pkcs11js/'))) return 'pkcs11js native addon';
+  if (stack.some(isPkcs11js)) return 'pkcs11js native addon';
   if (stack.some((f) => f.functionName === 'wrapSafe' || f.functionName === 'compileFunction' || (f.functionName === 'Script' && f.url === 'node:vm'))) return 'compiling dist/cli.cjs';
   if (stack.some((f) => f.functionName === 'loadSource' || f.functionName === 'readFileSync')) return 'reading files';
   if (stack.some((f) => f.functionName === '(garbage collector)')) return 'GC';
@@ -154,7 +157,7 @@ function loadPart(stack: { functionName: string; url: string }[]): string {
 function commandPart(stack: { functionName: string; url: string }[]): string {
   for (let i = stack.length - 1; i >= 0; i--) {
     const f = stack[i];
-    if (f.url.includes('/pkcs11js/')) return 'PKCS#11 (pkcs11js: C_Initialize, login, find, sign)';
+    if (isPkcs11js(f)) return 'PKCS#11 (pkcs11js: C_Initialize, login, find, sign)';
     if (f.functionName === '(garbage collector)') return 'GC';
     if (f.url === 'node:fs' && /sync/i.test(f.functionName)) return 'file system calls (node:fs, fsync included)';
     if (/crypto/.test(f.url)) return 'software crypto (node:crypto: loading it, hashes, verifies)';

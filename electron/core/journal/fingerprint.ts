@@ -14,11 +14,11 @@
  *  `electron shared resources bin package.json package-lock.json` and the same pkcs11js files).
  *
  * It covers what runs: the bundles (dist/: the command line, main, preload, renderer — they
- * carry every JavaScript dependency but pkcs11js; the command line's carries pkcs11js's
- * JavaScript too, scripts/build-cli.mjs), the launcher (bin/), the built-in profiles (resources/)
- * and pkcs11js, the one package loaded from node_modules: its JavaScript and its native .node.
- * Nothing in these folders may change by merely running the app — which is why the
- * command line's V8 code caches live in a per-user cache folder (bin/qpki.cjs), not in dist/.
+ * carry every JavaScript dependency but pkcs11js, and the command line's own copy of pkcs11js's
+ * JavaScript, dist/pkcs11js.cjs, scripts/build-cli.mjs), the launcher (bin/), the built-in
+ * profiles (resources/) and pkcs11js, the one package loaded from node_modules: its JavaScript
+ * and its native .node. Nothing in these folders may change by merely running the app — which
+ * is why the command line's V8 code caches live in a per-user cache folder (bin/qpki.cjs), not in dist/.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
