@@ -137,10 +137,10 @@ export async function benchProcess(hsm: BenchHsm, report: Report, opts: { runs: 
   }
 }
 
-/** Within loading: reading the 2-3 MB bundle, compiling it, native addons, or running module top levels. */
 /** pkcs11js: its package, or the command line's copy of its wrapper, dist/pkcs11js.cjs (scripts/build-cli.mjs). */
 const isPkcs11js = (f: { url: string }) => /\/pkcs11js(\/|\.cjs$)/.test(f.url);
 
+/** Within loading: reading the 2-3 MB bundle, compiling it, native addons, or running module top levels. */
 function loadPart(stack: { functionName: string; url: string }[]): string {
   if (stack.some(isPkcs11js)) return 'pkcs11js native addon';
   if (stack.some((f) => f.functionName === 'wrapSafe' || f.functionName === 'compileFunction' || (f.functionName === 'Script' && f.url === 'node:vm'))) return 'compiling dist/cli.cjs';
