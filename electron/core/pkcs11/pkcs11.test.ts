@@ -146,6 +146,20 @@ test('keys generated in the token are sensitive, never extractable, and sign wit
       assert.equal(rep.key.id.length, 40, 'id derived from the public key (SHA-1)');
       // The public half, read back: verify only, and unchangeable by anyone holding the token without the PIN.
       assert.deepEqual(publicKeyAttributes(s, rep.key.id), { modifiable: false, encrypt: false, wrap: false, verify: true, private: false, count: 1 }, `${algorithm} public key`);
+      // What the token keeps, seen from another session (session objects of this one are not):
+      // the generated private key and the public key under the derived id, no leftover half.
+      const other = s.lib.C_OpenSession(s.slot, pkcs11js.CKF_SERIAL_SESSION);
+      try {
+        s.lib.C_FindObjectsInit(other, [{ type: pkcs11js.CKA_LABEL, value: `key-${algorithm}` }]);
+        const kept = s.lib.C_FindObjects(other, 10);
+        s.lib.C_FindObjectsFinal(other);
+        const facts = kept.map((h) => s.lib.C_GetAttributeValue(other, h, [{ type: pkcs11js.CKA_CLASS }, { type: pkcs11js.CKA_ID }, { type: pkcs11js.CKA_TOKEN }]).map((a) => (a.value as Buffer).toString('hex')));
+        facts.sort((x, y) => x[0].localeCompare(y[0]));
+        const cls = (c: number) => Buffer.from(new BigUint64Array([BigInt(c)]).buffer).toString('hex');
+        assert.deepEqual(facts, [[cls(pkcs11js.CKO_PUBLIC_KEY), rep.key.id, '01'], [cls(pkcs11js.CKO_PRIVATE_KEY), rep.key.id, '01']], `${algorithm}: one token public key and one token private key, both under the derived id`);
+      } finally {
+        s.lib.C_CloseSession(other);
+      }
       const signer = s.signer(rep.key);
       const msg = new TextEncoder().encode(`message for ${algorithm}`);
       for (const sig of SIGNATURE_ALGORITHMS.filter((x) => signatureFitsKey(x, algorithm))) {
