@@ -217,3 +217,28 @@ test('signing after logout is refused; a closed session is reported', async () =
   s.close();
   assert.equal(code(() => s.listKeys()), 'SESSION_CLOSED');
 });
+
+test('a key destroyed after it was found: its signer refuses with KEY_NOT_FOUND, and keeps refusing once the token is searched again', async () => {
+  const s = mod.openSession({ label: 'CA Token' });
+  try {
+    await s.login(PIN);
+    await s.generateKey({ algorithm: 'ec-p256', label: 'found-then-gone' });
+    const key = s.findKey({ label: 'found-then-gone' });
+    // Another program with the PIN destroys both halves between the choice and the signature.
+    const rw = s.lib.C_OpenSession(s.slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
+    s.lib.C_FindObjectsInit(rw, [{ type: pkcs11js.CKA_LABEL, value: 'found-then-gone' }]);
+    const objects = s.lib.C_FindObjects(rw, 10);
+    s.lib.C_FindObjectsFinal(rw);
+    assert.equal(objects.length, 2, 'the private and the public half');
+    for (const h of objects) s.lib.C_DestroyObject(rw, h);
+    s.lib.C_CloseSession(rw);
+    const signer = s.signer(key);
+    // The handle read when the key was found is gone: C_SignInit refuses it.
+    assert.equal(await acode(() => signer.sign('ecdsa-sha256', new Uint8Array([1]))), 'KEY_NOT_FOUND');
+    // The next try searches by label and id, and finds nothing either.
+    assert.equal(await acode(() => signer.sign('ecdsa-sha256', new Uint8Array([2]))), 'KEY_NOT_FOUND');
+    assert.equal(code(() => s.findKey({ label: 'found-then-gone' })), 'KEY_NOT_FOUND');
+  } finally {
+    s.close();
+  }
+});

@@ -71,6 +71,14 @@ export class TokenSession {
   private loggedIn = false;
   private readonly onClose: () => void;
   private mechanismCache?: Set<number>;
+  /**
+   * The private key object each KeyInfo of this session was read from: its signer's first
+   * signature uses that handle instead of searching the token again (each search makes SoftHSM2
+   * re-read every object file of the token). A Signer keeps its handle from its first signature
+   * on anyway; this only starts that at the reading. A handle the token no longer knows fails
+   * C_SignInit, and the signer then searches by label and id as before.
+   */
+  private readonly handles = new WeakMap<KeyInfo, Buffer>();
 
   constructor(module: Pkcs11Module, slot: Buffer, handle: Buffer, token: TokenSummary, onClose: () => void) {
     this.module = module;
@@ -372,7 +380,7 @@ export class TokenSession {
     return this.find(t);
   }
 
-  private keyInfo(priv: Buffer): KeyInfo {
+  private keyInfo(priv: Buffer, knownPublic?: Buffer): KeyInfo {
     const a = this.attrs(priv, [
       pkcs11js.CKA_LABEL, pkcs11js.CKA_ID, pkcs11js.CKA_KEY_TYPE, pkcs11js.CKA_TOKEN, pkcs11js.CKA_PRIVATE,
       pkcs11js.CKA_SENSITIVE, pkcs11js.CKA_EXTRACTABLE, pkcs11js.CKA_ALWAYS_SENSITIVE, pkcs11js.CKA_NEVER_EXTRACTABLE,
@@ -392,7 +400,7 @@ export class TokenSession {
       sign: bool(a.get(pkcs11js.CKA_SIGN)),
       alwaysAuthenticate: bool(a.get(pkcs11js.CKA_ALWAYS_AUTHENTICATE)),
     };
-    const pub = this.publicKeyFor(priv, id, label);
+    const pub = knownPublic ?? this.publicKeyFor(priv, id, label);
     if (!pub) throw new QpkiError('KEY_INVALID', `Key "${label}" has no matching public key object on the token.`);
     let keyAlgorithm: KeyAlgorithm;
     let spki: Uint8Array;
@@ -427,7 +435,9 @@ export class TokenSession {
     } else {
       throw new QpkiError('KEY_INVALID', `Key "${label}" has a key type (0x${keyType.toString(16)}) this tool does not sign with.`);
     }
-    return { label, id: id.toString('hex'), keyAlgorithm, sizeBits, ...(parameterSet ? { parameterSet } : {}), attributes, spki, publicKeyFingerprint: sha256Hex(spki) };
+    const info: KeyInfo = { label, id: id.toString('hex'), keyAlgorithm, sizeBits, ...(parameterSet ? { parameterSet } : {}), attributes, spki, publicKeyFingerprint: sha256Hex(spki) };
+    this.handles.set(info, priv);
+    return info;
   }
 
   /**
@@ -537,7 +547,8 @@ export class TokenSession {
         this.lib.C_SetAttributeValue(this.handle, pair.privateKey, [{ type: pkcs11js.CKA_ID, value: derived }]);
         this.lib.C_DestroyObject(this.handle, pair.publicKey);
       }
-      const key = this.keyInfo(pair.privateKey);
+      // The public half is the one just made under the derived id, which no other object had.
+      const key = this.keyInfo(pair.privateKey, remade ?? pair.publicKey);
       if (!key.attributes.sensitive || key.attributes.extractable || !key.attributes.token || !key.attributes.private) {
         throw new QpkiError('KEY_CHECK_FAILED', `The token did not keep the requested protection on key "${label}" (sensitive=${key.attributes.sensitive}, extractable=${key.attributes.extractable}). The key must not be used.`);
       }
@@ -638,6 +649,11 @@ export class TokenSession {
    * context-specific login for every signature (CKA_ALWAYS_AUTHENTICATE).
    */
   signer(key: KeyInfo, contextPin?: PinProvider): Signer {
-    return new Pkcs11Signer(this, key, () => this.privateHandle(key), contextPin);
+    let known = this.handles.get(key);
+    return new Pkcs11Signer(this, key, () => {
+      const h = known ?? this.privateHandle(key);
+      known = undefined;
+      return h;
+    }, contextPin);
   }
 }
