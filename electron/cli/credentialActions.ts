@@ -2,7 +2,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { QpkiError } from '../core/errors';
-import { describeCaDir } from '../core/ca/index';
+import { caKeyStorages } from '../core/ca/index';
 import { prepareSubject, type CertificateAuthority } from '../core/ca/authority';
 import { writeFileAtomic } from '../core/ca/fsx';
 import { defaultSignatureAlgorithm } from '../core/keys/algorithms';
@@ -28,8 +28,8 @@ function caDir(o: CaOpts): string {
 function subjectKeyToken(o: CaOpts): ResolvedToken {
   const named = resolveToken(o, false);
   if (named) return named;
-  const d = describeCaDir(caDir(o));
-  const k = d.keys().find((x) => x.storage.type === 'pkcs11');
+  // Only where the CA's key is: the CA itself (certificate, index) is read when it is opened.
+  const k = caKeyStorages(caDir(o)).find((x) => x.storage.type === 'pkcs11');
   if (!k || k.storage.type !== 'pkcs11') throw new QpkiError('INPUT_INVALID', 'The CA key is not in a token: name one for the new key with --pkcs11-lib and --pkcs11-token.');
   // The PIN from the CA's hsm.yaml pin_env when none is named (QPKI's usage).
   return resolveToken({ ...o, pkcs11Lib: k.storage.lib, pkcs11TokenSerial: k.storage.token_serial || undefined, pkcs11Token: k.storage.token_serial ? undefined : k.storage.token_label, pkcs11PinEnv: o.pkcs11PinEnv ?? (o.pkcs11Pin !== undefined || o.pkcs11PinFile !== undefined ? undefined : k.storage.pinEnv) })!;

@@ -897,6 +897,18 @@ function assertCertifiedKey(signer: Signer, certSpki: Uint8Array, dir: string): 
   }
 }
 
+/** Where a CA's active keys are, from its metadata alone: no certificate or index is read. */
+export function caKeyStorages(dir: string): { id: string; algorithm: string; storage: ResolvedStorage }[] {
+  const abs = resolve(dir);
+  const meta = readMeta(abs);
+  usableVersion(abs, meta);
+  return activeKeyStorages(abs, meta);
+}
+
+function activeKeyStorages(abs: string, meta: CaMeta): { id: string; algorithm: string; storage: ResolvedStorage }[] {
+  return versionKeys(meta, meta.active).map((k) => ({ id: k.id, algorithm: k.algorithm, storage: resolveKeyStorage(abs, k.storage) }));
+}
+
 /** Read a CA's metadata and certificate without unlocking any key (ca info, the app's CA view). */
 export function describeCaDir(dir: string): { dir: string; meta: CaMeta; certPem: string; subject: string; notAfter: Date; issued: IndexEntry[]; keys: () => { id: string; algorithm: string; storage: ResolvedStorage }[] } {
   const abs = resolve(dir);
@@ -905,7 +917,7 @@ export function describeCaDir(dir: string): { dir: string; meta: CaMeta; certPem
   const certDer = pemOrDer(readText(caCertPath(abs, meta)), ['CERTIFICATE']);
   const f = certFacts(certDer);
   // Keys are resolved on request: a QPKI CA's hsm.yaml is read only by what needs its token.
-  const keys = () => versionKeys(meta, meta.active).map((k) => ({ id: k.id, algorithm: k.algorithm, storage: resolveKeyStorage(abs, k.storage) }));
+  const keys = () => activeKeyStorages(abs, meta);
   return { dir: abs, meta, certPem: toPem(certDer, 'CERTIFICATE'), subject: f.subject, notAfter: new Date(f.notAfter), issued: readIndex(abs), keys };
 }
 
