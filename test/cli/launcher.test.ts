@@ -82,6 +82,37 @@ describe('qpki launcher', () => {
     }
   });
 
+  test('the hsm.yaml beside a CA is read, for its pin_env, only by a run that is given no PIN', () => {
+    // Reading it loads the YAML parser, milliseconds a run with a PIN file or prompt never needs.
+    const lab = makeLab();
+    try {
+      const probe = join(lab.dir, 'hsm-yaml-probe.cjs');
+      writeFileSync(probe, [
+        "const fs = require('node:fs');",
+        'const read = fs.readFileSync;',
+        'let seen = false;',
+        "fs.readFileSync = function (p, ...rest) { if (String(p).endsWith('hsm.yaml')) seen = true; return read.call(this, p, ...rest); };",
+        "process.on('exit', () => fs.writeSync(2, seen ? '@@hsm.yaml read\\n' : '@@hsm.yaml not read\\n'));",
+        '',
+      ].join('\n'));
+      ok(lab.run(['ca', 'init', '--profile', 'ec/root-ca', ...tokenArgs(), '--pkcs11-key-label', 'yaml-ca', '--var', 'cn=YAML CA', '--dir', 'ca'], PIN_ENV));
+      const pinEnv = /pin_env: "?([A-Z_][A-Z0-9_]*)"?/.exec(readFileSync(join(lab.dir, 'ca', 'hsm.yaml'), 'utf8'))?.[1];
+      assert.ok(pinEnv, 'the hsm.yaml written for QPKI names a pin_env');
+      const pinFile = join(lab.dir, 'pin.txt');
+      writeFileSync(pinFile, `${PIN_ENV.QPKI_TEST_PIN}\n`, { mode: 0o600 });
+      const viaProbe = (args: string[], env: Record<string, string>) => {
+        const r = spawnSync(process.execPath, ['--require', probe, QPKI, ...args], { env: { ...lab.env, ...env }, cwd: lab.dir, encoding: 'utf8', input: '', timeout: 60_000 });
+        assert.equal(r.status, 0, r.stderr);
+        return /@@hsm\.yaml (not )?read/.exec(r.stderr)?.[0];
+      };
+      assert.equal(viaProbe(['crl', 'gen', '--dir', 'ca', '--pkcs11-pin-file', pinFile], {}), '@@hsm.yaml not read');
+      // No PIN named: the variable the hsm.yaml names holds it, as QPKI reads it (and the run signs).
+      assert.equal(viaProbe(['crl', 'gen', '--dir', 'ca'], { [pinEnv!]: PIN_ENV.QPKI_TEST_PIN }), '@@hsm.yaml read');
+    } finally {
+      lab.cleanup();
+    }
+  });
+
   test('the command writes to descriptors 1 and 2 itself: no run builds process.stdout or process.stderr', () => {
     // Building either stream loads Node's stream, net and tty modules (electron/cli/output.ts).
     const lab = makeLab();

@@ -88,22 +88,33 @@ export function resolveKeyStorage(dir: string, s: MetaStorage): ResolvedStorage 
   }
   if (s.lib !== undefined && s.key_label !== undefined) {
     // Ours names the token itself; the hsm.yaml written beside it for QPKI still says which
-    // variable holds the PIN (read only for that, and only if it is a valid one).
-    let pinEnv: string | undefined;
-    if (s.config && existsSync(resolve(dir, s.config))) {
-      try {
-        pinEnv = loadHsmConfig(resolve(dir, s.config), 'CA_INVALID').pin_env;
-      } catch {
-        pinEnv = undefined;
-      }
-    }
-    return { type: 'pkcs11', lib: s.lib, token_label: s.token_label ?? '', token_serial: s.token_serial ?? '', key_label: s.key_label, key_id: (s.key_id ?? '').toLowerCase(), pinEnv };
+    // variable holds the PIN (read only for that, and only if it is a valid one). It is read when
+    // asked for: a run given its PIN (prompt, file) never needs it, nor the YAML parser.
+    const config = s.config;
+    let pinEnv: { value: string | undefined } | undefined;
+    return {
+      type: 'pkcs11', lib: s.lib, token_label: s.token_label ?? '', token_serial: s.token_serial ?? '', key_label: s.key_label, key_id: (s.key_id ?? '').toLowerCase(),
+      get pinEnv(): string | undefined {
+        pinEnv ??= { value: config ? pinEnvOf(resolve(dir, config)) : undefined };
+        return pinEnv.value;
+      },
+    };
   }
   const cfgPath = isAbsolute(s.config!) ? s.config! : resolve(dir, s.config!);
   if (!existsSync(cfgPath)) throw new QpkiError('CA_INVALID', `The CA key's HSM configuration ${s.config} (storage.config in ca.meta.json) is missing from ${dir}.`);
   const c = loadHsmConfig(cfgPath, 'CA_INVALID');
   if (c.token === undefined && c.token_serial === undefined) throw new QpkiError('CA_INVALID', `${cfgPath} names the token by slot only; qpki ceremony needs its label (token) or serial (token_serial), since slot numbers change.`);
   return { type: 'pkcs11', lib: c.lib, token_label: c.token ?? '', token_serial: c.token_serial ?? '', key_label: s.label ?? '', key_id: (s.key_id ?? '').toLowerCase(), pinEnv: c.pin_env };
+}
+
+/** The pin_env of the hsm.yaml at `path`; none when it is missing or not a valid one. */
+function pinEnvOf(path: string): string | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    return loadHsmConfig(path, 'CA_INVALID').pin_env;
+  } catch {
+    return undefined;
+  }
 }
 
 /** One line saying where a key is, for `ca info`; a storage that does not resolve says why instead. */
