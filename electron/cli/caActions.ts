@@ -22,11 +22,11 @@ import { writeFileAtomic } from '../core/ca/fsx';
 import { createPendingCa, importCaCertificate, readPendingCa } from '../core/ca/pending';
 import { Journal } from '../core/journal/journal';
 import type { KeyStorageRef } from '../core/keys/signer';
-import { describeKeyStorage } from '../core/ca/caKeys';
-import { caCertPath, versionKeys } from '../core/ca/meta';
+import { caCertPath } from '../core/ca/meta';
 import type { Profile } from '../core/profiles/index';
 import { lintLines } from './lintLines';
 import { groupHex } from '../core/journal/format';
+import { caDirOf } from './caViewActions';
 
 type InitOptions = TokenOptions & PqcTokenOptions & VarOptions & PassphraseOptions & {
   pqcPkcs11KeyLabel?: string;
@@ -51,12 +51,6 @@ type InitOptions = TokenOptions & PqcTokenOptions & VarOptions & PassphraseOptio
   parentPassphraseFile?: string;
   out?: string;
 };
-
-function caDirOf(o: { dir?: string; caDir?: string }, fallback?: string): string {
-  const d = o.dir ?? o.caDir ?? fallback;
-  if (!d) throw new QpkiError('INPUT_INVALID', 'Give the CA directory with --dir (or --ca-dir).');
-  return d;
-}
 
 async function newKeySpec(o: InitOptions, what: string): Promise<{ key: NewCaKey; close: () => void }> {
   const t = resolveToken(o, false);
@@ -214,35 +208,6 @@ export function caImportCert(o: { dir?: string; caDir?: string; cert: string; ch
     `  valid:        ${r.notBefore} → ${r.notAfter}`,
     `  SHA-256:      ${groupHex(r.fingerprint)}`,
     `  chain:        ${r.chainLength ? `${r.chainLength} parent certificate(s), verified` : 'none given'}`,
-  ]);
-}
-
-/** `ca info` */
-export function caInfo(o: { dir?: string; caDir?: string }): void {
-  const p = readPendingCa(caDirOf(o, './ca'));
-  if (p) {
-    emit({ dir: p.dir, meta: p.meta, status: 'pending', subject: p.subject, profile: p.profile, publicKeySha256: p.spkiSha256, csr: p.csrPath }, () => [
-      `CA ${p.dir} (PENDING: no certificate yet)`,
-      `  subject:   ${p.subject} (requested)`,
-      `  profile:   ${p.profile}`,
-      `  algorithm: ${p.algorithm}`,
-      ...p.keys.map((k) => `  key (${k.id}): ${describeKeyStorage(p.dir, k.storage)}`),
-      `  public key SHA-256: ${groupHex(p.spkiSha256)}`,
-      `  CSR:       ${p.csrPath}`,
-      `  next:      have the parent CA sign the CSR, then \`qpki ca import-cert --dir ${p.dir} --cert FILE --chain PARENT-CHAIN\``,
-    ]);
-    return;
-  }
-  const d = describeCaDir(caDirOf(o, './ca'));
-  const v = d.meta.versions[d.meta.active];
-  emit({ dir: d.dir, meta: d.meta, subject: d.subject, notAfter: d.notAfter, issued: d.issued.length, revoked: d.issued.filter((e) => e.status === 'R').length }, () => [
-    `CA ${d.dir}`,
-    `  subject:   ${d.subject}`,
-    `  expires:   ${d.notAfter.toISOString()}`,
-    `  profiles:  ${v.profiles.join(', ')}`,
-    `  algorithm: ${v.algos.join(' + ')}`,
-    ...versionKeys(d.meta, d.meta.active).map((k) => `  key (${k.id}): ${describeKeyStorage(d.dir, k.storage)}`),
-    `  issued:    ${d.issued.length} certificate(s), ${d.issued.filter((e) => e.status === 'R').length} revoked`,
   ]);
 }
 

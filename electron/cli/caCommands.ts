@@ -8,6 +8,7 @@ import { addPassphraseOptions, addPqcTokenOptions, addTokenOptions, addVarOption
 
 const actions = () => import('./caActions');
 const versionActions = () => import('./versionActions');
+const viewActions = () => import('./caViewActions');
 
 /** --dir, and QPKI's -d/--ca-dir, for commands on an existing CA directory. */
 function caDirOptions(c: Command): Command {
@@ -58,7 +59,7 @@ export function registerCaCommands(program: Command): void {
     .option('--chain <file>', "the parent's chain, PEM, its issuing CA first: the certificate must verify under it")
     .action(lazyAction(actions, (m) => m.caImportCert));
 
-  caDirOptions(ca.command('info').description('show a CA directory (ours or QPKI\'s)')).action(lazyAction(actions, (m) => m.caInfo));
+  caDirOptions(ca.command('info').description('show a CA directory (ours or QPKI\'s)')).action(lazyAction(viewActions, (m) => m.caInfo));
 
   caDirOptions(ca.command('export').description('export the CA certificate, chain or root'))
     .option('-b, --bundle <kind>', 'ca | chain | root', 'ca')

@@ -10,8 +10,10 @@ import type { Journal, JournalKind } from '../core/journal/journal';
 import { appFingerprint, fileSha256 } from '../core/journal/fingerprint';
 import { preflight } from '../core/journal/preflight';
 import { QpkiError, toErrorPayload } from '../core/errors';
-import { Journal as JournalClass, verifyJournal } from '../core/journal/journal';
 import { lockCaDir } from '../core/ca/fsx';
+
+/** The journal's code (and node:crypto with it), loaded by the runs that write a record: every command loads this module, `ca info` and the like write none. */
+const journalCode = () => require('../core/journal/journal') as typeof import('../core/journal/journal');
 import type { CaKeyAccess, CertificateAuthority } from '../core/ca/index';
 import type { TokenSession } from '../core/pkcs11/index';
 
@@ -150,14 +152,14 @@ function locked<T>(caDir: string, fn: () => T): T {
 /** Close the ceremony in `journal`: the entry carries the hash the journal had before it. */
 export function closeInto(journal: Journal, command: string, caDir: string): string {
   return locked(caDir, () => {
-    const before = verifyJournal(caDir).lastHash;
+    const before = journalCode().verifyJournal(caDir).lastHash;
     return journal.append('ceremony.closed', { command, journalHashBefore: before }).hash;
   });
 }
 
 /** `ca init` made `caDir`: its ceremony is closed at the end of the run. */
 export function initDone(caDir: string, command: string): void {
-  run = { journal: JournalClass.open(caDir, participants()), command, close: true, dir: caDir };
+  run = { journal: journalCode().Journal.open(caDir, participants()), command, close: true, dir: caDir };
 }
 
 /**
@@ -175,7 +177,7 @@ export async function openCaRecorded(dir: string, access: CaKeyAccess, command: 
     const code = toErrorPayload(e).code;
     if (/^PIN_|^NOT_LOGGED_IN$/.test(code) && existsSync(join(abs, 'ca.meta.json')) && existsSync(join(abs, 'journal.jsonl'))) {
       try {
-        const j = JournalClass.open(abs, participants());
+        const j = journalCode().Journal.open(abs, participants());
         hold('login.failed', { code });
         recordInto(j, abs, command);
       } catch { /* the refusal itself is what the operator must see */ }

@@ -82,6 +82,30 @@ describe('qpki launcher', () => {
     }
   });
 
+  test('ca info reads a token CA without loading node:crypto, which only signing and hashing need', () => {
+    // Loading node:crypto (and node:stream, which it pulls in) costs a few milliseconds; ca info
+    // loads the directory readers (core/ca/view.ts) and none of the signing code that needs it.
+    const lab = makeLab();
+    try {
+      const probe = join(lab.dir, 'crypto-probe.cjs');
+      writeFileSync(probe, "process.on('exit', () => require('node:fs').writeSync(2, process.moduleLoadList.includes('NativeModule crypto') ? '@@crypto loaded\\n' : '@@crypto not loaded\\n'));\n");
+      const viaProbe = (args: string[]) => {
+        const r = spawnSync(process.execPath, ['--require', probe, QPKI, ...args], { env: { ...lab.env, ...PIN_ENV }, cwd: lab.dir, encoding: 'utf8', input: '', timeout: 60_000 });
+        assert.equal(r.status, 0, r.stderr);
+        return { seen: /@@crypto (not )?loaded/.exec(r.stderr)?.[0], stdout: r.stdout };
+      };
+      ok(lab.run(['ca', 'init', '--profile', 'ec/root-ca', ...tokenArgs(), '--pkcs11-key-label', 'view-ca', '--var', 'cn=View CA', '--dir', 'ca'], PIN_ENV));
+      const info = viaProbe(['ca', 'info', '--dir', 'ca']);
+      assert.equal(info.seen, '@@crypto not loaded');
+      assert.match(info.stdout, /subject: +CN=View CA/);
+      assert.match(info.stdout, /key \(default\): token "[^"]+".*, label "view-ca"/);
+      // The probe would see it: a command that signs loads it.
+      assert.equal(viaProbe(['crl', 'gen', '--dir', 'ca', '--pkcs11-pin-env', 'QPKI_TEST_PIN']).seen, '@@crypto loaded');
+    } finally {
+      lab.cleanup();
+    }
+  });
+
   test('the hsm.yaml beside a CA is read, for its pin_env, only by a run that is given no PIN', () => {
     // Reading it loads the YAML parser, milliseconds a run with a PIN file or prompt never needs.
     const lab = makeLab();

@@ -25,7 +25,8 @@ import { revokeInIndex } from './revoke';
 import { lintAfterSigning, lintBeforeSigning, lintFacts, refuseIfBlocked, type LintPolicy, type LintReport } from '../lint/gate';
 import { loadProfile } from '../profiles/loader';
 import { activeVersion, caCertPath, catalystCertName, DEFAULT_PIN_ENV, HSM_CONFIG_FILE, hsmYamlFor, qpkiAlgorithmId, readMeta, storageForMeta, versionKeys, writeMeta, type CaMeta, type KeyRef, usableVersion } from './meta';
-import { resolveKeyStorage, signerForRef, type CaKeyAccess, type ResolvedStorage } from './caKeys';
+import { signerForRef, type CaKeyAccess } from './caKeys';
+import { certFacts } from './view';
 import { caCertificateSerials, canonicalSerial, certFileName, nextSerialFileText, readSerialFile, serialBigInt, serialFromBigInt, SERIAL_FILE } from './serials';
 import { nameString, SHORT } from '../x509/names';
 
@@ -151,41 +152,15 @@ export interface InitCaResult {
   altKey?: { storage: KeyStorageRef; algorithm: KeyAlgorithm; publicKeyFingerprint: string; generated?: { attributes?: Record<string, boolean>; testSignatureVerified: boolean } };
 }
 
+// Reading a CA directory without its keys (ca info, the app's CA view) is in view.ts.
+export { caKeyStorages, describeCaDir } from './view';
+
 // Names are shown in one order everywhere (x509/names.ts): the review, the inspector, the CA's facts, `cert show`.
 export { nameString };
 
 /** The subject as index.txt lists it (OpenSSL's one-line form). */
 export function opensslSubject(n: Name): string {
   return [...n].map((rdn) => rdn.map((atv) => `/${SHORT[atv.type] ?? atv.type}=${atv.value.toString().replace(/\//g, '\\/')}`).join('+')).join('');
-}
-
-type CertFacts = ReturnType<typeof parseCertFacts>;
-/**
- * Facts of a certificate already read, by its bytes' object: opening a CA reads its certificate
- * once and parsed it three times (the key check, the directory, the serials in use), a few
- * milliseconds each on a command's cold code. Keyed by the array itself, never by equal bytes
- * elsewhere, and nothing here changes a certificate's bytes after reading them.
- */
-const certFactsRead = new WeakMap<Uint8Array, CertFacts>();
-
-function certFacts(der: Uint8Array): CertFacts {
-  let f = certFactsRead.get(der);
-  if (!f) certFactsRead.set(der, (f = parseCertFacts(der)));
-  return f;
-}
-
-function parseCertFacts(der: Uint8Array) {
-  const c = AsnConvert.parse(der, Certificate);
-  const t = c.tbsCertificate;
-  return {
-    subject: nameString(t.subject),
-    issuer: nameString(t.issuer),
-    notBefore: t.validity.notBefore.getTime(),
-    notAfter: t.validity.notAfter.getTime(),
-    spki: new Uint8Array(AsnConvert.serialize(t.subjectPublicKeyInfo)),
-    serial: canonicalSerial(Buffer.from(t.serialNumber).toString('hex')),
-    tbs: t,
-  };
 }
 
 /** Render the subject and validate variables once, so errors name the variable before anything is signed. */
@@ -898,29 +873,6 @@ function assertCertifiedKey(signer: Signer, certSpki: Uint8Array, dir: string): 
 }
 
 /** Where a CA's active keys are, from its metadata alone: no certificate or index is read. */
-export function caKeyStorages(dir: string): { id: string; algorithm: string; storage: ResolvedStorage }[] {
-  const abs = resolve(dir);
-  const meta = readMeta(abs);
-  usableVersion(abs, meta);
-  return activeKeyStorages(abs, meta);
-}
-
-function activeKeyStorages(abs: string, meta: CaMeta): { id: string; algorithm: string; storage: ResolvedStorage }[] {
-  return versionKeys(meta, meta.active).map((k) => ({ id: k.id, algorithm: k.algorithm, storage: resolveKeyStorage(abs, k.storage) }));
-}
-
-/** Read a CA's metadata and certificate without unlocking any key (ca info, the app's CA view). */
-export function describeCaDir(dir: string): { dir: string; meta: CaMeta; certPem: string; subject: string; notAfter: Date; issued: IndexEntry[]; keys: () => { id: string; algorithm: string; storage: ResolvedStorage }[] } {
-  const abs = resolve(dir);
-  const meta = readMeta(abs);
-  usableVersion(abs, meta);
-  const certDer = pemOrDer(readText(caCertPath(abs, meta)), ['CERTIFICATE']);
-  const f = certFacts(certDer);
-  // Keys are resolved on request: a QPKI CA's hsm.yaml is read only by what needs its token.
-  const keys = () => activeKeyStorages(abs, meta);
-  return { dir: abs, meta, certPem: toPem(certDer, 'CERTIFICATE'), subject: f.subject, notAfter: new Date(f.notAfter), issued: readIndex(abs), keys };
-}
-
 /** A CA key made (or found) for a new CA; a software key is held in memory until it is written. */
 export interface MadeKey {
   signer: Signer;

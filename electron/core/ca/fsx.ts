@@ -1,8 +1,12 @@
 import { chmodSync, closeSync, existsSync, fsyncSync, ftruncateSync, linkSync, writeFileSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { QpkiError } from '../errors';
 import { pauseSync } from '../pause';
+
+/** Random bytes for temporary names; node:crypto is loaded when first needed, not by every reader of a CA directory. */
+function randomBytes(n: number): Buffer {
+  return (require('node:crypto') as typeof import('node:crypto')).randomBytes(n);
+}
 import { makeDirs, makeParents, PRIVATE_DIR_MODE } from '../dirs';
 
 function fsyncDir(dir: string): void {

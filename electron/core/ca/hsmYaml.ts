@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as z from 'zod/mini';
 import { QpkiError } from '../errors';
-import { parseYamlSafe } from '../profiles/loader';
 
 /** QPKI's hsm.yaml: `type: pkcs11`, `pkcs11: { lib, token | token_serial | slot, pin_env }`. Built on first use. */
 const buildSchema = () => z.object({
@@ -29,6 +28,8 @@ export function loadHsmConfig(path: string, code: 'INPUT_INVALID' | 'CA_INVALID'
   }
   let doc: unknown;
   try {
+    // The profile loader (and its compiler) only when a file is read: a CA's hsm.yaml often never is.
+    const { parseYamlSafe } = require('../profiles/loader') as typeof import('../profiles/loader');
     doc = parseYamlSafe(text, `HSM configuration ${path}`, 'INPUT_INVALID');
   } catch (e) {
     throw e instanceof QpkiError ? new QpkiError(code, e.message) : e;

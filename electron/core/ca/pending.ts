@@ -12,28 +12,21 @@ import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { BasicConstraints, Certificate, id_ce_basicConstraints, id_ce_keyUsage, KeyUsage, KeyUsageFlags, type TBSCertificate } from '@peculiar/asn1-x509';
-import * as z from 'zod/mini';
 import { QpkiError } from '../errors';
-import { defaultSignatureAlgorithm, signatureFitsKey, type KeyAlgorithm } from '../keys/algorithms';
+import { defaultSignatureAlgorithm, signatureFitsKey } from '../keys/algorithms';
 import { assertRecordable, Journal } from '../journal/journal';
 import { renderSubject } from '../profiles/index';
 import { buildCsr } from '../x509/csr';
 import { describeDocument } from '../x509/describe';
 import { parsePemBlocks, toPem } from '../x509/pem';
 import { assertNewCaTarget, keyLeftInToken, makeKey, nameString, prepareSubject, sha256Hex, type InitCaResult, type NewCaOptions } from './authority';
-import { lockCaDir, readText, writeFileAtomic, makeStagingDir } from './fsx';
+import { lockCaDir, writeFileAtomic, makeStagingDir } from './fsx';
 import { makeDirs } from '../dirs';
-import { keyAlgorithmFromQpkiId, META_FILE, qpkiAlgorithmId, readMeta, storageForMeta, versionKeys, versionStatus, writeMeta, DEFAULT_PIN_ENV, HSM_CONFIG_FILE, hsmYamlFor, type CaMeta, type KeyRef } from './meta';
+import { qpkiAlgorithmId, readMeta, storageForMeta, writeMeta, DEFAULT_PIN_ENV, HSM_CONFIG_FILE, hsmYamlFor, type CaMeta } from './meta';
+import { readPendingCa } from './view';
 import { canonicalSerial, nextSerialFileText, serialBigInt, SERIAL_FILE } from './serials';
 
 export const CSR_FILE = 'ca.csr';
-
-/** What a pending version adds to ca.meta.json (read raw: the shared schema keeps only what active CAs use). */
-const pendingFields = z.object({
-  spki: z.string().check(z.regex(/^[A-Za-z0-9+/]+={0,2}$/)),
-  spki_sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
-  csr: z.string(),
-});
 
 export interface PendingCaResult {
   dir: string;
@@ -45,18 +38,8 @@ export interface PendingCaResult {
   key: InitCaResult['key'];
 }
 
-export interface PendingCaInfo {
-  dir: string;
-  meta: CaMeta;
-  profile: string;
-  subject: string;
-  algorithm: KeyAlgorithm;
-  keys: KeyRef[];
-  spki: Uint8Array;
-  spkiSha256: string;
-  csrPath: string;
-  created: string;
-}
+// Reading a pending CA (`ca info`) lives in view.ts, with the rest of reading a CA directory.
+export { readPendingCa, type PendingCaInfo } from './view';
 
 export interface ImportedCa {
   dir: string;
@@ -147,36 +130,6 @@ export async function createPendingCa(opts: NewCaOptions): Promise<PendingCaResu
     rmSync(stage, { recursive: true, force: true });
     throw keyLeftInToken(e, opts.key, made);
   }
-}
-
-function rawPendingFields(dir: string): z.infer<typeof pendingFields> {
-  const raw = JSON.parse(readText(join(dir, META_FILE))) as { active: string; versions: Record<string, unknown> };
-  const r = pendingFields.safeParse(raw.versions[raw.active]);
-  if (!r.success) throw new QpkiError('CA_INVALID', `${join(dir, META_FILE)} says the CA is pending but does not record its key's public key (${r.error.issues[0]?.path.join('.')}).`);
-  return r.data;
-}
-
-/** The pending state of a CA directory, or undefined when its active version is not pending. */
-export function readPendingCa(dir: string): PendingCaInfo | undefined {
-  const abs = resolve(dir);
-  const meta = readMeta(abs);
-  const v = meta.versions[meta.active];
-  if (versionStatus(meta, meta.active) !== 'pending') return undefined;
-  const f = rawPendingFields(abs);
-  const spki = new Uint8Array(Buffer.from(f.spki, 'base64'));
-  if (sha256Hex(spki) !== f.spki_sha256) throw new QpkiError('CA_INVALID', `${join(abs, META_FILE)}: the recorded public key does not match its recorded SHA-256; the file was altered.`);
-  return {
-    dir: abs,
-    meta,
-    profile: v.profiles[0] ?? '',
-    subject: meta.subject.dn ?? meta.subject.common_name,
-    algorithm: keyAlgorithmFromQpkiId(v.algos[0]),
-    keys: versionKeys(meta, meta.active),
-    spki,
-    spkiSha256: f.spki_sha256,
-    csrPath: join(abs, f.csr),
-    created: v.created,
-  };
 }
 
 function certBlocks(data: string | Uint8Array, what: string): Uint8Array[] {

@@ -8,7 +8,6 @@
  * numbers exactly as ES `JSON.stringify` does. `canonical.test.ts` checks this function against
  * the `canonicalize` package (loaded with a dynamic import) on many inputs, so they cannot drift.
  */
-import { createHash } from 'node:crypto';
 import { QpkiError } from '../errors';
 
 export function canonicalJson(value: unknown): string {
@@ -17,7 +16,8 @@ export function canonicalJson(value: unknown): string {
 
 /** Lowercase hex SHA-256 of the canonical encoding. */
 export function canonicalSha256(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value), 'utf8').digest('hex');
+  // node:crypto when first hashed: reading a CA's files (`ca info`) loads this module for formatting only.
+  return (require('node:crypto') as typeof import('node:crypto')).createHash('sha256').update(canonicalJson(value), 'utf8').digest('hex');
 }
 
 function encode(value: unknown, seen: Set<object>): string {

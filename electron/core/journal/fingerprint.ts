@@ -20,10 +20,14 @@
  * and its native .node. Nothing in these folders may change by merely running the app — which
  * is why the command line's V8 code caches live in a per-user cache folder (bin/qpki.cjs), not in dist/.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { QpkiError } from '../errors';
+
+/** node:crypto is loaded when something is fingerprinted: the command line loads this module for every command, most never fingerprint. */
+function createHash(algorithm: string): import('node:crypto').Hash {
+  return (require('node:crypto') as typeof import('node:crypto')).createHash(algorithm);
+}
 
 /** The native PKCS#11 binding, loaded at run time from node_modules (never bundled). */
 const NATIVE = ['node_modules/pkcs11js/package.json', 'node_modules/pkcs11js/index.js', 'node_modules/pkcs11js/build/Release/pkcs11.node'];
