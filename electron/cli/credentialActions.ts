@@ -6,7 +6,8 @@ import { caKeyStorages } from '../core/ca/index';
 import { prepareSubject, type CertificateAuthority } from '../core/ca/authority';
 import { writeFileAtomic } from '../core/ca/fsx';
 import { defaultSignatureAlgorithm } from '../core/keys/algorithms';
-import { generateSoftwareKey, writeKeyFile } from '../core/keys/software';
+/** keys/software when the subject key is a file: `--key-in-token` never needs it. */
+const softwareKeys = () => require('../core/keys/software') as typeof import('../core/keys/software');
 import { makeDirs } from '../core/dirs';
 import { loadProfile } from '../core/profiles/index';
 import { openLoggedIn, resolveToken, type ResolvedToken } from './token';
@@ -63,19 +64,19 @@ export async function credentialEnroll(o: CaOpts & VarOptions & { profile: strin
       credDirMade = base;
     } else {
       const passphrase = await newKeyPassphrase('the credential key file', secretSources(o.passphrase, o.passphraseEnv, o.passphraseFile), { unencrypted: o.unencryptedKey, allowUnencryptedWithoutTty: true });
-      const k = generateSoftwareKey(profile.algorithm);
+      const k = softwareKeys().generateSoftwareKey(profile.algorithm);
       spki = k.spki;
       makeDirs(base);
       credDirMade = base;
       const keyPath = join(base, 'key.pem');
-      writeKeyFile(keyPath, k.pkcs8, passphrase);
+      softwareKeys().writeKeyFile(keyPath, k.pkcs8, passphrase);
       written.push(keyPath);
       keyDesc = `file ${keyPath}${passphrase === null ? ' (UNENCRYPTED, mode 0600)' : ' (encrypted)'}`;
       if (profile.altAlgorithm) {
-        const alt = generateSoftwareKey(profile.altAlgorithm);
+        const alt = softwareKeys().generateSoftwareKey(profile.altAlgorithm);
         altSpki = alt.spki;
         const altPath = join(base, `key.${profile.altAlgorithm}.pem`);
-        writeKeyFile(altPath, alt.pkcs8, passphrase);
+        softwareKeys().writeKeyFile(altPath, alt.pkcs8, passphrase);
         written.push(altPath);
       }
     }

@@ -6,7 +6,8 @@ import { BasicConstraints, Certificate, id_ce_basicConstraints, id_ce_subjectKey
 import { QpkiError } from '../errors';
 import { defaultSignatureAlgorithm, signatureFitsKey, type KeyAlgorithm, type SignatureAlgorithm } from '../keys/algorithms';
 import type { KeyStorageRef, Signer } from '../keys/signer';
-import { generateSoftwareKey, signerFromPkcs8, writeKeyFile } from '../keys/software';
+/** keys/software (PKCS#8, key files, ML-DSA) when a software key is made or opened: a CA whose key is in a token never needs it. */
+const softwareKeys = () => require('../keys/software') as typeof import('../keys/software');
 import { keyAlgorithmOfSpki, signatureAlgorithmFromObject, verifySignature } from '../keys/verify';
 import { isMlDsa } from '../keys/mldsa';
 import { CKM_ML_DSA } from '../pkcs11/constants';
@@ -886,9 +887,9 @@ export interface MadeKey {
 /** The key a new CA signs with, made in the token or in memory (software); nothing is written. */
 export async function makeKeyInMemory(key: NewCaKey, algorithm: KeyAlgorithm, keyName: string): Promise<MadeKey> {
   if (key.kind === 'software') {
-    const { pkcs8 } = generateSoftwareKey(algorithm);
+    const { pkcs8 } = softwareKeys().generateSoftwareKey(algorithm);
     const rel = `versions/v1/keys/${keyName}`;
-    const signer = signerFromPkcs8(pkcs8, { type: 'software', path: rel, encrypted: key.passphrase !== null });
+    const signer = softwareKeys().signerFromPkcs8(pkcs8, { type: 'software', path: rel, encrypted: key.passphrase !== null });
     // The same proof as for a token key: a test signature verified with the public key alone.
     const probe = new TextEncoder().encode(`qpki key generation self-test ${keyName} ${new Date().toISOString()}`);
     const sigAlg = defaultSignatureAlgorithm(algorithm);
@@ -921,7 +922,7 @@ export async function makeKeyInMemory(key: NewCaKey, algorithm: KeyAlgorithm, ke
 export function writeMadeKey(stage: string, made: MadeKey, passphrase: string | null): Signer {
   if (!made.software) return made.signer;
   makeDirs(join(stage, 'versions', 'v1', 'keys'));
-  writeKeyFile(join(stage, made.software.rel), made.software.pkcs8, passphrase);
+  softwareKeys().writeKeyFile(join(stage, made.software.rel), made.software.pkcs8, passphrase);
   return { ...made.signer, storage: { type: 'software', path: made.software.rel, encrypted: passphrase !== null } };
 }
 

@@ -8,7 +8,8 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { QpkiError } from '../errors';
 import type { Signer } from '../keys/signer';
-import { softwareSigner } from '../keys/software';
+/** keys/software (PKCS#8, key files, ML-DSA) when a software key is made or opened: a CA whose key is in a token never needs it. */
+const softwareKeys = () => require('../keys/software') as typeof import('../keys/software');
 import { loadModule, type PinProvider, type TokenSession } from '../pkcs11/index';
 import { checkedModulePath, resolveKeyStorage } from './keyStorage';
 import type { KeyRef } from './meta';
@@ -65,7 +66,7 @@ export async function signerForRef(dir: string, ref: KeyRef, access: CaKeyAccess
     const pass = s.encrypted ? await access.passphrase?.(path) : undefined;
     if (s.encrypted && pass === undefined) throw new QpkiError('PASSPHRASE_REQUIRED', `The CA key ${path} is encrypted; give its passphrase.`);
     // Keep the metadata's relative path in the storage reference the signer reports.
-    return { ...softwareSigner(path, pass), storage: s };
+    return { ...softwareKeys().softwareSigner(path, pass), storage: s };
   }
   const lib = libOverride ?? checkedModulePath(dir, s.lib, `${dir}/ca.meta.json`);
   const onToken = (x: TokenSession | undefined): x is TokenSession =>
