@@ -31,7 +31,11 @@ function reasonArg(v: string): RevocationReason {
   return hit;
 }
 
-export function registerCertCommands(program: Command): void {
+/**
+ * One registration per top-level command (main.ts's COMMAND_GROUPS): a run registers only the one
+ * it names, and `crl gen` builds none of the cert, credential and ocsp options.
+ */
+export function registerCertCommand(program: Command): void {
   const cert = program.command('cert').description('certificates');
 
   const issue = cert.command('issue').description('issue a certificate from a CSR (or a bare public key); the profile, not the CSR, decides the extensions')
@@ -69,7 +73,9 @@ export function registerCertCommands(program: Command): void {
     .action(lazyAction(listActions, (m) => m.certList));
   cert.command('info').description('one issued certificate, by serial').argument('<serial>', 'serial number (hex, either case)').option('-d, --ca-dir <dir>', 'CA directory', './ca').addOption(new Option('--dir <dir>').hideHelp())
     .action(lazyAction(listActions, (m) => m.certInfo));
+}
 
+export function registerCrlCommand(program: Command): void {
   const crl = program.command('crl').description('certificate revocation lists');
   const gen = crl.command('gen').description('sign a new CRL with the CA key').option('--days <n>', 'days until next update', '7')
     .option('--all', "QPKI's every-algorithm CRLs: one CRL here (a Catalyst CA's carries both signatures)")
@@ -81,7 +87,9 @@ export function registerCertCommands(program: Command): void {
     .action(lazyAction(listActions, (m) => m.crlVerify));
   crl.command('list').description("the CRLs in a CA directory").option('-d, --ca-dir <dir>', 'CA directory', './ca').addOption(new Option('--dir <dir>').hideHelp())
     .action(lazyAction(listActions, (m) => m.crlList));
+}
 
+export function registerCredentialCommand(program: Command): void {
   const credential = program.command('credential').description('end-entity credentials (key + certificate)');
   const enroll = credential.command('enroll').description('generate a key and issue its certificate').addOption(profileOption('profile, e.g. ec/tls-server')).option('-c, --cred-dir <dir>', 'where credentials are written', './credentials')
     .option('--key-in-token', 'generate the subject key in the token instead of a file').option('--key-label <label>', 'label of the subject key in the token').option('--unencrypted-key', 'write the key without a passphrase');
@@ -89,7 +97,9 @@ export function registerCertCommands(program: Command): void {
   addVarOptions(enroll);
   addPassphraseOptions(enroll, '', 'the credential key file');
   enroll.action(lazyAction(() => import('./credentialActions'), (m) => m.credentialEnroll));
+}
 
+export function registerOcspCommand(program: Command): void {
   const ocsp = program.command('ocsp').description('OCSP responses (RFC 6960), signed offline by the CA key or a delegated responder');
   const sign = ocsp.command('sign').description('sign an OCSP response for one certificate of this CA (status from its index unless --status)')
     .requiredOption('--serial <hex>', 'certificate serial number (hex)')
@@ -106,7 +116,9 @@ export function registerCertCommands(program: Command): void {
   sign.action(lazyAction(ocspActions, (m) => m.ocspSign));
   ocsp.command('verify').description('verify an OCSP response (signature, responder authorization) and show its status').argument('<response-file>').requiredOption('--ca <file>', 'the issuing CA certificate').option('--cert <file>', 'the certificate it answers for (its serial must match)')
     .action(lazyAction(ocspActions, (m) => m.ocspVerify));
+}
 
+export function registerInspectCommand(program: Command): void {
   program.command('inspect').description('detect and describe a file: certificate, CSR, CRL, key, OCSP response, CA directory').argument('<file>')
     .action(lazyAction(listActions, (m) => m.inspect));
 }

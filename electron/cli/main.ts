@@ -10,7 +10,7 @@ import { Command, CommanderError } from 'commander';
 import { QpkiError, toErrorPayload } from '../core/errors';
 import { finalizeAllModules } from '../core/pkcs11/registry';
 import { registerCaCommands } from './caCommands';
-import { registerCertCommands } from './certCommands';
+import { registerCertCommand, registerCredentialCommand, registerCrlCommand, registerInspectCommand, registerOcspCommand } from './certCommands';
 import { collect } from './options';
 import { registerJournalCommands } from './journalCommands';
 import { registerCeremonyPlanCommands } from './ceremonyPlanCommands';
@@ -25,7 +25,11 @@ const ceremony = () => import('./ceremony');
 /** Each registration and the top-level commands it adds (`test/cli` checks the list against them). */
 export const COMMAND_GROUPS: ReadonlyArray<readonly [(program: Command) => void, readonly string[]]> = [
   [registerCaCommands, ['ca']],
-  [registerCertCommands, ['cert', 'crl', 'credential', 'ocsp', 'inspect']],
+  [registerCertCommand, ['cert']],
+  [registerCrlCommand, ['crl']],
+  [registerCredentialCommand, ['credential']],
+  [registerOcspCommand, ['ocsp']],
+  [registerInspectCommand, ['inspect']],
   [registerTokenCommands, ['token', 'key', 'hsm']],
   [registerJournalCommands, ['journal', 'profile']],
   [registerCeremonyPlanCommands, ['ceremony']],
