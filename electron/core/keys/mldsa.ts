@@ -8,10 +8,8 @@
  *       both            SEQUENCE { seed OCTET STRING, expandedKey OCTET STRING } }
  * We write the seed form: it is the smallest and every reader can expand it.
  */
-import { randomBytes } from 'node:crypto';
-import { shake256 } from '@noble/hashes/sha3.js';
+import { createHash, randomBytes } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { PrivateKeyInfo } from '@peculiar/asn1-pkcs8';
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import { QpkiError } from '../errors';
 import { OID, bytesEqual, encodeSpkiNoParams, toArrayBuffer } from './spki';
@@ -101,6 +99,8 @@ export function encodeMlDsaPkcs8(key: MlDsaKeyPair, form: MlDsaPrivateKeyForm = 
   if (form === 'seed') inner = tlv(0x80, key.seed!);
   else if (form === 'expanded') inner = tlv(0x04, key.secretKey);
   else inner = tlv(0x30, concat(tlv(0x04, key.seed!), tlv(0x04, key.secretKey)));
+  // asn1-pkcs8 when a key is written: verify.ts loads this module for every signature check.
+  const { PrivateKeyInfo } = require('@peculiar/asn1-pkcs8') as typeof import('@peculiar/asn1-pkcs8');
   const pki = new PrivateKeyInfo({
     privateKeyAlgorithm: new AlgorithmIdentifier({ algorithm: PARAMS[key.algorithm].oid }),
   });
@@ -149,7 +149,7 @@ function expandedKeyPair(alg: MlDsaAlgorithm, secretKey: Uint8Array, bad: (why: 
     throw bad('the expanded key does not decode');
   }
   // sk = ρ ‖ K ‖ tr ‖ …, with tr = H(pk, 64): a cheap proof that the halves belong together.
-  if (!bytesEqual(secretKey.subarray(64, 128), shake256(publicKey, { dkLen: 64 }))) {
+  if (!bytesEqual(secretKey.subarray(64, 128), createHash('shake256', { outputLength: 64 }).update(publicKey).digest())) {
     throw bad('the expanded key is inconsistent (tr does not match its public key)');
   }
   return { algorithm: alg, secretKey: Uint8Array.from(secretKey), publicKey };

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
-import { ECParameters } from '@peculiar/asn1-ecc';
 import { QpkiError } from '../errors';
 import { subjectKeyIdentifier } from '../keys/spki';
 import type { KeyAlgorithm } from '../keys/algorithms';
@@ -14,12 +13,6 @@ const ML_DSA_OIDS: Record<string, string> = {
   'ml-dsa-44': '2.16.840.1.101.3.4.3.17',
   'ml-dsa-65': '2.16.840.1.101.3.4.3.18',
   'ml-dsa-87': '2.16.840.1.101.3.4.3.19',
-};
-
-const CURVE_OIDS: Record<string, string> = {
-  'ec-p256': '1.2.840.10045.3.1.7',
-  'ec-p384': '1.3.132.0.34',
-  'ec-p521': '1.3.132.0.35',
 };
 
 export function ecCurveFromParams(params: Buffer): KeyAlgorithm {
@@ -45,12 +38,15 @@ export function unwrapEcPoint(v: Buffer, expectedLengths: number[]): Buffer {
 const POINT_LENGTHS: Record<string, number[]> = { 'ec-p256': [65], 'ec-p384': [97], 'ec-p521': [133], ed25519: [32] };
 
 export function ecSpki(alg: KeyAlgorithm, ecPoint: Buffer): Uint8Array {
+  // The namedCurve ECParameters are the CKA_EC_PARAMS bytes themselves (DER, one encoding each).
+  const params = alg === 'ed25519' ? undefined : (EC_PARAMS as Record<string, Buffer>)[alg];
+  if (alg !== 'ed25519' && !params) throw new QpkiError('INTERNAL', `${alg} is not an EC key algorithm.`);
   const point = unwrapEcPoint(ecPoint, POINT_LENGTHS[alg] ?? []);
   const spki =
     alg === 'ed25519'
       ? new SubjectPublicKeyInfo({ algorithm: new AlgorithmIdentifier({ algorithm: OID_ED25519 }), subjectPublicKey: new Uint8Array(point).buffer })
       : new SubjectPublicKeyInfo({
-          algorithm: new AlgorithmIdentifier({ algorithm: OID_EC_PUBLIC_KEY, parameters: AsnConvert.serialize(new ECParameters({ namedCurve: CURVE_OIDS[alg] })) }),
+          algorithm: new AlgorithmIdentifier({ algorithm: OID_EC_PUBLIC_KEY, parameters: new Uint8Array(params!).buffer }),
           subjectPublicKey: new Uint8Array(point).buffer,
         });
   return new Uint8Array(AsnConvert.serialize(spki));

@@ -42,7 +42,6 @@ import {
   id_qt_csp,
   id_qt_unotice,
 } from '@peculiar/asn1-x509';
-import * as asn1js from 'asn1js';
 import { QpkiError } from '../errors';
 import { EKU_OIDS, normalizeKeyUsage } from './compile';
 import { renderSubject } from './dn';
@@ -248,7 +247,8 @@ function certificatePoliciesExtension(profile: Profile, values: VariableValues):
       constant(profile, `certificatePolicies ${JSON.stringify(rendered)}`, () => {
         const policies = rendered.map((r) => {
           const qualifiers: PolicyQualifierInfo[] = r.cps.map(
-            (cps) => new PolicyQualifierInfo({ policyQualifierId: id_qt_csp, qualifier: new asn1js.IA5String({ value: cps }).toBER() }),
+            // An IA5String (RFC 5280's CPSuri), written through DisplayText's IA5String choice: asn1-schema's own asn1js, not a second copy loaded for this one string.
+            (cps) => new PolicyQualifierInfo({ policyQualifierId: id_qt_csp, qualifier: AsnConvert.serialize(new DisplayText({ ia5String: cps })) }),
           );
           if (r.notice)
             qualifiers.push(
