@@ -1,5 +1,5 @@
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { CertificationRequest, CertificationRequestInfo } from '@peculiar/asn1-csr';
+import { CertificationRequestInfo } from '@peculiar/asn1-csr';
 import { Attribute, Extension, Extensions, Name, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { QpkiError } from '../errors';
 import type { KeyAlgorithm, SignatureAlgorithm } from '../keys/algorithms';
@@ -56,34 +56,53 @@ export interface ParsedCsr {
  */
 export function parseAndVerifyCsr(data: Uint8Array | string): ParsedCsr {
   const der = pemOrDer(data, ['CERTIFICATE REQUEST', 'NEW CERTIFICATE REQUEST']);
-  let csr: CertificationRequest;
+  // Walked as DER (RFC 2986 4.1) rather than decoded whole through @peculiar/asn1-csr: the key,
+  // the algorithm and the signed part are used as the bytes the request holds (no re-encoding),
+  // and only the subject and any extension request are decoded as objects. Decoding the whole
+  // request and encoding the key and algorithm back was most of a cold `cert issue`'s CSR check.
   let infoDer: Uint8Array;
+  let subject: Name;
+  let spki: Uint8Array;
+  let sigAlgDer: Uint8Array;
+  let signature: Uint8Array;
+  let attributes: Attribute[];
   try {
     assertStrictDer(der);
     const top = whole(der);
     const parts = children(der, top);
     if (top.tag !== 0x30 || parts.length !== 3) throw new Error('not a SEQUENCE of three');
-    infoDer = slice(der, parts[0]);
-    csr = AsnConvert.parse(der, CertificationRequest);
+    const [info, sigAlg, sig] = parts;
+    if (info.tag !== 0x30 || sigAlg.tag !== 0x30 || sig.tag !== 0x03) throw new Error('not certificationRequestInfo, signatureAlgorithm, signature');
+    infoDer = slice(der, info);
+    const f = children(der, info);
+    // version, subject, subjectPKInfo, then attributes [0] (which asn1-csr, and so this reader, takes as optional)
+    if (f.length < 3 || f.length > 4 || f[0].tag !== 0x02 || f[1].tag !== 0x30 || f[2].tag !== 0x30 || (f[3] && f[3].tag !== 0xa0)) throw new Error('the request info is not version, subject, public key, attributes');
+    subject = AsnConvert.parse(slice(der, f[1]), Name);
+    spki = slice(der, f[2]);
+    // [0] IMPLICIT SET OF Attribute: each child is one Attribute SEQUENCE.
+    attributes = f[3] ? children(der, f[3]).map((a) => AsnConvert.parse(slice(der, a), Attribute)) : [];
+    sigAlgDer = slice(der, sigAlg);
+    const bits = der.subarray(sig.contentStart, sig.end);
+    if (bits.length < 1 || bits[0] !== 0) throw new Error('the signature BIT STRING has unused bits');
+    signature = bits.subarray(1);
   } catch (e) {
     throw new QpkiError('CSR_INVALID', `The file is not a valid PKCS#10 certificate request (${e instanceof Error ? e.message : e}).`);
   }
-  const spki = new Uint8Array(AsnConvert.serialize(csr.certificationRequestInfo.subjectPKInfo));
   let keyAlgorithm: KeyAlgorithm;
   let signatureAlgorithm: SignatureAlgorithm;
   try {
     keyAlgorithm = keyAlgorithmOfSpki(spki);
-    signatureAlgorithm = signatureAlgorithmFromIdentifier(new Uint8Array(AsnConvert.serialize(csr.signatureAlgorithm)));
+    signatureAlgorithm = signatureAlgorithmFromIdentifier(sigAlgDer);
   } catch (e) {
     throw new QpkiError('CSR_INVALID', `The request's key or signature algorithm is not supported: ${e instanceof Error ? e.message : e}`);
   }
-  if (!verifySignature(spki, signatureAlgorithm, infoDer, new Uint8Array(csr.signature))) {
+  if (!verifySignature(spki, signatureAlgorithm, infoDer, signature)) {
     throw new QpkiError('CSR_SIGNATURE_INVALID', 'The request is not signed by the key it contains (bad signature). It was refused.');
   }
   const requestedExtensions: Extension[] = [];
-  for (const a of csr.certificationRequestInfo.attributes) {
+  for (const a of attributes) {
     if (a.type !== OID_EXTENSION_REQUEST) continue;
     for (const v of a.values) requestedExtensions.push(...AsnConvert.parse(v, Extensions));
   }
-  return { der, info: infoDer, subject: csr.certificationRequestInfo.subject, spki, keyAlgorithm, signatureAlgorithm, requestedExtensions };
+  return { der, info: infoDer, subject, spki, keyAlgorithm, signatureAlgorithm, requestedExtensions };
 }
