@@ -4,11 +4,10 @@ import { join, resolve } from 'node:path';
 import { QpkiError } from '../core/errors';
 import { caKeyStorages } from '../core/ca/index';
 import { prepareSubject, type CertificateAuthority } from '../core/ca/authority';
-import { writeFileAtomic } from '../core/ca/fsx';
+import { makeDirsDurable, writeFileAtomic } from '../core/ca/fsx';
 import { defaultSignatureAlgorithm } from '../core/keys/algorithms';
 /** keys/software when the subject key is a file: `--key-in-token` never needs it. */
 const softwareKeys = () => require('../core/keys/software') as typeof import('../core/keys/software');
-import { makeDirs } from '../core/dirs';
 import { loadProfile } from '../core/profiles/index';
 import { openLoggedIn, resolveToken, type ResolvedToken } from './token';
 import { secretSources, type CaOpts, type VarOptions } from './options';
@@ -60,13 +59,13 @@ export async function credentialEnroll(o: CaOpts & VarOptions & { profile: strin
       const rep = await keySession.generateKey({ algorithm: profile.algorithm, label: o.keyLabel! });
       spki = rep.key.spki;
       keyDesc = `in token "${keySession.token.label}", label "${o.keyLabel}", id ${rep.key.id}`;
-      makeDirs(base);
+      makeDirsDurable(base);
       credDirMade = base;
     } else {
       const passphrase = await newKeyPassphrase('the credential key file', secretSources(o.passphrase, o.passphraseEnv, o.passphraseFile), { unencrypted: o.unencryptedKey, allowUnencryptedWithoutTty: true });
       const k = softwareKeys().generateSoftwareKey(profile.algorithm);
       spki = k.spki;
-      makeDirs(base);
+      makeDirsDurable(base);
       credDirMade = base;
       const keyPath = join(base, 'key.pem');
       softwareKeys().writeKeyFile(keyPath, k.pkcs8, passphrase);

@@ -1,5 +1,5 @@
 import { chmodSync, closeSync, existsSync, fsyncSync, ftruncateSync, linkSync, writeFileSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { QpkiError } from '../errors';
 import { pauseSync } from '../pause';
 
@@ -21,6 +21,19 @@ function fsyncDir(dir: string): void {
   }
 }
 
+/**
+ * makeDirs, then the parent of each directory it created is fsynced, so a directory made for
+ * files that must survive (a credential's key and certificate) is not lost with its entry in a
+ * power cut after its files were flushed. Directories that existed are left as they were.
+ */
+export function makeDirsDurable(path: string, mode: number = PRIVATE_DIR_MODE): void {
+  const abs = resolve(path);
+  let existing = abs;
+  while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
+  if (!makeDirs(abs, mode)) return;
+  for (let d = abs; d !== existing; d = dirname(d)) fsyncDir(dirname(d));
+}
+
 /** Temporary names: pid and a counter, 12 hex digits (the pattern `ca check` recognizes). */
 let tempCounter = 0;
 
@@ -36,7 +49,8 @@ function writeTemp(path: string, data: string | Uint8Array, mode: number, sync: 
     fd = openSync(tmp, 'wx', mode);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') makeDirs(dirname(path));
+    // Missing folders are made; when this write is flushed, so are the entries of the folders it made.
+    if (code === 'ENOENT') (sync ? makeDirsDurable : makeDirs)(dirname(path));
     // EEXIST: a file left by an earlier process that had the same pid; a random name cannot clash.
     else if (code === 'EEXIST') tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
     else throw e;
