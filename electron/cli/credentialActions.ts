@@ -4,7 +4,8 @@ import { join, resolve } from 'node:path';
 import { QpkiError } from '../core/errors';
 import { caKeyStorages } from '../core/ca/index';
 import { prepareSubject, type CertificateAuthority } from '../core/ca/authority';
-import { makeDirsDurable, writeFileAtomic } from '../core/ca/fsx';
+import { writeFileAtomic } from '../core/ca/fsx';
+import { makeDirsDurable } from '../core/dirs';
 import { defaultSignatureAlgorithm } from '../core/keys/algorithms';
 /** keys/software when the subject key is a file: `--key-in-token` never needs it. */
 const softwareKeys = () => require('../core/keys/software') as typeof import('../core/keys/software');

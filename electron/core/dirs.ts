@@ -11,7 +11,7 @@
  *   Parents created on the way to a directory the operator named: 0755 less the umask — theirs,
  *   not CA material, and never writable by others.
  */
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
 export const PRIVATE_DIR_MODE = 0o700;
@@ -36,4 +36,37 @@ export function makeDirs(path: string, mode: number = PRIVATE_DIR_MODE): boolean
 /** The parents of `path` that are missing, made 0755 less the umask (see above). */
 export function makeParents(path: string): void {
   mkdirSync(dirname(resolve(path)), { recursive: true, mode: PARENT_DIR_MODE });
+}
+
+/**
+ * fsync a directory, so the entries made in it (a file linked or renamed there, a new folder)
+ * survive a power cut. Best effort: some platforms (Windows) and filesystems cannot fsync a
+ * directory, and the file itself was already flushed.
+ */
+export function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    /* see above */
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * makeDirs (with the parents it makes given `parentMode`, 0755 for a folder the operator named
+ * inside their own), then the parent of each folder it created is fsynced: a folder made for
+ * files that must survive (a credential's key, a journal) is otherwise lost with its entry in a
+ * power cut after its files were flushed. Folders that existed are left as they were.
+ */
+export function makeDirsDurable(path: string, mode: number = PRIVATE_DIR_MODE, parentMode: number = mode): void {
+  const abs = resolve(path);
+  let existing = abs;
+  while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
+  if (existing === abs) return;
+  if (parentMode !== mode) mkdirSync(dirname(abs), { recursive: true, mode: parentMode });
+  makeDirs(abs, mode);
+  for (let d = abs; d !== existing; d = dirname(d)) fsyncDir(dirname(d));
 }

@@ -1,5 +1,5 @@
 import { chmodSync, closeSync, existsSync, fsyncSync, ftruncateSync, linkSync, writeFileSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { QpkiError } from '../errors';
 import { pauseSync } from '../pause';
 
@@ -7,32 +7,7 @@ import { pauseSync } from '../pause';
 function randomBytes(n: number): Buffer {
   return (require('node:crypto') as typeof import('node:crypto')).randomBytes(n);
 }
-import { makeDirs, makeParents, PRIVATE_DIR_MODE } from '../dirs';
-
-function fsyncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    /* some filesystems cannot fsync a directory; the rename is still atomic */
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
-
-/**
- * makeDirs, then the parent of each directory it created is fsynced, so a directory made for
- * files that must survive (a credential's key and certificate) is not lost with its entry in a
- * power cut after its files were flushed. Directories that existed are left as they were.
- */
-export function makeDirsDurable(path: string, mode: number = PRIVATE_DIR_MODE): void {
-  const abs = resolve(path);
-  let existing = abs;
-  while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
-  if (!makeDirs(abs, mode)) return;
-  for (let d = abs; d !== existing; d = dirname(d)) fsyncDir(dirname(d));
-}
+import { fsyncDir, makeDirs, makeDirsDurable, makeParents, PRIVATE_DIR_MODE } from '../dirs';
 
 /** Temporary names: pid and a counter, 12 hex digits (the pattern `ca check` recognizes). */
 let tempCounter = 0;

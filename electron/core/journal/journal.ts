@@ -20,7 +20,7 @@ import { userInfo } from 'node:os';
 import { basename, join } from 'node:path';
 import { createHash, hash } from 'node:crypto';
 import { QpkiError } from '../errors';
-import { makeDirs, makeParents } from '../dirs';
+import { fsyncDir, makeDirsDurable, PARENT_DIR_MODE, PRIVATE_DIR_MODE } from '../dirs';
 import { canonicalJson } from './canonical';
 import { JOURNAL_KINDS, ZERO_HASH, checkChain, entryHash, shapeProblem, type ChainBreak, type JournalEntry, type JournalKind } from './chain';
 import { assertNoSecrets, toFacts } from './facts';
@@ -68,8 +68,8 @@ export class Journal {
     checkParticipants(operator, witnesses);
     const file = journalPath(caDir);
     try {
-      makeParents(caDir);
-      makeDirs(caDir);
+      // The folder's entry (and its new parents') flushed too: the record must outlive a power cut.
+      makeDirsDurable(caDir, PRIVATE_DIR_MODE, PARENT_DIR_MODE);
       if (!existsSync(file)) {
         closeSync(openSync(file, 'a', 0o644));
         fsyncDir(caDir);
@@ -377,19 +377,6 @@ function writeAll(fd: number, buf: Buffer): void {
   while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
 }
 
-function fsyncDir(dir: string): void {
-  // Makes the new file's directory entry durable; not every platform lets a directory be fsynced.
-  try {
-    const fd = openSync(dir, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    /* best effort */
-  }
-}
 
 function defaultOperator(): string {
   try {

@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { PrivateKeyInfo } from '@peculiar/asn1-pkcs8';
+import { fsyncDir } from '../dirs';
 import { QpkiError } from '../errors';
 import { keyFamily, signatureFitsKey, type KeyAlgorithm, type SignatureAlgorithm } from './algorithms';
 import {
@@ -115,17 +116,6 @@ function placeWithoutOverwrite(tmp: string, target: string): void {
   fs.renameSync(tmp, target);
 }
 
-function fsyncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    // Some platforms (Windows) cannot fsync a directory; the file itself is already synced.
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
-}
 
 function outputExists(p: string): QpkiError {
   return new QpkiError('OUTPUT_EXISTS', `${p} already exists; choose another path or move the old file away first.`);
