@@ -2,7 +2,7 @@
  * Reading a CA directory without its keys: its metadata, its certificate's facts, its index, where
  * its keys are, and a pending CA's request. This is what `ca info` and the app's CA view show.
  * It is apart from authority.ts so that reading a CA does not load what signing needs (profiles,
- * lints, PKCS#11, software keys, node:crypto): `ca info` then loads and runs about half the code.
+ * lints, PKCS#11, software keys, node:crypto): `ca info` loads none of them.
  */
 import { join, resolve } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
