@@ -11,11 +11,11 @@ import { appFingerprint, fileSha256 } from '../core/journal/fingerprint';
 import { preflight } from '../core/journal/preflight';
 import { QpkiError, toErrorPayload } from '../core/errors';
 import { lockCaDir } from '../core/ca/fsx';
+import type { CaKeyAccess, CertificateAuthority } from '../core/ca/index';
+import type { TokenSession } from '../core/pkcs11/index';
 
 /** The journal's code (and node:crypto with it), loaded by the runs that write a record: every command loads this module, `ca info` and the like write none. */
 const journalCode = () => require('../core/journal/journal') as typeof import('../core/journal/journal');
-import type { CaKeyAccess, CertificateAuthority } from '../core/ca/index';
-import type { TokenSession } from '../core/pkcs11/index';
 
 declare const QPKI_VERSION: string | undefined;
 

@@ -7,8 +7,6 @@ import { prepareSubject, type CertificateAuthority } from '../core/ca/authority'
 import { writeFileAtomic } from '../core/ca/fsx';
 import { makeDirsDurable } from '../core/dirs';
 import { defaultSignatureAlgorithm } from '../core/keys/algorithms';
-/** keys/software when the subject key is a file: `--key-in-token` never needs it. */
-const softwareKeys = () => require('../core/keys/software') as typeof import('../core/keys/software');
 import { loadProfile } from '../core/profiles/index';
 import { openLoggedIn, resolveToken, type ResolvedToken } from './token';
 import { secretSources, type CaOpts, type VarOptions } from './options';
@@ -17,6 +15,9 @@ import { emit } from './output';
 import { openCaRecorded } from './ceremony';
 import { lintLines } from './lintLines';
 import { groupHex } from '../core/journal/format';
+
+/** keys/software when the subject key is a file: `--key-in-token` never needs it. */
+const softwareKeys = () => require('../core/keys/software') as typeof import('../core/keys/software');
 
 function caDir(o: CaOpts): string {
   return o.dir ?? o.caDir ?? './ca';

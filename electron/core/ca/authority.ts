@@ -6,8 +6,6 @@ import { BasicConstraints, Certificate, id_ce_basicConstraints, id_ce_subjectKey
 import { QpkiError } from '../errors';
 import { defaultSignatureAlgorithm, signatureFitsKey, type KeyAlgorithm, type SignatureAlgorithm } from '../keys/algorithms';
 import type { KeyStorageRef, Signer } from '../keys/signer';
-/** keys/software (PKCS#8, key files, ML-DSA) when a software key is made or opened: a CA whose key is in a token never needs it. */
-const softwareKeys = () => require('../keys/software') as typeof import('../keys/software');
 import { keyAlgorithmOfSpki, signatureAlgorithmFromObject, verifySignature } from '../keys/verify';
 import { isMlDsa } from '../keys/mldsa';
 import { CKM_ML_DSA } from '../pkcs11/constants';
@@ -30,6 +28,9 @@ import { signerForRef, type CaKeyAccess } from './caKeys';
 import { certFacts } from './view';
 import { caCertificateSerials, canonicalSerial, certFileName, nextSerialFileText, readSerialFile, serialBigInt, serialFromBigInt, SERIAL_FILE } from './serials';
 import { nameString, SHORT } from '../x509/names';
+
+/** keys/software (PKCS#8, key files, ML-DSA) when a software key is made or opened: a CA whose key is in a token never needs it. */
+const softwareKeys = () => require('../keys/software') as typeof import('../keys/software');
 
 const DAY_MS = 86_400_000;
 

@@ -8,11 +8,12 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { QpkiError } from '../errors';
 import type { Signer } from '../keys/signer';
-/** keys/software (PKCS#8, key files, ML-DSA) when a software key is made or opened: a CA whose key is in a token never needs it. */
-const softwareKeys = () => require('../keys/software') as typeof import('../keys/software');
 import { loadModule, type PinProvider, type TokenSession } from '../pkcs11/index';
 import { checkedModulePath, resolveKeyStorage } from './keyStorage';
 import type { KeyRef } from './meta';
+
+/** keys/software (PKCS#8, key files, ML-DSA) when a software key is made or opened: a CA whose key is in a token never needs it. */
+const softwareKeys = () => require('../keys/software') as typeof import('../keys/software');
 
 /** How an existing CA's keys are unlocked. Secrets are asked for when needed and not kept. */
 export interface CaKeyAccess {

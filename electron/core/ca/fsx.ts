@@ -2,12 +2,12 @@ import { chmodSync, closeSync, existsSync, fsyncSync, ftruncateSync, linkSync, w
 import { basename, dirname, join } from 'node:path';
 import { QpkiError } from '../errors';
 import { pauseSync } from '../pause';
+import { fsyncDir, makeDirs, makeDirsDurable, makeParents, PRIVATE_DIR_MODE } from '../dirs';
 
 /** Random bytes for temporary names; node:crypto is loaded when first needed, not by every reader of a CA directory. */
 function randomBytes(n: number): Buffer {
   return (require('node:crypto') as typeof import('node:crypto')).randomBytes(n);
 }
-import { fsyncDir, makeDirs, makeDirsDurable, makeParents, PRIVATE_DIR_MODE } from '../dirs';
 
 /** Temporary names: pid and a counter, 12 hex digits (the pattern `ca check` recognizes). */
 let tempCounter = 0;

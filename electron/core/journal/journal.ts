@@ -377,7 +377,6 @@ function writeAll(fd: number, buf: Buffer): void {
   while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
 }
 
-
 function defaultOperator(): string {
   try {
     return userInfo().username || 'unknown';

@@ -7,8 +7,6 @@
  */
 import { QpkiError } from '../errors';
 import { keyFamily, signatureFitsKey, type KeyAlgorithm } from '../keys/algorithms';
-/** keys/software for a throwaway key, made only when external linters are to read a signed copy. */
-const softwareKeys = () => require('../keys/software') as typeof import('../keys/software');
 import type { Signer } from '../keys/signer';
 import { signatureAlgorithmFromIdentifier, verifySignature } from '../keys/verify';
 import { assembleSigned } from '../x509/certificate';
@@ -20,6 +18,9 @@ import { keyFacts } from './helpers';
 import { CATALYST_CRL_LINTS, KEY_LINTS } from './keys';
 import { RFC5280_LINTS } from './rfc5280';
 import type { CertificateKind, CertificateLint, CrlLint, DocumentKind, LintContext, LintFinding, LintResult, LintStatus, PkiKind } from './types';
+
+/** keys/software for a throwaway key, made only when external linters are to read a signed copy. */
+const softwareKeys = () => require('../keys/software') as typeof import('../keys/software');
 
 export type * from './types';
 export { BR_SUBSCRIBER_VALIDITY, brSubscriberValidityAt } from './br';
