@@ -143,6 +143,7 @@ test('keys generated in the token are sensitive, never extractable, and sign wit
         `${algorithm} attributes`,
       );
       assert.equal(rep.testSignature.verified, true);
+      assert.ok(Number.isFinite(rep.durationMs) && rep.durationMs > 0 && rep.durationMs < 120_000, `${algorithm} duration ${rep.durationMs}`);
       assert.equal(rep.key.id.length, 40, 'id derived from the public key (SHA-1)');
       // The public half, read back: verify only, and unchangeable by anyone holding the token without the PIN.
       assert.deepEqual(publicKeyAttributes(s, rep.key.id), { modifiable: false, encrypt: false, wrap: false, verify: true, private: false, count: 1 }, `${algorithm} public key`);
