@@ -14,7 +14,7 @@ import type { PinProvider, TokenSession } from '../pkcs11/index';
 import { buildExtensions, buildSubject, renderSubject, resolveVariables, subjectKeyIdentifier, validityDaysFor, type Profile, type VariableValues } from '../profiles/index';
 import { newSerial, prepareCertificate, serialHex, wholeSeconds } from '../x509/certificate';
 import { catalystParts } from '../x509/catalyst';
-import { checkSigned, signPrepared, type IssuerKeys, type PreparedDocument } from '../x509/tbs';
+import { checkSigned, checkSignedAsync, signPrepared, type IssuerKeys, type PreparedDocument } from '../x509/tbs';
 import { prepareCrl, type RevocationReason } from '../x509/crl';
 import { pemOrDer, toPem } from '../x509/pem';
 import { lockCaDir, overwriteSmallFile, readText, syncPaths, writeFileAtomic, makeStagingDir } from './fsx';
@@ -636,14 +636,27 @@ export class CertificateAuthority extends CaDirectory {
       return;
     }
 
-    // Sign in order; a refused or unverifiable signature fails only its own request.
+    // Sign in order; a refused or unverifiable signature fails only its own request. In a batch
+    // of several, each signature is verified on the thread pool while the token signs the next
+    // (checkSignedAsync); alone, it is verified here, which spares starting the pool's threads.
     let failure: unknown;
     const signed: BatchItem[] = [];
     const issuer = this.issuerKeys();
+    const pooled = items.length > 1;
+    const checked: { i: BatchItem; der?: Uint8Array; verdict: Promise<unknown> }[] = [];
     for (const i of items) {
       try {
         const der = await signPrepared(i.prepared.document, this.signer, this.altSigner);
-        checkSigned(der, i.prepared.document, issuer);
+        // The verdict is the error, or undefined: a rejection waiting for its turn is not left unhandled.
+        checked.push({ i, der, verdict: pooled ? checkSignedAsync(der, i.prepared.document, issuer).then(() => undefined, (e: unknown) => e) : Promise.resolve(checkSigned(der, i.prepared.document, issuer)) });
+      } catch (e) {
+        checked.push({ i, verdict: Promise.resolve(e) });
+      }
+    }
+    for (const { i, der, verdict } of checked) {
+      try {
+        const refused = await verdict;
+        if (refused !== undefined || der === undefined) throw refused;
         // And again on the real certificate: what is written passed the gate as signed.
         i.lintAfter = lintAfterSigning(der, 'certificate', this.certificatePolicy(i.prepared.profile), i.lint);
         refuseIfBlocked(i.lintAfter, `The signed certificate ${i.prepared.serial}`, 'after');

@@ -82,6 +82,37 @@ test('a bad request among concurrent ones fails alone; the others are issued', a
   }
 });
 
+test('a signature that does not verify fails its own request only, in a batch (verified on the thread pool) as alone', async () => {
+  const { dir, ca } = await softwareCa();
+  try {
+    const profile = loadProfile('ec/tls-server');
+    const spki = generateSoftwareKey('ec-p256').spki;
+    // A signer that signs other bytes for one call: what a faulty token could return.
+    const real = ca.signer;
+    let calls = 0;
+    let spoil = 2;
+    (ca as { signer: typeof real }).signer = { ...real, sign: (alg, data) => real.sign(alg, ++calls === spoil ? Uint8Array.from([...data, 1]) : data) };
+    const batch = await Promise.allSettled(['a', 'b', 'c'].map((h) => ca.issue({ profile, vars: { cn: `${h}.example.com` }, spki })));
+    assert.deepEqual(batch.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+    const refusal = (batch[1] as PromiseRejectedResult).reason as { code: string; message: string };
+    assert.equal(refusal.code, 'SIGNATURE_INVALID');
+    assert.match(refusal.message, /signature does not verify against the issuer's public key/);
+    spoil = calls + 1;
+    await assert.rejects(ca.issue({ profile, vars: { cn: 'alone.example.com' }, spki }), (e: { code?: string }) => e.code === 'SIGNATURE_INVALID');
+    const after = await ca.issue({ profile, vars: { cn: 'after.example.com' }, spki });
+    await ca.close();
+    const issued = [batch[0], batch[2]].map((r) => (r as PromiseFulfilledResult<{ serial: string }>).value.serial);
+    assert.deepEqual(readIndex(dir).map((e) => e.serial), [...issued, after.serial]);
+    const failed = readJournal(dir).filter((e) => e.kind === 'signing.failed');
+    assert.equal(failed.length, 2, 'each refused signature is journaled');
+    assert.ok(failed.every((e) => e.facts.code === 'SIGNATURE_INVALID'));
+    assert.equal(readdirSync(join(dir, 'certs')).length, 3, 'no file for a refused signature');
+    assert.equal(checkCaDir(dir).ok, true, checkCaDir(dir).problems.join('\n'));
+  } finally {
+    rmSync(join(dir, '..'), { recursive: true, force: true });
+  }
+});
+
 test('a certificate file a power cut left empty, or lost, is restored by --repair from the signed copy in the journal', async () => {
   const { dir, ca } = await softwareCa();
   try {

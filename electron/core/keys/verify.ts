@@ -3,7 +3,7 @@
  * named in X.509 (AlgorithmIdentifier DER, both ways), and signature verification.
  * Classical algorithms go through node:crypto, ML-DSA through noble.
  */
-import { constants, createPublicKey, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { constants, createPublicKey, verify as nodeVerify, type KeyObject, type VerifyKeyObjectInput } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import type { RsaSaPssParams } from '@peculiar/asn1-rsa';
@@ -134,16 +134,40 @@ export function verifySignature(spki: Uint8Array, alg: SignatureAlgorithm, data:
   if (isMlDsa(alg)) return mlDsaVerify(alg, parseSpki(spki).publicKey, data, signature);
   const key = nodePublicKey(spki);
   try {
-    if (alg === 'ed25519') return nodeVerify(null, data, key, signature);
-    const hash = signatureHash(alg)!;
-    if (alg.startsWith('rsa-pss-')) {
-      return nodeVerify(hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: HASH_LENGTH[hash] }, signature);
-    }
-    if (alg.startsWith('rsa-pkcs1-')) return nodeVerify(hash, data, { key, padding: constants.RSA_PKCS1_PADDING }, signature);
-    return nodeVerify(hash, data, { key, dsaEncoding: 'der' }, signature);
+    const [hash, options] = nodeVerifyOptions(key, alg);
+    return nodeVerify(hash, data, options, signature);
   } catch {
     return false;
   }
+}
+
+/**
+ * The same verdict as `verifySignature`, computed on libuv's thread pool for the algorithms
+ * node:crypto verifies (ML-DSA, verified by noble in JavaScript, stays on this thread): a batch
+ * of issuances verifies its signatures on the other cores while this one signs the next.
+ */
+export function verifySignatureAsync(spki: Uint8Array, alg: SignatureAlgorithm, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
+  const keyAlg = keyAlgorithmOfSpki(spki);
+  if (!signatureFitsKey(alg, keyAlg)) return Promise.resolve(false);
+  if (isMlDsa(alg)) return Promise.resolve(mlDsaVerify(alg, parseSpki(spki).publicKey, data, signature));
+  const key = nodePublicKey(spki);
+  return new Promise((resolve) => {
+    try {
+      const [hash, options] = nodeVerifyOptions(key, alg);
+      nodeVerify(hash, data, options, signature, (err, ok) => resolve(!err && ok));
+    } catch {
+      resolve(false);
+    }
+  });
+}
+
+/** node:crypto's digest name and the key with the padding or encoding an `alg` signature has. */
+function nodeVerifyOptions(key: KeyObject, alg: SignatureAlgorithm): [Hash | null, KeyObject | VerifyKeyObjectInput] {
+  if (alg === 'ed25519') return [null, key];
+  const hash = signatureHash(alg)!;
+  if (alg.startsWith('rsa-pss-')) return [hash, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: HASH_LENGTH[hash] }];
+  if (alg.startsWith('rsa-pkcs1-')) return [hash, { key, padding: constants.RSA_PKCS1_PADDING }];
+  return [hash, { key, dsaEncoding: 'der' }];
 }
 
 const ECDSA_OID: Record<Hash, string> = { sha256: OID.ecdsaWithSha256, sha384: OID.ecdsaWithSha384, sha512: OID.ecdsaWithSha512 };

@@ -11,7 +11,7 @@ import { generateSoftwareKey, signerFromPkcs8 } from '../keys/software';
 import type { Signer } from '../keys/signer';
 import { newSerial, prepareCertificate } from './certificate';
 import { prepareCrl } from './crl';
-import { checkSigned, signPrepared } from './tbs';
+import { checkSigned, checkSignedAsync, signPrepared, type IssuerKeys, type PreparedDocument } from './tbs';
 import { children, slice, whole } from './der';
 import { stripAltSignatureValue } from './catalyst';
 
@@ -68,4 +68,41 @@ test('CRLs: the same guarantees, Catalyst included', async () => {
   const hd = await signPrepared(h, ec, ml);
   assert.deepEqual(stripAltSignatureValue(tbsOf(hd), 'crl').tbs, h.tbs);
   checkSigned(hd, h, { spki: ec.spki, altSpki: ml.spki });
+});
+
+test('the check on the thread pool gives the same verdict and the same refusal as the check here', async () => {
+  const verdict = (f: () => void) => {
+    try {
+      f();
+      return 'ok';
+    } catch (e) {
+      return `${(e as { code?: string }).code}: ${(e as Error).message}`;
+    }
+  };
+  const pooled = (der: Uint8Array, p: PreparedDocument, k: IssuerKeys) => checkSignedAsync(der, p, k).then(() => 'ok', (e: { code?: string; message: string }) => `${e.code}: ${e.message}`);
+  const cases: [string, Uint8Array, PreparedDocument, IssuerKeys][] = [];
+  for (const alg of ['ec-p256', 'ec-p384', 'rsa-2048', 'ed25519'] as const) {
+    const key = signerFromPkcs8(generateSoftwareKey(alg).pkcs8, storage);
+    const sigAlg = ({ 'ec-p256': 'ecdsa-sha256', 'ec-p384': 'ecdsa-sha384', 'rsa-2048': 'rsa-pss-sha256', ed25519: 'ed25519' } as const)[alg];
+    const p = prepareCertificate({ ...content, signatureAlgorithm: sigAlg });
+    const der = await signPrepared(p, key);
+    cases.push([`${alg} good`, der, p, { spki: key.spki }], [`${alg} other key`, der, p, { spki: other.spki }]);
+    const liar: Signer = { ...key, sign: (a, data) => key.sign(a, Uint8Array.from([...data, 1])) };
+    cases.push([`${alg} other bytes`, await signPrepared(p, liar), p, { spki: key.spki }]);
+  }
+  const p = prepareCertificate(content);
+  cases.push(['another TBS', await signPrepared(prepareCertificate({ ...content, serial: newSerial() }), ec), p, { spki: ec.spki }]);
+  const h = prepareCertificate({ ...content, subjectAltSpki: ml.spki, altSignatureAlgorithm: 'ml-dsa-44' });
+  const hd = await signPrepared(h, ec, ml);
+  const otherMl = signerFromPkcs8(generateSoftwareKey('ml-dsa-44').pkcs8, storage);
+  cases.push(['catalyst good', hd, h, { spki: ec.spki, altSpki: ml.spki }], ['catalyst other alt key', hd, h, { spki: ec.spki, altSpki: otherMl.spki }]);
+  cases.push(['catalyst, both keys wrong: the alternative is named first', hd, h, { spki: other.spki, altSpki: otherMl.spki }], ['catalyst without alt key', hd, h, { spki: ec.spki }]);
+  let refused = 0;
+  for (const [what, der, doc, keys] of cases) {
+    const here = verdict(() => checkSigned(der, doc, keys));
+    assert.equal(await pooled(der, doc, keys), here, what);
+    if (here !== 'ok') refused++;
+    assert.equal(here === 'ok', / good$/.test(what), `${what}: ${here}`);
+  }
+  assert.equal(refused, cases.length - 5);
 });
