@@ -50,6 +50,28 @@ describe('lints', () => {
   });
 });
 
+describe('lints against an issuer', () => {
+  test('each run reads the issuer it is given: the same one again, another one, or a copy changed in place', async () => {
+    const ch = await issueFamily(builtinFamilies().find((f) => f.name === 'ec')!);
+    const leaf = ch.leaves.find((l) => l.profile === 'ec/tls-server')!.der;
+    const issuerFails = (issuer: Uint8Array) =>
+      runCertificateLints(leaf, { pki: 'private', issuer }).results.filter((r) => r.status === 'fail' && /issuer|authority_key/.test(r.lint)).map((r) => r.lint).sort();
+    assert.deepEqual(issuerFails(ch.issuing.der), []);
+    assert.deepEqual(issuerFails(ch.issuing.der), [], 'the same issuer twice');
+    // The root is not this leaf's issuer: its name and key identifier differ.
+    assert.deepEqual(issuerFails(ch.root.der), ['rfc5280.authority_key_identifier_mismatch', 'rfc5280.issuer_name_mismatch']);
+    assert.deepEqual(issuerFails(ch.issuing.der), [], 'back to the real issuer');
+    // The caller's buffer changed after a run (the issuer's subject rewritten): read again.
+    const changed = Uint8Array.from(ch.issuing.der);
+    assert.deepEqual(issuerFails(changed), []);
+    const cn = Buffer.from('Example Issuing CA');
+    const at = Buffer.from(changed).indexOf(cn);
+    assert.ok(at > 0);
+    changed[at] = 'X'.charCodeAt(0);
+    assert.deepEqual(issuerFails(changed), ['rfc5280.issuer_name_mismatch']);
+  });
+});
+
 describe('the gate', () => {
   const findings = [
     { lint: 'br.subscriber.validity_too_long', severity: 'error' as const, source: 'CABF BR 6.3.2', message: 'x' },

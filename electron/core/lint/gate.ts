@@ -10,7 +10,7 @@
  */
 import { QpkiError } from '../errors';
 import type { KeyAlgorithm } from '../keys/algorithms';
-import { parseCertificateModel } from '../x509/model';
+import { parseCertificateModel, type CertificateModel } from '../x509/model';
 import { bytesEqual, children, slice, whole } from '../x509/der';
 import { assembleSignedDocument, signPrepared, withAltSignatureValue, type PreparedDocument, type PreparedKind } from '../x509/tbs';
 import { runExternalLinters } from './external';
@@ -47,18 +47,19 @@ function throwawayAlgorithm(alg: KeyAlgorithm): KeyAlgorithm {
   return alg.startsWith('rsa-') ? 'rsa-2048' : alg;
 }
 
-function kindOf(der: Uint8Array, kind: PreparedKind, policy: LintPolicy): DocumentKind {
-  if (kind === 'crl') return 'crl';
+/** The kind of document to lint, and a certificate as read to tell it (the lints then read it once). */
+function kindOf(der: Uint8Array, kind: PreparedKind, policy: LintPolicy): { kind: DocumentKind; model?: CertificateModel } {
+  if (kind === 'crl') return { kind: 'crl' };
   const c = parseCertificateModel(der);
-  if (c.basicConstraints?.ca) return policy.root ? 'root' : 'subordinate-ca';
-  return certificateKindOf(c);
+  if (c.basicConstraints?.ca) return { kind: policy.root ? 'root' : 'subordinate-ca', model: c };
+  return { kind: certificateKindOf(c), model: c };
 }
 
 /** Lint a signed document (throwaway-signed before, or the real one after) under a policy. */
 export function lintDocument(der: Uint8Array, kind: PreparedKind, policy: LintPolicy): LintReport {
-  const k = kindOf(der, kind, policy);
+  const { kind: k, model } = kindOf(der, kind, policy);
   const ctx = { pki: policy.pki, ...(policy.issuerDer ? { issuer: policy.issuerDer } : {}) };
-  const findings = k === 'crl' ? lintCrl(der, ctx) : lintCertificate(der, { ...ctx, kind: k });
+  const findings = k === 'crl' ? lintCrl(der, ctx) : lintCertificate(der, { ...ctx, kind: k }, model);
   const blocking = blockingFindings(findings, policy.accepted);
   const reasons = new Map(policy.accepted.filter((a) => a.reason.trim()).map((a) => [a.lint, a.reason]));
   const accepted = findings.filter((f) => f.severity === 'error' && reasons.has(f.lint)).map((f) => ({ ...f, reason: reasons.get(f.lint)! }));

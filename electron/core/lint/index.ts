@@ -10,7 +10,7 @@ import { keyFamily, signatureFitsKey, type KeyAlgorithm } from '../keys/algorith
 import type { Signer } from '../keys/signer';
 import { signatureAlgorithmFromIdentifier, verifySignature } from '../keys/verify';
 import { assembleSigned } from '../x509/certificate';
-import { children, slice, whole } from '../x509/der';
+import { bytesEqual, children, slice, whole } from '../x509/der';
 import { OIDS, parseCertificateModel, parseCrlModel, type CertificateModel } from '../x509/model';
 import { BR_LINTS } from './br';
 import { CRL_LINTS } from './crl';
@@ -53,8 +53,19 @@ export function selfSignatureVerifies(c: CertificateModel): boolean | undefined 
   }
 }
 
+/**
+ * The issuer's certificate as read for the last lint run: a CA lints every certificate it issues
+ * against its own certificate, which was parsed again for each of them. Kept with a copy of its
+ * bytes, so only the same certificate gets it back. Lints only read a model.
+ */
+let lastIssuer: { der: Uint8Array; model: CertificateModel } | undefined;
+
 function issuerModel(ctx: LintContext | undefined): CertificateModel | undefined {
-  return ctx?.issuer ? parseCertificateModel(ctx.issuer) : undefined;
+  if (!ctx?.issuer) return undefined;
+  if (lastIssuer && bytesEqual(lastIssuer.der, ctx.issuer)) return lastIssuer.model;
+  const model = parseCertificateModel(ctx.issuer);
+  lastIssuer = { der: Uint8Array.from(ctx.issuer), model };
+  return model;
 }
 
 function asMessages(out: unknown): string[] {
@@ -81,9 +92,12 @@ function result<C, F>(l: { name: string; severity: LintResult['severity']; sourc
     : { lint: l.name, severity: l.severity, source: l.source, status, messages };
 }
 
-/** Every certificate lint's verdict: pass, fail (with its messages) or not-applicable to this kind / PKI. */
-export function runCertificateLints(der: Uint8Array, ctx: LintContext = {}): { kind: CertificateKind; results: LintResult[] } {
-  const c = parseCertificateModel(der);
+/**
+ * Every certificate lint's verdict: pass, fail (with its messages) or not-applicable to this kind / PKI.
+ * `parsed` is `der` as parseCertificateModel read it, for a caller that has read it already.
+ */
+export function runCertificateLints(der: Uint8Array, ctx: LintContext = {}, parsed?: CertificateModel): { kind: CertificateKind; results: LintResult[] } {
+  const c = parsed ?? parseCertificateModel(der);
   if (ctx.kind === 'crl') throw new QpkiError('INPUT_INVALID', 'A certificate cannot be linted as a CRL.');
   const kind = ctx.kind ?? certificateKindOf(c);
   const pki: PkiKind = ctx.pki ?? 'public-tls';
@@ -114,8 +128,8 @@ function findingsOf(results: LintResult[]): LintFinding[] {
 }
 
 /** The findings of every lint that fails on a DER certificate. */
-export function lintCertificate(der: Uint8Array, ctx?: LintContext): LintFinding[] {
-  return findingsOf(runCertificateLints(der, ctx).results);
+export function lintCertificate(der: Uint8Array, ctx?: LintContext, parsed?: CertificateModel): LintFinding[] {
+  return findingsOf(runCertificateLints(der, ctx, parsed).results);
 }
 
 /** The findings of every lint that fails on a DER CRL. */
