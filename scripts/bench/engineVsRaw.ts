@@ -4,7 +4,7 @@
  * whole issuances (certificate, files, index, journal). Issue target: issuance ≥ 25 % of raw.
  */
 import { createHash, generateKeyPairSync, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as pkcs11js from 'pkcs11js';
 import { writeFileAtomic } from '../../electron/core/ca/fsx';
@@ -104,9 +104,9 @@ export async function benchEngineVsRaw(hsm: BenchHsm, report: Report, opts: { se
       const c = await inFlightWindow(64, runMs / 2);
       raws.push(r.perSec);
       rates.push(c.rate);
-      // Creating files costs this virtual machine more or less from one minute to the next, so it
-      // is sampled beside each window, and each window gets the ceiling its own costs allow.
-      const file = fileCreationCost(join(hsm.store.dir, 'file-cost'), 300);
+      // Creating files costs more or less from one minute to the next (see fileCreationCost), so
+      // it is sampled beside each window, and each window gets the ceiling its own costs allow.
+      const file = fileCreationCost(join(hsm.store.dir, `file-cost-${w}`), 300);
       fileCosts.push(file);
       const signMs = 1000 / r.perSec;
       ceilings.push(signMs / (signMs + verifyMs + file.cpuMs));
@@ -196,9 +196,14 @@ function verifyCost(): number {
 
 /**
  * One new file written as certificate files are (fsx.ts writeFileAtomic: temporary name, write,
- * close, link, unlink), as CPU time per file: in this kind of virtual machine, first touching memory the
- * guest had handed back to the host costs the kernel dearly, and a new inode is such memory, so
- * creating a file has been seen to cost from 0.04 ms to over 0.5 ms, more than a signature.
+ * close, link, unlink), as CPU time per file. On ext4 mounted without a journal (this kind of
+ * virtual machine's root), creating a file skips every inode freed in the last minutes
+ * (ext4's recently_deleted, read from the inode table one by one), so its cost grows with what
+ * was deleted nearby just before: 0.02 ms per file in a quiet folder, 0.8 ms beside one where
+ * thousands of files had just been removed (a perf profile of it is all recently_deleted). The
+ * probe's files are therefore kept until the bench's store is removed at the end: deleting
+ * them here made every later window, and its issuances, slower than the one before. The
+ * engine itself frees no inode per issuance (the temporary name is unlinked after the link).
  */
 function fileCreationCost(dir: string, files: number): { cpuMs: number; sysMs: number } {
   mkdirSync(dir, { recursive: true });
@@ -207,6 +212,5 @@ function fileCreationCost(dir: string, files: number): { cpuMs: number; sysMs: n
   // The engine's own call for a certificate file (authority.ts writeBatch), so this is its cost exactly.
   for (let i = 0; i < files; i++) writeFileAtomic(join(dir, `${i.toString(16).padStart(20, '0')}.crt`), pem, { createOnly: true, sync: false });
   const cpu = process.cpuUsage(cpu0);
-  rmSync(dir, { recursive: true, force: true });
   return { cpuMs: (cpu.user + cpu.system) / 1000 / files, sysMs: cpu.system / 1000 / files };
 }
