@@ -25,7 +25,7 @@ import { lintAfterSigning, lintBeforeSigning, lintFacts, refuseIfBlocked, type L
 import { loadProfile } from '../profiles/loader';
 import { activeVersion, caCertPath, catalystCertName, DEFAULT_PIN_ENV, HSM_CONFIG_FILE, hsmYamlFor, qpkiAlgorithmId, readMeta, storageForMeta, versionKeys, writeMeta, type CaMeta, type KeyRef, usableVersion } from './meta';
 import { signerForRef, type CaKeyAccess } from './caKeys';
-import { certFacts } from './view';
+import { certFacts } from './certFacts';
 import { caCertificateSerials, canonicalSerial, certFileName, nextSerialFileText, readSerialFile, serialBigInt, serialFromBigInt, SERIAL_FILE } from './serials';
 import { nameString, SHORT } from '../x509/names';
 

@@ -2,51 +2,20 @@
  * Reading a CA directory without its keys: its metadata, its certificate's facts, its index, where
  * its keys are, and a pending CA's request. This is what `ca info` and the app's CA view show.
  * It is apart from authority.ts so that reading a CA does not load what signing needs (profiles,
- * lints, PKCS#11, software keys, node:crypto): `ca info` loads none of them.
+ * lints, PKCS#11, software keys, node:crypto, the ASN.1 schema libraries): `ca info` loads none of them.
  */
 import { join, resolve } from 'node:path';
-import { AsnConvert } from '@peculiar/asn1-schema';
-import { Certificate } from '@peculiar/asn1-x509';
 import * as z from 'zod/mini';
 import { QpkiError } from '../errors';
 import type { KeyAlgorithm } from '../keys/algorithms';
-import { nameString } from '../x509/names';
+import { readTlv } from '../x509/der';
+import { parseCertificateModel, type NameModel } from '../x509/model';
+import { escapeDn, SHORT } from '../x509/names';
 import { pemOrDer, toPem } from '../x509/pem';
 import { readText } from './fsx';
 import { readIndex, type IndexEntry } from './indexFile';
 import { resolveKeyStorage, type ResolvedStorage } from './keyStorage';
 import { caCertPath, keyAlgorithmFromQpkiId, META_FILE, readMeta, usableVersion, versionKeys, versionStatus, type CaMeta, type KeyRef } from './meta';
-import { canonicalSerial } from './serials';
-
-type CertFacts = ReturnType<typeof parseCertFacts>;
-/**
- * Facts of a certificate already read, by its bytes' object: opening a CA reads its certificate
- * once and parsed it three times (the key check, the directory, the serials in use), a few
- * milliseconds each on a command's cold code. Keyed by the array itself, never by equal bytes
- * elsewhere, and nothing here changes a certificate's bytes after reading them.
- */
-const certFactsRead = new WeakMap<Uint8Array, CertFacts>();
-
-export function certFacts(der: Uint8Array): CertFacts {
-  let f = certFactsRead.get(der);
-  if (!f) certFactsRead.set(der, (f = parseCertFacts(der)));
-  return f;
-}
-
-function parseCertFacts(der: Uint8Array) {
-  const c = AsnConvert.parse(der, Certificate);
-  const t = c.tbsCertificate;
-  return {
-    subject: nameString(t.subject),
-    issuer: nameString(t.issuer),
-    notBefore: t.validity.notBefore.getTime(),
-    notAfter: t.validity.notAfter.getTime(),
-    spki: new Uint8Array(AsnConvert.serialize(t.subjectPublicKeyInfo)),
-    serial: canonicalSerial(Buffer.from(t.serialNumber).toString('hex')),
-    tbs: t,
-  };
-}
-
 
 export function caKeyStorages(dir: string): { id: string; algorithm: string; storage: ResolvedStorage }[] {
   const abs = resolve(dir);
@@ -65,7 +34,7 @@ export function describeCaDir(dir: string): { dir: string; meta: CaMeta; certPem
   const meta = readMeta(abs);
   usableVersion(abs, meta);
   const certDer = pemOrDer(readText(caCertPath(abs, meta)), ['CERTIFICATE']);
-  const f = certFacts(certDer);
+  const f = caCertSummary(certDer);
   // Keys are resolved on request: a QPKI CA's hsm.yaml is read only by what needs its token.
   const keys = () => activeKeyStorages(abs, meta);
   return { dir: abs, meta, certPem: toPem(certDer, 'CERTIFICATE'), subject: f.subject, notAfter: new Date(f.notAfter), issued: readIndex(abs), keys };
@@ -89,6 +58,61 @@ export interface PendingCaInfo {
   spkiSha256: string;
   csrPath: string;
   created: string;
+}
+
+/**
+ * The subject (as nameString shows it) and end of validity of a CA's certificate, read with the
+ * app's own DER reader, so that `ca info` never loads the ASN.1 schema libraries (a third of its
+ * start-up). Only names whose every value is UTF8String, PrintableString or IA5String (valid
+ * UTF-8 where it says so) and DER times (…Z) are read here: the text of every other form is
+ * what @peculiar/asn1-x509 makes of it (hex for some, its own decoding for others), so those
+ * certificates, and any this reader refuses, take the full parse (certFacts) and read exactly as
+ * before.
+ */
+export function caCertSummary(der: Uint8Array): { subject: string; notAfter: number } {
+  const plain = plainCertSummary(der);
+  if (plain) return plain;
+  const f = (require('./certFacts') as typeof import('./certFacts')).certFacts(der);
+  return { subject: f.subject, notAfter: f.notAfter.getTime() };
+}
+
+/** The summary read without the ASN.1 schema libraries; undefined for a name or time of another form, or DER this reader refuses. */
+export function plainCertSummary(der: Uint8Array): { subject: string; notAfter: number } | undefined {
+  let m;
+  try {
+    m = parseCertificateModel(der);
+  } catch {
+    return undefined; // the full parse says what is wrong, as it always did
+  }
+  const subject = plainNameString(m.subject);
+  const na = m.notAfter;
+  if (subject === undefined || !/^(\d{12}|\d{14})Z$/.test(na.text) || na.text.length !== (na.tag === 0x17 ? 13 : 15)) return undefined;
+  return { subject, notAfter: na.date.getTime() };
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** nameString of a name with only UTF8String, PrintableString and IA5String values; undefined for any other. */
+function plainNameString(n: NameModel): string | undefined {
+  const parts: string[] = [];
+  for (const rdn of [...n.rdns].reverse()) {
+    const values: string[] = [];
+    for (const a of rdn) {
+      let text: string;
+      if (a.tag === 0x13 || a.tag === 0x16) text = a.value;
+      else if (a.tag === 0x0c) {
+        try {
+          const t = readTlv(a.raw, 0);
+          text = strictUtf8.decode(a.raw.subarray(t.contentStart, t.end));
+        } catch {
+          return undefined;
+        }
+      } else return undefined;
+      values.push(`${SHORT[a.oid] ?? a.oid}=${escapeDn(text)}`);
+    }
+    parts.push(values.join('+'));
+  }
+  return parts.join(', ');
 }
 
 function rawPendingFields(dir: string): z.infer<typeof pendingFields> {

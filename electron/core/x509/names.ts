@@ -16,6 +16,6 @@ export function nameString(n: Name): string {
     .join(', ');
 }
 
-function escapeDn(v: string): string {
+export function escapeDn(v: string): string {
   return v.replace(/([,+"\\<>;])/g, '\\$1').replace(/^([ #])/, '\\$1').replace(/ $/, '\\ ');
 }
