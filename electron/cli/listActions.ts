@@ -6,11 +6,17 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { QpkiError } from '../core/errors';
-import { describeCaDir } from '../core/ca/index';
+import { describeCaDir } from '../core/ca/view';
 import { canonicalSerial, certFile, isHexSerial } from '../core/ca/serials';
-import { describeDocument, type Described } from '../core/x509/describe';
+import type { Described } from '../core/x509/describe';
 import { emit } from './output';
-import { printDescribed } from './certActions';
+
+// The document reader (the ASN.1 libraries, signature checks) and its printer (certActions, and
+// through it the signing engine) load only for the commands that show a document: `cert list`
+// reads the index alone, and loading them cost it about 20 ms of start-up.
+const describeDocument = (...a: Parameters<typeof import('../core/x509/describe').describeDocument>) =>
+  (require('../core/x509/describe') as typeof import('../core/x509/describe')).describeDocument(...a);
+const printDescribed = (d: Described) => (require('./certActions') as typeof import('./certActions')).printDescribed(d);
 
 function caDir(o: { dir?: string; caDir?: string }): string {
   return o.dir ?? o.caDir ?? './ca';
