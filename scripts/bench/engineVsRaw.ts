@@ -4,8 +4,8 @@
  * whole issuances (certificate, files, index, journal). Issue target: issuance ≥ 25 % of raw.
  */
 import { createHash, generateKeyPairSync, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import * as pkcs11js from 'pkcs11js';
 import { writeFileAtomic } from '../../electron/core/ca/fsx';
 import { openBenchCa, RawSession, fixedSubjectSpki, type BenchHsm } from './hsm';
@@ -33,6 +33,11 @@ export async function rateFor(ms: number, op: (i: number) => unknown | Promise<u
 export async function benchEngineVsRaw(hsm: BenchHsm, report: Report, opts: { seconds: number; profileDir: string }): Promise<{ msPerIssuance: number; breakdown?: Breakdown }> {
   const keyLabel = 'bench-ca-key';
   const { mod, session, ca, subjectProfile } = await openBenchCa(hsm, 'engine-ca', keyLabel);
+  const unjournaled = unjournaledExt4(hsm.store.dir);
+  if (unjournaled) {
+    say(`  note: ${hsm.store.dir} is on ${unjournaled}, ext4 without a journal: there, creating a file costs more for some minutes after`);
+    say('  many files were deleted nearby (a test run, an earlier bench run); figures taken then read low');
+  }
   const spki = fixedSubjectSpki();
   const runMs = opts.seconds * 1000;
 
@@ -192,6 +197,27 @@ function verifyCost(): number {
   const t0 = performance.now();
   for (let i = 0; i < verifies; i++) if (!nodeVerify('sha256', tbs, publicKey, sig)) throw new Error('the bench signature does not verify');
   return (performance.now() - t0) / verifies;
+}
+
+/** The device of `dir` when it is an ext4 filesystem mounted without a journal (Linux: no /proc/fs/jbd2 entry), else undefined. */
+function unjournaledExt4(dir: string): string | undefined {
+  let mounts: string[][];
+  try {
+    mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' '));
+  } catch {
+    return undefined; // not Linux
+  }
+  // The mount holding dir is the one with the longest mount point that is a prefix of it.
+  const m = mounts.filter((f) => f.length > 2 && (dir === f[1] || dir.startsWith(f[1].endsWith('/') ? f[1] : `${f[1]}/`))).sort((a, b) => b[1].length - a[1].length)[0];
+  if (!m || m[2] !== 'ext4' || !m[0].startsWith('/dev/')) return undefined;
+  // jbd2 names a journal by the kernel's device name (dm-0, not /dev/mapper/vg-root).
+  let dev: string;
+  try {
+    dev = basename(realpathSync(m[0]));
+  } catch {
+    return undefined; // a name such as /dev/root that is no device node here: say nothing rather than guess
+  }
+  return existsSync(`/proc/fs/jbd2/${dev}-8`) ? undefined : m[0];
 }
 
 /**
