@@ -6,7 +6,7 @@ import type { NewAltCaKey } from '../core/ca/authority';
 import { checkCaDir, repairCaDir, type CaCheckResult } from '../core/ca/check';
 import { loadProfile } from '../core/profiles/index';
 import { buildCsr } from '../core/x509/csr';
-import { parsePemBlocks, pemOrDer, toPem } from '../core/x509/pem';
+import { toPem } from '../core/x509/pem';
 import { loadHsmConfig } from './hsmConfig';
 import { prepareSubject, type CertificateAuthority } from '../core/ca/authority';
 import { defaultSignatureAlgorithm } from '../core/keys/algorithms';
@@ -15,14 +15,13 @@ import { openLoggedIn, resolveToken } from './token';
 import { caAccess, newKeyPassphrase, varsFrom } from './access';
 import { secretSources, type PassphraseOptions, type PqcTokenOptions, type TokenOptions, type VarOptions } from './options';
 import { openPqcSession, pqcTokenNamed } from './pqcToken';
-import { emit, writeErr, writeOut } from './output';
+import { emit } from './output';
 import { ceremonyGiven, closeInto, initDone, initPreamble, participants, recordInto } from './ceremony';
 import { warn } from './secrets';
 import { writeFileAtomic } from '../core/ca/fsx';
 import { createPendingCa, importCaCertificate, readPendingCa } from '../core/ca/pending';
 import { Journal } from '../core/journal/journal';
 import type { KeyStorageRef } from '../core/keys/signer';
-import { caCertPath } from '../core/ca/meta';
 import type { Profile } from '../core/profiles/index';
 import { lintLines } from './lintLines';
 import { groupHex } from '../core/journal/format';
@@ -209,31 +208,6 @@ export function caImportCert(o: { dir?: string; caDir?: string; cert: string; ch
     `  SHA-256:      ${groupHex(r.fingerprint)}`,
     `  chain:        ${r.chainLength ? `${r.chainLength} parent certificate(s), verified` : 'none given'}`,
   ]);
-}
-
-/** `ca export`: -b ca|chain|root, -f pem|der, -v VERSION, --all (QPKI's flags). */
-export function caExport(o: { dir?: string; caDir?: string; bundle: string; format: string; version?: string; all?: boolean; out?: string }): void {
-  const dir = resolve(caDirOf(o, './ca'));
-  const d = describeCaDir(dir);
-  if (!['ca', 'chain', 'root'].includes(o.bundle)) throw new QpkiError('INPUT_INVALID', '--bundle is ca, chain or root.');
-  if (!['pem', 'der'].includes(o.format)) throw new QpkiError('INPUT_INVALID', '--format is pem or der.');
-  if (o.all && o.version) throw new QpkiError('INPUT_INVALID', 'Give --all or --version, not both.');
-  let certs: Uint8Array[];
-  if (o.all || o.version) {
-    const ids = o.all ? Object.keys(d.meta.versions).sort((a, b) => Number(a.slice(1)) - Number(b.slice(1))) : [o.version!];
-    for (const id of ids) if (!d.meta.versions[id]) throw new QpkiError('INPUT_INVALID', `${dir} has no version "${id}" (it has ${Object.keys(d.meta.versions).join(', ')}).`);
-    certs = ids.map((id) => pemOrDer(readFileSync(caCertPath(dir, d.meta, id), 'utf8'), ['CERTIFICATE']));
-  } else {
-    const chain = existsSync(join(dir, 'chain.crt')) ? parsePemBlocks(readFileSync(join(dir, 'chain.crt'), 'utf8')).map((b) => b.der) : [];
-    const own = pemOrDer(d.certPem, ['CERTIFICATE']);
-    certs = o.bundle === 'ca' ? [own] : o.bundle === 'chain' ? (chain.length ? chain : [own]) : [chain.length ? chain[chain.length - 1] : own];
-  }
-  if (o.format === 'der' && certs.length !== 1) throw new QpkiError('INPUT_INVALID', `DER holds one certificate; this export has ${certs.length}: use --format pem.`);
-  const data: string | Uint8Array = o.format === 'der' ? certs[0] : certs.map((c) => toPem(c, 'CERTIFICATE')).join('');
-  if (o.out) {
-    writeFileAtomic(o.out, data, { createOnly: true });
-    writeErr(`written to ${o.out}\n`);
-  } else writeOut(data);
 }
 
 /** `ca check` */

@@ -67,7 +67,7 @@ export function registerCaCommands(program: Command): void {
     .option('-v, --version <id>', 'the certificate of this CA version (v1, v2, …) instead of the active one')
     .option('--all', 'the certificates of every CA version, oldest first')
     .option('-o, --out <file>', 'output file (default: stdout)')
-    .action(lazyAction(actions, (m) => m.caExport));
+    .action(lazyAction(viewActions, (m) => m.caExport));
 
   caDirOptions(ca.command('check').description('check that index, serial, certificates and journal agree (also in a directory QPKI writes to)'))
     .option('--repair', 'after a crash, or after QPKI: set aside a torn last journal line, delete temporary files, record interrupted issuances and the certificates another tool issued, raise a low serial file (never re-signs, never removes an index line)')

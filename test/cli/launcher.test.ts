@@ -82,7 +82,7 @@ describe('qpki launcher', () => {
     }
   });
 
-  test('ca info and cert list read a token CA without loading node:crypto, which only signing and hashing need', () => {
+  test('ca info, cert list and ca export read a token CA without loading node:crypto, which only signing and hashing need', () => {
     // Loading node:crypto (and node:stream, which it pulls in) costs a few milliseconds; ca info
     // loads the directory readers (core/ca/view.ts) and none of the signing code that needs it.
     const lab = makeLab();
@@ -106,10 +106,13 @@ describe('qpki launcher', () => {
       assert.equal(info.seen, '@@crypto not loaded');
       assert.match(info.stdout, /subject: +CN=View CA/);
       assert.match(info.stdout, /key \(default\): token "[^"]+".*, label "view-ca"/);
-      // cert list reads the index alone: neither the document reader nor the signing engine (which loads node:crypto) comes with it.
+      // cert list and ca export read the directory alone: neither the document reader nor the signing engine (which loads node:crypto) comes with them.
       const list = viaProbe(['cert', 'list', '--dir', 'ca']);
       assert.equal(list.seen, '@@crypto not loaded');
       assert.match(list.stdout, /no certificates/);
+      const exported = viaProbe(['ca', 'export', '--dir', 'ca']);
+      assert.equal(exported.seen, '@@crypto not loaded');
+      assert.match(exported.stdout, /^-----BEGIN CERTIFICATE-----\n/);
       // The probe would see it: a command that signs loads it.
       assert.equal(viaProbe(['crl', 'gen', '--dir', 'ca', '--pkcs11-pin-env', 'QPKI_TEST_PIN']).seen, '@@crypto loaded');
     } finally {
