@@ -52,16 +52,17 @@ export function mapPkcs11Error(e: unknown, doing: string): QpkiError {
 }
 
 /**
- * Run `op`, and run it again (up to 4 times in all, waiting a little longer each time) while it
- * fails in a way `transient` recognizes: SoftHSM2's file store answers oddly for a moment while
- * another process rewrites a token. `beforeRetry` can reset state first (e.g. reread the slots).
+ * Run `op`, and run it again (up to `attempts` times in all, 4 unless said, waiting a little
+ * longer each time) while it fails in a way `transient` recognizes: SoftHSM2's file store answers
+ * oddly for a moment while another process rewrites a token. `beforeRetry` can reset state first
+ * (e.g. reread the slots).
  */
-export function retryTransient<T>(op: () => T, transient: (e: unknown) => boolean, waitMs: number, beforeRetry?: (e: unknown) => void): T {
+export function retryTransient<T>(op: () => T, transient: (e: unknown) => boolean, waitMs: number, beforeRetry?: (e: unknown) => void, attempts = 4): T {
   for (let attempt = 1; ; attempt++) {
     try {
       return op();
     } catch (e) {
-      if (!transient(e) || attempt >= 4) throw e;
+      if (!transient(e) || attempt >= attempts) throw e;
       pauseSync(waitMs * attempt);
       beforeRetry?.(e);
     }

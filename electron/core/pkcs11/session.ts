@@ -7,6 +7,7 @@ import type { Signer } from '../keys/signer';
 import { verifySignature } from '../keys/verify';
 import { CKA_PARAMETER_SET, CKK_EC_EDWARDS, CKK_ML_DSA, CKM_EC_EDWARDS_KEY_PAIR_GEN, CKM_ML_DSA_KEY_PAIR_GEN, CKP_ML_DSA, CKP_ML_DSA_NAMES, EC_PARAMS } from './constants';
 import { isCkr, mapPkcs11Error, retryTransient } from './errors';
+import { pauseSync } from '../pause';
 import type { Pkcs11Module } from './module';
 import { ecCurveFromParams, ecSpki, keyIdFromSpki, mlDsaSpki, rsaKeyAlgorithm, rsaSpki, sha256Hex } from './publicKey';
 import { Pkcs11Signer, type PinProvider } from './signer';
@@ -98,6 +99,16 @@ export class TokenSession {
   }
 
   /** Current token state (PIN flags change after failed logins). */
+  /** Whether a fresh read of the token, a moment later, says it has a user PIN (a read that fails says no). */
+  private pinInitializedAfterAll(): boolean {
+    pauseSync(25);
+    try {
+      return this.tokenState().flags.userPinInitialized;
+    } catch {
+      return false;
+    }
+  }
+
   tokenState(): TokenSummary {
     return this.module.tokenSummary(this.slot);
   }
@@ -167,13 +178,18 @@ export class TokenSession {
     if (f.userPinToBeChanged) warnings.push('The token asks for the user PIN to be changed.');
     try {
       // Read again after a moment when the token contradicts what it said just before: on
-      // SoftHSM2 a login in another process rewrites the token's files, and a login racing with
-      // it can read them half-written (CKR_GENERAL_ERROR, or "no user PIN" on a token that has
-      // one). Neither answer is a verdict on the PIN; a wrong PIN is never retried.
+      // SoftHSM2 a login or a key generation in another process rewrites the token's files, and
+      // a login racing with it can read them half-written (CKR_GENERAL_ERROR, or "no user PIN"
+      // on a token that has one). The token information read before can itself be such a read:
+      // "no user PIN" from both is believed only once a fresh read, a moment later, agrees.
+      // Neither answer is a verdict on the PIN; a wrong PIN is never retried. Up to 8 tries
+      // (0.9 s of pauses in all): four enrolments racing on one token under load outlasted 4.
       retryTransient(
         () => this.lib.C_Login(this.handle, pkcs11js.CKU_USER, f.protectedAuthPath && !pin ? undefined : pin),
-        (e) => isCkr(e, 'CKR_GENERAL_ERROR') || (f.userPinInitialized && isCkr(e, 'CKR_USER_PIN_NOT_INITIALIZED')),
+        (e) => isCkr(e, 'CKR_GENERAL_ERROR') || (isCkr(e, 'CKR_USER_PIN_NOT_INITIALIZED') && (f.userPinInitialized || this.pinInitializedAfterAll())),
         25,
+        undefined,
+        8,
       );
     } catch (e) {
       if (isCkr(e, 'CKR_USER_ALREADY_LOGGED_IN')) {
