@@ -62,7 +62,7 @@ export interface PendingCaInfo {
 
 /**
  * The subject (as nameString shows it) and end of validity of a CA's certificate, read with the
- * app's own DER reader, so that `ca info` never loads the ASN.1 schema libraries (a third of its
+ * app's own DER reader, so that `ca info` never loads the ASN.1 schema libraries (half of its module
  * start-up). Only names whose every value is UTF8String, PrintableString or IA5String (valid
  * UTF-8 where it says so) and DER times (…Z) are read here: the text of every other form is
  * what @peculiar/asn1-x509 makes of it (hex for some, its own decoding for others), so those

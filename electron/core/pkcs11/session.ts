@@ -98,7 +98,6 @@ export class TokenSession {
     return this.loggedIn && !this.closed;
   }
 
-  /** Current token state (PIN flags change after failed logins). */
   /** Whether a fresh read of the token, a moment later, says it has a user PIN (a read that fails says no). */
   private pinInitializedAfterAll(): boolean {
     pauseSync(25);
@@ -109,6 +108,7 @@ export class TokenSession {
     }
   }
 
+  /** Current token state (PIN flags change after failed logins). */
   tokenState(): TokenSummary {
     return this.module.tokenSummary(this.slot);
   }
@@ -183,7 +183,8 @@ export class TokenSession {
       // on a token that has one). The token information read before can itself be such a read:
       // "no user PIN" from both is believed only once a fresh read, a moment later, agrees.
       // Neither answer is a verdict on the PIN; a wrong PIN is never retried. Up to 8 tries
-      // (0.9 s of pauses in all): four enrolments racing on one token under load outlasted 4.
+      // (0.9 s of pauses in all): the race once outlasted what was done before (4 tries, and
+      // only after a token read that said the PIN was set), with four enrolments on one token.
       retryTransient(
         () => this.lib.C_Login(this.handle, pkcs11js.CKU_USER, f.protectedAuthPath && !pin ? undefined : pin),
         (e) => isCkr(e, 'CKR_GENERAL_ERROR') || (isCkr(e, 'CKR_USER_PIN_NOT_INITIALIZED') && (f.userPinInitialized || this.pinInitializedAfterAll())),
