@@ -10,7 +10,7 @@ import { QpkiError } from '../errors';
 import type { KeyAlgorithm } from '../keys/algorithms';
 import { readTlv } from '../x509/der';
 import { parseCertificateModel, type NameModel } from '../x509/model';
-import { escapeDn, SHORT } from '../x509/names';
+import { dnString } from '../x509/names';
 import { pemOrDer, toPem } from '../x509/pem';
 import { readText } from './fsx';
 import { readIndex, type IndexEntry } from './indexFile';
@@ -94,9 +94,9 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** nameString of a name with only UTF8String, PrintableString and IA5String values; undefined for any other. */
 function plainNameString(n: NameModel): string | undefined {
-  const parts: string[] = [];
-  for (const rdn of [...n.rdns].reverse()) {
-    const values: string[] = [];
+  const rdns: { type: string; text: string }[][] = [];
+  for (const rdn of n.rdns) {
+    const values: { type: string; text: string }[] = [];
     for (const a of rdn) {
       let text: string;
       if (a.tag === 0x13 || a.tag === 0x16) text = a.value;
@@ -108,11 +108,11 @@ function plainNameString(n: NameModel): string | undefined {
           return undefined;
         }
       } else return undefined;
-      values.push(`${SHORT[a.oid] ?? a.oid}=${escapeDn(text)}`);
+      values.push({ type: a.oid, text });
     }
-    parts.push(values.join('+'));
+    rdns.push(values);
   }
-  return parts.join(', ');
+  return dnString(rdns);
 }
 
 function rawPendingFields(dir: string): z.infer<typeof pendingFields> {

@@ -10,12 +10,18 @@ export const SHORT: Record<string, string> = {
 };
 
 export function nameString(n: Name): string {
-  return [...n]
+  // Spread first: Name and its RDNs are array subclasses, whose map would build more of them.
+  return dnString([...n].map((rdn) => [...rdn].map((atv) => ({ type: atv.type, text: atv.value.toString() }))));
+}
+
+/** The shown form of a name already read as RDNs (encoded order) of attribute OIDs and their text, whichever parser read it. */
+export function dnString(rdns: readonly (readonly { type: string; text: string }[])[]): string {
+  return [...rdns]
     .reverse()
-    .map((rdn) => rdn.map((atv) => `${SHORT[atv.type] ?? atv.type}=${escapeDn(atv.value.toString())}`).join('+'))
+    .map((rdn) => rdn.map((a) => `${SHORT[a.type] ?? a.type}=${escapeDn(a.text)}`).join('+'))
     .join(', ');
 }
 
-export function escapeDn(v: string): string {
+function escapeDn(v: string): string {
   return v.replace(/([,+"\\<>;])/g, '\\$1').replace(/^([ #])/, '\\$1').replace(/ $/, '\\ ');
 }
