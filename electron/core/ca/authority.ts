@@ -637,8 +637,9 @@ export class CertificateAuthority extends CaDirectory {
     }
 
     // Sign in order; a refused or unverifiable signature fails only its own request. In a batch
-    // of several, each signature is verified on the thread pool while the token signs the next
-    // (checkSignedAsync); alone, it is verified here, which spares starting the pool's threads.
+    // of several, each signature is verified on another thread (keys/verifyWorker.ts) while the
+    // token signs the next (checkSignedAsync); alone, it is verified here, which spares starting
+    // that thread.
     let failure: unknown;
     const signed: BatchItem[] = [];
     const issuer = this.issuerKeys();

@@ -12,6 +12,7 @@ import { signatureFitsKey, type KeyAlgorithm, type SignatureAlgorithm } from './
 import { isMlDsa, mlDsaAlgorithmOfOid, mlDsaLengths, mlDsaOid, mlDsaVerify } from './mldsa';
 import { OID, bytesEqual, parseSpki } from './spki';
 import { encodeTlv, oidContent } from '../x509/der';
+import { verifyOnWorker, workerUsable, type VerifyJob } from './verifyWorker';
 
 type Hash = 'sha256' | 'sha384' | 'sha512';
 
@@ -142,15 +143,23 @@ export function verifySignature(spki: Uint8Array, alg: SignatureAlgorithm, data:
 }
 
 /**
- * The same verdict as `verifySignature`, computed on libuv's thread pool for the algorithms
+ * The same verdict as `verifySignature`, computed on another thread for the algorithms
  * node:crypto verifies (ML-DSA, verified by noble in JavaScript, stays on this thread): a batch
- * of issuances verifies its signatures on the other cores while this one signs the next.
+ * of issuances verifies its signatures on the other core while this one signs the next. The
+ * thread is verifyWorker.ts's, or libuv's pool where no worker thread can start. A verifying
+ * thread that stops rejects (INTERNAL): a verdict is never assumed.
  */
 export function verifySignatureAsync(spki: Uint8Array, alg: SignatureAlgorithm, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
   const keyAlg = keyAlgorithmOfSpki(spki);
   if (!signatureFitsKey(alg, keyAlg)) return Promise.resolve(false);
   if (isMlDsa(alg)) return Promise.resolve(mlDsaVerify(alg, parseSpki(spki).publicKey, data, signature));
+  // Decoded here first: a key node:crypto refuses is refused here, as by the synchronous path.
   const key = nodePublicKey(spki);
+  if (workerUsable()) {
+    // The same digest and options as the synchronous path; the worker decodes the same SPKI into its own KeyObject.
+    const [hash, params] = verifyParams(alg);
+    return verifyOnWorker({ spki, hash, options: params ?? {}, data, signature });
+  }
   return new Promise((resolve) => {
     try {
       const [hash, options] = nodeVerifyOptions(key, alg);
@@ -163,11 +172,17 @@ export function verifySignatureAsync(spki: Uint8Array, alg: SignatureAlgorithm, 
 
 /** node:crypto's digest name and the key with the padding or encoding an `alg` signature has. */
 function nodeVerifyOptions(key: KeyObject, alg: SignatureAlgorithm): [Hash | null, KeyObject | VerifyKeyObjectInput] {
-  if (alg === 'ed25519') return [null, key];
+  const [hash, params] = verifyParams(alg);
+  return [hash, params ? { key, ...params } : key];
+}
+
+/** The digest and what node:crypto's verify takes beside the key (nothing for Ed25519). */
+function verifyParams(alg: SignatureAlgorithm): [Hash | null, VerifyJob['options'] | undefined] {
+  if (alg === 'ed25519') return [null, undefined];
   const hash = signatureHash(alg)!;
-  if (alg.startsWith('rsa-pss-')) return [hash, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: HASH_LENGTH[hash] }];
-  if (alg.startsWith('rsa-pkcs1-')) return [hash, { key, padding: constants.RSA_PKCS1_PADDING }];
-  return [hash, { key, dsaEncoding: 'der' }];
+  if (alg.startsWith('rsa-pss-')) return [hash, { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: HASH_LENGTH[hash] }];
+  if (alg.startsWith('rsa-pkcs1-')) return [hash, { padding: constants.RSA_PKCS1_PADDING }];
+  return [hash, { dsaEncoding: 'der' }];
 }
 
 const ECDSA_OID: Record<Hash, string> = { sha256: OID.ecdsaWithSha256, sha384: OID.ecdsaWithSha384, sha512: OID.ecdsaWithSha512 };

@@ -70,7 +70,7 @@ test('CRLs: the same guarantees, Catalyst included', async () => {
   checkSigned(hd, h, { spki: ec.spki, altSpki: ml.spki });
 });
 
-test('the check on the thread pool gives the same verdict and the same refusal as the check here', async () => {
+test('the check on another thread gives the same verdict and the same refusal as the check here', async () => {
   const verdict = (f: () => void) => {
     try {
       f();

@@ -138,7 +138,7 @@ export function checkSigned(der: Uint8Array, p: PreparedDocument, issuer: Issuer
 }
 
 /**
- * `checkSigned`, with the signatures verified on the thread pool (verifySignatureAsync): the same
+ * `checkSigned`, with the signatures verified on another thread (verifySignatureAsync): the same
  * checks, the same refusals in the same order; it rejects instead of throwing.
  */
 export async function checkSignedAsync(der: Uint8Array, p: PreparedDocument, issuer: IssuerKeys): Promise<void> {
