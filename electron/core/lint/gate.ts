@@ -84,8 +84,20 @@ const PLACEHOLDER_LENGTH: Record<KeyAlgorithm, number> = {
   'ml-dsa-44': 2420, 'ml-dsa-65': 3309, 'ml-dsa-87': 4627,
 };
 
+/** Placeholders made so far, by algorithm: the same bytes every time, built once (each caller gets its own copy). */
+const placeholders = new Map<KeyAlgorithm, Uint8Array>();
+
 /** The static signature value of a lint copy: the real one's length and encoding, never a signature. */
 export function placeholderSignature(alg: KeyAlgorithm): Uint8Array {
+  let p = placeholders.get(alg);
+  if (!p) {
+    p = buildPlaceholder(alg);
+    placeholders.set(alg, p);
+  }
+  return p.slice();
+}
+
+function buildPlaceholder(alg: KeyAlgorithm): Uint8Array {
   const n = PLACEHOLDER_LENGTH[alg];
   if (!alg.startsWith('ec-')) return new Uint8Array(n).fill(0x5a);
   // SEQUENCE { INTEGER r, INTEGER s }: positive integers of the curve's size (0x5a needs no leading zero).
