@@ -11,7 +11,7 @@
 import { QpkiError } from '../errors';
 
 export function canonicalJson(value: unknown): string {
-  return encode(value, new Set());
+  return encode(value, undefined);
 }
 
 /** Lowercase hex SHA-256 of the canonical encoding. */
@@ -20,7 +20,23 @@ export function canonicalSha256(value: unknown): string {
   return (require('node:crypto') as typeof import('node:crypto')).createHash('sha256').update(canonicalJson(value), 'utf8').digest('hex');
 }
 
-function encode(value: unknown, seen: Set<object>): string {
+/**
+ * Object keys as encoded: journals repeat the same few dozen keys in every entry, and each was
+ * scanned for surrogates and stringified again every time. Keys can also be data (a map's), so
+ * the memo stays small.
+ */
+const encodedKeys = new Map<string, string>();
+
+function encodeKey(key: string): string {
+  let e = encodedKeys.get(key);
+  if (e === undefined) {
+    e = encode(key, undefined);
+    if (encodedKeys.size < 4096) encodedKeys.set(key, e);
+  }
+  return e;
+}
+
+function encode(value: unknown, seen: Set<object> | undefined): string {
   if (value === null) return 'null';
   switch (typeof value) {
     case 'boolean':
@@ -37,19 +53,27 @@ function encode(value: unknown, seen: Set<object>): string {
       throw notJson(`a ${typeof value}`);
   }
   const obj = value as object;
+  // Made at the first object: a journal entry's scalar fields need no set.
+  seen ??= new Set();
   if (seen.has(obj)) throw notJson('a circular reference');
   seen.add(obj);
   let out: string;
   if (Array.isArray(obj)) {
-    out = '[' + obj.map((v) => encode(v === undefined ? null : v, seen)).join(',') + ']';
+    out = '[';
+    // A hole reads as undefined and is written null, as JSON.stringify writes it.
+    for (let i = 0; i < obj.length; i++) out += (i ? ',' : '') + encode(obj[i] === undefined ? null : obj[i], seen);
+    out += ']';
   } else {
     const rec = obj as Record<string, unknown>;
-    const parts: string[] = [];
+    out = '{';
+    let first = true;
     for (const key of Object.keys(rec).sort()) {
-      if (rec[key] === undefined) continue;
-      parts.push(encode(key, seen) + ':' + encode(rec[key], seen));
+      const v = rec[key];
+      if (v === undefined) continue;
+      out += (first ? '' : ',') + encodeKey(key) + ':' + encode(v, seen);
+      first = false;
     }
-    out = '{' + parts.join(',') + '}';
+    out += '}';
   }
   seen.delete(obj);
   return out;
