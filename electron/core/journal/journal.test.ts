@@ -377,6 +377,8 @@ describe('facts', () => {
         }, JSON.stringify(facts));
       }
       assert.equal(statSync(journalPath(dir)).size, 0, 'nothing was written');
+      // The refusal names the key and where it sits.
+      assert.throws(() => j.append('login.succeeded', { a: 1, token: { label: 'x', list: [{}, { soPin: 'x' }] } }), /journal fact "facts\.token\.list\[1\]\.soPin"/);
       // Facts that describe a PIN without holding it are fine.
       const e = j.append('token.initialized', { userPinInitialized: true, pinLength: 12, pinSource: 'prompt', spinner: 'x', opinion: 'y' });
       assert.equal(e.facts.pinLength, 12);
@@ -403,6 +405,10 @@ describe('facts', () => {
       arr: [null, 1],
     });
     assert.throws(() => toFacts({ f: () => 1 }), /facts\.f/);
+    // The refusal names where the value sits, however deep: objects, arrays, sets and maps.
+    assert.throws(() => toFacts({ a: { list: [1, { f: () => 1 }] } }), /Journal fact facts\.a\.list\[1\]\.f is a function/);
+    assert.throws(() => toFacts({ s: new Set([0, new Map([['k', { n: Infinity }]])]) }), /Journal fact facts\.s\[1\]\.k\.n is not a finite number/);
+    assert.throws(() => toFacts({ ok: 1, deep: { x: [{}, { y: Symbol('z') }] } }), /Journal fact facts\.deep\.x\[1\]\.y is a symbol/);
     assert.throws(() => toFacts({ n: NaN }), /not a finite number/);
     class Opaque { x = 1; }
     assert.throws(() => toFacts({ o: new Opaque() }), /Opaque/);
