@@ -221,7 +221,7 @@ function unjournaledExt4(dir: string): string | undefined {
   return existsSync(`/proc/fs/jbd2/${dev}-8`) ? undefined : m[0];
 }
 
-/** A new file costing this much CPU or less: a folder where nothing many files were freed lately (0.02 to 0.05 ms measured here). */
+/** A new file costing this much CPU or less: a folder with no large deletion nearby lately (0.02 to 0.05 ms measured here). */
 const SETTLED_FILE_MS = 0.08;
 const SETTLE_MAX_SEC = 150;
 
