@@ -6,8 +6,9 @@
  *
  * The worker runs node:crypto's `verify` with the key, hash and options `verify.ts` chose,
  * exactly as the synchronous path does. A worker that stops fails every verdict it owed (never a
- * pass), and the next signature starts a new one; where no worker can start at all, verify.ts
- * goes back to the thread pool (workerUsable).
+ * pass), and the next signature starts a new one. Where no worker can start at all, the
+ * signatures waiting for it are refused the same way, and verify.ts sends later ones to the
+ * thread pool (workerUsable).
  */
 import type { Worker } from 'node:worker_threads';
 import { QpkiError } from '../errors';
