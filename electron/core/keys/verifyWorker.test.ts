@@ -82,3 +82,26 @@ test('an idle verifying thread does not keep the process alive', () => {
   // workerUsable: no worker failed to start, so the verdicts came from one (not from the thread pool).
   assert.deepEqual(JSON.parse(r.stdout), { v: [true, true, true, true, true], worker: true });
 });
+
+test('where no worker can start, the signatures waiting for one are refused, and later ones are verified on the thread pool', () => {
+  const child = `
+    require('node:worker_threads').Worker = function () { throw new Error('no threads here'); };
+    const { generateSoftwareKey, signerFromPkcs8 } = require(${JSON.stringify(join(__dirname, 'software'))});
+    const { verifySignatureAsync } = require(${JSON.stringify(join(__dirname, 'verify'))});
+    const { workerUsable } = require(${JSON.stringify(join(__dirname, 'verifyWorker'))});
+    const key = signerFromPkcs8(generateSoftwareKey('ec-p256').pkcs8, { type: 'software', path: 'mem', encrypted: false });
+    const data = new Uint8Array(100);
+    (async () => {
+      const sig = await key.sign('ecdsa-sha256', data);
+      const first = await Promise.all([1, 2].map(() => verifySignatureAsync(key.spki, 'ecdsa-sha256', data, sig).then((ok) => 'verdict ' + ok, (e) => e.code + ': ' + e.message)));
+      const later = [await verifySignatureAsync(key.spki, 'ecdsa-sha256', data, sig), await verifySignatureAsync(key.spki, 'ecdsa-sha256', data.subarray(1), sig)];
+      console.log(JSON.stringify({ first, usable: workerUsable(), later }));
+    })();
+  `;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', child], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { first: string[]; usable: boolean; later: boolean[] };
+  for (const f of out.first) assert.match(f, /^INTERNAL: The signature check stopped before it gave its verdict \(no threads here\)/);
+  assert.equal(out.usable, false);
+  assert.deepEqual(out.later, [true, false]);
+});
