@@ -139,8 +139,9 @@ function findingsOf(results: LintResult[]): LintFinding[] {
 /** The findings of every lint that fails on a DER certificate. */
 export function lintCertificate(der: Uint8Array, ctx: LintContext = {}, parsed?: CertificateModel): LintFinding[] {
   // The same lints, inputs and messages as runCertificateLints, keeping only the failures: the
-  // gate runs this twice per issuance, and a result object for each of 136 lints was an eighth
-  // of what an issuance allocates (test/lint/findings-agree.test.ts checks the two agree).
+  // gate runs this for every issuance, and a result object for each of 136 lints was about a
+  // seventh of what an in-process issuance allocated (test/lint/findings-agree.test.ts checks
+  // the two agree).
   const { c, kind, pki, facts } = certificateLintInput(der, ctx, parsed);
   const findings: LintFinding[] = [];
   for (const l of CERTIFICATE_LINTS) {
