@@ -1,4 +1,5 @@
 // Bundles the command line into one file so start-up loads only what it needs.
+import { decode, encode } from '@jridgewell/sourcemap-codec';
 import { build } from 'esbuild';
 import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -18,8 +19,8 @@ const NODE_BUNDLE = { bundle: true, platform: 'node', target: 'node20', format: 
  * file it reads has that same text, and skips parsing and checking it (loader.ts, `precompiled`).
  * A profile that does not compile is left out: it fails at run time exactly as it would without this.
  */
-async function compileBuiltinProfiles() {
-  const tmp = join(root, 'dist', `profiles.${process.pid}.tmp.cjs`);
+async function compileBuiltinProfiles(dir) {
+  const tmp = join(dir, `profiles.${process.pid}.tmp.cjs`);
   await build({
     stdin: {
       contents: `
@@ -120,32 +121,67 @@ const pkcs11jsBesideTheBundle = {
  * copies regular expression literals and comments as written: a non-ASCII UTF-16 unit left there
  * is written as \uXXXX, which means the same in a regular expression (with or without the u flag,
  * a surrogate pair written as two escapes is still one character) and nothing in a comment. An
- * identity escape (\µ) becomes the escape alone (\u00b5).
+ * identity escape (\µ) becomes the escape alone (\u00b5). Each escape made is pushed to `shifts`
+ * (its line and column in `code`, and the characters it added) when given.
  */
-function asciiOnly(code) {
-  return code.replace(/(\\*)([^\x00-\x7f])/g, (_, slashes, ch) => (slashes.length % 2 ? slashes.slice(1) : slashes) + '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0'));
+export function asciiOnly(code, shifts) {
+  return code
+    .split('\n')
+    .map((line, n) =>
+      line.replace(/(\\*)([^\x00-\x7f])/g, (match, slashes, ch, at) => {
+        const escaped = (slashes.length % 2 ? slashes.slice(1) : slashes) + '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0');
+        shifts?.push({ line: n, column: at, added: escaped.length - match.length });
+        return escaped;
+      }),
+    )
+    .join('\n');
+}
+
+/**
+ * esbuild's source map, moved to the columns of the bundle as written: asciiOnly lengthens a
+ * line at each character it escapes, and every mapping after that point on the line moves by as
+ * much. For the bench only (scripts/bench/cliProfile.ts): no map ships beside the bundle.
+ */
+export function shiftSourceMap(mapText, shifts) {
+  const map = JSON.parse(mapText);
+  const lines = decode(map.mappings);
+  const byLine = new Map();
+  for (const s of shifts) byLine.set(s.line, [...(byLine.get(s.line) ?? []), s]);
+  for (const [line, escapes] of byLine) {
+    // Each mapping moves by what the escapes before it added, all compared in esbuild's columns.
+    for (const seg of lines[line] ?? []) seg[0] += escapes.reduce((sum, e) => (seg[0] > e.column ? sum + e.added : sum), 0);
+  }
+  map.mappings = encode(lines);
+  return JSON.stringify(map);
 }
 
 /**
  * Build dist/cli.cjs. Written to a private file and renamed into place, so a concurrent reader
- * (another test file) never loads half a bundle.
+ * (another test file) never loads half a bundle. `outfile` elsewhere and `sourceMap` (a path)
+ * are for the bench, which builds the same bundle again to read its CPU profiles by source
+ * name; the bundle is the same bytes with or without the map.
  */
-export async function buildCli() {
+export async function buildCli({ outfile = join(root, 'dist', 'cli.cjs'), sourceMap } = {}) {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-  const outfile = join(root, 'dist', 'cli.cjs');
   const tmp = `${outfile}.${process.pid}.tmp`;
   await build({
     entryPoints: [join(root, 'electron', 'cli', 'main.ts')],
     outfile: tmp,
     ...NODE_BUNDLE,
     external: EXTERNAL.filter((e) => e !== 'pkcs11js'),
-    define: { QPKI_VERSION: JSON.stringify(pkg.version), QPKI_BUILTIN_PROFILES: JSON.stringify(await compileBuiltinProfiles()) },
+    define: { QPKI_VERSION: JSON.stringify(pkg.version), QPKI_BUILTIN_PROFILES: JSON.stringify(await compileBuiltinProfiles(dirname(outfile))) },
     plugins: [lazyChildProcessInCommander, pkcs11jsBesideTheBundle],
-    sourcemap: false,
+    // 'external' writes the map beside the output and leaves the output itself as without one.
+    sourcemap: sourceMap ? 'external' : false,
     minify: true,
     keepNames: true,
   });
-  writeFileSync(tmp, asciiOnly(readFileSync(tmp, 'utf8')));
+  const shifts = [];
+  writeFileSync(tmp, asciiOnly(readFileSync(tmp, 'utf8'), shifts));
+  if (sourceMap) {
+    writeFileSync(sourceMap, shiftSourceMap(readFileSync(`${tmp}.map`, 'utf8'), shifts));
+    rmSync(`${tmp}.map`, { force: true });
+  }
   // Before the bundle that requires it is in place.
   writePkcs11jsWithoutSpread(join(dirname(outfile), 'pkcs11js.cjs'));
   renameSync(tmp, outfile);

@@ -19,7 +19,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CpuProfile } from './profile';
-import { summarizeCliProfile } from './process';
+import { bundleSourceMap, PROFILED_RUNS, summarizeCliProfiles } from './cliProfile';
 import { median, say, type Report } from './report';
 import * as pkcs11js from 'pkcs11js';
 import { TOKEN_LABEL, type BenchHsm } from './hsm';
@@ -169,8 +169,10 @@ export async function benchPeer(hsm: BenchHsm, report: Report, opts: { pairs: nu
 
   // Where ours spends each command. Through node itself for --cpu-prof, emptying
   // NODE_EXTRA_CA_CERTS as the bin's shebang does; the first profiled run writes the code cache
-  // for these node flags, the second (kept) runs with it, as the timed runs did.
+  // for these node flags, and the runs kept after it run with it, as the timed runs did.
   const profiles: Record<string, unknown> = {};
+  const map = await bundleSourceMap();
+  if ('missing' in map) say(`  bundled functions are named as minified below: ${map.missing}`);
   for (const c of commands) {
     if (!details[c.name]) continue;
     const slug = c.name.replace(/ \(.*\)$/, '').replace(/[^a-z]+/g, '-').replace(/^-|-$/g, '');
@@ -180,12 +182,16 @@ export async function benchPeer(hsm: BenchHsm, report: Report, opts: { pairs: nu
       mkdirSync(profDir, { recursive: true });
       timed(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-interval', '200', OURS, ...c.ours()], { ...ourEnv, NODE_EXTRA_CA_CERTS: '' }, work, `ours ${c.name} (profiled)`);
     };
-    profiled();
-    profiled();
-    const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
-    if (!file) continue;
-    const summary = summarizeCliProfile(JSON.parse(readFileSync(join(profDir, file), 'utf8')) as CpuProfile);
-    say(`  profile of one ours ${c.name} (${join(profDir, file)}):`);
+    const keep: CpuProfile[] = [];
+    for (let k = 0; k <= PROFILED_RUNS; k++) {
+      profiled();
+      const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+      // The first run writes the code cache for these node flags; the others run with it.
+      if (file && k > 0) keep.push(JSON.parse(readFileSync(join(profDir, file), 'utf8')) as CpuProfile);
+    }
+    if (!keep.length) continue;
+    const summary = summarizeCliProfiles(keep, 'where' in map ? map.where : undefined, 'missing' in map ? map.missing : undefined);
+    say(`  profiles of ${keep.length} runs of ours ${c.name} (the last in ${profDir}):`);
     for (const l of summary.lines) say('  ' + l);
     profiles[c.name] = summary;
     for (const [phase, ms] of Object.entries(summary.phases)) report.add({ section: SECTION, name: `${c.name} profile: ${phase}`, value: ms, unit: 'ms' });

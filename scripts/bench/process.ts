@@ -10,6 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { bundleSourceMap, PROFILED_RUNS, summarizeCliProfiles } from './cliProfile';
 import type { CpuProfile } from './profile';
 import { median, say, type Report } from './report';
 import { CA_PROFILE, TOKEN_LABEL, type BenchHsm } from './hsm';
@@ -126,106 +127,18 @@ export async function benchProcess(hsm: BenchHsm, report: Report, opts: { runs: 
   const profiled = () => run(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-interval', '200', QPKI, ...enrollArgs()], { ...env, NODE_EXTRA_CA_CERTS: '' }, 'qpki credential enroll (profiled)');
   profiled();
   for (const f of readdirSync(profDir)) rmSync(join(profDir, f));
-  profiled();
-  const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
-  if (file) {
-    const summary = summarizeCliProfile(JSON.parse(readFileSync(join(profDir, file), 'utf8')) as CpuProfile);
-    say(`  profile of one enroll (${join(profDir, file)}):`);
+  for (let k = 0; k < PROFILED_RUNS; k++) profiled();
+  const files = readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'));
+  if (files.length) {
+    const map = await bundleSourceMap();
+    const summary = summarizeCliProfiles(
+      files.map((f) => JSON.parse(readFileSync(join(profDir, f), 'utf8')) as CpuProfile),
+      'where' in map ? map.where : undefined,
+      'missing' in map ? map.missing : undefined,
+    );
+    say(`  profiles of ${files.length} enrolls (${profDir}):`);
     for (const l of summary.lines) say('  ' + l);
     report.detail('enrollProfile', summary.phases);
     for (const [phase, ms] of Object.entries(summary.phases)) report.add({ section: SECTION, name: `  enroll profile: ${phase}`, value: ms, unit: 'ms' });
   }
-}
-
-/** pkcs11js: its package, or the command line's copy of its wrapper, dist/pkcs11js.cjs (scripts/build-cli.mjs). */
-const isPkcs11js = (f: { url: string }) => /\/pkcs11js(\/|\.cjs$)/.test(f.url);
-
-/** Within loading: reading the 2-3 MB bundle, compiling it, native addons, or running module top levels. */
-function loadPart(stack: { functionName: string; url: string }[]): string {
-  if (stack.some(isPkcs11js)) return 'pkcs11js native addon';
-  if (stack.some((f) => f.functionName === 'wrapSafe' || f.functionName === 'compileFunction' || (f.functionName === 'Script' && f.url === 'node:vm'))) return 'compiling dist/cli.cjs';
-  if (stack.some((f) => f.functionName === 'loadSource' || f.functionName === 'readFileSync')) return 'reading files';
-  if (stack.some((f) => f.functionName === '(garbage collector)')) return 'GC';
-  return 'module top-level code';
-}
-
-/**
- * Within the command: the kinds that survive minification (native modules, node's own modules,
- * esbuild's module wrappers named after their paths), innermost first so that a signature made
- * while a module loads counts as the signature.
- */
-function commandPart(stack: { functionName: string; url: string }[]): string {
-  for (let i = stack.length - 1; i >= 0; i--) {
-    const f = stack[i];
-    if (isPkcs11js(f)) return 'PKCS#11 (pkcs11js: C_Initialize, login, find, sign)';
-    if (f.functionName === '(garbage collector)') return 'GC';
-    if (f.url === 'node:fs' && /sync/i.test(f.functionName)) return 'file system calls (node:fs, fsync included)';
-    if (/crypto/.test(f.url)) return 'software crypto (node:crypto: loading it, hashes, verifies)';
-    if (/^(node_modules\/|electron\/|\.\.\/)/.test(f.functionName) && f.url.endsWith('/dist/cli.cjs')) return 'loading bundled modules on first use';
-  }
-  return 'our code and its libraries (ASN.1, profiles, CLI)';
-}
-
-const COMMANDER_PLUMBING = new Set(['main', 'parseAsync', 'parse', '_parseCommand', '_dispatchSubcommand', '_chainOrCall', 'listener', 'wrapped', 'action']);
-
-/**
- * Split a CLI profile along its timeline: node's own start-up, then loading the bundle (compile
- * and module top level, per bundled module through esbuild's per-module wrapper functions, which
- * are named after the module's path), then the command from the first sample inside the bin's
- * `runCommand`; commands load their modules when they run, so that phase includes loading them.
- */
-export function summarizeCliProfile(p: CpuProfile): { phases: Record<string, number>; loading: Record<string, number>; command: Record<string, number>; lines: string[] } {
-  const parent = new Map<number, number>();
-  const byId = new Map(p.nodes.map((n) => [n.id, n]));
-  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const stackOf = (id: number) => {
-    const s: { functionName: string; url: string }[] = [];
-    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) s.push(byId.get(cur)!.callFrame);
-    return s.reverse();
-  };
-  const phases: Record<string, number> = {};
-  const modules = new Map<string, number>();
-  const loadParts = new Map<string, number>();
-  const inCommand = new Map<string, number>();
-  const commandParts = new Map<string, number>();
-  const add = (m: Map<string, number> | Record<string, number>, k: string, v: number) => {
-    if (m instanceof Map) m.set(k, (m.get(k) ?? 0) + v);
-    else m[k] = (m[k] ?? 0) + v;
-  };
-  let commandStarted = false;
-  for (let i = 0; i < p.samples.length; i++) {
-    const dt = (p.timeDeltas[i + 1] ?? 0) / 1000;
-    const stack = stackOf(p.samples[i]);
-    // bin/qpki.cjs names its phases loadBundle and runCommand (bundled names are minified).
-    if (!commandStarted && stack.some((f) => (f.functionName === 'runCommand' && f.url.endsWith('/bin/qpki.cjs')) || (f.functionName === 'main' && f.url.endsWith('/dist/cli.cjs')))) commandStarted = true;
-    const seen = new Set<string>();
-    if (!commandStarted) {
-      const loading = stack.some((f) => f.url.endsWith('/bin/qpki.cjs'));
-      add(phases, loading ? 'loading the bundle (read, compile, top level)' : 'node start-up', dt);
-      if (loading) add(loadParts, loadPart(stack), dt);
-      for (const f of stack) {
-        // esbuild names each bundled module's wrapper after its path: "node_modules/zod/v4/core/core.js".
-        const m = /^(node_modules\/(@[^/]+\/)?[^/]+|electron\/[^"]+)/.exec(f.functionName);
-        if (!m || seen.has(m[1])) continue;
-        seen.add(m[1]);
-        add(modules, m[1], dt);
-      }
-      continue;
-    }
-    add(phases, 'running the command', dt);
-    add(commandParts, commandPart(stack), dt);
-    for (const f of stack) {
-      const counts = (f.url.endsWith('/dist/cli.cjs') && f.functionName !== '' && !COMMANDER_PLUMBING.has(f.functionName) && !/^(node_modules|electron)\//.test(f.functionName)) || (f.url === 'node:fs' && /Sync$/.test(f.functionName));
-      if (!counts || seen.has(f.functionName)) continue;
-      seen.add(f.functionName);
-      add(inCommand, f.functionName, dt);
-    }
-  }
-  const top = (m: Map<string, number>, n: number) => [...m].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, v]) => `  ${v.toFixed(0).padStart(6)}  ${k}`);
-  const lines = ['phase times (ms, CPU profile):', ...Object.entries(phases).map(([k, v]) => `  ${v.toFixed(0).padStart(6)}  ${k}`)];
-  lines.push('loading the bundle, by kind of work (ms):', ...top(loadParts, 6));
-  lines.push('bundled packages by load time (ms, including what they load):', ...top(modules, 10));
-  lines.push('running the command, by kind of work (ms; CPU only: waits on fsync or the token barely show):', ...top(commandParts, 8));
-  lines.push('heaviest functions while running the command (ms, inclusive; bundled names are minified):', ...top(inCommand, 16));
-  return { phases, loading: Object.fromEntries(loadParts), command: Object.fromEntries(commandParts), lines };
 }
