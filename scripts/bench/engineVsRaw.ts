@@ -11,6 +11,7 @@ import { writeFileAtomic } from '../../electron/core/ca/fsx';
 import { openBenchCa, RawSession, fixedSubjectSpki, type BenchHsm } from './hsm';
 import { breakdown, formatBreakdown, profileInProcess, type Breakdown } from './profile';
 import { median, say, type Report } from './report';
+import { threadCpuMs, threadSplit, type ThreadSplit } from './threads';
 
 const SECTION = '1 engine vs raw';
 const TARGET_RATIO = 0.25;
@@ -105,9 +106,19 @@ export async function benchEngineVsRaw(hsm: BenchHsm, report: Report, opts: { se
     const ceilings: number[] = [];
     // Verifying a P-256 signature costs the same in every window; it is measured once, first.
     const verifyMs = verifyCost();
+    // Which thread limits the rate: CPU per issuance on the main thread (which signs and writes)
+    // and on all others (the verify worker, V8's compiler and GC helpers), and how busy main was.
+    const splits: (ThreadSplit & { wallMs: number; count: number })[] = [];
     for (let w = 0; w < windows; w++) {
       const r = await rawWindow(runMs / 2);
+      const before = threadCpuMs();
+      const wall0 = performance.now();
       const c = await inFlightWindow(64, runMs / 2);
+      const wallMs = performance.now() - wall0;
+      const after = threadCpuMs();
+      // The thread readings also span inFlightWindow's one warm-up round of 64.
+      const split = before && after ? { ...threadSplit(before, after), wallMs, count: c.count + 64 } : undefined;
+      if (split) splits.push(split);
       raws.push(r.perSec);
       rates.push(c.rate);
       // Creating files costs more or less from one minute to the next (see fileCreationCost), so
@@ -118,6 +129,15 @@ export async function benchEngineVsRaw(hsm: BenchHsm, report: Report, opts: { se
       ceilings.push(signMs / (signMs + verifyMs + file.cpuMs));
       ratios.push(c.rate / r.perSec);
       say(`  window ${w + 1}/${windows}: raw ${r.perSec.toFixed(0)}/s, 64 callers in flight ${c.rate.toFixed(0)}/s (${((c.rate / r.perSec) * 100).toFixed(1)} %; ceiling here ${(ceilings[w] * 100).toFixed(1)} %, one file ${file.cpuMs.toFixed(2)} ms)`);
+      if (split) say(`    threads: main ${(split.mainMs / split.count).toFixed(3)} ms CPU per issuance, busy ${((split.mainMs / split.wallMs) * 100).toFixed(0)} % of the window; all others ${(split.othersMs / split.count).toFixed(3)} ms (the busiest one ${(split.busiestOtherMs / split.count).toFixed(3)})`);
+    }
+    if (splits.length) {
+      report.add({ section: SECTION, name: '  64 in flight: main thread CPU per issuance (median of the windows)', value: median(splits.map((x) => x.mainMs / x.count)), unit: 'ms' });
+      report.add({ section: SECTION, name: '  64 in flight: main thread busy, share of the window (median)', value: Math.round(median(splits.map((x) => x.mainMs / x.wallMs)) * 100), unit: '%' });
+      report.add({ section: SECTION, name: '  64 in flight: all other threads\' CPU per issuance (median)', value: median(splits.map((x) => x.othersMs / x.count)), unit: 'ms' });
+      report.add({ section: SECTION, name: '    of which the busiest other thread (the verify worker)', value: median(splits.map((x) => x.busiestOtherMs / x.count)), unit: 'ms' });
+    } else {
+      say('  threads: no per-thread CPU here (no /proc/self/task)');
     }
     concurrent = median(rates);
     const ratio64 = median(ratios);
@@ -141,6 +161,23 @@ export async function benchEngineVsRaw(hsm: BenchHsm, report: Report, opts: { se
     report.add({ section: SECTION, name: '    lowest window ceiling', value: Math.round(Math.min(...ceilings) * 1000) / 10, unit: '%' });
     report.add({ section: SECTION, name: '    highest window ceiling', value: Math.round(Math.max(...ceilings) * 1000) / 10, unit: '%' });
     report.detail('engineVsRawWindows', raws.map((raw, k) => ({ rawSignPerSec: raw, issuePerSec: rates[k], ratio: ratios[k], ceiling: ceilings[k], fileCpuMs: fileCosts[k].cpuMs })));
+    if (splits.length) {
+      // The main thread's own steps, each run alone (warm, same CA, profile and key): what taking
+      // one of them off the main thread could give at most, against its CPU per issuance above.
+      const mainMs = median(splits.map((x) => x.mainMs / x.count));
+      const noAvoid = new Set<string>();
+      let m = 0;
+      const prepareMs = 1000 / (await rateFor(runMs / 3, () => ca.prepareCertificate({ profile: subjectProfile, vars: { cn: `step-${m++}.bench.example` }, spki }, noAvoid), 50)).perSec;
+      const fixed = ca.prepareCertificate({ profile: subjectProfile, vars: { cn: 'gate.bench.example' }, spki }, noAvoid);
+      const lintMs = 1000 / (await rateFor(runMs / 3, () => ca.lintCertificate(fixed), 50)).perSec;
+      const signMs = 1000 / s.perSec;
+      const restMs = mainMs - prepareMs - lintMs - signMs;
+      say(`  main thread, ${mainMs.toFixed(3)} ms per issuance at 64 in flight, by step run alone: prepare ${prepareMs.toFixed(3)}, lint gate ${lintMs.toFixed(3)}, sign ${signMs.toFixed(3)} (hash, C_SignInit, C_Sign), the rest ${restMs.toFixed(3)} (journal, files, index, fsyncs, verify hand-off, batching)`);
+      report.add({ section: SECTION, name: '  main thread per issuance, run alone: prepare (subject, extensions, TBS)', value: prepareMs, unit: 'ms' });
+      report.add({ section: SECTION, name: '  main thread per issuance, run alone: lint gate (before signing)', value: lintMs, unit: 'ms' });
+      report.add({ section: SECTION, name: '  main thread per issuance, run alone: sign (Signer.sign)', value: signMs, unit: 'ms' });
+      report.add({ section: SECTION, name: '  main thread per issuance: the rest (64 in flight minus the three)', value: restMs, unit: 'ms' });
+    }
     const tunable = ca as unknown as { durability?: string; flush(): Promise<void> };
     if ('durability' in tunable) {
       tunable.durability = 'deferred';
