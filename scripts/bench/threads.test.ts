@@ -6,16 +6,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import { threadCpuMs, threadSplit } from './threads';
+import { cpuMsOfStat, threadCpuMs, threadSplit } from './threads';
 
 /** This thread's own CPU ms (Linux /proc/thread-self): spinning on it, not on the clock, stays right on a loaded machine. */
 function ownCpuMs(): number {
-  const st = readFileSync('/proc/thread-self/stat', 'utf8');
-  const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
+  return cpuMsOfStat(readFileSync('/proc/thread-self/stat', 'utf8'));
 }
 
-/** The worker's program: the same spin on its own thread's clock, then it stays alive (listening) until terminated, since a thread that has ended is gone from /proc's task list. */
+/** The worker's program (self-contained: it runs from source, without this project's modules): the same spin on its own thread's clock, then it stays alive (listening) until terminated, since a thread that has ended is gone from /proc's task list. */
 const WORKER = `const fs = require('node:fs');
 const own = () => { const st = fs.readFileSync('/proc/thread-self/stat', 'utf8'); const f = st.slice(st.lastIndexOf(')') + 2).split(' '); return (Number(f[11]) + Number(f[12])) * 10; };
 const end = own() + 300;

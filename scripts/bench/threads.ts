@@ -25,12 +25,17 @@ export function threadCpuMs(): Map<number, number> | undefined {
     } catch {
       continue; // the thread ended between the listing and the read
     }
-    // The command name (in parentheses) may hold spaces: fields are counted after its closing one.
-    // There, field 0 is the state; utime and stime are stat's 14th and 15th fields overall.
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    out.set(Number(tid), (Number(f[11]) + Number(f[12])) * MS_PER_TICK);
+    out.set(Number(tid), cpuMsOfStat(stat));
   }
   return out;
+}
+
+/** User + system CPU ms from the text of a /proc .../stat file. */
+export function cpuMsOfStat(stat: string): number {
+  // The command name (in parentheses) may hold spaces: fields are counted after its closing one.
+  // There, field 0 is the state; utime and stime are stat's 14th and 15th fields overall.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * MS_PER_TICK;
 }
 
 export interface ThreadSplit {
