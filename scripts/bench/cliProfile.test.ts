@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { build } from 'esbuild';
 import { TraceMap, eachMapping, originalPositionFor } from '@jridgewell/trace-mapping';
 import { ensureCliBuilt, ROOT } from '../../test/cli-build';
-import { bundleSourceMap } from './cliProfile';
+import { bundleSourceMap, commandPart, WAITING, type Frame } from './cliProfile';
 
 interface Shift { line: number; column: number; added: number }
 const buildScript = () =>
@@ -93,4 +93,15 @@ test('the bench names the minified bundle\'s functions by their source names and
     assert.equal(place?.source, file);
     assert.equal(place?.moduleTop, false);
   }
+});
+
+test('samples of an idle main thread and of V8 itself are not counted as our code', () => {
+  const root: Frame = { functionName: '(root)', url: '', lineNumber: -1 };
+  const ours: Frame = { functionName: 'we', url: join(ROOT, 'dist', 'cli.cjs'), lineNumber: 0, columnNumber: 10 };
+  const ourCode = commandPart([root, ours]);
+  assert.match(ourCode, /^our code/);
+  // As V8 records them: the pseudo-frame alone under the root.
+  assert.equal(commandPart([root, { functionName: '(idle)', url: '', lineNumber: -1 }]), WAITING);
+  assert.match(commandPart([root, { functionName: '(program)', url: '', lineNumber: -1 }]), /^V8 and Node/);
+  assert.equal(commandPart([root, { functionName: '(garbage collector)', url: '', lineNumber: -1 }]), 'GC');
 });

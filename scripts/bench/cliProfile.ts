@@ -18,7 +18,7 @@ const BUNDLE = join(ROOT, 'dist', 'cli.cjs');
 /** Profiled runs summarized per command: one run is a few hundred samples at 200 µs. */
 export const PROFILED_RUNS = 5;
 
-interface Frame { functionName: string; url: string; lineNumber: number; columnNumber?: number }
+export interface Frame { functionName: string; url: string; lineNumber: number; columnNumber?: number }
 /** A bundled function as written: its source file (repository-relative), line, and name. */
 export interface SourcePlace { source: string; line: number; name: string | null; moduleTop: boolean }
 export type WhereInBundle = (frame: Frame) => SourcePlace | undefined;
@@ -86,10 +86,20 @@ function loadPart(stack: Frame[]): string {
 }
 
 /**
+ * The main thread idle in the event loop: the command waits for work on another thread, chiefly
+ * a key the token generates on libuv's pool (C_GenerateKeyPairAsync). The token's time, not ours.
+ */
+export const WAITING = 'waiting, main thread idle (the token generating a key on another thread)';
+
+/**
  * Within the command, innermost first so that a signature made while a module loads counts as
  * the signature: native modules, node's own modules, and bundled modules' top levels.
  */
-function commandPart(stack: Frame[], where?: WhereInBundle): string {
+export function commandPart(stack: Frame[], where?: WhereInBundle): string {
+  // V8 samples these with no JavaScript frame above them: they were counted as our code.
+  const leaf = stack[stack.length - 1]?.functionName;
+  if (leaf === '(idle)') return WAITING;
+  if (leaf === '(program)') return 'V8 and Node themselves ((program): no JavaScript function running)';
   for (let i = stack.length - 1; i >= 0; i--) {
     const f = stack[i];
     if (isPkcs11js(f)) return 'PKCS#11 (pkcs11js: C_Initialize, login, find, sign)';
@@ -186,7 +196,7 @@ export function summarizeCliProfiles(profiles: CpuProfile[], where?: WhereInBund
     [...m].sort((a, b) => b[1] - a[1]).slice(0, count).map(([k, v]) => `  ${(v / n).toFixed(1).padStart(6)}  ${k}`);
   const lines = [`phase times (ms, CPU profile, mean of ${profiles.length} runs):`, ...top(phases, 3)];
   lines.push('loading the bundle, by kind of work (ms):', ...top(loadParts, 6));
-  lines.push('running the command, by kind of work (ms; CPU only: waits on fsync or the token barely show):', ...top(commandParts, 8));
+  lines.push('running the command, by kind of work (ms; a wait inside a synchronous call, fsync or C_Sign, counts as that call):', ...top(commandParts, 8));
   if (where) {
     lines.push('bundled modules\' top-level code, at start-up and on first use, by package or folder (ms, with what each loads):', ...top(moduleTops, 10));
     lines.push('running the command, by the bundled source whose code was running (ms, self time):', ...top(selfBySource, 12));
