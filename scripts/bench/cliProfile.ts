@@ -86,10 +86,11 @@ function loadPart(stack: Frame[]): string {
 }
 
 /**
- * The main thread idle in the event loop: the command waits for work on another thread, chiefly
- * a key the token generates on libuv's pool (C_GenerateKeyPairAsync). The token's time, not ours.
+ * The main thread idle in the event loop, waiting for work on another thread. In credential
+ * enroll that is the token generating the key on libuv's pool (C_GenerateKeyPairAsync): the
+ * token's time, not ours.
  */
-export const WAITING = 'waiting, main thread idle (the token generating a key on another thread)';
+export const WAITING = 'main thread idle, waiting for another thread (in credential enroll: the token generating the key)';
 
 /**
  * Within the command, innermost first so that a signature made while a module loads counts as
