@@ -131,8 +131,10 @@ export async function benchEngineVsRaw(hsm: BenchHsm, report: Report, opts: { se
       say(`  window ${w + 1}/${windows}: raw ${r.perSec.toFixed(0)}/s, 64 callers in flight ${c.rate.toFixed(0)}/s (${((c.rate / r.perSec) * 100).toFixed(1)} %; ceiling here ${(ceilings[w] * 100).toFixed(1)} %, one file ${file.cpuMs.toFixed(2)} ms)`);
       if (split) say(`    threads: main ${(split.mainMs / split.count).toFixed(3)} ms CPU per issuance, busy ${((split.mainMs / split.wallMs) * 100).toFixed(0)} % of the window; all others ${(split.othersMs / split.count).toFixed(3)} ms (the busiest one ${(split.busiestOtherMs / split.count).toFixed(3)})`);
     }
-    if (splits.length) {
-      report.add({ section: SECTION, name: '  64 in flight: main thread CPU per issuance (median of the windows)', value: median(splits.map((x) => x.mainMs / x.count)), unit: 'ms' });
+    // Main's CPU per issuance, the median of the windows (undefined where no split was read).
+    const mainMs = splits.length ? median(splits.map((x) => x.mainMs / x.count)) : undefined;
+    if (mainMs !== undefined) {
+      report.add({ section: SECTION, name: '  64 in flight: main thread CPU per issuance (median of the windows)', value: mainMs, unit: 'ms' });
       report.add({ section: SECTION, name: '  64 in flight: main thread busy, share of the window (median)', value: Math.round(median(splits.map((x) => x.mainMs / x.wallMs)) * 100), unit: '%' });
       report.add({ section: SECTION, name: '  64 in flight: all other threads\' CPU per issuance (median)', value: median(splits.map((x) => x.othersMs / x.count)), unit: 'ms' });
       report.add({ section: SECTION, name: '    of which the busiest other thread (the verify worker)', value: median(splits.map((x) => x.busiestOtherMs / x.count)), unit: 'ms' });
@@ -161,10 +163,9 @@ export async function benchEngineVsRaw(hsm: BenchHsm, report: Report, opts: { se
     report.add({ section: SECTION, name: '    lowest window ceiling', value: Math.round(Math.min(...ceilings) * 1000) / 10, unit: '%' });
     report.add({ section: SECTION, name: '    highest window ceiling', value: Math.round(Math.max(...ceilings) * 1000) / 10, unit: '%' });
     report.detail('engineVsRawWindows', raws.map((raw, k) => ({ rawSignPerSec: raw, issuePerSec: rates[k], ratio: ratios[k], ceiling: ceilings[k], fileCpuMs: fileCosts[k].cpuMs })));
-    if (splits.length) {
+    if (mainMs !== undefined) {
       // The main thread's own steps, each run alone (warm, same CA, profile and key): what taking
       // one of them off the main thread could give at most, against its CPU per issuance above.
-      const mainMs = median(splits.map((x) => x.mainMs / x.count));
       const noAvoid = new Set<string>();
       let m = 0;
       const prepareMs = 1000 / (await rateFor(runMs / 3, () => ca.prepareCertificate({ profile: subjectProfile, vars: { cn: `step-${m++}.bench.example` }, spki }, noAvoid), 50)).perSec;

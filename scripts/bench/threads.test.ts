@@ -47,6 +47,7 @@ test('CPU spent on the main thread counts as main, and CPU spent on a worker as 
   await w.terminate();
   const onWorker = threadSplit(c, d);
   assert.ok(onWorker.busiestOtherMs >= 200, `300 ms of CPU spun on a worker read ${onWorker.busiestOtherMs} ms on its thread`);
-  assert.ok(onWorker.othersMs >= onWorker.busiestOtherMs);
+  // One thread did that work: a split that spread it over the others, or summed a thread twice, would fail here.
+  assert.ok(onWorker.busiestOtherMs >= onWorker.othersMs / 2, `the worker's thread read ${onWorker.busiestOtherMs} ms of the others' ${onWorker.othersMs} ms`);
   assert.ok(onWorker.mainMs < 150, `the main thread only waited, yet it read ${onWorker.mainMs} ms`);
 });
