@@ -28,6 +28,8 @@ const SECTION = '7 ours vs QPKI';
 const ROOT = resolve(__dirname, '..', '..');
 const OURS = join(ROOT, 'bin', 'qpki.cjs');
 const BUNDLE = join(ROOT, 'dist', 'cli.cjs');
+/** The least a Node process can do to sign once in the token (tokenFloor.cjs says what it does). */
+const TOKEN_FLOOR = join(__dirname, 'tokenFloor.cjs');
 /** CI keeps ../shared beside the clone, as this machine does. */
 export const QPKI_PEER = resolve(ROOT, '..', 'shared', 'peers', 'qpki', 'qpki');
 const PROFILE = 'ec/root-ca';
@@ -101,9 +103,11 @@ export async function benchPeer(hsm: BenchHsm, report: Report, opts: { pairs: nu
   };
   let n = 0;
   const subject = () => { const cn = `p${n++}.bench.example`; return ['--var', `cn=${cn}`, '--var', `dns_names=${cn}`]; };
-  const commands: { name: string; ours: () => string[]; theirs: () => string[]; afterTheirs?: () => void }[] = [
+  // The commands that sign with the CA key in the token; for them the floor is also timed.
+  const commands: { name: string; ours: () => string[]; theirs: () => string[]; afterTheirs?: () => void; signs?: true }[] = [
     {
       name: 'cert issue --csr',
+      signs: true,
       ours: () => ['cert', 'issue', '--csr', csr, '-P', 'ec/tls-server', '-d', 'ours-ca', '-o', `ours-${n}.crt`, ...subject(), ...ourPin],
       theirs: () => ['cert', 'issue', '--csr', csr, '-P', 'ec/tls-server', '-d', 'qpki-ca', '-o', `qpki-${n}.crt`, ...subject()],
     },
@@ -114,11 +118,12 @@ export async function benchPeer(hsm: BenchHsm, report: Report, opts: { pairs: nu
     // runs, outside the timing (dropSubjectKeys).
     {
       name: 'credential enroll (key in token)',
+      signs: true,
       ours: () => ['credential', 'enroll', '-d', 'ours-ca', '-c', 'ours-creds', '-P', 'ec/tls-server', '--key-in-token', '--key-label', `ours-sub-${n}`, ...subject(), ...ourPin],
       theirs: () => ['credential', 'enroll', '-d', 'qpki-ca', '-c', 'qpki-creds', '-P', 'ec/tls-server', ...subject()],
       afterTheirs: () => dropSubjectKeys(),
     },
-    { name: 'crl gen', ours: () => ['crl', 'gen', '-d', 'ours-ca', ...ourPin], theirs: () => ['crl', 'gen', '-d', 'qpki-ca'] },
+    { name: 'crl gen', signs: true, ours: () => ['crl', 'gen', '-d', 'ours-ca', ...ourPin], theirs: () => ['crl', 'gen', '-d', 'qpki-ca'] },
     // Reads only: no PIN, no token login for either.
     { name: 'ca info', ours: () => ['ca', 'info', '-d', 'ours-ca'], theirs: () => ['ca', 'info', '-d', 'qpki-ca'] },
   ];
@@ -131,6 +136,9 @@ export async function benchPeer(hsm: BenchHsm, report: Report, opts: { pairs: nu
     const b: Timed[] = [];
     // Node starting and doing nothing, in the same pairs: the least any command on Node can take.
     const floor: Timed[] = [];
+    // And Node signing once in the token with ours' CA key, doing nothing else.
+    const tokenFloor: Timed[] = [];
+    const floorArgs = [TOKEN_FLOOR, hsm.lib, TOKEN_LABEL, pinFile, 'ours-peer-ca'];
     try {
       ours(c.ours(), c.name);
       theirRun();
@@ -139,6 +147,7 @@ export async function benchPeer(hsm: BenchHsm, report: Report, opts: { pairs: nu
         if (k % 2 === 0) { a.push(ours(c.ours(), c.name)); b.push(theirRun()); }
         else { b.push(theirRun()); a.push(ours(c.ours(), c.name)); }
         floor.push(timed(process.execPath, ['-e', '0'], { ...ourEnv, NODE_EXTRA_CA_CERTS: '' }, work, 'node -e 0'));
+        if (c.signs) tokenFloor.push(timed(process.execPath, floorArgs, { ...ourEnv, NODE_EXTRA_CA_CERTS: '' }, work, 'the token floor (tokenFloor.cjs)'));
       }
     } catch (e) {
       // One command that cannot be compared must not hide the others' figures.
@@ -162,6 +171,11 @@ export async function benchPeer(hsm: BenchHsm, report: Report, opts: { pairs: nu
     report.add({ section: SECTION, name: `${c.name}: QPKI, CPU of the child (user+sys)`, value: qc, unit: 'ms' });
     report.add({ section: SECTION, name: `${c.name}: CPU ours / QPKI`, value: Math.round((oc / qc) * 100) / 100, unit: '×' });
     report.add({ section: SECTION, name: `${c.name}: node -e 0 alone / QPKI (Node's floor, same pairs)`, value: Math.round((fw / qw) * 100) / 100, unit: '×' });
+    if (tokenFloor.length) {
+      const tw = median(tokenFloor.map((t) => t.wallMs));
+      say(`    Node signing once in the token and nothing else (scripts/bench/tokenFloor.cjs) ${tw.toFixed(1)} ms = ${(tw / qw).toFixed(2)}× QPKI; ${TARGET}× QPKI is ${(TARGET * qw).toFixed(1)} ms`);
+      report.add({ section: SECTION, name: `${c.name}: Node signing once in the token alone / QPKI (floor, same pairs)`, value: Math.round((tw / qw) * 100) / 100, unit: '×' });
+    }
     report.check(SECTION, `${c.name}: wall ours / QPKI (first bar)`, ratio, '×', { atMost: FIRST_BAR });
     report.check(SECTION, `${c.name}: wall ours / QPKI`, ratio, '×', { atMost: TARGET });
   }
