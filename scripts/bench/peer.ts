@@ -103,7 +103,7 @@ export async function benchPeer(hsm: BenchHsm, report: Report, opts: { pairs: nu
   };
   let n = 0;
   const subject = () => { const cn = `p${n++}.bench.example`; return ['--var', `cn=${cn}`, '--var', `dns_names=${cn}`]; };
-  // The commands that sign with the CA key in the token; for them the floor is also timed.
+  // `signs`: the command signs with the CA key in the token, so the token floor is timed beside it.
   const commands: { name: string; ours: () => string[]; theirs: () => string[]; afterTheirs?: () => void; signs?: true }[] = [
     {
       name: 'cert issue --csr',
