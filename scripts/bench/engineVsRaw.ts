@@ -130,13 +130,14 @@ export async function benchEngineVsRaw(hsm: BenchHsm, report: Report, opts: { se
       ceilings.push(signMs / (signMs + verifyMs + file.cpuMs));
       ratios.push(c.rate / r.perSec);
       say(`  window ${w + 1}/${windows}: raw ${r.perSec.toFixed(0)}/s, 64 callers in flight ${c.rate.toFixed(0)}/s (${((c.rate / r.perSec) * 100).toFixed(1)} %; ceiling here ${(ceilings[w] * 100).toFixed(1)} %, one file ${file.cpuMs.toFixed(2)} ms)`);
-      if (split) say(`    threads: main ${(split.mainMs / split.count).toFixed(3)} ms CPU per issuance, busy ${((split.mainMs / split.wallMs) * 100).toFixed(0)} % of the window; all others ${(split.othersMs / split.count).toFixed(3)} ms (the busiest one ${(split.busiestOtherMs / split.count).toFixed(3)})`);
       if (split) {
+        const mainPer = split.mainMs / split.count;
+        say(`    threads: main ${mainPer.toFixed(3)} ms CPU per issuance, busy ${((split.mainMs / split.wallMs) * 100).toFixed(0)} % of the window; all others ${(split.othersMs / split.count).toFixed(3)} ms (the busiest one ${(split.busiestOtherMs / split.count).toFixed(3)})`);
         // The target's budget in CPU terms: at 25 % of this window's raw rate, one issuance may take
         // this much wall, which bounds main's CPU and, over every core, all threads' CPU together.
         const budgetMs = signMs / TARGET_RATIO;
         const cores = availableParallelism();
-        say(`    at ${TARGET_RATIO * 100} % of raw here: ${budgetMs.toFixed(3)} ms of wall per issuance, so at most ${budgetMs.toFixed(3)} ms of main's CPU and ${(budgetMs * cores).toFixed(3)} ms of all threads' on ${cores} cores (now ${(split.mainMs / split.count).toFixed(3)} and ${((split.mainMs + split.othersMs) / split.count).toFixed(3)})`);
+        say(`    at ${TARGET_RATIO * 100} % of raw here: ${budgetMs.toFixed(3)} ms of wall per issuance, so at most ${budgetMs.toFixed(3)} ms of main's CPU and ${(budgetMs * cores).toFixed(3)} ms of all threads' on ${cores} cores (now ${mainPer.toFixed(3)} and ${((split.mainMs + split.othersMs) / split.count).toFixed(3)})`);
       }
     }
     // Main's CPU per issuance, the median of the windows (undefined where no split was read).
